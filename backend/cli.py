@@ -1,0 +1,203 @@
+"""`tms`: the operator's command line (database, demo data, staff, departures, timeline)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from backend import clock
+from backend.config import PROJECT_ROOT, get_settings
+from backend.db import dispose_engines, transaction
+from backend.domain.actor import Actor
+from backend.domain.enums import Role, Source
+from backend.domain.errors import DomainError
+
+
+def _print_departures(out: list[str]) -> None:
+    from backend.services import catalog, inventory
+
+    with transaction() as session:
+        out.append(
+            f"{'Departure':<34} {'Dates':<26} {'Cap':>4} {'Conf':>5} {'Held':>5} {'Offer':>5} {'Wait':>5} {'Free':>5}"
+        )
+        for departure in catalog.all_departures(session, from_date=clock.now().date()):
+            counts = inventory.seat_counts(session, departure)
+            from backend import texts
+
+            out.append(
+                f"{departure.product.name:<34} {texts.date_range(departure.start_date, departure.end_date):<26} "
+                f"{counts.capacity:>4} {counts.confirmed:>5} {counts.held:>5} {counts.offered:>5} "
+                f"{counts.waitlisted:>5} {counts.available if counts.available else 'FULL':>5}"
+            )
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from backend import migrate
+
+    migrate.upgrade(args.url)
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    from backend import migrate
+
+    migrate.downgrade(args.url, args.revision)
+    print(f"database downgraded to {args.revision}")
+    return 0
+
+
+def cmd_demo_load(args: argparse.Namespace) -> int:
+    from backend import demo_data
+
+    with transaction() as session:
+        world = demo_data.load(session)
+    print("Demo world loaded: catalogue, departures, staff, guests, waitlist, a trip under way.")
+    print("\nStaff API tokens (shown once):")
+    for name, token in world.staff_tokens.items():
+        print(f"  {name:<14} {token}")
+    lines: list[str] = []
+    _print_departures(lines)
+    print("\n" + "\n".join(lines))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The self-contained demo on the embedded defaults: a fresh SQLite file, the workflows' world."""
+    from backend import demo_data, migrate, texts
+    from backend.services import bookings, catalog
+
+    var_dir = Path(os.environ.get("TMS_VAR_DIR", PROJECT_ROOT / "var"))
+    var_dir.mkdir(parents=True, exist_ok=True)
+    demo_db = var_dir / "demo.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(demo_db) + suffix).unlink(missing_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{demo_db}"
+    migrate.upgrade()
+    with transaction() as session:
+        demo_data.load(session)
+    print(f"== {get_settings().operator_name}: the demo world (database: {demo_db}) ==\n")
+    lines: list[str] = []
+    _print_departures(lines)
+    print("\n".join(lines))
+    with transaction() as session:
+        ebc = catalog.get_product(session, "EBC")
+        departure = catalog.departures_of(session, ebc)[0]
+        quote = bookings.price_for(departure, 3)
+        print("\n== A quote for the workflow's party of 3 on the first EBC departure ==\n")
+        print(texts.quote_message(None, departure, quote))
+        print(
+            f"\nDeposit {quote.deposit} ({ebc.deposit_percent}%), balance {quote.balance} due {texts.long_date(quote.balance_due)}"
+        )
+    dispose_engines()
+    return 0
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    from backend.services import staff as staff_service
+
+    roles = [r.strip().upper() for value in args.role for r in value.split(",") if r.strip()]
+    try:
+        unknown = [r for r in roles if r not in Role.__members__]
+        if unknown:
+            raise DomainError(f"Unknown role {', '.join(unknown)}; roles are {', '.join(Role)}")
+        with transaction() as session:
+            member, token = staff_service.add_staff(
+                session,
+                name=args.name,
+                phone=args.phone,
+                roles=roles,
+                email=args.email,
+                actor=Actor(Source.ADMIN),
+            )
+            print(f"Added {member.name} ({member.phone}) as {', '.join(sorted(member.roles))}")
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"API token (shown once, keep it safe): {token}")
+    return 0
+
+
+def cmd_departures(args: argparse.Namespace) -> int:
+    lines: list[str] = []
+    _print_departures(lines)
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    import json
+
+    from backend.services import timeline
+
+    with transaction() as session:
+        events = timeline.for_object(session, args.object_type.upper(), args.object_id)
+        for event in events:
+            print(json.dumps(event.as_dict(), ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tms", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    up = db.add_parser("upgrade", help="migrate to the latest schema")
+    up.add_argument("--url", help="database URL (default: DATABASE_URL)")
+    up.set_defaults(func=cmd_db_upgrade)
+    down = db.add_parser("downgrade", help="migrate down to a revision")
+    down.add_argument("revision", nargs="?", default="base")
+    down.add_argument("--url")
+    down.set_defaults(func=cmd_db_downgrade)
+
+    demo = sub.add_parser("demo", help="run the demo, or `tms demo load` the demo world")
+    demo.set_defaults(func=cmd_demo)
+    demo_sub = demo.add_subparsers(dest="demo_command")
+    demo_sub.add_parser("load", help="load the demo world into DATABASE_URL").set_defaults(
+        func=cmd_demo_load
+    )
+
+    staff = sub.add_parser("staff", help="staff members").add_subparsers(
+        dest="staff_command", required=True
+    )
+    add = staff.add_parser("add", help="add a staff member and print their API token")
+    add.add_argument("--name", required=True)
+    add.add_argument("--phone", required=True)
+    add.add_argument(
+        "--role",
+        required=True,
+        action="append",
+        help=f"one of {', '.join(Role)}; repeat or comma-separate",
+    )
+    add.add_argument("--email")
+    add.set_defaults(func=cmd_staff_add)
+
+    sub.add_parser("departures", help="departures with availability").set_defaults(
+        func=cmd_departures
+    )
+
+    tl = sub.add_parser("timeline", help="the timeline of one object")
+    tl.add_argument("object_type", help="LEAD, BOOKING, TRIP, ...")
+    tl.add_argument("object_id")
+    tl.set_defaults(func=cmd_timeline)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        dispose_engines()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

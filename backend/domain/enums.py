@@ -1,0 +1,144 @@
+"""The names of every state and kind; they are the contract the tests and the API use."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SALES = "SALES"
+    OPS = "OPS"
+    GUIDE = "GUIDE"
+    PORTER = "PORTER"
+    ADMIN = "ADMIN"
+
+
+class ConversationStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    CLOSED = "CLOSED"
+
+
+class LeadStatus(StrEnum):
+    NEW = "NEW"
+    CONTACTED = "CONTACTED"
+    QUOTED = "QUOTED"
+    WON = "WON"
+    LOST = "LOST"
+
+
+class BookingStatus(StrEnum):
+    WAITLISTED = "WAITLISTED"
+    OFFERED = "OFFERED"
+    HELD = "HELD"
+    PAYMENT_PENDING = "PAYMENT_PENDING"
+    CONFIRMED = "CONFIRMED"
+    COMPLETED = "COMPLETED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+
+
+class PaymentStatus(StrEnum):
+    UNPAID = "UNPAID"
+    DEPOSIT_PAID = "DEPOSIT_PAID"
+    FULL_PAID = "FULL_PAID"
+
+
+class HoldStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    CONVERTED = "CONVERTED"
+    RELEASED = "RELEASED"
+    EXPIRED = "EXPIRED"
+
+
+class WaitlistStatus(StrEnum):
+    WAITING = "WAITING"
+    OFFERED = "OFFERED"
+    ACCEPTED = "ACCEPTED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+
+
+class PaymentKind(StrEnum):
+    DEPOSIT = "DEPOSIT"
+    BALANCE = "BALANCE"
+    FULL = "FULL"
+
+
+class TripStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    IN_PROGRESS = "IN_PROGRESS"
+    ENDED = "ENDED"
+    CANCELLED = "CANCELLED"
+
+
+class AssignmentRole(StrEnum):
+    LEAD_GUIDE = "LEAD_GUIDE"
+    ASSISTANT_GUIDE = "ASSISTANT_GUIDE"
+    PORTER = "PORTER"
+
+
+class AssignmentStatus(StrEnum):
+    OFFERED = "OFFERED"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    EXPIRED = "EXPIRED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class AttendanceStatus(StrEnum):
+    ON_TRIP = "ON_TRIP"
+    TRIP_COMPLETE = "TRIP_COMPLETE"
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    RESOLVED = "RESOLVED"
+
+
+class Severity(StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class Source(StrEnum):
+    WHATSAPP = "WHATSAPP"
+    ADMIN = "ADMIN"
+    SYSTEM = "SYSTEM"
+    SCHEDULER = "SCHEDULER"
+    PAYMENT = "PAYMENT"
+
+
+class ObjectType(StrEnum):
+    LEAD = "LEAD"
+    BOOKING = "BOOKING"
+    DEPARTURE = "DEPARTURE"
+    HOLD = "HOLD"
+    WAITLIST_ENTRY = "WAITLIST_ENTRY"
+    PAYMENT = "PAYMENT"
+    TRIP = "TRIP"
+    ASSIGNMENT = "ASSIGNMENT"
+    ATTENDANCE = "ATTENDANCE"
+    INCIDENT = "INCIDENT"
+    CONVERSATION = "CONVERSATION"
+    CONTACT = "CONTACT"
+    STAFF = "STAFF"
+    OUTBOUND_MESSAGE = "OUTBOUND_MESSAGE"
+
+
+class InboxStatus(StrEnum):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"

@@ -1,0 +1,231 @@
+"""Bookings: creating them held or waitlisted, finding, cancelling, expiring, completing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.config import get_settings
+from backend.domain import references
+from backend.domain.actor import Actor
+from backend.domain.enums import (
+    BookingStatus,
+    HoldStatus,
+    ObjectType,
+    PaymentStatus,
+    WaitlistStatus,
+)
+from backend.domain.errors import DomainError, NotFound
+from backend.domain.money import Money, Quote, quote_price
+from backend.domain.states import BOOKING, SEAT_TAKING_BOOKING_STATES, WAITLIST
+from backend.models import Booking, Contact, Departure, Lead, WaitlistEntry
+from backend.services import inventory, timeline, waitlist
+from backend.services import references as refs
+from backend.services.state import change_state, log_created
+
+
+def price_for(departure: Departure, party_size: int, *, booked_on: datetime | None = None) -> Quote:
+    product = departure.product
+    return quote_price(
+        price_per_person=Money(product.price_per_person_minor, product.currency),
+        party_size=party_size,
+        departure_start=departure.start_date,
+        booked_on=(booked_on or clock.now()).astimezone(get_settings().tz).date(),
+        deposit_percent=product.deposit_percent,
+        early_bird_percent=product.early_bird_percent,
+        early_bird_days_before=product.early_bird_days_before,
+        balance_due_days_before=product.balance_due_days_before,
+    )
+
+
+def _new_booking(
+    session: Session,
+    *,
+    contact: Contact,
+    departure: Departure,
+    party_size: int,
+    status: BookingStatus,
+    quote: Quote,
+    lead: Lead | None,
+    actor: Actor,
+) -> Booking:
+    if lead is not None:
+        reference = references.booking_reference_for_lead(lead.reference)
+    else:
+        prefix, seq = refs.allocate(session, departure.product.code)
+        reference = references.booking_reference(prefix, seq)
+    booking = Booking(
+        reference=reference,
+        ref_key=references.reference_key(reference),
+        lead_id=lead.id if lead else None,
+        contact_id=contact.id,
+        departure_id=departure.id,
+        party_size=party_size,
+        status=status,
+        payment_status=PaymentStatus.UNPAID,
+        currency=quote.total.currency,
+        price_per_person_minor=quote.price_per_person.minor,
+        discount_minor=quote.discount.minor,
+        total_minor=quote.total.minor,
+        deposit_minor=quote.deposit.minor,
+        balance_due_date=quote.balance_due,
+    )
+    session.add(booking)
+    log_created(
+        session,
+        booking,
+        ObjectType.BOOKING,
+        actor,
+        reference=reference,
+        status=str(status),
+        departure=departure.start_date.isoformat(),
+        product=departure.product.code,
+        partySize=party_size,
+        total=quote.total.format(),
+    )
+    return booking
+
+
+def hold_new_booking(
+    session: Session,
+    *,
+    contact: Contact,
+    departure_id: str,
+    party_size: int,
+    actor: Actor,
+    lead: Lead | None = None,
+    quote: Quote | None = None,
+    hold_for: timedelta | None = None,
+) -> Booking:
+    """Lock the departure, re-check, then create a HELD booking with its hold.
+
+    Raises NotEnoughSeats (nothing written) when the seats are not there.
+    """
+    departure = inventory.lock_departure(session, departure_id)
+    inventory.ensure_available(session, departure, party_size)
+    quote = quote or price_for(departure, party_size)
+    booking = _new_booking(
+        session,
+        contact=contact,
+        departure=departure,
+        party_size=party_size,
+        status=BookingStatus.HELD,
+        quote=quote,
+        lead=lead,
+        actor=actor,
+    )
+    expires_at = clock.now() + (hold_for or timedelta(hours=get_settings().hold_hours))
+    inventory._add_hold(session, booking, departure, expires_at, actor)
+    return booking
+
+
+def waitlist_new_booking(
+    session: Session,
+    *,
+    contact: Contact,
+    departure: Departure,
+    party_size: int,
+    actor: Actor,
+    lead: Lead | None = None,
+) -> tuple[Booking, WaitlistEntry]:
+    booking = _new_booking(
+        session,
+        contact=contact,
+        departure=departure,
+        party_size=party_size,
+        status=BookingStatus.WAITLISTED,
+        quote=price_for(departure, party_size),
+        lead=lead,
+        actor=actor,
+    )
+    entry = waitlist.add_entry(session, booking, actor)
+    return booking, entry
+
+
+def find_booking(session: Session, reference: str) -> Booking:
+    references.parse_reference(reference)  # InvalidReference names the right format
+    booking = session.scalar(
+        select(Booking).where(Booking.ref_key == references.reference_key(reference))
+    )
+    if booking is None:
+        raise NotFound(f"No booking {reference}")
+    return booking
+
+
+def get_booking(session: Session, booking_id: str) -> Booking:
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound(f"No booking {booking_id}")
+    return booking
+
+
+def bookings_of_contact(session: Session, contact: Contact) -> list[Booking]:
+    return list(
+        session.scalars(
+            select(Booking)
+            .where(Booking.contact_id == contact.id)
+            .order_by(Booking.created_at.desc())
+        )
+    )
+
+
+def cancel_booking(session: Session, booking: Booking, actor: Actor, *, reason: str = "") -> int:
+    """Cancel an open booking and hand any seats it had to the waitlist.
+
+    Returns the number of seats freed.
+    """
+    took_seats = str(booking.status) in {str(s) for s in SEAT_TAKING_BOOKING_STATES}
+    change_state(session, booking, BOOKING, BookingStatus.CANCELLED, actor, reason=reason)
+    booking.closed_at = clock.now()
+    freed = booking.party_size if took_seats else 0
+    hold = inventory.active_hold(session, booking)
+    if hold is not None:
+        if hold.expires_at > clock.now():
+            freed = hold.seats
+        inventory.close_hold(session, hold, HoldStatus.RELEASED, actor)
+    entry = waitlist.entry_of(session, booking)
+    if entry is not None and entry.status in (WaitlistStatus.WAITING, WaitlistStatus.OFFERED):
+        if entry.status == WaitlistStatus.OFFERED:
+            freed = entry.party_size
+        change_state(session, entry, WAITLIST, WaitlistStatus.CANCELLED, actor)
+        entry.closed_at = clock.now()
+    if freed:
+        waitlist.offer_freed_seats(session, booking.departure_id, actor)
+    return freed
+
+
+def expire_hold(session: Session, booking: Booking, actor: Actor) -> bool:
+    """Expire a HELD booking whose hold ran out; a no-op (False) if the world moved on."""
+    if booking.status != BookingStatus.HELD:
+        return False
+    hold = inventory.active_hold(session, booking)
+    if hold is None or hold.expires_at > clock.now():
+        return False
+    inventory.close_hold(session, hold, HoldStatus.EXPIRED, actor)
+    change_state(session, booking, BOOKING, BookingStatus.EXPIRED, actor, reason="hold expired")
+    booking.closed_at = clock.now()
+    waitlist.offer_freed_seats(session, booking.departure_id, actor)
+    return True
+
+
+def complete_booking(session: Session, booking: Booking, actor: Actor) -> None:
+    change_state(session, booking, BOOKING, BookingStatus.COMPLETED, actor)
+    booking.closed_at = clock.now()
+
+
+def record_feedback(session: Session, booking: Booking, text: str, actor: Actor) -> None:
+    if not text.strip():
+        raise DomainError("Feedback is empty")
+    booking.feedback = (booking.feedback + "\n\n" if booking.feedback else "") + text.strip()
+    timeline.record(
+        session,
+        object_type=ObjectType.BOOKING,
+        object_id=booking.id,
+        event_type="FEEDBACK",
+        action="tms.booking.feedback",
+        actor=actor,
+        content={"text": text.strip()},
+    )

@@ -1,0 +1,150 @@
+"""Incidents reported from the field: severity by rule, acknowledgement, resolution."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.domain.actor import Actor
+from backend.domain.enums import IncidentStatus, ObjectType, Severity
+from backend.domain.errors import NotFound
+from backend.domain.severity import classify_severity, says_resolved
+from backend.domain.states import INCIDENT
+from backend.models import Incident, Staff, Trip
+from backend.services import timeline
+from backend.services.state import change_state, log_created
+
+_SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
+
+
+def report_incident(
+    session: Session, trip: Trip, reporter: Staff | None, text: str, actor: Actor
+) -> Incident:
+    incident = Incident(
+        trip_id=trip.id,
+        reported_by_staff_id=reporter.id if reporter else None,
+        description=text.strip(),
+        severity=str(classify_severity(text)),
+        status=IncidentStatus.OPEN,
+        reported_at=clock.now(),
+    )
+    session.add(incident)
+    log_created(
+        session,
+        incident,
+        ObjectType.INCIDENT,
+        actor,
+        trip=trip.reference,
+        severity=incident.severity,
+        text=incident.description,
+    )
+    timeline.record(
+        session,
+        object_type=ObjectType.TRIP,
+        object_id=trip.id,
+        event_type="INCIDENT",
+        action="tms.trip.incident.reported",
+        actor=actor,
+        content={
+            "incidentId": incident.id,
+            "severity": incident.severity,
+            "text": incident.description,
+        },
+    )
+    return incident
+
+
+def open_incident(session: Session, trip: Trip) -> Incident | None:
+    """The trip's most recent incident that is not resolved."""
+    return session.scalar(
+        select(Incident)
+        .where(Incident.trip_id == trip.id, Incident.status != IncidentStatus.RESOLVED)
+        .order_by(Incident.reported_at.desc())
+        .limit(1)
+    )
+
+
+def acknowledge(session: Session, incident: Incident, actor: Actor) -> None:
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = clock.now()
+        timeline.record(
+            session,
+            object_type=ObjectType.INCIDENT,
+            object_id=incident.id,
+            event_type="ACKNOWLEDGED",
+            action="tms.incident.acknowledged",
+            actor=actor,
+        )
+
+
+def update_incident(
+    session: Session,
+    incident: Incident,
+    actor: Actor,
+    *,
+    status: IncidentStatus | None = None,
+    resolution: str | None = None,
+    eta: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Staff's update: any update acknowledges; status moves by the state machine."""
+    acknowledge(session, incident, actor)
+    if resolution is not None:
+        incident.resolution = resolution
+    if eta is not None:
+        incident.eta = eta
+    if note or resolution or eta:
+        timeline.record(
+            session,
+            object_type=ObjectType.INCIDENT,
+            object_id=incident.id,
+            event_type="UPDATE",
+            action="tms.incident.updated",
+            actor=actor,
+            content={
+                k: v for k, v in {"note": note, "resolution": resolution, "eta": eta}.items() if v
+            },
+        )
+    if status is not None and status != incident.status:
+        change_state(session, incident, INCIDENT, status, actor)
+        if status == IncidentStatus.RESOLVED:
+            incident.resolved_at = clock.now()
+
+
+def guide_update(session: Session, incident: Incident, text: str, actor: Actor) -> bool:
+    """UPDATE from the field: added to the incident; resolves it when the text says so.
+
+    Returns whether the incident is now resolved.
+    """
+    timeline.record(
+        session,
+        object_type=ObjectType.INCIDENT,
+        object_id=incident.id,
+        event_type="UPDATE",
+        action="tms.incident.field_update",
+        actor=actor,
+        content={"text": text},
+    )
+    if says_resolved(text):
+        update_incident(session, incident, actor, status=IncidentStatus.RESOLVED, resolution=text)
+        return True
+    return False
+
+
+def get_incident(session: Session, incident_id: str) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"No incident {incident_id}")
+    return incident
+
+
+def list_incidents(session: Session) -> list[Incident]:
+    """Open first, then by severity (critical first), newest first."""
+    severity_rank = case(_SEVERITY_ORDER, value=Incident.severity, else_=9)
+    open_rank = case((Incident.status == IncidentStatus.RESOLVED, 1), else_=0)
+    return list(
+        session.scalars(
+            select(Incident).order_by(open_rank, severity_rank, Incident.reported_at.desc())
+        )
+    )

@@ -1,0 +1,244 @@
+"""Leads: an enquiry becomes a lead with a rep, gets quoted, and is won by a hold or lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.domain import references
+from backend.domain.actor import Actor
+from backend.domain.enums import LeadStatus, ObjectType
+from backend.domain.errors import DomainError, NotFound
+from backend.domain.money import Money, Quote, quote_price
+from backend.domain.states import LEAD
+from backend.models import Booking, Contact, Departure, Lead, Product
+from backend.services import bookings, inventory, timeline
+from backend.services import references as refs
+from backend.services import staff as staff_service
+from backend.services.state import change_state, log_created
+
+
+def create_lead(
+    session: Session,
+    *,
+    contact: Contact,
+    product: Product | None,
+    actor: Actor,
+    party_size: int | None = None,
+    travel_date_text: str | None = None,
+    enquiry_text: str | None = None,
+    assign: bool = True,
+) -> Lead:
+    """A new lead with its reference; assigned round-robin to an available sales rep."""
+    code = product.code if product else "GEN"
+    prefix, seq = refs.allocate(session, code)
+    reference = references.lead_reference(prefix, seq)
+    lead = Lead(
+        reference=reference,
+        ref_key=references.reference_key(reference),
+        contact_id=contact.id,
+        product_id=product.id if product else None,
+        status=LeadStatus.NEW,
+        party_size=party_size,
+        travel_date_text=travel_date_text,
+        enquiry_text=enquiry_text,
+        details={},
+        currency=product.currency if product else "USD",
+    )
+    session.add(lead)
+    session.flush()
+    lead.product = product
+    log_created(
+        session,
+        lead,
+        ObjectType.LEAD,
+        actor,
+        reference=reference,
+        product=code,
+        partySize=party_size,
+        travelDate=travel_date_text,
+    )
+    if assign:
+        rep = staff_service.next_sales_rep(session)
+        if rep is not None:
+            assign_lead(session, lead, rep.id, actor)
+    return lead
+
+
+def assign_lead(session: Session, lead: Lead, staff_id: str, actor: Actor) -> None:
+    previous = lead.assigned_staff_id
+    lead.assigned_staff_id = staff_id
+    timeline.record(
+        session,
+        object_type=ObjectType.LEAD,
+        object_id=lead.id,
+        event_type="ASSIGNED",
+        action="tms.lead.assigned",
+        actor=actor,
+        content={"from": previous, "to": staff_id},
+    )
+
+
+def add_details(session: Session, lead: Lead, answers: dict[str, Any], actor: Actor) -> None:
+    """The customer's answers (dates, fitness, requirements, ...) go onto the lead."""
+    clean = {k: v for k, v in answers.items() if v not in (None, "")}
+    if not clean:
+        return
+    lead.details = {**(lead.details or {}), **clean}
+    if "party_size" in clean and isinstance(clean["party_size"], int):
+        lead.party_size = clean["party_size"]
+    timeline.record(
+        session,
+        object_type=ObjectType.LEAD,
+        object_id=lead.id,
+        event_type="DETAILS",
+        action="tms.lead.details",
+        actor=actor,
+        content=clean,
+    )
+
+
+def mark_contacted(session: Session, lead: Lead, actor: Actor) -> None:
+    if lead.status == LeadStatus.NEW:
+        change_state(session, lead, LEAD, LeadStatus.CONTACTED, actor)
+        lead.contacted_at = clock.now()
+
+
+def quote_lead(
+    session: Session,
+    lead: Lead,
+    departure: Departure,
+    party_size: int,
+    actor: Actor,
+    *,
+    price_per_person_minor: int | None = None,
+    discount_minor: int | None = None,
+) -> Quote:
+    """Price the lead's party on a departure; the lead becomes QUOTED (a requote stays QUOTED)."""
+    if lead.status in (LeadStatus.WON, LeadStatus.LOST):
+        raise DomainError(f"Lead {lead.reference} is {lead.status}; it cannot be quoted")
+    product = departure.product
+    quote = bookings.price_for(departure, party_size)
+    if price_per_person_minor is not None or discount_minor is not None:
+        quote = quote_price(
+            price_per_person=Money(
+                price_per_person_minor or product.price_per_person_minor, product.currency
+            ),
+            party_size=party_size,
+            departure_start=departure.start_date,
+            booked_on=clock.now().date(),
+            deposit_percent=product.deposit_percent,
+            early_bird_percent=product.early_bird_percent,
+            early_bird_days_before=product.early_bird_days_before,
+            balance_due_days_before=product.balance_due_days_before,
+            discount_override=Money(discount_minor, product.currency)
+            if discount_minor is not None
+            else None,
+        )
+    lead.product_id = product.id
+    lead.quoted_departure_id = departure.id
+    lead.quoted_party_size = party_size
+    lead.quoted_price_per_person_minor = quote.price_per_person.minor
+    lead.quoted_discount_minor = quote.discount.minor
+    lead.quoted_total_minor = quote.total.minor
+    lead.currency = product.currency
+    lead.quoted_at = clock.now()
+    if lead.contacted_at is None:
+        lead.contacted_at = lead.quoted_at
+    content = {
+        "departure": departure.start_date.isoformat(),
+        "partySize": party_size,
+        "subtotal": quote.subtotal.format(),
+        "discount": quote.discount.format(),
+        "total": quote.total.format(),
+        "deposit": quote.deposit.format(),
+    }
+    if lead.status == LeadStatus.QUOTED:
+        timeline.record(
+            session,
+            object_type=ObjectType.LEAD,
+            object_id=lead.id,
+            event_type="QUOTE",
+            action="tms.lead.requoted",
+            actor=actor,
+            content=content,
+        )
+    else:
+        change_state(session, lead, LEAD, LeadStatus.QUOTED, actor, **content)
+    return quote
+
+
+def quote_of(lead: Lead, departure: Departure) -> Quote:
+    """The quote stored on the lead, rebuilt (discount as quoted, deposit and due date by rule)."""
+    if lead.quoted_total_minor is None or lead.quoted_party_size is None:
+        raise DomainError(f"Lead {lead.reference} has no quote yet")
+    product = departure.product
+    return quote_price(
+        price_per_person=Money(lead.quoted_price_per_person_minor or 0, lead.currency),
+        party_size=lead.quoted_party_size,
+        departure_start=departure.start_date,
+        booked_on=clock.now().date(),
+        deposit_percent=product.deposit_percent,
+        balance_due_days_before=product.balance_due_days_before,
+        discount_override=Money(lead.quoted_discount_minor or 0, lead.currency),
+    )
+
+
+def hold_from_quote(session: Session, lead: Lead, actor: Actor) -> Booking:
+    """ "Hold Inventory": a 24 h hold from the quote; Lead → WON, Booking HELD.
+
+    Raises DomainError when there is no quote and NotEnoughSeats when the seats are gone;
+    in both cases nothing is written.
+    """
+    if lead.status != LeadStatus.QUOTED or lead.quoted_departure_id is None:
+        raise DomainError(f"Lead {lead.reference} has no quote to hold yet")
+    departure = inventory.lock_departure(session, lead.quoted_departure_id)
+    quote = quote_of(lead, departure)
+    booking = bookings.hold_new_booking(
+        session,
+        contact=lead.contact,
+        departure_id=departure.id,
+        party_size=quote.party_size,
+        actor=actor,
+        lead=lead,
+        quote=quote,
+    )
+    change_state(session, lead, LEAD, LeadStatus.WON, actor, booking=booking.reference)
+    lead.closed_at = clock.now()
+    return booking
+
+
+def mark_lost(session: Session, lead: Lead, actor: Actor, *, reason: str = "") -> None:
+    change_state(session, lead, LEAD, LeadStatus.LOST, actor, reason=reason)
+    lead.closed_at = clock.now()
+
+
+def find_lead(session: Session, reference: str) -> Lead:
+    references.parse_reference(reference)
+    lead = session.scalar(select(Lead).where(Lead.ref_key == references.reference_key(reference)))
+    if lead is None:
+        raise NotFound(f"No lead {reference}")
+    return lead
+
+
+def get_lead(session: Session, lead_id: str) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"No lead {lead_id}")
+    return lead
+
+
+def open_lead_of(session: Session, contact: Contact) -> Lead | None:
+    """The contact's most recent lead that is not closed."""
+    return session.scalar(
+        select(Lead)
+        .where(
+            Lead.contact_id == contact.id,
+            Lead.status.in_([LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUOTED]),
+        )
+        .order_by(Lead.created_at.desc())
+        .limit(1)
+    )

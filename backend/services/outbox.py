@@ -1,0 +1,105 @@
+"""The outbox: every message the product sends is a row here first.
+
+This module is the one API for enqueuing; the WhatsApp sender (backend/whatsapp) delivers the
+rows, paces them and applies the 24-hour window and template rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.domain.enums import OutboxStatus
+from backend.models import OutboundMessage
+
+TEXT_LIMIT = 4096
+
+
+def enqueue_text(
+    session: Session,
+    *,
+    to_phone: str,
+    body: str,
+    contact_id: str | None = None,
+    staff_id: str | None = None,
+    purpose: str | None = None,
+    template_params: list[Any] | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    conversation_id: str | None = None,
+) -> list[OutboundMessage]:
+    """Queue a text; longer than WhatsApp's 4096 characters, it is split at paragraphs."""
+    rows = []
+    for part in split_text(body):
+        row = OutboundMessage(
+            recipient_phone=to_phone,
+            contact_id=contact_id,
+            staff_id=staff_id,
+            kind="text",
+            body=part,
+            purpose=purpose,
+            template_params=template_params or [],
+            status=OutboxStatus.QUEUED,
+            object_type=str(object_type) if object_type else None,
+            object_id=object_id,
+            conversation_id=conversation_id,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def split_text(body: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split at paragraph, then line, then word boundaries so no part exceeds `limit`."""
+    body = body.strip()
+    if len(body) <= limit:
+        return [body]
+    parts: list[str] = []
+    current = ""
+    for separator_chunks in _chunks(body, limit):
+        if current and len(current) + 2 + len(separator_chunks) > limit:
+            parts.append(current)
+            current = separator_chunks
+        else:
+            current = f"{current}\n\n{separator_chunks}" if current else separator_chunks
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _chunks(body: str, limit: int) -> list[str]:
+    chunks: list[str] = []
+    for paragraph in body.split("\n\n"):
+        if len(paragraph) <= limit:
+            chunks.append(paragraph)
+            continue
+        line_buf = ""
+        for word in paragraph.replace("\n", " \n ").split(" "):
+            while len(word) > limit:  # one unbroken run longer than the limit
+                if line_buf:
+                    chunks.append(line_buf)
+                    line_buf = ""
+                chunks.append(word[:limit])
+                word = word[limit:]
+            candidate = f"{line_buf} {word}" if line_buf else word
+            if len(candidate) > limit:
+                chunks.append(line_buf)
+                line_buf = word
+            else:
+                line_buf = candidate
+        if line_buf:
+            chunks.append(line_buf)
+    return [c.strip() for c in chunks if c.strip()]
+
+
+def messages_to(session: Session, phone: str) -> list[OutboundMessage]:
+    return list(
+        session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.recipient_phone == phone)
+            .order_by(OutboundMessage.id)
+        )
+    )

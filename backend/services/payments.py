@@ -1,0 +1,209 @@
+"""Money in: record a provider's payment event once, and confirm the booking it pays for.
+
+Confirmation is a compare-and-set under the booking's row lock; a repeated event is answered
+as already recorded (alf.io). Money that cannot be applied is kept and flagged for staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.domain.actor import Actor
+from backend.domain.enums import BookingStatus, HoldStatus, ObjectType, PaymentKind, PaymentStatus
+from backend.domain.errors import DomainError, NotEnoughSeats
+from backend.domain.states import BOOKING, BOOKING_PAYMENT
+from backend.models import Booking, Payment
+from backend.services import inventory, timeline
+from backend.services.state import change_state
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    payment: Payment
+    booking: Booking
+    duplicate: bool = False
+    confirmed_now: bool = False
+    flagged: str | None = None
+
+
+def expected_kind(booking: Booking, amount_minor: int) -> PaymentKind | None:
+    """Which payment this amount is, or None when it matches nothing owed."""
+    if booking.paid_minor == 0:
+        if amount_minor == booking.total_minor:
+            return PaymentKind.FULL
+        if amount_minor == booking.deposit_minor:
+            return PaymentKind.DEPOSIT
+        return None
+    if amount_minor == booking.balance_minor and amount_minor > 0:
+        return PaymentKind.BALANCE
+    return None
+
+
+def record_payment(
+    session: Session,
+    *,
+    booking_id: str,
+    provider: str,
+    event_id: str,
+    amount_minor: int,
+    currency: str,
+    actor: Actor,
+) -> PaymentOutcome:
+    """Apply one payment event exactly once."""
+    existing = session.scalar(
+        select(Payment).where(Payment.provider == provider, Payment.provider_event_id == event_id)
+    )
+    if existing is not None:
+        return _duplicate(session, existing, actor)
+    booking = session.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .with_for_update(of=Booking)
+        .execution_options(populate_existing=True)
+    )
+    if booking is None:
+        raise DomainError(f"No booking {booking_id} for payment {event_id}")
+    kind = expected_kind(booking, amount_minor) if currency == booking.currency else None
+    payment = Payment(
+        booking_id=booking.id,
+        provider=provider,
+        provider_event_id=event_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        kind=str(kind or PaymentKind.DEPOSIT),
+        received_at=clock.now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(payment)
+            session.flush()
+    except IntegrityError:
+        # The same event arrived concurrently and won the insert.
+        existing = session.scalar(
+            select(Payment).where(
+                Payment.provider == provider, Payment.provider_event_id == event_id
+            )
+        )
+        assert existing is not None
+        return _duplicate(session, existing, actor)
+    timeline.record(
+        session,
+        object_type=ObjectType.PAYMENT,
+        object_id=payment.id,
+        event_type="RECEIVED",
+        action="tms.payment.received",
+        actor=actor,
+        content={
+            "booking": booking.reference,
+            "amount": amount_minor,
+            "currency": currency,
+            "eventId": event_id,
+        },
+    )
+    if kind is None:
+        return _flag(session, payment, booking, "amount does not match what is owed", actor)
+    return _apply(session, payment, booking, kind, actor)
+
+
+def _apply(
+    session: Session, payment: Payment, booking: Booking, kind: PaymentKind, actor: Actor
+) -> PaymentOutcome:
+    status = BookingStatus(booking.status)
+    confirmed_now = False
+    if status == BookingStatus.HELD:
+        hold = inventory.active_hold(session, booking)
+        if hold is not None and hold.expires_at <= clock.now():
+            # The hold lapsed but its expiry has not run yet: treat it as expired.
+            inventory.close_hold(session, hold, HoldStatus.EXPIRED, actor)
+            change_state(
+                session, booking, BOOKING, BookingStatus.EXPIRED, actor, reason="hold expired"
+            )
+            status = BookingStatus.EXPIRED
+        else:
+            if hold is not None:
+                inventory.close_hold(session, hold, HoldStatus.CONVERTED, actor)
+            change_state(session, booking, BOOKING, BookingStatus.PAYMENT_PENDING, actor)
+            status = BookingStatus.PAYMENT_PENDING
+    if status == BookingStatus.EXPIRED:
+        departure = inventory.lock_departure(session, booking.departure_id)
+        try:
+            inventory.ensure_available(session, departure, booking.party_size)
+        except NotEnoughSeats:
+            return _flag(
+                session,
+                payment,
+                booking,
+                "paid after the hold expired and the seats are gone: refund",
+                actor,
+            )
+        change_state(
+            session,
+            booking,
+            BOOKING,
+            BookingStatus.PAYMENT_PENDING,
+            actor,
+            reason="late payment, seats still free",
+        )
+        status = BookingStatus.PAYMENT_PENDING
+    if status == BookingStatus.PAYMENT_PENDING:
+        change_state(session, booking, BOOKING, BookingStatus.CONFIRMED, actor)
+        booking.confirmed_at = clock.now()
+        confirmed_now = True
+    elif status not in (BookingStatus.CONFIRMED,):
+        return _flag(session, payment, booking, f"booking is {status}: refund", actor)
+    booking.paid_minor += payment.amount_minor
+    target = (
+        PaymentStatus.FULL_PAID
+        if booking.paid_minor >= booking.total_minor
+        else PaymentStatus.DEPOSIT_PAID
+    )
+    if booking.payment_status != target:
+        change_state(
+            session,
+            booking,
+            BOOKING_PAYMENT,
+            target,
+            actor,
+            amount=payment.amount_minor,
+            kind=str(kind),
+        )
+    return PaymentOutcome(payment=payment, booking=booking, confirmed_now=confirmed_now)
+
+
+def _flag(
+    session: Session, payment: Payment, booking: Booking, reason: str, actor: Actor
+) -> PaymentOutcome:
+    payment.flagged_reason = reason
+    booking.attention_reason = reason
+    timeline.record(
+        session,
+        object_type=ObjectType.BOOKING,
+        object_id=booking.id,
+        event_type="PAYMENT_FLAGGED",
+        action="tms.booking.payment.flagged",
+        actor=actor,
+        content={"paymentId": payment.id, "amount": payment.amount_minor, "reason": reason},
+    )
+    return PaymentOutcome(payment=payment, booking=booking, flagged=reason)
+
+
+def _duplicate(session: Session, payment: Payment, actor: Actor) -> PaymentOutcome:
+    booking = session.get(Booking, payment.booking_id)
+    assert booking is not None
+    timeline.record(
+        session,
+        object_type=ObjectType.PAYMENT,
+        object_id=payment.id,
+        event_type="DUPLICATE",
+        action="tms.payment.already_recorded",
+        actor=actor,
+        content={"eventId": payment.provider_event_id},
+    )
+    return PaymentOutcome(
+        payment=payment, booking=booking, duplicate=True, flagged=payment.flagged_reason
+    )

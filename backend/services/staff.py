@@ -1,0 +1,109 @@
+"""Staff: who they are, what they may do, and their admin API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.config import get_settings
+from backend.domain.actor import Actor
+from backend.domain.enums import ObjectType, Role
+from backend.domain.errors import DomainError, NotFound
+from backend.domain.phones import normalise_phone
+from backend.models import Staff, StaffRole
+from backend.services import timeline
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_staff(
+    session: Session,
+    *,
+    name: str,
+    phone: str,
+    roles: Iterable[Role | str],
+    email: str | None = None,
+    actor: Actor,
+) -> tuple[Staff, str]:
+    """Create a staff member; returns it with its API token (shown once, stored hashed)."""
+    e164 = normalise_phone(phone, get_settings().default_region)
+    role_set = {Role(str(r).upper()) for r in roles}
+    if not role_set:
+        raise DomainError("A staff member needs at least one role")
+    if session.scalar(select(Staff).where(Staff.phone == e164)):
+        raise DomainError(f"A staff member with phone {e164} already exists")
+    token = secrets.token_urlsafe(32)
+    member = Staff(name=name.strip(), phone=e164, email=email, api_token_hash=hash_token(token))
+    member.role_rows = [StaffRole(role=str(r)) for r in sorted(role_set)]
+    session.add(member)
+    session.flush()
+    timeline.record(
+        session,
+        object_type=ObjectType.STAFF,
+        object_id=member.id,
+        event_type="CREATED",
+        action="tms.staff.created",
+        actor=actor,
+        content={"name": member.name, "phone": e164, "roles": sorted(role_set)},
+    )
+    return member, token
+
+
+def by_token(session: Session, token: str) -> Staff | None:
+    if not token:
+        return None
+    member = session.scalar(select(Staff).where(Staff.api_token_hash == hash_token(token)))
+    return member if member and member.active else None
+
+
+def by_phone(session: Session, phone: str) -> Staff | None:
+    try:
+        e164 = normalise_phone(phone, get_settings().default_region)
+    except DomainError:
+        return None
+    return session.scalar(select(Staff).where(Staff.phone == e164, Staff.active.is_(True)))
+
+
+def with_role(session: Session, role: Role, *, available_only: bool = False) -> list[Staff]:
+    query = (
+        select(Staff)
+        .join(StaffRole)
+        .where(StaffRole.role == str(role), Staff.active.is_(True))
+        .order_by(Staff.name)
+    )
+    if available_only:
+        query = query.where(Staff.available.is_(True))
+    return list(session.scalars(query))
+
+
+def next_sales_rep(session: Session) -> Staff | None:
+    """Round-robin among available sales reps: the one assigned longest ago (or never) next.
+
+    The chosen row is locked so two enquiries at once do not pick the same rep by accident.
+    """
+    query = (
+        select(Staff)
+        .join(StaffRole)
+        .where(StaffRole.role == str(Role.SALES), Staff.active.is_(True), Staff.available.is_(True))
+        .order_by(Staff.last_assigned_at.asc().nulls_first(), Staff.name)
+        .limit(1)
+        .with_for_update(of=Staff, skip_locked=True)
+    )
+    rep = session.scalar(query)
+    if rep is not None:
+        rep.last_assigned_at = clock.now()
+    return rep
+
+
+def get_staff(session: Session, staff_id: str) -> Staff:
+    member = session.get(Staff, staff_id)
+    if member is None:
+        raise NotFound(f"No staff member {staff_id}")
+    return member

@@ -1,0 +1,280 @@
+"""Trips: one per departure; staff assignments, check-in, check-out, attendance and payroll."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.domain import references
+from backend.domain.actor import Actor
+from backend.domain.enums import (
+    AssignmentRole,
+    AssignmentStatus,
+    AttendanceStatus,
+    BookingStatus,
+    ObjectType,
+    TripStatus,
+)
+from backend.domain.errors import DomainError, NotFound
+from backend.domain.states import ASSIGNMENT, ATTENDANCE, TRIP
+from backend.models import (
+    Assignment,
+    Attendance,
+    Booking,
+    Departure,
+    Lead,
+    PayrollEntry,
+    Staff,
+    Trip,
+)
+from backend.services import bookings, timeline
+from backend.services import references as refs
+from backend.services.state import change_state, log_created
+
+
+class NotAssigned(DomainError):
+    """The staff member has no accepted assignment on that trip."""
+
+    code = "not_assigned"
+
+
+def ensure_trip(session: Session, departure: Departure, actor: Actor) -> Trip:
+    trip = session.scalar(select(Trip).where(Trip.departure_id == departure.id))
+    if trip is not None:
+        return trip
+    prefix, seq = refs.allocate(session, references.TRIP_PREFIX)
+    reference = references.lead_reference(prefix, seq)
+    trip = Trip(
+        departure_id=departure.id,
+        reference=reference,
+        ref_key=references.reference_key(reference),
+        status=TripStatus.SCHEDULED,
+    )
+    session.add(trip)
+    log_created(session, trip, ObjectType.TRIP, actor, reference=reference)
+    return trip
+
+
+def find_trip(session: Session, reference: str) -> Trip:
+    """A trip by its own reference (TRP2501234) or by a lead or booking on its departure
+    (the guide in workflow 1 checks in with EBC2501234)."""
+    references.parse_reference(reference)
+    key = references.reference_key(reference)
+    trip = session.scalar(select(Trip).where(Trip.ref_key == key))
+    if trip is not None:
+        return trip
+    booking = session.scalar(select(Booking).where(Booking.ref_key == key))
+    if booking is None:
+        lead = session.scalar(select(Lead).where(Lead.ref_key == key))
+        departure_id = lead.quoted_departure_id if lead else None
+    else:
+        departure_id = booking.departure_id
+    if departure_id:
+        trip = session.scalar(select(Trip).where(Trip.departure_id == departure_id))
+        if trip is not None:
+            return trip
+    raise NotFound(f"No trip {reference}")
+
+
+def guests_of(session: Session, trip: Trip) -> list[Booking]:
+    """The bookings travelling on the trip (confirmed, or completed afterwards)."""
+    return list(
+        session.scalars(
+            select(Booking)
+            .where(
+                Booking.departure_id == trip.departure_id,
+                Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.COMPLETED]),
+            )
+            .order_by(Booking.created_at)
+        )
+    )
+
+
+def group_size(session: Session, trip: Trip) -> int:
+    return sum(b.party_size for b in guests_of(session, trip))
+
+
+def assign_staff(
+    session: Session,
+    trip: Trip,
+    member: Staff,
+    role: AssignmentRole,
+    compensation_minor: int,
+    actor: Actor,
+    *,
+    currency: str = "USD",
+) -> Assignment:
+    existing = session.scalar(
+        select(Assignment).where(Assignment.trip_id == trip.id, Assignment.staff_id == member.id)
+    )
+    if existing is not None and existing.status in (
+        AssignmentStatus.OFFERED,
+        AssignmentStatus.ACCEPTED,
+    ):
+        raise DomainError(f"{member.name} is already assigned to {trip.reference}")
+    if existing is not None:
+        raise DomainError(f"{member.name} already answered this trip ({existing.status})")
+    assignment = Assignment(
+        trip_id=trip.id,
+        staff_id=member.id,
+        role=str(role),
+        compensation_minor=compensation_minor,
+        currency=currency,
+        status=AssignmentStatus.OFFERED,
+        offered_at=clock.now(),
+    )
+    session.add(assignment)
+    log_created(
+        session,
+        assignment,
+        ObjectType.ASSIGNMENT,
+        actor,
+        trip=trip.reference,
+        staff=member.name,
+        role=str(role),
+        compensation=compensation_minor,
+    )
+    return assignment
+
+
+def pending_offer_for(session: Session, member: Staff) -> Assignment | None:
+    """The staff member's oldest unanswered assignment offer (what "Accept" answers)."""
+    return session.scalar(
+        select(Assignment)
+        .where(Assignment.staff_id == member.id, Assignment.status == AssignmentStatus.OFFERED)
+        .order_by(Assignment.offered_at)
+        .limit(1)
+    )
+
+
+def respond_to_assignment(
+    session: Session, assignment: Assignment, accept: bool, actor: Actor
+) -> None:
+    target = AssignmentStatus.ACCEPTED if accept else AssignmentStatus.DECLINED
+    change_state(session, assignment, ASSIGNMENT, target, actor)
+    assignment.responded_at = clock.now()
+
+
+def accepted_assignment(session: Session, trip: Trip, member: Staff) -> Assignment:
+    assignment = session.scalar(
+        select(Assignment).where(
+            Assignment.trip_id == trip.id,
+            Assignment.staff_id == member.id,
+            Assignment.status.in_([AssignmentStatus.ACCEPTED, AssignmentStatus.COMPLETED]),
+        )
+    )
+    if assignment is None:
+        raise NotAssigned(f"{member.name} is not assigned to trip {trip.reference}")
+    return assignment
+
+
+def lead_guide(session: Session, trip: Trip) -> Staff | None:
+    return session.scalar(
+        select(Staff)
+        .join(Assignment, Assignment.staff_id == Staff.id)
+        .where(
+            Assignment.trip_id == trip.id,
+            Assignment.role == AssignmentRole.LEAD_GUIDE,
+            Assignment.status.in_([AssignmentStatus.ACCEPTED, AssignmentStatus.COMPLETED]),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    trip: Trip
+    attendance: Attendance
+    trip_started_now: bool
+
+
+def check_in(session: Session, trip: Trip, member: Staff, actor: Actor) -> CheckIn:
+    """CHECKIN: the first assigned staff member to check in starts the trip."""
+    accepted_assignment(session, trip, member)
+    if trip.status == TripStatus.ENDED:
+        raise DomainError(f"Trip {trip.reference} has already ended")
+    started_now = False
+    if trip.status == TripStatus.SCHEDULED:
+        change_state(session, trip, TRIP, TripStatus.IN_PROGRESS, actor, by=member.name)
+        trip.started_at = clock.now()
+        started_now = True
+    attendance = session.scalar(
+        select(Attendance).where(Attendance.trip_id == trip.id, Attendance.staff_id == member.id)
+    )
+    if attendance is None:
+        attendance = Attendance(
+            trip_id=trip.id,
+            staff_id=member.id,
+            status=AttendanceStatus.ON_TRIP,
+            checked_in_at=clock.now(),
+        )
+        session.add(attendance)
+        log_created(
+            session,
+            attendance,
+            ObjectType.ATTENDANCE,
+            actor,
+            trip=trip.reference,
+            staff=member.name,
+        )
+    return CheckIn(trip=trip, attendance=attendance, trip_started_now=started_now)
+
+
+@dataclass(frozen=True)
+class CheckOut:
+    trip: Trip
+    payroll: list[PayrollEntry]
+    completed_bookings: list[Booking]
+
+
+def check_out(session: Session, trip: Trip, member: Staff, note: str, actor: Actor) -> CheckOut:
+    """CHECKOUT: the trip ends, attendance closes, assignments complete, payroll is written,
+    and the guests' bookings complete."""
+    accepted_assignment(session, trip, member)
+    change_state(session, trip, TRIP, TripStatus.ENDED, actor, note=note)
+    now = clock.now()
+    trip.ended_at = now
+    for attendance in session.scalars(
+        select(Attendance).where(
+            Attendance.trip_id == trip.id, Attendance.status == AttendanceStatus.ON_TRIP
+        )
+    ):
+        change_state(session, attendance, ATTENDANCE, AttendanceStatus.TRIP_COMPLETE, actor)
+        attendance.checked_out_at = now
+        if attendance.staff_id == member.id:
+            attendance.checkout_note = note
+    payroll: list[PayrollEntry] = []
+    for assignment in session.scalars(
+        select(Assignment).where(
+            Assignment.trip_id == trip.id, Assignment.status == AssignmentStatus.ACCEPTED
+        )
+    ):
+        change_state(session, assignment, ASSIGNMENT, AssignmentStatus.COMPLETED, actor)
+        assignment.completed_at = now
+        entry = PayrollEntry(
+            staff_id=assignment.staff_id,
+            trip_id=trip.id,
+            assignment_id=assignment.id,
+            amount_minor=assignment.compensation_minor,
+            currency=assignment.currency,
+        )
+        session.add(entry)
+        session.flush()
+        timeline.record(
+            session,
+            object_type=ObjectType.ASSIGNMENT,
+            object_id=assignment.id,
+            event_type="PAYROLL",
+            action="tms.assignment.payroll.added",
+            actor=actor,
+            content={"amount": entry.amount_minor, "currency": entry.currency},
+        )
+        payroll.append(entry)
+    completed = []
+    for booking in guests_of(session, trip):
+        if booking.status == BookingStatus.CONFIRMED:
+            bookings.complete_booking(session, booking, actor)
+            completed.append(booking)
+    return CheckOut(trip=trip, payroll=payroll, completed_bookings=completed)
