@@ -32,7 +32,9 @@ def _ensure_pg_database(url: str) -> None:
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database})
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+        )
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
@@ -48,7 +50,7 @@ def pg_migrated() -> str:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL
+    except Exception as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required under CI and is not reachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable ({exc}); set TEST_DATABASE_URL")
@@ -72,11 +74,11 @@ def _truncate_pg(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A migrated, empty database; DATABASE_URL points at it for the test."""
     if request.param == "sqlite":
-        if request.node.get_closest_marker("postgres_only"):
-            pytest.skip("PostgreSQL only")
         path = tmp_path / "test.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
@@ -99,3 +101,12 @@ def session(db_url: str) -> Iterator[Session]:
 def frozen_clock() -> Iterator[clock.FrozenClock]:
     with clock.frozen(datetime(2024, 12, 23, 8, 15, tzinfo=UTC)) as c:  # 2:00 PM in Kathmandu
         yield c
+
+
+@pytest.fixture
+def pg_db_url(pg_migrated: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty PostgreSQL database, for what must hold under real concurrency."""
+    _truncate_pg(pg_migrated)
+    monkeypatch.setenv("DATABASE_URL", pg_migrated)
+    yield pg_migrated
+    dispose_engines()

@@ -18,10 +18,18 @@ _numbers = count(1)
 
 def ebc(session: Session) -> Product:
     product = Product(
-        code="EBC", name="Everest Base Camp Trek", short_name="EBC",
-        aliases=["everest base camp", "everest bc"], days=14, price_per_person_minor=2_400_00,
-        currency="USD", deposit_percent=30, early_bird_percent=5, early_bird_days_before=43,
-        balance_due_days_before=15, inclusions=["All permits & fees"],
+        code="EBC",
+        name="Everest Base Camp Trek",
+        short_name="EBC",
+        aliases=["everest base camp", "everest bc"],
+        days=14,
+        price_per_person_minor=2_400_00,
+        currency="USD",
+        deposit_percent=30,
+        early_bird_percent=5,
+        early_bird_days_before=43,
+        balance_due_days_before=15,
+        inclusions=["All permits & fees"],
     )
     session.add(product)
     session.flush()
@@ -32,8 +40,10 @@ def departure(
     session: Session, product: Product, start: date = date(2025, 3, 15), capacity: int = 16
 ) -> Departure:
     dep = Departure(
-        product_id=product.id, start_date=start,
-        end_date=start + timedelta(days=product.days - 1), capacity=capacity,
+        product_id=product.id,
+        start_date=start,
+        end_date=start + timedelta(days=product.days - 1),
+        capacity=capacity,
     )
     dep.product = product
     session.add(dep)
@@ -49,7 +59,11 @@ def contact(session: Session, phone: str | None = None, name: str | None = None)
 
 def staff(session: Session, name: str, role: Role, phone: str | None = None) -> Staff:
     member, _token = staff_service.add_staff(
-        session, name=name, phone=phone or f"+97798010{next(_numbers):05d}", roles=[role], actor=SYSTEM
+        session,
+        name=name,
+        phone=phone or f"+97798010{next(_numbers):05d}",
+        roles=[role],
+        actor=SYSTEM,
     )
     return member
 
@@ -59,7 +73,12 @@ def confirmed_booking(session: Session, dep: Departure, size: int) -> Booking:
         session, contact=contact(session), departure_id=dep.id, party_size=size, actor=SYSTEM
     )
     payments.record_payment(
-        session, booking_id=booking.id, provider="test", event_id=f"evt-{booking.id}",
-        amount_minor=booking.deposit_minor, currency=booking.currency, actor=SYSTEM,
+        session,
+        booking_id=booking.id,
+        provider="test",
+        event_id=f"evt-{booking.id}",
+        amount_minor=booking.deposit_minor,
+        currency=booking.currency,
+        actor=SYSTEM,
     )
     return booking

@@ -58,6 +58,9 @@ def test_money_refuses_floats_and_mixed_currencies():
 def test_party_size_must_be_positive():
     with pytest.raises(ValueError):
         quote_price(
-            price_per_person=Money.of(100), party_size=0, departure_start=date(2025, 1, 1),
-            booked_on=date(2024, 1, 1), deposit_percent=30,
+            price_per_person=Money.of(100),
+            party_size=0,
+            departure_start=date(2025, 1, 1),
+            booked_on=date(2024, 1, 1),
+            deposit_percent=30,
         )

@@ -7,7 +7,10 @@ from backend.domain.severity import classify_severity, says_resolved
 @pytest.mark.parametrize(
     ("text", "severity"),
     [
-        ("Vehicle breakdown at Pokhara checkpoint. Engine failure. 15 guests waiting.", Severity.HIGH),
+        (
+            "Vehicle breakdown at Pokhara checkpoint. Engine failure. 15 guests waiting.",
+            Severity.HIGH,
+        ),
         ("Group stranded by snow at Thorong La", Severity.HIGH),
         ("One guest showing altitude sickness symptoms. Monitoring closely.", Severity.MEDIUM),
         ("Guest feeling sick after lunch", Severity.MEDIUM),

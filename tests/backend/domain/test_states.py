@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from backend.domain.enums import BookingStatus, LeadStatus, WaitlistStatus
@@ -7,13 +9,18 @@ from backend.domain.states import BOOKING, INCIDENT, LEAD, OPEN_BOOKING_STATES, 
 
 def test_booking_happy_path_is_allowed():
     path = ["WAITLISTED", "OFFERED", "HELD", "PAYMENT_PENDING", "CONFIRMED", "COMPLETED"]
-    for current, target in zip(path, path[1:], strict=False):
+    for current, target in itertools.pairwise(path):
         assert BOOKING.allows(current, target), (current, target)
 
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [("CONFIRMED", "HELD"), ("COMPLETED", "CANCELLED"), ("CANCELLED", "HELD"), ("WAITLISTED", "CONFIRMED")],
+    [
+        ("CONFIRMED", "HELD"),
+        ("COMPLETED", "CANCELLED"),
+        ("CANCELLED", "HELD"),
+        ("WAITLISTED", "CONFIRMED"),
+    ],
 )
 def test_booking_refuses_going_backwards_or_skipping(current, target):
     with pytest.raises(IllegalTransition) as info:
@@ -22,10 +29,13 @@ def test_booking_refuses_going_backwards_or_skipping(current, target):
 
 
 def test_every_open_booking_state_can_be_cancelled():
-    assert OPEN_BOOKING_STATES == {
-        BookingStatus.WAITLISTED, BookingStatus.OFFERED, BookingStatus.HELD,
-        BookingStatus.PAYMENT_PENDING, BookingStatus.CONFIRMED,
-    }
+    assert {
+        BookingStatus.WAITLISTED,
+        BookingStatus.OFFERED,
+        BookingStatus.HELD,
+        BookingStatus.PAYMENT_PENDING,
+        BookingStatus.CONFIRMED,
+    } == OPEN_BOOKING_STATES
 
 
 def test_lead_closed_states_are_final():

@@ -25,7 +25,9 @@ def test_legal_transition_writes_its_timeline_event(session):
     session.commit()
     assert lead.status == LeadStatus.CONTACTED
     event = session.scalars(
-        select(TimelineEvent).where(TimelineEvent.object_id == lead.id).order_by(TimelineEvent.id.desc())
+        select(TimelineEvent)
+        .where(TimelineEvent.object_id == lead.id)
+        .order_by(TimelineEvent.id.desc())
     ).first()
     assert _events(session, lead.id) == before + 1
     assert event.event_type == "STATUS_CHANGE"
@@ -48,7 +50,9 @@ def test_illegal_transition_raises_and_changes_nothing(session):
 
 
 def test_status_cannot_be_assigned_outside_the_state_machine(session):
-    lead = leads.create_lead(session, contact=factories.contact(session), product=None, actor=SYSTEM)
+    lead = leads.create_lead(
+        session, contact=factories.contact(session), product=None, actor=SYSTEM
+    )
     session.commit()
     with pytest.raises(StatusAssignedDirectly):
         lead.status = LeadStatus.WON
@@ -57,7 +61,9 @@ def test_status_cannot_be_assigned_outside_the_state_machine(session):
 
 
 def test_a_failure_mid_operation_rolls_back_the_state_and_its_event(session):
-    lead = leads.create_lead(session, contact=factories.contact(session), product=None, actor=SYSTEM)
+    lead = leads.create_lead(
+        session, contact=factories.contact(session), product=None, actor=SYSTEM
+    )
     session.commit()
     before = _events(session, lead.id)
     change_state(session, lead, LEAD, LeadStatus.CONTACTED, SYSTEM)

@@ -15,17 +15,26 @@ from tests import factories
 
 
 def _event(session, **kw):
-    defaults = dict(object_type=ObjectType.LEAD, object_id="lead-1", event_type="MESSAGE",
-                    action="tms.lead.message", actor=Actor(Source.WHATSAPP, phone="+9779801000001"))
+    defaults = dict(
+        object_type=ObjectType.LEAD,
+        object_id="lead-1",
+        event_type="MESSAGE",
+        action="tms.lead.message",
+        actor=Actor(Source.WHATSAPP, phone="+9779801000001"),
+    )
     defaults.update(kw)
     return timeline.record(session, **defaults)
 
 
 def test_update_is_refused_by_the_database(session):
-    event = _event(session, content={"text": "Initial enquiry for EBC Trek", "direction": "inbound"})
+    event = _event(
+        session, content={"text": "Initial enquiry for EBC Trek", "direction": "inbound"}
+    )
     session.commit()
     with pytest.raises(DatabaseError, match="append-only"):
-        session.execute(update(TimelineEvent).where(TimelineEvent.id == event.id).values(event_type="X"))
+        session.execute(
+            update(TimelineEvent).where(TimelineEvent.id == event.id).values(event_type="X")
+        )
         session.flush()
     session.rollback()
     assert session.get(TimelineEvent, event.id).event_type == "MESSAGE"
@@ -49,7 +58,9 @@ def test_raw_sql_update_is_refused_too(session):
 
 
 def test_the_workflow_json_shape(session):
-    event = _event(session, content={"text": "Initial enquiry for EBC Trek", "direction": "inbound"})
+    event = _event(
+        session, content={"text": "Initial enquiry for EBC Trek", "direction": "inbound"}
+    )
     session.commit()
     shape = event.as_dict()
     assert shape["objectType"] == "LEAD" and shape["eventType"] == "MESSAGE"
@@ -65,8 +76,12 @@ def test_query_by_object_conversation_and_time(session):
     with clock.frozen(start) as c:
         first = _event(session, object_id="trip-1", object_type=ObjectType.TRIP)
         c.advance(minutes=5)
-        second = _event(session, object_id="trip-1", object_type=ObjectType.TRIP,
-                        actor=Actor(Source.WHATSAPP, conversation_id=conversation.id))
+        second = _event(
+            session,
+            object_id="trip-1",
+            object_type=ObjectType.TRIP,
+            actor=Actor(Source.WHATSAPP, conversation_id=conversation.id),
+        )
         c.advance(hours=2)
         third = _event(session, object_id="trip-2", object_type=ObjectType.TRIP)
     session.commit()

@@ -1,0 +1,36 @@
+# The commands people type. Each is a line or two; the scripts hold the details.
+SHELL := /bin/bash
+VENV := .venv/bin
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tms_test
+export TEST_DATABASE_URL
+
+.PHONY: setup demo test lint format bench db-upgrade clean
+
+setup:  ## both Python environments, from the pinned locks (idempotent)
+	@bash scripts/setup.sh
+
+demo: setup  ## the self-contained demo on the embedded defaults (SQLite, fakes)
+	@$(VENV)/tms demo
+
+test: setup  ## the whole suite: lint, then pytest on SQLite and PostgreSQL
+	@bash scripts/ensure-postgres.sh tms_test
+	$(VENV)/ruff check backend actions tests bench
+	$(VENV)/python -m pytest
+
+lint: setup
+	$(VENV)/ruff check backend actions tests bench
+	$(VENV)/ruff format --check backend actions tests bench
+
+format:
+	$(VENV)/ruff format backend actions tests bench
+	$(VENV)/ruff check --fix backend actions tests bench
+
+bench: setup  ## benchmarks on PostgreSQL; prints figures
+	@bash scripts/ensure-postgres.sh tms_bench
+	$(VENV)/python bench/inventory_bench.py
+
+db-upgrade: setup
+	$(VENV)/tms db upgrade
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

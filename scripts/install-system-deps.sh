@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages the project needs: PostgreSQL (server and client) for the real database,
+# venv support for the backend's Python. Installs only what is missing; needs root for that.
+set -euo pipefail
+missing=()
+command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v make >/dev/null 2>&1 || missing+=(make)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != "0" ]; then
+  echo "system packages missing: ${missing[*]} (run as root or install them)" >&2
+  exit 1
+fi
+echo "setup: installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,122 @@
+"""Workflow 1 steps 6-9 and workflow 3 in the services."""
+
+import pytest
+
+from backend.domain.actor import SYSTEM
+from backend.domain.enums import (
+    AssignmentRole,
+    AssignmentStatus,
+    AttendanceStatus,
+    BookingStatus,
+    IncidentStatus,
+    Role,
+    Severity,
+    TripStatus,
+)
+from backend.domain.errors import NotFound
+from backend.services import incidents, trips
+from backend.services.trips import NotAssigned
+from tests import factories
+
+
+@pytest.fixture
+def trip_world(session, frozen_clock):
+    dep = factories.departure(session, factories.ebc(session))
+    guests = [factories.confirmed_booking(session, dep, n) for n in (4, 3, 2, 3)]
+    trip = trips.ensure_trip(session, dep, SYSTEM)
+    rajesh = factories.staff(session, "Rajesh Kumar", Role.GUIDE)
+    amit = factories.staff(session, "Amit Sharma", Role.GUIDE)
+    return trip, guests, rajesh, amit
+
+
+def test_trip_reference_and_lookup_by_booking_reference(session, trip_world):
+    trip, guests, *_ = trip_world
+    assert trip.reference.startswith("TRP2412")
+    assert trips.find_trip(session, trip.reference.lower()).id == trip.id
+    assert trips.find_trip(session, guests[0].reference.replace("-", "")).id == trip.id
+    with pytest.raises(NotFound):
+        trips.find_trip(session, "TRP2412999")
+
+
+def test_full_trip_life(session, trip_world):
+    trip, guests, rajesh, _ = trip_world
+    assert trips.group_size(session, trip) == 12
+    assignment = trips.assign_staff(
+        session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
+    )
+    assert trips.pending_offer_for(session, rajesh).id == assignment.id
+    trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    checkin = trips.check_in(session, trip, rajesh, SYSTEM)
+    assert checkin.trip_started_now and trip.status == TripStatus.IN_PROGRESS
+    assert checkin.attendance.status == AttendanceStatus.ON_TRIP
+    assert trips.lead_guide(session, trip).id == rajesh.id
+    incident = incidents.report_incident(
+        session, trip, rajesh, "One guest showing altitude sickness symptoms.", SYSTEM
+    )
+    assert incident.severity == Severity.MEDIUM and incident.status == IncidentStatus.OPEN
+    checkout = trips.check_out(session, trip, rajesh, "Trip completed successfully!", SYSTEM)
+    assert trip.status == TripStatus.ENDED
+    assert checkin.attendance.status == AttendanceStatus.TRIP_COMPLETE
+    assert [(p.amount_minor, p.staff_id) for p in checkout.payroll] == [(800_00, rajesh.id)]
+    assert assignment.status == AssignmentStatus.COMPLETED
+    assert all(b.status == BookingStatus.COMPLETED for b in guests)
+
+
+def test_unassigned_guide_is_refused(session, trip_world):
+    trip, _, rajesh, amit = trip_world
+    assignment = trips.assign_staff(
+        session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
+    )
+    trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    with pytest.raises(NotAssigned, match="Amit Sharma is not assigned"):
+        trips.check_in(session, trip, amit, SYSTEM)
+    assert trip.status == TripStatus.SCHEDULED
+
+
+def test_declined_assignment_does_not_allow_checkin(session, trip_world):
+    trip, _, rajesh, _ = trip_world
+    assignment = trips.assign_staff(
+        session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
+    )
+    trips.respond_to_assignment(session, assignment, False, SYSTEM)
+    assert assignment.status == AssignmentStatus.DECLINED
+    with pytest.raises(NotAssigned):
+        trips.check_in(session, trip, rajesh, SYSTEM)
+
+
+def test_incident_update_resolves_with_response_time(session, trip_world, frozen_clock):
+    trip, _, rajesh, _ = trip_world
+    incident = incidents.report_incident(
+        session, trip, rajesh, "Vehicle breakdown at Pokhara checkpoint.", SYSTEM
+    )
+    assert incident.severity == Severity.HIGH
+    frozen_clock.advance(minutes=5)
+    incidents.update_incident(
+        session,
+        incident,
+        SYSTEM,
+        status=IncidentStatus.IN_PROGRESS,
+        resolution="Backup vehicle en route",
+        eta="11:20 AM",
+    )
+    assert incident.acknowledged_at == frozen_clock.at
+    frozen_clock.advance(minutes=45)
+    assert incidents.guide_update(session, incident, "Still waiting", SYSTEM) is False
+    assert (
+        incidents.guide_update(session, incident, "Backup vehicle arrived. All good!", SYSTEM)
+        is True
+    )
+    assert incident.status == IncidentStatus.RESOLVED and incident.response_minutes == 50
+    assert incidents.open_incident(session, trip) is None
+
+
+def test_incidents_list_open_first_then_by_severity(session, trip_world):
+    trip, _, rajesh, _ = trip_world
+    low = incidents.report_incident(session, trip, rajesh, "Hot water ran out", SYSTEM)
+    high = incidents.report_incident(session, trip, rajesh, "Bus breakdown", SYSTEM)
+    crit = incidents.report_incident(
+        session, trip, rajesh, "Guest injured, evacuation needed", SYSTEM
+    )
+    incidents.update_incident(session, crit, SYSTEM, status=IncidentStatus.RESOLVED)
+    session.flush()
+    assert [i.id for i in incidents.list_incidents(session)] == [high.id, low.id, crit.id]

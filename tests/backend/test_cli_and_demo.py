@@ -1,0 +1,93 @@
+"""The `tms` command and the demo world, as a new user runs them."""
+
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from backend import cli
+from backend.db import transaction
+from backend.demo_data import load
+from backend.domain.enums import TripStatus
+from backend.models import Product, Trip
+from backend.services import catalog, inventory
+
+
+def test_demo_world_matches_the_workflows(db_url):
+    with transaction() as s:
+        load(s)
+    with transaction() as s:
+        ebc, ann, pkr = (catalog.get_product(s, code) for code in ("EBC", "ANN", "PKR"))
+        ebc_main = catalog.departures_of(s, ebc)[0]
+        counts = inventory.seat_counts(s, ebc_main)
+        assert counts.confirmed + 3 == 12 and counts.available >= 3
+        full, open_ = catalog.departures_of(s, ann)
+        full_counts, open_counts = inventory.seat_counts(s, full), inventory.seat_counts(s, open_)
+        assert (full_counts.confirmed, full_counts.capacity, full_counts.waitlisted) == (30, 30, 2)
+        assert (open_counts.confirmed, open_counts.capacity) == (15, 30)
+        assert (open_.start_date - full.start_date).days == 7
+        pokhara = catalog.departures_of(s, pkr)[0]
+        trip = s.scalar(select(Trip).where(Trip.departure_id == pokhara.id))
+        assert trip.status == TripStatus.IN_PROGRESS
+        assert inventory.seat_counts(s, pokhara).confirmed == 15
+        assert catalog.find_product(s, "everest bc").code == "EBC"
+        assert catalog.find_product(s, "Everest Base Camp").code == "EBC"
+        assert catalog.find_product(s, "kilimanjaro") is None
+
+
+def test_staff_add_prints_a_token_and_stores_only_its_hash(db_url, capsys):
+    assert (
+        cli.main(
+            [
+                "staff",
+                "add",
+                "--name",
+                "Sarah Gurung",
+                "--phone",
+                "+977 980-1000001",
+                "--role",
+                "SALES",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    token = out.strip().splitlines()[-1].split(": ", 1)[1]
+    assert "+9779801000001" in out and len(token) > 30
+    from backend.services import staff
+
+    with transaction() as s:
+        member = staff.by_token(s, token)
+        assert member.name == "Sarah Gurung" and member.api_token_hash != token
+
+
+def test_staff_add_with_a_bad_phone_or_role_is_a_clear_error(db_url, capsys):
+    assert cli.main(["staff", "add", "--name", "X", "--phone", "12", "--role", "SALES"]) == 2
+    assert "phone" in capsys.readouterr().err
+    assert (
+        cli.main(["staff", "add", "--name", "X", "--phone", "+9779801000001", "--role", "CHEF"])
+        == 2
+    )
+    assert "Unknown role CHEF" in capsys.readouterr().err
+
+
+def test_demo_command_runs_on_the_embedded_defaults(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "TMS_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Everest Base Camp Trek" in result.stdout and "FULL" in result.stdout
+    assert "Early bird discount (book before" in result.stdout and "$6,840" in result.stdout
+    assert (tmp_path / "demo.sqlite3").exists()
+
+
+def test_demo_load_refuses_a_database_that_has_data(db_url, capsys):
+    with transaction() as s:
+        s.add(Product(code="XYZ", name="x", short_name="x", days=1, price_per_person_minor=1))
+    assert cli.main(["demo", "load"]) == 2
+    assert "already has a catalogue" in capsys.readouterr().err
