@@ -244,3 +244,407 @@ def assignment_offer(trip: Trip, role_label: str, group_size: int, compensation:
 
 def incident_severity_label(incident: Incident) -> str:
     return incident.severity.capitalize()
+
+
+def assignment_accepted(trip: Trip) -> str:
+    departure = trip.departure
+    return (
+        "✓ Assignment confirmed!\n\n"
+        "Trip details sent to your email.\n\n"
+        f"Start date: {departure.start_date:%B} {departure.start_date.day}, "
+        f"{_clock_label(departure.meeting_time)}\n"
+        f"Meeting point: {departure.meeting_point}\n\n"
+        "Check-in on WhatsApp when trip starts."
+    )
+
+
+def assignment_declined(trip: Trip) -> str:
+    return (
+        f"Noted: you declined {trip.departure.product.code} - "
+        f"{short_range(trip.departure.start_date, trip.departure.end_date)}.\n\n"
+        "Operations has been told. Thank you for letting us know."
+    )
+
+
+def _clock_label(hhmm: str) -> str:
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    suffix = "AM" if hour < 12 else "PM"
+    return f"{(hour % 12) or 12}:{minute:02d} {suffix}"
+
+
+def checked_in(trip: Trip, guests: int) -> str:
+    product = trip.departure.product
+    return (
+        f"✓ Checked in to {trek_label(product)}\n\n"
+        f"Duration: {product.days} {'day' if product.days == 1 else 'days'}\n"
+        f"Group: {guests} guests\n"
+        f"Emergency: {get_settings().emergency_phone}\n\n"
+        "Safe journey! 🏔️"
+    )
+
+
+def trip_started_for_guests(trip: Trip, guide: Staff | None) -> str:
+    product = trip.departure.product
+    lines = [f"Your {trek_label(product)} has started! 🎉", ""]
+    if guide is not None:
+        lines += [f"Lead Guide: {guide.name}", f"Contact: {guide.phone}", ""]
+    lines += [
+        "Have an amazing journey!",
+        "",
+        "Track progress:",
+        f"https://track.tms.com/{trip.ref_key}",
+    ]
+    return "\n".join(lines)
+
+
+def ops_trip_started(trip: Trip, guide: Staff, guests: int) -> str:
+    return (
+        f"🟢 Trip started: {trip.reference} ({trip.departure.product.name})\n"
+        f"Checked in by {guide.name} ({guide.phone}) · {guests} guests"
+    )
+
+
+def issue_logged(trip: Trip, incident: Incident) -> str:
+    return (
+        "⚠️ Issue logged\n\n"
+        f"Trip: {trip.reference}\n"
+        f"Severity: {incident.severity.capitalize()}\n"
+        f"Time: {local_time(incident.reported_at)}\n"
+        "Ops team notified.\n\n"
+        f"Support line: {get_settings().emergency_phone}\n\n"
+        "Updates coming soon."
+    )
+
+
+def ops_incident_alert(trip: Trip, incident: Incident, reporter: Staff | None) -> str:
+    urgent = incident.severity in ("HIGH", "CRITICAL")
+    head = "🚨 URGENT" if urgent else "⚠️"
+    who = f"{reporter.name} ({reporter.phone})" if reporter else "field staff"
+    return (
+        f"{head} Incident on {trip.reference} ({trip.departure.product.name})\n"
+        f"Severity: {incident.severity}\n"
+        f"Reported by {who} at {local_time(incident.reported_at)}:\n"
+        f"{incident.description}\n\n"
+        f"Incident id: {incident.id}"
+    )
+
+
+def update_logged(trip: Trip) -> str:
+    return f"✓ Update added to {trip.reference}. Ops team can see it."
+
+
+def update_without_incident(trip: Trip) -> str:
+    return (
+        f"✓ Update noted on {trip.reference}.\n"
+        "There is no open issue on this trip; to report one send ISSUE <ref> <what happened>."
+    )
+
+
+def incident_resolved(incident: Incident) -> str:
+    assert incident.resolved_at is not None
+    return (
+        "✓ RESOLVED\n\n"
+        f"Incident closed: {local_time(incident.resolved_at)}\n"
+        f"Response time: {incident.response_minutes} minutes\n\n"
+        "Trip continuing smoothly.\n\n"
+        "Thank you for quick reporting! 🌟"
+    )
+
+
+def ops_incident_resolved(trip: Trip, incident: Incident) -> str:
+    return (
+        f"✅ Resolved on {trip.reference}: {incident.description[:80]}\n"
+        f"Response time: {incident.response_minutes} minutes"
+    )
+
+
+def checked_out(payroll_minor: int, currency: str) -> str:
+    return (
+        "✓ Trip completed!\n\n"
+        "Performance logged.\n"
+        f"Payroll: {money(payroll_minor, currency)} added.\n\n"
+        "Next assignment: Check dashboard\n\n"
+        "Thank you for your excellent service! 🌟"
+    )
+
+
+def feedback_request(trip: Trip) -> str:
+    return (
+        f"🎉 Congratulations on completing {trek_label(trip.departure.product)}!\n\n"
+        "We hope you had an amazing journey!\n\n"
+        "Please share:\n"
+        "1. Your feedback\n"
+        "2. Trip photos\n"
+        "3. Review\n\n"
+        f"Upload: https://feedback.tms.com/{trip.ref_key}\n\n"
+        "Thank you for traveling with us! 🙏"
+    )
+
+
+# -- refusals and help ------------------------------------------------------------------------
+def guide_command_not_staff() -> str:
+    return (
+        "Sorry, that command is for our guides and field staff.\n\n"
+        "If you are travelling with us, just tell me what you need in your own words."
+    )
+
+
+def guide_not_assigned(command: str, reference: str) -> str:
+    return (
+        f"Sorry, you are not assigned to {reference}, so I can't record {command} for it.\n\n"
+        "Please check the reference, or contact operations if you should be on this trip."
+    )
+
+
+def guide_command_format(command: str) -> str:
+    examples = {
+        "CHECKIN": "CHECKIN TRP2501234",
+        "ISSUE": "ISSUE TRP2501234 what happened",
+        "UPDATE": "UPDATE TRP2501234 what changed",
+        "CHECKOUT": "CHECKOUT TRP2501234 how it went",
+    }
+    return (
+        f"I need the trip reference for {command}.\n\n"
+        f"Send it like this: {examples.get(command, command + ' TRP2501234')}\n"
+        "(a booking reference like EBC-2501234 works too)."
+    )
+
+
+def reference_not_found(reference: str) -> str:
+    return (
+        f"I couldn't find {reference}.\n\n"
+        "References look like TRP2501234 (trip), EBC-2501234 (booking) or EBC2501234 (enquiry)."
+    )
+
+
+def guide_command_refused(reason: str) -> str:
+    return f"Sorry, I couldn't do that: {reason}."
+
+
+def help_message() -> str:
+    return (
+        "I'm the booking assistant of "
+        f"{get_settings().operator_name} 🏔️ I can help you:\n"
+        '• enquire about a trek (e.g. "Everest Base Camp for 2 in April")\n'
+        "• see dates, prices and what's included\n"
+        "• hold seats, pay, check or cancel a booking\n"
+        "• join a waitlist\n\n"
+        'I\'ve kept your message for our team too. Reply "agent" to talk to a person.'
+    )
+
+
+def greeting(name: str | None) -> str:
+    hello = f"Hi {name.split()[0]}! 👋" if name else "Hi! 👋"
+    return (
+        f"{hello} Welcome to {get_settings().operator_name}.\n\n"
+        "Which trek are you dreaming of? We run Everest Base Camp, Annapurna Circuit and "
+        "Pokhara Sightseeing."
+    )
+
+
+def goodbye() -> str:
+    return "Thanks for chatting with us! Reply here anytime. 🙏"
+
+
+def you_are_welcome() -> str:
+    return "You're welcome! 😊 Anything else I can help with?"
+
+
+def ask_trek(products: list[Product]) -> str:
+    names = ", ".join(p.name for p in products)
+    return f"Which trek are you interested in? We run: {names}."
+
+
+def ask_group_size() -> str:
+    return "How many people will be travelling?"
+
+
+def rep_new_lead(lead: Lead) -> str:
+    product = lead.product.name if lead.product else "a trip (trek not named)"
+    size = f"{lead.party_size} people" if lead.party_size else "group size not given"
+    when = lead.travel_date_text or "dates not given"
+    return (
+        f"🆕 New lead {lead.reference}: {product}, {size}, {when}\n"
+        f"From {lead.contact.display_name} ({lead.contact.phone})\n"
+        f'"{(lead.enquiry_text or "").strip()[:300]}"\n\n'
+        "Please contact them within 2 hours."
+    )
+
+
+def details_noted() -> str:
+    return "Thank you, noted! ✓ Your sales expert will include this in your options."
+
+
+def no_open_enquiry() -> str:
+    return "Thanks! Tell me which trek you are interested in and I'll open an enquiry for you."
+
+
+def hold_needs_quote(lead: Lead) -> str:
+    rep = lead.assigned_staff.name.split()[0] if lead.assigned_staff else "Our sales team"
+    return (
+        f"Great! {rep} is preparing your quote for {lead.reference}; "
+        "as soon as it's ready we can hold your spots. I've let them know you'd like to go ahead. 🙌"
+    )
+
+
+def rep_hold_requested(lead: Lead) -> str:
+    return (
+        f"🔔 {lead.contact.display_name} ({lead.contact.phone}) wants to hold seats on {lead.reference}, "
+        "but there is no quote yet. Please send a quote."
+    )
+
+
+def hold_failed_no_seats(departure: Departure, available: int) -> str:
+    left = f"only {available} left" if available else "it is now full"
+    return (
+        f"Sorry, the {departure.start_date:%B} {departure.start_date.day} departure has {left}. "
+        'Reply DATES to see other dates, or "waitlist" to join the waitlist.'
+    )
+
+
+def dates_list(product: Product, rows: list[tuple[Departure, int]]) -> str:
+    if not rows:
+        return f"There are no upcoming departures of {product.name} right now. Our team can suggest alternatives."
+    lines = [f"📅 Upcoming {product.name} departures:", ""]
+    for departure, free in rows:
+        status = f"{free} spots left ✓" if free else "FULLY BOOKED ❌"
+        lines.append(f"• {date_range(departure.start_date, departure.end_date)}: {status}")
+    lines += ["", 'Tell me the date and group size to book, e.g. "March 27 for 2".']
+    return "\n".join(lines)
+
+
+def price_info(product: Product) -> str:
+    price = money(product.price_per_person_minor, product.currency)
+    lines = [f"💰 {product.name}: {price} per person ({product.days} days)."]
+    if product.early_bird_percent:
+        lines.append(
+            f"Early bird: {product.early_bird_percent}% off when you book "
+            f"{product.early_bird_days_before}+ days before departure."
+        )
+    lines.append(
+        f"Deposit {product.deposit_percent}% to confirm; balance due {product.balance_due_days_before} days before departure."
+    )
+    return "\n".join(lines)
+
+
+def inclusions_info(product: Product) -> str:
+    return "\n".join([f"{product.name} includes:", *[f"✓ {item}" for item in product.inclusions]])
+
+
+def which_trek_for_info() -> str:
+    return "Which trek would you like to know about? Everest Base Camp, Annapurna Circuit or Pokhara Sightseeing?"
+
+
+def payment_info(booking: Booking) -> str:
+    if booking.balance_minor == 0:
+        return f"Booking {booking.reference} is fully paid ✓ Nothing more to pay."
+    if booking.paid_minor == 0:
+        return (
+            f"Booking {booking.reference}:\n"
+            f"Deposit: {money(booking.deposit_minor, booking.currency)} or full amount: "
+            f"{money(booking.total_minor, booking.currency)}\n\n"
+            f"Payment link: {payment_link(booking.ref_key)}"
+        )
+    return (
+        f"Booking {booking.reference}:\n"
+        f"Paid: {money(booking.paid_minor, booking.currency)}\n"
+        f"Balance: {money(booking.balance_minor, booking.currency)} (due {long_date(booking.balance_due_date)})\n\n"
+        f"Pay now: {payment_link(booking.ref_key, 'balance')}"
+    )
+
+
+def no_booking() -> str:
+    return "I couldn't find a booking on this number. If you booked with another number, send me its reference (like EBC-2501234)."
+
+
+_STATUS_WORDS = {
+    "WAITLISTED": "on the waitlist",
+    "OFFERED": "offered a spot (reply CONFIRM to take it)",
+    "HELD": "held for you, waiting for payment",
+    "PAYMENT_PENDING": "payment received, confirming",
+    "CONFIRMED": "confirmed ✓",
+    "COMPLETED": "completed 🎉",
+    "EXPIRED": "expired",
+    "CANCELLED": "cancelled",
+}
+
+
+def booking_status(booking: Booking, position: int | None = None) -> str:
+    departure = booking.departure
+    lines = [
+        f"📋 Booking {booking.reference}",
+        f"Trek: {departure.product.short_name}",
+        f"Dates: {date_range(departure.start_date, departure.end_date)}",
+        f"People: {booking.party_size}",
+        f"Status: {_STATUS_WORDS.get(booking.status, booking.status)}",
+    ]
+    if position is not None:
+        lines.append(f"Position: #{position} on waitlist")
+    if booking.paid_minor:
+        lines.append(f"Paid: {money(booking.paid_minor, booking.currency)}")
+    if booking.balance_minor and booking.status in ("CONFIRMED", "HELD", "PAYMENT_PENDING"):
+        lines.append(
+            f"Balance: {money(booking.balance_minor, booking.currency)} (due {long_date(booking.balance_due_date)})"
+        )
+    return "\n".join(lines)
+
+
+def cancel_confirm_question(booking: Booking) -> str:
+    departure = booking.departure
+    return (
+        f"Do you really want to cancel booking {booking.reference} "
+        f"({departure.product.short_name}, {date_range(departure.start_date, departure.end_date)}, "
+        f"{booking.party_size} people)?\n\nReply YES to cancel or NO to keep it."
+    )
+
+
+def cancelled(booking: Booking) -> str:
+    refund = "\nOur team will contact you about your refund." if booking.paid_minor else ""
+    return f"Booking {booking.reference} is cancelled. We're sorry to see you go.{refund}"
+
+
+def cancel_kept(booking: Booking) -> str:
+    return f"No problem, booking {booking.reference} stays as it is. 👍"
+
+
+def handoff_started(rep: Staff | None) -> str:
+    who = rep.name.split()[0] if rep else "A member of our team"
+    return f"Sure! {who} will reply to you here shortly. 🙋"
+
+
+def rep_handoff(contact_name: str, phone: str, reference: str | None, text: str) -> str:
+    about = f" about {reference}" if reference else ""
+    return (
+        f'🙋 {contact_name} ({phone}) asked for a person{about}:\n"{text[:300]}"\n\n'
+        "The bot is paused for this chat until you resume it."
+    )
+
+
+def feedback_thanks(name: str | None) -> str:
+    return f"Thank you{' ' + name.split()[0] if name else ''} for your feedback! 🙏 We've passed it to the team."
+
+
+def rep_unanswered_message(contact_name: str, phone: str, text: str) -> str:
+    return f'💬 {contact_name} ({phone}) wrote something the assistant could not handle:\n"{text[:300]}"'
+
+
+def ok_nothing_pending() -> str:
+    return "👍 Got it. How can I help? You can ask about dates, prices or your booking."
+
+
+def no_problem() -> str:
+    return "No problem! Let me know if there's anything else I can help with."
+
+
+def waitlist_offer_declined(booking: Booking) -> str:
+    return f"No problem, you stay on the waitlist for {booking.departure.product.short_name}. We'll message you if another spot opens."
+
+
+def waitlist_offer_accepted(booking: Booking, expires_at: datetime) -> str:
+    return (
+        f"🎉 Spot reserved! Booking {booking.reference}\n\n"
+        f"Please pay within {get_settings().waitlist_payment_minutes} minutes "
+        f"(until {local_time(expires_at)}).\n\n"
+        f"Price: {money(booking.total_minor, booking.currency)}\n"
+        f"Payment link: {payment_link(booking.ref_key)}"
+    )

@@ -1,0 +1,104 @@
+"""Travel dates as customers write them ("March 2025", "mid-March", "March 20") → a window.
+
+Parsed with `dateparser`, relative to today; a month or day already past means the next one
+(nobody books a trek in the past: "March 2025" written in November 2026 is next March).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from dateparser.date import DateDataParser
+
+_PARTS = {
+    "early": (1, 10),
+    "beginning of": (1, 10),
+    "start of": (1, 10),
+    "mid": (11, 20),
+    "middle of": (11, 20),
+    "late": (21, 31),
+    "end of": (21, 31),
+}
+_PART_RE = re.compile(
+    r"\b(early|beginning of|start of|mid|middle of|late|end of)[\s\-]*(?:in\s+)?([a-z]+)(?:\s+(\d{4}))?",
+    re.IGNORECASE,
+)
+_RANGE_RE = re.compile(r"\b([a-z]+)\s+(\d{1,2})\s*[-–]\s*\d{1,2}\b", re.IGNORECASE)
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
+
+
+@dataclass(frozen=True)
+class DateWish:
+    text: str
+    start: date
+    end: date
+    exact: date | None = None
+
+    @property
+    def month_label(self) -> str:
+        """ "March" for the enquiry reply's "Available dates in March"."""
+        return f"{self.start:%B}"
+
+
+def _roll_forward(
+    start: date, end: date, exact: date | None, today: date
+) -> tuple[date, date, date | None]:
+    """Move a window that already ended forward by whole years until it is ahead of today."""
+    years = 0
+    while _shift(end, years) < today:
+        years += 1
+    return _shift(start, years), _shift(end, years), _shift(exact, years) if exact else None
+
+
+def _shift(d: date, years: int) -> date:
+    if years == 0:
+        return d
+    last = calendar.monthrange(d.year + years, d.month)[1]
+    return date(d.year + years, d.month, min(d.day, last))
+
+
+def _month_window(year: int, month: int, first: int = 1, last: int = 31) -> tuple[date, date]:
+    days = calendar.monthrange(year, month)[1]
+    return date(year, month, min(first, days)), date(year, month, min(last, days))
+
+
+def parse_travel_date(text: str | None, today: date) -> DateWish | None:
+    """The window of dates a phrase means, or None if it names no date."""
+    if not text or not text.strip():
+        return None
+    phrase = text.strip()
+    part = _PART_RE.search(phrase)
+    if part and part.group(2).lower() in _MONTHS:
+        month = _MONTHS[part.group(2).lower()]
+        year = int(part.group(3)) if part.group(3) else today.year
+        first, last = _PARTS[part.group(1).lower()]
+        start, end = _month_window(year, month, first, last)
+        start, end, _ = _roll_forward(start, end, None, today)
+        return DateWish(text=phrase, start=start, end=end)
+    cleaned = re.sub(r"\bnext\s+", "", phrase, flags=re.IGNORECASE)
+    cleaned = _RANGE_RE.sub(lambda m: f"{m.group(1)} {m.group(2)}", cleaned)
+    parser = DateDataParser(
+        languages=["en"],
+        settings={
+            "PREFER_DATES_FROM": "future",
+            "RELATIVE_BASE": datetime(today.year, today.month, today.day),
+            "PREFER_DAY_OF_MONTH": "first",
+        },
+    )
+    data = parser.get_date_data(cleaned)
+    if data.date_obj is None:
+        return None
+    found = data.date_obj.date()
+    if data.period == "year":
+        start, end, exact = date(found.year, 1, 1), date(found.year, 12, 31), None
+    elif data.period == "month":
+        start, end = _month_window(found.year, found.month)
+        exact = None
+    else:
+        start = end = exact = found
+    start, end, exact = _roll_forward(start, end, exact, today)
+    return DateWish(text=phrase, start=start, end=end, exact=exact)
