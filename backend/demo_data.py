@@ -173,8 +173,8 @@ def load(session: Session) -> DemoWorld:
     amit = staff_service.by_phone(session, "+9779801000004")
     assert amit is not None
     assignment = trips.assign_staff(session, trip, amit, AssignmentRole.LEAD_GUIDE, 60_00, SYSTEM)
-    trips.respond_to_assignment(session, assignment, True, SYSTEM)
-    trips.check_in(session, trip, amit, SYSTEM)
+    trips.respond_to_assignment(session, assignment, True, SYSTEM, notify=False)
+    trips.check_in(session, trip, amit, SYSTEM, notify=False)
     return world
 
 

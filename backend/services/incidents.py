@@ -5,22 +5,29 @@ from __future__ import annotations
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, texts
 from backend.domain.actor import Actor
-from backend.domain.enums import IncidentStatus, ObjectType, Severity
+from backend.domain.enums import IncidentStatus, ObjectType, Role, Severity
 from backend.domain.errors import NotFound
 from backend.domain.severity import classify_severity, says_resolved
 from backend.domain.states import INCIDENT
 from backend.models import Incident, Staff, Trip
-from backend.services import timeline
+from backend.services import notifications, timeline
 from backend.services.state import change_state, log_created
 
 _SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
 
 
 def report_incident(
-    session: Session, trip: Trip, reporter: Staff | None, text: str, actor: Actor
+    session: Session,
+    trip: Trip,
+    reporter: Staff | None,
+    text: str,
+    actor: Actor,
+    *,
+    notify: bool = True,
 ) -> Incident:
+    """ISSUE: an incident with its severity by rule; operations alerted (urgent when HIGH+)."""
     incident = Incident(
         trip_id=trip.id,
         reported_by_staff_id=reporter.id if reporter else None,
@@ -52,6 +59,16 @@ def report_incident(
             "text": incident.description,
         },
     )
+    if notify:
+        urgent = incident.severity in (Severity.HIGH, Severity.CRITICAL)
+        notifications.to_role(
+            session,
+            Role.OPS,
+            texts.ops_incident_alert(trip, incident, reporter),
+            purpose="ops_urgent_alert" if urgent else "ops_alert",
+            object_type=ObjectType.INCIDENT,
+            object_id=incident.id,
+        )
     return incident
 
 
@@ -128,6 +145,14 @@ def guide_update(session: Session, incident: Incident, text: str, actor: Actor) 
     )
     if says_resolved(text):
         update_incident(session, incident, actor, status=IncidentStatus.RESOLVED, resolution=text)
+        notifications.to_role(
+            session,
+            Role.OPS,
+            texts.ops_incident_resolved(incident.trip, incident),
+            purpose="ops_alert",
+            object_type=ObjectType.INCIDENT,
+            object_id=incident.id,
+        )
         return True
     return False
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, texts
 from backend.domain import references
 from backend.domain.actor import Actor
 from backend.domain.enums import (
@@ -16,6 +16,7 @@ from backend.domain.enums import (
     AttendanceStatus,
     BookingStatus,
     ObjectType,
+    Role,
     TripStatus,
 )
 from backend.domain.errors import DomainError, NotFound
@@ -30,7 +31,7 @@ from backend.models import (
     Staff,
     Trip,
 )
-from backend.services import bookings, timeline
+from backend.services import bookings, notifications, timeline
 from backend.services import references as refs
 from backend.services.state import change_state, log_created
 
@@ -150,12 +151,59 @@ def pending_offer_for(session: Session, member: Staff) -> Assignment | None:
     )
 
 
+def offer_assignment(
+    session: Session,
+    trip: Trip,
+    member: Staff,
+    role: AssignmentRole,
+    compensation_minor: int,
+    actor: Actor,
+    *,
+    currency: str = "USD",
+) -> Assignment:
+    """Assign and send the workflow's "Trip Assignment" offer on WhatsApp (Accept / Decline)."""
+    assignment = assign_staff(
+        session, trip, member, role, compensation_minor, actor, currency=currency
+    )
+    notifications.to_staff(
+        session,
+        member,
+        texts.assignment_offer(
+            trip,
+            role_label(role),
+            group_size(session, trip),
+            texts.money(compensation_minor, currency),
+        ),
+        purpose="assignment_offer",
+        object_type=ObjectType.ASSIGNMENT,
+        object_id=assignment.id,
+    )
+    return assignment
+
+
+def role_label(role: AssignmentRole | str) -> str:
+    return str(role).replace("_", " ").title()
+
+
 def respond_to_assignment(
-    session: Session, assignment: Assignment, accept: bool, actor: Actor
+    session: Session, assignment: Assignment, accept: bool, actor: Actor, *, notify: bool = True
 ) -> None:
+    """Accept / Decline from the chat; operations hear about it."""
     target = AssignmentStatus.ACCEPTED if accept else AssignmentStatus.DECLINED
     change_state(session, assignment, ASSIGNMENT, target, actor)
     assignment.responded_at = clock.now()
+    if notify:
+        verdict = "accepted" if accept else "DECLINED"
+        notifications.to_role(
+            session,
+            Role.OPS,
+            f"{'✅' if accept else '❌'} {assignment.staff.name} {verdict} "
+            f"{role_label(assignment.role)} on {assignment.trip.reference} "
+            f"({assignment.trip.departure.product.name})",
+            purpose="ops_alert",
+            object_type=ObjectType.ASSIGNMENT,
+            object_id=assignment.id,
+        )
 
 
 def accepted_assignment(session: Session, trip: Trip, member: Staff) -> Assignment:
@@ -188,10 +236,14 @@ class CheckIn:
     trip: Trip
     attendance: Attendance
     trip_started_now: bool
+    guests: int
 
 
-def check_in(session: Session, trip: Trip, member: Staff, actor: Actor) -> CheckIn:
-    """CHECKIN: the first assigned staff member to check in starts the trip."""
+def check_in(
+    session: Session, trip: Trip, member: Staff, actor: Actor, *, notify: bool = True
+) -> CheckIn:
+    """CHECKIN: the first assigned staff member to check in starts the trip; operations and
+    every guest of the departure are told (with the lead guide's name and contact)."""
     accepted_assignment(session, trip, member)
     if trip.status == TripStatus.ENDED:
         raise DomainError(f"Trip {trip.reference} has already ended")
@@ -219,7 +271,26 @@ def check_in(session: Session, trip: Trip, member: Staff, actor: Actor) -> Check
             trip=trip.reference,
             staff=member.name,
         )
-    return CheckIn(trip=trip, attendance=attendance, trip_started_now=started_now)
+    guests = guests_of(session, trip)
+    headcount = sum(b.party_size for b in guests)
+    if started_now and notify:
+        notifications.to_role(
+            session,
+            Role.OPS,
+            texts.ops_trip_started(trip, member, headcount),
+            purpose="ops_alert",
+            object_type=ObjectType.TRIP,
+            object_id=trip.id,
+        )
+        guide = lead_guide(session, trip) or member
+        notifications.to_guests(
+            session,
+            guests,
+            texts.trip_started_for_guests(trip, guide),
+            purpose="trip_started",
+            template_params=[trip.departure.product.short_name, guide.name, guide.phone],
+        )
+    return CheckIn(trip=trip, attendance=attendance, trip_started_now=started_now, guests=headcount)
 
 
 @dataclass(frozen=True)
@@ -228,10 +299,15 @@ class CheckOut:
     payroll: list[PayrollEntry]
     completed_bookings: list[Booking]
 
+    def payroll_of(self, member: Staff) -> int:
+        return sum(p.amount_minor for p in self.payroll if p.staff_id == member.id)
 
-def check_out(session: Session, trip: Trip, member: Staff, note: str, actor: Actor) -> CheckOut:
+
+def check_out(
+    session: Session, trip: Trip, member: Staff, note: str, actor: Actor, *, notify: bool = True
+) -> CheckOut:
     """CHECKOUT: the trip ends, attendance closes, assignments complete, payroll is written,
-    and the guests' bookings complete."""
+    the guests' bookings complete and every guest is asked for feedback."""
     accepted_assignment(session, trip, member)
     change_state(session, trip, TRIP, TripStatus.ENDED, actor, note=note)
     now = clock.now()
@@ -273,8 +349,34 @@ def check_out(session: Session, trip: Trip, member: Staff, note: str, actor: Act
         )
         payroll.append(entry)
     completed = []
-    for booking in guests_of(session, trip):
+    guests = guests_of(session, trip)
+    for booking in guests:
         if booking.status == BookingStatus.CONFIRMED:
             bookings.complete_booking(session, booking, actor)
             completed.append(booking)
+    if notify:
+        notifications.to_guests(
+            session,
+            guests,
+            texts.feedback_request(trip),
+            purpose="feedback_request",
+            template_params=[trip.departure.product.short_name, trip.ref_key],
+        )
+        timeline.record(
+            session,
+            object_type=ObjectType.TRIP,
+            object_id=trip.id,
+            event_type="FEEDBACK_REQUESTED",
+            action="tms.trip.feedback.requested",
+            actor=actor,
+            content={"guests": len(guests)},
+        )
+        notifications.to_role(
+            session,
+            Role.OPS,
+            f"🏁 Trip ended: {trip.reference} ({trip.departure.product.name}), checked out by {member.name}.\n{note}",
+            purpose="ops_alert",
+            object_type=ObjectType.TRIP,
+            object_id=trip.id,
+        )
     return CheckOut(trip=trip, payroll=payroll, completed_bookings=completed)
