@@ -57,3 +57,39 @@ def all_departures(session: Session, *, from_date: date | None = None) -> list[D
     if from_date:
         query = query.where(Departure.end_date >= from_date)
     return list(session.scalars(query.order_by(Departure.start_date, Product.code)))
+
+
+def active_products(session: Session) -> list[Product]:
+    return list(
+        session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.name))
+    )
+
+
+def departures_in_window(
+    session: Session, product: Product, start: date, end: date
+) -> list[Departure]:
+    query = select(Departure).where(
+        Departure.product_id == product.id,
+        Departure.start_date >= start,
+        Departure.start_date <= end,
+    )
+    return list(session.scalars(query.order_by(Departure.start_date)))
+
+
+def departure_on(session: Session, product: Product, day: date) -> Departure | None:
+    return session.scalar(
+        select(Departure).where(Departure.product_id == product.id, Departure.start_date == day)
+    )
+
+
+def find_product_in_text(session: Session, text: str) -> Product | None:
+    """The product a free sentence mentions ("the everest one please" → EBC), longest name first."""
+    wanted = f" {_norm(text)} "
+    candidates: list[tuple[int, Product]] = []
+    for product in session.scalars(select(Product).where(Product.active.is_(True))):
+        for name in {product.code.lower(), _norm(product.name), _norm(product.short_name)} | {
+            _norm(a) for a in product.aliases
+        }:
+            if name and f" {name} " in wanted:
+                candidates.append((len(name), product))
+    return max(candidates, key=lambda c: c[0])[1] if candidates else None

@@ -173,3 +173,23 @@ def list_incidents(session: Session) -> list[Incident]:
             select(Incident).order_by(open_rank, severity_rank, Incident.reported_at.desc())
         )
     )
+
+
+def record_field_update(
+    session: Session, trip: Trip, text: str, actor: Actor
+) -> tuple[Incident | None, bool]:
+    """UPDATE <ref> <text>: onto the trip's open incident (resolving it when the text says so),
+    or onto the trip's timeline when nothing is open. Returns (incident, resolved now)."""
+    incident = open_incident(session, trip)
+    if incident is None:
+        timeline.record(
+            session,
+            object_type=ObjectType.TRIP,
+            object_id=trip.id,
+            event_type="UPDATE",
+            action="tms.trip.field_update",
+            actor=actor,
+            content={"text": text},
+        )
+        return None, False
+    return incident, guide_update(session, incident, text, actor)

@@ -7,15 +7,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, texts
 from backend.domain import references
 from backend.domain.actor import Actor
-from backend.domain.enums import LeadStatus, ObjectType
+from backend.domain.enums import LeadStatus, ObjectType, Source
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.money import Money, Quote, quote_price
 from backend.domain.states import LEAD
-from backend.models import Booking, Contact, Departure, Lead, Product
-from backend.services import bookings, inventory, timeline
+from backend.models import Booking, Contact, Conversation, Departure, Lead, Product, Staff
+from backend.services import bookings, contacts, inventory, notifications, timeline, waitlist
 from backend.services import references as refs
 from backend.services import staff as staff_service
 from backend.services.state import change_state, log_created
@@ -242,3 +242,140 @@ def open_lead_of(session: Session, contact: Contact) -> Lead | None:
         .order_by(Lead.created_at.desc())
         .limit(1)
     )
+
+
+def open_enquiry(
+    session: Session,
+    *,
+    contact: Contact,
+    conversation: Conversation,
+    product: Product | None,
+    party_size: int | None,
+    travel_date_text: str | None,
+    enquiry_text: str,
+    actor: Actor,
+) -> Lead:
+    """Workflow 1 step 1: a lead with a rep, the conversation bound to it, the enquiry on its
+    timeline, and the rep alerted on WhatsApp."""
+    lead = create_lead(
+        session,
+        contact=contact,
+        product=product,
+        actor=actor,
+        party_size=party_size,
+        travel_date_text=travel_date_text,
+        enquiry_text=enquiry_text,
+    )
+    contacts.bind_conversation(session, conversation, ObjectType.LEAD, lead.id, actor)
+    timeline.record(
+        session,
+        object_type=ObjectType.LEAD,
+        object_id=lead.id,
+        event_type="MESSAGE",
+        action="tms.lead.message",
+        actor=actor,
+        content={
+            "text": f"Initial enquiry for {texts.trek_label(product) if product else 'a trip'}",
+            "direction": "inbound",
+            "message": enquiry_text,
+        },
+    )
+    if lead.assigned_staff_id:
+        rep = lead.assigned_staff or staff_service.get_staff(session, lead.assigned_staff_id)
+        notifications.to_staff(
+            session,
+            rep,
+            texts.rep_new_lead(lead),
+            purpose="rep_alert",
+            object_type=ObjectType.LEAD,
+            object_id=lead.id,
+        )
+    return lead
+
+
+def chat_actor(contact: Contact, conversation: Conversation) -> Actor:
+    return Actor(Source.WHATSAPP, phone=contact.phone, conversation_id=conversation.id)
+
+
+def lead_of_conversation(session: Session, conversation: Conversation) -> Lead | None:
+    """The lead the conversation is about: bound directly, or through its booking."""
+    if conversation.object_type == ObjectType.LEAD and conversation.object_id:
+        return session.get(Lead, conversation.object_id)
+    if conversation.object_type == ObjectType.BOOKING and conversation.object_id:
+        booking = session.get(Booking, conversation.object_id)
+        return booking.lead if booking else None
+    return None
+
+
+def rep_of_conversation(session: Session, conversation: Conversation) -> Staff | None:
+    """The sales rep who owns this customer, if any (nobody else is bothered)."""
+    lead = lead_of_conversation(session, conversation)
+    if lead is None or lead.assigned_staff_id is None:
+        return None
+    return staff_service.get_staff(session, lead.assigned_staff_id)
+
+
+def hold_for_enquiry(
+    session: Session,
+    *,
+    contact: Contact,
+    conversation: Conversation,
+    departure: Departure,
+    party_size: int,
+    enquiry_text: str,
+    actor: Actor,
+) -> Booking:
+    """ "Book March 27 (confirm now)": a lead that is won at once by a 24 h hold.
+
+    NotEnoughSeats leaves nothing behind (the caller's transaction rolls back).
+    """
+    lead = open_enquiry(
+        session,
+        contact=contact,
+        conversation=conversation,
+        product=departure.product,
+        party_size=party_size,
+        travel_date_text=f"{departure.start_date:%B} {departure.start_date.day}",
+        enquiry_text=enquiry_text,
+        actor=actor,
+    )
+    booking = bookings.hold_new_booking(
+        session,
+        contact=contact,
+        departure_id=departure.id,
+        party_size=party_size,
+        actor=actor,
+        lead=lead,
+    )
+    change_state(session, lead, LEAD, LeadStatus.WON, actor, booking=booking.reference)
+    lead.closed_at = clock.now()
+    contacts.bind_conversation(session, conversation, ObjectType.BOOKING, booking.id, actor)
+    return booking
+
+
+def waitlist_for_enquiry(
+    session: Session,
+    *,
+    contact: Contact,
+    conversation: Conversation,
+    departure: Departure,
+    party_size: int,
+    enquiry_text: str,
+    actor: Actor,
+) -> tuple[Booking, int]:
+    """Workflow 2 step 2: a lead, a WAITLISTED booking on the full departure, its position."""
+    lead = open_enquiry(
+        session,
+        contact=contact,
+        conversation=conversation,
+        product=departure.product,
+        party_size=party_size,
+        travel_date_text=f"{departure.start_date:%B} {departure.start_date.day}",
+        enquiry_text=enquiry_text,
+        actor=actor,
+    )
+    booking, entry = bookings.waitlist_new_booking(
+        session, contact=contact, departure=departure, party_size=party_size, actor=actor, lead=lead
+    )
+    contacts.bind_conversation(session, conversation, ObjectType.BOOKING, booking.id, actor)
+    return booking, waitlist.position(session, entry)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from backend import clock, texts
 from backend.config import get_settings
 from backend.domain.actor import Actor
-from backend.domain.enums import BookingStatus, ObjectType, WaitlistStatus
+from backend.domain.enums import BookingStatus, LeadStatus, ObjectType, WaitlistStatus
 from backend.domain.errors import DomainError
-from backend.domain.states import BOOKING, WAITLIST
+from backend.domain.states import BOOKING, LEAD, WAITLIST
 from backend.models import Booking, WaitlistEntry
 from backend.services import inventory, outbox
 from backend.services.state import change_state, log_created
@@ -119,6 +119,14 @@ def accept_offer(session: Session, booking: Booking, actor: Actor) -> None:
     change_state(session, entry, WAITLIST, WaitlistStatus.ACCEPTED, actor)
     entry.closed_at = clock.now()
     change_state(session, booking, BOOKING, BookingStatus.HELD, actor, paymentMinutes=minutes)
+    lead = booking.lead
+    if lead is not None and lead.status in (
+        LeadStatus.NEW,
+        LeadStatus.CONTACTED,
+        LeadStatus.QUOTED,
+    ):
+        change_state(session, lead, LEAD, LeadStatus.WON, actor, booking=booking.reference)
+        lead.closed_at = clock.now()
 
 
 def decline_offer(session: Session, booking: Booking, actor: Actor) -> None:

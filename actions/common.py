@@ -1,0 +1,155 @@
+"""What every custom action shares: one transaction per turn, the sender's identity, the
+WhatsApp message id, and replaying a stored answer when the same message is processed twice.
+
+Actions stay thin: they parse, call a backend service, and phrase the reply with
+backend/texts.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import clock, texts
+from backend.config import get_settings
+from backend.db import transaction
+from backend.domain.actor import Actor
+from backend.domain.enums import Source
+from backend.domain.errors import DomainError, InvalidPhoneNumber
+from backend.domain.phones import normalise_phone
+from backend.models import ActionReceipt, Contact, Conversation, Staff
+from backend.services import contacts
+from backend.services import staff as staff_service
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_RE = re.compile(r"\b([A-Za-z]{2,5}-?\d{7,})\b")
+
+
+@dataclass
+class Turn:
+    """One message from one person, inside one database transaction."""
+
+    session: Session
+    tracker: Tracker
+    contact: Contact
+    conversation: Conversation
+    staff: Staff | None
+    actor: Actor
+    text: str
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def say(self, text: str, buttons: list[dict[str, str]] | None = None) -> None:
+        self.replies.append({"text": text, "buttons": buttons or []})
+
+    def set_slot(self, name: str, value: Any) -> None:
+        self.events.append({"event": "slot", "timestamp": None, "name": name, "value": value})
+
+    def slot(self, name: str) -> Any:
+        return self.tracker.get_slot(name)
+
+    def reference_in_text(self) -> str | None:
+        entity = next(self.tracker.get_latest_entity_values("ref"), None)
+        match = REFERENCE_RE.search(self.text or "")
+        return match.group(1) if match else entity
+
+    @property
+    def name(self) -> str | None:
+        return self.contact.name or self.contact.profile_name
+
+
+def sender_phone(tracker: Tracker) -> str:
+    return normalise_phone(tracker.sender_id, get_settings().default_region)
+
+
+def wamid_of(tracker: Tracker) -> str | None:
+    metadata = tracker.latest_message.get("metadata") or {}
+    return metadata.get("wamid")
+
+
+YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+
+
+class TmsAction(Action):
+    """Base for the project's actions: run `handle(turn)` in one transaction, off the event loop.
+
+    A DomainError becomes a polite reply (and the transaction rolls back). Any other error
+    propagates, so Rasa answers nothing and the backend's inbox retries the message later.
+    """
+
+    NAME: ClassVar[str] = ""
+
+    def name(self) -> str:
+        return self.NAME
+
+    def handle(self, turn: Turn) -> None:  # pragma: no cover - every action overrides it
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        replies, events = await asyncio.to_thread(self._run_in_transaction, tracker)
+        for reply in replies:
+            dispatcher.utter_message(text=reply["text"], buttons=reply.get("buttons") or [])
+        return events
+
+    def _run_in_transaction(
+        self, tracker: Tracker
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        try:
+            phone = sender_phone(tracker)
+        except InvalidPhoneNumber:
+            return [{"text": texts.help_message()}], []
+        wamid = wamid_of(tracker)
+        try:
+            with transaction() as session:
+                if wamid:
+                    receipt = session.scalar(
+                        select(ActionReceipt).where(
+                            ActionReceipt.wamid == wamid, ActionReceipt.action_name == self.name()
+                        )
+                    )
+                    if receipt is not None:
+                        logger.info("replaying %s for %s", self.name(), wamid)
+                        return receipt.messages, receipt.events
+                turn = self._turn(session, tracker, phone)
+                self.handle(turn)
+                if wamid:
+                    session.add(
+                        ActionReceipt(
+                            wamid=wamid,
+                            action_name=self.name(),
+                            messages=turn.replies,
+                            events=turn.events,
+                            created_at=clock.now(),
+                        )
+                    )
+                return turn.replies, turn.events
+        except DomainError as exc:
+            logger.info("%s refused: %s", self.name(), exc)
+            return [{"text": texts.guide_command_refused(str(exc).rstrip("."))}], []
+
+    def _turn(self, session: Session, tracker: Tracker, phone: str) -> Turn:
+        metadata = tracker.latest_message.get("metadata") or {}
+        contact = contacts.get_or_create_contact(
+            session, phone, profile_name=metadata.get("profile_name")
+        )
+        conversation, _ = contacts.get_or_open_conversation(session, contact)
+        return Turn(
+            session=session,
+            tracker=tracker,
+            contact=contact,
+            conversation=conversation,
+            staff=staff_service.by_phone(session, phone),
+            actor=Actor(Source.WHATSAPP, phone=phone, conversation_id=conversation.id),
+            text=tracker.latest_message.get("text") or "",
+        )
