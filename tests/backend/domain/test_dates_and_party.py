@@ -34,8 +34,16 @@ def test_no_date_is_none(text):
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [("3 people", 3), ("a couple", 2), ("four of us", 4), ("6 pax", 6), ("just me", 1),
-     ("family of five", 5), ("there will be 12 of us", 12), ("3", 3)],
+    [
+        ("3 people", 3),
+        ("a couple", 2),
+        ("four of us", 4),
+        ("6 pax", 6),
+        ("just me", 1),
+        ("family of five", 5),
+        ("there will be 12 of us", 12),
+        ("3", 3),
+    ],
 )
 def test_group_size_phrases(text, size):
     assert parse_group_size(text) == size

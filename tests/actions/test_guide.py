@@ -1,0 +1,189 @@
+"""Guide commands: only assigned staff, helpful refusals, and the workflows' effects."""
+
+from sqlalchemy import select
+
+from actions.answers import ActionAffirm
+from actions.guide import (
+    ActionGuideCheckin,
+    ActionGuideCheckout,
+    ActionGuideIssue,
+    ActionGuideUpdate,
+)
+from backend.db import transaction
+from backend.domain.actor import SYSTEM
+from backend.domain.enums import (
+    AssignmentRole,
+    AttendanceStatus,
+    BookingStatus,
+    IncidentStatus,
+    Severity,
+    TripStatus,
+)
+from backend.models import Attendance, Incident, OutboundMessage, PayrollEntry, Trip
+from backend.services import catalog, trips
+from backend.services import staff as staff_service
+from tests.actions.conftest import AMIT, CUSTOMER, OPS, RAJESH, make_tracker, run_action
+
+
+def _ebc_trip_offered_to_rajesh():
+    with transaction() as s:
+        departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
+        trip = trips.ensure_trip(s, departure, SYSTEM)
+        rajesh = staff_service.by_phone(s, RAJESH)
+        trips.offer_assignment(s, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM)
+        return trip.reference
+
+
+def test_accept_confirms_the_assignment(world):
+    reference = _ebc_trip_offered_to_rajesh()
+    with transaction() as s:
+        offer = s.scalar(select(OutboundMessage).where(OutboundMessage.recipient_phone == RAJESH))
+        assert offer.body.startswith("📋 Trip Assignment") and "Compensation: $800" in offer.body
+        assert "Role: Lead Guide" in offer.body and "Group: 9 people" in offer.body
+    ran = run_action(ActionAffirm(), make_tracker(RAJESH, "Accept", "affirm"))
+    assert ran.texts[0].startswith("✓ Assignment confirmed!")
+    assert (
+        "Start date: March 15, 6:00 AM" in ran.text
+        and "Meeting point: Kathmandu Airport" in ran.text
+    )
+    with transaction() as s:
+        trip = trips.find_trip(s, reference)
+        assert trips.lead_guide(s, trip).phone == RAJESH
+
+
+def test_checkin_by_a_customer_or_an_unassigned_guide_is_refused(world):
+    reference = _ebc_trip_offered_to_rajesh()
+    customer = run_action(
+        ActionGuideCheckin(), make_tracker(CUSTOMER, f"CHECKIN {reference}", "guide_checkin")
+    )
+    assert "for our guides" in customer.text
+    unassigned = run_action(
+        ActionGuideCheckin(), make_tracker(AMIT, f"CHECKIN {reference}", "guide_checkin")
+    )
+    assert f"you are not assigned to {reference}" in unassigned.text
+    not_accepted = run_action(
+        ActionGuideCheckin(), make_tracker(RAJESH, f"CHECKIN {reference}", "guide_checkin")
+    )
+    assert "not assigned" in not_accepted.text
+    with transaction() as s:
+        assert trips.find_trip(s, reference).status == TripStatus.SCHEDULED
+
+
+def test_missing_or_unknown_reference_gets_the_format(world):
+    missing = run_action(ActionGuideCheckin(), make_tracker(AMIT, "CHECKIN", "guide_checkin"))
+    assert "Send it like this: CHECKIN TRP2501234" in missing.text
+    unknown = run_action(
+        ActionGuideCheckin(), make_tracker(AMIT, "CHECKIN TRP9901999", "guide_checkin")
+    )
+    assert "I couldn't find TRP9901999" in unknown.text
+
+
+def test_workflow_1_checkin_issue_checkout(world):
+    reference = _ebc_trip_offered_to_rajesh()
+    run_action(ActionAffirm(), make_tracker(RAJESH, "Accept", "affirm"))
+    with transaction() as s:
+        trip_id = s.scalar(select(Trip).where(Trip.reference == reference)).id
+        booking_ref = trips.guests_of(s, s.get(Trip, trip_id))[0].reference
+    # The workflow's guide checks in with a booking-style reference, in any case.
+    ran = run_action(
+        ActionGuideCheckin(),
+        make_tracker(RAJESH, f"CHECKIN {booking_ref.lower()}", "guide_checkin"),
+    )
+    assert ran.texts[0].startswith("✓ Checked in to EBC Trek") and "Duration: 14 days" in ran.text
+    assert "Group: 9 guests" in ran.text
+    with transaction() as s:
+        trip = s.get(Trip, trip_id)
+        assert trip.status == TripStatus.IN_PROGRESS
+        assert s.scalar(select(Attendance)).status in (AttendanceStatus.ON_TRIP,)
+        guests = {b.contact.phone for b in trips.guests_of(s, trip)}
+        told = {
+            m.recipient_phone
+            for m in s.scalars(
+                select(OutboundMessage).where(OutboundMessage.purpose == "trip_started")
+            )
+        }
+        assert told == guests
+        started = s.scalar(select(OutboundMessage).where(OutboundMessage.purpose == "trip_started"))
+        assert "Lead Guide: Rajesh Kumar" in started.body and f"Contact: {RAJESH}" in started.body
+        assert s.scalar(
+            select(OutboundMessage).where(
+                OutboundMessage.recipient_phone == OPS,
+                OutboundMessage.body.contains("Trip started"),
+            )
+        )
+    issue = run_action(
+        ActionGuideIssue(),
+        make_tracker(
+            RAJESH,
+            f"ISSUE {reference} One guest showing altitude sickness symptoms. Monitoring closely. May need early descent.",
+            "guide_issue",
+        ),
+    )
+    assert issue.texts[0].startswith("⚠️ Issue logged") and "Severity: Medium" in issue.text
+    with transaction() as s:
+        incident = s.scalar(select(Incident))
+        assert incident.severity == Severity.MEDIUM and incident.status == IncidentStatus.OPEN
+        assert s.scalar(
+            select(OutboundMessage).where(
+                OutboundMessage.recipient_phone == OPS,
+                OutboundMessage.purpose == "ops_alert",
+                OutboundMessage.body.contains("altitude"),
+            )
+        )
+    checkout = run_action(
+        ActionGuideCheckout(),
+        make_tracker(
+            RAJESH,
+            f"CHECKOUT {reference} Trip completed successfully! All 12 guests safe. Amazing journey! 🎉",
+            "guide_checkout",
+        ),
+    )
+    assert (
+        checkout.texts[0].startswith("✓ Trip completed!")
+        and "Payroll: $800 added." in checkout.text
+    )
+    with transaction() as s:
+        trip = s.get(Trip, trip_id)
+        assert trip.status == TripStatus.ENDED
+        assert s.scalar(select(PayrollEntry)).amount_minor == 800_00
+        assert all(b.status == BookingStatus.COMPLETED for b in trips.guests_of(s, trip))
+        asked = s.scalars(
+            select(OutboundMessage).where(OutboundMessage.purpose == "feedback_request")
+        ).all()
+        assert len(asked) == 3
+
+
+def test_workflow_3_issue_high_then_update_resolves(world):
+    with transaction() as s:
+        pokhara = catalog.departures_of(s, catalog.get_product(s, "PKR"))[0]
+        reference = trips.ensure_trip(s, pokhara, SYSTEM).reference
+    issue = run_action(
+        ActionGuideIssue(),
+        make_tracker(
+            AMIT,
+            f"ISSUE {reference} Vehicle breakdown at Pokhara checkpoint. Engine failure. 15 guests waiting.",
+            "guide_issue",
+        ),
+    )
+    assert "Severity: High" in issue.text
+    with transaction() as s:
+        alert = s.scalar(
+            select(OutboundMessage).where(OutboundMessage.purpose == "ops_urgent_alert")
+        )
+        assert alert.recipient_phone == OPS and "URGENT" in alert.body
+    progress = run_action(
+        ActionGuideUpdate(),
+        make_tracker(AMIT, f"UPDATE {reference} mechanic looking at it", "guide_update"),
+    )
+    assert "Update added" in progress.text
+    done = run_action(
+        ActionGuideUpdate(),
+        make_tracker(
+            AMIT,
+            f"UPDATE {reference} Backup vehicle arrived. Guests transferred. Resuming journey. All good!",
+            "guide_update",
+        ),
+    )
+    assert done.texts[0].startswith("✓ RESOLVED") and "Response time: 0 minutes" in done.text
+    with transaction() as s:
+        assert s.scalar(select(Incident)).status == IncidentStatus.RESOLVED
