@@ -45,6 +45,47 @@ class Settings:
     )
     lock_timeout_ms: int = field(default_factory=lambda: int(_env("LOCK_TIMEOUT_MS", "5000")))
 
+    # -- WhatsApp Cloud API ---------------------------------------------------------------------
+    whatsapp_app_secret: str = field(
+        default_factory=lambda: _env("WHATSAPP_APP_SECRET", "dev-app-secret")
+    )
+    whatsapp_verify_token: str = field(
+        default_factory=lambda: _env("WHATSAPP_VERIFY_TOKEN", "dev-verify-token")
+    )
+    whatsapp_access_token: str = field(
+        default_factory=lambda: _env("WHATSAPP_ACCESS_TOKEN", "dev-access-token")
+    )
+    whatsapp_phone_number_id: str = field(
+        default_factory=lambda: _env("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
+    )
+    whatsapp_business_phone: str = field(
+        default_factory=lambda: _env("WHATSAPP_BUSINESS_PHONE", "+9779800000000")
+    )
+    whatsapp_api_base_url: str = field(
+        default_factory=lambda: _env("WHATSAPP_API_BASE_URL", "https://graph.facebook.com/v23.0")
+    )
+    # Meta's default throughput per business number, and the per-recipient pacing.
+    whatsapp_rate_per_second: float = field(
+        default_factory=lambda: float(_env("WHATSAPP_RATE_PER_SECOND", "80"))
+    )
+    recipient_burst: int = field(default_factory=lambda: int(_env("RECIPIENT_BURST", "10")))
+    recipient_interval_seconds: float = field(
+        default_factory=lambda: float(_env("RECIPIENT_INTERVAL_SECONDS", "6"))
+    )
+    # Free-form text stops this long before the 24-hour window closes.
+    window_margin_minutes: int = field(
+        default_factory=lambda: int(_env("WINDOW_MARGIN_MINUTES", "10"))
+    )
+    send_max_attempts: int = field(default_factory=lambda: int(_env("SEND_MAX_ATTEMPTS", "8")))
+    inbox_max_attempts: int = field(default_factory=lambda: int(_env("INBOX_MAX_ATTEMPTS", "12")))
+
+    # -- the other processes ----------------------------------------------------------------------
+    rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://127.0.0.1:5005"))
+    action_server_url: str = field(
+        default_factory=lambda: _env("ACTION_SERVER_URL", "http://127.0.0.1:5055")
+    )
+    backend_port: int = field(default_factory=lambda: int(_env("BACKEND_PORT", "8000")))
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.operator_timezone)

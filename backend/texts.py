@@ -648,3 +648,34 @@ def waitlist_offer_accepted(booking: Booking, expires_at: datetime) -> str:
         f"Price: {money(booking.total_minor, booking.currency)}\n"
         f"Payment link: {payment_link(booking.ref_key)}"
     )
+
+
+# -- the gateway's own answers ----------------------------------------------------------------
+_MEDIA_WORDS = {
+    "location": "location 📍",
+    "image": "photo 📷",
+    "document": "document 📄",
+    "video": "video 🎬",
+    "audio": "voice message 🎤",
+    "sticker": "sticker",
+}
+
+
+def media_received(kind: str) -> str:
+    what = _MEDIA_WORDS.get(kind, "message")
+    return f"Thanks, we've received your {what}. Our team can see it. ✓"
+
+
+def unsupported_message() -> str:
+    return "Sorry, I can only read text messages. Please type your question and I'll help. 🙂"
+
+
+def rep_forward(contact_name: str, phone: str, text: str) -> str:
+    return f'💬 {contact_name} ({phone}) wrote (bot paused, please answer):\n"{text[:500]}"'
+
+
+def ops_inbox_failed(phone: str, text: str, error: str) -> str:
+    return (
+        f"⚠️ A message from {phone} could not be processed after several attempts "
+        f'and needs a person:\n"{(text or "")[:300]}"\nError: {error[:200]}'
+    )

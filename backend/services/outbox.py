@@ -13,8 +13,12 @@ from sqlalchemy.orm import Session
 
 from backend.domain.enums import OutboxStatus
 from backend.models import OutboundMessage
-
-TEXT_LIMIT = 4096
+from backend.whatsapp.messages import (
+    BUTTON_BODY_LIMIT,
+    BUTTON_LIMIT,
+    BUTTON_TITLE_LIMIT,
+    TEXT_LIMIT,
+)
 
 
 def enqueue_text(
@@ -50,6 +54,61 @@ def enqueue_text(
         rows.append(row)
     session.flush()
     return rows
+
+
+def enqueue_buttons(
+    session: Session,
+    *,
+    to_phone: str,
+    body: str,
+    buttons: list[dict[str, str]],
+    contact_id: str | None = None,
+    staff_id: str | None = None,
+    purpose: str | None = None,
+    template_params: list[Any] | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    conversation_id: str | None = None,
+) -> list[OutboundMessage]:
+    """Queue a message with reply buttons ({"id", "title"}); when Meta's limits (3 buttons,
+    titles of 20 characters, a 1024-character body) do not allow buttons, the options are
+    written into the text instead, so nothing is lost."""
+    fits = (
+        1 <= len(buttons) <= BUTTON_LIMIT
+        and all(0 < len(b["title"]) <= BUTTON_TITLE_LIMIT for b in buttons)
+        and len(body) <= BUTTON_BODY_LIMIT
+    )
+    if not fits:
+        options = "\n".join(f"• {b['title']}" for b in buttons)
+        return enqueue_text(
+            session,
+            to_phone=to_phone,
+            body=f"{body}\n\n{options}",
+            contact_id=contact_id,
+            staff_id=staff_id,
+            purpose=purpose,
+            template_params=template_params,
+            object_type=object_type,
+            object_id=object_id,
+            conversation_id=conversation_id,
+        )
+    row = OutboundMessage(
+        recipient_phone=to_phone,
+        contact_id=contact_id,
+        staff_id=staff_id,
+        kind="buttons",
+        body=body,
+        buttons=[{"id": b["id"], "title": b["title"]} for b in buttons],
+        purpose=purpose,
+        template_params=template_params or [],
+        status=OutboxStatus.QUEUED,
+        object_type=str(object_type) if object_type else None,
+        object_id=object_id,
+        conversation_id=conversation_id,
+    )
+    session.add(row)
+    session.flush()
+    return [row]
 
 
 def split_text(body: str, limit: int = TEXT_LIMIT) -> list[str]:

@@ -1,0 +1,99 @@
+"""Graph API errors as named exceptions, so the sender decides by type (pywa `errors.py`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GraphError(Exception):
+    """An error answer from the Graph API. `retryable` says whether trying later can help."""
+
+    code: int = 0
+    retryable = False
+
+    def __init__(
+        self, message: str, *, code: int | None = None, details: str | None = None
+    ) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.details = details
+
+
+class TransportError(GraphError):
+    """The request did not get an answer (connection refused, timeout)."""
+
+    retryable = True
+
+
+class ServerError(GraphError):
+    """Meta answered 5xx."""
+
+    retryable = True
+
+
+class RateLimitHit(GraphError):
+    """130429: the business number's throughput was exceeded."""
+
+    code = 130429
+    retryable = True
+
+
+class PairRateLimitHit(GraphError):
+    """131056: too many messages to one recipient in a short time."""
+
+    code = 131056
+    retryable = True
+
+
+class ReEngagementMessage(GraphError):
+    """131047: more than 24 h since the customer last wrote; only a template may be sent."""
+
+    code = 131047
+
+
+class RecipientNotOnWhatsApp(GraphError):
+    """131026: the message could not be delivered to this number."""
+
+    code = 131026
+
+
+class TemplateParamsMismatch(GraphError):
+    """132000: the template's parameters do not match its definition."""
+
+    code = 132000
+
+
+class InvalidParameter(GraphError):
+    """100 / 131009: the request broke a limit (text too long, too many buttons, ...)."""
+
+    code = 100
+
+
+_BY_CODE: dict[int, type[GraphError]] = {
+    130429: RateLimitHit,
+    131056: PairRateLimitHit,
+    131047: ReEngagementMessage,
+    131026: RecipientNotOnWhatsApp,
+    132000: TemplateParamsMismatch,
+    100: InvalidParameter,
+    131009: InvalidParameter,
+}
+
+
+def from_response(status: int, body: Any) -> GraphError:
+    """The exception for an error answer `{"error": {"code": ..., "message": ...}}`."""
+    error = body.get("error", {}) if isinstance(body, dict) else {}
+    code = int(error.get("code") or 0)
+    message = str(error.get("message") or f"HTTP {status}")
+    details = (error.get("error_data") or {}).get("details")
+    if code in _BY_CODE:
+        return _BY_CODE[code](message, code=code, details=details)
+    if status >= 500:
+        return ServerError(message, code=code or status, details=details)
+    return GraphError(message, code=code or status, details=details)
+
+
+def for_code(code: int, message: str = "") -> GraphError:
+    """The exception for an error code seen in a `failed` status webhook."""
+    return _BY_CODE.get(code, GraphError)(message or f"error {code}", code=code)

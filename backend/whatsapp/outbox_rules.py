@@ -1,0 +1,103 @@
+"""What an outbox row becomes on the wire: free-form inside the 24-hour window, its approved
+template outside it, and the template fallback after a 131047 — once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.config import get_settings
+from backend.domain.enums import OutboxStatus
+from backend.models import Contact, OutboundMessage
+from backend.services import contacts
+from backend.whatsapp.messages import Button, Buttons, Template, Text
+from backend.whatsapp.templates import TemplateSpec, template_for
+
+
+class NoTemplate(Exception):
+    """Outside the window and no approved template carries this kind of message."""
+
+
+def window_open(session: Session, phone: str) -> bool:
+    contact = session.scalar(select(Contact).where(Contact.phone == phone))
+    margin = timedelta(minutes=get_settings().window_margin_minutes)
+    return contact is not None and contacts.window_open(contact, margin=margin)
+
+
+def template_spec_for(row: OutboundMessage) -> tuple[TemplateSpec, list[str]]:
+    """The template and its parameters for a row, by purpose; a generic one otherwise."""
+    spec = template_for(row.purpose)
+    if spec is not None and (row.template_params or spec.params == 0):
+        return spec, list(row.template_params or [])[: spec.params]
+    if row.purpose == "reply":
+        spec = template_for("conversation_followup")
+        assert spec is not None
+        return spec, []
+    generic = template_for("staff_alert" if row.staff_id else "customer_update")
+    if generic is None:
+        raise NoTemplate(f"no template for {row.purpose!r}")
+    return generic, [row.body or ""]
+
+
+def to_template(row: OutboundMessage) -> Template:
+    spec, params = template_spec_for(row)
+    template = spec.build(params)
+    row.kind = "template"
+    row.template_name = spec.name
+    row.template_language = spec.language
+    row.template_params = list(template.parameters)
+    return template
+
+
+def wire_message(session: Session, row: OutboundMessage) -> Text | Buttons | Template:
+    """The message to send for a row, applying the window rule (may turn the row into its
+    template)."""
+    if row.kind == "template":
+        spec = TemplateSpec(
+            row.template_name or "", row.template_language or "en", len(row.template_params)
+        )
+        return spec.build(list(row.template_params))
+    if not window_open(session, row.recipient_phone):
+        return to_template(row)
+    if row.kind == "buttons":
+        return Buttons(
+            body=row.body or "",
+            buttons=tuple(Button(id=b["id"], title=b["title"]) for b in row.buttons),
+        )
+    return Text(row.body or "")
+
+
+def queue_template_fallback(session: Session, row: OutboundMessage) -> OutboundMessage | None:
+    """After a 131047 for `row`, queue its template once; None if already done or impossible."""
+    if row.kind == "template":
+        return None
+    already = session.scalar(
+        select(OutboundMessage.id).where(OutboundMessage.fallback_of_id == row.id)
+    )
+    if already is not None:
+        return None
+    fallback = OutboundMessage(
+        recipient_phone=row.recipient_phone,
+        contact_id=row.contact_id,
+        staff_id=row.staff_id,
+        kind=row.kind,
+        body=row.body,
+        buttons=row.buttons,
+        purpose=row.purpose,
+        template_params=row.template_params,
+        status=OutboxStatus.QUEUED,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        conversation_id=row.conversation_id,
+        fallback_of_id=row.id,
+        created_at=clock.now(),
+    )
+    try:
+        to_template(fallback)
+    except (NoTemplate, ValueError):
+        return None
+    session.add(fallback)
+    return fallback
