@@ -28,7 +28,7 @@ _ORDINALS = {"first": 1, "one": 1, "second": 2, "two": 2, "third": 3, "three": 3
 
 def option_chosen(turn: Turn) -> int | None:
     raw = next(turn.tracker.get_latest_entity_values("option_number"), None) or turn.text
-    digits = re.search(r"\b([1-9])\b", raw or "")
+    digits = re.search(r"\b([1-9])(?:st|nd|rd|th)?\b", raw or "")
     if digits:
         return int(digits.group(1))
     for word, number in _ORDINALS.items():

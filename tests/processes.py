@@ -95,3 +95,29 @@ def start_rasa(model: Path, action_port: int, tracker_url: str, log_dir: Path) -
         log_dir,
     )
     return server, port
+
+
+def start_backend(database_url: str, log_dir: Path, *, workers: bool, extra_env: Mapping[str, str] | None = None) -> tuple[Server, int]:
+    port = free_port()
+    server = Server(
+        f"backend-{port}",
+        [str(ROOT / ".venv/bin/python"), "-m", "backend.service"],
+        {"DATABASE_URL": database_url, "BACKEND_PORT": str(port), "TMS_WORKERS": "1" if workers else "0",
+         "LOG_LEVEL": "WARNING", **(extra_env or {})},
+        f"http://127.0.0.1:{port}/webhooks/whatsapp?hub.mode=x",
+        log_dir,
+    )
+    return server, port
+
+
+def start_fake_graph(webhook_url: str, log_dir: Path) -> tuple[Server, int]:
+    port = free_port()
+    server = Server(
+        f"fake-graph-{port}",
+        [str(ROOT / ".venv/bin/python"), "-m", "backend.whatsapp.fake_graph", "--port", str(port),
+         "--webhook-url", webhook_url],
+        {},
+        f"http://127.0.0.1:{port}/_fake/health",
+        log_dir,
+    )
+    return server, port
