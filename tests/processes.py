@@ -22,13 +22,19 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, name: str, argv: list[str], env: Mapping[str, str], ready_url: str, log_dir: Path) -> None:
+    def __init__(
+        self, name: str, argv: list[str], env: Mapping[str, str], ready_url: str, log_dir: Path
+    ) -> None:
         self.name = name
         self.ready_url = ready_url
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            argv, cwd=ROOT, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
+            argv,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -36,7 +42,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}:\n{self.tail()}"
+                )
             try:
                 if httpx.get(self.ready_url, timeout=2).status_code < 500:
                     return
@@ -62,17 +70,29 @@ class Server:
 
 def train_model() -> Path:
     """The trained model (trains only when the data changed)."""
-    result = subprocess.run(["bash", "scripts/train.sh"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        ["bash", "scripts/train.sh"], cwd=ROOT, capture_output=True, text=True, timeout=1800
+    )
     if result.returncode != 0:
         raise RuntimeError(f"training failed:\n{result.stderr[-4000:]}")
     return ROOT / result.stdout.strip().splitlines()[-1]
 
 
-def start_action_server(database_url: str, log_dir: Path) -> tuple[Server, int]:
-    port = free_port()
+def start_action_server(
+    database_url: str, log_dir: Path, *, port: int | None = None
+) -> tuple[Server, int]:
+    port = port or free_port()
     server = Server(
         "action-server",
-        [str(ROOT / ".venv/bin/python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        [
+            str(ROOT / ".venv/bin/python"),
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "actions",
+            "--port",
+            str(port),
+        ],
         {"DATABASE_URL": database_url},
         f"http://127.0.0.1:{port}/health",
         log_dir,
@@ -80,12 +100,24 @@ def start_action_server(database_url: str, log_dir: Path) -> tuple[Server, int]:
     return server, port
 
 
-def start_rasa(model: Path, action_port: int, tracker_url: str, log_dir: Path) -> tuple[Server, int]:
+def start_rasa(
+    model: Path, action_port: int, tracker_url: str, log_dir: Path
+) -> tuple[Server, int]:
     port = free_port()
     server = Server(
         "rasa",
-        ["bash", "scripts/rasa.sh", "run", "--model", str(model), "--port", str(port),
-         "--interface", "127.0.0.1", "--enable-api"],
+        [
+            "bash",
+            "scripts/rasa.sh",
+            "run",
+            "--model",
+            str(model),
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+            "--enable-api",
+        ],
         {
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
             "TRACKER_DIALECT": "sqlite",
@@ -97,13 +129,20 @@ def start_rasa(model: Path, action_port: int, tracker_url: str, log_dir: Path) -
     return server, port
 
 
-def start_backend(database_url: str, log_dir: Path, *, workers: bool, extra_env: Mapping[str, str] | None = None) -> tuple[Server, int]:
+def start_backend(
+    database_url: str, log_dir: Path, *, workers: bool, extra_env: Mapping[str, str] | None = None
+) -> tuple[Server, int]:
     port = free_port()
     server = Server(
         f"backend-{port}",
         [str(ROOT / ".venv/bin/python"), "-m", "backend.service"],
-        {"DATABASE_URL": database_url, "BACKEND_PORT": str(port), "TMS_WORKERS": "1" if workers else "0",
-         "LOG_LEVEL": "WARNING", **(extra_env or {})},
+        {
+            "DATABASE_URL": database_url,
+            "BACKEND_PORT": str(port),
+            "TMS_WORKERS": "1" if workers else "0",
+            "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
+        },
         f"http://127.0.0.1:{port}/webhooks/whatsapp?hub.mode=x",
         log_dir,
     )
@@ -114,8 +153,15 @@ def start_fake_graph(webhook_url: str, log_dir: Path) -> tuple[Server, int]:
     port = free_port()
     server = Server(
         f"fake-graph-{port}",
-        [str(ROOT / ".venv/bin/python"), "-m", "backend.whatsapp.fake_graph", "--port", str(port),
-         "--webhook-url", webhook_url],
+        [
+            str(ROOT / ".venv/bin/python"),
+            "-m",
+            "backend.whatsapp.fake_graph",
+            "--port",
+            str(port),
+            "--webhook-url",
+            webhook_url,
+        ],
         {},
         f"http://127.0.0.1:{port}/_fake/health",
         log_dir,

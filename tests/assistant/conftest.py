@@ -25,3 +25,39 @@ def results_dir() -> Iterator[Path]:
     path = ROOT / "results"
     path.mkdir(exist_ok=True)
     yield path
+
+
+@pytest.fixture(scope="session")
+def assistant_stack(trained_model, pg_migrated, tmp_path_factory):
+    """A real action server and Rasa server (REST channel) on the PostgreSQL test database."""
+    from tests.processes import start_action_server, start_rasa
+
+    logs = tmp_path_factory.mktemp("assistant-logs")
+    actions, action_port = start_action_server(pg_migrated, logs)
+    tracker = f"sqlite:///{logs / 'tracker.sqlite3'}"
+    rasa, rasa_port = start_rasa(trained_model, action_port, tracker, logs)
+    try:
+        actions.wait_ready(90)
+        rasa.wait_ready(300)
+        yield {
+            "rasa_url": f"http://127.0.0.1:{rasa_port}",
+            "action_port": action_port,
+            "actions": actions,
+            "rasa": rasa,
+            "logs": logs,
+            "database_url": pg_migrated,
+        }
+    finally:
+        rasa.stop()
+        actions.stop()
+
+
+@pytest.fixture
+def demo_world_pg(pg_db_url):
+    """The demo world, freshly loaded into the PostgreSQL test database."""
+    from backend.db import transaction
+    from backend.demo_data import load
+
+    with transaction(pg_db_url) as session:
+        load(session)
+    return pg_db_url

@@ -25,7 +25,9 @@ def _sent_row(session, wamid="wamid.OUT1", purpose="reply"):
 
 
 def _deliver(session, *states, code=None):
-    body = p.webhook(statuses=[p.status("wamid.OUT1", s, code=code if s == "failed" else None) for s in states])
+    body = p.webhook(
+        statuses=[p.status("wamid.OUT1", s, code=code if s == "failed" else None) for s in states]
+    )
     result = inbox.store_webhook(session, body, p.PHONE_NUMBER_ID)
     statuses.apply_pending(session, result.new_status_wamids)
 
@@ -58,7 +60,9 @@ def test_failed_keeps_its_error_code_and_a_late_delivered_does_not_undo_it(sessi
 
 
 def test_a_status_before_the_row_knows_its_wamid_waits_for_it(session):
-    inbox.store_webhook(session, p.webhook(statuses=[p.status("wamid.LATE", "delivered")]), p.PHONE_NUMBER_ID)
+    inbox.store_webhook(
+        session, p.webhook(statuses=[p.status("wamid.LATE", "delivered")]), p.PHONE_NUMBER_ID
+    )
     assert statuses.apply_pending(session, ["wamid.LATE"]) == 0
     row = _sent_row(session, wamid="wamid.LATE")
     assert statuses.apply_pending(session, ["wamid.LATE"]) == 1
@@ -71,7 +75,9 @@ def test_a_late_131047_queues_the_template_once(session):
     _deliver(session, "failed", code=131047)
     _deliver(session, "failed", code=131047)
     outbox_rules.queue_template_fallback(session, row)
-    fallbacks = session.scalars(select(OutboundMessage).where(OutboundMessage.fallback_of_id == row.id)).all()
+    fallbacks = session.scalars(
+        select(OutboundMessage).where(OutboundMessage.fallback_of_id == row.id)
+    ).all()
     assert len(fallbacks) == 1
     assert fallbacks[0].kind == "template" and fallbacks[0].template_name == "trip_started"
     assert fallbacks[0].template_params == ["EBC", "Rajesh Kumar", "+9779801000003"]
@@ -83,26 +89,39 @@ def test_free_form_inside_the_window_template_outside(session, frozen_clock):
     (inside,) = outbox.enqueue_text(session, to_phone=PHONE, body="hi", purpose="reply")
     assert isinstance(outbox_rules.wire_message(session, inside), Text)
     frozen_clock.advance(hours=23, minutes=55)  # within the 10-minute safety margin
-    (outside,) = outbox.enqueue_text(session, to_phone=PHONE, body="🎉 SPOT AVAILABLE!", purpose="waitlist_offer",
-                                     template_params=["Annapurna Circuit", "March 20", "$1,800", "2"])
+    (outside,) = outbox.enqueue_text(
+        session,
+        to_phone=PHONE,
+        body="🎉 SPOT AVAILABLE!",
+        purpose="waitlist_offer",
+        template_params=["Annapurna Circuit", "March 20", "$1,800", "2"],
+    )
     message = outbox_rules.wire_message(session, outside)
     assert isinstance(message, Template) and message.name == "waitlist_spot_available"
     assert outside.kind == "template" and outside.template_params[2] == "$1,800"
 
 
 def test_a_reply_outside_the_window_becomes_the_follow_up_template(session, frozen_clock):
-    (row,) = outbox.enqueue_text(session, to_phone="+61412000009", body="your answer", purpose="reply")
+    (row,) = outbox.enqueue_text(
+        session, to_phone="+61412000009", body="your answer", purpose="reply"
+    )
     message = outbox_rules.wire_message(session, row)
-    assert isinstance(message, Template) and message.name == "conversation_followup" and message.parameters == ()
+    assert (
+        isinstance(message, Template)
+        and message.name == "conversation_followup"
+        and message.parameters == ()
+    )
 
 
 def test_staff_alerts_outside_the_window_use_the_staff_template(session, frozen_clock):
-    from tests import factories
     from backend.domain.enums import Role
     from backend.services import notifications
+    from tests import factories
 
     member = factories.staff(session, "Priya Thapa", Role.OPS)
-    (row,) = notifications.to_staff(session, member, "🚨 URGENT incident\nline two", purpose="ops_urgent_alert")
+    (row,) = notifications.to_staff(
+        session, member, "🚨 URGENT incident\nline two", purpose="ops_urgent_alert"
+    )
     message = outbox_rules.wire_message(session, row)
     assert isinstance(message, Template) and message.name == "staff_urgent_alert"
     assert message.parameters == ("🚨 URGENT incident line two",)  # no newlines in parameters
@@ -116,11 +135,21 @@ def test_long_text_is_split_at_paragraphs(session):
 
 
 def test_too_many_or_too_long_buttons_fall_back_to_text(session):
-    (row,) = outbox.enqueue_buttons(session, to_phone=PHONE, body="Pick one", purpose="reply",
-                                    buttons=[{"id": str(i), "title": f"Option {i}"} for i in range(4)])
+    (row,) = outbox.enqueue_buttons(
+        session,
+        to_phone=PHONE,
+        body="Pick one",
+        purpose="reply",
+        buttons=[{"id": str(i), "title": f"Option {i}"} for i in range(4)],
+    )
     assert row.kind == "text" and "• Option 3" in row.body
-    (ok,) = outbox.enqueue_buttons(session, to_phone=PHONE, body="Cancel?", purpose="reply",
-                                   buttons=[{"id": "/affirm", "title": "Yes"}, {"id": "/deny", "title": "No"}])
+    (ok,) = outbox.enqueue_buttons(
+        session,
+        to_phone=PHONE,
+        body="Cancel?",
+        purpose="reply",
+        buttons=[{"id": "/affirm", "title": "Yes"}, {"id": "/deny", "title": "No"}],
+    )
     assert ok.kind == "buttons"
 
 

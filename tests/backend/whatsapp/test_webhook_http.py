@@ -32,44 +32,89 @@ def _stored(url) -> int:
 
 
 def test_handshake(backend_url, pg_db_url):
-    ok = httpx.get(f"{backend_url}/webhooks/whatsapp", params={
-        "hub.mode": "subscribe", "hub.verify_token": "dev-verify-token", "hub.challenge": "1158201444"})
-    assert (ok.status_code, ok.text) == (200, "1158201444") and ok.headers["content-type"].startswith("text/plain")
-    for params in ({"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
-                   {"hub.mode": "unsubscribe", "hub.verify_token": "dev-verify-token", "hub.challenge": "1"}, {}):
+    ok = httpx.get(
+        f"{backend_url}/webhooks/whatsapp",
+        params={
+            "hub.mode": "subscribe",
+            "hub.verify_token": "dev-verify-token",
+            "hub.challenge": "1158201444",
+        },
+    )
+    assert (ok.status_code, ok.text) == (200, "1158201444") and ok.headers[
+        "content-type"
+    ].startswith("text/plain")
+    for params in (
+        {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
+        {"hub.mode": "unsubscribe", "hub.verify_token": "dev-verify-token", "hub.challenge": "1"},
+        {},
+    ):
         assert httpx.get(f"{backend_url}/webhooks/whatsapp", params=params).status_code == 403
 
 
 def test_signature_missing_wrong_and_over_a_reserialised_body_store_nothing(backend_url, pg_db_url):
     raw, headers = p.signed(p.webhook([p.text_message("61412000001", "hi")]))
-    missing = httpx.post(f"{backend_url}/webhooks/whatsapp", content=raw, headers={"Content-Type": "application/json"})
+    missing = httpx.post(
+        f"{backend_url}/webhooks/whatsapp",
+        content=raw,
+        headers={"Content-Type": "application/json"},
+    )
     assert missing.status_code == 401
-    wrong = httpx.post(f"{backend_url}/webhooks/whatsapp", content=raw,
-                       headers={**headers, "X-Hub-Signature-256": "sha256=" + "0" * 64})
+    wrong = httpx.post(
+        f"{backend_url}/webhooks/whatsapp",
+        content=raw,
+        headers={**headers, "X-Hub-Signature-256": "sha256=" + "0" * 64},
+    )
     assert wrong.status_code == 403
     reserialised = json.dumps(json.loads(raw), indent=2).encode()  # same JSON, other bytes
-    assert httpx.post(f"{backend_url}/webhooks/whatsapp", content=reserialised, headers=headers).status_code == 403
+    assert (
+        httpx.post(
+            f"{backend_url}/webhooks/whatsapp", content=reserialised, headers=headers
+        ).status_code
+        == 403
+    )
     assert _stored(pg_db_url) == 0
-    assert httpx.post(f"{backend_url}/webhooks/whatsapp", content=raw, headers=headers).status_code == 200
+    assert (
+        httpx.post(f"{backend_url}/webhooks/whatsapp", content=raw, headers=headers).status_code
+        == 200
+    )
     assert _stored(pg_db_url) == 1
 
 
-def test_malformed_json_with_a_valid_signature_is_400_and_the_server_is_unharmed(backend_url, pg_db_url):
-    for raw in (b"{not json", b"[]", b'{"entry": [{"changes": [{"value": {"metadata": {"phone_number_id": "'
-                + p.PHONE_NUMBER_ID.encode() + b'"}, "messages": [{"bad": 1}]}}]}]}'):
+def test_malformed_json_with_a_valid_signature_is_400_and_the_server_is_unharmed(
+    backend_url, pg_db_url
+):
+    for raw in (
+        b"{not json",
+        b"[]",
+        b'{"entry": [{"changes": [{"value": {"metadata": {"phone_number_id": "'
+        + p.PHONE_NUMBER_ID.encode()
+        + b'"}, "messages": [{"bad": 1}]}}]}]}',
+    ):
         from backend.whatsapp.signature import sign
 
-        answer = httpx.post(f"{backend_url}/webhooks/whatsapp", content=raw,
-                            headers={"X-Hub-Signature-256": sign(raw, p.APP_SECRET)})
+        answer = httpx.post(
+            f"{backend_url}/webhooks/whatsapp",
+            content=raw,
+            headers={"X-Hub-Signature-256": sign(raw, p.APP_SECRET)},
+        )
         assert answer.status_code == 400
     assert _stored(pg_db_url) == 0
     raw, headers = p.signed(p.webhook([p.text_message("61412000001", "still fine")]))
-    assert httpx.post(f"{backend_url}/webhooks/whatsapp", content=raw, headers=headers).status_code == 200
+    assert (
+        httpx.post(f"{backend_url}/webhooks/whatsapp", content=raw, headers=headers).status_code
+        == 200
+    )
 
 
 def test_a_batch_is_stored_whole(backend_url, pg_db_url):
-    body = p.webhook([p.text_message("61412000001", "one"), p.text_message("61412000002", "two"),
-                      p.location("61412000003")], [p.status("wamid.X", "sent"), p.status("wamid.X", "delivered")])
+    body = p.webhook(
+        [
+            p.text_message("61412000001", "one"),
+            p.text_message("61412000002", "two"),
+            p.location("61412000003"),
+        ],
+        [p.status("wamid.X", "sent"), p.status("wamid.X", "delivered")],
+    )
     raw, headers = p.signed(body)
     answer = httpx.post(f"{backend_url}/webhooks/whatsapp", content=raw, headers=headers)
     assert answer.json() == {"stored": 3, "duplicates": 0, "statuses": 2}
@@ -81,7 +126,9 @@ def test_the_same_payload_sent_concurrently_is_stored_once(backend_url, pg_db_ur
 
     def post(_: int) -> int:
         barrier.wait()
-        return httpx.post(f"{backend_url}/webhooks/whatsapp", content=raw, headers=headers, timeout=30).status_code
+        return httpx.post(
+            f"{backend_url}/webhooks/whatsapp", content=raw, headers=headers, timeout=30
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         codes = list(pool.map(post, range(20)))

@@ -1,0 +1,127 @@
+"""The workflows' customer and guide messages through a running Rasa server and action server
+over HTTP (Rasa's REST channel), checking the replies and the database."""
+
+from __future__ import annotations
+
+import itertools
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from backend.db import transaction
+from backend.domain.actor import SYSTEM
+from backend.domain.enums import (
+    AssignmentRole,
+    BookingStatus,
+    IncidentStatus,
+    LeadStatus,
+    Severity,
+    TripStatus,
+)
+from backend.models import Booking, Incident, Lead, OutboundMessage
+from backend.services import catalog, leads, trips
+from backend.services import staff as staff_service
+
+pytestmark = pytest.mark.rasa
+_wamids = itertools.count(1)
+RAJESH = "+9779801000003"
+
+
+def say(stack, sender: str, text: str) -> list[str]:
+    answer = httpx.post(
+        f"{stack['rasa_url']}/webhooks/rest/webhook",
+        timeout=60,
+        json={
+            "sender": sender,
+            "message": text,
+            "metadata": {"wamid": f"wamid.REST{next(_wamids):06d}", "profile_name": "Emma"},
+        },
+    )
+    answer.raise_for_status()
+    return [m.get("text", "") for m in answer.json()]
+
+
+def test_workflow_1_customer_enquiry_quote_and_hold(assistant_stack, demo_world_pg):
+    customer = "+61499100001"
+    replies = say(
+        assistant_stack,
+        customer,
+        "Hi! I'm interested in the Everest Base Camp Trek for 3 people in March 2025",
+    )
+    assert replies and replies[0].startswith("Thank you for your interest in EBC Trek! 🏔️")
+    with transaction(demo_world_pg) as s:
+        lead = s.scalar(select(Lead).where(Lead.contact.has(phone=customer)))
+        assert lead.party_size == 3 and lead.assigned_staff.name == "Sarah Gurung"
+        assert f"(Ref: {lead.reference})" in replies[0]
+        departure = catalog.departures_of(s, lead.product)[0]
+    noted = say(
+        assistant_stack,
+        customer,
+        "we're flexible, any date mid-March works and we hike every weekend",
+    )
+    assert "noted" in noted[0].lower()
+    with transaction(demo_world_pg) as s:
+        leads.quote_lead(s, s.get(Lead, lead.id), s.get(type(departure), departure.id), 3, SYSTEM)
+    held = say(assistant_stack, customer, "Yes! Please hold the spots. What's next?")
+    assert held[0].startswith("Perfect! I've reserved 3 spots on our March 15 EBC Trek.")
+    assert "1. Pay deposit: $2,052 (30%)" in held[0] and "2. Pay full amount: $6,840" in held[0]
+    with transaction(demo_world_pg) as s:
+        assert s.get(Lead, lead.id).status == LeadStatus.WON
+        assert (
+            s.scalar(select(Booking).where(Booking.lead_id == lead.id)).status == BookingStatus.HELD
+        )
+
+
+def test_workflow_2_full_departure_waitlist(assistant_stack, demo_world_pg):
+    customer = "+61499100002"
+    with transaction(demo_world_pg) as s:
+        full, _open = catalog.departures_of(s, catalog.get_product(s, "ANN"))
+    day = f"{full.start_date:%B} {full.start_date.day}"
+    options = say(assistant_stack, customer, f"Interested in Annapurna Circuit {day}")
+    assert (
+        options[0].startswith("Annapurna Circuit is very popular!") and "FULLY BOOKED" in options[0]
+    )
+    joined = say(assistant_stack, customer, "2")
+    assert joined[0].startswith("✓ Added to waitlist") and "Position: #3 on waitlist" in joined[0]
+    dates = say(assistant_stack, customer, "DATES")
+    assert "Upcoming Annapurna Circuit Trek departures" in dates[0]
+
+
+def test_guide_commands_and_refusals(assistant_stack, demo_world_pg):
+    with transaction(demo_world_pg) as s:
+        departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
+        trip = trips.ensure_trip(s, departure, SYSTEM)
+        trips.offer_assignment(
+            s, trip, staff_service.by_phone(s, RAJESH), AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
+        )
+        reference = trip.reference
+    refused = say(assistant_stack, "+61499100003", f"CHECKIN {reference}")
+    assert "for our guides" in refused[0]
+    accepted = say(assistant_stack, RAJESH, "Accept")
+    assert accepted[0].startswith("✓ Assignment confirmed!")
+    checked_in = say(assistant_stack, RAJESH, f"CHECKIN {reference}")
+    assert checked_in[0].startswith("✓ Checked in to EBC Trek")
+    issue = say(
+        assistant_stack,
+        RAJESH,
+        f"ISSUE {reference} One guest showing altitude sickness symptoms. Monitoring closely. May need early descent.",
+    )
+    assert issue[0].startswith("⚠️ Issue logged") and "Severity: Medium" in issue[0]
+    done = say(
+        assistant_stack,
+        RAJESH,
+        f"CHECKOUT {reference} Trip completed successfully! All 12 guests safe. Amazing journey! 🎉",
+    )
+    assert done[0].startswith("✓ Trip completed!") and "Payroll: $800 added." in done[0]
+    with transaction(demo_world_pg) as s:
+        trip = trips.find_trip(s, reference)
+        assert trip.status == TripStatus.ENDED
+        incident = s.scalar(select(Incident))
+        assert (incident.severity, incident.status) == (Severity.MEDIUM, IncidentStatus.OPEN)
+        assert (
+            s.scalar(select(OutboundMessage).where(OutboundMessage.purpose == "feedback_request"))
+            is not None
+        )
+    unknown = say(assistant_stack, RAJESH, "CHECKIN TRP9912999")
+    assert "I couldn't find TRP9912999" in unknown[0]
