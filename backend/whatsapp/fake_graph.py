@@ -34,6 +34,7 @@ from backend.whatsapp.signature import sign
 from backend.whatsapp.templates import all_template_names
 
 WINDOW = timedelta(hours=24)
+SERVER_ERROR_CODES = {1, 2, 131000}  # Meta's "unknown"/"service unavailable" errors, as HTTP 500
 
 
 class FakeMeta:
@@ -76,7 +77,10 @@ class FakeMeta:
     def check(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         """An error answer for a request Meta would refuse, or None."""
         if self.fail_next:
-            return error(self.fail_next.pop(0), "Injected failure")
+            code = self.fail_next.pop(0)
+            return error(
+                code, "Injected failure", status=500 if code in SERVER_ERROR_CODES else 400
+            )
         if body.get("messaging_product") != "whatsapp" or not body.get("to"):
             return error(100, "Invalid parameter: messaging_product and to are required")
         kind = body.get("type", "text")

@@ -31,6 +31,20 @@ SILENT_TYPES = {"reaction", "system", "unsupported_ephemeral"}
 MEDIA_TYPES = {"location", "image", "document", "video", "audio", "sticker"}
 
 
+def merge_replies(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rasa's REST channel splits a text at blank lines into several replies; put them back
+    together so the customer gets one WhatsApp message per answer, not one per paragraph."""
+    merged: list[dict[str, Any]] = []
+    for reply in replies:
+        text, buttons = reply.get("text") or "", reply.get("buttons") or []
+        last = merged[-1] if merged else None
+        if last is not None and not buttons and not last.get("buttons") and text:
+            last["text"] = f"{last['text']}\n\n{text}" if last.get("text") else text
+        else:
+            merged.append({"text": text, "buttons": buttons})
+    return merged
+
+
 class RasaUnavailable(Exception):
     """Rasa did not answer, or answered nothing (its action server failed)."""
 
@@ -188,7 +202,7 @@ class InboxWorker:
             if row is None or row.status != InboxStatus.PROCESSING:
                 return  # another worker finished it after our lease ran out
             contact = contacts.get_or_create_contact(session, row.from_phone)
-            for reply in replies:
+            for reply in merge_replies(replies):
                 text = reply.get("text") or ""
                 buttons = [
                     {"id": str(b.get("payload") or b.get("title")), "title": str(b.get("title"))}

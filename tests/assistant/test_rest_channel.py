@@ -22,6 +22,7 @@ from backend.domain.enums import (
 from backend.models import Booking, Incident, Lead, OutboundMessage
 from backend.services import catalog, leads, trips
 from backend.services import staff as staff_service
+from backend.whatsapp.inbox_worker import merge_replies
 
 pytestmark = pytest.mark.rasa
 _wamids = itertools.count(1)
@@ -39,7 +40,7 @@ def say(stack, sender: str, text: str) -> list[str]:
         },
     )
     answer.raise_for_status()
-    return [m.get("text", "") for m in answer.json()]
+    return [m["text"] for m in merge_replies(answer.json())]
 
 
 def test_workflow_1_customer_enquiry_quote_and_hold(assistant_stack, demo_world_pg):

@@ -5,12 +5,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from backend.domain.enums import OutboxStatus
+from backend.domain.enums import OutboxStatus, Role
 from backend.models import OutboundMessage
-from backend.services import contacts, outbox
+from backend.services import contacts, notifications, outbox
 from backend.whatsapp import inbox, outbox_rules, statuses
-from backend.whatsapp.messages import Buttons, MessageLimitError, Template, Text
+from backend.whatsapp.messages import Button, Buttons, MessageLimitError, Template, Text
 from backend.whatsapp.templates import template_for
+from tests import factories
 from tests.backend.whatsapp import payloads as p
 
 PHONE = "+61412000001"
@@ -114,9 +115,6 @@ def test_a_reply_outside_the_window_becomes_the_follow_up_template(session, froz
 
 
 def test_staff_alerts_outside_the_window_use_the_staff_template(session, frozen_clock):
-    from backend.domain.enums import Role
-    from backend.services import notifications
-    from tests import factories
 
     member = factories.staff(session, "Priya Thapa", Role.OPS)
     (row,) = notifications.to_staff(
@@ -156,8 +154,6 @@ def test_too_many_or_too_long_buttons_fall_back_to_text(session):
 def test_builders_refuse_what_meta_refuses():
     with pytest.raises(MessageLimitError):
         Text("x" * 4097)
-    from backend.whatsapp.messages import Button
-
     with pytest.raises(MessageLimitError):
         Buttons("b", tuple(Button(str(i), "t") for i in range(4)))
     with pytest.raises(MessageLimitError):
