@@ -4,7 +4,7 @@ VENV := .venv/bin
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tms_test
 export TEST_DATABASE_URL
 
-.PHONY: setup demo test lint format bench db-upgrade clean
+.PHONY: setup demo test lint format bench db-upgrade clean serve train
 
 setup:  ## both Python environments, from the pinned locks (idempotent)
 	@bash scripts/setup.sh
@@ -34,3 +34,9 @@ db-upgrade: setup
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
+
+serve: setup  ## the whole stack in the foreground: backend, Rasa, action server, fake Graph API
+	@$(VENV)/tms serve
+
+train: setup  ## train the Rasa model if the data changed
+	@bash scripts/train.sh

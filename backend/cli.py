@@ -140,6 +140,18 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from backend.stack import serve
+
+    return serve()
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from backend.chat import chat
+
+    return chat(args.phone, say=list(args.say) if args.say else None, wait=args.wait)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tms", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("departures", help="departures with availability").set_defaults(
         func=cmd_departures
     )
+
+    sub.add_parser("serve", help="run the whole stack in the foreground").set_defaults(
+        func=cmd_serve
+    )
+    chat = sub.add_parser("chat", help="chat as a customer or guide through the running stack")
+    chat.add_argument("--phone", required=True, help="the WhatsApp number to chat as")
+    chat.add_argument("--say", action="append", help="send this line and exit (repeatable)")
+    chat.add_argument("--wait", type=float, default=30.0, help="seconds to wait for replies")
+    chat.set_defaults(func=cmd_chat)
 
     tl = sub.add_parser("timeline", help="the timeline of one object")
     tl.add_argument("object_type", help="LEAD, BOOKING, TRIP, ...")
