@@ -26,7 +26,7 @@ class GraphClient:
             headers={"Authorization": f"Bearer {access_token}"},
             timeout=timeout,
             transport=transport,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
 
     async def send(self, to_wa_id: str, message: Text | Buttons | Template) -> str:

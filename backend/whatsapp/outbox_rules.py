@@ -21,10 +21,19 @@ class NoTemplate(Exception):
     """Outside the window and no approved template carries this kind of message."""
 
 
-def window_open(session: Session, phone: str) -> bool:
+def window_is_open(session: Session, phone: str) -> bool:
     contact = session.scalar(select(Contact).where(Contact.phone == phone))
     margin = timedelta(minutes=get_settings().window_margin_minutes)
     return contact is not None and contacts.window_open(contact, margin=margin)
+
+
+def open_windows(session: Session, phones: set[str]) -> set[str]:
+    """Which of these numbers may get free-form messages now (one query for a whole batch)."""
+    if not phones:
+        return set()
+    margin = timedelta(minutes=get_settings().window_margin_minutes)
+    found = session.scalars(select(Contact).where(Contact.phone.in_(phones)))
+    return {c.phone for c in found if contacts.window_open(c, margin=margin)}
 
 
 def template_spec_for(row: OutboundMessage) -> tuple[TemplateSpec, list[str]]:
@@ -52,15 +61,20 @@ def to_template(row: OutboundMessage) -> Template:
     return template
 
 
-def wire_message(session: Session, row: OutboundMessage) -> Text | Buttons | Template:
+def wire_message(
+    session: Session, row: OutboundMessage, *, window_open: bool | None = None
+) -> Text | Buttons | Template:
     """The message to send for a row, applying the window rule (may turn the row into its
-    template)."""
+    template). `window_open` may be given when the caller already looked it up."""
     if row.kind == "template":
         spec = TemplateSpec(
             row.template_name or "", row.template_language or "en", len(row.template_params)
         )
         return spec.build(list(row.template_params))
-    if not window_open(session, row.recipient_phone):
+    is_open = (
+        window_open if window_open is not None else window_is_open(session, row.recipient_phone)
+    )
+    if not is_open:
         return to_template(row)
     if row.kind == "buttons":
         return Buttons(

@@ -3,6 +3,7 @@ about-one-message-per-six-seconds to a single recipient (with a burst allowance)
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -58,3 +59,17 @@ class RecipientPacer:
             bucket._refill()
             if bucket._tokens >= bucket.capacity:
                 del self._buckets[key]
+
+
+class AsyncRateLimiter:
+    """Waiters take turns at one bucket (first come, first served), so a crowd of senders does
+    not wake up together every few milliseconds to find one token."""
+
+    def __init__(self, rate: float, capacity: float) -> None:
+        self.bucket = TokenBucket(rate, capacity)
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while (wait := self.bucket.try_take()) > 0:
+                await asyncio.sleep(wait)

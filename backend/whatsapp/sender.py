@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -21,7 +22,7 @@ from backend.services import timeline
 from backend.whatsapp import errors, outbox_rules, statuses
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.messages import Buttons, MessageLimitError, Template, Text
-from backend.whatsapp.pacing import RecipientPacer, TokenBucket
+from backend.whatsapp.pacing import AsyncRateLimiter, RecipientPacer
 from backend.workers import run_until_stopped
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,17 @@ def backoff(attempts: int, floor: float = 1.0) -> timedelta:
     return timedelta(seconds=max(floor, min(2 ** max(attempts - 1, 0), 120)))
 
 
+@dataclass(frozen=True)
+class Prepared:
+    row_id: int
+    recipient: str
+    message: Text | Buttons | Template
+
+
 class OutboxSender:
+    """One pass: claim and prepare a batch in one transaction, send it concurrently (paced),
+    record every outcome in one transaction."""
+
     def __init__(
         self, client: GraphClient, settings: Settings | None = None, *, batch: int = 100
     ) -> None:
@@ -68,92 +79,136 @@ class OutboxSender:
         self.settings = settings or get_settings()
         self.batch = batch
         rate = self.settings.whatsapp_rate_per_second
-        self.number_bucket = TokenBucket(rate, max(rate, 1.0))
+        # A quarter-second of burst: it absorbs the loop's pauses while the batches' database
+        # work runs, and keeps any one second at most 1.25 x the rate.
+        self.number_limit = AsyncRateLimiter(rate, max(rate / 4, 1.0))
         self.recipients = RecipientPacer(
             self.settings.recipient_interval_seconds, self.settings.recipient_burst
         )
+        # Requests on the wire at once: enough to hide latency, few enough to reuse connections.
+        self.concurrency = asyncio.Semaphore(16)
         self.sent = 0
         self.failed = 0
 
     async def run_once(self) -> int:
-        """Send what is due now; returns how many rows were handled."""
-        ids = await asyncio.to_thread(self._claim)
-        if not ids:
-            return 0
-        await asyncio.gather(*(self._deliver(row_id) for row_id in ids))
-        return len(ids)
+        """Send what is due now and wait for the outcomes; returns how many rows were handled."""
+        prepared, handled = await asyncio.to_thread(self._claim_and_prepare)
+        if prepared:
+            await self._send_and_record(prepared)
+        return handled
 
-    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.2) -> None:
-        await run_until_stopped("outbox sender", self.run_once, stop, idle_sleep)
+    async def _send_and_record(self, prepared: list[Prepared]) -> None:
+        outcomes = await asyncio.gather(*(self._send(item) for item in prepared))
+        await asyncio.to_thread(self._record, outcomes)
 
-    def _claim(self) -> list[int]:
-        with transaction() as session:
-            return claim(session, self.batch)
+    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.2, in_flight: int = 3) -> None:
+        """The service loop: while one batch is on the wire the next is claimed and prepared
+        (leases keep batches apart and each recipient's messages in order)."""
+        batches: set[asyncio.Task[None]] = set()
 
-    async def _deliver(self, row_id: int) -> None:
-        prepared = await asyncio.to_thread(self._prepare, row_id)
-        if prepared is None:
-            return
-        recipient, message = prepared
-        while (wait := self.number_bucket.try_take()) > 0:
-            await asyncio.sleep(wait)
-        try:
-            wamid = await self.client.send(wa_id(recipient), message)
-        except errors.GraphError as exc:
-            await asyncio.to_thread(self._record_error, row_id, exc)
-            return
-        await asyncio.to_thread(self._record_sent, row_id, wamid)
+        async def one_pass() -> int:
+            while len(batches) >= in_flight:
+                await asyncio.wait(batches, return_when=asyncio.FIRST_COMPLETED)
+            prepared, handled = await asyncio.to_thread(self._claim_and_prepare)
+            if prepared:
+                task = asyncio.create_task(self._send_and_record(prepared))
+                batches.add(task)
+                task.add_done_callback(batches.discard)
+            return handled
 
-    def _prepare(self, row_id: int) -> tuple[str, Text | Buttons | Template] | None:
-        """Pacing per recipient, then the wire message (window and template rules)."""
-        with transaction() as session:
-            row = session.get(OutboundMessage, row_id)
-            if row is None or row.status != OutboxStatus.QUEUED:
-                return None
-            wait = self.recipients.try_take(row.recipient_phone)
-            if wait > 0:
-                row.next_attempt_at = clock.now() + timedelta(seconds=wait)
-                return None
+        await run_until_stopped("outbox sender", one_pass, stop, idle_sleep)
+        if batches:
+            await asyncio.gather(*batches, return_exceptions=True)
+
+    async def _send(self, item: Prepared) -> tuple[int, str | errors.GraphError]:
+        await self.number_limit.acquire()
+        async with self.concurrency:
             try:
-                message = outbox_rules.wire_message(session, row)
-            except (outbox_rules.NoTemplate, MessageLimitError) as exc:
-                self._fail(row, None, str(exc))
-                return None
-            row.attempts += 1
-            return row.recipient_phone, message
+                return item.row_id, await self.client.send(wa_id(item.recipient), item.message)
+            except errors.GraphError as exc:
+                return item.row_id, exc
 
-    def _record_sent(self, row_id: int, wamid: str) -> None:
+    def _claim_and_prepare(self) -> tuple[list[Prepared], int]:
+        """Claim due rows, apply per-recipient pacing and the window and template rules."""
+        prepared: list[Prepared] = []
         with transaction() as session:
-            row = session.get(OutboundMessage, row_id)
-            assert row is not None
-            row.provider_message_id = wamid
-            row.status = OutboxStatus.SENT
-            row.sent_at = clock.now()
-            row.next_attempt_at = None
-            row.error_code = None
-            self._log_outbound(session, row)
-            statuses.apply_pending(session, [wamid])
-        self.sent += 1
+            ids = claim(session, self.batch)
+            rows = [session.get(OutboundMessage, row_id) for row_id in ids]  # loaded by the claim
+            windows = outbox_rules.open_windows(
+                session, {row.recipient_phone for row in rows if row}
+            )
+            for row_id in ids:
+                row = session.get(OutboundMessage, row_id)
+                assert row is not None
+                wait = self.recipients.try_take(row.recipient_phone)
+                if wait > 0:
+                    row.next_attempt_at = clock.now() + timedelta(seconds=wait)
+                    continue
+                try:
+                    message = outbox_rules.wire_message(
+                        session, row, window_open=row.recipient_phone in windows
+                    )
+                except (outbox_rules.NoTemplate, MessageLimitError) as exc:
+                    self._fail(row, None, str(exc))
+                    continue
+                row.attempts += 1
+                prepared.append(Prepared(row.id, row.recipient_phone, message))
+        return prepared, len(ids)
 
-    def _record_error(self, row_id: int, exc: errors.GraphError) -> None:
+    def _record(self, outcomes: list[tuple[int, str | errors.GraphError]]) -> None:
         with transaction() as session:
-            row = session.get(OutboundMessage, row_id)
-            assert row is not None
-            if isinstance(exc, errors.ReEngagementMessage):
-                self._fail(row, exc.code, str(exc))
-                outbox_rules.queue_template_fallback(session, row)
-            elif exc.retryable and row.attempts < self.settings.send_max_attempts:
-                floor = (
-                    self.settings.recipient_interval_seconds
-                    if isinstance(exc, errors.PairRateLimitHit)
-                    else 1.0
-                )
-                row.next_attempt_at = clock.now() + backoff(row.attempts, floor)
-                row.error_code = exc.code or None
-                row.error_detail = str(exc)[:2000]
-                logger.warning("send of %s to retry after %s: %s", row_id, row.next_attempt_at, exc)
-            else:
-                self._fail(row, exc.code or None, str(exc))
+            ids = [row_id for row_id, _ in outcomes]
+            rows = {
+                r.id: r
+                for r in session.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(ids)))
+            }
+            conversation_ids = {
+                r.conversation_id for r in rows.values() if r.conversation_id and not r.object_type
+            }
+            conversations = (
+                {
+                    c.id: c
+                    for c in session.scalars(
+                        select(Conversation).where(Conversation.id.in_(conversation_ids))
+                    )
+                }
+                if conversation_ids
+                else {}
+            )
+            sent_wamids = []
+            now = clock.now()
+            for row_id, outcome in outcomes:
+                row = rows[row_id]
+                if isinstance(outcome, str):
+                    row.provider_message_id = outcome
+                    row.status = OutboxStatus.SENT
+                    row.sent_at = now
+                    row.next_attempt_at = None
+                    row.error_code = None
+                    self._log_outbound(session, row, conversations.get(row.conversation_id or ""))
+                    sent_wamids.append(outcome)
+                    self.sent += 1
+                else:
+                    self._record_error(session, row, outcome)
+            session.flush()
+            statuses.apply_pending(session, sent_wamids)
+
+    def _record_error(self, session: Session, row: OutboundMessage, exc: errors.GraphError) -> None:
+        if isinstance(exc, errors.ReEngagementMessage):
+            self._fail(row, exc.code, str(exc))
+            outbox_rules.queue_template_fallback(session, row)
+        elif exc.retryable and row.attempts < self.settings.send_max_attempts:
+            floor = (
+                self.settings.recipient_interval_seconds
+                if isinstance(exc, errors.PairRateLimitHit)
+                else 1.0
+            )
+            row.next_attempt_at = clock.now() + backoff(row.attempts, floor)
+            row.error_code = exc.code or None
+            row.error_detail = str(exc)[:2000]
+            logger.info("send of %s to retry after %s: %s", row.id, row.next_attempt_at, exc)
+        else:
+            self._fail(row, exc.code or None, str(exc))
 
     def _fail(self, row: OutboundMessage, code: int | None, detail: str) -> None:
         row.status = OutboxStatus.FAILED
@@ -165,13 +220,13 @@ class OutboxSender:
         logger.warning("outbound %s to %s failed: %s %s", row.id, row.recipient_phone, code, detail)
 
     @staticmethod
-    def _log_outbound(session: Session, row: OutboundMessage) -> None:
+    def _log_outbound(
+        session: Session, row: OutboundMessage, conversation: Conversation | None
+    ) -> None:
         object_type, object_id = row.object_type, row.object_id
-        if object_type is None and row.conversation_id:
-            conversation = session.get(Conversation, row.conversation_id)
-            if conversation is not None:
-                object_type = conversation.object_type or ObjectType.CONVERSATION
-                object_id = conversation.object_id or conversation.id
+        if object_type is None and conversation is not None:
+            object_type = conversation.object_type or ObjectType.CONVERSATION
+            object_id = conversation.object_id or conversation.id
         if object_type is None:
             object_type = ObjectType.STAFF if row.staff_id else ObjectType.CONTACT
             object_id = row.staff_id or row.contact_id or row.recipient_phone

@@ -1,0 +1,426 @@
+"""Gateway benchmarks on PostgreSQL. Prints figures; each has a baseline measured in the same
+run, because this machine is shared and noisy.
+
+1. Webhook ingest: signed single-message webhooks against the backend service (workers off):
+   messages stored per second and p50/p99 time to the 200, against the same server answering
+   the GET handshake (no database) as the baseline.
+2. Sender: 1,000 messages to 1,000 recipients against the fake Graph API, paced at Meta's
+   default 80/s and with the limit raised, as a ratio of the configured rate.
+3. End to end: customers writing through the fake Graph API → webhook → inbox → Rasa → action
+   server → outbox → fake Graph API; messages per second and p50/p99 time from the customer's
+   message to the reply, against Rasa's REST channel alone as the baseline.
+
+    python bench/gateway_bench.py [--only ingest,sender,e2e]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from backend import migrate
+from backend.config import PROJECT_ROOT
+from backend.db import dispose_engines, transaction
+from backend.demo_data import load
+from backend.stack import Part, Stack, trained_model
+from backend.whatsapp.signature import sign
+
+URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tms_bench")
+PY = str(PROJECT_ROOT / ".venv/bin/python")
+PNID = "100000000000001"
+
+
+def reset_db() -> None:
+    engine = create_engine(URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    migrate.upgrade(URL)
+
+
+def truncate_db() -> None:
+    from backend.models import Base
+
+    dispose_engines()
+    engine = create_engine(URL)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def pct(values: list[float], q: int) -> float:
+    return (
+        statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else values[0] * 1000
+    )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def webhook_body(i: int) -> bytes:
+    import json
+
+    wa = f"6141{i % 500:08d}"
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "W",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"display_phone_number": "1", "phone_number_id": PNID},
+                                "contacts": [{"profile": {"name": "B"}, "wa_id": wa}],
+                                "messages": [
+                                    {
+                                        "from": wa,
+                                        "id": f"wamid.BENCH{time.time_ns()}{i}",
+                                        "timestamp": "1735000000",
+                                        "type": "text",
+                                        "text": {"body": "hello"},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+
+
+async def hammer(
+    client: httpx.AsyncClient, requests: list[tuple[str, str, bytes | None]], concurrency: int
+) -> tuple[float, list[float]]:
+    queue = list(requests)
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        while queue:
+            method, path, body = queue.pop()
+            headers = (
+                {
+                    "X-Hub-Signature-256": sign(body, "dev-app-secret"),
+                    "Content-Type": "application/json",
+                }
+                if body
+                else {}
+            )
+            started = time.perf_counter()
+            answer = await client.request(method, path, content=body, headers=headers)
+            latencies.append(time.perf_counter() - started)
+            assert answer.status_code == 200, answer.text
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+def bench_ingest(logs: Path) -> None:
+    reset_db()
+    port = free_port()
+    stack = Stack(
+        [
+            Part(
+                "backend",
+                [PY, "-m", "backend.service"],
+                f"http://127.0.0.1:{port}/webhooks/whatsapp?x=1",
+                {
+                    "DATABASE_URL": URL,
+                    "BACKEND_PORT": str(port),
+                    "TMS_WORKERS": "0",
+                    "LOG_LEVEL": "WARNING",
+                },
+            )
+        ],
+        logs,
+    )
+    stack.start()
+    try:
+
+        async def go() -> None:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                n, conc = 2000, 16
+                get = [
+                    (
+                        "GET",
+                        "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=dev-verify-token&hub.challenge=1",
+                        None,
+                    )
+                ] * n
+                base_rate, base_lat = await hammer(client, get, conc)
+                posts = [("POST", "/webhooks/whatsapp", webhook_body(i)) for i in range(n)]
+                rate, lat = await hammer(client, posts, conc)
+                print(f"Webhook ingest ({n} requests, {conc} concurrent, PostgreSQL)")
+                print(f"  {'':<34}{'req/s':>8}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}")
+                print(
+                    f"  {'GET handshake (baseline, no DB)':<34}{base_rate:>8.0f}{1:>8.2f}{pct(base_lat, 50):>9.1f}{pct(base_lat, 99):>9.1f}"
+                )
+                print(
+                    f"  {'POST signed webhook, stored':<34}{rate:>8.0f}{rate / base_rate:>8.2f}{pct(lat, 50):>9.1f}{pct(lat, 99):>9.1f}"
+                )
+
+        asyncio.run(go())
+    finally:
+        stack.stop()
+
+
+def bench_sender(logs: Path) -> None:
+    from backend.config import Settings
+    from backend.services import contacts, outbox
+    from backend.whatsapp.client import GraphClient
+    from backend.whatsapp.sender import OutboxSender
+
+    os.environ["DATABASE_URL"] = URL
+    fake_port, backend_port = free_port(), free_port()
+    stack = Stack(
+        [
+            Part(
+                "backend",
+                [PY, "-m", "backend.service"],
+                f"http://127.0.0.1:{backend_port}/webhooks/whatsapp?x=1",
+                {
+                    "DATABASE_URL": URL,
+                    "BACKEND_PORT": str(backend_port),
+                    "TMS_WORKERS": "0",
+                    "LOG_LEVEL": "WARNING",
+                },
+            ),
+            Part(
+                "fake-graph",
+                [
+                    PY,
+                    "-m",
+                    "backend.whatsapp.fake_graph",
+                    "--port",
+                    str(fake_port),
+                    "--webhook-url",
+                    f"http://127.0.0.1:{backend_port}/webhooks/whatsapp",
+                ],
+                f"http://127.0.0.1:{fake_port}/_fake/health",
+            ),
+        ],
+        logs,
+    )
+    stack.start()
+    try:
+        print("\nSender against the fake Graph API (1,000 recipients, windows open)")
+        print(f"  {'configured rate':<24}{'sent/s':>8}{'of rate':>9}")
+        reset_db()
+        for rate in (80, 1000):
+            truncate_db()
+            httpx.post(f"http://127.0.0.1:{fake_port}/_fake/reset")
+            httpx.post(
+                f"http://127.0.0.1:{fake_port}/_fake/config",
+                json={"rate_per_second": max(rate, 80) + 20, "statuses": []},
+            )
+            with transaction() as s:
+                for i in range(1000):
+                    phone = f"+6141{i:07d}"
+                    contacts.touch_inbound(contacts.get_or_create_contact(s, phone))
+                    outbox.enqueue_text(s, to_phone=phone, body=f"bench {i}", purpose="reply")
+            settings = Settings()
+            object.__setattr__(
+                settings, "whatsapp_api_base_url", f"http://127.0.0.1:{fake_port}/v23.0"
+            )
+            object.__setattr__(settings, "whatsapp_rate_per_second", float(rate))
+
+            async def go(settings: Settings = settings) -> float:
+                client = GraphClient(
+                    settings.whatsapp_api_base_url,
+                    settings.whatsapp_phone_number_id,
+                    settings.whatsapp_access_token,
+                )
+                sender = OutboxSender(client, settings, batch=200)
+                stop = asyncio.Event()
+                started = time.perf_counter()
+                loop = asyncio.create_task(sender.run(stop, idle_sleep=0.02))
+                while sender.sent < 1000:
+                    await asyncio.sleep(0.02)
+                elapsed = time.perf_counter() - started
+                stop.set()
+                await loop
+                await client.aclose()
+                return 1000 / elapsed
+
+            sent_rate = asyncio.run(go())
+            print(f"  {f'{rate}/s':<24}{sent_rate:>8.0f}{sent_rate / rate:>9.2f}")
+    finally:
+        stack.stop()
+
+
+def bench_e2e(logs: Path, messages: int, senders: int) -> None:
+    reset_db()
+    with transaction(URL) as s:
+        load(s)
+    model = trained_model()
+    ports = {k: free_port() for k in ("actions", "rasa", "fake", "backend")}
+    tracker = f"sqlite:///{logs / 'tracker.sqlite3'}"
+    stack = Stack(
+        [
+            Part(
+                "action-server",
+                [PY, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports["actions"])],
+                f"http://127.0.0.1:{ports['actions']}/health",
+                {"DATABASE_URL": URL},
+            ),
+            Part(
+                "rasa",
+                [
+                    "bash",
+                    "scripts/rasa.sh",
+                    "run",
+                    "--model",
+                    str(model),
+                    "--port",
+                    str(ports["rasa"]),
+                    "--interface",
+                    "127.0.0.1",
+                    "--enable-api",
+                ],
+                f"http://127.0.0.1:{ports['rasa']}/status",
+                {
+                    "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
+                    "TRACKER_STORE_URL": tracker,
+                },
+            ),
+            Part(
+                "fake-graph",
+                [
+                    PY,
+                    "-m",
+                    "backend.whatsapp.fake_graph",
+                    "--port",
+                    str(ports["fake"]),
+                    "--webhook-url",
+                    f"http://127.0.0.1:{ports['backend']}/webhooks/whatsapp",
+                ],
+                f"http://127.0.0.1:{ports['fake']}/_fake/health",
+            ),
+            Part(
+                "backend",
+                [PY, "-m", "backend.service"],
+                f"http://127.0.0.1:{ports['backend']}/webhooks/whatsapp?x=1",
+                {
+                    "DATABASE_URL": URL,
+                    "BACKEND_PORT": str(ports["backend"]),
+                    "LOG_LEVEL": "WARNING",
+                    "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
+                    "RECIPIENT_BURST": "100",
+                    "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{ports['fake']}/v23.0",
+                },
+            ),
+        ],
+        logs,
+    )
+    stack.start(timeout=400)
+    question = "what's included in the Everest Base Camp trek?"
+    try:
+
+        async def baseline() -> tuple[float, list[float]]:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{ports['rasa']}", timeout=60
+            ) as client:
+                latencies: list[float] = []
+
+                async def one(i: int) -> None:
+                    started = time.perf_counter()
+                    answer = await client.post(
+                        "/webhooks/rest/webhook",
+                        json={"sender": f"+6149{i % senders:07d}", "message": question},
+                    )
+                    assert answer.json(), "no reply"
+                    latencies.append(time.perf_counter() - started)
+
+                started = time.perf_counter()
+                for chunk in range(0, messages, senders):
+                    await asyncio.gather(
+                        *(one(i) for i in range(chunk, min(chunk + senders, messages)))
+                    )
+                return messages / (time.perf_counter() - started), latencies
+
+        async def through_gateway() -> tuple[float, list[float]]:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{ports['fake']}", timeout=60
+            ) as client:
+                sent_at: dict[str, list[float]] = {}
+                started = time.perf_counter()
+
+                async def one(i: int) -> None:
+                    phone = f"+6148{i % senders:07d}"
+                    sent_at.setdefault(phone.lstrip("+"), []).append(time.perf_counter())
+                    await client.post("/_fake/inbound", json={"from": phone, "text": question})
+
+                for chunk in range(0, messages, senders):
+                    await asyncio.gather(
+                        *(one(i) for i in range(chunk, min(chunk + senders, messages)))
+                    )
+                latencies: list[float] = []
+                seen = 0
+                deadline = time.perf_counter() + 600
+                while seen < messages and time.perf_counter() < deadline:
+                    got = (await client.get("/_fake/messages", params={"since": seen})).json()
+                    now = time.perf_counter()
+                    for message in got["messages"]:
+                        queue = sent_at.get(message["to"])
+                        if queue:
+                            latencies.append(now - queue.pop(0))
+                    seen = got["total"]
+                    await asyncio.sleep(0.05)
+                return seen / (time.perf_counter() - started), latencies
+
+        base_rate, base_lat = asyncio.run(baseline())
+        rate, lat = asyncio.run(through_gateway())
+        print(
+            f"\nEnd to end through Rasa ({messages} messages from {senders} customers, PostgreSQL)"
+        )
+        print(f"  {'':<40}{'msg/s':>8}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}")
+        print(
+            f"  {'Rasa REST channel alone (baseline)':<40}{base_rate:>8.1f}{1:>8.2f}{pct(base_lat, 50):>9.0f}{pct(base_lat, 99):>9.0f}"
+        )
+        print(
+            f"  {'webhook → inbox → Rasa → outbox → Graph':<40}{rate:>8.1f}{rate / base_rate:>8.2f}{pct(lat, 50):>9.0f}{pct(lat, 99):>9.0f}"
+        )
+    finally:
+        stack.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", default="ingest,sender,e2e")
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--senders", type=int, default=20)
+    args = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="tms-bench-"))
+    only = set(args.only.split(","))
+    if "ingest" in only:
+        bench_ingest(logs)
+    if "sender" in only:
+        bench_sender(logs)
+    if "e2e" in only:
+        bench_e2e(logs, args.messages, args.senders)
+    print(f"\n(logs: {logs})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
