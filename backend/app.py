@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
             return
         app.ctx.stop = asyncio.Event()
         app.ctx.inbox_wakeup = asyncio.Event()
+        app.ctx.sender_wakeup = asyncio.Event()
         app.ctx.graph = GraphClient(
             settings.whatsapp_api_base_url,
             settings.whatsapp_phone_number_id,
@@ -109,8 +110,17 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         app.ctx.inbox_worker = InboxWorker(app.ctx.rasa, settings)
         app.ctx.sender = OutboxSender(app.ctx.graph, settings)
         app.ctx.tasks = [
-            asyncio.create_task(app.ctx.inbox_worker.run(app.ctx.stop, idle_sleep=0.1)),
-            asyncio.create_task(app.ctx.sender.run(app.ctx.stop, idle_sleep=0.1)),
+            asyncio.create_task(
+                app.ctx.inbox_worker.run(
+                    app.ctx.stop,
+                    idle_sleep=0.5,
+                    wakeup=app.ctx.inbox_wakeup,
+                    replies_queued=app.ctx.sender_wakeup,
+                )
+            ),
+            asyncio.create_task(
+                app.ctx.sender.run(app.ctx.stop, idle_sleep=0.5, wakeup=app.ctx.sender_wakeup)
+            ),
         ]
 
     @app.before_server_stop

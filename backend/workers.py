@@ -11,10 +11,14 @@ logger = logging.getLogger(__name__)
 
 
 async def run_until_stopped(
-    name: str, one_pass: Callable[[], Awaitable[int]], stop: asyncio.Event, idle_sleep: float = 0.2
+    name: str,
+    one_pass: Callable[[], Awaitable[int]],
+    stop: asyncio.Event,
+    idle_sleep: float = 0.2,
+    wakeup: asyncio.Event | None = None,
 ) -> None:
     """Call `one_pass` (returns how much it did) until `stop` is set; an error in one pass is
-    logged and the next pass comes after the idle sleep."""
+    logged. When idle, wait for `idle_sleep`, or less when `wakeup` is set (new work)."""
     while not stop.is_set():
         try:
             handled = await one_pass()
@@ -22,5 +26,12 @@ async def run_until_stopped(
             logger.exception("%s: pass failed", name)
             handled = 0
         if not handled:
+            waiters = [asyncio.ensure_future(stop.wait())]
+            if wakeup is not None:
+                waiters.append(asyncio.ensure_future(wakeup.wait()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=idle_sleep)
+                await asyncio.wait(waiters, timeout=idle_sleep, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+            if wakeup is not None:
+                wakeup.clear()

@@ -101,6 +101,7 @@ class InboxWorker:
         self.concurrency = concurrency
         self.processed = 0
         self.retried = 0
+        self.replies_queued: asyncio.Event | None = None
         self.latencies: list[float] = []
 
     async def run_once(self) -> int:
@@ -109,8 +110,17 @@ class InboxWorker:
             await asyncio.gather(*(self._process(row_id) for row_id in ids))
         return len(ids)
 
-    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.2) -> None:
-        await run_until_stopped("inbox worker", self.run_once, stop, idle_sleep)
+    async def run(
+        self,
+        stop: asyncio.Event,
+        idle_sleep: float = 0.2,
+        wakeup: asyncio.Event | None = None,
+        replies_queued: asyncio.Event | None = None,
+    ) -> None:
+        """The service loop; `wakeup` is set by the webhook when messages arrive, and this sets
+        `replies_queued` so the sender does not wait for its next poll."""
+        self.replies_queued = replies_queued
+        await run_until_stopped("inbox worker", self.run_once, stop, idle_sleep, wakeup)
 
     def _claim(self) -> list[int]:
         with transaction() as session:
@@ -126,6 +136,8 @@ class InboxWorker:
             await asyncio.to_thread(self._attempt_failed, row_id, str(exc))
             return
         await asyncio.to_thread(self._complete, row_id, replies)
+        if self.replies_queued is not None:
+            self.replies_queued.set()
 
     def _arrive(self, row_id: int) -> DialogueTurn | None:
         """Record the message; answer it here when it is not for the assistant."""

@@ -101,7 +101,13 @@ class OutboxSender:
         outcomes = await asyncio.gather(*(self._send(item) for item in prepared))
         await asyncio.to_thread(self._record, outcomes)
 
-    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.2, in_flight: int = 3) -> None:
+    async def run(
+        self,
+        stop: asyncio.Event,
+        idle_sleep: float = 0.2,
+        in_flight: int = 3,
+        wakeup: asyncio.Event | None = None,
+    ) -> None:
         """The service loop: while one batch is on the wire the next is claimed and prepared
         (leases keep batches apart and each recipient's messages in order)."""
         batches: set[asyncio.Task[None]] = set()
@@ -116,7 +122,7 @@ class OutboxSender:
                 task.add_done_callback(batches.discard)
             return handled
 
-        await run_until_stopped("outbox sender", one_pass, stop, idle_sleep)
+        await run_until_stopped("outbox sender", one_pass, stop, idle_sleep, wakeup)
         if batches:
             await asyncio.gather(*batches, return_exceptions=True)
 
