@@ -1,5 +1,5 @@
-"""The backend service (Sanic): the WhatsApp webhook, health and metrics (the admin API and
-payment webhook join it later), with the inbox worker and outbox sender running in its loop."""
+"""The backend service (Sanic): the WhatsApp webhook, the admin API, the payment webhook,
+health and metrics, with the inbox worker and outbox sender running in its loop."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ import httpx
 from sanic import Request, Sanic, response
 from sqlalchemy import text
 
+from backend.api.openapi import document as openapi_document
+from backend.api.payments_webhook import payments_bp
+from backend.api.routes import api
 from backend.config import Settings, get_settings
 from backend.db import transaction
 from backend.whatsapp import inbox, signature, statuses
@@ -79,6 +82,13 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
                 "statuses": result.statuses_new,
             }
         )
+
+    app.blueprint(api)
+    app.blueprint(payments_bp)
+
+    @app.get("/api/openapi.json")
+    async def openapi(request: Request):  # type: ignore[no-untyped-def]
+        return response.json(openapi_document())
 
     @app.get("/healthz")
     async def healthz(request: Request):  # type: ignore[no-untyped-def]

@@ -152,6 +152,32 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return chat(args.phone, say=list(args.say) if args.say else None, wait=args.wait)
 
 
+def cmd_pay(args: argparse.Namespace) -> int:
+    """What the local payment provider does when a customer pays: a signed webhook."""
+    from sqlalchemy import select
+
+    from backend.domain import references
+    from backend.domain.enums import PaymentKind
+    from backend.models import Booking
+    from backend.payments.provider import amount_for, payment_event, post_payment_webhook
+
+    with transaction() as session:
+        booking = session.scalar(
+            select(Booking).where(Booking.ref_key == references.reference_key(args.reference))
+        )
+        if booking is None:
+            print(f"error: no booking {args.reference}", file=sys.stderr)
+            return 2
+        kind = PaymentKind(args.kind.upper())
+        amount = args.amount_minor if args.amount_minor is not None else amount_for(booking, kind)
+        event = payment_event(booking.reference, amount, booking.currency, str(kind))
+    answer = post_payment_webhook(
+        args.backend_url or f"http://127.0.0.1:{get_settings().backend_port}", event
+    )
+    print(f"{answer.status_code} {answer.text}")
+    return 0 if answer.status_code == 200 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tms", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -79,6 +79,10 @@ class Settings:
     send_max_attempts: int = field(default_factory=lambda: int(_env("SEND_MAX_ATTEMPTS", "8")))
     inbox_max_attempts: int = field(default_factory=lambda: int(_env("INBOX_MAX_ATTEMPTS", "12")))
 
+    payment_webhook_secret: str = field(
+        default_factory=lambda: _env("PAYMENT_WEBHOOK_SECRET", "dev-payment-secret")
+    )
+
     # -- the other processes ----------------------------------------------------------------------
     rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://127.0.0.1:5005"))
     action_server_url: str = field(

@@ -679,3 +679,56 @@ def ops_inbox_failed(phone: str, text: str, error: str) -> str:
         f"⚠️ A message from {phone} could not be processed after several attempts "
         f'and needs a person:\n"{(text or "")[:300]}"\nError: {error[:200]}'
     )
+
+
+# -- payments and staff messages ----------------------------------------------------------------
+def balance_received(booking: Booking, amount_minor: int) -> str:
+    return (
+        f"✅ Payment received: {money(amount_minor, booking.currency)} for {booking.reference}.\n"
+        + (
+            "Your booking is fully paid. See you on the trail! 🏔️"
+            if booking.balance_minor == 0
+            else f"Balance: {money(booking.balance_minor, booking.currency)} (due {long_date(booking.balance_due_date)})"
+        )
+    )
+
+
+def payment_needs_staff_customer(booking: Booking) -> str:
+    return (
+        f"We received your payment for {booking.reference}. Our team needs to check it and will "
+        "contact you shortly. Nothing else to do for now. 🙏"
+    )
+
+
+def staff_payment_flagged(booking: Booking, amount_minor: int, reason: str) -> str:
+    return (
+        f"💳 Payment needs attention: {money(amount_minor, booking.currency)} for {booking.reference} "
+        f"({booking.contact.display_name}, {booking.contact.phone}): {reason}"
+    )
+
+
+def guide_ops_update(text: str) -> str:
+    return f"Update from Ops:\n\n{text.strip()}"
+
+
+def guests_travel_update(trip: Trip, text: str) -> str:
+    return (
+        "Travel Update 📍\n\n"
+        f"Trip: {trip.departure.product.short_name}\n"
+        f"{text.strip()}\n\n"
+        "Your safety and comfort are our priority.\n\n"
+        "Any concerns? Reply here."
+    )
+
+
+def affected_guest_update(text: str) -> str:
+    return f"Hello,\n\n{text.strip()}"
+
+
+def guests_all_set() -> str:
+    return (
+        "✅ All Set!\n\n"
+        "Back on track! 🚐\n\n"
+        "Continuing to our destinations.\n\n"
+        "Thank you for your patience!"
+    )

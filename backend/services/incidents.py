@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 from backend import clock, texts
 from backend.domain.actor import Actor
 from backend.domain.enums import IncidentStatus, ObjectType, Role, Severity
-from backend.domain.errors import NotFound
+from backend.domain.errors import DomainError, NotFound
 from backend.domain.severity import classify_severity, says_resolved
 from backend.domain.states import INCIDENT
-from backend.models import Incident, Staff, Trip
-from backend.services import notifications, timeline
+from backend.models import Booking, Incident, Staff, Trip
+from backend.services import notifications, timeline, trips
 from backend.services.state import change_state, log_created
 
 _SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
@@ -153,6 +153,13 @@ def guide_update(session: Session, incident: Incident, text: str, actor: Actor) 
             object_type=ObjectType.INCIDENT,
             object_id=incident.id,
         )
+        if guests_were_notified(session, incident):
+            notifications.to_guests(
+                session,
+                trips.guests_of(session, incident.trip),
+                texts.guests_all_set(),
+                purpose="customer_update",
+            )
         return True
     return False
 
@@ -193,3 +200,90 @@ def record_field_update(
         )
         return None, False
     return incident, guide_update(session, incident, text, actor)
+
+
+def ops_update(
+    session: Session,
+    incident: Incident,
+    actor: Actor,
+    *,
+    status: IncidentStatus | None = None,
+    resolution: str | None = None,
+    eta: str | None = None,
+    message_to_guide: str | None = None,
+    message_to_guests: str | None = None,
+    message_to_bookings: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """Operations update an incident (workflow 3 step 2-4, workflow 1 step 8): the incident
+    moves, and the guide, all guests, or particular guests are told on WhatsApp."""
+    update_incident(
+        session,
+        incident,
+        actor,
+        status=status,
+        resolution=resolution,
+        eta=eta,
+        note=message_to_guide or message_to_guests,
+    )
+    sent = {"guide": 0, "guests": 0, "bookings": 0}
+    trip = incident.trip
+    if message_to_guide:
+        guide = (
+            session.get(Staff, incident.reported_by_staff_id)
+            if incident.reported_by_staff_id
+            else None
+        )
+        guide = guide or trips.lead_guide(session, trip)
+        if guide is not None:
+            sent["guide"] = len(
+                notifications.to_staff(
+                    session,
+                    guide,
+                    texts.guide_ops_update(message_to_guide),
+                    purpose="staff_alert",
+                    object_type=ObjectType.INCIDENT,
+                    object_id=incident.id,
+                )
+            )
+    if message_to_guests:
+        guests = trips.guests_of(session, trip)
+        sent["guests"] = len(
+            notifications.to_guests(
+                session,
+                guests,
+                texts.guests_travel_update(trip, message_to_guests),
+                purpose="customer_update",
+            )
+        )
+        _record_guest_notice(session, incident, actor, [b.id for b in guests])
+    for booking_id, text in (message_to_bookings or {}).items():
+        booking = session.get(Booking, booking_id)
+        if booking is None or booking.departure_id != trip.departure_id:
+            raise DomainError(f"Booking {booking_id} is not on trip {trip.reference}")
+        sent["bookings"] += len(
+            notifications.to_guests(
+                session, [booking], texts.affected_guest_update(text), purpose="customer_update"
+            )
+        )
+    return sent
+
+
+def _record_guest_notice(
+    session: Session, incident: Incident, actor: Actor, booking_ids: list[str]
+) -> None:
+    timeline.record(
+        session,
+        object_type=ObjectType.INCIDENT,
+        object_id=incident.id,
+        event_type="GUESTS_NOTIFIED",
+        action="tms.incident.guests_notified",
+        actor=actor,
+        content={"bookings": booking_ids},
+    )
+
+
+def guests_were_notified(session: Session, incident: Incident) -> bool:
+    return any(
+        e.action == "tms.incident.guests_notified"
+        for e in timeline.for_object(session, "INCIDENT", incident.id)
+    )

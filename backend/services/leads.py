@@ -379,3 +379,67 @@ def waitlist_for_enquiry(
     )
     contacts.bind_conversation(session, conversation, ObjectType.BOOKING, booking.id, actor)
     return booking, waitlist.position(session, entry)
+
+
+def send_quote(
+    session: Session,
+    lead: Lead,
+    departure: Departure,
+    party_size: int,
+    actor: Actor,
+    *,
+    price_per_person_minor: int | None = None,
+    discount_minor: int | None = None,
+) -> Quote:
+    """Workflow 1 step 2: quote the lead and send the quote on WhatsApp from the rep."""
+    quote = quote_lead(
+        session,
+        lead,
+        departure,
+        party_size,
+        actor,
+        price_per_person_minor=price_per_person_minor,
+        discount_minor=discount_minor,
+    )
+    rep = (
+        staff_service.get_staff(session, actor.staff_id) if actor.staff_id else lead.assigned_staff
+    )
+    notifications.to_contact(
+        session,
+        lead.contact,
+        texts.quote_message(rep, departure, quote),
+        purpose="quote",
+        object_type=ObjectType.LEAD,
+        object_id=lead.id,
+    )
+    return quote
+
+
+def hold_and_send(session: Session, lead: Lead, actor: Actor) -> Booking:
+    """Workflow 1 step 3, "Hold Inventory": the hold from the quote and the hold message."""
+    booking = hold_from_quote(session, lead, actor)
+    conversation = contacts.active_conversation(session, lead.contact)
+    if conversation is not None:
+        contacts.bind_conversation(session, conversation, ObjectType.BOOKING, booking.id, actor)
+    hold = inventory.active_hold(session, booking)
+    assert hold is not None
+    notifications.to_contact(
+        session,
+        lead.contact,
+        texts.hold_placed(booking, hold.expires_at),
+        purpose="hold_placed",
+        object_type=ObjectType.BOOKING,
+        object_id=booking.id,
+    )
+    return booking
+
+
+def list_leads(
+    session: Session, *, status: str | None = None, assignee_id: str | None = None, limit: int = 200
+) -> list[Lead]:
+    query = select(Lead).order_by(Lead.created_at.desc()).limit(limit)
+    if status:
+        query = query.where(Lead.status == status.upper())
+    if assignee_id:
+        query = query.where(Lead.assigned_staff_id == assignee_id)
+    return list(session.scalars(query))

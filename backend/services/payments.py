@@ -207,3 +207,96 @@ def _duplicate(session: Session, payment: Payment, actor: Actor) -> PaymentOutco
     return PaymentOutcome(
         payment=payment, booking=booking, duplicate=True, flagged=payment.flagged_reason
     )
+
+
+def apply_provider_event(
+    session: Session,
+    *,
+    provider: str,
+    event: dict,
+    actor: Actor,  # type: ignore[type-arg]
+) -> PaymentOutcome | None:
+    """A `payment.succeeded` event from the gateway: record it once, confirm the booking, tell
+    the customer, and alert staff about money that could not be applied. None when the event
+    names no booking we know (kept on the log for staff)."""
+    from backend import texts
+    from backend.domain import references
+    from backend.domain.enums import Role
+    from backend.services import notifications, waitlist
+
+    data = event.get("data") or {}
+    key = references.reference_key(str(data.get("booking_reference") or ""))
+    booking = session.scalar(select(Booking).where(Booking.ref_key == key))
+    if booking is None:
+        notifications.to_role(
+            session,
+            Role.OPS,
+            f"💳 A payment event {event.get('id')} names no known booking ({data.get('booking_reference')}).",
+            purpose="ops_alert",
+        )
+        return None
+    outcome = record_payment(
+        session,
+        booking_id=booking.id,
+        provider=provider,
+        event_id=str(event["id"]),
+        amount_minor=int(data["amount_minor"]),
+        currency=str(data.get("currency") or booking.currency),
+        actor=actor,
+    )
+    if outcome.duplicate:
+        return outcome
+    contact = booking.contact
+    if outcome.flagged:
+        notifications.to_contact(
+            session,
+            contact,
+            texts.payment_needs_staff_customer(booking),
+            purpose="customer_update",
+            object_type=ObjectType.BOOKING,
+            object_id=booking.id,
+        )
+        alert = texts.staff_payment_flagged(booking, outcome.payment.amount_minor, outcome.flagged)
+        notifications.to_role(
+            session,
+            Role.OPS,
+            alert,
+            purpose="ops_alert",
+            object_type=ObjectType.BOOKING,
+            object_id=booking.id,
+        )
+        if booking.lead is not None and booking.lead.assigned_staff is not None:
+            notifications.to_staff(
+                session,
+                booking.lead.assigned_staff,
+                alert,
+                purpose="rep_alert",
+                object_type=ObjectType.BOOKING,
+                object_id=booking.id,
+            )
+    elif outcome.confirmed_now:
+        entry = waitlist.entry_of(session, booking)
+        body = (
+            texts.waitlist_confirmed(booking)
+            if entry is not None
+            else texts.booking_confirmed(booking, outcome.payment.amount_minor)
+        )
+        notifications.to_contact(
+            session,
+            contact,
+            body,
+            purpose="booking_confirmed",
+            template_params=[body],
+            object_type=ObjectType.BOOKING,
+            object_id=booking.id,
+        )
+    else:
+        notifications.to_contact(
+            session,
+            contact,
+            texts.balance_received(booking, outcome.payment.amount_minor),
+            purpose="customer_update",
+            object_type=ObjectType.BOOKING,
+            object_id=booking.id,
+        )
+    return outcome

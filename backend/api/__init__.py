@@ -1,0 +1,1 @@
+"""The staff admin API (Sanic blueprint): bearer-token auth, roles, JSON, OpenAPI."""

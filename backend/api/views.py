@@ -1,0 +1,165 @@
+"""JSON shapes of the admin API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from backend import texts
+from backend.models import Assignment, Booking, Departure, Incident, Lead, OutboundMessage, Staff
+from backend.services import inventory, trips, waitlist
+
+
+def money(minor: int | None, currency: str) -> dict[str, Any] | None:
+    return (
+        None
+        if minor is None
+        else {"minor": minor, "currency": currency, "display": texts.money(minor, currency)}
+    )
+
+
+def staff(member: Staff | None) -> dict[str, Any] | None:
+    if member is None:
+        return None
+    return {
+        "id": member.id,
+        "name": member.name,
+        "phone": member.phone,
+        "roles": sorted(member.roles),
+        "available": member.available,
+    }
+
+
+def lead(item: Lead) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "reference": item.reference,
+        "status": item.status,
+        "product": item.product.code if item.product else None,
+        "contact": {"phone": item.contact.phone, "name": item.contact.display_name},
+        "partySize": item.party_size,
+        "travelDate": item.travel_date_text,
+        "details": item.details,
+        "assignedTo": staff(item.assigned_staff),
+        "enquiry": item.enquiry_text,
+        "quote": None
+        if item.quoted_total_minor is None
+        else {
+            "departureId": item.quoted_departure_id,
+            "partySize": item.quoted_party_size,
+            "pricePerPerson": money(item.quoted_price_per_person_minor, item.currency),
+            "discount": money(item.quoted_discount_minor, item.currency),
+            "total": money(item.quoted_total_minor, item.currency),
+        },
+        "createdAt": item.created_at.isoformat(),
+    }
+
+
+def booking(session: Session, item: Booking) -> dict[str, Any]:
+    entry = waitlist.entry_of(session, item)
+    hold = inventory.active_hold(session, item)
+    return {
+        "id": item.id,
+        "reference": item.reference,
+        "status": item.status,
+        "paymentStatus": item.payment_status,
+        "departureId": item.departure_id,
+        "product": item.departure.product.code,
+        "startDate": item.departure.start_date.isoformat(),
+        "partySize": item.party_size,
+        "contact": {"phone": item.contact.phone, "name": item.contact.display_name},
+        "total": money(item.total_minor, item.currency),
+        "deposit": money(item.deposit_minor, item.currency),
+        "paid": money(item.paid_minor, item.currency),
+        "balance": money(item.balance_minor, item.currency),
+        "balanceDue": item.balance_due_date.isoformat(),
+        "holdExpiresAt": hold.expires_at.isoformat() if hold else None,
+        "waitlist": None
+        if entry is None
+        else {
+            "status": entry.status,
+            "offerExpiresAt": entry.offer_expires_at.isoformat()
+            if entry.offer_expires_at
+            else None,
+            "position": waitlist.position(session, entry) if entry.status == "WAITING" else None,
+        },
+        "attention": item.attention_reason,
+        "feedback": item.feedback,
+    }
+
+
+def departure(session: Session, item: Departure) -> dict[str, Any]:
+    counts = inventory.seat_counts(session, item)
+    return {
+        "id": item.id,
+        "product": item.product.code,
+        "name": item.product.name,
+        "startDate": item.start_date.isoformat(),
+        "endDate": item.end_date.isoformat(),
+        "capacity": counts.capacity,
+        "confirmed": counts.confirmed,
+        "held": counts.held,
+        "offered": counts.offered,
+        "waitlist": counts.waitlisted,
+        "available": counts.available,
+    }
+
+
+def assignment(item: Assignment) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "staff": staff(item.staff),
+        "role": item.role,
+        "status": item.status,
+        "compensation": money(item.compensation_minor, item.currency),
+    }
+
+
+def incident(item: Incident) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "trip": item.trip.reference,
+        "severity": item.severity,
+        "status": item.status,
+        "description": item.description,
+        "resolution": item.resolution,
+        "eta": item.eta,
+        "reportedAt": item.reported_at.isoformat(),
+        "acknowledgedAt": item.acknowledged_at.isoformat() if item.acknowledged_at else None,
+        "resolvedAt": item.resolved_at.isoformat() if item.resolved_at else None,
+        "responseMinutes": item.response_minutes,
+    }
+
+
+def outbound(item: OutboundMessage) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "to": item.recipient_phone,
+        "kind": item.kind,
+        "body": item.body,
+        "template": item.template_name,
+        "status": item.status,
+        "errorCode": item.error_code,
+        "createdAt": item.created_at.isoformat(),
+    }
+
+
+def trip_summary(session: Session, item: Departure) -> dict[str, Any] | None:
+    from sqlalchemy import select
+
+    from backend.models import Trip
+
+    trip = session.scalar(select(Trip).where(Trip.departure_id == item.id))
+    if trip is None:
+        return None
+    return {
+        "id": trip.id,
+        "reference": trip.reference,
+        "status": trip.status,
+        "leadGuide": staff(trips.lead_guide(session, trip)),
+    }
+
+
+def events(items: list[Any]) -> list[dict[str, Any]]:
+    return [e.as_dict() for e in items]

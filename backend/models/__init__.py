@@ -1,0 +1,48 @@
+"""SQLAlchemy models for every entity of the design; import from here."""
+
+from backend.models.base import Base
+from backend.models.catalog import Departure, Product
+from backend.models.messaging import (
+    ActionReceipt,
+    InboundMessage,
+    MessageStatusEvent,
+    OutboundMessage,
+)
+from backend.models.operations import Assignment, Attendance, Incident, PayrollEntry, Trip
+from backend.models.people import Contact, Staff, StaffRole
+from backend.models.sales import (
+    Booking,
+    Conversation,
+    Hold,
+    Lead,
+    Payment,
+    ReferenceCounter,
+    WaitlistEntry,
+)
+from backend.models.timeline import TimelineEvent
+
+__all__ = [
+    "ActionReceipt",
+    "Assignment",
+    "Attendance",
+    "Base",
+    "Booking",
+    "Contact",
+    "Conversation",
+    "Departure",
+    "Hold",
+    "InboundMessage",
+    "Incident",
+    "Lead",
+    "MessageStatusEvent",
+    "OutboundMessage",
+    "Payment",
+    "PayrollEntry",
+    "Product",
+    "ReferenceCounter",
+    "Staff",
+    "StaffRole",
+    "TimelineEvent",
+    "Trip",
+    "WaitlistEntry",
+]

@@ -1,0 +1,45 @@
+"""What the operator sells: products (treks) and their departures."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.models.base import Base, CreatedMixin, IdMixin
+
+
+class Product(IdMixin, CreatedMixin, Base):
+    __tablename__ = "products"
+
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    short_name: Mapped[str] = mapped_column(String(60))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    days: Mapped[int]
+    price_per_person_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    deposit_percent: Mapped[int] = mapped_column(default=30)
+    early_bird_percent: Mapped[int] = mapped_column(default=0)
+    early_bird_days_before: Mapped[int] = mapped_column(default=0)
+    balance_due_days_before: Mapped[int] = mapped_column(default=15)
+    inclusions: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    departures: Mapped[list[Departure]] = relationship(back_populates="product")
+
+
+class Departure(IdMixin, CreatedMixin, Base):
+    __tablename__ = "departures"
+    __table_args__ = (UniqueConstraint("product_id", "start_date"),)
+
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    capacity: Mapped[int]
+    meeting_point: Mapped[str] = mapped_column(String(120), default="Kathmandu Airport")
+    meeting_time: Mapped[str] = mapped_column(String(5), default="06:00")
+
+    product: Mapped[Product] = relationship(back_populates="departures", lazy="joined")

@@ -1,0 +1,60 @@
+"""Who talks to the operator: customers (contacts) and staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.domain.enums import Role
+from backend.models.base import Base, CreatedMixin, IdMixin
+
+
+class Contact(IdMixin, CreatedMixin, Base):
+    __tablename__ = "contacts"
+
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    profile_name: Mapped[str | None] = mapped_column(String(120))
+    name: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(200))
+    # The customer-service window: free-form messages only within 24 h of this.
+    last_inbound_at: Mapped[datetime | None]
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.profile_name or self.phone
+
+
+class Staff(IdMixin, CreatedMixin, Base):
+    __tablename__ = "staff"
+
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    available: Mapped[bool] = mapped_column(default=True)
+    # sha256 of the admin API token; the token itself is shown once and never stored.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Round-robin fairness for lead assignment.
+    last_assigned_at: Mapped[datetime | None]
+
+    role_rows: Mapped[list[StaffRole]] = relationship(
+        back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> set[Role]:
+        return {Role(row.role) for row in self.role_rows}
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles)) or Role.ADMIN in self.roles
+
+
+class StaffRole(Base):
+    __tablename__ = "staff_roles"
+
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+    staff: Mapped[Staff] = relationship(back_populates="role_rows")
