@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         )
 
     @app.after_server_start
-    async def start_workers(app: Sanic, _loop: Any) -> None:
+    async def start_workers(app: Sanic) -> None:
         if not app.ctx.workers_enabled:
             return
         app.ctx.stop = asyncio.Event()
@@ -134,7 +134,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         ]
 
     @app.before_server_stop
-    async def stop_workers(app: Sanic, _loop: Any) -> None:
+    async def stop_workers(app: Sanic) -> None:
         if not app.ctx.workers_enabled or not hasattr(app.ctx, "stop"):
             return
         app.ctx.stop.set()

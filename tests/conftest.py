@@ -110,3 +110,13 @@ def pg_db_url(pg_migrated: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     monkeypatch.setenv("DATABASE_URL", pg_migrated)
     yield pg_migrated
     dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The Rasa model, trained once per data change (see scripts/train.sh)."""
+    from tests.processes import ROOT, train_model
+
+    if not (ROOT / ".venv-rasa/bin/rasa").exists():
+        pytest.fail("the Rasa environment is missing: run `make setup`")
+    return train_model()

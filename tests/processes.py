@@ -130,9 +130,14 @@ def start_rasa(
 
 
 def start_backend(
-    database_url: str, log_dir: Path, *, workers: bool, extra_env: Mapping[str, str] | None = None
+    database_url: str,
+    log_dir: Path,
+    *,
+    workers: bool,
+    extra_env: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> tuple[Server, int]:
-    port = free_port()
+    port = port or free_port()
     server = Server(
         f"backend-{port}",
         [str(ROOT / ".venv/bin/python"), "-m", "backend.service"],

@@ -293,7 +293,7 @@ def handoff(request: Request, session: Session, member: Staff, conversation_id: 
 @api.get("/timeline")
 @endpoint()
 def read_timeline(request: Request, session: Session, member: Staff) -> Any:
-    args = request.args
+    args = {key: request.args.get(key) for key in request.args}
     if args.get("object_type") and args.get("object_id"):
         found = timeline.for_object(session, args["object_type"].upper(), args["object_id"])
     elif args.get("conversation_id"):

@@ -277,11 +277,11 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
     app.ctx.fake = fake
 
     @app.before_server_start
-    async def open_client(app: Sanic, _loop: Any) -> None:
+    async def open_client(app: Sanic) -> None:
         app.ctx.http = httpx.AsyncClient(timeout=10)
 
     @app.after_server_stop
-    async def close_client(app: Sanic, _loop: Any) -> None:
+    async def close_client(app: Sanic) -> None:
         await app.ctx.http.aclose()
 
     async def deliver_statuses(wamid: str, wa_id: str, late_failure: bool) -> None:

@@ -8,16 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, train_model
+from tests.processes import ROOT
 
 pytestmark = pytest.mark.rasa
-
-
-@pytest.fixture(scope="session")
-def trained_model() -> Path:
-    if not (ROOT / ".venv-rasa/bin/rasa").exists():
-        pytest.fail("the Rasa environment is missing: run `make setup`")
-    return train_model()
 
 
 @pytest.fixture(scope="session")
