@@ -82,9 +82,7 @@ class OutboundMessage(CreatedMixin, Base):
     object_type: Mapped[str | None] = mapped_column(String(24))
     object_id: Mapped[str | None] = mapped_column(String(36))
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
-    fallback_of_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("outbound_messages.id")
-    )
+    fallback_of_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("outbound_messages.id"))
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]

@@ -27,9 +27,7 @@ class TimelineEvent(Base):
     source: Mapped[str] = mapped_column(String(16))
     actor_phone: Mapped[str | None] = mapped_column(String(20))
     actor_staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
-    conversation_id: Mapped[str | None] = mapped_column(
-        ForeignKey("conversations.id"), index=True
-    )
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"), index=True)
     content: Mapped[dict[str, Any]] = mapped_column(default=dict)
     occurred_at: Mapped[datetime]
 
