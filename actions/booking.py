@@ -6,6 +6,7 @@ import re
 
 from actions.catalogue import ActionAskDates
 from actions.common import YES_NO, TmsAction, Turn
+from actions.enquiry import first_enquiry_text
 from backend import texts
 from backend.domain.enums import BookingStatus, LeadStatus, ObjectType, Role
 from backend.domain.errors import DomainError, NotEnoughSeats, NotFound
@@ -52,6 +53,11 @@ def booking_in_context(turn: Turn) -> Booking | None:
             return booking
     mine = bookings.bookings_of_contact(turn.session, turn.contact)
     return mine[0] if mine else None
+
+
+def enquiry_text(turn: Turn) -> str:
+    """The customer's enquiry, not the "2" that chose an option."""
+    return first_enquiry_text(turn.tracker) or turn.text
 
 
 def party_size_in_context(turn: Turn) -> int:
@@ -132,7 +138,7 @@ class ActionChooseOption(TmsAction):
                     conversation=turn.conversation,
                     departure=alternative,
                     party_size=party_size_in_context(turn),
-                    enquiry_text=turn.text,
+                    enquiry_text=enquiry_text(turn),
                     actor=turn.actor,
                 )
             except NotEnoughSeats as exc:
@@ -159,7 +165,7 @@ def join_waitlist(turn: Turn, departure: Departure) -> None:
         conversation=turn.conversation,
         departure=departure,
         party_size=party_size_in_context(turn),
-        enquiry_text=turn.text,
+        enquiry_text=enquiry_text(turn),
         actor=turn.actor,
     )
     turn.say(texts.waitlist_joined(booking, position))

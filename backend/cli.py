@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from backend import clock
-from backend.config import PROJECT_ROOT, get_settings
+from backend.config import get_settings
 from backend.db import dispose_engines, transaction
 from backend.domain.actor import Actor
 from backend.domain.enums import Role, Source
@@ -66,34 +64,10 @@ def cmd_demo_load(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The self-contained demo on the embedded defaults: a fresh SQLite file, the workflows' world."""
-    from backend import demo_data, migrate, texts
-    from backend.services import bookings, catalog
+    """The self-contained demo: the three workflows through the real stack on SQLite."""
+    from backend.demo import run_demo
 
-    var_dir = Path(os.environ.get("TMS_VAR_DIR", PROJECT_ROOT / "var"))
-    var_dir.mkdir(parents=True, exist_ok=True)
-    demo_db = var_dir / "demo.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(demo_db) + suffix).unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{demo_db}"
-    migrate.upgrade()
-    with transaction() as session:
-        demo_data.load(session)
-    print(f"== {get_settings().operator_name}: the demo world (database: {demo_db}) ==\n")
-    lines: list[str] = []
-    _print_departures(lines)
-    print("\n".join(lines))
-    with transaction() as session:
-        ebc = catalog.get_product(session, "EBC")
-        departure = catalog.departures_of(session, ebc)[0]
-        quote = bookings.price_for(departure, 3)
-        print("\n== A quote for the workflow's party of 3 on the first EBC departure ==\n")
-        print(texts.quote_message(None, departure, quote))
-        print(
-            f"\nDeposit {quote.deposit} ({ebc.deposit_percent}%), balance {quote.balance} due {texts.long_date(quote.balance_due)}"
-        )
-    dispose_engines()
-    return 0
+    return run_demo()
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:

@@ -461,7 +461,11 @@ def ask_group_size() -> str:
 
 def rep_new_lead(lead: Lead) -> str:
     product = lead.product.name if lead.product else "a trip (trek not named)"
-    size = f"{lead.party_size} people" if lead.party_size else "group size not given"
+    size = (
+        f"{lead.party_size} {'person' if lead.party_size == 1 else 'people'}"
+        if lead.party_size
+        else "group size not given"
+    )
     when = lead.travel_date_text or "dates not given"
     return (
         f"🆕 New lead {lead.reference}: {product}, {size}, {when}\n"

@@ -1,8 +1,5 @@
 """The `tms` command and the demo world, as a new user runs them."""
 
-import subprocess
-import sys
-
 from sqlalchemy import select
 
 from backend import cli
@@ -69,21 +66,6 @@ def test_staff_add_with_a_bad_phone_or_role_is_a_clear_error(db_url, capsys):
         == 2
     )
     assert "Unknown role CHEF" in capsys.readouterr().err
-
-
-def test_demo_command_runs_on_the_embedded_defaults(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "TMS_VAR_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "backend.cli", "demo"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Everest Base Camp Trek" in result.stdout and "FULL" in result.stdout
-    assert "Early bird discount (book before" in result.stdout and "$6,840" in result.stdout
-    assert (tmp_path / "demo.sqlite3").exists()
 
 
 def test_demo_load_refuses_a_database_that_has_data(db_url, capsys):
