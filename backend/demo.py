@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import select
 
 from backend.config import PROJECT_ROOT, get_settings
-from backend.stack import Part, Stack, trained_model
+from backend.stack import Ports, Stack, product_parts, trained_model
 
 WIDTH = 78
 
@@ -157,64 +157,17 @@ def run_demo() -> int:
         flush=True,
     )
     model = trained_model()
-    ports = {k: free_port() for k in ("actions", "rasa", "fake", "backend")}
-    python = str(PROJECT_ROOT / ".venv/bin/python")
-    common = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    ports = Ports(
+        actions=free_port(), rasa=free_port(), backend=free_port(), fake_graph=free_port()
+    )
     stack = Stack(
-        [
-            Part(
-                "action-server",
-                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports["actions"])],
-                f"http://127.0.0.1:{ports['actions']}/health",
-                common,
-            ),
-            Part(
-                "rasa",
-                [
-                    "bash",
-                    "scripts/rasa.sh",
-                    "run",
-                    "--model",
-                    str(model),
-                    "--port",
-                    str(ports["rasa"]),
-                    "--interface",
-                    "127.0.0.1",
-                    "--enable-api",
-                ],
-                f"http://127.0.0.1:{ports['rasa']}/status",
-                {
-                    "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
-                    "TRACKER_STORE_URL": f"sqlite:///{demo_dir / 'tracker.sqlite3'}",
-                },
-            ),
-            Part(
-                "fake-graph",
-                [
-                    python,
-                    "-m",
-                    "backend.whatsapp.fake_graph",
-                    "--port",
-                    str(ports["fake"]),
-                    "--webhook-url",
-                    f"http://127.0.0.1:{ports['backend']}/webhooks/whatsapp",
-                ],
-                f"http://127.0.0.1:{ports['fake']}/_fake/health",
-            ),
-            Part(
-                "backend",
-                [python, "-m", "backend.service"],
-                f"http://127.0.0.1:{ports['backend']}/webhooks/whatsapp?x=1",
-                {
-                    **common,
-                    "BACKEND_PORT": str(ports["backend"]),
-                    "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
-                    "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['actions']}",
-                    "RECIPIENT_BURST": "30",
-                    "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{ports['fake']}/v23.0",
-                },
-            ),
-        ],
+        product_parts(
+            model,
+            ports,
+            env={"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+            tracker_url=f"sqlite:///{demo_dir / 'tracker.sqlite3'}",
+            backend_env={"RECIPIENT_BURST": "30"},
+        ),
         demo_dir / "logs",
     )
     print("Starting the stack (the Rasa server takes about a minute to load)...", flush=True)
@@ -232,8 +185,8 @@ def run_demo() -> int:
             "Priya": world.staff_tokens["Priya Thapa"],
         }
         director = Director(
-            f"http://127.0.0.1:{ports['backend']}",
-            f"http://127.0.0.1:{ports['fake']}",
+            f"http://127.0.0.1:{ports.backend}",
+            f"http://127.0.0.1:{ports.fake_graph}",
             names,
             tokens,
         )

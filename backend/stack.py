@@ -38,16 +38,35 @@ def uses_fake_graph() -> bool:
     )
 
 
-def plan(model: Path, log_dir: Path) -> list[Part]:
-    settings = get_settings()
+@dataclass(frozen=True)
+class Ports:
+    actions: int
+    rasa: int
+    backend: int
+    fake_graph: int | None  # None: a real Graph API is configured
+
+
+def product_parts(
+    model: Path,
+    ports: Ports,
+    *,
+    env: dict[str, str] | None = None,
+    tracker_url: str | None = None,
+    backend_env: dict[str, str] | None = None,
+) -> list[Part]:
+    """The product's processes wired to each other: action server, Rasa, (the fake Graph
+    API,) backend. `env` goes to every part; `backend_env` to the backend only."""
     python = str(PROJECT_ROOT / ".venv/bin/python")
-    action_port = int(os.environ.get("ACTION_PORT", "5055"))
-    rasa_port = int(os.environ.get("RASA_PORT", "5005"))
+    env = env or {}
+    rasa_env = {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports.actions}/webhook", **env}
+    if tracker_url:
+        rasa_env["TRACKER_STORE_URL"] = tracker_url
     parts = [
         Part(
             "action-server",
-            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-            f"http://127.0.0.1:{action_port}/health",
+            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)],
+            f"http://127.0.0.1:{ports.actions}/health",
+            dict(env),
         ),
         Part(
             "rasa",
@@ -58,20 +77,23 @@ def plan(model: Path, log_dir: Path) -> list[Part]:
                 "--model",
                 str(model),
                 "--port",
-                str(rasa_port),
+                str(ports.rasa),
                 "--interface",
                 "127.0.0.1",
                 "--enable-api",
             ],
-            f"http://127.0.0.1:{rasa_port}/status",
-            {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook"},
+            f"http://127.0.0.1:{ports.rasa}/status",
+            rasa_env,
         ),
     ]
-    backend_env = {
-        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
+    backend = {
+        **env,
+        "BACKEND_PORT": str(ports.backend),
+        "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}",
+        **(backend_env or {}),
     }
-    if uses_fake_graph():
+    if ports.fake_graph is not None:
         parts.append(
             Part(
                 "fake-graph",
@@ -80,23 +102,35 @@ def plan(model: Path, log_dir: Path) -> list[Part]:
                     "-m",
                     "backend.whatsapp.fake_graph",
                     "--port",
-                    str(FAKE_GRAPH_PORT),
+                    str(ports.fake_graph),
                     "--webhook-url",
-                    f"http://127.0.0.1:{settings.backend_port}/webhooks/whatsapp",
+                    f"http://127.0.0.1:{ports.backend}/webhooks/whatsapp",
                 ],
-                f"http://127.0.0.1:{FAKE_GRAPH_PORT}/_fake/health",
+                f"http://127.0.0.1:{ports.fake_graph}/_fake/health",
+                dict(env),
             )
         )
-        backend_env["WHATSAPP_API_BASE_URL"] = f"http://127.0.0.1:{FAKE_GRAPH_PORT}/v23.0"
+        backend["WHATSAPP_API_BASE_URL"] = f"http://127.0.0.1:{ports.fake_graph}/v23.0"
     parts.append(
         Part(
             "backend",
             [python, "-m", "backend.service"],
-            f"http://127.0.0.1:{settings.backend_port}/webhooks/whatsapp?hub.mode=ping",
-            backend_env,
+            f"http://127.0.0.1:{ports.backend}/webhooks/whatsapp?hub.mode=ping",
+            backend,
         )
     )
     return parts
+
+
+def plan(model: Path) -> list[Part]:
+    """What `tms serve` runs: the usual ports, the fake Graph API unless a real one is set."""
+    ports = Ports(
+        actions=int(os.environ.get("ACTION_PORT", "5055")),
+        rasa=int(os.environ.get("RASA_PORT", "5005")),
+        backend=get_settings().backend_port,
+        fake_graph=FAKE_GRAPH_PORT if uses_fake_graph() else None,
+    )
+    return product_parts(model, ports)
 
 
 class Stack:
@@ -171,7 +205,7 @@ def serve() -> int:
     settings = get_settings()
     migrate.upgrade()
     log_dir = Path(os.environ.get("TMS_VAR_DIR", PROJECT_ROOT / "var")) / "logs"
-    stack = Stack(plan(trained_model(), log_dir), log_dir)
+    stack = Stack(plan(trained_model()), log_dir)
     stopping = False
 
     def on_signal(signum: int, _frame: object) -> None:

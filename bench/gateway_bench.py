@@ -31,7 +31,7 @@ from backend import migrate
 from backend.config import PROJECT_ROOT
 from backend.db import dispose_engines, transaction
 from backend.demo_data import load
-from backend.stack import Part, Stack, trained_model
+from backend.stack import Part, Ports, Stack, product_parts, trained_model
 from backend.whatsapp.signature import sign
 
 URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tms_bench")
@@ -273,63 +273,18 @@ def bench_e2e(logs: Path, messages: int, senders: int) -> None:
     with transaction(URL) as s:
         load(s)
     model = trained_model()
-    ports = {k: free_port() for k in ("actions", "rasa", "fake", "backend")}
     tracker = f"sqlite:///{logs / 'tracker.sqlite3'}"
+    ports = Ports(
+        actions=free_port(), rasa=free_port(), backend=free_port(), fake_graph=free_port()
+    )
     stack = Stack(
-        [
-            Part(
-                "action-server",
-                [PY, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports["actions"])],
-                f"http://127.0.0.1:{ports['actions']}/health",
-                {"DATABASE_URL": URL},
-            ),
-            Part(
-                "rasa",
-                [
-                    "bash",
-                    "scripts/rasa.sh",
-                    "run",
-                    "--model",
-                    str(model),
-                    "--port",
-                    str(ports["rasa"]),
-                    "--interface",
-                    "127.0.0.1",
-                    "--enable-api",
-                ],
-                f"http://127.0.0.1:{ports['rasa']}/status",
-                {
-                    "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
-                    "TRACKER_STORE_URL": tracker,
-                },
-            ),
-            Part(
-                "fake-graph",
-                [
-                    PY,
-                    "-m",
-                    "backend.whatsapp.fake_graph",
-                    "--port",
-                    str(ports["fake"]),
-                    "--webhook-url",
-                    f"http://127.0.0.1:{ports['backend']}/webhooks/whatsapp",
-                ],
-                f"http://127.0.0.1:{ports['fake']}/_fake/health",
-            ),
-            Part(
-                "backend",
-                [PY, "-m", "backend.service"],
-                f"http://127.0.0.1:{ports['backend']}/webhooks/whatsapp?x=1",
-                {
-                    "DATABASE_URL": URL,
-                    "BACKEND_PORT": str(ports["backend"]),
-                    "LOG_LEVEL": "WARNING",
-                    "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
-                    "RECIPIENT_BURST": "100",
-                    "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{ports['fake']}/v23.0",
-                },
-            ),
-        ],
+        product_parts(
+            model,
+            ports,
+            env={"DATABASE_URL": URL, "LOG_LEVEL": "WARNING"},
+            tracker_url=tracker,
+            backend_env={"RECIPIENT_BURST": "100"},
+        ),
         logs,
     )
     stack.start(timeout=400)
@@ -338,7 +293,7 @@ def bench_e2e(logs: Path, messages: int, senders: int) -> None:
 
         async def baseline() -> tuple[float, list[float]]:
             async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{ports['rasa']}", timeout=60
+                base_url=f"http://127.0.0.1:{ports.rasa}", timeout=60
             ) as client:
                 latencies: list[float] = []
 
@@ -360,7 +315,7 @@ def bench_e2e(logs: Path, messages: int, senders: int) -> None:
 
         async def through_gateway() -> tuple[float, list[float]]:
             async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{ports['fake']}", timeout=60
+                base_url=f"http://127.0.0.1:{ports.fake_graph}", timeout=60
             ) as client:
                 sent_at: dict[str, list[float]] = {}
                 started = time.perf_counter()
@@ -395,22 +350,22 @@ def bench_e2e(logs: Path, messages: int, senders: int) -> None:
                 for i in range(n):
                     started = time.perf_counter()
                     await client.post(
-                        f"http://127.0.0.1:{ports['rasa']}/webhooks/rest/webhook",
+                        f"http://127.0.0.1:{ports.rasa}/webhooks/rest/webhook",
                         json={"sender": f"+6147{i:07d}", "message": question},
                     )
                     direct.append(time.perf_counter() - started)
                     phone = f"+6146{i:07d}"
                     total = (
-                        await client.get(f"http://127.0.0.1:{ports['fake']}/_fake/messages")
+                        await client.get(f"http://127.0.0.1:{ports.fake_graph}/_fake/messages")
                     ).json()["total"]
                     started = time.perf_counter()
                     await client.post(
-                        f"http://127.0.0.1:{ports['fake']}/_fake/inbound",
+                        f"http://127.0.0.1:{ports.fake_graph}/_fake/inbound",
                         json={"from": phone, "text": question},
                     )
                     while not (
                         await client.get(
-                            f"http://127.0.0.1:{ports['fake']}/_fake/messages",
+                            f"http://127.0.0.1:{ports.fake_graph}/_fake/messages",
                             params={"since": total, "to": phone},
                         )
                     ).json()["messages"]:

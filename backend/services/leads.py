@@ -315,6 +315,28 @@ def rep_of_conversation(session: Session, conversation: Conversation) -> Staff |
     return staff_service.get_staff(session, lead.assigned_staff_id)
 
 
+def _enquiry_for(
+    session: Session,
+    contact: Contact,
+    conversation: Conversation,
+    departure: Departure,
+    party_size: int,
+    enquiry_text: str,
+    actor: Actor,
+) -> Lead:
+    """The lead behind a booking made straight from the chat, about one departure."""
+    return open_enquiry(
+        session,
+        contact=contact,
+        conversation=conversation,
+        product=departure.product,
+        party_size=party_size,
+        travel_date_text=f"{departure.start_date:%B} {departure.start_date.day}",
+        enquiry_text=enquiry_text,
+        actor=actor,
+    )
+
+
 def hold_for_enquiry(
     session: Session,
     *,
@@ -329,16 +351,7 @@ def hold_for_enquiry(
 
     NotEnoughSeats leaves nothing behind (the caller's transaction rolls back).
     """
-    lead = open_enquiry(
-        session,
-        contact=contact,
-        conversation=conversation,
-        product=departure.product,
-        party_size=party_size,
-        travel_date_text=f"{departure.start_date:%B} {departure.start_date.day}",
-        enquiry_text=enquiry_text,
-        actor=actor,
-    )
+    lead = _enquiry_for(session, contact, conversation, departure, party_size, enquiry_text, actor)
     booking = bookings.hold_new_booking(
         session,
         contact=contact,
@@ -364,16 +377,7 @@ def waitlist_for_enquiry(
     actor: Actor,
 ) -> tuple[Booking, int]:
     """Workflow 2 step 2: a lead, a WAITLISTED booking on the full departure, its position."""
-    lead = open_enquiry(
-        session,
-        contact=contact,
-        conversation=conversation,
-        product=departure.product,
-        party_size=party_size,
-        travel_date_text=f"{departure.start_date:%B} {departure.start_date.day}",
-        enquiry_text=enquiry_text,
-        actor=actor,
-    )
+    lead = _enquiry_for(session, contact, conversation, departure, party_size, enquiry_text, actor)
     booking, entry = bookings.waitlist_new_booking(
         session, contact=contact, departure=departure, party_size=party_size, actor=actor, lead=lead
     )

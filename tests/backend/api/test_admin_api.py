@@ -13,17 +13,6 @@ from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus, LeadStatus
 from backend.models import Booking, Lead, OutboundMessage, Staff
 from backend.services import catalog, contacts, leads
-from tests.processes import start_backend
-
-
-@pytest.fixture(scope="module")
-def backend_url(pg_migrated, tmp_path_factory):
-    server, port = start_backend(pg_migrated, tmp_path_factory.mktemp("api-logs"), workers=False)
-    try:
-        server.wait_ready(60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture

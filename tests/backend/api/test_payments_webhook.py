@@ -17,19 +17,8 @@ from backend.models import Booking, Payment
 from backend.payments import signature
 from backend.payments.provider import payment_event, post_payment_webhook
 from backend.services import bookings, catalog, contacts
-from tests.processes import start_backend
 
 SECRET = "dev-payment-secret"
-
-
-@pytest.fixture(scope="module")
-def backend_url(pg_migrated, tmp_path_factory):
-    server, port = start_backend(pg_migrated, tmp_path_factory.mktemp("pay-logs"), workers=False)
-    try:
-        server.wait_ready(60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture
