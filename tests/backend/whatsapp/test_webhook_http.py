@@ -134,3 +134,20 @@ def test_the_same_payload_sent_concurrently_is_stored_once(backend_url, pg_db_ur
         codes = list(pool.map(post, range(20)))
     assert codes == [200] * 20
     assert _stored(pg_db_url) == 1
+
+
+def test_healthz_reports_each_dependency(backend_url, pg_db_url):
+    answer = httpx.get(f"{backend_url}/healthz")
+    checks = answer.json()["checks"]
+    assert checks["database"] == "ok"
+    # No Rasa or action server runs next to this backend: degraded, and says which.
+    assert answer.status_code == 503 and checks["rasa"].startswith("unreachable")
+
+
+def test_metrics_are_prometheus_text_with_counts_and_queue_depths(backend_url, pg_db_url):
+    raw, headers = p.signed(p.webhook([p.text_message("61412000009", "count me")]))
+    httpx.post(f"{backend_url}/webhooks/whatsapp", content=raw, headers=headers)
+    text = httpx.get(f"{backend_url}/metrics").text
+    assert "# TYPE tms_inbound_messages_total counter" in text
+    assert 'tms_inbox_messages{status="PENDING"} 1' in text
+    assert 'tms_webhook_rejected_total{reason="signature"}' in text
