@@ -83,7 +83,7 @@ def start_action_server(
 ) -> tuple[Server, int]:
     port = port or free_port()
     server = Server(
-        "action-server",
+        f"action-server-{port}-{time.monotonic_ns()}",
         [
             str(ROOT / ".venv/bin/python"),
             "-m",

@@ -29,20 +29,21 @@ def assistant_stack(trained_model, pg_migrated, tmp_path_factory):
     actions, action_port = start_action_server(pg_migrated, logs)
     tracker = f"sqlite:///{logs / 'tracker.sqlite3'}"
     rasa, rasa_port = start_rasa(trained_model, action_port, tracker, logs)
+    stack = {
+        "rasa_url": f"http://127.0.0.1:{rasa_port}",
+        "action_port": action_port,
+        "actions": actions,
+        "rasa": rasa,
+        "logs": logs,
+        "database_url": pg_migrated,
+    }
     try:
         actions.wait_ready(90)
         rasa.wait_ready(300)
-        yield {
-            "rasa_url": f"http://127.0.0.1:{rasa_port}",
-            "action_port": action_port,
-            "actions": actions,
-            "rasa": rasa,
-            "logs": logs,
-            "database_url": pg_migrated,
-        }
+        yield stack
     finally:
-        rasa.stop()
-        actions.stop()
+        stack["rasa"].stop()
+        stack["actions"].stop()  # a test may have replaced it with a restarted one
 
 
 @pytest.fixture
