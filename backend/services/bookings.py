@@ -27,10 +27,24 @@ from backend.services import references as refs
 from backend.services.state import change_state, log_created
 
 
-def price_for(departure: Departure, party_size: int, *, booked_on: datetime | None = None) -> Quote:
+def price_for(
+    departure: Departure,
+    party_size: int,
+    *,
+    booked_on: datetime | None = None,
+    price_per_person_minor: int | None = None,
+    discount_minor: int | None = None,
+) -> Quote:
+    """The product's pricing rules for a party on a departure; a rep may set the price per
+    person or the discount instead (a set discount replaces the early-bird rule)."""
     product = departure.product
     return quote_price(
-        price_per_person=Money(product.price_per_person_minor, product.currency),
+        price_per_person=Money(
+            product.price_per_person_minor
+            if price_per_person_minor is None
+            else price_per_person_minor,
+            product.currency,
+        ),
         party_size=party_size,
         departure_start=departure.start_date,
         booked_on=(booked_on or clock.now()).astimezone(get_settings().tz).date(),
@@ -38,6 +52,9 @@ def price_for(departure: Departure, party_size: int, *, booked_on: datetime | No
         early_bird_percent=product.early_bird_percent,
         early_bird_days_before=product.early_bird_days_before,
         balance_due_days_before=product.balance_due_days_before,
+        discount_override=None
+        if discount_minor is None
+        else Money(discount_minor, product.currency),
     )
 
 

@@ -12,7 +12,7 @@ from backend.domain import references
 from backend.domain.actor import Actor
 from backend.domain.enums import LeadStatus, ObjectType, Source
 from backend.domain.errors import DomainError, NotFound
-from backend.domain.money import Money, Quote, quote_price
+from backend.domain.money import Quote
 from backend.domain.states import LEAD
 from backend.models import Booking, Contact, Conversation, Departure, Lead, Product, Staff
 from backend.services import bookings, contacts, inventory, notifications, timeline, waitlist
@@ -121,23 +121,12 @@ def quote_lead(
     if lead.status in (LeadStatus.WON, LeadStatus.LOST):
         raise DomainError(f"Lead {lead.reference} is {lead.status}; it cannot be quoted")
     product = departure.product
-    quote = bookings.price_for(departure, party_size)
-    if price_per_person_minor is not None or discount_minor is not None:
-        quote = quote_price(
-            price_per_person=Money(
-                price_per_person_minor or product.price_per_person_minor, product.currency
-            ),
-            party_size=party_size,
-            departure_start=departure.start_date,
-            booked_on=clock.now().date(),
-            deposit_percent=product.deposit_percent,
-            early_bird_percent=product.early_bird_percent,
-            early_bird_days_before=product.early_bird_days_before,
-            balance_due_days_before=product.balance_due_days_before,
-            discount_override=Money(discount_minor, product.currency)
-            if discount_minor is not None
-            else None,
-        )
+    quote = bookings.price_for(
+        departure,
+        party_size,
+        price_per_person_minor=price_per_person_minor,
+        discount_minor=discount_minor,
+    )
     lead.product_id = product.id
     lead.quoted_departure_id = departure.id
     lead.quoted_party_size = party_size
@@ -175,15 +164,11 @@ def quote_of(lead: Lead, departure: Departure) -> Quote:
     """The quote stored on the lead, rebuilt (discount as quoted, deposit and due date by rule)."""
     if lead.quoted_total_minor is None or lead.quoted_party_size is None:
         raise DomainError(f"Lead {lead.reference} has no quote yet")
-    product = departure.product
-    return quote_price(
-        price_per_person=Money(lead.quoted_price_per_person_minor or 0, lead.currency),
-        party_size=lead.quoted_party_size,
-        departure_start=departure.start_date,
-        booked_on=clock.now().date(),
-        deposit_percent=product.deposit_percent,
-        balance_due_days_before=product.balance_due_days_before,
-        discount_override=Money(lead.quoted_discount_minor or 0, lead.currency),
+    return bookings.price_for(
+        departure,
+        lead.quoted_party_size,
+        price_per_person_minor=lead.quoted_price_per_person_minor or 0,
+        discount_minor=lead.quoted_discount_minor or 0,
     )
 
 

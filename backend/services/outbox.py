@@ -35,25 +35,17 @@ def enqueue_text(
     conversation_id: str | None = None,
 ) -> list[OutboundMessage]:
     """Queue a text; longer than WhatsApp's 4096 characters, it is split at paragraphs."""
-    rows = []
-    for part in split_text(body):
-        row = OutboundMessage(
-            recipient_phone=to_phone,
-            contact_id=contact_id,
-            staff_id=staff_id,
-            kind="text",
-            body=part,
-            purpose=purpose,
-            template_params=template_params or [],
-            status=OutboxStatus.QUEUED,
-            object_type=str(object_type) if object_type else None,
-            object_id=object_id,
-            conversation_id=conversation_id,
-        )
-        session.add(row)
-        rows.append(row)
-    session.flush()
-    return rows
+    common = dict(
+        to_phone=to_phone,
+        contact_id=contact_id,
+        staff_id=staff_id,
+        purpose=purpose,
+        template_params=template_params,
+        object_type=object_type,
+        object_id=object_id,
+        conversation_id=conversation_id,
+    )
+    return _queue(session, [_row("text", part, [], **common) for part in split_text(body)])
 
 
 def enqueue_buttons(
@@ -92,13 +84,43 @@ def enqueue_buttons(
             object_id=object_id,
             conversation_id=conversation_id,
         )
-    row = OutboundMessage(
+    row = _row(
+        "buttons",
+        body,
+        [{"id": b["id"], "title": b["title"]} for b in buttons],
+        to_phone=to_phone,
+        contact_id=contact_id,
+        staff_id=staff_id,
+        purpose=purpose,
+        template_params=template_params,
+        object_type=object_type,
+        object_id=object_id,
+        conversation_id=conversation_id,
+    )
+    return _queue(session, [row])
+
+
+def _row(
+    kind: str,
+    body: str,
+    buttons: list[dict[str, str]],
+    *,
+    to_phone: str,
+    contact_id: str | None,
+    staff_id: str | None,
+    purpose: str | None,
+    template_params: list[Any] | None,
+    object_type: str | None,
+    object_id: str | None,
+    conversation_id: str | None,
+) -> OutboundMessage:
+    return OutboundMessage(
         recipient_phone=to_phone,
         contact_id=contact_id,
         staff_id=staff_id,
-        kind="buttons",
+        kind=kind,
         body=body,
-        buttons=[{"id": b["id"], "title": b["title"]} for b in buttons],
+        buttons=buttons,
         purpose=purpose,
         template_params=template_params or [],
         status=OutboxStatus.QUEUED,
@@ -106,9 +128,12 @@ def enqueue_buttons(
         object_id=object_id,
         conversation_id=conversation_id,
     )
-    session.add(row)
+
+
+def _queue(session: Session, rows: list[OutboundMessage]) -> list[OutboundMessage]:
+    session.add_all(rows)
     session.flush()
-    return [row]
+    return rows
 
 
 def split_text(body: str, limit: int = TEXT_LIMIT) -> list[str]:

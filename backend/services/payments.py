@@ -12,13 +12,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, texts
+from backend.domain import references
 from backend.domain.actor import Actor
-from backend.domain.enums import BookingStatus, HoldStatus, ObjectType, PaymentKind, PaymentStatus
+from backend.domain.enums import (
+    BookingStatus,
+    HoldStatus,
+    ObjectType,
+    PaymentKind,
+    PaymentStatus,
+    Role,
+)
 from backend.domain.errors import DomainError, NotEnoughSeats
 from backend.domain.states import BOOKING, BOOKING_PAYMENT
 from backend.models import Booking, Payment
-from backend.services import inventory, timeline
+from backend.services import inventory, notifications, timeline, waitlist
 from backend.services.state import change_state
 
 
@@ -219,11 +227,6 @@ def apply_provider_event(
     """A `payment.succeeded` event from the gateway: record it once, confirm the booking, tell
     the customer, and alert staff about money that could not be applied. None when the event
     names no booking we know (kept on the log for staff)."""
-    from backend import texts
-    from backend.domain import references
-    from backend.domain.enums import Role
-    from backend.services import notifications, waitlist
-
     data = event.get("data") or {}
     key = references.reference_key(str(data.get("booking_reference") or ""))
     booking = session.scalar(select(Booking).where(Booking.ref_key == key))
@@ -286,7 +289,6 @@ def apply_provider_event(
             contact,
             body,
             purpose="booking_confirmed",
-            template_params=[body],
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
         )

@@ -195,55 +195,25 @@ class FakeMeta:
 
     # -- inbound (user → business) ---------------------------------------------------------------
     def inbound_payload(self, message: dict[str, Any], name: str | None) -> dict[str, Any]:
-        return {
-            "object": "whatsapp_business_account",
-            "entry": [
-                {
-                    "id": "WABA_FAKE",
-                    "changes": [
-                        {
-                            "field": "messages",
-                            "value": {
-                                "messaging_product": "whatsapp",
-                                "metadata": {
-                                    "display_phone_number": "9779800000000",
-                                    "phone_number_id": self.phone_number_id,
-                                },
-                                "contacts": [
-                                    {
-                                        "profile": {"name": name or "WhatsApp user"},
-                                        "wa_id": message["from"],
-                                    }
-                                ],
-                                "messages": [message],
-                            },
-                        }
-                    ],
-                }
-            ],
-        }
+        contact = {"profile": {"name": name or "WhatsApp user"}, "wa_id": message["from"]}
+        return self._envelope({"contacts": [contact], "messages": [message]})
 
     def status_payload(self, statuses: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._envelope({"statuses": statuses})
+
+    def _envelope(self, value: dict[str, Any]) -> dict[str, Any]:
+        """A webhook body as Meta sends it: one entry, one change of field `messages`."""
+        metadata = {
+            "display_phone_number": "9779800000000",
+            "phone_number_id": self.phone_number_id,
+        }
+        change = {
+            "field": "messages",
+            "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
+        }
         return {
             "object": "whatsapp_business_account",
-            "entry": [
-                {
-                    "id": "WABA_FAKE",
-                    "changes": [
-                        {
-                            "field": "messages",
-                            "value": {
-                                "messaging_product": "whatsapp",
-                                "metadata": {
-                                    "display_phone_number": "9779800000000",
-                                    "phone_number_id": self.phone_number_id,
-                                },
-                                "statuses": statuses,
-                            },
-                        }
-                    ],
-                }
-            ],
+            "entry": [{"id": "WABA_FAKE", "changes": [change]}],
         }
 
     async def post_webhook(self, client: httpx.AsyncClient, payload: dict[str, Any]) -> int:
