@@ -19,6 +19,7 @@ from backend.api.payments_webhook import payments_bp
 from backend.api.routes import api
 from backend.config import Settings, get_settings
 from backend.db import transaction
+from backend.scheduler.leader import SchedulerRunner
 from backend.whatsapp import inbox, signature, statuses
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.inbox_worker import InboxWorker, RasaClient
@@ -94,8 +95,15 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
     async def healthz(request: Request):  # type: ignore[no-untyped-def]
         checks = await _health(settings)
         ok = all(v == "ok" for v in checks.values())
+        runner = getattr(app.ctx, "scheduler", None)
         return response.json(
-            {"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503
+            {
+                "status": "ok" if ok else "degraded",
+                "checks": checks,
+                # leader | standby | stopped; "disabled" when SCHEDULER_ENABLED=0
+                "scheduler": runner.role if runner is not None else "disabled",
+            },
+            status=200 if ok else 503,
         )
 
     @app.get("/metrics")
@@ -119,6 +127,10 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         app.ctx.rasa = RasaClient(settings.rasa_url)
         app.ctx.inbox_worker = InboxWorker(app.ctx.rasa, settings)
         app.ctx.sender = OutboxSender(app.ctx.graph, settings)
+        app.ctx.scheduler = None
+        if settings.scheduler_enabled:
+            app.ctx.scheduler = SchedulerRunner(settings)
+            app.ctx.scheduler.start()
         app.ctx.tasks = [
             asyncio.create_task(
                 app.ctx.inbox_worker.run(
@@ -138,6 +150,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         if not app.ctx.workers_enabled or not hasattr(app.ctx, "stop"):
             return
         app.ctx.stop.set()
+        if app.ctx.scheduler is not None:
+            await asyncio.to_thread(app.ctx.scheduler.stop)
         await asyncio.gather(*app.ctx.tasks, return_exceptions=True)
         await app.ctx.graph.aclose()
         await app.ctx.rasa.aclose()
@@ -256,4 +270,30 @@ def _metrics_text(app: Sanic) -> str:
             "Messages that failed for good",
             [("", sender.failed)],
         )
+    runner = getattr(app.ctx, "scheduler", None)
+    if runner is not None:
+        metric(
+            "tms_scheduler_leader",
+            "gauge",
+            "1 when this process runs the scheduler (holds the advisory lock)",
+            [("", 1 if runner.is_leader else 0)],
+        )
+        service = runner.service
+        if service is not None:
+            metric(
+                "tms_scheduler_jobs",
+                "gauge",
+                "Timer jobs in the job store",
+                [("", service.store.count())],
+            )
+            by_category: dict[tuple[str, str], int] = dict(service.outcomes)
+            metric(
+                "tms_timers_total",
+                "counter",
+                "Timers run, by kind and outcome (done, noop, skipped, failed)",
+                [
+                    (f'{{kind="{kind}",outcome="{category}"}}', count)
+                    for (kind, category), count in sorted(by_category.items())
+                ],
+            )
     return "\n".join(lines) + "\n"

@@ -45,6 +45,54 @@ class Settings:
     )
     lock_timeout_ms: int = field(default_factory=lambda: int(_env("LOCK_TIMEOUT_MS", "5000")))
 
+    # -- timed outreach (the scheduler) -----------------------------------------------------------
+    scheduler_enabled: bool = field(
+        default_factory=lambda: _env("SCHEDULER_ENABLED", "1") not in ("0", "false", "no")
+    )
+    lead_sla_hours: float = field(default_factory=lambda: float(_env("LEAD_SLA_HOURS", "2")))
+    # A lead past its SLA goes to the next available rep as well as alerting operations.
+    lead_sla_reassign: bool = field(
+        default_factory=lambda: _env("LEAD_SLA_REASSIGN", "1") not in ("0", "false", "no")
+    )
+    pre_departure_days: int = field(default_factory=lambda: int(_env("PRE_DEPARTURE_DAYS", "14")))
+    balance_reminder_days: tuple[int, ...] = field(
+        default_factory=lambda: tuple(
+            sorted(
+                {int(d) for d in _env("BALANCE_REMINDER_DAYS", "7,1").split(",") if d.strip()},
+                reverse=True,
+            )
+        )
+    )
+    # Local time of day at which date-based notices (reminders, pre-departure) go out.
+    notice_local_time: str = field(default_factory=lambda: _env("NOTICE_LOCAL_TIME", "09:00"))
+    assignment_response_hours: float = field(
+        default_factory=lambda: float(_env("ASSIGNMENT_RESPONSE_HOURS", "24"))
+    )
+    checkin_grace_minutes: int = field(
+        default_factory=lambda: int(_env("CHECKIN_GRACE_MINUTES", "60"))
+    )
+    # Hours after the last day of a trip (local midnight) before feedback is asked for.
+    feedback_delay_hours: float = field(
+        default_factory=lambda: float(_env("FEEDBACK_DELAY_HOURS", "12"))
+    )
+    incident_ack_minutes: int = field(
+        default_factory=lambda: int(_env("INCIDENT_ACK_MINUTES", "15"))
+    )
+    # A reminder found this late (the service was down) is skipped rather than sent stale.
+    notice_stale_hours: float = field(
+        default_factory=lambda: float(_env("NOTICE_STALE_HOURS", "48"))
+    )
+    scheduler_workers: int = field(default_factory=lambda: int(_env("SCHEDULER_WORKERS", "4")))
+    scheduler_leader_poll_seconds: float = field(
+        default_factory=lambda: float(_env("SCHEDULER_LEADER_POLL_SECONDS", "5"))
+    )
+    scheduler_drain_seconds: float = field(
+        default_factory=lambda: float(_env("SCHEDULER_DRAIN_SECONDS", "1"))
+    )
+    scheduler_reconcile_minutes: float = field(
+        default_factory=lambda: float(_env("SCHEDULER_RECONCILE_MINUTES", "15"))
+    )
+
     # -- WhatsApp Cloud API ---------------------------------------------------------------------
     whatsapp_app_secret: str = field(
         default_factory=lambda: _env("WHATSAPP_APP_SECRET", "dev-app-secret")

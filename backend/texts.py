@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from backend.config import get_settings
 from backend.domain.money import Money, Quote
-from backend.models import Booking, Departure, Incident, Lead, Product, Staff, Trip
+from backend.models import Assignment, Booking, Departure, Incident, Lead, Product, Staff, Trip
 
 
 # -- formatting helpers ---------------------------------------------------------------------
@@ -735,4 +735,167 @@ def guests_all_set() -> str:
         "Back on track! 🚐\n\n"
         "Continuing to our destinations.\n\n"
         "Thank you for your patience!"
+    )
+
+
+# -- timed outreach (the scheduler) ------------------------------------------------------------
+def _days_word(days: int) -> str:
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def hold_expired(booking: Booking) -> str:
+    departure = booking.departure
+    return (
+        f"⏰ Your hold on {booking.reference} has expired.\n\n"
+        f"The {booking.party_size} "
+        f"{'spot' if booking.party_size == 1 else 'spots'} on "
+        f"{departure.product.short_name} ({departure.start_date:%B} {departure.start_date.day}) "
+        "have been released.\n\n"
+        "Still keen? Reply BOOK and we'll check what's free, or DATES for other departures."
+    )
+
+
+def hold_expired_params(booking: Booking) -> list[str]:
+    departure = booking.departure
+    return [
+        booking.reference,
+        f"{departure.product.short_name} ({departure.start_date:%B} {departure.start_date.day})",
+    ]
+
+
+def offer_expired(booking: Booking) -> str:
+    departure = booking.departure
+    return (
+        f"⏰ The spot we offered on {departure.product.short_name} "
+        f"({departure.start_date:%B} {departure.start_date.day}) was not confirmed in time, "
+        "so it has passed to the next person on the waitlist.\n\n"
+        "Reply DATES to see other departures."
+    )
+
+
+def pre_departure(booking: Booking, today: date) -> str:
+    departure = booking.departure
+    days = (departure.start_date - today).days
+    lines = [
+        f"Hi! Your {trek_label(departure.product)} starts in {_days_word(days)}! 🏔️",
+        "",
+        "Pre-departure checklist:",
+        "✓ Valid passport (check!)",
+        "✓ Travel insurance",
+        "✓ Nepal visa ($50 on arrival)",
+        "✓ Vaccinations recommended",
+        "",
+    ]
+    if booking.balance_minor:
+        due_in = (booking.balance_due_date - today).days
+        when = f"{_days_word(due_in)}" if due_in > 0 else ("today" if due_in == 0 else "overdue")
+        lines += [
+            f"Balance payment: {money(booking.balance_minor, booking.currency)}",
+            f"Due: {booking.balance_due_date:%b} {booking.balance_due_date.day} ({when})",
+            "",
+            f"Pay now: {payment_link(booking.ref_key, 'balance')}",
+            "",
+        ]
+    else:
+        lines += ["Balance: fully paid ✓", ""]
+    lines.append("Questions? Reply here!")
+    return "\n".join(lines)
+
+
+def pre_departure_params(booking: Booking, today: date) -> list[str]:
+    departure = booking.departure
+    return [
+        trek_label(departure.product),
+        _days_word((departure.start_date - today).days),
+        money(booking.balance_minor, booking.currency),
+        long_date(booking.balance_due_date),
+        payment_link(booking.ref_key, "balance"),
+    ]
+
+
+def balance_reminder(booking: Booking, today: date) -> str:
+    days = (booking.balance_due_date - today).days
+    when = "tomorrow" if days == 1 else ("today" if days <= 0 else f"in {days} days")
+    return (
+        f"💳 Reminder: the balance for {booking.reference} is due {when}.\n\n"
+        f"Trek: {booking.departure.product.short_name}\n"
+        f"Balance: {money(booking.balance_minor, booking.currency)}\n"
+        f"Due: {long_date(booking.balance_due_date)}\n\n"
+        f"Pay now: {payment_link(booking.ref_key, 'balance')}\n\n"
+        "Already paid? Reply here and we'll check."
+    )
+
+
+def balance_reminder_params(booking: Booking) -> list[str]:
+    return [
+        booking.reference,
+        money(booking.balance_minor, booking.currency),
+        long_date(booking.balance_due_date),
+        payment_link(booking.ref_key, "balance"),
+    ]
+
+
+def staff_balance_overdue(booking: Booking) -> str:
+    return (
+        f"💳 Balance overdue: {booking.reference} "
+        f"({booking.contact.display_name}, {booking.contact.phone}) owes "
+        f"{money(booking.balance_minor, booking.currency)}, due {long_date(booking.balance_due_date)}. "
+        f"Departure {long_date(booking.departure.start_date)}."
+    )
+
+
+def ops_lead_sla_breached(
+    lead: Lead, rep: Staff | None, hours: float, new_rep: Staff | None
+) -> str:
+    who = f"{rep.name} ({rep.phone})" if rep else "nobody (no rep was available)"
+    then = f"\nReassigned to {new_rep.name}." if new_rep else ""
+    return (
+        f"⏱️ Lead {lead.reference} not contacted within {hours:g} hours.\n"
+        f"Customer: {lead.contact.display_name} ({lead.contact.phone})\n"
+        f"Assigned to: {who}{then}"
+    )
+
+
+def rep_lead_reassigned(lead: Lead, hours: float) -> str:
+    return (
+        f"📌 Lead {lead.reference} is now yours: it waited {hours:g} hours without contact.\n"
+        f"{rep_new_lead(lead)}"
+    )
+
+
+def ops_assignment_unanswered(assignment: Assignment, hours: float) -> str:
+    trip = assignment.trip
+    return (
+        f"⏱️ {assignment.staff.name} ({assignment.staff.phone}) has not answered the "
+        f"{assignment.role.replace('_', ' ').lower()} offer for {trip.reference} "
+        f"({trip.departure.product.name}, {long_date(trip.departure.start_date)}) "
+        f"after {hours:g} hours. Consider assigning someone else."
+    )
+
+
+def ops_guide_not_checked_in(trip: Trip, guides: list[Staff], minutes: int) -> str:
+    who = ", ".join(f"{g.name} ({g.phone})" for g in guides) or "no guide has accepted"
+    return (
+        f"🚨 No check-in on {trip.reference} ({trip.departure.product.name}) "
+        f"{minutes} minutes after the {trip.departure.meeting_time} start at "
+        f"{trip.departure.meeting_point}.\nGuides: {who}"
+    )
+
+
+def ops_trip_not_checked_out(trip: Trip) -> str:
+    return (
+        f"⚠️ {trip.reference} ({trip.departure.product.name}) should have ended on "
+        f"{long_date(trip.departure.end_date)} but nobody checked out. Guests were asked for "
+        "feedback; please close the trip."
+    )
+
+
+def incident_escalation(incident: Incident, minutes: int) -> str:
+    trip = incident.trip
+    return (
+        f"🚨 ESCALATION: incident on {trip.reference} ({trip.departure.product.name}) not "
+        f"acknowledged within {minutes} minutes.\n"
+        f"Severity: {incident.severity} · reported {local_time(incident.reported_at)}\n"
+        f"{incident.description}\n\n"
+        f"Incident id: {incident.id}"
     )

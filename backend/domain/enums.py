@@ -142,3 +142,22 @@ class OutboxStatus(StrEnum):
     DELIVERED = "delivered"
     READ = "read"
     FAILED = "failed"
+
+
+class TimerKind(StrEnum):
+    """The timed events; `<kind>:<subject id>` is the scheduler's job id."""
+
+    HOLD_EXPIRY = "hold-expiry"
+    OFFER_EXPIRY = "offer-expiry"
+    LEAD_SLA = "lead-sla"
+    PRE_DEPARTURE = "pre-departure"
+    BALANCE_OVERDUE = "balance-overdue"
+    ASSIGNMENT_RESPONSE = "assignment-response"
+    GUIDE_CHECKIN = "guide-checkin"
+    FEEDBACK_REQUEST = "feedback-request"
+    INCIDENT_ESCALATION = "incident-escalation"
+
+
+def balance_reminder_kind(days_before: int) -> str:
+    """One kind per configured reminder: `balance-reminder-7d`, `balance-reminder-1d`."""
+    return f"balance-reminder-{days_before}d"

@@ -19,6 +19,7 @@ from backend.models.sales import (
     ReferenceCounter,
     WaitlistEntry,
 )
+from backend.models.scheduling import SentNotice, TimerTouch
 from backend.models.timeline import TimelineEvent
 
 __all__ = [
@@ -40,9 +41,11 @@ __all__ = [
     "PayrollEntry",
     "Product",
     "ReferenceCounter",
+    "SentNotice",
     "Staff",
     "StaffRole",
     "TimelineEvent",
+    "TimerTouch",
     "Trip",
     "WaitlistEntry",
 ]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, texts
 from backend.config import get_settings
 from backend.domain import references
 from backend.domain.actor import Actor
@@ -22,7 +22,7 @@ from backend.domain.errors import DomainError, NotFound
 from backend.domain.money import Money, Quote, quote_price
 from backend.domain.states import BOOKING, SEAT_TAKING_BOOKING_STATES, WAITLIST
 from backend.models import Booking, Contact, Departure, Lead, WaitlistEntry
-from backend.services import inventory, timeline, waitlist
+from backend.services import inventory, notifications, timeline, waitlist
 from backend.services import references as refs
 from backend.services.state import change_state, log_created
 
@@ -214,8 +214,9 @@ def cancel_booking(session: Session, booking: Booking, actor: Actor, *, reason: 
     return freed
 
 
-def expire_hold(session: Session, booking: Booking, actor: Actor) -> bool:
-    """Expire a HELD booking whose hold ran out; a no-op (False) if the world moved on."""
+def expire_hold(session: Session, booking: Booking, actor: Actor, *, notify: bool = True) -> bool:
+    """Expire a HELD booking whose hold ran out: seats released, the customer told, the
+    waitlist offered the seats. A no-op (False) if the world moved on (paid, cancelled)."""
     if booking.status != BookingStatus.HELD:
         return False
     hold = inventory.active_hold(session, booking)
@@ -224,8 +225,28 @@ def expire_hold(session: Session, booking: Booking, actor: Actor) -> bool:
     inventory.close_hold(session, hold, HoldStatus.EXPIRED, actor)
     change_state(session, booking, BOOKING, BookingStatus.EXPIRED, actor, reason="hold expired")
     booking.closed_at = clock.now()
+    if notify:
+        notifications.to_contact(
+            session,
+            booking.contact,
+            texts.hold_expired(booking),
+            purpose="hold_expired",
+            template_params=texts.hold_expired_params(booking),
+            object_type=ObjectType.BOOKING,
+            object_id=booking.id,
+        )
     waitlist.offer_freed_seats(session, booking.departure_id, actor)
     return True
+
+
+def lock_booking(session: Session, booking_id: str) -> Booking | None:
+    """The booking under its row lock, freshly read (what a payment also takes)."""
+    return session.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .with_for_update(of=Booking)
+        .execution_options(populate_existing=True)
+    )
 
 
 def complete_booking(session: Session, booking: Booking, actor: Actor) -> None:

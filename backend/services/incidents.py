@@ -6,13 +6,14 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from backend import clock, texts
+from backend.config import get_settings
 from backend.domain.actor import Actor
-from backend.domain.enums import IncidentStatus, ObjectType, Role, Severity
+from backend.domain.enums import IncidentStatus, ObjectType, Role, Severity, TimerKind
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.severity import classify_severity, says_resolved
 from backend.domain.states import INCIDENT
 from backend.models import Booking, Incident, Staff, Trip
-from backend.services import notifications, timeline, trips
+from backend.services import notifications, timeline, timers, trips
 from backend.services.state import change_state, log_created
 
 _SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
@@ -85,6 +86,7 @@ def open_incident(session: Session, trip: Trip) -> Incident | None:
 def acknowledge(session: Session, incident: Incident, actor: Actor) -> None:
     if incident.acknowledged_at is None:
         incident.acknowledged_at = clock.now()
+        timers.touch(session, ObjectType.INCIDENT, incident.id)
         timeline.record(
             session,
             object_type=ObjectType.INCIDENT,
@@ -287,3 +289,32 @@ def guests_were_notified(session: Session, incident: Incident) -> bool:
         e.action == "tms.incident.guests_notified"
         for e in timeline.for_object(session, "INCIDENT", incident.id)
     )
+
+
+def escalate_unacknowledged(session: Session, incident: Incident, actor: Actor) -> str:
+    """Nobody acknowledged the incident in time: admins and operations get an urgent alert."""
+    if incident.status == IncidentStatus.RESOLVED or incident.acknowledged_at is not None:
+        return "nothing to do: acknowledged or resolved"
+    if not timers.record_notice(session, TimerKind.INCIDENT_ESCALATION, incident.id):
+        return "nothing to do: already escalated"
+    minutes = get_settings().incident_ack_minutes
+    body = texts.incident_escalation(incident, minutes)
+    for role in (Role.ADMIN, Role.OPS):
+        notifications.to_role(
+            session,
+            role,
+            body,
+            purpose="ops_urgent_alert",
+            object_type=ObjectType.INCIDENT,
+            object_id=incident.id,
+        )
+    timeline.record(
+        session,
+        object_type=ObjectType.INCIDENT,
+        object_id=incident.id,
+        event_type="ESCALATED",
+        action="tms.incident.escalated",
+        actor=actor,
+        content={"minutes": minutes},
+    )
+    return "escalated to admins and operations"

@@ -23,7 +23,7 @@ from backend.domain.enums import HoldStatus, ObjectType, WaitlistStatus
 from backend.domain.errors import InventoryBusy, NotEnoughSeats, NotFound
 from backend.domain.states import HOLD, SEAT_TAKING_BOOKING_STATES
 from backend.models import Booking, Departure, Hold, WaitlistEntry
-from backend.services import timeline
+from backend.services import timeline, timers
 from backend.services.state import change_state, log_created
 
 
@@ -134,6 +134,7 @@ def _add_hold(
         expires_at=expires_at,
     )
     session.add(hold)
+    timers.touch(session, ObjectType.BOOKING, booking.id)
     log_created(
         session,
         hold,

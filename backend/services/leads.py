@@ -8,14 +8,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import clock, texts
+from backend.config import get_settings
 from backend.domain import references
 from backend.domain.actor import Actor
-from backend.domain.enums import LeadStatus, ObjectType, Source
+from backend.domain.enums import LeadStatus, ObjectType, Role, Source, TimerKind
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.money import Quote
 from backend.domain.states import LEAD
 from backend.models import Booking, Contact, Conversation, Departure, Lead, Product, Staff
-from backend.services import bookings, contacts, inventory, notifications, timeline, waitlist
+from backend.services import (
+    bookings,
+    contacts,
+    inventory,
+    notifications,
+    timeline,
+    timers,
+    waitlist,
+)
 from backend.services import references as refs
 from backend.services import staff as staff_service
 from backend.services.state import change_state, log_created
@@ -80,6 +89,49 @@ def assign_lead(session: Session, lead: Lead, staff_id: str, actor: Actor) -> No
         actor=actor,
         content={"from": previous, "to": staff_id},
     )
+
+
+def escalate_uncontacted(session: Session, lead: Lead, actor: Actor) -> str:
+    """The lead SLA ran out with nobody in touch: operations alerted and, when configured and
+    another rep is available, the lead moves to that rep. Once per lead."""
+    if lead.status != LeadStatus.NEW or lead.contacted_at is not None:
+        return f"nothing to do: lead is {lead.status}"
+    if not timers.record_notice(session, TimerKind.LEAD_SLA, lead.id):
+        return "nothing to do: already escalated"
+    settings = get_settings()
+    hours = settings.lead_sla_hours
+    previous_rep = lead.assigned_staff
+    new_rep = None
+    if settings.lead_sla_reassign:
+        new_rep = staff_service.next_sales_rep(session, exclude=lead.assigned_staff_id)
+        if new_rep is not None:
+            assign_lead(session, lead, new_rep.id, actor)
+            notifications.to_staff(
+                session,
+                new_rep,
+                texts.rep_lead_reassigned(lead, hours),
+                purpose="rep_alert",
+                object_type=ObjectType.LEAD,
+                object_id=lead.id,
+            )
+    notifications.to_role(
+        session,
+        Role.OPS,
+        texts.ops_lead_sla_breached(lead, previous_rep, hours, new_rep),
+        purpose="ops_alert",
+        object_type=ObjectType.LEAD,
+        object_id=lead.id,
+    )
+    timeline.record(
+        session,
+        object_type=ObjectType.LEAD,
+        object_id=lead.id,
+        event_type="SLA_BREACHED",
+        action="tms.lead.sla.breached",
+        actor=actor,
+        content={"hours": hours, "reassignedTo": new_rep.id if new_rep else None},
+    )
+    return "operations alerted" + (f", reassigned to {new_rep.name}" if new_rep else "")
 
 
 def add_details(session: Session, lead: Lead, answers: dict[str, Any], actor: Actor) -> None:

@@ -83,7 +83,7 @@ def with_role(session: Session, role: Role, *, available_only: bool = False) -> 
     return list(session.scalars(query))
 
 
-def next_sales_rep(session: Session) -> Staff | None:
+def next_sales_rep(session: Session, *, exclude: str | None = None) -> Staff | None:
     """Round-robin among available sales reps: the one assigned longest ago (or never) next.
 
     The chosen row is locked so two enquiries at once do not pick the same rep by accident.
@@ -92,6 +92,7 @@ def next_sales_rep(session: Session) -> Staff | None:
         select(Staff)
         .join(StaffRole)
         .where(StaffRole.role == str(Role.SALES), Staff.active.is_(True), Staff.available.is_(True))
+        .where(Staff.id != exclude if exclude else Staff.id.is_not(None))
         .order_by(Staff.last_assigned_at.asc().nulls_first(), Staff.name)
         .limit(1)
         .with_for_update(of=Staff, skip_locked=True)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from backend.domain.actor import Actor
 from backend.domain.guard import allow_status_write
 from backend.domain.states import StateMachine
-from backend.services import timeline
+from backend.services import timeline, timers
 
 
 def change_state(
@@ -37,6 +37,7 @@ def change_state(
         actor=actor,
         content={"field": machine.attribute, "from": current, "to": str(target), **content},
     )
+    timers.touch(session, machine.object_type, obj.id)
 
 
 def log_created(session: Session, obj: Any, object_type: str, actor: Actor, **content: Any) -> None:
@@ -51,3 +52,4 @@ def log_created(session: Session, obj: Any, object_type: str, actor: Actor, **co
         actor=actor,
         content=content,
     )
+    timers.touch(session, object_type, obj.id)

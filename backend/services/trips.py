@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import clock, texts
+from backend.config import get_settings
 from backend.domain import references
 from backend.domain.actor import Actor
 from backend.domain.enums import (
@@ -17,6 +18,7 @@ from backend.domain.enums import (
     BookingStatus,
     ObjectType,
     Role,
+    TimerKind,
     TripStatus,
 )
 from backend.domain.errors import DomainError, NotFound
@@ -31,7 +33,7 @@ from backend.models import (
     Staff,
     Trip,
 )
-from backend.services import bookings, notifications, timeline
+from backend.services import bookings, notifications, timeline, timers
 from backend.services import references as refs
 from backend.services.state import change_state, log_created
 
@@ -355,22 +357,7 @@ def check_out(
             bookings.complete_booking(session, booking, actor)
             completed.append(booking)
     if notify:
-        notifications.to_guests(
-            session,
-            guests,
-            texts.feedback_request(trip),
-            purpose="feedback_request",
-            template_params=[trip.departure.product.short_name, trip.ref_key],
-        )
-        timeline.record(
-            session,
-            object_type=ObjectType.TRIP,
-            object_id=trip.id,
-            event_type="FEEDBACK_REQUESTED",
-            action="tms.trip.feedback.requested",
-            actor=actor,
-            content={"guests": len(guests)},
-        )
+        request_feedback(session, trip, guests, actor)
         notifications.to_role(
             session,
             Role.OPS,
@@ -380,3 +367,115 @@ def check_out(
             object_id=trip.id,
         )
     return CheckOut(trip=trip, payroll=payroll, completed_bookings=completed)
+
+
+def request_feedback(session: Session, trip: Trip, guests: list[Booking], actor: Actor) -> bool:
+    """Ask every guest for feedback, once per trip (checkout or, failing that, the scheduler)."""
+    if not timers.record_notice(session, TimerKind.FEEDBACK_REQUEST, trip.id):
+        return False
+    notifications.to_guests(
+        session,
+        guests,
+        texts.feedback_request(trip),
+        purpose="feedback_request",
+        template_params=[trip.departure.product.short_name, trip.ref_key],
+    )
+    timeline.record(
+        session,
+        object_type=ObjectType.TRIP,
+        object_id=trip.id,
+        event_type="FEEDBACK_REQUESTED",
+        action="tms.trip.feedback.requested",
+        actor=actor,
+        content={"guests": len(guests)},
+    )
+    return True
+
+
+def follow_up_feedback(session: Session, trip: Trip, actor: Actor) -> str:
+    """After the last day: feedback requested if checkout did not do it; a trip nobody
+    checked out is flagged to operations."""
+    if trip.status == TripStatus.CANCELLED:
+        return "nothing to do: trip cancelled"
+    guests = guests_of(session, trip)
+    if not guests:
+        timers.record_notice(
+            session, TimerKind.FEEDBACK_REQUEST, trip.id, outcome="skipped", detail="no guests"
+        )
+        return "skipped: no guests"
+    if not request_feedback(session, trip, guests, actor):
+        return "nothing to do: feedback already requested"
+    if trip.status != TripStatus.ENDED:
+        notifications.to_role(
+            session,
+            Role.OPS,
+            texts.ops_trip_not_checked_out(trip),
+            purpose="ops_alert",
+            object_type=ObjectType.TRIP,
+            object_id=trip.id,
+        )
+        return f"feedback requested from {len(guests)} bookings; no checkout, operations alerted"
+    return f"feedback requested from {len(guests)} bookings"
+
+
+def alert_unanswered_offer(session: Session, assignment: Assignment, actor: Actor) -> str:
+    """An assignment offer still unanswered after the response window: operations alerted."""
+    if assignment.status != AssignmentStatus.OFFERED:
+        return f"nothing to do: assignment is {assignment.status}"
+    if not timers.record_notice(session, TimerKind.ASSIGNMENT_RESPONSE, assignment.id):
+        return "nothing to do: already alerted"
+    notifications.to_role(
+        session,
+        Role.OPS,
+        texts.ops_assignment_unanswered(assignment, get_settings().assignment_response_hours),
+        purpose="ops_alert",
+        object_type=ObjectType.ASSIGNMENT,
+        object_id=assignment.id,
+    )
+    timeline.record(
+        session,
+        object_type=ObjectType.ASSIGNMENT,
+        object_id=assignment.id,
+        event_type="UNANSWERED",
+        action="tms.assignment.unanswered",
+        actor=actor,
+    )
+    return "operations alerted"
+
+
+def alert_missing_checkin(session: Session, trip: Trip, actor: Actor) -> str:
+    """Nobody checked in a while after the trip's start: operations alerted (urgent)."""
+    if trip.status != TripStatus.SCHEDULED:
+        return f"nothing to do: trip is {trip.status}"
+    if not timers.record_notice(session, TimerKind.GUIDE_CHECKIN, trip.id):
+        return "nothing to do: already alerted"
+    guides = list(
+        session.scalars(
+            select(Staff)
+            .join(Assignment, Assignment.staff_id == Staff.id)
+            .where(
+                Assignment.trip_id == trip.id,
+                Assignment.status == AssignmentStatus.ACCEPTED,
+                Assignment.role.in_([AssignmentRole.LEAD_GUIDE, AssignmentRole.ASSISTANT_GUIDE]),
+            )
+            .order_by(Assignment.role.desc(), Staff.name)
+        )
+    )
+    notifications.to_role(
+        session,
+        Role.OPS,
+        texts.ops_guide_not_checked_in(trip, guides, get_settings().checkin_grace_minutes),
+        purpose="ops_urgent_alert",
+        object_type=ObjectType.TRIP,
+        object_id=trip.id,
+    )
+    timeline.record(
+        session,
+        object_type=ObjectType.TRIP,
+        object_id=trip.id,
+        event_type="NO_CHECKIN",
+        action="tms.trip.checkin.missing",
+        actor=actor,
+        content={"guides": [g.name for g in guides]},
+    )
+    return "operations alerted"

@@ -140,16 +140,28 @@ def decline_offer(session: Session, booking: Booking, actor: Actor) -> None:
     offer_freed_seats(session, booking.departure_id, actor, exclude=[entry.id])
 
 
-def expire_offer(session: Session, entry: WaitlistEntry, actor: Actor) -> bool:
-    """Close an offer whose window passed and pass the seats on; False if nothing to do."""
+def expire_offer(
+    session: Session, entry: WaitlistEntry, actor: Actor, *, notify: bool = True
+) -> bool:
+    """Close an offer whose window passed, tell the customer, and pass the seats on to the
+    next in line; False if nothing to do (accepted, declined, cancelled, not yet due)."""
     if entry.status != WaitlistStatus.OFFERED or (
         entry.offer_expires_at is not None and entry.offer_expires_at > clock.now()
     ):
         return False
     change_state(session, entry, WAITLIST, WaitlistStatus.EXPIRED, actor)
     entry.closed_at = clock.now()
-    change_state(
-        session, entry.booking, BOOKING, BookingStatus.EXPIRED, actor, reason="offer expired"
-    )
-    offer_freed_seats(session, entry.departure_id, actor)
+    booking = entry.booking
+    change_state(session, booking, BOOKING, BookingStatus.EXPIRED, actor, reason="offer expired")
+    if notify:
+        outbox.enqueue_text(
+            session,
+            to_phone=booking.contact.phone,
+            contact_id=booking.contact_id,
+            body=texts.offer_expired(booking),
+            purpose="offer_expired",
+            object_type=ObjectType.BOOKING,
+            object_id=booking.id,
+        )
+    offer_freed_seats(session, entry.departure_id, actor, exclude=[entry.id])
     return True

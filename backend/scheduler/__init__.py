@@ -1,0 +1,1 @@
+"""Timed outreach: APScheduler jobs derived from the data, run by one elected process."""

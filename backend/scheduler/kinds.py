@@ -1,0 +1,357 @@
+"""The timed events. Each kind says, from the data alone, which jobs must exist and when
+they run (`wanted`), and what to do when one fires (`handle`, via a service).
+
+`wanted` serves both the full reconciliation (all subjects) and the re-evaluation of the
+objects that just changed (some subjects): one query, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.config import Settings, get_settings
+from backend.domain.actor import SCHEDULER
+from backend.domain.enums import (
+    AssignmentStatus,
+    BookingStatus,
+    HoldStatus,
+    IncidentStatus,
+    LeadStatus,
+    ObjectType,
+    PaymentStatus,
+    TimerKind,
+    TripStatus,
+    WaitlistStatus,
+    balance_reminder_kind,
+)
+from backend.models import (
+    Assignment,
+    Booking,
+    Departure,
+    Hold,
+    Incident,
+    Lead,
+    SentNotice,
+    Trip,
+    WaitlistEntry,
+)
+from backend.services import bookings, incidents, leads, reminders, trips, waitlist
+
+T = TypeVar("T")
+Wanted = Callable[[Session, Sequence[str] | None], Iterable[tuple[str, datetime]]]
+Handler = Callable[[Session, str], str]
+
+
+@dataclass(frozen=True)
+class TimerSpec:
+    kind: str
+    subject: ObjectType
+    wanted: Wanted
+    handle: Handler
+    # Found later than this after its time (the service was down): recorded as skipped
+    # rather than sent stale. None: always worth doing, however late.
+    stale_after: timedelta | None = None
+
+
+def job_id(kind: str, subject_id: str) -> str:
+    return f"{kind}:{subject_id}"
+
+
+def parse_job_id(value: str) -> tuple[str, str]:
+    kind, _, subject_id = value.partition(":")
+    return kind, subject_id
+
+
+def local_moment(day: date, hhmm: str, settings: Settings) -> datetime:
+    """`day` at `hhmm` in the operator's timezone, as UTC."""
+    hours, minutes = (int(part) for part in hhmm.split(":"))
+    return datetime.combine(day, time(hours, minutes), tzinfo=settings.tz).astimezone(UTC)
+
+
+def _locked(session: Session, model: type[T], object_id: str) -> T | None:
+    """The row under its lock, freshly read: a handler acts on the state as it is now."""
+    return session.scalar(
+        select(model)
+        .where(model.id == object_id)  # type: ignore[attr-defined]
+        .with_for_update(of=model)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _only(query: Select[Any], column: Any, ids: Sequence[str] | None) -> Select[Any]:
+    return query if ids is None else query.where(column.in_(list(ids)))
+
+
+def _not_sent(kind: str, subject_column: Any) -> Any:
+    return ~exists().where(SentNotice.kind == kind, SentNotice.subject_id == subject_column)
+
+
+# -- the sales side ---------------------------------------------------------------------------
+def _holds_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
+    query = (
+        select(Hold.booking_id, Hold.expires_at)
+        .join(Booking, Booking.id == Hold.booking_id)
+        .where(Booking.status == BookingStatus.HELD, Hold.status == HoldStatus.ACTIVE)
+    )
+    return ((b, at) for b, at in session.execute(_only(query, Hold.booking_id, ids)))
+
+
+def _expire_hold(session: Session, booking_id: str) -> str:
+    booking = bookings.lock_booking(session, booking_id)
+    if booking is None:
+        return "nothing to do: no such booking"
+    if bookings.expire_hold(session, booking, SCHEDULER):
+        return "hold expired, customer told, seats offered to the waitlist"
+    return f"nothing to do: booking is {booking.status}"
+
+
+def _offers_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
+    query = select(WaitlistEntry.booking_id, WaitlistEntry.offer_expires_at).where(
+        WaitlistEntry.status == WaitlistStatus.OFFERED,
+        WaitlistEntry.offer_expires_at.is_not(None),
+    )
+    return ((b, at) for b, at in session.execute(_only(query, WaitlistEntry.booking_id, ids)))
+
+
+def _expire_offer(session: Session, booking_id: str) -> str:
+    booking = bookings.lock_booking(session, booking_id)
+    entry = waitlist.entry_of(session, booking) if booking is not None else None
+    if entry is None:
+        return "nothing to do: no waitlist entry"
+    if waitlist.expire_offer(session, entry, SCHEDULER):
+        return "offer expired, passed to the next in line"
+    return f"nothing to do: entry is {entry.status}"
+
+
+def _leads_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
+    sla = timedelta(hours=get_settings().lead_sla_hours)
+    query = select(Lead.id, Lead.created_at).where(
+        Lead.status == LeadStatus.NEW,
+        Lead.contacted_at.is_(None),
+        _not_sent(TimerKind.LEAD_SLA, Lead.id),
+    )
+    return ((i, created + sla) for i, created in session.execute(_only(query, Lead.id, ids)))
+
+
+def _lead_sla(session: Session, lead_id: str) -> str:
+    lead = _locked(session, Lead, lead_id)
+    if lead is None:
+        return "nothing to do: no such lead"
+    return leads.escalate_uncontacted(session, lead, SCHEDULER)
+
+
+def _confirmed_bookings(kind: str) -> Select[Any]:
+    return (
+        select(Booking.id, Departure.start_date, Booking.balance_due_date)
+        .join(Departure, Departure.id == Booking.departure_id)
+        .where(Booking.status == BookingStatus.CONFIRMED, _not_sent(kind, Booking.id))
+    )
+
+
+def _pre_departure_wanted(
+    session: Session, ids: Sequence[str] | None
+) -> Iterable[tuple[str, datetime]]:
+    settings = get_settings()
+    before = timedelta(days=settings.pre_departure_days)
+    today = clock.now().astimezone(settings.tz).date()
+    query = _only(
+        _confirmed_bookings(TimerKind.PRE_DEPARTURE).where(Departure.start_date > today),
+        Booking.id,
+        ids,
+    )
+    return (
+        (i, local_moment(start - before, settings.notice_local_time, settings))
+        for i, start, _due in session.execute(query)
+    )
+
+
+def _pre_departure(session: Session, booking_id: str) -> str:
+    booking = bookings.lock_booking(session, booking_id)
+    if booking is None:
+        return "nothing to do: no such booking"
+    return reminders.send_pre_departure(session, booking, SCHEDULER)
+
+
+def _balance_wanted(kind: str, days_from_due: int) -> Wanted:
+    def wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
+        settings = get_settings()
+        query = _only(
+            _confirmed_bookings(kind).where(Booking.payment_status != PaymentStatus.FULL_PAID),
+            Booking.id,
+            ids,
+        )
+        return (
+            (
+                i,
+                local_moment(
+                    due + timedelta(days=days_from_due), settings.notice_local_time, settings
+                ),
+            )
+            for i, _start, due in session.execute(query)
+        )
+
+    return wanted
+
+
+def _balance_reminder(days_before: int) -> Handler:
+    def handle(session: Session, booking_id: str) -> str:
+        booking = bookings.lock_booking(session, booking_id)
+        if booking is None:
+            return "nothing to do: no such booking"
+        return reminders.send_balance_reminder(session, booking, days_before, SCHEDULER)
+
+    return handle
+
+
+def _balance_overdue(session: Session, booking_id: str) -> str:
+    booking = bookings.lock_booking(session, booking_id)
+    if booking is None:
+        return "nothing to do: no such booking"
+    return reminders.alert_balance_overdue(session, booking, SCHEDULER)
+
+
+# -- the trip side ----------------------------------------------------------------------------
+def _assignments_wanted(
+    session: Session, ids: Sequence[str] | None
+) -> Iterable[tuple[str, datetime]]:
+    window = timedelta(hours=get_settings().assignment_response_hours)
+    query = select(Assignment.id, Assignment.offered_at).where(
+        Assignment.status == AssignmentStatus.OFFERED,
+        Assignment.offered_at.is_not(None),
+        _not_sent(TimerKind.ASSIGNMENT_RESPONSE, Assignment.id),
+    )
+    return (
+        (i, offered + window) for i, offered in session.execute(_only(query, Assignment.id, ids))
+    )
+
+
+def _assignment_response(session: Session, assignment_id: str) -> str:
+    assignment = _locked(session, Assignment, assignment_id)
+    if assignment is None:
+        return "nothing to do: no such assignment"
+    return trips.alert_unanswered_offer(session, assignment, SCHEDULER)
+
+
+def _checkins_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
+    settings = get_settings()
+    grace = timedelta(minutes=settings.checkin_grace_minutes)
+    query = (
+        select(Trip.id, Departure.start_date, Departure.meeting_time)
+        .join(Departure, Departure.id == Trip.departure_id)
+        .where(Trip.status == TripStatus.SCHEDULED, _not_sent(TimerKind.GUIDE_CHECKIN, Trip.id))
+    )
+    return (
+        (i, local_moment(start, meeting or "06:00", settings) + grace)
+        for i, start, meeting in session.execute(_only(query, Trip.id, ids))
+    )
+
+
+def _guide_checkin(session: Session, trip_id: str) -> str:
+    trip = _locked(session, Trip, trip_id)
+    if trip is None:
+        return "nothing to do: no such trip"
+    return trips.alert_missing_checkin(session, trip, SCHEDULER)
+
+
+def _feedback_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
+    settings = get_settings()
+    delay = timedelta(hours=settings.feedback_delay_hours)
+    query = (
+        select(Trip.id, Departure.end_date)
+        .join(Departure, Departure.id == Trip.departure_id)
+        .where(Trip.status != TripStatus.CANCELLED, _not_sent(TimerKind.FEEDBACK_REQUEST, Trip.id))
+    )
+    return (
+        (i, local_moment(end + timedelta(days=1), "00:00", settings) + delay)
+        for i, end in session.execute(_only(query, Trip.id, ids))
+    )
+
+
+def _feedback(session: Session, trip_id: str) -> str:
+    trip = _locked(session, Trip, trip_id)
+    if trip is None:
+        return "nothing to do: no such trip"
+    return trips.follow_up_feedback(session, trip, SCHEDULER)
+
+
+def _incidents_wanted(
+    session: Session, ids: Sequence[str] | None
+) -> Iterable[tuple[str, datetime]]:
+    window = timedelta(minutes=get_settings().incident_ack_minutes)
+    query = select(Incident.id, Incident.reported_at).where(
+        Incident.status != IncidentStatus.RESOLVED,
+        Incident.acknowledged_at.is_(None),
+        _not_sent(TimerKind.INCIDENT_ESCALATION, Incident.id),
+    )
+    return (
+        (i, reported + window) for i, reported in session.execute(_only(query, Incident.id, ids))
+    )
+
+
+def _escalate(session: Session, incident_id: str) -> str:
+    incident = _locked(session, Incident, incident_id)
+    if incident is None:
+        return "nothing to do: no such incident"
+    return incidents.escalate_unacknowledged(session, incident, SCHEDULER)
+
+
+def timer_specs(settings: Settings | None = None) -> list[TimerSpec]:
+    """Every timed event under the current configuration."""
+    settings = settings or get_settings()
+    stale = timedelta(hours=settings.notice_stale_hours)
+    specs = [
+        TimerSpec(TimerKind.HOLD_EXPIRY, ObjectType.BOOKING, _holds_wanted, _expire_hold),
+        TimerSpec(TimerKind.OFFER_EXPIRY, ObjectType.BOOKING, _offers_wanted, _expire_offer),
+        TimerSpec(TimerKind.LEAD_SLA, ObjectType.LEAD, _leads_wanted, _lead_sla),
+        TimerSpec(
+            TimerKind.PRE_DEPARTURE, ObjectType.BOOKING, _pre_departure_wanted, _pre_departure
+        ),
+    ]
+    for days in settings.balance_reminder_days:
+        kind = balance_reminder_kind(days)
+        specs.append(
+            TimerSpec(
+                kind,
+                ObjectType.BOOKING,
+                _balance_wanted(kind, -days),
+                _balance_reminder(days),
+                stale_after=stale,
+            )
+        )
+    specs += [
+        TimerSpec(
+            TimerKind.BALANCE_OVERDUE,
+            ObjectType.BOOKING,
+            _balance_wanted(TimerKind.BALANCE_OVERDUE, 1),
+            _balance_overdue,
+        ),
+        TimerSpec(
+            TimerKind.ASSIGNMENT_RESPONSE,
+            ObjectType.ASSIGNMENT,
+            _assignments_wanted,
+            _assignment_response,
+        ),
+        TimerSpec(
+            TimerKind.GUIDE_CHECKIN,
+            ObjectType.TRIP,
+            _checkins_wanted,
+            _guide_checkin,
+            stale_after=timedelta(hours=12),
+        ),
+        TimerSpec(
+            TimerKind.FEEDBACK_REQUEST,
+            ObjectType.TRIP,
+            _feedback_wanted,
+            _feedback,
+            stale_after=stale,
+        ),
+        TimerSpec(TimerKind.INCIDENT_ESCALATION, ObjectType.INCIDENT, _incidents_wanted, _escalate),
+    ]
+    return specs

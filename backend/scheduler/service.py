@@ -1,0 +1,270 @@
+"""The timer service: an APScheduler AsyncIOScheduler whose jobs mirror what the data says.
+
+- Jobs live in the database (SQLAlchemyJobStore, table `apscheduler_jobs`) with stable ids
+  `<kind>:<subject id>`, added with `replace_existing=True`.
+- `misfire_grace_time=None`: a job found late (the service was down) still runs, however late;
+  the handler decides whether a late notice is still worth sending (`stale_after`).
+  `coalesce=True`: a job missed several times runs once. `max_instances=1`.
+- At start it reconciles (creates what the data needs, removes what no longer applies), then
+  keeps up with changes by draining `timer_touches`, and reconciles again every few minutes
+  as a safety net.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import delete, select
+
+from backend import clock
+from backend.config import Settings, get_settings
+from backend.db import get_engine, normalise_url, transaction
+from backend.models import TimerTouch
+from backend.scheduler import runner
+from backend.scheduler.kinds import job_id, timer_specs
+from backend.scheduler.store import TimerJobStore
+
+logger = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+MAX_RETRY_DELAY = timedelta(hours=1)
+
+# job id → (kind, subject id, run at)
+WantedJobs = dict[str, tuple[str, str, datetime]]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    wanted: int
+    existing: int
+    added: int
+    updated: int
+    removed: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.wanted} wanted, {self.existing} in the store: +{self.added} "
+            f"~{self.updated} -{self.removed} in {self.seconds:.2f}s"
+        )
+
+
+class TimerService:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        url: str | None = None,
+        event_loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.url = normalise_url(url or self.settings.database_url)
+        self.store = TimerJobStore(engine=get_engine(self.url))
+        self.scheduler = AsyncIOScheduler(
+            jobstores={"default": self.store, "internal": MemoryJobStore()},
+            executors={
+                "default": ThreadPoolExecutor(self.settings.scheduler_workers),
+                "internal": ThreadPoolExecutor(1),
+            },
+            job_defaults=JOB_DEFAULTS,
+            timezone=UTC,
+            event_loop=event_loop,
+        )
+        self.outcomes: Counter[tuple[str, str]] = Counter()
+        self.retrying: dict[str, int] = {}
+        self.last_reconcile: SyncReport | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self, *, paused: bool = False, maintenance: bool = True) -> SyncReport:
+        """Start paused, reconcile with the data, then run. Call from the event loop's thread.
+
+        `paused=True` keeps APScheduler from firing anything on its own (tests drive time with
+        `run_due`)."""
+        runner.activate(self)
+        self.scheduler.start(paused=True)
+        report = self.reconcile()
+        if maintenance:
+            self.scheduler.add_job(
+                self.drain_touches,
+                "interval",
+                seconds=self.settings.scheduler_drain_seconds,
+                id="internal:drain-touches",
+                jobstore="internal",
+                executor="internal",
+            )
+            self.scheduler.add_job(
+                self.reconcile,
+                "interval",
+                minutes=self.settings.scheduler_reconcile_minutes,
+                id="internal:reconcile",
+                jobstore="internal",
+                executor="internal",
+            )
+        if not paused:
+            self.scheduler.resume()
+        return report
+
+    def shutdown(self) -> None:
+        if runner.active_service() is self:
+            runner.activate(None)
+        if self.scheduler.running:
+            # Timers already running finish in their threads; each is its own transaction.
+            self.scheduler.shutdown(wait=False)
+
+    # -- keeping the jobs in line with the data -----------------------------------------------
+    def reconcile(self) -> SyncReport:
+        """Every job the data calls for exists at the right time; every other timer job goes."""
+        started = time.perf_counter()
+        wanted: WantedJobs = {}
+        with transaction(self.url) as session:
+            for spec in timer_specs(self.settings):
+                for subject_id, run_at in spec.wanted(session, None):
+                    wanted[job_id(spec.kind, subject_id)] = (spec.kind, subject_id, run_at)
+        existing = self.store.run_times()
+        report = self._apply(wanted, existing, started)
+        self.last_reconcile = report
+        logger.info("scheduler reconciled: %s", report)
+        return report
+
+    def drain_touches(self, limit: int = 5000) -> int:
+        """Re-evaluate the timers of the objects that changed since the last drain."""
+        started = time.perf_counter()
+        with transaction(self.url) as session:
+            touches = session.execute(
+                select(TimerTouch.id, TimerTouch.object_type, TimerTouch.object_id)
+                .order_by(TimerTouch.id)
+                .limit(limit)
+            ).all()
+            if not touches:
+                return 0
+            by_type: dict[str, set[str]] = defaultdict(set)
+            for _, object_type, object_id in touches:
+                by_type[object_type].add(object_id)
+            wanted: WantedJobs = {}
+            scope: set[str] = set()
+            for spec in timer_specs(self.settings):
+                subjects = sorted(by_type.get(str(spec.subject), ()))
+                if not subjects:
+                    continue
+                scope.update(job_id(spec.kind, s) for s in subjects)
+                for subject_id, run_at in spec.wanted(session, subjects):
+                    wanted[job_id(spec.kind, subject_id)] = (spec.kind, subject_id, run_at)
+        self._apply(wanted, self.store.run_times(scope), started)
+        # Only now that the jobs are written: a crash before this line re-drains, harmlessly.
+        with transaction(self.url) as session:
+            session.execute(delete(TimerTouch).where(TimerTouch.id.in_([t[0] for t in touches])))
+        return len(touches)
+
+    def _apply(
+        self, wanted: WantedJobs, existing: dict[str, float | None], started: float
+    ) -> SyncReport:
+        remove = [
+            jid
+            for jid in existing
+            if jid not in wanted and not jid.startswith("internal:") and jid not in self.retrying
+        ]
+        add: list[tuple[str, str, datetime]] = []
+        updated = 0
+        for jid, (kind, subject_id, run_at) in wanted.items():
+            current = existing.get(jid, -1.0)
+            if jid not in existing:
+                add.append((kind, subject_id, run_at))
+            elif jid not in self.retrying and (
+                current is None or abs(current - run_at.timestamp()) > 0.001
+            ):
+                add.append((kind, subject_id, run_at))
+                updated += 1
+        if self.scheduler.state == STATE_RUNNING:
+            for jid in remove:
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.remove_job(jid, jobstore="default")
+            for kind, subject_id, run_at in add:
+                self.schedule(kind, subject_id, run_at)
+        else:
+            # Paused (start-up): nothing processes jobs, so bulk writes are safe and fast.
+            self.store.delete_jobs(remove)
+            self.store.put_jobs([self._job(k, s, at) for k, s, at in add])
+        return SyncReport(
+            wanted=len(wanted),
+            existing=len(existing),
+            added=len(add) - updated,
+            updated=updated,
+            removed=len(remove),
+            seconds=time.perf_counter() - started,
+        )
+
+    def _job(self, kind: str, subject_id: str, run_at: datetime, attempt: int = 0) -> Job:
+        jid = job_id(kind, subject_id)
+        return Job(
+            self.scheduler,
+            id=jid,
+            func=runner.JOB_FUNCTION,
+            trigger=DateTrigger(run_at, timezone=UTC),
+            executor="default",
+            args=(kind, subject_id),
+            kwargs={"attempt": attempt} if attempt else {},
+            name=jid,
+            next_run_time=run_at,
+            **JOB_DEFAULTS,
+        )
+
+    def schedule(self, kind: str, subject_id: str, run_at: datetime, attempt: int = 0) -> None:
+        """Add or move one timer job (the public APScheduler API, safe while running)."""
+        jid = job_id(kind, subject_id)
+        self.scheduler.add_job(
+            runner.JOB_FUNCTION,
+            trigger=DateTrigger(run_at, timezone=UTC),
+            args=(kind, subject_id),
+            kwargs={"attempt": attempt} if attempt else {},
+            id=jid,
+            name=jid,
+            jobstore="default",
+            executor="default",
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
+
+    # -- what the runner reports back ---------------------------------------------------------
+    def retry_later(self, kind: str, subject_id: str, attempt: int) -> None:
+        delay = min(timedelta(minutes=2 ** min(attempt, 10)), MAX_RETRY_DELAY)
+        self.retrying[job_id(kind, subject_id)] = attempt
+        self.schedule(kind, subject_id, clock.now() + delay, attempt)
+
+    def timer_done(self, kind: str, subject_id: str, outcome: str) -> None:
+        self.retrying.pop(job_id(kind, subject_id), None)
+
+    def count(self, kind: str, outcome: str) -> None:
+        self.outcomes[(kind, runner.outcome_category(outcome))] += 1
+
+    # -- driving time by hand (tests, `tms timers run-due`) -----------------------------------
+    def run_due(self, now: datetime | None = None, *, rounds: int = 20) -> list[tuple[str, str]]:
+        """Run, in this thread, every timer due at `now` (default: the clock's now), as the
+        scheduler would: the job leaves the store, then runs. Timers the handlers create
+        (the next waitlist offer, say) are picked up in the next round."""
+        results: list[tuple[str, str]] = []
+        for _ in range(rounds):
+            self.drain_touches()
+            due = self.store.get_due_jobs(now or clock.now())
+            if not due:
+                break
+            for job in due:
+                try:
+                    self.store.remove_job(job.id)
+                except JobLookupError:
+                    continue
+                results.append((job.id, job.func(*job.args, **job.kwargs)))
+        self.drain_touches()
+        return results
