@@ -8,7 +8,6 @@ from typing import TypeVar
 
 import pytest_asyncio
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from backend.db import transaction
 from backend.models import OutboundMessage

@@ -71,7 +71,7 @@ async def test_hold_expires_after_24_hours_customer_told_and_waitlist_offered(
 async def test_unanswered_offer_passes_to_the_next_in_line(
     session: Session, db_url: str, frozen_clock: clock.FrozenClock, timers_service: TimerService
 ) -> None:
-    _, held, first, second = _full_departure_with_waitlist(session)
+    _, _held, first, second = _full_departure_with_waitlist(session)
     timers_service.start(paused=True, maintenance=False)
     frozen_clock.advance(hours=24, seconds=1)
     timers_service.run_due()
@@ -92,7 +92,7 @@ async def test_unanswered_offer_passes_to_the_next_in_line(
 async def test_accepted_offer_starts_a_30_minute_payment_timer(
     session: Session, db_url: str, frozen_clock: clock.FrozenClock, timers_service: TimerService
 ) -> None:
-    _, held, first, _ = _full_departure_with_waitlist(session)
+    _, _held, first, _ = _full_departure_with_waitlist(session)
     timers_service.start(paused=True, maintenance=False)
     frozen_clock.advance(hours=24, seconds=1)
     timers_service.run_due()
