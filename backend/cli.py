@@ -1,4 +1,5 @@
-"""`tms`: the operator's command line (database, demo data, staff, departures, timeline)."""
+"""`tms`: the operator's command line (database, demo data, staff, departures, timeline,
+timers)."""
 
 from __future__ import annotations
 
@@ -152,6 +153,90 @@ def cmd_pay(args: argparse.Namespace) -> int:
     return 0 if answer.status_code == 200 else 1
 
 
+def _timer_service_run(work):  # type: ignore[no-untyped-def]
+    """Run `work(service)` with a paused timer service (start-up reconciles) on this database.
+
+    On PostgreSQL it first takes the scheduler's advisory lock, so it never runs beside a
+    live scheduler; stop the service (or let it reconcile on its own) otherwise."""
+    import asyncio
+
+    from backend.scheduler.leader import Leadership
+    from backend.scheduler.service import TimerService
+
+    leadership = Leadership(get_settings().database_url)
+    if not leadership.acquire():
+        print(
+            "error: a running backend holds the scheduler lock; it reconciles at start-up and "
+            f"every {get_settings().scheduler_reconcile_minutes:g} minutes",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def go() -> int:
+        service = TimerService(event_loop=asyncio.get_running_loop())
+        try:
+            report = service.start(paused=True, maintenance=False)
+            print(f"reconciled: {report}")
+            return int(work(service))
+        finally:
+            service.shutdown()
+            await asyncio.sleep(0)
+
+    try:
+        return asyncio.run(go())
+    finally:
+        leadership.release()
+
+
+def cmd_timers_list(args: argparse.Namespace) -> int:
+    from collections import Counter
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from backend import texts
+    from backend.models.scheduling import apscheduler_jobs
+
+    with transaction() as session:
+        rows = session.execute(
+            select(apscheduler_jobs.c.id, apscheduler_jobs.c.next_run_time).order_by(
+                apscheduler_jobs.c.next_run_time
+            )
+        ).all()
+    rows = [r for r in rows if args.kind is None or r[0].startswith(f"{args.kind}:")]
+    counts = Counter(job_id.split(":")[0] for job_id, _ in rows)
+    print(f"{len(rows)} timer jobs: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+    for job_id, when in rows[: args.limit]:
+        at = texts.local_datetime(datetime.fromtimestamp(when, UTC)) if when else "paused"
+        print(f"  {at:<22} {job_id}")
+    return 0
+
+
+def cmd_timers_reconcile(args: argparse.Namespace) -> int:
+    return _timer_service_run(lambda service: 0)
+
+
+def cmd_timers_run_due(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=get_settings().tz)
+
+    def work(service) -> int:  # type: ignore[no-untyped-def]
+        if as_of is None:
+            results = service.run_due(only=args.only)
+        else:
+            with clock.frozen(as_of):
+                results = service.run_due(only=args.only)
+        for job_id, outcome in results:
+            print(f"  {job_id}: {outcome}")
+        print(f"{len(results)} timers run")
+        return 0
+
+    return _timer_service_run(work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tms", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +286,25 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--say", action="append", help="send this line and exit (repeatable)")
     chat.add_argument("--wait", type=float, default=30.0, help="seconds to wait for replies")
     chat.set_defaults(func=cmd_chat)
+
+    timers = sub.add_parser("timers", help="the scheduler's timed jobs").add_subparsers(
+        dest="timers_command", required=True
+    )
+    tlist = timers.add_parser("list", help="timer jobs by kind, soonest first")
+    tlist.add_argument("--kind", help="e.g. hold-expiry, balance-reminder-7d")
+    tlist.add_argument("--limit", type=int, default=20)
+    tlist.set_defaults(func=cmd_timers_list)
+    timers.add_parser(
+        "reconcile", help="make the jobs match the data now (no running scheduler)"
+    ).set_defaults(func=cmd_timers_reconcile)
+    due = timers.add_parser("run-due", help="run the timers that are due (no running scheduler)")
+    due.add_argument(
+        "--as-of",
+        help="act as if it were this moment (ISO, operator's timezone if none): for demos "
+        "and staging only, it sends what would go out then",
+    )
+    due.add_argument("--only", help="job ids starting with this, e.g. pre-departure:")
+    due.set_defaults(func=cmd_timers_run_due)
 
     tl = sub.add_parser("timeline", help="the timeline of one object")
     tl.add_argument("object_type", help="LEAD, BOOKING, TRIP, ...")

@@ -12,7 +12,7 @@ import os
 import socket
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import select
 
 from backend.config import PROJECT_ROOT, get_settings
+from backend.scheduler.kinds import local_moment
 from backend.stack import Ports, Stack, product_parts, trained_model
 
 WIDTH = 78
@@ -116,6 +117,21 @@ class Director:
             raise SystemExit(1)
         self.flush()
         return answer.json()
+
+    def time_passes(self, when: datetime, kind: str, subject_id: str, what: str) -> None:
+        """Run one scheduler timer as if it were `when` (the real one fires then too, and
+        finds the notice already sent)."""
+        from backend import clock, texts
+        from backend.scheduler import runner
+
+        self.print_block(
+            f"⏩ {texts.local_datetime(when)}: {what}",
+            f"the scheduler's timer {kind} fires (the demo runs it now)",
+        )
+        with clock.frozen(when):
+            outcome = runner.execute(kind, subject_id)
+        self.print_block("scheduler", outcome)
+        self.flush()
 
     def pays(self, reference: str, amount_minor: int, kind: str) -> None:
         from backend.payments.provider import payment_event, post_payment_webhook
@@ -229,7 +245,23 @@ def workflow_1(d: Director) -> None:
     with transaction() as s:
         booking_ref = s.scalar(select(Booking.reference).where(Booking.lead_id == lead_id))
     d.pays(booking_ref, 2_052_00, "DEPOSIT")
+    with transaction() as s:
+        booking = s.scalar(select(Booking).where(Booking.reference == booking_ref))
+        booking_id, due, start = booking.id, booking.balance_due_date, booking.departure.start_date
+    notice_at = get_settings().notice_local_time
+    d.time_passes(
+        local_moment(due - timedelta(days=7), notice_at, get_settings()),
+        "balance-reminder-7d",
+        booking_id,
+        "a week before the balance is due",
+    )
     d.pays(booking_ref, 4_788_00, "BALANCE")
+    d.time_passes(
+        local_moment(start - timedelta(days=14), notice_at, get_settings()),
+        "pre-departure",
+        booking_id,
+        "Step 5: two weeks before departure",
+    )
     d.staff(
         "Priya",
         "POST",
@@ -372,6 +404,18 @@ def final_states() -> None:
                 print(
                     f"    {event.occurred_at.astimezone(get_settings().tz):%H:%M:%S} {event.action} ({event.source})"
                 )
+        from collections import Counter
+
+        from backend.models.scheduling import apscheduler_jobs
+
+        kinds = Counter(
+            job_id.split(":")[0] for job_id in s.scalars(select(apscheduler_jobs.c.id))
+        )
+        print(
+            f"Scheduler: {sum(kinds.values())} timers waiting in the job store ("
+            + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+            + "); `tms timers list` shows them"
+        )
 
 
 def main() -> None:

@@ -188,11 +188,18 @@ class TimerService:
                 add.append((kind, subject_id, run_at))
                 updated += 1
         if self.scheduler.state == STATE_RUNNING:
+            # New ids go in bulk (nothing can be processing a job that did not exist); moving
+            # or removing a job goes through APScheduler's lock, as it may be firing right now.
+            fresh = [(k, s, at) for k, s, at in add if job_id(k, s) not in existing]
+            self.store.put_jobs([self._job(k, s, at) for k, s, at in fresh])
             for jid in remove:
                 with contextlib.suppress(JobLookupError):
                     self.scheduler.remove_job(jid, jobstore="default")
             for kind, subject_id, run_at in add:
-                self.schedule(kind, subject_id, run_at)
+                if job_id(kind, subject_id) in existing:
+                    self.schedule(kind, subject_id, run_at)
+            if fresh:
+                self.scheduler.wakeup()
         else:
             # Paused (start-up): nothing processes jobs, so bulk writes are safe and fast.
             self.store.delete_jobs(remove)
@@ -250,14 +257,21 @@ class TimerService:
         self.outcomes[(kind, runner.outcome_category(outcome))] += 1
 
     # -- driving time by hand (tests, `tms timers run-due`) -----------------------------------
-    def run_due(self, now: datetime | None = None, *, rounds: int = 20) -> list[tuple[str, str]]:
+    def run_due(
+        self, now: datetime | None = None, *, only: str | None = None, rounds: int = 20
+    ) -> list[tuple[str, str]]:
         """Run, in this thread, every timer due at `now` (default: the clock's now), as the
         scheduler would: the job leaves the store, then runs. Timers the handlers create
-        (the next waitlist offer, say) are picked up in the next round."""
+        (the next waitlist offer, say) are picked up in the next round. `only`: job ids
+        starting with this."""
         results: list[tuple[str, str]] = []
         for _ in range(rounds):
             self.drain_touches()
-            due = self.store.get_due_jobs(now or clock.now())
+            due = [
+                job
+                for job in self.store.get_due_jobs(now or clock.now())
+                if only is None or job.id.startswith(only)
+            ]
             if not due:
                 break
             for job in due:

@@ -32,6 +32,11 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
         "Early bird discount (book before Jan 31): $6,840",
         "1. Pay deposit: $2,052 (30%)",
         "🎉 Booking Confirmed!",
+        "💳 Reminder: the balance for EBC-",
+        "is due in 7 days.",
+        "Hi! Your EBC Trek starts in 14 days! 🏔️",
+        "Pre-departure checklist:",
+        "Balance: fully paid ✓",
         "✓ Assignment confirmed!",
         "✓ Checked in to EBC Trek",
         "Severity: Medium",
@@ -45,6 +50,7 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
         "✓ RESOLVED",
         "✅ All Set!",
         "Booking EBC-",
+        "timers waiting in the job store",
     ):
         assert line in out, f"missing from the demo transcript: {line!r}"
     assert "COMPLETED, payments FULL_PAID" in out and "TRP" in out and ": ENDED" in out
