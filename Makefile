@@ -33,6 +33,7 @@ bench: setup  ## benchmarks on PostgreSQL; prints figures
 	@bash scripts/ensure-postgres.sh tms_bench
 	$(VENV)/python bench/inventory_bench.py
 	$(VENV)/python bench/gateway_bench.py
+	$(VENV)/python bench/scheduler_bench.py
 
 db-upgrade: setup
 	$(VENV)/tms db upgrade

@@ -408,9 +408,7 @@ def final_states() -> None:
 
         from backend.models.scheduling import apscheduler_jobs
 
-        kinds = Counter(
-            job_id.split(":")[0] for job_id in s.scalars(select(apscheduler_jobs.c.id))
-        )
+        kinds = Counter(job_id.split(":")[0] for job_id in s.scalars(select(apscheduler_jobs.c.id)))
         print(
             f"Scheduler: {sum(kinds.values())} timers waiting in the job store ("
             + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.util import datetime_to_utc_timestamp
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 CHUNK = 2000
 
@@ -40,22 +40,23 @@ class TimerJobStore(SQLAlchemyJobStore):
         with self.engine.connect() as connection:
             return int(connection.scalar(select(func.count()).select_from(self.jobs_t)) or 0)
 
-    def put_jobs(self, jobs: Sequence[Job]) -> None:
-        """Insert or replace these jobs, in one transaction."""
+    def put_jobs(self, jobs: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace jobs given as APScheduler job states (`Job.__getstate__()`'s
+        format), in one transaction."""
         table = self.jobs_t
         with self.engine.begin() as connection:
             for start in range(0, len(jobs), CHUNK):
                 chunk = jobs[start : start + CHUNK]
-                connection.execute(table.delete().where(table.c.id.in_([j.id for j in chunk])))
+                connection.execute(table.delete().where(table.c.id.in_([j["id"] for j in chunk])))
                 connection.execute(
                     table.insert(),
                     [
                         {
-                            "id": job.id,
-                            "next_run_time": datetime_to_utc_timestamp(job.next_run_time),
-                            "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol),
+                            "id": state["id"],
+                            "next_run_time": datetime_to_utc_timestamp(state["next_run_time"]),
+                            "job_state": pickle.dumps(state, self.pickle_protocol),
                         }
-                        for job in chunk
+                        for state in chunk
                     ],
                 )
 
@@ -65,6 +66,16 @@ class TimerJobStore(SQLAlchemyJobStore):
             for start in range(0, len(ids), CHUNK):
                 connection.execute(
                     table.delete().where(table.c.id.in_(list(ids[start : start + CHUNK])))
+                )
+
+    def refresh_statistics(self) -> None:
+        """After a bulk load: without fresh statistics PostgreSQL plans APScheduler's
+        every-wakeup "what is due" query as a parallel scan (20 ms instead of under 1 ms at
+        100,000 jobs) until autovacuum gets round to it."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text(f"ANALYZE {self.jobs_t.name}")
                 )
 
     def shutdown(self) -> None:
