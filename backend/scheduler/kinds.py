@@ -85,6 +85,18 @@ def _locked(session: Session, model: type[T], object_id: str) -> T | None:
     )
 
 
+def _on(model: type[T], act: Callable[[Session, T], str]) -> Handler:
+    """A handler: lock the subject's row, then act on it through a service."""
+
+    def handle(session: Session, subject_id: str) -> str:
+        subject = _locked(session, model, subject_id)
+        if subject is None:
+            return f"nothing to do: no such {model.__name__.lower()}"
+        return act(session, subject)
+
+    return handle
+
+
 def _only(query: Select[Any], column: Any, ids: Sequence[str] | None) -> Select[Any]:
     return query if ids is None else query.where(column.in_(list(ids)))
 
@@ -103,10 +115,7 @@ def _holds_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple
     return ((b, at) for b, at in session.execute(_only(query, Hold.booking_id, ids)))
 
 
-def _expire_hold(session: Session, booking_id: str) -> str:
-    booking = bookings.lock_booking(session, booking_id)
-    if booking is None:
-        return "nothing to do: no such booking"
+def _expire_hold(session: Session, booking: Booking) -> str:
     if bookings.expire_hold(session, booking, SCHEDULER):
         return "hold expired, customer told, seats offered to the waitlist"
     return f"nothing to do: booking is {booking.status}"
@@ -120,9 +129,8 @@ def _offers_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tupl
     return ((b, at) for b, at in session.execute(_only(query, WaitlistEntry.booking_id, ids)))
 
 
-def _expire_offer(session: Session, booking_id: str) -> str:
-    booking = bookings.lock_booking(session, booking_id)
-    entry = waitlist.entry_of(session, booking) if booking is not None else None
+def _expire_offer(session: Session, booking: Booking) -> str:
+    entry = waitlist.entry_of(session, booking)
     if entry is None:
         return "nothing to do: no waitlist entry"
     if waitlist.expire_offer(session, entry, SCHEDULER):
@@ -138,13 +146,6 @@ def _leads_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple
         _not_sent(TimerKind.LEAD_SLA, Lead.id),
     )
     return ((i, created + sla) for i, created in session.execute(_only(query, Lead.id, ids)))
-
-
-def _lead_sla(session: Session, lead_id: str) -> str:
-    lead = _locked(session, Lead, lead_id)
-    if lead is None:
-        return "nothing to do: no such lead"
-    return leads.escalate_uncontacted(session, lead, SCHEDULER)
 
 
 def _confirmed_bookings(kind: str) -> Select[Any]:
@@ -172,13 +173,6 @@ def _pre_departure_wanted(
     )
 
 
-def _pre_departure(session: Session, booking_id: str) -> str:
-    booking = bookings.lock_booking(session, booking_id)
-    if booking is None:
-        return "nothing to do: no such booking"
-    return reminders.send_pre_departure(session, booking, SCHEDULER)
-
-
 def _balance_wanted(kind: str, days_from_due: int) -> Wanted:
     def wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
         settings = get_settings()
@@ -200,21 +194,10 @@ def _balance_wanted(kind: str, days_from_due: int) -> Wanted:
     return wanted
 
 
-def _balance_reminder(days_before: int) -> Handler:
-    def handle(session: Session, booking_id: str) -> str:
-        booking = bookings.lock_booking(session, booking_id)
-        if booking is None:
-            return "nothing to do: no such booking"
-        return reminders.send_balance_reminder(session, booking, days_before, SCHEDULER)
-
-    return handle
-
-
-def _balance_overdue(session: Session, booking_id: str) -> str:
-    booking = bookings.lock_booking(session, booking_id)
-    if booking is None:
-        return "nothing to do: no such booking"
-    return reminders.alert_balance_overdue(session, booking, SCHEDULER)
+def _balance_reminder(days_before: int) -> Callable[[Session, Booking], str]:
+    return lambda session, booking: reminders.send_balance_reminder(
+        session, booking, days_before, SCHEDULER
+    )
 
 
 # -- the trip side ----------------------------------------------------------------------------
@@ -232,13 +215,6 @@ def _assignments_wanted(
     )
 
 
-def _assignment_response(session: Session, assignment_id: str) -> str:
-    assignment = _locked(session, Assignment, assignment_id)
-    if assignment is None:
-        return "nothing to do: no such assignment"
-    return trips.alert_unanswered_offer(session, assignment, SCHEDULER)
-
-
 def _checkins_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
     settings = get_settings()
     grace = timedelta(minutes=settings.checkin_grace_minutes)
@@ -251,13 +227,6 @@ def _checkins_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tu
         (i, local_moment(start, meeting or "06:00", settings) + grace)
         for i, start, meeting in session.execute(_only(query, Trip.id, ids))
     )
-
-
-def _guide_checkin(session: Session, trip_id: str) -> str:
-    trip = _locked(session, Trip, trip_id)
-    if trip is None:
-        return "nothing to do: no such trip"
-    return trips.alert_missing_checkin(session, trip, SCHEDULER)
 
 
 def _feedback_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
@@ -274,13 +243,6 @@ def _feedback_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tu
     )
 
 
-def _feedback(session: Session, trip_id: str) -> str:
-    trip = _locked(session, Trip, trip_id)
-    if trip is None:
-        return "nothing to do: no such trip"
-    return trips.follow_up_feedback(session, trip, SCHEDULER)
-
-
 def _incidents_wanted(
     session: Session, ids: Sequence[str] | None
 ) -> Iterable[tuple[str, datetime]]:
@@ -295,23 +257,28 @@ def _incidents_wanted(
     )
 
 
-def _escalate(session: Session, incident_id: str) -> str:
-    incident = _locked(session, Incident, incident_id)
-    if incident is None:
-        return "nothing to do: no such incident"
-    return incidents.escalate_unacknowledged(session, incident, SCHEDULER)
-
-
 def timer_specs(settings: Settings | None = None) -> list[TimerSpec]:
     """Every timed event under the current configuration."""
     settings = settings or get_settings()
     stale = timedelta(hours=settings.notice_stale_hours)
     specs = [
-        TimerSpec(TimerKind.HOLD_EXPIRY, ObjectType.BOOKING, _holds_wanted, _expire_hold),
-        TimerSpec(TimerKind.OFFER_EXPIRY, ObjectType.BOOKING, _offers_wanted, _expire_offer),
-        TimerSpec(TimerKind.LEAD_SLA, ObjectType.LEAD, _leads_wanted, _lead_sla),
         TimerSpec(
-            TimerKind.PRE_DEPARTURE, ObjectType.BOOKING, _pre_departure_wanted, _pre_departure
+            TimerKind.HOLD_EXPIRY, ObjectType.BOOKING, _holds_wanted, _on(Booking, _expire_hold)
+        ),
+        TimerSpec(
+            TimerKind.OFFER_EXPIRY, ObjectType.BOOKING, _offers_wanted, _on(Booking, _expire_offer)
+        ),
+        TimerSpec(
+            TimerKind.LEAD_SLA,
+            ObjectType.LEAD,
+            _leads_wanted,
+            _on(Lead, lambda s, lead: leads.escalate_uncontacted(s, lead, SCHEDULER)),
+        ),
+        TimerSpec(
+            TimerKind.PRE_DEPARTURE,
+            ObjectType.BOOKING,
+            _pre_departure_wanted,
+            _on(Booking, lambda s, b: reminders.send_pre_departure(s, b, SCHEDULER)),
         ),
     ]
     for days in settings.balance_reminder_days:
@@ -321,7 +288,7 @@ def timer_specs(settings: Settings | None = None) -> list[TimerSpec]:
                 kind,
                 ObjectType.BOOKING,
                 _balance_wanted(kind, -days),
-                _balance_reminder(days),
+                _on(Booking, _balance_reminder(days)),
                 stale_after=stale,
             )
         )
@@ -330,28 +297,33 @@ def timer_specs(settings: Settings | None = None) -> list[TimerSpec]:
             TimerKind.BALANCE_OVERDUE,
             ObjectType.BOOKING,
             _balance_wanted(TimerKind.BALANCE_OVERDUE, 1),
-            _balance_overdue,
+            _on(Booking, lambda s, b: reminders.alert_balance_overdue(s, b, SCHEDULER)),
         ),
         TimerSpec(
             TimerKind.ASSIGNMENT_RESPONSE,
             ObjectType.ASSIGNMENT,
             _assignments_wanted,
-            _assignment_response,
+            _on(Assignment, lambda s, a: trips.alert_unanswered_offer(s, a, SCHEDULER)),
         ),
         TimerSpec(
             TimerKind.GUIDE_CHECKIN,
             ObjectType.TRIP,
             _checkins_wanted,
-            _guide_checkin,
+            _on(Trip, lambda s, trip: trips.alert_missing_checkin(s, trip, SCHEDULER)),
             stale_after=timedelta(hours=12),
         ),
         TimerSpec(
             TimerKind.FEEDBACK_REQUEST,
             ObjectType.TRIP,
             _feedback_wanted,
-            _feedback,
+            _on(Trip, lambda s, trip: trips.follow_up_feedback(s, trip, SCHEDULER)),
             stale_after=stale,
         ),
-        TimerSpec(TimerKind.INCIDENT_ESCALATION, ObjectType.INCIDENT, _incidents_wanted, _escalate),
+        TimerSpec(
+            TimerKind.INCIDENT_ESCALATION,
+            ObjectType.INCIDENT,
+            _incidents_wanted,
+            _on(Incident, lambda s, i: incidents.escalate_unacknowledged(s, i, SCHEDULER)),
+        ),
     ]
     return specs

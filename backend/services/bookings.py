@@ -239,16 +239,6 @@ def expire_hold(session: Session, booking: Booking, actor: Actor, *, notify: boo
     return True
 
 
-def lock_booking(session: Session, booking_id: str) -> Booking | None:
-    """The booking under its row lock, freshly read (what a payment also takes)."""
-    return session.scalar(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .with_for_update(of=Booking)
-        .execution_options(populate_existing=True)
-    )
-
-
 def complete_booking(session: Session, booking: Booking, actor: Actor) -> None:
     change_state(session, booking, BOOKING, BookingStatus.COMPLETED, actor)
     booking.closed_at = clock.now()
