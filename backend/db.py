@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import get_settings
 
+READ_ONLY = "tms_read_only"
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
 _lock = Lock()
@@ -73,7 +74,9 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (read_transaction) does not need the write lock.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -96,6 +99,18 @@ def transaction(url: str | None = None) -> Iterator[Session]:
     """One unit of work: commit when the block ends, roll back on any exception."""
     with session_factory(url).begin() as session:
         yield session
+
+
+@contextmanager
+def read_transaction(url: str | None = None) -> Iterator[Session]:
+    """A transaction that only reads. On SQLite it does not take the write lock, so a long
+    scan (the scheduler's reconciliation) does not hold up every writer."""
+    with session_factory(url)() as session:
+        session.connection(execution_options={READ_ONLY: True})
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def dispose_engines() -> None:

@@ -885,8 +885,8 @@ def ops_guide_not_checked_in(trip: Trip, guides: list[Staff], minutes: int) -> s
 def ops_trip_not_checked_out(trip: Trip) -> str:
     return (
         f"⚠️ {trip.reference} ({trip.departure.product.name}) should have ended on "
-        f"{long_date(trip.departure.end_date)} but nobody checked out. Guests were asked for "
-        "feedback; please close the trip."
+        f"{long_date(trip.departure.end_date)} but nobody checked out. Guests will be asked "
+        "for feedback at checkout; please check on the trip and close it."
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -235,7 +235,12 @@ def _feedback_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tu
     query = (
         select(Trip.id, Departure.end_date)
         .join(Departure, Departure.id == Trip.departure_id)
-        .where(Trip.status != TripStatus.CANCELLED, _not_sent(TimerKind.FEEDBACK_REQUEST, Trip.id))
+        .where(
+            Trip.status != TripStatus.CANCELLED,
+            _not_sent(TimerKind.FEEDBACK_REQUEST, Trip.id),
+            # A trip nobody checked out is flagged once; checkout asks for feedback later.
+            or_(Trip.status == TripStatus.ENDED, _not_sent(trips.NO_CHECKOUT_NOTICE, Trip.id)),
+        )
     )
     return (
         (i, local_moment(end + timedelta(days=1), "00:00", settings) + delay)

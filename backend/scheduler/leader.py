@@ -46,7 +46,19 @@ class Leadership:
             return self.still_held()
         if self._engine is None:
             self._engine = create_engine(
-                self.url, poolclass=NullPool, connect_args={"connect_timeout": 5}
+                self.url,
+                poolclass=NullPool,
+                connect_args={
+                    "connect_timeout": 5,
+                    # A half-open connection is noticed in seconds, on both ends: the server
+                    # then frees the lock for a standby, and our check fails instead of hanging.
+                    "keepalives": 1,
+                    "keepalives_idle": 10,
+                    "keepalives_interval": 5,
+                    "keepalives_count": 3,
+                    "options": "-c statement_timeout=5000 -c tcp_keepalives_idle=10 "
+                    "-c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
+                },
             )
         connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
@@ -148,17 +160,20 @@ class SchedulerRunner:
             leadership.release()
 
     async def _step(self, leadership: Leadership) -> None:
+        # The lock checks run off the loop: a slow database must not freeze the timers.
         if self.service is None:
-            if leadership.acquire():
+            if await asyncio.to_thread(leadership.acquire):
                 service = TimerService(self.settings, url=self.url)
                 self.service = service
                 self.last_start = service.start()
                 self.elections_won += 1
                 self.role = "leader"
                 logger.info("scheduler: elected; %s", self.last_start)
-        elif not leadership.still_held():
+        elif not await asyncio.to_thread(leadership.still_held):
             logger.error("scheduler: lost the lock; stepping down")
             self._step_down()
+        else:
+            self.service.nudge()
 
     def _step_down(self) -> None:
         if self.service is not None:

@@ -67,18 +67,20 @@ def execute(kind: str, subject_id: str, *, url: str | None = None) -> str:
         now = clock.now()
         if due is None:
             return "nothing to do: no longer applies"
-        if due > now + _EARLY_TOLERANCE:
-            service = _active
-            if service is not None:
-                service.schedule(kind, subject_id, due)
-            return f"not yet due: moved to {due.isoformat()}"
-        if spec.stale_after is not None and now - due > spec.stale_after:
-            late = now - due
-            timers.record_notice(
-                session, kind, subject_id, outcome="skipped", detail=f"{late} late when found"
-            )
-            return f"skipped: {late} late"
-        return spec.handle(session, subject_id)
+        if due <= now + _EARLY_TOLERANCE:
+            if spec.stale_after is not None and now - due > spec.stale_after:
+                late = now - due
+                timers.record_notice(
+                    session, kind, subject_id, outcome="skipped", detail=f"{late} late when found"
+                )
+                return f"skipped: {late} late"
+            return spec.handle(session, subject_id)
+    # The data moved the time later: put the job there, after this transaction (on SQLite
+    # the job store's write would wait for the lock this transaction holds).
+    service = _active
+    if service is not None:
+        service.schedule(kind, subject_id, due)
+    return f"not yet due: moved to {due.isoformat()}"
 
 
 def outcome_category(outcome: str) -> str:

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 from backend import clock
 from backend.config import Settings, get_settings
-from backend.db import get_engine, normalise_url, transaction
+from backend.db import get_engine, normalise_url, read_transaction, transaction
 from backend.models import TimerTouch
 from backend.scheduler import runner
 from backend.scheduler.kinds import job_id, timer_specs
@@ -56,7 +56,11 @@ def _job_store_engine(url: str) -> Engine | None:
     if make_url(url).get_backend_name() != "postgresql":
         return None
     return create_engine(
-        url, pool_size=5, max_overflow=5, connect_args={"options": "-c synchronous_commit=off"}
+        url,
+        pool_size=5,
+        max_overflow=5,
+        pool_pre_ping=True,
+        connect_args={"options": "-c synchronous_commit=off"},
     )
 
 
@@ -158,12 +162,19 @@ class TimerService:
         if self._store_engine is not None:
             self._store_engine.dispose()
 
+    def nudge(self) -> None:
+        """Make APScheduler look at its jobs again. If a processing pass fails half-way (a
+        database error), APScheduler sets no next wake-up and would sleep until the next
+        `add_job`; the runner calls this on every leadership check as a watchdog."""
+        if self.scheduler.state == STATE_RUNNING:
+            self.scheduler.wakeup()
+
     # -- keeping the jobs in line with the data -----------------------------------------------
     def reconcile(self) -> SyncReport:
         """Every job the data calls for exists at the right time; every other timer job goes."""
         started = time.perf_counter()
         wanted: WantedJobs = {}
-        with transaction(self.url) as session:
+        with read_transaction(self.url) as session:
             for spec in timer_specs(self.settings):
                 for subject_id, run_at in spec.wanted(session, None):
                     wanted[job_id(spec.kind, subject_id)] = (spec.kind, subject_id, run_at)
@@ -176,7 +187,7 @@ class TimerService:
     def drain_touches(self, limit: int = 5000) -> int:
         """Re-evaluate the timers of the objects that changed since the last drain."""
         started = time.perf_counter()
-        with transaction(self.url) as session:
+        with read_transaction(self.url) as session:
             touches = session.execute(
                 select(TimerTouch.id, TimerTouch.object_type, TimerTouch.object_id)
                 .order_by(TimerTouch.id)
@@ -214,6 +225,8 @@ class TimerService:
         updated = 0
         for jid, (kind, subject_id, run_at) in wanted.items():
             current = existing.get(jid, -1.0)
+            if jid in self.retrying and jid not in existing:
+                continue  # its retry is being scheduled; do not reset its back-off
             if jid not in existing:
                 add.append((kind, subject_id, run_at))
             elif jid not in self.retrying and (
@@ -314,10 +327,8 @@ class TimerService:
             if not due:
                 break
             for job in due:
-                try:
-                    self.store.remove_job(job.id)
-                except JobLookupError:
-                    continue
+                if not self.store.take(job.id):
+                    continue  # someone else took it
                 results.append((job.id, job.func(*job.args, **job.kwargs)))
         self.drain_touches()
         return results

@@ -68,6 +68,18 @@ class TimerJobStore(SQLAlchemyJobStore):
                     table.delete().where(table.c.id.in_(list(ids[start : start + CHUNK])))
                 )
 
+    def remove_job(self, job_id: str) -> None:
+        """As APScheduler's, but a row already gone is not an error: another process (a
+        `tms timers run-due`, a scheduler stepping down) may have taken it, and an exception
+        here would abort APScheduler's processing pass before it sets its next wake-up."""
+        self.take(job_id)
+
+    def take(self, job_id: str) -> bool:
+        """Delete the job; True if this call removed it."""
+        with self.engine.begin() as connection:
+            result = connection.execute(self.jobs_t.delete().where(self.jobs_t.c.id == job_id))
+            return bool(result.rowcount)
+
     def refresh_statistics(self) -> None:
         """After a bulk load: without fresh statistics PostgreSQL plans APScheduler's
         every-wakeup "what is due" query as a parallel scan (20 ms instead of under 1 ms at

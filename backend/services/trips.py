@@ -37,6 +37,9 @@ from backend.services import bookings, notifications, timeline, timers
 from backend.services import references as refs
 from backend.services.state import change_state, log_created
 
+# Notice key: operations were told that nobody checked out after a trip's last day.
+NO_CHECKOUT_NOTICE = "no-checkout"
+
 
 class NotAssigned(DomainError):
     """The staff member has no accepted assignment on that trip."""
@@ -393,19 +396,14 @@ def request_feedback(session: Session, trip: Trip, guests: list[Booking], actor:
 
 
 def follow_up_feedback(session: Session, trip: Trip, actor: Actor) -> str:
-    """After the last day: feedback requested if checkout did not do it; a trip nobody
-    checked out is flagged to operations."""
+    """After the last day: guests asked for feedback if checkout did not do it. A trip nobody
+    checked out may still be under way (a delay), so guests are not asked yet: operations are
+    told once, and checkout asks the guests when it comes."""
     if trip.status == TripStatus.CANCELLED:
         return "nothing to do: trip cancelled"
-    guests = guests_of(session, trip)
-    if not guests:
-        timers.record_notice(
-            session, TimerKind.FEEDBACK_REQUEST, trip.id, outcome="skipped", detail="no guests"
-        )
-        return "skipped: no guests"
-    if not request_feedback(session, trip, guests, actor):
-        return "nothing to do: feedback already requested"
     if trip.status != TripStatus.ENDED:
+        if not timers.record_notice(session, NO_CHECKOUT_NOTICE, trip.id):
+            return "nothing to do: operations already told"
         notifications.to_role(
             session,
             Role.OPS,
@@ -414,7 +412,15 @@ def follow_up_feedback(session: Session, trip: Trip, actor: Actor) -> str:
             object_type=ObjectType.TRIP,
             object_id=trip.id,
         )
-        return f"feedback requested from {len(guests)} bookings; no checkout, operations alerted"
+        return "no checkout after the last day: operations alerted"
+    guests = guests_of(session, trip)
+    if not guests:
+        timers.record_notice(
+            session, TimerKind.FEEDBACK_REQUEST, trip.id, outcome="skipped", detail="no guests"
+        )
+        return "skipped: no guests"
+    if not request_feedback(session, trip, guests, actor):
+        return "nothing to do: feedback already requested"
     return f"feedback requested from {len(guests)} bookings"
 
 

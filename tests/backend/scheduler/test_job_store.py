@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -53,3 +54,35 @@ async def test_a_timer_job_survives_in_the_database_table(
     assert job.func_ref == "backend.scheduler.runner:run_timer"
     assert job.args == ("hold-expiry", booking.id)
     assert job.next_run_time == frozen_clock.at + timedelta(hours=24)
+
+
+async def test_a_timer_that_fires_early_is_moved_to_its_time_without_blocking(
+    session: Session, db_url: str, frozen_clock: clock.FrozenClock, timers_service: TimerService
+) -> None:
+    """The job came due before the data's time (the data moved it later): the job is put at
+    the data's time, after the handler's transaction (on SQLite the job store would otherwise
+    wait for the lock that very transaction holds)."""
+    dep = factories.departure(session, factories.ebc(session))
+    booking = bookings.hold_new_booking(
+        session, contact=factories.contact(session), departure_id=dep.id, party_size=2, actor=SYSTEM
+    )
+    session.commit()
+    timers_service.start(paused=True, maintenance=False)
+    timers_service.drain_touches()  # the hold's own change, already reflected
+    job = f"hold-expiry:{booking.id}"
+    timers_service.schedule("hold-expiry", booking.id, frozen_clock.at)
+    started = time.monotonic()
+    [(ran, outcome)] = timers_service.run_due()
+    assert time.monotonic() - started < 5
+    assert ran == job and outcome.startswith("not yet due")
+    assert timers_service.store.run_times()[job] == pytest.approx(
+        (frozen_clock.at + timedelta(hours=24)).timestamp()
+    )
+
+
+async def test_removing_a_job_someone_else_took_is_not_an_error(
+    db_url: str, timers_service: TimerService
+) -> None:
+    timers_service.start(paused=True, maintenance=False)
+    timers_service.store.remove_job("hold-expiry:already-gone")
+    assert timers_service.store.take("hold-expiry:already-gone") is False

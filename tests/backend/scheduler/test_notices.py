@@ -225,13 +225,15 @@ async def test_a_guide_who_checked_in_raises_no_alert(
     assert messages(db_url, "ops_urgent_alert") == []
 
 
-async def test_feedback_requested_after_the_trip_when_nobody_checked_out(
+async def test_feedback_follow_up_after_the_trip(
     session: Session,
     db_url: str,
     frozen_clock: clock.FrozenClock,
     timers_service: TimerService,
     trip_world,  # type: ignore[no-untyped-def]
 ) -> None:
+    """Checkout without the request: the scheduler asks the guests at noon after the last
+    day. A trip nobody checked out: operations are told, guests are not asked mid-trek."""
     trip, guests, rajesh, ops, _ = trip_world
     assignment = trips.assign_staff(
         session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
@@ -241,17 +243,27 @@ async def test_feedback_requested_after_the_trip_when_nobody_checked_out(
     trips.check_in(session, trip, rajesh, SYSTEM)
     session.commit()
     timers_service.start(paused=True, maintenance=False)
-    # The trip's last day is March 28; feedback is due at noon in Kathmandu on the 29th.
+    # The trip's last day is March 28; the follow-up is due at noon in Kathmandu on the 29th.
     frozen_clock.at = at("2025-03-29", 6, 15, 1)
     outcome = dict(timers_service.run_due())[f"feedback-request:{trip.id}"]
-    assert "operations alerted" in outcome
-    assert {m.contact_id for m in messages(db_url, "feedback_request")} == {
-        g.contact_id for g in guests
-    }
+    assert outcome == "no checkout after the last day: operations alerted"
+    assert messages(db_url, "feedback_request") == []
     assert any(
         m.staff_id == ops.id and "nobody checked out" in m.body
         for m in messages(db_url, "ops_alert")
     )
+    frozen_clock.advance(hours=6)
+    assert trip_jobs(timers_service.run_due()) == []
+
+    # The guide checks out a day late, without the usual messages: the timer asks the guests.
+    frozen_clock.at = at("2025-03-30", 4, 0)
+    trips.check_out(session, trip, rajesh, "Back a day late", SYSTEM, notify=False)
+    session.commit()
+    done = dict(timers_service.run_due())
+    assert done[f"feedback-request:{trip.id}"] == f"feedback requested from {len(guests)} bookings"
+    assert {m.contact_id for m in messages(db_url, "feedback_request")} == {
+        g.contact_id for g in guests
+    }
 
 
 async def test_checkout_feedback_is_not_asked_for_again(
