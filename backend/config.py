@@ -82,6 +82,10 @@ class Settings:
     notice_stale_hours: float = field(
         default_factory=lambda: float(_env("NOTICE_STALE_HOURS", "48"))
     )
+    # The advisory lock that elects the scheduler (per database).
+    scheduler_lock_key: int = field(
+        default_factory=lambda: int(_env("SCHEDULER_LOCK_KEY", str(0x746D735F73636864)))
+    )
     scheduler_workers: int = field(default_factory=lambda: int(_env("SCHEDULER_WORKERS", "4")))
     scheduler_leader_poll_seconds: float = field(
         default_factory=lambda: float(_env("SCHEDULER_LEADER_POLL_SECONDS", "5"))

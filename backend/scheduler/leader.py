@@ -27,13 +27,11 @@ from backend.scheduler.service import SyncReport, TimerService
 
 logger = logging.getLogger(__name__)
 
-# pg_advisory_lock key of "the TMS scheduler" (any fixed bigint; per database).
-ADVISORY_LOCK_KEY = 0x746D735F73636864
-
 
 class Leadership:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, key: int | None = None) -> None:
         self.url = normalise_url(url)
+        self.key = get_settings().scheduler_lock_key if key is None else key
         self.single_process = make_url(self.url).get_backend_name() == "sqlite"
         self._engine: Engine | None = None
         self._connection: Connection | None = None
@@ -63,7 +61,7 @@ class Leadership:
         connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             won = connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
             ).scalar()
         except Exception:
             connection.close()
@@ -90,9 +88,7 @@ class Leadership:
     def release(self) -> None:
         if self._connection is not None:
             try:
-                self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                )
+                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
             except Exception:
                 logger.warning("scheduler: could not unlock; closing the connection frees it")
             self._drop()
@@ -140,7 +136,7 @@ class SchedulerRunner:
         asyncio.run(self._run())
 
     async def _run(self) -> None:
-        leadership = Leadership(self.url)
+        leadership = Leadership(self.url, self.settings.scheduler_lock_key)
         poll = self.settings.scheduler_leader_poll_seconds
         try:
             while not self._stop.is_set():

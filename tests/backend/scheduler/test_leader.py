@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus
 from backend.models import Booking, OutboundMessage
-from backend.scheduler.leader import ADVISORY_LOCK_KEY, Leadership
+from backend.scheduler.leader import Leadership
 from backend.services import bookings
 from tests import factories
 from tests.processes import Server, start_backend
@@ -25,7 +26,9 @@ from tests.processes import Server, start_backend
 def test_one_leader_at_a_time_and_the_lock_frees_when_its_connection_dies(
     pg_db_url: str,
 ) -> None:
-    first, second = Leadership(pg_db_url), Leadership(pg_db_url)
+    # A key of this test's own: a backend left running by another test holds the real one.
+    key = random.randrange(1, 2**62)
+    first, second = Leadership(pg_db_url, key), Leadership(pg_db_url, key)
     try:
         assert first.acquire()
         assert not second.acquire()
@@ -37,7 +40,7 @@ def test_one_leader_at_a_time_and_the_lock_frees_when_its_connection_dies(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks "
                     "WHERE locktype = 'advisory' AND objid = :low AND granted"
                 ),
-                {"low": ADVISORY_LOCK_KEY & 0xFFFFFFFF},
+                {"low": key & 0xFFFFFFFF},
             ).all()
         assert killed
         assert not first.still_held()
@@ -79,6 +82,7 @@ def test_standby_process_takes_over_and_fires_the_pending_hold_once(
         "WHATSAPP_API_BASE_URL": "http://127.0.0.1:9/v23.0",
         "RASA_URL": "http://127.0.0.1:9",
         "LOG_LEVEL": "INFO",
+        "SCHEDULER_LOCK_KEY": str(random.randrange(1, 2**62)),
     }
     servers: list[tuple[Server, int]] = []
     try:
