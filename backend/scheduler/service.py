@@ -59,7 +59,9 @@ def _job_store_engine(url: str) -> Engine | None:
         url,
         pool_size=5,
         max_overflow=5,
-        pool_pre_ping=True,
+        # No pre-ping: it would double the round trips of every job fired. A dropped
+        # connection fails one pass; SQLAlchemy discards it and the watchdog's next wake-up
+        # runs on a fresh one.
         connect_args={"options": "-c synchronous_commit=off"},
     )
 
