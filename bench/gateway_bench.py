@@ -25,27 +25,17 @@ import time
 from pathlib import Path
 
 import httpx
+from benchdb import URL, reset_database
 from sqlalchemy import create_engine, text
 
-from backend import migrate
 from backend.config import PROJECT_ROOT
 from backend.db import dispose_engines, transaction
 from backend.demo_data import load
 from backend.stack import Part, Ports, Stack, product_parts, trained_model
 from backend.whatsapp.signature import sign
 
-URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tms_bench")
 PY = str(PROJECT_ROOT / ".venv/bin/python")
 PNID = "100000000000001"
-
-
-def reset_db() -> None:
-    engine = create_engine(URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    migrate.upgrade(URL)
 
 
 def truncate_db() -> None:
@@ -136,7 +126,7 @@ async def hammer(
 
 
 def bench_ingest(logs: Path) -> None:
-    reset_db()
+    reset_database()
     port = free_port()
     stack = Stack(
         [
@@ -225,7 +215,7 @@ def bench_sender(logs: Path) -> None:
     try:
         print("\nSender against the fake Graph API (1,000 recipients, windows open)")
         print(f"  {'configured rate':<24}{'sent/s':>8}{'of rate':>9}")
-        reset_db()
+        reset_database()
         for rate in (80, 1000):
             truncate_db()
             httpx.post(f"http://127.0.0.1:{fake_port}/_fake/reset")
@@ -269,7 +259,7 @@ def bench_sender(logs: Path) -> None:
 
 
 def bench_e2e(logs: Path, messages: int, senders: int) -> None:
-    reset_db()
+    reset_database()
     with transaction(URL) as s:
         load(s)
     model = trained_model()

@@ -15,25 +15,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
-from sqlalchemy import create_engine, select, text
+from benchdb import URL, reset_database
+from sqlalchemy import select
 
-from backend import migrate
 from backend.db import dispose_engines, transaction
 from backend.domain.actor import SYSTEM
 from backend.models import Departure, Product
 from backend.services import bookings, contacts, inventory
 
-URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tms_bench")
 HOLDS_PER_WORKER = int(os.environ.get("BENCH_HOLDS", "60"))
-
-
-def reset() -> None:
-    engine = create_engine(URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    migrate.upgrade(URL)
 
 
 def make_departures(code: str, n: int, capacity: int) -> list[str]:
@@ -88,7 +78,7 @@ def run(departure_ids: list[str], workers: int) -> tuple[float, list[float]]:
 
 
 def main() -> int:
-    reset()
+    reset_database()
     big = 10_000
     single = make_departures("BNA", 1, big)
     one_for_all = make_departures("BNB", 1, big)

@@ -29,9 +29,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_EXECUTED
+from benchdb import URL, reset_database
 from sqlalchemy import create_engine, insert, text
 
-from backend import clock, migrate
+from backend import clock
 from backend.db import dispose_engines, transaction
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Contact, Departure, Hold, Product, TimerTouch
@@ -40,21 +41,11 @@ from backend.scheduler.kinds import timer_specs
 from backend.scheduler.service import TimerService
 from backend.services import bookings, contacts
 
-URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tms_bench")
 JOBS = int(os.environ.get("BENCH_JOBS", "100000"))
 BURST = int(os.environ.get("BENCH_BURST", "1000"))
 BURST_SECONDS = float(os.environ.get("BENCH_BURST_SECONDS", "20"))
 BURST_DEPARTURES = 50
 PACE = float(os.environ.get("BENCH_LOAD_PACE", "40"))  # holds per second by the writers
-
-
-def reset() -> None:
-    engine = create_engine(URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    migrate.upgrade(URL)
 
 
 def world(departures: int = 60) -> tuple[list[str], str]:
@@ -261,7 +252,7 @@ def print_lateness(name: str, r: dict[str, float]) -> None:
 
 async def main() -> None:
     print(f"scheduler bench on {URL.split('@')[-1]}: {JOBS:,} timers, bursts of {BURST:,}")
-    reset()
+    reset_database()
     deps, contact = world()
     loop = asyncio.get_running_loop()
     engine = create_engine(URL)

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
-from backend import clock
 from backend.config import Settings, get_settings
 from backend.domain.actor import SCHEDULER
 from backend.domain.enums import (
@@ -161,7 +160,7 @@ def _pre_departure_wanted(
 ) -> Iterable[tuple[str, datetime]]:
     settings = get_settings()
     before = timedelta(days=settings.pre_departure_days)
-    today = clock.now().astimezone(settings.tz).date()
+    today = reminders.local_today()
     query = _only(
         _confirmed_bookings(TimerKind.PRE_DEPARTURE).where(Departure.start_date > today),
         Booking.id,

@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from backend.config import Settings, get_settings
 from backend.db import normalise_url
-from backend.scheduler.service import SyncReport, TimerService
+from backend.scheduler.service import TimerService
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +111,6 @@ class SchedulerRunner:
         self.url = normalise_url(url or self.settings.database_url)
         self.role = "stopped"
         self.service: TimerService | None = None
-        self.last_start: SyncReport | None = None
-        self.elections_won = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -161,10 +159,9 @@ class SchedulerRunner:
             if await asyncio.to_thread(leadership.acquire):
                 service = TimerService(self.settings, url=self.url)
                 self.service = service
-                self.last_start = service.start()
-                self.elections_won += 1
+                report = service.start()
                 self.role = "leader"
-                logger.info("scheduler: elected; %s", self.last_start)
+                logger.info("scheduler: elected; %s", report)
         elif not await asyncio.to_thread(leadership.still_held):
             logger.error("scheduler: lost the lock; stepping down")
             self._step_down()

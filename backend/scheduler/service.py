@@ -121,7 +121,6 @@ class TimerService:
         )
         self.outcomes: Counter[tuple[str, str]] = Counter()
         self.retrying: dict[str, int] = {}
-        self.last_reconcile: SyncReport | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self, *, paused: bool = False, maintenance: bool = True) -> SyncReport:
@@ -182,7 +181,6 @@ class TimerService:
                     wanted[job_id(spec.kind, subject_id)] = (spec.kind, subject_id, run_at)
         existing = self.store.run_times()
         report = self._apply(wanted, existing, started)
-        self.last_reconcile = report
         logger.info("scheduler reconciled: %s", report)
         return report
 

@@ -12,7 +12,7 @@ from backend import clock
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import AssignmentRole, Role
-from backend.models import Booking, SentNotice
+from backend.models import Booking, SentNotice, Staff, Trip
 from backend.scheduler.service import TimerService
 from backend.services import incidents, payments, trips
 from backend.whatsapp import outbox_rules
@@ -158,6 +158,20 @@ def trip_jobs(results: list[tuple[str, str]]) -> list[str]:
     return [job for job, _ in results if job.startswith(TRIP_KINDS)]
 
 
+def _accept_as_lead_guide(session: Session, trip: Trip, guide: Staff) -> None:
+    assignment = trips.assign_staff(session, trip, guide, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM)
+    trips.respond_to_assignment(session, assignment, True, SYSTEM)
+
+
+def _check_in_on_day_one(
+    session: Session, frozen_clock: clock.FrozenClock, trip: Trip, guide: Staff
+) -> None:
+    """06:15 in Kathmandu on March 15: after the 06:00 meeting, before the 07:00 alert."""
+    frozen_clock.at = at("2025-03-15", 0, 30)
+    trips.check_in(session, trip, guide, SYSTEM)
+    session.commit()
+
+
 @pytest.fixture
 def trip_world(session: Session, frozen_clock: clock.FrozenClock):  # type: ignore[no-untyped-def]
     dep = factories.departure(session, factories.ebc(session))
@@ -211,15 +225,10 @@ async def test_a_guide_who_checked_in_raises_no_alert(
     trip_world,  # type: ignore[no-untyped-def]
 ) -> None:
     trip, _, rajesh, _, _ = trip_world
-    assignment = trips.assign_staff(
-        session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
-    )
-    trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    _accept_as_lead_guide(session, trip, rajesh)
     session.commit()
     timers_service.start(paused=True, maintenance=False)
-    frozen_clock.at = at("2025-03-15", 0, 30)
-    trips.check_in(session, trip, rajesh, SYSTEM)
-    session.commit()
+    _check_in_on_day_one(session, frozen_clock, trip, rajesh)
     frozen_clock.at = at("2025-03-15", 6, 0)
     assert trip_jobs(timers_service.run_due()) == []
     assert messages(db_url, "ops_urgent_alert") == []
@@ -235,13 +244,8 @@ async def test_feedback_follow_up_after_the_trip(
     """Checkout without the request: the scheduler asks the guests at noon after the last
     day. A trip nobody checked out: operations are told, guests are not asked mid-trek."""
     trip, guests, rajesh, ops, _ = trip_world
-    assignment = trips.assign_staff(
-        session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
-    )
-    trips.respond_to_assignment(session, assignment, True, SYSTEM)
-    frozen_clock.at = at("2025-03-15", 0, 30)
-    trips.check_in(session, trip, rajesh, SYSTEM)
-    session.commit()
+    _accept_as_lead_guide(session, trip, rajesh)
+    _check_in_on_day_one(session, frozen_clock, trip, rajesh)
     timers_service.start(paused=True, maintenance=False)
     # The trip's last day is March 28; the follow-up is due at noon in Kathmandu on the 29th.
     frozen_clock.at = at("2025-03-29", 6, 15, 1)
@@ -274,13 +278,8 @@ async def test_checkout_feedback_is_not_asked_for_again(
     trip_world,  # type: ignore[no-untyped-def]
 ) -> None:
     trip, guests, rajesh, _, _ = trip_world
-    assignment = trips.assign_staff(
-        session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
-    )
-    trips.respond_to_assignment(session, assignment, True, SYSTEM)
-    frozen_clock.at = at("2025-03-15", 0, 30)
-    trips.check_in(session, trip, rajesh, SYSTEM)
-    session.commit()
+    _accept_as_lead_guide(session, trip, rajesh)
+    _check_in_on_day_one(session, frozen_clock, trip, rajesh)
     timers_service.start(paused=True, maintenance=False)
     frozen_clock.at = at("2025-03-28", 10, 0)
     trips.check_out(session, trip, rajesh, "All good", SYSTEM)

@@ -39,6 +39,19 @@ def _full_departure_with_waitlist(session: Session):  # type: ignore[no-untyped-
     return dep, held, first, second
 
 
+def _pay_deposit(session: Session, booking: Booking, event_id: str) -> None:
+    payments.record_payment(
+        session,
+        booking_id=booking.id,
+        provider="test",
+        event_id=event_id,
+        amount_minor=booking.deposit_minor,
+        currency=booking.currency,
+        actor=SYSTEM,
+    )
+    session.commit()
+
+
 async def test_hold_expires_after_24_hours_customer_told_and_waitlist_offered(
     session: Session, db_url: str, frozen_clock: clock.FrozenClock, timers_service: TimerService
 ) -> None:
@@ -115,16 +128,7 @@ async def test_hold_paid_one_second_before_expiry_is_confirmed_not_expired(
     _, held, first, _ = _full_departure_with_waitlist(session)
     timers_service.start(paused=True, maintenance=False)
     frozen_clock.advance(hours=24, seconds=-1)
-    payments.record_payment(
-        session,
-        booking_id=held.id,
-        provider="test",
-        event_id="evt-last-second",
-        amount_minor=held.deposit_minor,
-        currency=held.currency,
-        actor=SYSTEM,
-    )
-    session.commit()
+    _pay_deposit(session, held, "evt-last-second")
     frozen_clock.advance(seconds=2)
     results = timers_service.run_due()
     # The payment's touch removed the job before it could fire.
@@ -142,16 +146,7 @@ async def test_expiry_that_fires_after_the_payment_does_nothing(
     _, held, _, _ = _full_departure_with_waitlist(session)
     timers_service.start(paused=True, maintenance=False)
     frozen_clock.advance(hours=24, seconds=-1)
-    payments.record_payment(
-        session,
-        booking_id=held.id,
-        provider="test",
-        event_id="evt-race",
-        amount_minor=held.deposit_minor,
-        currency=held.currency,
-        actor=SYSTEM,
-    )
-    session.commit()
+    _pay_deposit(session, held, "evt-race")
     frozen_clock.advance(seconds=2)
     from backend.scheduler import runner
 
