@@ -4,7 +4,7 @@ VENV := .venv/bin
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tms_test
 export TEST_DATABASE_URL
 
-.PHONY: setup demo test test-fast lint format bench db-upgrade clean serve train
+.PHONY: setup demo demo-serve test test-fast lint format bench db-upgrade clean serve train
 
 setup:  ## both Python environments, from the pinned locks (idempotent)
 	@bash scripts/setup.sh
@@ -12,22 +12,31 @@ setup:  ## both Python environments, from the pinned locks (idempotent)
 demo: setup  ## the self-contained demo on the embedded defaults (SQLite, fakes)
 	@$(VENV)/tms demo
 
-test: setup  ## the whole suite: lint, then pytest (SQLite and PostgreSQL, Rasa trained if needed)
+demo-serve: setup  ## the demo, then the stack keeps running for the staff console (Ctrl-C stops it)
+	@$(VENV)/tms demo --serve
+
+# The calendar guard's day: far off, a leap day, ten minutes after midnight in Kathmandu (the
+# UTC date is still the day before). No test may depend on the day it runs.
+CLOCK_GUARD_AT ?= 2032-02-29T00:10:00+05:45
+
+test: setup  ## the whole suite: lint, pytest (SQLite and PostgreSQL, Rasa trained if needed), the calendar guard
 	@bash scripts/ensure-postgres.sh tms_test
-	$(VENV)/ruff check backend actions tests bench
+	$(VENV)/ruff check backend actions addons tests bench
 	$(VENV)/python -m pytest
+	@echo "calendar guard: the tests without Rasa again, with every clock at $(CLOCK_GUARD_AT)"
+	$(VENV)/python -m pytest -q -m "not rasa and not fuzz" --clock-at $(CLOCK_GUARD_AT)
 
 test-fast: setup  ## everything but the tests that need the trained Rasa model
 	@bash scripts/ensure-postgres.sh tms_test
 	$(VENV)/python -m pytest -m "not rasa"
 
 lint: setup
-	$(VENV)/ruff check backend actions tests bench
-	$(VENV)/ruff format --check backend actions tests bench
+	$(VENV)/ruff check backend actions addons tests bench
+	$(VENV)/ruff format --check backend actions addons tests bench
 
 format:
-	$(VENV)/ruff format backend actions tests bench
-	$(VENV)/ruff check --fix backend actions tests bench
+	$(VENV)/ruff format backend actions addons tests bench
+	$(VENV)/ruff check --fix backend actions addons tests bench
 
 bench: setup  ## benchmarks on PostgreSQL; prints figures
 	@bash scripts/ensure-postgres.sh tms_bench

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -19,19 +18,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import clock, texts
+from backend.assistant_protocol import RETRY_MARKER
 from backend.config import get_settings
 from backend.db import transaction
+from backend.domain import choices
 from backend.domain.actor import Actor
+from backend.domain.commands import reference_in
 from backend.domain.enums import Source
-from backend.domain.errors import DomainError, InvalidPhoneNumber
+from backend.domain.errors import ConcurrentChange, DomainError, InvalidPhoneNumber
 from backend.domain.phones import normalise_phone
 from backend.models import ActionReceipt, Contact, Conversation, Staff
 from backend.services import contacts
 from backend.services import staff as staff_service
 
 logger = logging.getLogger(__name__)
-
-REFERENCE_RE = re.compile(r"\b([A-Za-z]{2,5}-?\d{7,})\b")
 
 
 @dataclass
@@ -57,10 +57,16 @@ class Turn:
     def slot(self, name: str) -> Any:
         return self.tracker.get_slot(name)
 
+    @property
+    def answer_to(self) -> choices.AnswerTo | None:
+        """What a tapped button or list row answers (None for a typed message)."""
+        return choices.parse_answer_to(
+            next(self.tracker.get_latest_entity_values(choices.ANSWER_TO), None)
+        )
+
     def reference_in_text(self) -> str | None:
         entity = next(self.tracker.get_latest_entity_values("ref"), None)
-        match = REFERENCE_RE.search(self.text or "")
-        return match.group(1) if match else entity
+        return reference_in(self.text) or entity
 
     @property
     def name(self) -> str | None:
@@ -76,14 +82,13 @@ def wamid_of(tracker: Tracker) -> str | None:
     return metadata.get("wamid")
 
 
-YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
-
-
 class TmsAction(Action):
     """Base for the project's actions: run `handle(turn)` in one transaction, off the event loop.
 
-    A DomainError becomes a polite reply (and the transaction rolls back). Any other error
-    propagates, so Rasa answers nothing and the backend's inbox retries the message later.
+    A DomainError becomes a polite reply (and the transaction rolls back). A change someone
+    else made meanwhile, or any other error, rolls back and answers with the retry marker
+    (`RETRY_MARKER`): the backend's inbox takes the message up again later, and the stored
+    receipt of a turn that did complete makes a repeat harmless.
     """
 
     NAME: ClassVar[str] = ""
@@ -97,7 +102,15 @@ class TmsAction(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        replies, events = await asyncio.to_thread(self._run_in_transaction, tracker)
+        try:
+            replies, events = await asyncio.to_thread(self._run_in_transaction, tracker)
+        except Exception as exc:
+            # Rasa would swallow the error and answer nothing: say "try me again" instead,
+            # so the message is retried rather than taken as answered.
+            if not isinstance(exc, ConcurrentChange):
+                logger.exception("%s failed; the message will be retried", self.name())
+            dispatcher.utter_message(json_message={RETRY_MARKER: type(exc).__name__})
+            return []
         for reply in replies:
             dispatcher.utter_message(text=reply["text"], buttons=reply.get("buttons") or [])
         return events
@@ -134,6 +147,8 @@ class TmsAction(Action):
                         )
                     )
                 return turn.replies, turn.events
+        except ConcurrentChange:
+            raise  # transient: retried, not refused
         except DomainError as exc:
             logger.info("%s refused: %s", self.name(), exc)
             return [{"text": texts.guide_command_refused(str(exc).rstrip("."))}], []
@@ -151,5 +166,11 @@ class TmsAction(Action):
             conversation=conversation,
             staff=staff_service.by_phone(session, phone),
             actor=Actor(Source.WHATSAPP, phone=phone, conversation_id=conversation.id),
-            text=tracker.latest_message.get("text") or "",
+            text=typed_text(tracker),
         )
+
+
+def typed_text(tracker: Tracker) -> str:
+    """What the person wrote; a tapped button's payload (`/affirm{...}`) is not words."""
+    text = tracker.latest_message.get("text") or ""
+    return "" if text.startswith("/") else text

@@ -9,20 +9,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import TmsAction, Turn
+from actions.common import TmsAction, Turn, typed_text
 from backend import clock, texts
-from backend.config import get_settings
 from backend.db import transaction
+from backend.domain import choices
 from backend.domain.dates import DateWish, parse_travel_date
-from backend.domain.party import parse_group_size
+from backend.domain.party import parse_group_size, parse_party
 from backend.models import Departure, Product
 from backend.services import catalog, inventory, leads
 
 UNKNOWN = "unknown"
-
-
-def today():  # type: ignore[no-untyped-def]
-    return clock.now().astimezone(get_settings().tz).date()
 
 
 def resolve_product(session, value: str | None) -> Product | None:  # type: ignore[no-untyped-def]
@@ -60,7 +56,7 @@ class ValidateEnquiryForm(FormValidationAction):
         # group size is not needed for that.
         with transaction() as session:
             product = resolve_product(session, tracker.get_slot("trek"))
-            wish = parse_travel_date(tracker.get_slot("travel_date"), today())
+            wish = parse_travel_date(tracker.get_slot("travel_date"), clock.local_today())
             if requested_full_departure(session, product, wish) is not None:
                 return ["trek"]
         return domain_slots
@@ -74,10 +70,21 @@ class ValidateEnquiryForm(FormValidationAction):
                 return {"trek": product.code}
         return {"trek": UNKNOWN if tracker.get_slot("requested_slot") == "trek" else None}
 
+    async def extract_group_size(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """ "We are 2 couples", "3 adults and 2 kids": the party from the words, even where the
+        NLU found no number (or only the "2" of "2 couples")."""
+        if tracker.get_slot("group_size") not in (None, UNKNOWN):
+            return {}
+        said = parse_party(typed_text(tracker))
+        return {"group_size": str(said.total)} if said else {}
+
     def validate_group_size(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        size = parse_group_size(str(value))
+        said = parse_party(typed_text(tracker))
+        size = said.total if said else parse_group_size(str(value))
         if size is not None:
             return {"group_size": str(size)}
         return {
@@ -103,6 +110,23 @@ class ActionAskGroupSize(TmsAction):
         turn.say(texts.ask_group_size())
 
 
+def full_options_list(
+    full: Departure, alternative: Departure | None
+) -> tuple[list[dict[str, str]], str]:
+    """The full departure's three options as list rows; the payload names both departures."""
+    answers = choices.answer_to(
+        choices.FULL_DEPARTURE, full.id, alternative.id if alternative else "-"
+    )
+    rows = [
+        {
+            **choices.button(title, "choose_option", answers, option_number=str(n)),
+            "description": about,
+        }
+        for n, (title, about) in enumerate(texts.full_option_titles(full, alternative), start=1)
+    ]
+    return rows, texts.LIST_BUTTON
+
+
 class ActionSubmitEnquiry(TmsAction):
     """Open the lead and answer with its reference, or offer the options for a full date."""
 
@@ -111,7 +135,7 @@ class ActionSubmitEnquiry(TmsAction):
     def handle(self, turn: Turn) -> None:
         session = turn.session
         product = resolve_product(session, turn.slot("trek"))
-        wish = parse_travel_date(turn.slot("travel_date"), today())
+        wish = parse_travel_date(turn.slot("travel_date"), clock.local_today())
         full = requested_full_departure(session, product, wish)
         if product is not None and full is not None:
             alternative = next(
@@ -122,7 +146,8 @@ class ActionSubmitEnquiry(TmsAction):
                 ),
                 None,
             )
-            turn.say(texts.departure_full_options(product, full, alternative))
+            rows, _ = full_options_list(full, alternative)
+            turn.say(texts.departure_full_options(product, full, alternative), buttons=rows)
             turn.set_slot("pending_question", "full_options")
             turn.set_slot("full_departure_id", full.id)
             turn.set_slot("alternative_departure_id", alternative.id if alternative else None)
@@ -158,6 +183,10 @@ class ActionInform(TmsAction):
     NAME = "action_inform"
 
     def handle(self, turn: Turn) -> None:
+        from actions.booking import answer_party_question
+
+        if answer_party_question(turn):
+            return
         lead = leads.lead_of_conversation(turn.session, turn.conversation)
         if lead is None:
             turn.say(texts.no_open_enquiry())
@@ -170,4 +199,10 @@ class ActionInform(TmsAction):
         if travel_date:
             answers["dates"] = travel_date
         leads.add_details(turn.session, lead, answers, turn.actor)
+        if travel_date and lead.product is not None:
+            # "And in May?": the same trek and party, that month's departures.
+            from actions.catalogue import dates_answer
+
+            turn.say(texts.details_noted() + "\n\n" + dates_answer(turn, lead.product))
+            return
         turn.say(texts.details_noted())

@@ -6,47 +6,51 @@ politely, and a missing or unknown reference is answered with the right format.
 
 from __future__ import annotations
 
-import re
-
 from actions.common import TmsAction, Turn
-from backend import texts
+from actions.small_talk import keep_for_staff
+from backend import clock, texts
+from backend.domain import choices
+from backend.domain.commands import parse_command
 from backend.domain.errors import InvalidReference, NotFound
+from backend.domain.severity import UpdateVerdict
 from backend.models import Trip
 from backend.services import incidents, trips
 from backend.services.trips import NotAssigned
-
-COMMAND_RE = re.compile(
-    r"^\s*(CHECKIN|CHECK-IN|CHECK IN|ISSUE|UPDATE|CHECKOUT|CHECK-OUT|CHECK OUT)\b[\s:,-]*"
-    r"(?:([A-Za-z]{2,5}-?\d{7,})\b)?[\s:,-]*(.*)$",
-    re.IGNORECASE | re.DOTALL,
-)
 
 
 class GuideCommand(TmsAction):
     COMMAND = ""
 
     def handle(self, turn: Turn) -> None:
-        match = COMMAND_RE.match(turn.text or "")
-        reference = (match.group(2) if match else None) or turn.reference_in_text()
-        note = (match.group(3) if match else "").strip()
+        if (turn.slot("pending_question") or "").startswith("resolved:"):
+            turn.set_slot("pending_question", None)  # a new command supersedes the question
+        command = parse_command(turn.text)
+        reference = (command.reference if command else None) or turn.reference_in_text()
+        note = command.note if command else ""
         if turn.staff is None:
-            turn.say(texts.guide_command_not_staff())
+            # A customer whose message starts with "Issue ..." or "Update ...": not a
+            # command of theirs; their words go to the team like any other request.
+            keep_for_staff(turn, someone=True)
+            turn.say(texts.passed_to_the_team())
             return
+        mine = trips.current_trips_of(turn.session, turn.staff)
         if not reference:
-            turn.say(texts.guide_command_format(self.COMMAND))
+            turn.say(texts.guide_command_format(self.COMMAND) + texts.guide_trips(mine))
             return
         try:
             trip = trips.find_trip(turn.session, reference)
         except InvalidReference:
-            turn.say(texts.guide_command_format(self.COMMAND))
+            turn.say(texts.guide_command_format(self.COMMAND) + texts.guide_trips(mine))
             return
         except NotFound:
-            turn.say(texts.reference_not_found(reference))
+            turn.say(texts.reference_not_found(reference) + texts.guide_trips(mine))
             return
         try:
             trips.accepted_assignment(turn.session, trip, turn.staff)
         except NotAssigned:
-            turn.say(texts.guide_not_assigned(self.COMMAND, reference.upper()))
+            turn.say(
+                texts.guide_not_assigned(self.COMMAND, reference.upper()) + texts.guide_trips(mine)
+            )
             return
         self.act(turn, trip, note)
 
@@ -90,13 +94,20 @@ class ActionGuideUpdate(GuideCommand):
         if not note:
             turn.say(texts.guide_command_format(self.COMMAND))
             return
-        incident, resolved = incidents.record_field_update(turn.session, trip, note, turn.actor)
+        incident, verdict = incidents.record_field_update(turn.session, trip, note, turn.actor)
         if incident is None:
             turn.say(texts.update_without_incident(trip))
-        elif resolved:
+        elif verdict == UpdateVerdict.RESOLVED:
             turn.say(texts.incident_resolved(incident))
+        elif verdict == UpdateVerdict.NOT_RESOLVED:
+            turn.say(texts.update_still_open(trip))
         else:
-            turn.say(texts.update_logged(trip))
+            # The words do not say: ask, and tell the guests nothing until the guide answers.
+            asked = choices.answer_to(
+                choices.RESOLVED, incident.id, "at", str(int(clock.now().timestamp()))
+            )
+            turn.say(texts.update_unclear(trip), buttons=choices.yes_no(asked))
+            turn.set_slot("pending_question", asked)
 
 
 class ActionGuideCheckout(GuideCommand):
@@ -108,4 +119,7 @@ class ActionGuideCheckout(GuideCommand):
     def act(self, turn: Turn, trip: Trip, note: str) -> None:
         assert turn.staff is not None
         result = trips.check_out(turn.session, trip, turn.staff, note, turn.actor)
-        turn.say(texts.checked_out(result.payroll_of(turn.staff), trip.departure.product.currency))
+        reply = texts.checked_out(result.payroll_of(turn.staff), trip.departure.product.currency)
+        for incident in result.open_incidents:
+            reply += texts.checkout_with_open_incident(trip, incident)
+        turn.say(reply)

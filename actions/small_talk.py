@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions.common import TmsAction, Turn
 from backend import texts
-from backend.domain.enums import ObjectType
+from backend.domain.enums import ObjectType, Role
 from backend.services import leads, notifications, timeline
 
 
@@ -42,26 +42,43 @@ class ActionHelp(TmsAction):
     NAME = "action_help"
 
     def handle(self, turn: Turn) -> None:
-        timeline.record(
-            turn.session,
-            object_type=turn.conversation.object_type or ObjectType.CONVERSATION,
-            object_id=turn.conversation.object_id or turn.conversation.id,
-            event_type="UNHANDLED",
-            action="tms.conversation.unhandled",
-            actor=turn.actor,
-            content={"text": turn.text},
-        )
-        if turn.staff is None:
-            rep = leads.rep_of_conversation(turn.session, turn.conversation)
-            if rep is not None:
-                notifications.to_staff(
-                    turn.session,
-                    rep,
-                    texts.rep_unanswered_message(
-                        turn.contact.display_name, turn.contact.phone, turn.text
-                    ),
-                    purpose="rep_alert",
-                    object_type=ObjectType.CONVERSATION,
-                    object_id=turn.conversation.id,
-                )
+        keep_for_staff(turn)
         turn.say(texts.help_message())
+
+
+def keep_for_staff(turn: Turn, *, someone: bool = False) -> None:
+    """A message the assistant cannot act on: on the conversation's timeline for staff, and
+    the customer's rep told (`someone`: sales are told when the customer has no rep yet)."""
+    timeline.record(
+        turn.session,
+        object_type=turn.conversation.object_type or ObjectType.CONVERSATION,
+        object_id=turn.conversation.object_id or turn.conversation.id,
+        event_type="UNHANDLED",
+        action="tms.conversation.unhandled",
+        actor=turn.actor,
+        content={"text": turn.text},
+    )
+    if turn.staff is None:
+        rep = leads.rep_of_conversation(turn.session, turn.conversation)
+        if rep is not None:
+            notifications.to_staff(
+                turn.session,
+                rep,
+                texts.rep_unanswered_message(
+                    turn.contact.display_name, turn.contact.phone, turn.text
+                ),
+                purpose="rep_alert",
+                object_type=ObjectType.CONVERSATION,
+                object_id=turn.conversation.id,
+            )
+        elif someone:
+            notifications.to_role(
+                turn.session,
+                Role.SALES,
+                texts.rep_unanswered_message(
+                    turn.contact.display_name, turn.contact.phone, turn.text
+                ),
+                purpose="rep_alert",
+                object_type=ObjectType.CONVERSATION,
+                object_id=turn.conversation.id,
+            )

@@ -1,7 +1,9 @@
 """`tms chat --phone +61412000001`: chat as that customer or guide through the real stack.
 
 Each line you type goes to the fake Graph API, which sends it to the backend as a signed
-webhook, exactly as Meta would; the replies are shown as the product sends them.
+webhook, exactly as Meta would; the replies are shown as the product sends them. Typing a
+button's or list row's title exactly (e.g. `Accept`, `[Accept]`) taps it: what goes back is
+the tap with its payload, as the phone would send it.
 """
 
 from __future__ import annotations
@@ -27,17 +29,42 @@ def show(message: dict) -> str:  # type: ignore[type-arg]
             message.get("template_params") or []
         )
     text = message.get("text") or ""
-    if message.get("buttons"):
+    if message.get("interactive") == "list":
+        text += "\n☰ " + "\n☰ ".join(message.get("buttons") or [])
+    elif message.get("buttons"):
         text += "\n" + "  ".join(f"[{b}]" for b in message["buttons"])
     return text
 
 
+def tap_for(text: str, shown: list[dict]) -> dict | None:  # type: ignore[type-arg]
+    """The inbound body of a tap when `text` is the title of a choice just shown, else None."""
+    wanted = text.strip().strip("[]").strip().casefold()
+    for message in reversed(shown):
+        for choice in message.get("choices") or []:
+            if choice["title"].casefold() == wanted:
+                if message["type"] == "template":
+                    return {"type": "button", "payload": choice["id"], "text": choice["title"]}
+                kind = "list_reply" if message.get("interactive") == "list" else "button_reply"
+                return {
+                    "type": "interactive",
+                    "reply_type": kind,
+                    "payload": choice["id"],
+                    "text": choice["title"],
+                }
+    return None
+
+
 def send_and_collect(
-    client: httpx.Client, phone: str, text: str, since: int, wait: float
+    client: httpx.Client,
+    phone: str,
+    text: str,
+    since: int,
+    wait: float,
+    tap: dict | None = None,  # type: ignore[type-arg]
 ) -> tuple[list[dict], int]:  # type: ignore[type-arg]
-    """Send one message, then collect the replies until `wait` seconds pass quietly."""
+    """Send one message (or tap), then collect the replies until `wait` seconds pass quietly."""
     client.post(
-        "/_fake/inbound", json={"from": phone, "text": text, "name": "tms chat"}
+        "/_fake/inbound", json={"from": phone, "text": text, "name": "tms chat", **(tap or {})}
     ).raise_for_status()
     replies: list[dict] = []  # type: ignore[type-arg]
     deadline = time.monotonic() + wait
@@ -67,6 +94,7 @@ def chat(phone: str, say: list[str] | None = None, wait: float = 30.0) -> int:
             )
             return 1
         lines = say
+        shown: list[dict] = []  # type: ignore[type-arg]
         if lines is None:
             print(f"Chatting as {phone}. Type a message; Ctrl-D to leave.")
         while True:
@@ -83,7 +111,10 @@ def chat(phone: str, say: list[str] | None = None, wait: float = 30.0) -> int:
                 print(f"you> {text}")
             if not text:
                 continue
-            replies, since = send_and_collect(client, phone, text, since, wait)
+            replies, since = send_and_collect(
+                client, phone, text, since, wait, tap=tap_for(text, shown)
+            )
+            shown = replies or shown
             for message in replies:
                 print(
                     "\n".join(

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from backend import clock
-from backend.config import get_settings
+from backend.config import config_verdict, get_settings
 from backend.db import dispose_engines, transaction
-from backend.domain.actor import Actor
+from backend.domain.actor import SYSTEM, Actor
 from backend.domain.enums import Role, Source
 from backend.domain.errors import DomainError
 
@@ -22,7 +22,7 @@ def _print_departures(out: list[str]) -> None:
         out.append(
             f"{'Departure':<34} {'Dates':<26} {'Cap':>4} {'Conf':>5} {'Held':>5} {'Offer':>5} {'Wait':>5} {'Free':>5}"
         )
-        for departure in catalog.all_departures(session, from_date=clock.now().date()):
+        for departure in catalog.all_departures(session, from_date=clock.local_today()):
             counts = inventory.seat_counts(session, departure)
             from backend import texts
 
@@ -52,9 +52,14 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
 def cmd_demo_load(args: argparse.Namespace) -> int:
     from backend import demo_data
 
+    # On the real calendar: the next season, with the Pokhara trip under way today.
+    calendar = demo_data.StoryCalendar.next_season(clock.local_today())
     with transaction() as session:
-        world = demo_data.load(session)
-    print("Demo world loaded: catalogue, departures, staff, guests, waitlist, a trip under way.")
+        world = demo_data.load(session, calendar)
+    print(
+        f"Demo world loaded for the {calendar.season} season: catalogue, departures, staff, "
+        "guests, waitlist, a trip under way today."
+    )
     print("\nStaff API tokens (shown once):")
     for name, token in world.staff_tokens.items():
         print(f"  {name:<14} {token}")
@@ -68,7 +73,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The self-contained demo: the three workflows through the real stack on SQLite."""
     from backend.demo import run_demo
 
-    return run_demo()
+    return run_demo(serve=bool(getattr(args, "serve", False)))
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
@@ -93,6 +98,148 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"API token (shown once, keep it safe): {token}")
+    return 0
+
+
+def _staff_by_phone(session, phone: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from backend.domain.phones import normalise_phone
+    from backend.models import Staff
+
+    member = session.scalar(
+        select(Staff).where(Staff.phone == normalise_phone(phone, get_settings().default_region))
+    )
+    if member is None:
+        raise DomainError(f"No staff member with phone {phone}")
+    return member
+
+
+def cmd_staff_deactivate(args: argparse.Namespace) -> int:
+    from backend.services import staff as staff_service
+
+    with transaction() as session:
+        member = _staff_by_phone(session, args.phone)
+        staff_service.deactivate(session, member, Actor(Source.ADMIN))
+        print(f"Deactivated {member.name} ({member.phone}): their API token no longer works")
+    return 0
+
+
+def cmd_staff_rotate_token(args: argparse.Namespace) -> int:
+    from backend.services import staff as staff_service
+
+    with transaction() as session:
+        member = _staff_by_phone(session, args.phone)
+        token = staff_service.rotate_token(session, member, Actor(Source.ADMIN))
+        name = member.name
+    print(f"New API token for {name} (shown once; the old one no longer works): {token}")
+    return 0
+
+
+def cmd_staff_login_link(args: argparse.Namespace) -> int:
+    from backend.services import staff_auth
+
+    with transaction() as session:
+        member = _staff_by_phone(session, args.phone)
+        link = staff_auth.login_link(session, member, Actor(Source.ADMIN))
+        name = member.name
+    print(f"One-time console sign-in link for {name} (valid 24 hours, works once): {link}")
+    return 0
+
+
+def _retry(args: argparse.Namespace, retry) -> int:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    def moment(value: str | None) -> datetime | None:
+        if not value:
+            return None
+        at = datetime.fromisoformat(value)
+        return at if at.tzinfo else at.replace(tzinfo=get_settings().tz)
+
+    if not (args.id or args.since or args.until or args.all):
+        print("error: say which: --id N (repeatable), --since/--until, or --all", file=sys.stderr)
+        return 2
+    with transaction() as session:
+        ids = retry(
+            session,
+            Actor(Source.ADMIN),
+            ids=args.id or [],
+            since=moment(args.since),
+            until=moment(args.until),
+            everything=args.all,
+        )
+    print(f"{len(ids)} failed messages queued again" + (f": {ids}" if ids else ""))
+    return 0
+
+
+def cmd_inbox_retry(args: argparse.Namespace) -> int:
+    from backend.whatsapp import inbox
+
+    return _retry(args, inbox.retry_failed)
+
+
+def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    from backend.whatsapp import sender
+
+    return _retry(args, sender.retry_failed)
+
+
+def cmd_mail_retry(args: argparse.Namespace) -> int:
+    from backend.mail import outbox
+
+    return _retry(args, outbox.retry_failed)
+
+
+def cmd_mail_list(args: argparse.Namespace) -> int:
+    """What the local SMTP server caught (the demo's, the tests'): newest last."""
+    from pathlib import Path
+
+    from backend.mail import local_smtp
+
+    directory = Path(args.dir) if args.dir else local_smtp.capture_dir()
+    found = local_smtp.captured(directory)
+    if not found:
+        print(f"no mail in {directory}")
+        return 0
+    for mail in found:
+        files = ", ".join(f"{name} ({size // 1024} KB)" for name, _, size in mail.attachments)
+        print(
+            f"{mail.date}  to {mail.to}\n    {mail.subject}"
+            + (f"\n    📎 {files}" if files else "")
+        )
+    print(f"\n{len(found)} messages in {directory}")
+    return 0
+
+
+def cmd_mail_outbox(args: argparse.Namespace) -> int:
+    """The mail outbox: what was queued, sent or failed, newest first."""
+    from backend.mail import outbox
+
+    with transaction() as session:
+        for row in outbox.recent(session, limit=args.limit, status=args.status):
+            when = row.sent_at or row.failed_at or row.next_attempt_at or row.created_at
+            print(
+                f"{row.id:>6}  {row.status:<8} {when:%Y-%m-%d %H:%M}  {row.recipient}  "
+                f"{row.subject}" + (f"\n        {row.last_error}" if row.last_error else "")
+            )
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """The production verdict on the current environment, without starting anything."""
+    fit, report = config_verdict(get_settings())
+    print(report)
+    return 0 if fit else 2
+
+
+def cmd_faq_load(args: argparse.Namespace) -> int:
+    """Store the default answers (backend/knowledge/faq.yml) that are not stored yet; an answer
+    staff have edited is never overwritten."""
+    from backend.services import knowledge
+
+    with transaction() as session:
+        added = knowledge.load_defaults(session, SYSTEM)
+    print(f"faq: {added} default answer(s) added, {len(knowledge.topics())} topics")
     return 0
 
 
@@ -134,8 +281,13 @@ def cmd_pay(args: argparse.Namespace) -> int:
     from backend.domain import references
     from backend.domain.enums import PaymentKind
     from backend.models import Booking
-    from backend.payments.provider import amount_for, payment_event, post_payment_webhook
+    from backend.payments.provider import payment_event, post_payment_webhook
+    from backend.services.payments import amount_for
 
+    settings = get_settings()
+    if settings.is_production and settings.payment_provider != "local":
+        print("error: `tms pay` is the local provider's, not for production", file=sys.stderr)
+        return 2
     with transaction() as session:
         booking = session.scalar(
             select(Booking).where(Booking.ref_key == references.reference_key(args.reference))
@@ -147,7 +299,7 @@ def cmd_pay(args: argparse.Namespace) -> int:
         amount = args.amount_minor if args.amount_minor is not None else amount_for(booking, kind)
         event = payment_event(booking.reference, amount, booking.currency, str(kind))
     answer = post_payment_webhook(
-        args.backend_url or f"http://127.0.0.1:{get_settings().backend_port}", event
+        args.backend_url or f"http://127.0.0.1:{settings.backend_port}", event
     )
     print(f"{answer.status_code} {answer.text}")
     return 0 if answer.status_code == 200 else 1
@@ -253,6 +405,11 @@ def build_parser() -> argparse.ArgumentParser:
     down.set_defaults(func=cmd_db_downgrade)
 
     demo = sub.add_parser("demo", help="run the demo, or `tms demo load` the demo world")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the stack running after the demo, for the staff console",
+    )
     demo.set_defaults(func=cmd_demo)
     demo_sub = demo.add_subparsers(dest="demo_command")
     demo_sub.add_parser("load", help="load the demo world into DATABASE_URL").set_defaults(
@@ -273,6 +430,65 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--email")
     add.set_defaults(func=cmd_staff_add)
+
+    deactivate = staff.add_parser(
+        "deactivate", help="a member leaves: their API token stops working at once"
+    )
+    deactivate.add_argument("--phone", required=True)
+    deactivate.set_defaults(func=cmd_staff_deactivate)
+    rotate = staff.add_parser("rotate-token", help="a new API token; the old one stops working")
+    rotate.add_argument("--phone", required=True)
+    rotate.set_defaults(func=cmd_staff_rotate_token)
+    login = staff.add_parser(
+        "login-link", help="a one-time console sign-in link (the first sign-in, a lost phone)"
+    )
+    login.add_argument("--phone", required=True)
+    login.set_defaults(func=cmd_staff_login_link)
+
+    sub.add_parser(
+        "check-config", help="is this environment fit for production? (TMS_ENV, secrets, ...)"
+    ).set_defaults(func=cmd_check_config)
+
+    for queue_name, func, what in (
+        (
+            "inbox",
+            cmd_inbox_retry,
+            "messages from customers and guides that could not be processed",
+        ),
+        ("outbox", cmd_outbox_retry, "messages to send that failed"),
+        ("mail", cmd_mail_retry, "e-mails that could not be sent"),
+    ):
+        queue_parser = sub.add_parser(queue_name, help=f"the {queue_name}").add_subparsers(
+            dest=f"{queue_name}_command", required=True
+        )
+        retry = queue_parser.add_parser("retry", help=f"queue FAILED {what} again")
+        if queue_name == "mail":
+            mail_list = queue_parser.add_parser(
+                "list", help="the mail the local SMTP server caught (the demo's)"
+            )
+            mail_list.add_argument("--dir", help="the capture directory (MAIL_CAPTURE_DIR)")
+            mail_list.set_defaults(func=cmd_mail_list)
+            mail_outbox = queue_parser.add_parser("outbox", help="e-mails queued, sent, failed")
+            mail_outbox.add_argument("--status", choices=["queued", "sending", "sent", "failed"])
+            mail_outbox.add_argument("--limit", type=int, default=50)
+            mail_outbox.set_defaults(func=cmd_mail_outbox)
+        retry.add_argument("--id", type=int, action="append", help="a message id (repeatable)")
+        retry.add_argument("--since", help="failed/stored from this moment (ISO; local if no zone)")
+        retry.add_argument("--until", help="... until this moment")
+        retry.add_argument("--all", action="store_true", help="every FAILED message")
+        retry.set_defaults(func=func)
+
+    pay = sub.add_parser("pay", help="the local payment provider pays a booking (demo, tests)")
+    pay.add_argument("reference", help="the booking reference, e.g. EBC-2412004")
+    pay.add_argument("--kind", default="deposit", choices=["deposit", "balance", "full"])
+    pay.add_argument("--amount-minor", type=int, help="pay this instead (cents): a wrong amount")
+    pay.add_argument("--backend-url", help="default: the local backend on BACKEND_PORT")
+    pay.set_defaults(func=cmd_pay)
+
+    faq = sub.add_parser("faq", help="the assistant's answers to practical questions")
+    faq.add_subparsers(dest="faq_command", required=True).add_parser(
+        "load", help="store the default answers not stored yet (edits are kept)"
+    ).set_defaults(func=cmd_faq_load)
 
     sub.add_parser("departures", help="departures with availability").set_defaults(
         func=cmd_departures

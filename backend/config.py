@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,13 +21,33 @@ def _env(name: str, default: str) -> str:
     return value if value not in (None, "") else default
 
 
+def var_dir() -> Path:
+    """Where the product keeps its local files (the SQLite file, logs, the caught mail)."""
+    return Path(_env("TMS_VAR_DIR", str(PROJECT_ROOT / "var")))
+
+
 def _default_database_url() -> str:
-    var_dir = Path(_env("TMS_VAR_DIR", str(PROJECT_ROOT / "var")))
-    return f"sqlite:///{var_dir / 'tms.sqlite3'}"
+    return f"sqlite:///{var_dir() / 'tms.sqlite3'}"
+
+
+# The development defaults of the secrets: public (they are in this file), so production
+# refuses to start with any of them (`production_problems`).
+DEVELOPMENT_SECRETS = {
+    "WHATSAPP_APP_SECRET": "dev-app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "dev-verify-token",
+    "WHATSAPP_ACCESS_TOKEN": "dev-access-token",
+    "PAYMENT_WEBHOOK_SECRET": "dev-payment-secret",
+    "ACTION_SERVER_SECRET": "dev-action-secret",
+    "RASA_CHANNEL_SECRET": "dev-rasa-secret",
+    "LINK_SECRET": "dev-link-secret",
+}
+MIN_SECRET_LENGTH = 16
 
 
 @dataclass(frozen=True)
 class Settings:
+    # development (the default: embedded defaults, the demo's conveniences) or production.
+    environment: str = field(default_factory=lambda: _env("TMS_ENV", "development").lower())
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL", _default_database_url()))
     operator_name: str = field(default_factory=lambda: _env("OPERATOR_NAME", "Adventure Treks"))
     operator_timezone: str = field(
@@ -33,9 +55,15 @@ class Settings:
     )
     default_region: str = field(default_factory=lambda: _env("DEFAULT_PHONE_REGION", "NP"))
     emergency_phone: str = field(default_factory=lambda: _env("EMERGENCY_PHONE", "+9771440000"))
-    payment_base_url: str = field(
-        default_factory=lambda: _env("PAYMENT_BASE_URL", "https://pay.tms.com")
+    # Where customers' links point (pay, book, track, feedback): the backend as the world sees
+    # it (https, behind the reverse proxy, in production).
+    public_base_url: str = field(
+        default_factory=lambda: _env(
+            "PUBLIC_BASE_URL", f"http://127.0.0.1:{_env('BACKEND_PORT', '8000')}"
+        )
     )
+    # Signs the customers' links (backend/links.py).
+    link_secret: str = field(default_factory=lambda: _secret("LINK_SECRET"))
     hold_hours: int = field(default_factory=lambda: int(_env("HOLD_HOURS", "24")))
     waitlist_offer_hours: int = field(
         default_factory=lambda: int(_env("WAITLIST_OFFER_HOURS", "2"))
@@ -98,15 +126,9 @@ class Settings:
     )
 
     # -- WhatsApp Cloud API ---------------------------------------------------------------------
-    whatsapp_app_secret: str = field(
-        default_factory=lambda: _env("WHATSAPP_APP_SECRET", "dev-app-secret")
-    )
-    whatsapp_verify_token: str = field(
-        default_factory=lambda: _env("WHATSAPP_VERIFY_TOKEN", "dev-verify-token")
-    )
-    whatsapp_access_token: str = field(
-        default_factory=lambda: _env("WHATSAPP_ACCESS_TOKEN", "dev-access-token")
-    )
+    whatsapp_app_secret: str = field(default_factory=lambda: _secret("WHATSAPP_APP_SECRET"))
+    whatsapp_verify_token: str = field(default_factory=lambda: _secret("WHATSAPP_VERIFY_TOKEN"))
+    whatsapp_access_token: str = field(default_factory=lambda: _secret("WHATSAPP_ACCESS_TOKEN"))
     whatsapp_phone_number_id: str = field(
         default_factory=lambda: _env("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
     )
@@ -129,10 +151,43 @@ class Settings:
         default_factory=lambda: int(_env("WINDOW_MARGIN_MINUTES", "10"))
     )
     send_max_attempts: int = field(default_factory=lambda: int(_env("SEND_MAX_ATTEMPTS", "8")))
+    # Failure alerts to operations: at most one per window, with a count.
+    alert_window_minutes: int = field(
+        default_factory=lambda: int(_env("ALERT_WINDOW_MINUTES", "10"))
+    )
     inbox_max_attempts: int = field(default_factory=lambda: int(_env("INBOX_MAX_ATTEMPTS", "12")))
 
-    payment_webhook_secret: str = field(
-        default_factory=lambda: _env("PAYMENT_WEBHOOK_SECRET", "dev-payment-secret")
+    payment_webhook_secret: str = field(default_factory=lambda: _secret("PAYMENT_WEBHOOK_SECRET"))
+    # "local": the local provider's pay pages (the demo, the tests); "stripe": Stripe Checkout.
+    # Unset: no pay pages at all.
+    payment_provider: str = field(default_factory=lambda: _env("PAYMENT_PROVIDER", "").lower())
+    stripe_secret_key: str = field(default_factory=lambda: _env("STRIPE_SECRET_KEY", ""))
+    stripe_webhook_secret: str = field(default_factory=lambda: _env("STRIPE_WEBHOOK_SECRET", ""))
+    # Stripe's API (the tests point it at a small fake of the two endpoints used).
+    stripe_api_base: str = field(
+        default_factory=lambda: _env("STRIPE_API_BASE", "https://api.stripe.com")
+    )
+
+    # -- e-mail -------------------------------------------------------------------------------------
+    # smtp://[user:pass@]host[:port] (STARTTLS when offered), smtp+starttls:// (STARTTLS
+    # required) or smtps:// (TLS from the start). The default is the local capture server the
+    # demo and the tests run (`python -m backend.mail.local_smtp`).
+    smtp_url: str = field(default_factory=lambda: _env("SMTP_URL", "smtp://127.0.0.1:8025"))
+    mail_from: str = field(
+        default_factory=lambda: _env(
+            "MAIL_FROM",
+            f"{_env('OPERATOR_NAME', 'Adventure Treks')} <bookings@adventure-treks.example>",
+        )
+    )
+    mail_max_attempts: int = field(default_factory=lambda: int(_env("MAIL_MAX_ATTEMPTS", "10")))
+
+    # -- media from WhatsApp (photos, voice notes, documents) -----------------------------------
+    # Where fetched files are kept: a folder (the default, under var/media). The store is one
+    # small class (backend/whatsapp/media.py): an object store plugs in there.
+    media_dir: str = field(default_factory=lambda: _env("MEDIA_DIR", str(var_dir() / "media")))
+    media_max_attempts: int = field(default_factory=lambda: int(_env("MEDIA_MAX_ATTEMPTS", "12")))
+    media_max_bytes: int = field(
+        default_factory=lambda: int(_env("MEDIA_MAX_BYTES", str(100 * 1024 * 1024)))
     )
 
     # -- the other processes ----------------------------------------------------------------------
@@ -141,6 +196,24 @@ class Settings:
         default_factory=lambda: _env("ACTION_SERVER_URL", "http://127.0.0.1:5055")
     )
     backend_port: int = field(default_factory=lambda: int(_env("BACKEND_PORT", "8000")))
+    # The backend faces Meta and the payment gateway (usually behind a reverse proxy).
+    backend_host: str = field(default_factory=lambda: _env("BACKEND_HOST", "127.0.0.1"))
+    # 0: the webhook and the API only, no inbox worker, sender or scheduler in this process.
+    workers_enabled: bool = field(default_factory=lambda: _env("TMS_WORKERS", "1") != "0")
+    log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO").upper())
+    # Rasa and the action server are internal: loopback unless a private network is chosen.
+    rasa_host: str = field(default_factory=lambda: _env("RASA_HOST", "127.0.0.1"))
+    action_server_host: str = field(default_factory=lambda: _env("ACTION_SERVER_HOST", "127.0.0.1"))
+    # Rasa sends it to the action server with every call; anything else is refused.
+    action_server_secret: str = field(default_factory=lambda: _secret("ACTION_SERVER_SECRET"))
+    # The backend sends it to Rasa's channel with every message (addons/secure_channel.py).
+    rasa_channel_secret: str = field(default_factory=lambda: _secret("RASA_CHANNEL_SECRET"))
+    # When set, /metrics wants `Authorization: Bearer <token>`.
+    metrics_token: str = field(default_factory=lambda: _env("METRICS_TOKEN", ""))
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -149,6 +222,134 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def mail_from_address(self) -> str:
+        return parseaddr(self.mail_from)[1]
+
+
+def smtp_host(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def _secret(name: str) -> str:
+    return _env(name, DEVELOPMENT_SECRETS[name])
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Why these settings are not fit for production (empty: they are). Each names the
+    variable to set, never its value."""
+    problems: list[str] = []
+    if settings.environment not in ("development", "production"):
+        problems.append(f"TMS_ENV must be development or production, not {settings.environment!r}")
+    for name, default in DEVELOPMENT_SECRETS.items():
+        value = os.environ.get(name, "")
+        if not value:
+            problems.append(f"{name} is not set")
+        elif value == default:
+            problems.append(f"{name} is the public development default")
+        elif len(value) < MIN_SECRET_LENGTH and name != "WHATSAPP_ACCESS_TOKEN":
+            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+    if not os.environ.get("DATABASE_URL"):
+        problems.append("DATABASE_URL is not set (the embedded SQLite file is for development)")
+    elif settings.is_sqlite:
+        problems.append("DATABASE_URL is SQLite; production needs PostgreSQL")
+    if not settings.whatsapp_api_base_url.startswith("https://"):
+        problems.append("WHATSAPP_API_BASE_URL is not an https:// URL (the fake Graph API?)")
+    if os.environ.get("TMS_CLOCK_FILE"):
+        problems.append("TMS_CLOCK_FILE is set: a moved clock is for the tests and the demo")
+    if settings.metrics_token and len(settings.metrics_token) < MIN_SECRET_LENGTH:
+        problems.append(f"METRICS_TOKEN is shorter than {MIN_SECRET_LENGTH} characters")
+    if settings.payment_provider == "local":
+        problems.append(
+            "PAYMENT_PROVIDER=local: its pay pages mark bookings paid with no money; demo only"
+        )
+    elif settings.payment_provider != "stripe":
+        problems.append("PAYMENT_PROVIDER is not set: customers' pay links would lead nowhere")
+    elif not settings.stripe_secret_key or not settings.stripe_webhook_secret:
+        problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are needed with Stripe")
+    if not os.environ.get("SMTP_URL"):
+        problems.append("SMTP_URL is not set: confirmation e-mails would go nowhere")
+    elif not settings.smtp_url.startswith(("smtps://", "smtp+starttls://")) and smtp_host(
+        settings.smtp_url
+    ) not in ("127.0.0.1", "localhost", "::1"):
+        problems.append("SMTP_URL sends in clear to another host: use smtps:// or smtp+starttls://")
+    if not settings.public_base_url.startswith("https://"):
+        problems.append("PUBLIC_BASE_URL is not an https:// URL (customers' links)")
+    return problems
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def exposed_development_problems(settings: Settings) -> list[str]:
+    """A development setup (public default secrets) listening beyond this machine: most
+    likely a deployment that forgot TMS_ENV=production. Refused, not guessed at."""
+    if settings.is_production:
+        return []
+    hosts = {
+        "BACKEND_HOST": settings.backend_host,
+        "ACTION_SERVER_HOST": settings.action_server_host,
+        "RASA_HOST": settings.rasa_host,
+    }
+    open_to = [f"{name}={host}" for name, host in hosts.items() if host not in LOOPBACK]
+    defaults = [
+        name for name, default in DEVELOPMENT_SECRETS.items() if _env(name, default) == default
+    ]
+    if not open_to or not defaults:
+        return []
+    return [
+        f"{', '.join(open_to)} exposes a development setup with public default secrets "
+        f"({', '.join(defaults)}): set TMS_ENV=production and real secrets, or listen on "
+        "127.0.0.1"
+    ]
+
+
+def production_notes(settings: Settings) -> list[str]:
+    """What is allowed in production but worth a second look."""
+    notes: list[str] = []
+    if not settings.metrics_token:
+        notes.append("METRICS_TOKEN is not set: /metrics answers anyone who reaches it")
+    for name, host in (
+        ("RASA_HOST", settings.rasa_host),
+        ("ACTION_SERVER_HOST", settings.action_server_host),
+    ):
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            notes.append(f"{name}={host}: keep it on a private network")
+    return notes
+
+
+def config_verdict(settings: Settings) -> tuple[bool, str]:
+    """(fit to start, the report `tms check-config` prints and a refused start shows)."""
+    problems = (
+        production_problems(settings)
+        if settings.is_production
+        else exposed_development_problems(settings)
+    )
+    lines = [f"TMS_ENV={settings.environment}"]
+    if not settings.is_production:
+        lines.append("development: embedded defaults allowed (never expose this to the internet)")
+    lines += [f"  problem: {p}" for p in problems]
+    lines += [
+        f"  note: {n}" for n in (production_notes(settings) if settings.is_production else [])
+    ]
+    lines.append("refused: fix the problems above" if problems else "ok")
+    return not problems, "\n".join(lines)
+
+
+def start_or_refuse(settings: Settings, process: str) -> None:
+    """Start-up of a serving process: configure logging, and exit (status 2) naming every
+    problem when the settings are not fit for TMS_ENV."""
+    import logging
+    import sys
+
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    fit, report = config_verdict(settings)
+    if not fit:
+        print(f"{process}: refusing to start.\n{report}", file=sys.stderr)
+        sys.exit(2)
 
 
 def get_settings() -> Settings:

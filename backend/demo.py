@@ -4,48 +4,134 @@ A fresh SQLite file, the fake Graph API and the local payment provider; the real
 Rasa server and action server. Customers and guides write through the fake Graph API (signed
 webhooks, exactly as Meta sends them), staff act through the admin API, payments arrive as
 signed webhooks. Every chat is printed as a transcript, then the final states.
+
+The story runs on the workflows' calendar, whatever day it is run: every process reads one
+shared clock (`backend.clock`), which the director moves as the story moves (Dec 23, 2024,
+13:50 for the enquiry; Feb 21 for the balance reminder; March 15 for the check-in; 10:30 to
+11:20 for workflow 3's breakdown). The scheduler fires the story's timers on its own when the
+clock reaches them.
 """
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import socket
 import sys
 import time
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
+from backend import clock
+from backend.chat import tap_for
 from backend.config import PROJECT_ROOT, get_settings
+from backend.demo_data import STAFF, STORY
 from backend.scheduler.kinds import local_moment
-from backend.stack import Ports, Stack, product_parts, trained_model
+from backend.stack import Ports, Stack, free_port, product_parts, trained_model
 
 WIDTH = 78
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+class _PageText(HTMLParser):
+    """A page's <main> as a person reads it: one line per block, buttons in brackets."""
+
+    BLOCKS = frozenset({"p", "h1", "h2", "li", "div", "button", "legend", "tr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.current: list[str] = []
+        self.depth = 0  # inside <main>
+        self.skip = 0  # inside <script>/<style>
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "main":
+            self.depth += 1
+        elif tag in ("script", "style"):
+            self.skip += 1
+        elif tag in self.BLOCKS:
+            self._end_line()
+        if tag == "button" and self.depth:
+            self.current.append("[")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "button" and self.depth:
+            self.current.append("]")
+        if tag == "main":
+            self._end_line()
+            self.depth -= 1
+        elif tag in ("script", "style"):
+            self.skip -= 1
+        elif tag == "dt":
+            self.current.append(":")
+        elif tag in self.BLOCKS or tag == "dd":
+            self._end_line()
+
+    def handle_data(self, data: str) -> None:
+        if self.depth and not self.skip:
+            self.current.append(data)
+
+    def _end_line(self) -> None:
+        line = re.sub(r"\s+", " ", " ".join(self.current)).strip().replace(" :", ":")
+        if line and (not self.lines or self.lines[-1] != line):
+            self.lines.append(line)
+        self.current = []
+
+
+def page_text(html: str) -> str:
+    parser = _PageText()
+    parser.feed(html)
+    parser.close()
+    return "\n".join(parser.lines)
+
+
+def link_in(text: str, purpose: str) -> str | None:
+    found = re.search(rf"https?://\S+?/{purpose}/[A-Za-z0-9_.\-]+", text)
+    return found.group(0) if found else None
 
 
 class Director:
     """Plays the people of the workflows and prints what they see."""
 
     def __init__(
-        self, backend_url: str, fake_url: str, names: dict[str, str], tokens: dict[str, str]
+        self,
+        backend_url: str,
+        fake_url: str,
+        names: dict[str, str],
+        tokens: dict[str, str],
+        mail_dir: Path | None = None,
     ) -> None:
         self.backend_url = backend_url
         self.fake_url = fake_url
         self.names = names
         self.tokens = tokens
+        self.mail_dir = mail_dir
+        self.mails_seen = 0
+        self.received: dict[str, list[str]] = {}  # what each person got, oldest first
+        self.shown: dict[str, list[dict[str, Any]]] = {}  # the same, as the fake API has them
         self.seen = 0
+        # Who the workflow being played is about: messages to anyone else (other guests'
+        # reminders, say) are counted, not printed.
+        self.cast: set[str] = set()
+        self.shown_day: date | None = None
 
     def _stamp(self) -> str:
-        return datetime.now(get_settings().tz).strftime("%H:%M:%S")
+        return clock.local_now().strftime("%H:%M")
+
+    def at(self, day: date, hhmm: str) -> None:
+        """The story moves to `day` at `hhmm` (the operator's time): every process follows."""
+        clock.move_to(STORY.at(day, hhmm))
+        today = clock.local_today()
+        if today != self.shown_day:
+            print(f"\n--- {today:%A}, {today:%B} {today.day}, {today.year} ---")
+            self.shown_day = today
 
     def who(self, phone: str) -> str:
         return self.names.get(phone, phone)
@@ -62,34 +148,39 @@ class Director:
         timeout: float = 60.0,
         settle: float = 1.2,
     ) -> None:
-        """Print every message the product sent since the last call; wait until `expect`
-        messages to `wait_for` arrived, then until things are quiet."""
+        """Print every message the product sent since the last call, once `expect` messages
+        to `wait_for` arrived and things are quiet. A notice to every guest is one block."""
         deadline = time.monotonic() + timeout
-        got = 0
         quiet_until = time.monotonic() + settle
+        arrived: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             data = httpx.get(f"{self.fake_url}/_fake/messages", params={"since": self.seen}).json()
-            for message in data["messages"]:
-                phone = "+" + message["to"]
-                if message["type"] == "template":
-                    text = (
-                        f"(template {message['template']}: outside the 24-hour window)\n"
-                        + "\n".join(message["template_params"])
-                    )
-                else:
-                    text = message["text"] or ""
-                    if message.get("buttons"):
-                        text += "\n" + "  ".join(f"[ {b} ]" for b in message["buttons"])
-                self.print_block(f"WhatsApp → {self.who(phone)}", text)
-                if wait_for and phone == wait_for:
-                    got += 1
+            if data["messages"]:
+                arrived += data["messages"]
                 quiet_until = time.monotonic() + settle
             self.seen = data["total"]
+            got = sum(1 for m in arrived if "+" + m["to"] == wait_for)
             if (not wait_for or got >= expect) and time.monotonic() > quiet_until:
-                return
+                break
             time.sleep(0.15)
-        if wait_for and got < expect:
-            print(f"    (still waiting for a message to {self.who(wait_for)} after {timeout:.0f}s)")
+        else:
+            print(
+                f"    (still waiting for a message to {self.who(wait_for or '')} after {timeout:.0f}s)"
+            )
+        for message in arrived:
+            self.received.setdefault("+" + message["to"], []).append(_rendered(message))
+            self.shown.setdefault("+" + message["to"], []).append(message)
+        elsewhere: Counter[str] = Counter()
+        for text, phones in _same_text_together(arrived):
+            shown = [p for p in phones if p in self.cast]
+            if not shown:
+                elsewhere[text.splitlines()[0]] += len(phones)
+                continue
+            others = len(phones) - len(shown)
+            to = ", ".join(self.who(p) for p in shown)
+            self.print_block(f"WhatsApp → {to}" + (f" and {others} others" if others else ""), text)
+        for first_line, count in elsewhere.items():
+            print(f"    (also sent to other guests and staff: {count} × “{first_line}”)")
 
     def says(self, phone: str, text: str, expect: int = 1) -> None:
         self.print_block(f"{self.who(phone)} writes on WhatsApp", text)
@@ -98,6 +189,42 @@ class Director:
             json={"from": phone, "text": text, "name": self.who(phone)},
         ).raise_for_status()
         self.flush(wait_for=phone, expect=expect)
+
+    def taps(self, phone: str, title: str, expect: int = 1) -> None:
+        """Tap a button (or list row) on the last message that shows it, as the phone does."""
+        tap = tap_for(title, self.shown.get(phone, []))
+        if tap is None:
+            raise SystemExit(f"demo: no [{title}] button was shown to {self.who(phone)}")
+        self.print_block(f"{self.who(phone)} taps on WhatsApp", f"[ {title} ]")
+        httpx.post(
+            f"{self.fake_url}/_fake/inbound",
+            json={"from": phone, "name": self.who(phone), **tap},
+        ).raise_for_status()
+        self.flush(wait_for=phone, expect=expect)
+
+    def sends_photo(self, phone: str, path: Path, caption: str) -> None:
+        """A photo from the phone: uploaded to the (fake) Graph API, then sent as a message
+        that carries only its media id, as WhatsApp does."""
+        self.print_block(
+            f"{self.who(phone)} sends a photo on WhatsApp", f"📷 {path.name}: “{caption}”"
+        )
+        uploaded = httpx.post(
+            f"{self.fake_url}/_fake/media",
+            json={
+                "content_base64": base64.b64encode(path.read_bytes()).decode(),
+                "mime_type": "image/jpeg",
+            },
+        ).json()
+        httpx.post(
+            f"{self.fake_url}/_fake/inbound",
+            json={
+                "from": phone,
+                "name": self.who(phone),
+                "type": "image",
+                "content": {"id": uploaded["id"], "mime_type": "image/jpeg", "caption": caption},
+            },
+        ).raise_for_status()
+        self.flush(wait_for=phone)
 
     def staff(
         self, who: str, method: str, path: str, what: str, body: dict[str, Any] | None = None
@@ -118,40 +245,114 @@ class Director:
         self.flush()
         return answer.json()
 
-    def time_passes(self, when: datetime, kind: str, subject_id: str, what: str) -> None:
-        """Run one scheduler timer as if it were `when` (the real one fires then too, and
-        finds the notice already sent)."""
-        from backend import clock, texts
-        from backend.scheduler import runner
+    def scheduler_fires(self, when: datetime, kind: str, what: str, wait_for: str) -> None:
+        """Time passes until `when`; the backend's scheduler fires its timer on its own."""
+        local = when.astimezone(get_settings().tz)
+        self.at(local.date(), f"{local:%H:%M}")
+        self.print_block(f"⏩ {what}", f"the scheduler's {kind} timer fires")
+        self.flush(wait_for=wait_for)
 
+    def opens(
+        self,
+        phone: str,
+        purpose: str,
+        *,
+        press: str | None = None,
+        form: dict[str, str] | None = None,
+    ) -> str:
+        """The person taps the `purpose` link of the latest message that has one: the page is
+        printed as they read it; `press`/`form` submits its form (a button's value, or fields)
+        and the page they land on is printed too. Returns the last page's text."""
+        url = next(
+            (u for t in reversed(self.received.get(phone, [])) if (u := link_in(t, purpose))),
+            None,
+        )
+        if url is None:
+            print(f"    (no {purpose} link in the last message to {self.who(phone)})")
+            raise SystemExit(1)
+        page = httpx.get(url, timeout=30)
+        shown = page_text(page.text)
+        if purpose == "track":  # the itinerary's other days are on the page, not in the transcript
+            shown = "\n".join(
+                line
+                for line in shown.splitlines()
+                if not line.startswith("Day ") or "· today" in line
+            )
+        self.print_block(f"{self.who(phone)} opens {purpose} link ({page.status_code})", shown)
+        if press is None and form is None:
+            return shown
+        fields = dict(form or {})
+        if press is not None:
+            name, _, value = press.partition("=")
+            fields[name] = value
         self.print_block(
-            f"⏩ {texts.local_datetime(when)}: {what}",
-            f"the scheduler's timer {kind} fires (the demo runs it now)",
+            f"{self.who(phone)} submits", ", ".join(f"{k}={v}" for k, v in fields.items())
         )
-        with clock.frozen(when):
-            outcome = runner.execute(kind, subject_id)
-        self.print_block("scheduler", outcome)
+        answer = httpx.post(url, data=fields, timeout=60, follow_redirects=True)
+        shown = page_text(answer.text)
+        self.print_block(f"{self.who(phone)} sees ({answer.status_code})", shown)
         self.flush()
+        return shown
 
-    def pays(self, reference: str, amount_minor: int, kind: str) -> None:
-        from backend.payments.provider import payment_event, post_payment_webhook
+    def mail(self, wait_for: str, timeout: float = 30.0) -> None:
+        """Print the e-mails the local SMTP server received since the last call, once one to
+        `wait_for` (an address) arrived."""
+        from backend.mail import local_smtp
 
-        self.print_block(
-            "Payment gateway (signed webhook)",
-            f"{reference}: {kind} {amount_minor / 100:,.2f} USD paid",
+        assert self.mail_dir is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            new = local_smtp.captured(self.mail_dir)[self.mails_seen :]
+            if any(wait_for in m.to for m in new):
+                break
+            time.sleep(0.2)
+        else:
+            print(f"    (no e-mail to {wait_for} after {timeout:.0f}s)")
+            return
+        self.mails_seen += len(new)
+        for mail in new:
+            files = ", ".join(
+                f"{name} ({size // 1024} KB PDF)" for name, _, size in mail.attachments
+            )
+            lines = [line for line in mail.text.splitlines() if line.strip()][:14]
+            subject = " ".join(mail.subject.split())
+            body = "\n".join([f"Subject: {subject}", *lines, "…"])
+            if files:
+                body += f"\n📎 {files}"
+            self.print_block(f"E-mail → {mail.to}", body)
+
+
+def _rendered(message: dict[str, Any]) -> str:
+    """What the person sees: the text and its buttons, or a template's parameters."""
+    if message["type"] == "template":
+        buttons = "".join(f"  [ {b} ]" for b in message.get("buttons") or [])
+        return (
+            f"(template {message['template']}, outside the 24-hour window)\n"
+            + (message.get("rendered") or "\n".join(message["template_params"]))
+            + (f"\n{buttons.strip()}" if buttons else "")
         )
-        answer = post_payment_webhook(
-            self.backend_url, payment_event(reference, amount_minor, "USD", kind)
-        )
-        self.print_block("backend answered", f"{answer.status_code} {answer.json()}")
-        self.flush()
+    text = message["text"] or ""
+    if message.get("interactive") == "list":
+        text += "\n☰ " + "\n☰ ".join(message.get("buttons") or [])
+    elif message.get("buttons"):
+        text += "\n" + "  ".join(f"[ {b} ]" for b in message["buttons"])
+    return text
+
+
+def _same_text_together(messages: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """Messages with the same text (a notice to every guest) as one block, in the order of
+    their first copy."""
+    blocks: dict[str, list[str]] = {}
+    for message in messages:
+        blocks.setdefault(_rendered(message), []).append("+" + message["to"])
+    return list(blocks.items())
 
 
 def heading(title: str) -> None:
     print("\n" + "=" * WIDTH + f"\n{title}\n" + "=" * WIDTH)
 
 
-def run_demo() -> int:
+def run_demo(*, serve: bool = False) -> int:
     from backend import demo_data, migrate
     from backend.db import dispose_engines, transaction
 
@@ -162,7 +363,14 @@ def run_demo() -> int:
         old.unlink()
     database_url = f"sqlite:///{demo_dir / 'demo.sqlite3'}"
     os.environ["DATABASE_URL"] = database_url
+    # One clock for the demo and every process it starts, on the story's morning.
+    clock.use_file(demo_dir / "clock.json")
+    clock.move_to(STORY.morning)
     migrate.upgrade(database_url)
+    # `--serve` keeps the console at a steady address (8000 unless taken or DEMO_PORT says).
+    backend_port = _serve_port() if serve else free_port()
+    # The links in the transcript open the demo's own pages (this process makes some too).
+    os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{backend_port}"
     with transaction() as session:
         world = demo_data.load(session)
     heading(
@@ -174,22 +382,38 @@ def run_demo() -> int:
     )
     model = trained_model()
     ports = Ports(
-        actions=free_port(), rasa=free_port(), backend=free_port(), fake_graph=free_port()
+        actions=free_port(),
+        rasa=free_port(),
+        backend=backend_port,
+        fake_graph=free_port(),
+        smtp=free_port(),
     )
+    # The local SMTP server keeps what it receives here: `tms mail list` shows it.
+    mail_dir = var_dir / "mail"
+    mail_dir.mkdir(parents=True, exist_ok=True)
+    for old in mail_dir.glob("*.eml"):
+        old.unlink()
     stack = Stack(
         product_parts(
             model,
             ports,
-            env={"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+            env={
+                "DATABASE_URL": database_url,
+                "LOG_LEVEL": "WARNING",
+                "PAYMENT_PROVIDER": "local",
+                "MAIL_CAPTURE_DIR": str(mail_dir),
+                "PUBLIC_BASE_URL": os.environ["PUBLIC_BASE_URL"],
+            },
             tracker_url=f"sqlite:///{demo_dir / 'tracker.sqlite3'}",
-            backend_env={"RECIPIENT_BURST": "30"},
+            # The scheduler checks its clock every second: the story moves it by months.
+            backend_env={"RECIPIENT_BURST": "30", "SCHEDULER_LEADER_POLL_SECONDS": "1"},
         ),
         demo_dir / "logs",
     )
     print("Starting the stack (the Rasa server takes about a minute to load)...", flush=True)
     try:
         stack.start(timeout=400)
-        names = {"+61499000001": "Emma Clarke (customer)", "+61499000002": "Liam Walsh (customer)"}
+        names = {EMMA: "Emma Clarke (customer)", LIAM: "Liam Walsh (customer)"}
         names |= {phone: f"{name} ({roles[0].lower()})" for name, phone, roles in demo_data.STAFF}
         with transaction() as session:
             from backend.models import Contact
@@ -205,35 +429,55 @@ def run_demo() -> int:
             f"http://127.0.0.1:{ports.fake_graph}",
             names,
             tokens,
+            mail_dir,
         )
         workflow_1(director)
         workflow_2(director)
         workflow_3(director)
         final_states()
-        print(f"\nLogs of every process: {demo_dir / 'logs'}")
+        print(f"\nE-mail the local SMTP server received: `.venv/bin/tms mail list` ({mail_dir})")
+        print(f"Logs of every process: {demo_dir / 'logs'}")
+        console(
+            f"http://127.0.0.1:{ports.backend}", f"http://127.0.0.1:{ports.fake_graph}", serve=serve
+        )
+        if serve:
+            print("\nThe stack keeps running for the console; Ctrl-C stops it.", flush=True)
+            try:
+                while True:
+                    stack.check_alive()  # a part that dies ends the demo with its log's name
+                    time.sleep(2)
+            except KeyboardInterrupt:
+                print("\nStopping.")
         return 0
     finally:
         stack.stop()
         dispose_engines()
 
 
+EMMA, LIAM = "+61499000001", "+61499000002"
+EMMA_EMAIL = "emma.clarke@example.com"
+SARAH, PRIYA, RAJESH, AMIT = (phone for _, phone, _ in STAFF[:4])
+
+
 def workflow_1(d: Director) -> None:
     from backend.db import transaction
-    from backend.models import Booking, Lead, Staff
+    from backend.models import Booking, Incident, Lead, Staff
     from backend.services import catalog
 
     heading("Workflow 1: Customer Enquiry → Booking → Trip Completion")
-    emma = "+61499000001"
-    d.says(emma, "Hi! I'm interested in the Everest Base Camp Trek for 3 people in March 2025")
+    d.cast = {EMMA, SARAH, PRIYA, RAJESH}
+    d.at(STORY.today, "13:50")
+    d.says(EMMA, "Hi! I'm interested in the Everest Base Camp Trek for 3 people in March 2025")
     d.says(
-        emma,
+        EMMA,
         "We're flexible, any date mid-March works. We hike every weekend. One of us is vegetarian.",
     )
     with transaction() as s:
-        lead = s.scalar(select(Lead).where(Lead.contact.has(phone=emma)))
-        departure = catalog.departures_of(s, lead.product)[0]
+        lead = s.scalar(select(Lead).where(Lead.contact.has(phone=EMMA)))
+        departure = catalog.departures_of(s, lead.product, from_date=STORY.today)[0]
         lead_id, reference, departure_id = lead.id, lead.reference, departure.id
         rajesh_id = s.scalar(select(Staff.id).where(Staff.name == "Rajesh Kumar"))
+    d.at(STORY.today, "13:55")
     d.staff(
         "Sarah",
         "POST",
@@ -241,27 +485,36 @@ def workflow_1(d: Director) -> None:
         "the quote, sent on WhatsApp",
         {"departure_id": departure_id, "party_size": 3},
     )
-    d.says(emma, "Yes! Please hold the spots. What's next?")
+    d.at(STORY.today, "14:00")
+    d.says(EMMA, "Yes! Please hold the spots. What's next?")
+    d.at(STORY.today, "14:02")
+    d.says(EMMA, EMMA_EMAIL)
     with transaction() as s:
         booking_ref = s.scalar(select(Booking.reference).where(Booking.lead_id == lead_id))
-    d.pays(booking_ref, 2_052_00, "DEPOSIT")
+    d.at(STORY.today, "14:20")
+    # Step 4: Emma taps the payment link in the hold message and pays the deposit.
+    d.opens(EMMA, "pay", press="kind=deposit")
+    d.mail(wait_for=EMMA_EMAIL)
     with transaction() as s:
         booking = s.scalar(select(Booking).where(Booking.reference == booking_ref))
-        booking_id, due, start = booking.id, booking.balance_due_date, booking.departure.start_date
+        due, start = booking.balance_due_date, booking.departure.start_date
+        end = booking.departure.end_date
     notice_at = get_settings().notice_local_time
-    d.time_passes(
+    d.scheduler_fires(
         local_moment(due - timedelta(days=7), notice_at, get_settings()),
         "balance-reminder-7d",
-        booking_id,
         "a week before the balance is due",
+        wait_for=EMMA,
     )
-    d.pays(booking_ref, 4_788_00, "BALANCE")
-    d.time_passes(
+    d.at(due - timedelta(days=6), "10:00")
+    d.opens(EMMA, "pay", press="kind=balance")
+    d.scheduler_fires(
         local_moment(start - timedelta(days=14), notice_at, get_settings()),
         "pre-departure",
-        booking_id,
         "Step 5: two weeks before departure",
+        wait_for=EMMA,
     )
+    d.at(start - timedelta(days=14), "11:00")
     d.staff(
         "Priya",
         "POST",
@@ -269,18 +522,22 @@ def workflow_1(d: Director) -> None:
         "Lead Guide: Rajesh Kumar",
         {"staff_id": rajesh_id, "role": "LEAD_GUIDE", "compensation_minor": 800_00},
     )
-    rajesh = "+9779801000003"
-    d.says(rajesh, "Accept")
-    d.says(rajesh, f"CHECKIN {reference}")
+    d.at(start - timedelta(days=14), "11:10")
+    d.taps(RAJESH, "Accept")
+    d.mail(wait_for="rajesh@")
+    d.at(start, "06:00")
+    d.says(RAJESH, f"CHECKIN {reference}")
+    d.at(start, "06:30")
+    d.opens(EMMA, "track")
+    d.at(start + timedelta(days=4), "16:00")  # day 5
     d.says(
-        rajesh,
+        RAJESH,
         f"ISSUE {reference} One guest showing altitude sickness symptoms. Monitoring closely. May need early descent.",
     )
     with transaction() as s:
-        from backend.models import Incident
-
         incident_id = s.scalar(select(Incident.id).order_by(Incident.reported_at.desc()))
         emma_booking = s.scalar(select(Booking.id).where(Booking.reference == booking_ref))
+    d.at(start + timedelta(days=4), "16:10")
     d.staff(
         "Priya",
         "POST",
@@ -294,30 +551,51 @@ def workflow_1(d: Director) -> None:
             },
         },
     )
+    d.at(start + timedelta(days=4), "16:20")
+    d.opens(EMMA, "track")  # the track link from the trip's start: the notice is on it
+    d.at(end, "17:00")
     d.says(
-        rajesh,
+        RAJESH,
         f"CHECKOUT {reference} Trip completed successfully! All 12 guests safe. Amazing journey! 🎉",
+    )
+    d.at(end, "20:00")
+    d.opens(
+        EMMA,
+        "feedback",
+        form={"rating": "5", "comment": "Rajesh kept us safe and laughing. Unforgettable!"},
     )
 
 
 def workflow_2(d: Director) -> None:
     from backend.db import transaction
     from backend.domain.enums import BookingStatus
-    from backend.models import Booking
+    from backend.models import Booking, Lead
     from backend.services import catalog
 
     heading("Workflow 2: Slot Full → Waitlist → Auto-Confirm")
-    liam = "+61499000002"
+    d.cast = {LIAM, SARAH, PRIYA}
     with transaction() as s:
-        full = catalog.departures_of(s, catalog.get_product(s, "ANN"))[0]
+        full = catalog.departure_on(s, catalog.get_product(s, "ANN"), STORY.annapurna_full)
+        assert full is not None
         day = f"{full.start_date:%B} {full.start_date.day}"
         cancelling = s.scalar(
             select(Booking.reference).where(
                 Booking.departure_id == full.id, Booking.status == BookingStatus.CONFIRMED
             )
         )
-    d.says(liam, f"Interested in Annapurna Circuit {day}")
-    d.says(liam, "2")
+    d.at(STORY.on(3, 3), "10:00")
+    d.says(LIAM, f"Interested in Annapurna Circuit {day}")
+    d.says(LIAM, "2")
+    d.says(LIAM, "Just me")  # the party size is asked, never guessed
+    with transaction() as s:
+        created = s.scalar(select(Lead.created_at).where(Lead.contact.has(phone=LIAM)))
+    d.scheduler_fires(
+        clock.as_utc(created) + timedelta(hours=get_settings().lead_sla_hours),
+        "lead-sla",
+        "two hours on, no rep has written to Liam yet",
+        wait_for=PRIYA,
+    )
+    d.at(STORY.on(3, 10), "09:00")
     d.staff(
         "Sarah",
         "POST",
@@ -325,28 +603,46 @@ def workflow_2(d: Director) -> None:
         "another customer cancels (3 seats free)",
         {"reason": "customer cancelled"},
     )
-    d.says(liam, "CONFIRM")
-    with transaction() as s:
-        reference = s.scalar(select(Booking.reference).where(Booking.contact.has(phone=liam)))
-    d.pays(reference, 1_800_00, "FULL")
+    d.at(STORY.on(3, 10), "09:10")
+    d.taps(LIAM, "Confirm")
+    d.says(LIAM, "skip")
+    d.at(STORY.on(3, 10), "09:12")
+    d.opens(LIAM, "book")  # the offer's "Confirm:" link: the page agrees with the chat
+    d.at(STORY.on(3, 10), "09:25")
+    d.opens(LIAM, "pay", press="kind=full")
+
+
+BREAKDOWN_PHOTO = PROJECT_ROOT / "backend" / "demo_media" / "vehicle-breakdown.jpg"
 
 
 def workflow_3(d: Director) -> None:
     from backend.db import transaction
     from backend.models import Incident, Trip
-    from backend.services import catalog
+    from backend.services import catalog, trips
 
     heading("Workflow 3: Guide Reports Issue → Ops Resolution → Customer Notification")
-    amit = "+9779801000004"
     with transaction() as s:
-        pokhara = catalog.departures_of(s, catalog.get_product(s, "PKR"))[0]
-        reference = s.scalar(select(Trip.reference).where(Trip.departure_id == pokhara.id))
+        pokhara = catalog.departure_on(s, catalog.get_product(s, "PKR"), STORY.pokhara)
+        assert pokhara is not None
+        trip = s.scalar(select(Trip).where(Trip.departure_id == pokhara.id))
+        reference = trip.reference
+        guests = [b.contact.phone for b in trips.guests_of(s, trip)]
+    d.cast = {AMIT, PRIYA, guests[0]}  # one guest stands for the 15
+    print(
+        f"\nThe story's day again: the Pokhara Sightseeing trip {reference} has been under way "
+        "since 08:00 with Amit Sharma and 15 guests."
+    )
+    d.shown_day = None
+    d.at(STORY.pokhara, "10:30")
     d.says(
-        amit,
+        AMIT,
         f"ISSUE {reference} Vehicle breakdown at Pokhara checkpoint. Engine failure. 15 guests waiting.",
     )
+    d.at(STORY.pokhara, "10:31")
+    d.sends_photo(AMIT, BREAKDOWN_PHOTO, "Engine failure, waiting at the checkpoint")
     with transaction() as s:
-        incident_id = s.scalar(select(Incident.id).order_by(Incident.reported_at.desc()))
+        incident_id = s.scalar(select(Incident.id).where(Incident.trip_id == trip.id))
+    d.at(STORY.pokhara, "10:35")
     d.staff(
         "Priya",
         "POST",
@@ -360,16 +656,27 @@ def workflow_3(d: Director) -> None:
             "message_to_guests": "Current: Checkpoint (brief stop)\n\nWe're arranging a fresh vehicle for your comfort.\n\nNew vehicle arrives: 11:20 AM\nDelay: ~45 minutes",
         },
     )
+    with transaction() as s:
+        from backend import links
+        from backend.models import Booking
+
+        first = s.scalar(select(Booking).where(Booking.contact.has(phone=guests[0])))
+        # The track link from when the trip started this morning (sent before the story).
+        d.received.setdefault(guests[0], []).append(links.track_url(first.ref_key))
+    d.at(STORY.pokhara, "10:40")
+    d.opens(guests[0], "track")
+    d.at(STORY.pokhara, "11:20")
     d.says(
-        amit,
+        AMIT,
         f"UPDATE {reference} Backup vehicle arrived. Guests transferred. Resuming journey. All good!",
     )
 
 
 def final_states() -> None:
     from backend.db import transaction
+    from backend.mail import outbox as mail_outbox
     from backend.models import Booking, Incident, Lead, PayrollEntry, Trip
-    from backend.services import timeline
+    from backend.services import feedback, timeline
 
     heading("Final states")
     with transaction() as s:
@@ -408,6 +715,15 @@ def final_states() -> None:
 
         from backend.models.scheduling import apscheduler_jobs
 
+        figures = feedback.satisfaction(s)
+        print(
+            f"Satisfaction: {figures['count']} rating{'s' if figures['count'] != 1 else ''}, "
+            f"average {figures['average']}"
+            + "".join(f"; {g['name']} {g['average']} ({g['count']})" for g in figures["guides"])
+            + " (GET /api/feedback/summary)"
+        )
+        mails = mail_outbox.depth(s)
+        print("E-mails: " + ", ".join(f"{n} {status}" for status, n in sorted(mails.items())))
         kinds = Counter(job_id.split(":")[0] for job_id in s.scalars(select(apscheduler_jobs.c.id)))
         print(
             f"Scheduler: {sum(kinds.values())} timers waiting in the job store ("
@@ -416,5 +732,52 @@ def final_states() -> None:
         )
 
 
+def console(base_url: str, fake_graph_url: str, *, serve: bool) -> None:
+    """A past for the KPIs page, then the console's address and one-time sign-in links."""
+    from backend.db import transaction
+    from backend.demo_history import seed_history
+    from backend.domain.actor import SYSTEM
+    from backend.services import staff as staff_service
+    from backend.services import staff_auth
+
+    heading("The staff console")
+    with transaction() as s:
+        history = seed_history(s)
+        links = {}
+        for name, phone in (("Sarah (sales)", SARAH), ("Priya (operations)", PRIYA)):
+            member = staff_service.by_phone(s, phone)
+            assert member is not None
+            links[name] = staff_auth.login_link(s, member, SYSTEM)
+    print(
+        f"Seeded {history.leads} past leads, {history.bookings} paid bookings, "
+        f"{history.trips} finished trips and {history.incidents} incidents for the KPIs page."
+    )
+    print(f"Console: {base_url}/console/")
+    for name, link in links.items():
+        print(f"One-time sign-in link for {name}: {link}")
+    if serve:
+        print(
+            "Write as a customer while the console is open (a new lead shows up live): "
+            f"FAKE_GRAPH_URL={fake_graph_url} .venv/bin/tms chat --phone +61412000777"
+        )
+    else:
+        print(
+            "The demo's stack stops now, so these links close with it: `make demo-serve` "
+            "(`.venv/bin/tms demo --serve`) runs the same demo and keeps the console open."
+        )
+
+
+def _serve_port() -> int:
+    wanted = int(os.environ.get("DEMO_PORT", "8000") or 0)
+    if wanted == 0:
+        return free_port()
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", wanted))
+        except OSError:
+            return free_port()
+    return wanted
+
+
 def main() -> None:
-    sys.exit(run_demo())
+    sys.exit(run_demo(serve="--serve" in sys.argv))

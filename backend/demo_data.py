@@ -1,21 +1,24 @@
 """The workflows' world, loaded through the services: catalogue, staff, guests, waitlist, a trip
-under way. Dates are relative to today so the demo never goes stale."""
+under way, on the workflows' own calendar (`StoryCalendar`).
+
+The demo and the tests put the clock of every process on the story's day before loading it
+(`backend.clock`), so the story reads the same on whatever day it is run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import clock
 from backend.config import get_settings
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import AssignmentRole, Role
 from backend.domain.errors import DomainError
 from backend.models import Departure, Product
-from backend.services import bookings, contacts, payments, trips
+from backend.scheduler.kinds import local_moment
+from backend.services import bookings, contacts, knowledge, payments, trips
 from backend.services import staff as staff_service
 
 INCLUSIONS_TREK = [
@@ -25,6 +28,70 @@ INCLUSIONS_TREK = [
     "All meals during trek",
     "Airport transfers",
 ]
+
+PACKING_TREK = [
+    "Passport (6 months valid) and 2 passport photos",
+    "Travel insurance covering helicopter evacuation above 5,000 m",
+    "Broken-in trekking boots and 4 pairs of wool socks",
+    "Down jacket and a sleeping bag rated to -15 °C",
+    "Headtorch, sunglasses, sunscreen SPF 50",
+    "Water bottles (2 l) and purification tablets",
+    "Personal medication (talk to your doctor about Diamox)",
+]
+
+# Day by day, as the track page and the pre-trek guide show it.
+ITINERARIES = {
+    "EBC": [
+        (
+            "1",
+            "Fly Kathmandu to Lukla, trek to Phakding",
+            "Meet at Kathmandu Airport at 06:00 for the 35-minute flight. 3 hours' easy walk along the Dudh Koshi.",
+        ),
+        (
+            "2",
+            "Phakding to Namche Bazaar (3,440 m)",
+            "Suspension bridges and the first view of Everest.",
+        ),
+        (
+            "3",
+            "Acclimatisation day in Namche",
+            "Hike to the Everest View Hotel and back: climb high, sleep low.",
+        ),
+        ("4", "Namche to Tengboche (3,860 m)", "The monastery's evening prayers."),
+        ("5", "Tengboche to Dingboche (4,410 m)", ""),
+        ("6", "Acclimatisation day in Dingboche", "Hike up Nangkartshang for Makalu and Lhotse."),
+        ("7", "Dingboche to Lobuche (4,940 m)", "Past the climbers' memorials at Thukla."),
+        ("8", "Lobuche to Gorak Shep, Everest Base Camp (5,364 m)", "The big day: about 8 hours."),
+        ("9", "Kala Patthar (5,545 m) at sunrise, down to Pheriche", ""),
+        ("10", "Pheriche to Namche Bazaar", ""),
+        ("11", "Namche to Lukla", "Farewell dinner with the crew."),
+        ("12", "Fly Lukla to Kathmandu", "Weather permitting; day 13 is the spare day for delays."),
+        ("13", "Spare day in Kathmandu", ""),
+        ("14", "Departure", "Airport transfer."),
+    ],
+    "ANN": [
+        ("1", "Drive Kathmandu to Besisahar, jeep to Chame", ""),
+        ("2-3", "Chame to Upper Pisang to Manang (3,540 m)", ""),
+        ("4", "Acclimatisation day in Manang", ""),
+        ("5-6", "Manang to Yak Kharka to Thorong Phedi (4,450 m)", ""),
+        ("7", "Thorong La pass (5,416 m) to Muktinath", "Start at 04:00."),
+        ("8-12", "Down the Kali Gandaki: Jomsom, Tatopani, Ghorepani, Poon Hill", ""),
+        ("13-14", "To Pokhara, rest day by the lake", ""),
+        ("15", "Drive to Kathmandu, departure", ""),
+    ],
+    "PKR": [
+        (
+            "1",
+            "Pokhara in a day",
+            "Sarangkot sunrise, Davis Falls, the World Peace Pagoda, a boat on Phewa Lake, lunch in Lakeside.",
+        ),
+    ],
+}
+
+
+def _itinerary(code: str) -> list[dict[str, str]]:
+    return [{"days": d, "title": t, "detail": x} for d, t, x in ITINERARIES[code]]
+
 
 STAFF = [
     ("Sarah Gurung", "+9779801000001", [Role.SALES]),
@@ -63,28 +130,86 @@ _GUEST_NAMES = [
 ]
 
 
+@dataclass(frozen=True)
+class StoryCalendar:
+    """The calendar of shared/mission/workflows.md.
+
+    `season` is the year of the March departures (the workflows': 2025). The story's day is
+    23 December of the year before: workflow 1's enquiry and hold ("Hold expires: Dec 24,
+    2024 2:00 PM") and workflow 3's Pokhara trip, under way that morning. The EBC departure
+    is March 15 (early bird until Jan 31, balance due Feb 28), the full Annapurna departure
+    March 20 and the open one March 27. `day` moves the story's day (`tms demo load` puts it
+    on the real today) without moving the departures."""
+
+    season: int = 2025
+    day: date | None = None
+
+    @property
+    def today(self) -> date:
+        return self.day or date(self.season - 1, 12, 23)
+
+    @classmethod
+    def next_season(cls, today: date) -> StoryCalendar:
+        """The next season whose early bird has not closed: a world that is ahead of `today`."""
+        season = today.year + 1 if today > date(today.year, 1, 31) else today.year
+        return cls(season=season, day=today)
+
+    @property
+    def ebc_start(self) -> date:
+        return date(self.season, 3, 15)
+
+    @property
+    def ebc_later(self) -> date:
+        return date(self.season, 3, 29)
+
+    @property
+    def annapurna_full(self) -> date:
+        return date(self.season, 3, 20)
+
+    @property
+    def annapurna_open(self) -> date:
+        return date(self.season, 3, 27)
+
+    @property
+    def pokhara(self) -> date:
+        return self.today
+
+    def on(self, month: int, day: int) -> date:
+        """A day of the season (January to November), or of the story's December."""
+        return date(self.season - 1 if month == 12 else self.season, month, day)
+
+    def at(self, day: date, hhmm: str) -> datetime:
+        """`day` at `hhmm` in the operator's timezone, as UTC."""
+        return local_moment(day, hhmm, get_settings())
+
+    @property
+    def morning(self) -> datetime:
+        """When the world is loaded: the story's day, as the Pokhara trip starts at 08:00."""
+        return self.at(self.today, "08:00")
+
+
+STORY = StoryCalendar()
+
+
 @dataclass
 class DemoWorld:
     staff_tokens: dict[str, str] = field(default_factory=dict)
     departures: dict[str, str] = field(default_factory=dict)  # label -> departure id
 
 
-def today() -> date:
-    return clock.now().astimezone(get_settings().tz).date()
-
-
 def _guest_phone(n: int) -> str:
     return f"+61412{n:06d}"  # Australian mobile range: valid, clearly made up
 
 
-def load(session: Session) -> DemoWorld:
-    """Load the demo world into an empty database (DomainError if it is not empty)."""
+def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
+    """Load the demo world into an empty database (DomainError if it is not empty), as of
+    the clock's now: put the clock on `calendar.morning` first for the workflows' story."""
     if session.scalar(select(Product).limit(1)) is not None:
         raise DomainError("The database already has a catalogue; the demo loads into an empty one")
     world = DemoWorld()
     for name, phone, roles in STAFF:
         _member, token = staff_service.add_staff(
-            session, name=name, phone=phone, roles=roles, actor=SYSTEM
+            session, name=name, phone=phone, roles=roles, actor=SYSTEM, email=staff_email(name)
         )
         world.staff_tokens[name] = token
 
@@ -107,6 +232,11 @@ def load(session: Session) -> DemoWorld:
         early_bird_days_before=43,
         balance_due_days_before=15,
         inclusions=INCLUSIONS_TREK,
+        itinerary=_itinerary("EBC"),
+        packing_list=PACKING_TREK,
+        difficulty="challenging",
+        max_altitude_m=5545,
+        min_age=12,
     )
     ann = Product(
         code="ANN",
@@ -119,6 +249,11 @@ def load(session: Session) -> DemoWorld:
         deposit_percent=30,
         balance_due_days_before=15,
         inclusions=INCLUSIONS_TREK,
+        itinerary=_itinerary("ANN"),
+        packing_list=PACKING_TREK,
+        difficulty="challenging",
+        max_altitude_m=5416,
+        min_age=12,
     )
     pkr = Product(
         code="PKR",
@@ -131,17 +266,26 @@ def load(session: Session) -> DemoWorld:
         deposit_percent=100,
         balance_due_days_before=0,
         inclusions=["Air-conditioned vehicle", "Licensed guide", "Entry fees", "Lunch"],
+        itinerary=_itinerary("PKR"),
+        packing_list=["Comfortable shoes", "Sun hat and sunscreen", "A light jacket for sunrise"],
+        difficulty="easy",
+        max_altitude_m=1600,
+        min_age=0,
     )
     session.add_all([ebc, ann, pkr])
     session.flush()
 
-    start = today()
-    ebc_main = _departure(session, ebc, start + timedelta(days=109), capacity=16)
-    _departure(session, ebc, start + timedelta(days=123), capacity=16)
-    ann_full = _departure(session, ann, start + timedelta(days=114), capacity=30)
-    ann_open = _departure(session, ann, start + timedelta(days=121), capacity=30)
+    ebc_main = _departure(session, ebc, calendar.ebc_start, capacity=16)
+    _departure(session, ebc, calendar.ebc_later, capacity=16)
+    ann_full = _departure(session, ann, calendar.annapurna_full, capacity=30)
+    ann_open = _departure(session, ann, calendar.annapurna_open, capacity=30)
     pkr_today = _departure(
-        session, pkr, start, capacity=20, meeting_point="Lakeside, Pokhara", meeting_time="08:00"
+        session,
+        pkr,
+        calendar.pokhara,
+        capacity=20,
+        meeting_point="Lakeside, Pokhara",
+        meeting_time="08:00",
     )
     world.departures = {
         "EBC main": ebc_main.id,
@@ -168,14 +312,19 @@ def load(session: Session) -> DemoWorld:
         _confirmed_booking(session, ann_open, 3, next(guests))
     # Pokhara: under way today with 15 guests and Amit Sharma as lead guide.
     for _ in range(5):
-        _confirmed_booking(session, pkr_today, 3, next(guests), pay_full=True)
+        _confirmed_booking(session, pkr_today, 3, next(guests))
     trip = trips.ensure_trip(session, pkr_today, SYSTEM)
     amit = staff_service.by_phone(session, "+9779801000004")
     assert amit is not None
     assignment = trips.assign_staff(session, trip, amit, AssignmentRole.LEAD_GUIDE, 60_00, SYSTEM)
     trips.respond_to_assignment(session, assignment, True, SYSTEM, notify=False)
     trips.check_in(session, trip, amit, SYSTEM, notify=False)
+    knowledge.load_defaults(session, SYSTEM)
     return world
+
+
+def staff_email(name: str) -> str:
+    return f"{name.split()[0].lower()}@adventure-treks.example"
 
 
 def _name(n: int) -> str:
@@ -205,20 +354,18 @@ def _departure(
     return departure
 
 
-def _confirmed_booking(
-    session: Session, departure: Departure, size: int, n: int, *, pay_full: bool = False
-) -> None:
+def _confirmed_booking(session: Session, departure: Departure, size: int, n: int) -> None:
+    """A booking paid in full, so that only the story's own customers get balance reminders."""
     contact = contacts.get_or_create_contact(session, _guest_phone(n), name=_name(n))
     booking = bookings.hold_new_booking(
         session, contact=contact, departure_id=departure.id, party_size=size, actor=SYSTEM
     )
-    amount = booking.total_minor if pay_full else booking.deposit_minor
     payments.record_payment(
         session,
         booking_id=booking.id,
         provider="demo",
         event_id=f"demo-{booking.reference}",
-        amount_minor=amount,
+        amount_minor=booking.total_minor,
         currency=booking.currency,
         actor=SYSTEM,
     )

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-import os
-
 from backend.app import create_app
-from backend.config import get_settings
+from backend.config import get_settings, start_or_refuse
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     settings = get_settings()
-    app = create_app(settings, workers=os.environ.get("TMS_WORKERS", "1") != "0")
+    start_or_refuse(settings, "backend")
+    app = create_app(settings, workers=settings.workers_enabled)
     app.run(
-        host=os.environ.get("BACKEND_HOST", "127.0.0.1"),
+        host=settings.backend_host,
         port=settings.backend_port,
         single_process=True,
         access_log=False,

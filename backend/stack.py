@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ import httpx
 from backend.config import PROJECT_ROOT, get_settings
 
 FAKE_GRAPH_PORT = int(os.environ.get("FAKE_GRAPH_PORT", "8900"))
+LOCAL_SMTP_PORT = 8025
 
 
 @dataclass
@@ -29,6 +31,11 @@ class Part:
     ready_url: str
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+
+
+def uses_local_smtp() -> bool:
+    """No SMTP server configured: the stack runs the local one that keeps what it receives."""
+    return os.environ.get("SMTP_URL", "") in ("", "smtp://127.0.0.1:8025")
 
 
 def uses_fake_graph() -> bool:
@@ -44,6 +51,7 @@ class Ports:
     rasa: int
     backend: int
     fake_graph: int | None  # None: a real Graph API is configured
+    smtp: int | None = None  # the local SMTP server's port; None: a real one is configured
 
 
 def product_parts(
@@ -57,15 +65,25 @@ def product_parts(
     """The product's processes wired to each other: action server, Rasa, (the fake Graph
     API,) backend. `env` goes to every part; `backend_env` to the backend only."""
     python = str(PROJECT_ROOT / ".venv/bin/python")
-    env = env or {}
-    rasa_env = {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports.actions}/webhook", **env}
+    settings = get_settings()
+    # One secret for the action server and the Rasa that calls it, one for Rasa's channel and
+    # the backend that calls it.
+    env = {
+        "ACTION_SERVER_SECRET": settings.action_server_secret,
+        "RASA_CHANNEL_SECRET": settings.rasa_channel_secret,
+        **(env or {}),
+    }
+    rasa_env = {
+        "ACTION_ENDPOINT_URL": f"http://{settings.action_server_host}:{ports.actions}/webhook",
+        **env,
+    }
     if tracker_url:
         rasa_env["TRACKER_STORE_URL"] = tracker_url
     parts = [
         Part(
             "action-server",
-            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)],
-            f"http://127.0.0.1:{ports.actions}/health",
+            [python, "-m", "actions.server", "--port", str(ports.actions)],
+            f"http://{settings.action_server_host}:{ports.actions}/health",
             dict(env),
         ),
         Part(
@@ -79,18 +97,18 @@ def product_parts(
                 "--port",
                 str(ports.rasa),
                 "--interface",
-                "127.0.0.1",
-                "--enable-api",
+                settings.rasa_host,
             ],
-            f"http://127.0.0.1:{ports.rasa}/status",
+            # Rasa's HTTP API (trackers, models) stays off: the backend needs only the REST channel.
+            f"http://{settings.rasa_host}:{ports.rasa}/",
             rasa_env,
         ),
     ]
     backend = {
         **env,
         "BACKEND_PORT": str(ports.backend),
-        "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
-        "ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}",
+        "RASA_URL": f"http://{settings.rasa_host}:{ports.rasa}",
+        "ACTION_SERVER_URL": f"http://{settings.action_server_host}:{ports.actions}",
         **(backend_env or {}),
     }
     if ports.fake_graph is not None:
@@ -111,6 +129,16 @@ def product_parts(
             )
         )
         backend["WHATSAPP_API_BASE_URL"] = f"http://127.0.0.1:{ports.fake_graph}/v23.0"
+    if ports.smtp is not None:
+        parts.append(
+            Part(
+                "mail",
+                [python, "-m", "backend.mail.local_smtp", "--port", str(ports.smtp)],
+                f"tcp://127.0.0.1:{ports.smtp}",
+                dict(env),
+            )
+        )
+        backend["SMTP_URL"] = f"smtp://127.0.0.1:{ports.smtp}"
     parts.append(
         Part(
             "backend",
@@ -129,8 +157,47 @@ def plan(model: Path) -> list[Part]:
         rasa=int(os.environ.get("RASA_PORT", "5005")),
         backend=get_settings().backend_port,
         fake_graph=FAKE_GRAPH_PORT if uses_fake_graph() else None,
+        smtp=LOCAL_SMTP_PORT if uses_local_smtp() else None,
     )
-    return product_parts(model, ports)
+    settings = get_settings()
+    env: dict[str, str] = {}
+    if (
+        ports.fake_graph is not None
+        and not settings.is_production
+        and not settings.payment_provider
+    ):
+        env["PAYMENT_PROVIDER"] = "local"  # the fake stack's customers pay on the local pages
+    return product_parts(model, ports, env=env)
+
+
+_HANDED_OUT: set[int] = set()
+
+
+def free_port() -> int:
+    """A port nothing listens on, never one this process handed out before: the parts start
+    one after another, and the operating system may offer the same free port twice."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+
+
+def answers(url: str) -> bool:
+    """The part at `url` is up: an HTTP answer below 500, or (tcp://host:port) a connection."""
+    if url.startswith("tcp://"):
+        host, _, port = url.removeprefix("tcp://").rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=2):
+                return True
+        except OSError:
+            return False
+    try:
+        return httpx.get(url, timeout=2).status_code < 500
+    except httpx.HTTPError:
+        return False
 
 
 class Stack:
@@ -158,12 +225,9 @@ class Stack:
         for part in self.parts:
             while True:
                 self.check_alive()
-                try:
-                    if httpx.get(part.ready_url, timeout=2).status_code < 500:
-                        print(f"  ready    {part.name}", flush=True)
-                        break
-                except httpx.HTTPError:
-                    pass
+                if answers(part.ready_url):
+                    print(f"  ready    {part.name}", flush=True)
+                    break
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{part.name} did not become ready in {timeout:.0f}s")
                 time.sleep(0.5)

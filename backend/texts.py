@@ -6,10 +6,15 @@ Functions take domain objects and return text; nothing else in the code writes c
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
+from backend import links
 from backend.config import get_settings
 from backend.domain.money import Money, Quote
 from backend.models import Assignment, Booking, Departure, Incident, Lead, Product, Staff, Trip
+
+if TYPE_CHECKING:
+    from backend.services.recommend import Fit
 
 
 # -- formatting helpers ---------------------------------------------------------------------
@@ -52,8 +57,8 @@ def money(minor: int, currency: str) -> str:
 
 
 def payment_link(reference_key: str, kind: str = "") -> str:
-    base = get_settings().payment_base_url.rstrip("/")
-    return f"{base}/{reference_key}" + (f"/{kind}" if kind else "")
+    """The booking's signed pay link (`kind`: deposit, full or balance; none: the choice)."""
+    return links.pay_url(reference_key, kind or None)
 
 
 def trek_label(product: Product) -> str:
@@ -130,6 +135,8 @@ def hold_placed(booking: Booking, expires_at: datetime) -> str:
 
 
 def booking_confirmed(booking: Booking, paid_minor: int) -> str:
+    """Workflow 1 step 4. The e-mail lines say what happened: sent when the customer gave an
+    address, else the offer to send it."""
     departure = booking.departure
     product = departure.product
     return (
@@ -144,9 +151,12 @@ def booking_confirmed(booking: Booking, paid_minor: int) -> str:
             if booking.balance_minor
             else "Balance: fully paid ✓\n\n"
         )
-        + "✓ Confirmation email sent\n"
-        "✓ Pre-trek guide attached\n\n"
-        "Need help? Reply here anytime!"
+        + (
+            "✓ Confirmation email sent\n✓ Pre-trek guide attached\n\n"
+            if booking.contact.email
+            else "📧 Reply with your e-mail address for the confirmation and the pre-trek guide.\n\n"
+        )
+        + "Need help? Reply here anytime!"
     )
 
 
@@ -201,7 +211,7 @@ def spot_available(booking: Booking, *, hours: int) -> str:
         f"Hold expires: {hours} hours\n\n"
         "CONFIRM to book now.\n"
         "DECLINE to keep on waitlist.\n\n"
-        f"Confirm: https://book.tms.com/{booking.ref_key}"
+        f"Confirm: {links.book_url(booking.ref_key)}"
     )
 
 
@@ -212,6 +222,7 @@ def spot_available_params(booking: Booking, *, hours: int) -> list[str]:
         f"{departure.start_date:%B} {departure.start_date.day}",
         money(booking.total_minor, booking.currency),
         str(hours),
+        links.book_url(booking.ref_key),
     ]
 
 
@@ -242,19 +253,30 @@ def assignment_offer(trip: Trip, role_label: str, group_size: int, compensation:
     )
 
 
-def incident_severity_label(incident: Incident) -> str:
-    return incident.severity.capitalize()
-
-
-def assignment_accepted(trip: Trip) -> str:
+def assignment_accepted(trip: Trip, *, emailed: bool = True) -> str:
     departure = trip.departure
+    details = (
+        "Trip details sent to your email."
+        if emailed
+        else "We have no e-mail address for you: operations will send the trip details."
+    )
     return (
         "✓ Assignment confirmed!\n\n"
-        "Trip details sent to your email.\n\n"
+        f"{details}\n\n"
         f"Start date: {departure.start_date:%B} {departure.start_date.day}, "
-        f"{_clock_label(departure.meeting_time)}\n"
+        f"{clock_label(departure.meeting_time)}\n"
         f"Meeting point: {departure.meeting_point}\n\n"
         "Check-in on WhatsApp when trip starts."
+    )
+
+
+def checkin_too_early(trip: Trip) -> str:
+    """Why a CHECKIN before the trip's first day (the operator's date) is refused."""
+    departure = trip.departure
+    return (
+        f"trip {trip.reference} ({departure.product.short_name}) starts on "
+        f"{departure.start_date:%B} {departure.start_date.day}; check in on the day, "
+        f"at the meeting point ({clock_label(departure.meeting_time)})"
     )
 
 
@@ -266,7 +288,7 @@ def assignment_declined(trip: Trip) -> str:
     )
 
 
-def _clock_label(hhmm: str) -> str:
+def clock_label(hhmm: str) -> str:
     hour, minute = (int(x) for x in hhmm.split(":"))
     suffix = "AM" if hour < 12 else "PM"
     return f"{(hour % 12) or 12}:{minute:02d} {suffix}"
@@ -283,7 +305,7 @@ def checked_in(trip: Trip, guests: int) -> str:
     )
 
 
-def trip_started_for_guests(trip: Trip, guide: Staff | None) -> str:
+def trip_started_for_guests(trip: Trip, guide: Staff | None, booking: Booking) -> str:
     product = trip.departure.product
     lines = [f"Your {trek_label(product)} has started! 🎉", ""]
     if guide is not None:
@@ -292,7 +314,7 @@ def trip_started_for_guests(trip: Trip, guide: Staff | None) -> str:
         "Have an amazing journey!",
         "",
         "Track progress:",
-        f"https://track.tms.com/{trip.ref_key}",
+        links.track_url(booking.ref_key),
     ]
     return "\n".join(lines)
 
@@ -333,6 +355,34 @@ def update_logged(trip: Trip) -> str:
     return f"✓ Update added to {trip.reference}. Ops team can see it."
 
 
+def update_still_open(trip: Trip) -> str:
+    return (
+        f"✓ Update added to {trip.reference}: the issue stays open and ops can see it.\n"
+        "Send UPDATE <ref> <text> again when it is resolved."
+    )
+
+
+def update_unclear(trip: Trip) -> str:
+    """Asked when an UPDATE neither clearly resolves nor clearly continues the issue: guests
+    hear nothing until the guide answers."""
+    return f"✓ Update added to {trip.reference}.\n\nIs the issue resolved?"
+
+
+def checkout_with_open_incident(trip: Trip, incident: Incident) -> str:
+    return (
+        f"\n\nNote: the issue reported on {trip.reference} "
+        f'("{incident.description[:80]}") is still open. Ops have been asked to close it.'
+    )
+
+
+def ops_close_incident_after_checkout(trip: Trip, incident: Incident) -> str:
+    return (
+        f"⚠️ {trip.reference} ({trip.departure.product.name}) was checked out with an issue "
+        f'still open: "{incident.description[:120]}" ({incident.severity}). '
+        "Please confirm with the guide and close it."
+    )
+
+
 def update_without_incident(trip: Trip) -> str:
     return (
         f"✓ Update noted on {trip.reference}.\n"
@@ -368,7 +418,7 @@ def checked_out(payroll_minor: int, currency: str) -> str:
     )
 
 
-def feedback_request(trip: Trip) -> str:
+def feedback_request(trip: Trip, booking: Booking) -> str:
     return (
         f"🎉 Congratulations on completing {trek_label(trip.departure.product)}!\n\n"
         "We hope you had an amazing journey!\n\n"
@@ -376,17 +426,17 @@ def feedback_request(trip: Trip) -> str:
         "1. Your feedback\n"
         "2. Trip photos\n"
         "3. Review\n\n"
-        f"Upload: https://feedback.tms.com/{trip.ref_key}\n\n"
+        f"Upload: {links.feedback_url(booking.ref_key)}\n\n"
+        "Or just reply with a rating from 1 to 5 ⭐\n\n"
         "Thank you for traveling with us! 🙏"
     )
 
 
 # -- refusals and help ------------------------------------------------------------------------
-def guide_command_not_staff() -> str:
-    return (
-        "Sorry, that command is for our guides and field staff.\n\n"
-        "If you are travelling with us, just tell me what you need in your own words."
-    )
+def passed_to_the_team() -> str:
+    """A customer's message that reads like a guide's command ("Issue with my payment",
+    "Check-in time at Lukla?"): a person answers it."""
+    return "Thanks! I've passed your message to our team; a person will reply here shortly."
 
 
 def guide_not_assigned(command: str, reference: str) -> str:
@@ -394,6 +444,19 @@ def guide_not_assigned(command: str, reference: str) -> str:
         f"Sorry, you are not assigned to {reference}, so I can't record {command} for it.\n\n"
         "Please check the reference, or contact operations if you should be on this trip."
     )
+
+
+def guide_trips(current: list[Trip]) -> str:
+    """Appended to a refused guide command: the trips the guide can send commands for."""
+    if not current:
+        return "\n\nYou have no trips assigned right now."
+    lines = [
+        f"• {trip.reference}: {trip.departure.product.short_name}, "
+        f"{short_range(trip.departure.start_date, trip.departure.end_date)}"
+        + (" (under way)" if trip.status == "IN_PROGRESS" else "")
+        for trip in current
+    ]
+    return "\n\nYour trips:\n" + "\n".join(lines)
 
 
 def guide_command_format(command: str) -> str:
@@ -419,6 +482,13 @@ def reference_not_found(reference: str) -> str:
 
 def guide_command_refused(reason: str) -> str:
     return f"Sorry, I couldn't do that: {reason}."
+
+
+def question_for_the_team() -> str:
+    return (
+        "Good question! I don't want to guess, so I've passed it to our team: "
+        "someone will reply here shortly. 🙏"
+    )
 
 
 def help_message() -> str:
@@ -517,9 +587,58 @@ def dates_list(product: Product, rows: list[tuple[Departure, int]]) -> str:
     return "\n".join(lines)
 
 
-def price_info(product: Product) -> str:
+def recommendations(fits: list[Fit], wish_party: int | None) -> str:
+    """The trips that fit a described wish, with departures and the party's price."""
+    lines = ["Here's what fits what you told me 👇", ""]
+    for fit in fits:
+        product = fit.product
+        altitude = f", up to {product.max_altitude_m:,} m" if product.max_altitude_m else ""
+        lines.append(
+            f"🏔️ {product.name}: {product.days} day{'s' if product.days > 1 else ''}, "
+            f"{product.difficulty}{altitude}"
+        )
+        dates = ", ".join(
+            f"{d.start_date:%b} {d.start_date.day} ({free} seats)" for d, free in fit.departures
+        )
+        lines.append(f"📅 Next: {dates}")
+        price = money(product.price_per_person_minor, product.currency)
+        if fit.total_minor is not None and wish_party:
+            lines.append(
+                f"💰 {price} per person: {money(fit.total_minor, product.currency)} for {wish_party}"
+            )
+        else:
+            lines.append(f"💰 {price} per person")
+        lines.append("")
+    lines.append('Tell me the date and how many of you to hold seats, e.g. "December 23 for 4".')
+    return "\n".join(lines)
+
+
+def nothing_fits(closest: list[Fit]) -> str:
+    lines = ["Nothing we run fits all of that, I'm afraid. The closest:", ""]
+    for fit in closest:
+        lines.append(f"• {fit.product.name}: {'; '.join(fit.misses)}.")
+    lines += ["", "Our team can also plan a private trip: reply TEAM and a person will help."]
+    return "\n".join(lines)
+
+
+def ask_what_kind_of_trip() -> str:
+    return (
+        "Happy to suggest something! Tell me a little more: how many days you have, how "
+        "challenging you'd like it (easy, moderate, challenging), when you're travelling and "
+        "who's coming (any children?)."
+    )
+
+
+def no_dates_in(product: Product, when: str) -> str:
+    return f"No {product.name} departure in {when}, I'm afraid."
+
+
+def price_info(product: Product, party: int | None = None) -> str:
     price = money(product.price_per_person_minor, product.currency)
     lines = [f"💰 {product.name}: {price} per person ({product.days} days)."]
+    if party and party > 1:
+        total = money(product.price_per_person_minor * party, product.currency)
+        lines.append(f"For your group of {party}: {total}.")
     if product.early_bird_percent:
         lines.append(
             f"Early bird: {product.early_bird_percent}% off when you book "
@@ -624,6 +743,43 @@ def rep_handoff(contact_name: str, phone: str, reference: str | None, text: str)
     )
 
 
+def ask_email() -> str:
+    return (
+        "📧 What e-mail address should we send your confirmation and pre-trek guide to? "
+        "(Reply SKIP to keep everything on WhatsApp.)"
+    )
+
+
+def email_saved(address: str, confirmations: list[str]) -> str:
+    if confirmations:
+        return (
+            f"✓ Thanks! Your confirmation for {', '.join(confirmations)} and the pre-trek guide "
+            f"are on their way to {address}."
+        )
+    return f"✓ Thanks! We'll e-mail your confirmation and pre-trek guide to {address}."
+
+
+def email_not_understood() -> str:
+    return (
+        "That doesn't look like an e-mail address. Could you type it again (like name@example.com)?"
+    )
+
+
+def email_skipped() -> str:
+    return "No problem, everything stays here on WhatsApp. 👍"
+
+
+def rating_thanks(rating: int, name: str | None) -> str:
+    first = f" {name.split()[0]}" if name else ""
+    stars = "⭐" * rating
+    follow = (
+        "We're so glad you enjoyed it! 🙏"
+        if rating >= 4
+        else "Thank you for telling us. Our team will look into it and may reach out. 🙏"
+    )
+    return f"Thank you{first}! {stars}\n\n{follow}"
+
+
 def feedback_thanks(name: str | None) -> str:
     return f"Thank you{' ' + name.split()[0] if name else ''} for your feedback! 🙏 We've passed it to the team."
 
@@ -640,6 +796,10 @@ def no_problem() -> str:
     return "No problem! Let me know if there's anything else I can help with."
 
 
+def ask_party_size() -> str:
+    return 'How many people will be travelling? (a number, or "just me")'
+
+
 def waitlist_offer_declined(booking: Booking) -> str:
     return f"No problem, you stay on the waitlist for {booking.departure.product.short_name}. We'll message you if another spot opens."
 
@@ -654,6 +814,78 @@ def waitlist_offer_accepted(booking: Booking, expires_at: datetime) -> str:
     )
 
 
+# -- buttons and lists: their titles, and what a stale or repeated tap hears -------------------
+# Titles: reply buttons ≤ 20 characters, list rows ≤ 24 (longer ones are shortened on queueing).
+ACCEPT, DECLINE = "Accept", "Decline"
+CONFIRM = "Confirm"
+HOLD_MY_SEATS, NOT_NOW = "Hold my seats", "Not now"
+LIST_BUTTON = "Choose"  # the button that opens a list
+RATING_TITLES = {
+    5: "⭐⭐⭐⭐⭐ Excellent",
+    4: "⭐⭐⭐⭐ Very good",
+    3: "⭐⭐⭐ Good",
+    2: "⭐⭐ Fair",
+    1: "⭐ Poor",
+}
+
+
+def full_option_titles(full: Departure, alternative: Departure | None) -> list[tuple[str, str]]:
+    """The three options of a full departure as list rows (title, description)."""
+    return [
+        (
+            f"Book {alternative.start_date:%b} {alternative.start_date.day}"
+            if alternative
+            else "Talk to our team",
+            "Confirm the available date now" if alternative else "Other options with a person",
+        ),
+        (f"Waitlist {full.start_date:%b} {full.start_date.day}", "Be told if a spot opens"),
+        ("See other dates", "Every departure with free seats"),
+    ]
+
+
+def assignment_already_answered(assignment: Assignment) -> str:
+    trip = assignment.trip
+    what = {
+        "ACCEPTED": "accepted ✓",
+        "DECLINED": "declined",
+        "COMPLETED": "completed",
+    }.get(str(assignment.status))
+    where = f"{trip.departure.product.code} - {short_range(trip.departure.start_date, trip.departure.end_date)}"
+    if what is None:
+        return f"The offer for {where} is no longer open. Operations will be in touch if you are still needed."
+    return f"You have already {what} the offer for {where}. Nothing has changed."
+
+
+def choice_expired() -> str:
+    return (
+        "That button belongs to an older message and no longer applies. "
+        'Reply "help" to see what I can do, or ask me anything.'
+    )
+
+
+def waitlist_offer_gone(booking: Booking) -> str:
+    return (
+        f"The spot offered on {booking.departure.product.short_name} is no longer open "
+        f"(booking {booking.reference} is {str(booking.status).lower()}). "
+        'Reply "status" to see where you stand.'
+    )
+
+
+def seats_already_held(booking: Booking) -> str:
+    return (
+        f"Your seats are already held: booking {booking.reference}. "
+        f"Payment link: {payment_link(booking.ref_key)}"
+    )
+
+
+def hold_not_now() -> str:
+    return "No problem. The quote stays with us: reply HOLD whenever you are ready. 🙂"
+
+
+def already_rated(rating: int) -> str:
+    return f"Thanks, we already have your rating ({'⭐' * rating}). 🙏"
+
+
 # -- the gateway's own answers ----------------------------------------------------------------
 _MEDIA_WORDS = {
     "location": "location 📍",
@@ -663,6 +895,16 @@ _MEDIA_WORDS = {
     "audio": "voice message 🎤",
     "sticker": "sticker",
 }
+
+
+def media_filed(kind: str, trip: Trip, incident: Incident | None, started_here: bool) -> str:
+    """A guide's photo, voice note, document or location, filed on their trip."""
+    what = _MEDIA_WORDS.get(kind, "message")
+    if started_here:
+        return f"✓ Start position recorded for {trip.reference} 📍. Ops can see it on the trip."
+    where = f"the open issue on {trip.reference}" if incident else trip.reference
+    extra = " Position updated on the track page." if kind == "location" else ""
+    return f"✓ Your {what} is added to {where}. Ops can see it.{extra}"
 
 
 def media_received(kind: str) -> str:
@@ -678,10 +920,29 @@ def rep_forward(contact_name: str, phone: str, text: str) -> str:
     return f'💬 {contact_name} ({phone}) wrote (bot paused, please answer):\n"{text[:500]}"'
 
 
-def ops_inbox_failed(phone: str, text: str, error: str) -> str:
+def ops_inbox_failed(waiting: int, phone: str, text: str, error: str) -> str:
+    """One alert per window however many fail (an outage must not become an alert storm)."""
     return (
-        f"⚠️ A message from {phone} could not be processed after several attempts "
-        f'and needs a person:\n"{(text or "")[:300]}"\nError: {error[:200]}'
+        f"⚠️ Messages are not being answered: {waiting} from customers or guides could not be "
+        f'processed after several attempts. Latest, from {phone}: "{(text or "")[:200]}" '
+        f"Error: {error[:160]}. They are kept: retry them with `tms inbox retry --all` "
+        "(or POST /api/inbox/retry) once the cause is fixed."
+    )
+
+
+def ops_outbox_failed(waiting: int, phone: str, error: str) -> str:
+    return (
+        f"⚠️ Messages are not going out: {waiting} could not be sent (latest to {phone}: "
+        f"{error[:160]}). They are kept: retry them with `tms outbox retry --all` "
+        "(or POST /api/outbox/retry) once the cause is fixed."
+    )
+
+
+def ops_mail_failed(failed: int, recipient: str, subject: str, error: str) -> str:
+    return (
+        f"📧 E-mails are not going out: {failed} failed (latest to {recipient}, "
+        f'"{subject[:80]}": {error[:160]}). They are kept: `tms mail outbox` lists them, '
+        "`tms mail retry --all` sends them again once the cause is fixed."
     )
 
 
@@ -773,6 +1034,15 @@ def offer_expired(booking: Booking) -> str:
     )
 
 
+# The pre-departure message's checklist; the pre-trek guide (PDF) prints the same list.
+PRE_DEPARTURE_CHECKLIST = (
+    "Valid passport (check!)",
+    "Travel insurance",
+    "Nepal visa ($50 on arrival)",
+    "Vaccinations recommended",
+)
+
+
 def pre_departure(booking: Booking, today: date) -> str:
     departure = booking.departure
     days = (departure.start_date - today).days
@@ -780,10 +1050,7 @@ def pre_departure(booking: Booking, today: date) -> str:
         f"Hi! Your {trek_label(departure.product)} starts in {_days_word(days)}! 🏔️",
         "",
         "Pre-departure checklist:",
-        "✓ Valid passport (check!)",
-        "✓ Travel insurance",
-        "✓ Nepal visa ($50 on arrival)",
-        "✓ Vaccinations recommended",
+        *(f"✓ {item}" for item in PRE_DEPARTURE_CHECKLIST),
         "",
     ]
     if booking.balance_minor:
@@ -803,10 +1070,13 @@ def pre_departure(booking: Booking, today: date) -> str:
 
 
 def pre_departure_params(booking: Booking, today: date) -> list[str]:
+    """The pre-departure template's parameters; without the balance once it is paid."""
     departure = booking.departure
+    params = [trek_label(departure.product), _days_word((departure.start_date - today).days)]
+    if not booking.balance_minor:
+        return params
     return [
-        trek_label(departure.product),
-        _days_word((departure.start_date - today).days),
+        *params,
         money(booking.balance_minor, booking.currency),
         long_date(booking.balance_due_date),
         payment_link(booking.ref_key, "balance"),
@@ -869,7 +1139,16 @@ def ops_assignment_unanswered(assignment: Assignment, hours: float) -> str:
         f"⏱️ {assignment.staff.name} ({assignment.staff.phone}) has not answered the "
         f"{assignment.role.replace('_', ' ').lower()} offer for {trip.reference} "
         f"({trip.departure.product.name}, {long_date(trip.departure.start_date)}) "
-        f"after {hours:g} hours. Consider assigning someone else."
+        f"after {hours:g} hours: the offer has expired. Please assign someone else."
+    )
+
+
+def assignment_offer_expired(assignment: Assignment) -> str:
+    trip = assignment.trip
+    return (
+        f"The {assignment.role.replace('_', ' ').lower()} offer for {trip.departure.product.code} "
+        f"- {short_range(trip.departure.start_date, trip.departure.end_date)} has expired "
+        "without an answer. Operations will be in touch if you are still needed."
     )
 
 
@@ -899,3 +1178,45 @@ def incident_escalation(incident: Incident, minutes: int) -> str:
         f"{incident.description}\n\n"
         f"Incident id: {incident.id}"
     )
+
+
+# -- the staff console --------------------------------------------------------------------------
+def staff_sign_in_code(code: str) -> str:
+    """The WhatsApp message carrying a console sign-in code (as the authentication template)."""
+    return f"Your staff console sign-in code is {code}. For your security, do not share this code."
+
+
+CONSOLE_CODE_REFUSED = (
+    "That code did not work: it may be mistyped, used, or older than 10 minutes. "
+    "Ask for a new code."
+)
+CONSOLE_LINK_REFUSED = (
+    "This sign-in link was already used or has expired. Sign in with a code on WhatsApp, or ask "
+    "an administrator for a new link."
+)
+CONSOLE_CODE_SENT = (
+    "If this number belongs to a staff member, a 6-digit code is on its way on WhatsApp. "
+    "It works for 10 minutes."
+)
+CONSOLE_FORBIDDEN = "Your role does not open this page."
+CONSOLE_FORM_EXPIRED = (
+    "That form had expired (or came from another site): nothing was changed. Please try again."
+)
+# What the follow-up template says (the console offers it when the 24-hour window is closed).
+CONVERSATION_FOLLOWUP = (
+    "Sorry for the wait! We have an answer to your last message. Reply here and we'll pick up "
+    "where we left off."
+)
+
+
+# -- consent ------------------------------------------------------------------------------------
+def consent_stopped() -> str:
+    return (
+        "You're unsubscribed: no more offers, surveys or reminders that can wait. "
+        "We'll still message you about your bookings, payments due and your trip's safety. "
+        "Reply START to hear from us again."
+    )
+
+
+def consent_started() -> str:
+    return "Welcome back! You'll get our trip updates and offers again. Reply STOP any time."

@@ -28,10 +28,13 @@ import httpx
 from benchdb import URL, reset_database
 from sqlalchemy import create_engine, text
 
+from backend import clock
+from backend.assistant_protocol import RASA_CHANNEL_PATH
 from backend.config import PROJECT_ROOT
 from backend.db import dispose_engines, transaction
-from backend.demo_data import load
+from backend.demo_data import StoryCalendar, load
 from backend.stack import Part, Ports, Stack, product_parts, trained_model
+from backend.whatsapp.inbox_worker import rasa_channel_headers
 from backend.whatsapp.signature import sign
 
 PY = str(PROJECT_ROOT / ".venv/bin/python")
@@ -261,7 +264,7 @@ def bench_sender(logs: Path) -> None:
 def bench_e2e(logs: Path, messages: int, senders: int) -> None:
     reset_database()
     with transaction(URL) as s:
-        load(s)
+        load(s, StoryCalendar.next_season(clock.local_today()))  # a world ahead of today
     model = trained_model()
     tracker = f"sqlite:///{logs / 'tracker.sqlite3'}"
     ports = Ports(
@@ -290,8 +293,9 @@ def bench_e2e(logs: Path, messages: int, senders: int) -> None:
                 async def one(i: int) -> None:
                     started = time.perf_counter()
                     answer = await client.post(
-                        "/webhooks/rest/webhook",
+                        RASA_CHANNEL_PATH,
                         json={"sender": f"+6149{i % senders:07d}", "message": question},
+                        headers=rasa_channel_headers(),
                     )
                     assert answer.json(), "no reply"
                     latencies.append(time.perf_counter() - started)
@@ -340,8 +344,9 @@ def bench_e2e(logs: Path, messages: int, senders: int) -> None:
                 for i in range(n):
                     started = time.perf_counter()
                     await client.post(
-                        f"http://127.0.0.1:{ports.rasa}/webhooks/rest/webhook",
+                        f"http://127.0.0.1:{ports.rasa}{RASA_CHANNEL_PATH}",
                         json={"sender": f"+6147{i:07d}", "message": question},
+                        headers=rasa_channel_headers(),
                     )
                     direct.append(time.perf_counter() - started)
                     phone = f"+6146{i:07d}"

@@ -3,7 +3,7 @@
 # The model is named by the hash of its inputs: models/tms-<hash>.tar.gz. Prints its path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-hash=$(cat config.yml domain.yml $(find data -type f -name '*.yml' | sort) | sha256sum | cut -c1-16)
+hash=$(cat config.yml domain.yml $(find data -type f -name '*.yml' | sort) addons/*.py | sha256sum | cut -c1-16)
 model="models/tms-$hash.tar.gz"
 if [ ! -f "$model" ]; then
   echo "train: data changed, training $model" >&2

@@ -2,24 +2,42 @@
 
 PostgreSQL comes from TEST_DATABASE_URL (default: the local server's `tms_test`). When it
 cannot be reached the PostgreSQL half is skipped locally, and fails under CI (CI=true).
+
+Time: the suite runs on a shared clock file (`backend.clock`), so this process and every
+server it starts (backend, scheduler, action server, fake Graph API) read the same "now".
+Tests that depend on the date or the time of day fix it: `frozen_clock` (this process only)
+or `story_clock` (every process). `--clock-at` (or TMS_TEST_CLOCK_AT) starts the shared
+clock at another moment, to prove that nothing else depends on the day the suite runs.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+
+# Before anything imports backend.clock: this process and its children share one clock.
+os.environ.setdefault(
+    "TMS_CLOCK_FILE", str(Path(tempfile.mkdtemp(prefix="tms-clock-")) / "clock.json")
+)
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from backend import clock, migrate
 from backend.db import dispose_engines, normalise_url, session_factory
+from backend.demo_data import STORY
 from backend.models import Base
+
+# Shared fixtures: `browser` (Chromium), `console_server`/`console` (backend + fake Graph API).
+pytest_plugins = ["tests.browser", "tests.live_stack"]
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/tms_test"
 
@@ -65,11 +83,20 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _truncate_pg(url: str) -> None:
+def truncate_pg(url: str) -> None:
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    # A server of another test module (the workflows' stack lives for the session) may be
+    # reading at that moment: PostgreSQL then breaks the deadlock, and we try again.
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            break
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     engine.dispose()
 
 
@@ -84,7 +111,7 @@ def db_url(
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("pg_migrated")
-        _truncate_pg(url)
+        truncate_pg(url)
     monkeypatch.setenv("DATABASE_URL", url)
     yield url
     dispose_engines()
@@ -97,16 +124,77 @@ def session(db_url: str) -> Iterator[Session]:
         yield s
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-at",
+        default=os.environ.get("TMS_TEST_CLOCK_AT") or None,
+        help="start the shared clock of the suite and its servers at this ISO moment "
+        "(e.g. 2031-02-28T23:50:00+05:45) instead of the machine's now",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    shared = clock.shared()
+    assert shared is not None, "tests/conftest.py sets TMS_CLOCK_FILE before importing backend"
+    at = config.getoption("--clock-at")
+    if at:
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise pytest.UsageError("--clock-at needs a timezone, e.g. +05:45")
+        shared.move_to(moment)
+    else:
+        shared.set_offset(timedelta(0))
+    config.stash[_BASE_OFFSET] = shared.offset()
+
+
+_BASE_OFFSET = pytest.StashKey[timedelta]()
+
+
+class StoryClock:
+    """The shared clock of every process, put on the workflows' calendar (`STORY`)."""
+
+    def __init__(self, shared: clock.ClockFile) -> None:
+        self.shared = shared
+        self.calendar = STORY
+
+    def move_to(self, at: datetime) -> datetime:
+        self.shared.move_to(at)
+        return at
+
+    def at(self, day: object, hhmm: str) -> datetime:
+        """Move every process to `day` (a date, or an ISO date) at `hhmm` local time."""
+        from datetime import date
+
+        when = day if isinstance(day, date) else date.fromisoformat(str(day))
+        return self.move_to(self.calendar.at(when, hhmm))
+
+    def advance(self, **delta: float) -> datetime:
+        return self.move_to(clock.now() + timedelta(**delta))
+
+
+@pytest.fixture
+def story_clock(request: pytest.FixtureRequest) -> Iterator[StoryClock]:
+    """Every process's clock on the story's day (the morning the demo world is loaded);
+    back where the suite started it afterwards."""
+    shared = clock.shared()
+    assert shared is not None
+    story = StoryClock(shared)
+    story.move_to(STORY.morning)
+    yield story
+    shared.set_offset(request.config.stash[_BASE_OFFSET])
+
+
 @pytest.fixture
 def frozen_clock() -> Iterator[clock.FrozenClock]:
-    with clock.frozen(datetime(2024, 12, 23, 8, 15, tzinfo=UTC)) as c:  # 2:00 PM in Kathmandu
+    """This process's clock stands at the workflows' hold: Dec 23, 2:00 PM in Kathmandu."""
+    with clock.frozen(STORY.at(STORY.today, "14:00")) as c:
         yield c
 
 
 @pytest.fixture
 def pg_db_url(pg_migrated: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """An empty PostgreSQL database, for what must hold under real concurrency."""
-    _truncate_pg(pg_migrated)
+    truncate_pg(pg_migrated)
     monkeypatch.setenv("DATABASE_URL", pg_migrated)
     yield pg_migrated
     dispose_engines()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from itertools import count
 
 from sqlalchemy.orm import Session
 
+from backend import links
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import Role
+from backend.links import LinkClaims
 from backend.models import Booking, Contact, Departure, Product, Staff
 from backend.services import bookings, contacts, payments
 from backend.services import staff as staff_service
@@ -82,3 +85,10 @@ def confirmed_booking(session: Session, dep: Departure, size: int) -> Booking:
         actor=SYSTEM,
     )
     return booking
+
+
+def link_in(text: str, purpose: str) -> LinkClaims:
+    """The signed `purpose` link in a message, read back (it must be one of ours)."""
+    found = re.search(rf"https?://\S+?/{purpose}/([A-Za-z0-9_.\-]+)", text)
+    assert found, f"no {purpose} link in {text!r}"
+    return links.read(purpose, found.group(1))

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Mapping
@@ -12,13 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from backend.stack import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
@@ -79,21 +74,17 @@ def train_model() -> Path:
 
 
 def start_action_server(
-    database_url: str, log_dir: Path, *, port: int | None = None
+    database_url: str,
+    log_dir: Path,
+    *,
+    port: int | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> tuple[Server, int]:
     port = port or free_port()
     server = Server(
         f"action-server-{port}-{time.monotonic_ns()}",
-        [
-            str(ROOT / ".venv/bin/python"),
-            "-m",
-            "rasa_sdk",
-            "--actions",
-            "actions",
-            "--port",
-            str(port),
-        ],
-        {"DATABASE_URL": database_url},
+        [str(ROOT / ".venv/bin/python"), "-m", "actions.server", "--port", str(port)],
+        {"DATABASE_URL": database_url, **(extra_env or {})},
         f"http://127.0.0.1:{port}/health",
         log_dir,
     )
@@ -146,6 +137,9 @@ def start_backend(
             "BACKEND_PORT": str(port),
             "TMS_WORKERS": "1" if workers else "0",
             "LOG_LEVEL": "WARNING",
+            "PAYMENT_PROVIDER": "local",
+            # Nothing listens there: e-mails stay queued unless a test gives its own server.
+            "SMTP_URL": "smtp://127.0.0.1:9",
             **(extra_env or {}),
         },
         f"http://127.0.0.1:{port}/webhooks/whatsapp?hub.mode=x",

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sanic import Request, response
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from backend.db import transaction
@@ -58,6 +59,16 @@ def _authenticate(session: Session, request: Request) -> Staff:
     return member
 
 
+def has_nul(request: Request) -> bool:
+    """A NUL character cannot be stored or searched in PostgreSQL text: refuse it up front."""
+    if "\x00" in request.query_string or "%00" in request.query_string:
+        return True
+    body = request.body or b""
+    if b"\x00" in body or b"\\u0000" in body:  # raw, or escaped inside a JSON string
+        return True
+    return any("\x00" in value for values in (request.form or {}).values() for value in values)
+
+
 def staff_actor(member: Staff) -> Actor:
     return Actor(Source.ADMIN, phone=member.phone, staff_id=member.id)
 
@@ -65,18 +76,45 @@ def staff_actor(member: Staff) -> Actor:
 Handler = Callable[..., Any]
 
 
-def endpoint(*roles: Role) -> Callable[[Handler], Handler]:
+EVERY_ROLE = tuple(Role)
+
+
+def access(rule: str) -> Callable[[Handler], Handler]:
+    """Name who may use a route that takes no staff token (a signed webhook, a public page),
+    so that every route of the app says who may use it (the permission tests check)."""
+
+    def mark(handler: Handler) -> Handler:
+        handler.tms_access = rule  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+def endpoint(
+    *roles: Role, body: type[BaseModel] | None = None, query: tuple[str, ...] = ()
+) -> Callable[[Handler], Handler]:
     """Run the handler in a worker thread inside one transaction, as an authenticated staff
-    member holding one of `roles` (ADMIN may do everything). Maps errors to statuses."""
+    member holding one of `roles` (ADMIN may do everything). Maps errors to statuses.
+
+    Every route names its roles: there is no "any token" default. A route open to every role
+    (`EVERY_ROLE`) must only show the caller what is theirs. `body`: the JSON body's model,
+    validated (422 naming the fields) and passed as `body=`; `query`: the query parameters it
+    reads. Both, with the roles and the docstring, make the OpenAPI document."""
+    if not roles:
+        raise ValueError("an endpoint must name the roles that may use it")
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def run(request: Request, **kwargs: Any) -> HTTPResponse:
             def work() -> HTTPResponse:
+                if has_nul(request):
+                    raise ApiError(422, "the request holds a NUL character", fields={"body": "NUL"})
                 with transaction() as session:
                     member = _authenticate(session, request)
-                    if roles and not member.has_role(*roles):
+                    if not member.has_role(*roles):
                         raise ApiError(403, f"needs one of the roles {', '.join(roles)}")
+                    if body is not None:
+                        kwargs["body"] = parse_body(request, body)
                     result = handler(request, session, member, **kwargs)
                     return result if isinstance(result, HTTPResponse) else response.json(result)
 
@@ -88,10 +126,26 @@ def endpoint(*roles: Role) -> Callable[[Handler], Handler]:
                 return error_response(404, str(exc))
             except DomainError as exc:
                 return error_response(409, str(exc), code=exc.code)
+            except OperationalError as exc:
+                if not _is_lock_conflict(exc):
+                    raise
+                return error_response(
+                    409, "busy with another change; nothing was changed, try again", code="busy"
+                )
 
+        # Read by the OpenAPI document and the permission tests.
+        run.tms_roles = roles  # type: ignore[attr-defined]
+        run.tms_body = body  # type: ignore[attr-defined]
+        run.tms_query = query  # type: ignore[attr-defined]
         return run
 
     return wrap
+
+
+def _is_lock_conflict(exc: OperationalError) -> bool:
+    """A lock wait that timed out, or a deadlock PostgreSQL broke: the caller may try again."""
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return "lock" in text or "deadlock" in text
 
 
 def get_or_404(session: Session, model: type, object_id: str, label: str) -> Any:

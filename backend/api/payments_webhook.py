@@ -1,4 +1,7 @@
-"""`POST /webhooks/payments` (signed like Stripe's) and the local provider's pay page."""
+"""The payment webhooks: `POST /webhooks/payments` (our own event, signed like Stripe's: the
+local provider, `tms pay`) and `POST /webhooks/stripe` (Stripe Checkout's
+`checkout.session.completed`, verified with the `stripe` package; PAYMENT_PROVIDER=stripe
+only). Both apply the payment once through `services.payments`."""
 
 from __future__ import annotations
 
@@ -6,23 +9,23 @@ import asyncio
 import json
 from typing import Any
 
+import stripe
 from sanic import Blueprint, Request, response
-from sqlalchemy import select
 
+from backend.api.common import access
 from backend.config import get_settings
 from backend.db import transaction
-from backend.domain import references
 from backend.domain.actor import Actor
-from backend.domain.enums import PaymentKind, Source
-from backend.models import Booking
-from backend.payments import signature
-from backend.payments.provider import amount_for, payment_event, post_payment_webhook
+from backend.domain.enums import Source
+from backend.payments import checkout, signature
 from backend.services import payments
 
 payments_bp = Blueprint("payments")
+stripe_bp = Blueprint("stripe_webhook")
 
 
 @payments_bp.post("/webhooks/payments")
+@access("the payment gateway: the body signed with PAYMENT_WEBHOOK_SECRET (Stripe-Signature)")
 async def payment_webhook(request: Request):  # type: ignore[no-untyped-def]
     raw = request.body or b""
     try:
@@ -40,14 +43,30 @@ async def payment_webhook(request: Request):  # type: ignore[no-untyped-def]
         str(event["id"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return response.json({"error": "not a payment event"}, status=400)
-    result = await asyncio.to_thread(_apply, event)
+    result = await asyncio.to_thread(_apply, event, "local")
     return response.json(result)
 
 
-def _apply(event: dict[str, Any]) -> dict[str, Any]:
+@stripe_bp.post("/webhooks/stripe")
+@access("Stripe: the body signed with STRIPE_WEBHOOK_SECRET (checked by the stripe package)")
+async def stripe_webhook(request: Request):  # type: ignore[no-untyped-def]
+    try:
+        event = checkout.stripe_event_as_payment(
+            request.body or b"", request.headers.get("stripe-signature")
+        )
+    except stripe.SignatureVerificationError:
+        return response.json({"error": "invalid Stripe signature"}, status=400)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return response.json({"error": "not a Stripe event"}, status=400)
+    if event is None:
+        return response.json({"status": "ignored"})
+    return response.json(await asyncio.to_thread(_apply, event, "stripe"))
+
+
+def _apply(event: dict[str, Any], provider: str) -> dict[str, Any]:
     with transaction() as session:
         outcome = payments.apply_provider_event(
-            session, provider="local", event=event, actor=Actor(Source.PAYMENT)
+            session, provider=provider, event=event, actor=Actor(Source.PAYMENT)
         )
         if outcome is None:
             return {"status": "unknown booking"}
@@ -60,53 +79,4 @@ def _apply(event: dict[str, Any]) -> dict[str, Any]:
             "booking": outcome.booking.reference,
             "bookingStatus": outcome.booking.status,
             "paymentStatus": outcome.booking.payment_status,
-        }
-
-
-@payments_bp.get("/pay/<reference:str>", name="pay_page")
-@payments_bp.get("/pay/<reference:str>/<kind:str>", name="pay_page_kind")
-async def pay_page(request: Request, reference: str, kind: str = ""):  # type: ignore[no-untyped-def]
-    """The local provider's checkout: shows the amounts; POST pays (sends the webhook)."""
-    found = await asyncio.to_thread(_booking_summary, reference)
-    if found is None:
-        return response.html("<h1>Unknown booking</h1>", status=404)
-    options = "".join(
-        f'<form method="post" action="/pay/{reference}/{k.lower()}"><button>Pay {label} {amount}</button></form>'
-        for k, label, amount in found["options"]
-    )
-    return response.html(f"<h1>{found['reference']}</h1><p>{found['product']}</p>{options}")
-
-
-@payments_bp.post("/pay/<reference:str>/<kind:str>")
-async def pay(request: Request, reference: str, kind: str):  # type: ignore[no-untyped-def]
-    found = await asyncio.to_thread(_booking_summary, reference)
-    if found is None or kind.upper() not in PaymentKind.__members__:
-        return response.json({"error": "unknown booking or payment kind"}, status=404)
-    amount = dict((k, a) for k, _label, a in found["raw"])[kind.upper()]
-    event = payment_event(found["reference"], amount, found["currency"], kind.upper())
-    answer = await asyncio.to_thread(
-        post_payment_webhook, f"http://127.0.0.1:{get_settings().backend_port}", event
-    )
-    return response.json(answer.json(), status=answer.status_code)
-
-
-def _booking_summary(reference: str) -> dict[str, Any] | None:
-    from backend import texts
-
-    with transaction() as session:
-        booking = session.scalar(
-            select(Booking).where(Booking.ref_key == references.reference_key(reference))
-        )
-        if booking is None:
-            return None
-        kinds = (
-            [PaymentKind.BALANCE] if booking.paid_minor else [PaymentKind.DEPOSIT, PaymentKind.FULL]
-        )
-        raw = [(str(k), str(k).lower(), amount_for(booking, k)) for k in kinds]
-        return {
-            "reference": booking.reference,
-            "product": booking.departure.product.name,
-            "currency": booking.currency,
-            "raw": raw,
-            "options": [(k, label, texts.money(a, booking.currency)) for k, label, a in raw],
         }

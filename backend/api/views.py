@@ -7,7 +7,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend import texts
-from backend.models import Assignment, Booking, Departure, Incident, Lead, OutboundMessage, Staff
+from backend.models import (
+    Assignment,
+    Booking,
+    Departure,
+    InboundMessage,
+    Incident,
+    Lead,
+    OutboundMessage,
+    Product,
+    Staff,
+)
 from backend.services import inventory, trips, waitlist
 
 
@@ -27,6 +37,7 @@ def staff(member: Staff | None) -> dict[str, Any] | None:
         "name": member.name,
         "phone": member.phone,
         "roles": sorted(member.roles),
+        "active": member.active,
         "available": member.available,
     }
 
@@ -86,6 +97,25 @@ def booking(session: Session, item: Booking) -> dict[str, Any]:
         },
         "attention": item.attention_reason,
         "feedback": item.feedback,
+        "feedbackRating": item.feedback_rating,
+        "contactEmail": item.contact.email,
+    }
+
+
+def product(item: Product) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "code": item.code,
+        "name": item.name,
+        "shortName": item.short_name,
+        "aliases": item.aliases,
+        "days": item.days,
+        "pricePerPerson": money(item.price_per_person_minor, item.currency),
+        "depositPercent": item.deposit_percent,
+        "earlyBirdPercent": item.early_bird_percent,
+        "earlyBirdDaysBefore": item.early_bird_days_before,
+        "balanceDueDaysBefore": item.balance_due_days_before,
+        "active": item.active,
     }
 
 
@@ -137,11 +167,25 @@ def outbound(item: OutboundMessage) -> dict[str, Any]:
         "id": item.id,
         "to": item.recipient_phone,
         "kind": item.kind,
-        "body": item.body,
+        "body": item.shown_body,
         "template": item.template_name,
         "status": item.status,
         "errorCode": item.error_code,
         "createdAt": item.created_at.isoformat(),
+    }
+
+
+def inbound(item: InboundMessage) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "wamid": item.wamid,
+        "from": item.from_phone,
+        "type": item.message_type,
+        "text": item.text,
+        "status": item.status,
+        "attempts": item.attempts,
+        "lastError": item.last_error,
+        "storedAt": item.stored_at.isoformat(),
     }
 
 

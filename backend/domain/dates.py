@@ -9,9 +9,10 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from dateparser.date import DateDataParser
+from dateutil.easter import easter
 
 _PARTS = {
     "early": (1, 10),
@@ -27,6 +28,17 @@ _PART_RE = re.compile(
     re.IGNORECASE,
 )
 _RANGE_RE = re.compile(r"\b([a-z]+)\s+(\d{1,2})\s*[-–]\s*\d{1,2}\b", re.IGNORECASE)
+# Northern-hemisphere seasons as trekkers in Nepal mean them: (first month, last month).
+_SEASONS = {
+    "spring": (3, 5),
+    "summer": (6, 8),
+    "autumn": (9, 11),
+    "fall": (9, 11),
+    "winter": (12, 2),
+}
+_SEASON_RE = re.compile(r"\b(?:next\s+|this\s+)?(spring|summer|autumn|fall|winter)\b", re.I)
+_EASTER_RE = re.compile(r"\beaster\b", re.I)
+_WEEK_OF_RE = re.compile(r"\bweek of (?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\b", re.I)
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
 
@@ -79,6 +91,9 @@ def parse_travel_date(text: str | None, today: date) -> DateWish | None:
         start, end = _month_window(year, month, first, last)
         start, end, _ = _roll_forward(start, end, None, today)
         return DateWish(text=phrase, start=start, end=end)
+    special = _special_phrase(phrase, today)
+    if special is not None:
+        return special
     cleaned = re.sub(r"\bnext\s+", "", phrase, flags=re.IGNORECASE)
     cleaned = _RANGE_RE.sub(lambda m: f"{m.group(1)} {m.group(2)}", cleaned)
     parser = DateDataParser(
@@ -102,3 +117,37 @@ def parse_travel_date(text: str | None, today: date) -> DateWish | None:
         start = end = exact = found
     start, end, exact = _roll_forward(start, end, exact, today)
     return DateWish(text=phrase, start=start, end=end, exact=exact)
+
+
+def _special_phrase(phrase: str, today: date) -> DateWish | None:
+    """Easter, a season, "the week of the 14th": what dateparser does not know."""
+    if _EASTER_RE.search(phrase):
+        sunday = easter(today.year)
+        if sunday - timedelta(days=7) < today:
+            sunday = easter(today.year + 1)
+        return DateWish(
+            text=phrase, start=sunday - timedelta(days=7), end=sunday + timedelta(days=7)
+        )
+    week = _WEEK_OF_RE.search(phrase)
+    if week and 1 <= int(week.group(1)) <= 31:
+        day = int(week.group(1))
+        month_start = date(today.year, today.month, 1)
+        for months_ahead in range(0, 3):
+            year = month_start.year + (month_start.month - 1 + months_ahead) // 12
+            month = (month_start.month - 1 + months_ahead) % 12 + 1
+            if day <= calendar.monthrange(year, month)[1] and date(year, month, day) >= today:
+                start = date(year, month, day)
+                return DateWish(text=phrase, start=start, end=start + timedelta(days=6))
+    season = _SEASON_RE.search(phrase)
+    if season:
+        first, last = _SEASONS[season.group(1).lower()]
+        year = today.year
+        start = date(year, first, 1)
+        end_year = year + 1 if last < first else year
+        end = date(end_year, last, calendar.monthrange(end_year, last)[1])
+        # A season nearly over (under two weeks left) means the next one: nobody books a trek
+        # for the last days of autumn in late November.
+        while end < today + timedelta(days=14):
+            start, end = _shift(start, 1), _shift(end, 1)
+        return DateWish(text=phrase, start=start, end=end)
+    return None

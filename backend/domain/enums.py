@@ -127,6 +127,10 @@ class ObjectType(StrEnum):
     CONTACT = "CONTACT"
     STAFF = "STAFF"
     OUTBOUND_MESSAGE = "OUTBOUND_MESSAGE"
+    OUTBOUND_EMAIL = "OUTBOUND_EMAIL"
+    PRODUCT = "PRODUCT"
+    FAQ = "FAQ"
+    SYSTEM = "SYSTEM"  # the operator as a whole (an import, a configuration change)
 
 
 class InboxStatus(StrEnum):
@@ -141,6 +145,13 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"
+    FAILED = "failed"
+
+
+class EmailStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # handed to the SMTP server under a lease
+    SENT = "sent"
     FAILED = "failed"
 
 

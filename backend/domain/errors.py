@@ -23,6 +23,12 @@ class IllegalTransition(DomainError):
         self.target = target
 
 
+class ConcurrentChange(DomainError):
+    """Someone else changed the object since it was read: nothing was written; look again."""
+
+    code = "concurrent_change"
+
+
 class StatusAssignedDirectly(DomainError):
     """Raised when code sets a status column outside the entity's state machine."""
 

@@ -1,10 +1,13 @@
-"""Group sizes as people write them: "3 people", "a couple", "four of us", "6 pax", "just me"."""
+"""Group sizes as people write them: "3 people", "a couple", "four of us", "6 pax", "just me",
+"2 couples", "family of five", "a group of 8 friends", "3 adults and 2 kids",
+"me and my wife and our 2 kids". Children are counted, and said apart (prices may differ)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-_WORDS = {
+NUMBER_WORDS = {
     "one": 1,
     "two": 2,
     "three": 3,
@@ -23,31 +26,80 @@ _WORDS = {
     "sixteen": 16,
     "twenty": 20,
 }
-_PHRASES = [
-    (re.compile(r"\b(just me|only me|myself|solo|alone|by myself|1 person)\b"), 1),
-    (
-        re.compile(
-            r"\b(a couple|couple of us|two of us|me and my (wife|husband|partner|friend))\b"
-        ),
-        2,
-    ),
-]
+_NUMBER = r"(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")"
+_COUPLES = re.compile(rf"\b{_NUMBER}\s+couples?\b")
+_ADULTS = re.compile(rf"\b{_NUMBER}\s+(?:adults?|grown[- ]?ups?|parents)\b")
+_CHILDREN = re.compile(
+    rf"\b{_NUMBER}\s+(?:kids?|child(?:ren)?|teens?|teenagers?|boys?|girls?|sons?|daughters?)\b"
+)
+_PEOPLE = re.compile(
+    rf"\b{_NUMBER}\s+(?:people|persons?|pax|travell?ers?|guests|friends|of us|hikers?|"
+    rf"trekkers?|adventurers?|colleagues|mates)\b"
+)
+_GROUP_OF = re.compile(rf"\b(?:family|group|party|team|gang) of\s+{_NUMBER}\b")
+_WE_ARE = re.compile(rf"\bwe(?:'re| are)\s+(?:a\s+)?(?:group of\s+)?{_NUMBER}\b")
+# Someone with their partner or a friend: two, before any children they add.
+_PAIR = re.compile(
+    r"\b(?:me and my|my (?:wife|husband|partner|girlfriend|boyfriend|friend) and (?:i|me)\b|"
+    r"myself and my)\s*(?:wife|husband|partner|girlfriend|boyfriend|friend|mum|mom|dad|"
+    r"mother|father|brother|sister|son|daughter)?"
+)
+_ALONE = re.compile(r"\b(just me|only me|myself|solo|alone|by myself|1 person|on my own)\b")
+_A_COUPLE = re.compile(r"\b(a couple|couple of us|two of us)\b")
 MAX_PARTY = 50
+
+
+@dataclass(frozen=True)
+class Party:
+    total: int
+    children: int = 0
+
+
+def number(word: str) -> int:
+    """ "3" or "three" → 3."""
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def _sum(pattern: re.Pattern[str], text: str) -> int:
+    return sum(number(m.group(1)) for m in pattern.finditer(text))
+
+
+def parse_party(text: str | None) -> Party | None:
+    """Who is travelling, as far as a phrase says it; None when it does not (children alone,
+    "my family with 2 kids", do not say how many adults come)."""
+    if not text:
+        return None
+    lowered = text.lower()
+    children = _sum(_CHILDREN, lowered)
+    adults = 2 * _sum(_COUPLES, lowered) + _sum(_ADULTS, lowered)
+    if not adults:
+        adults = _sum(_PEOPLE, lowered)
+    if not adults and (grouped := _GROUP_OF.search(lowered) or _WE_ARE.search(lowered)):
+        total = number(grouped.group(1))
+        return Party(total, min(children, total)) if 1 <= total <= MAX_PARTY else None
+    if not adults and (_PAIR.search(lowered) or _A_COUPLE.search(lowered)):
+        adults = 2
+    if not adults and _ALONE.search(lowered):
+        adults = 1
+    if adults:
+        total = adults + children
+        return Party(total, children) if 1 <= total <= MAX_PARTY else None
+    return None
 
 
 def parse_group_size(text: str | None) -> int | None:
     """The number of travellers a phrase means, or None."""
+    party = parse_party(text)
+    if party is not None:
+        return party.total
     if not text:
         return None
     lowered = text.lower()
-    for pattern, size in _PHRASES:
-        if pattern.search(lowered):
-            return size
     digits = re.search(r"\b(\d{1,3})\b", lowered)
     if digits:
         value = int(digits.group(1))
         return value if 1 <= value <= MAX_PARTY else None
-    for word, value in _WORDS.items():
+    for word, value in NUMBER_WORDS.items():
         if re.search(rf"\b{word}\b", lowered):
             return value
     return None

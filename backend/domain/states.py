@@ -105,6 +105,9 @@ ASSIGNMENT = _machine(
     {
         A.OFFERED: {A.ACCEPTED, A.DECLINED, A.EXPIRED, A.CANCELLED},
         A.ACCEPTED: {A.COMPLETED, A.CANCELLED},
+        # Operations may offer the trip again to someone who declined or did not answer.
+        A.DECLINED: {A.OFFERED},
+        A.EXPIRED: {A.OFFERED},
     },
 )
 

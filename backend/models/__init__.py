@@ -2,6 +2,10 @@
 
 from backend.models.base import Base
 from backend.models.catalog import Departure, Product
+from backend.models.console import SignInCode, StaffSession
+from backend.models.knowledge import FaqAnswer
+from backend.models.mail import OutboundEmail
+from backend.models.media import MediaAttachment
 from backend.models.messaging import (
     ActionReceipt,
     InboundMessage,
@@ -31,19 +35,24 @@ __all__ = [
     "Contact",
     "Conversation",
     "Departure",
+    "FaqAnswer",
     "Hold",
     "InboundMessage",
     "Incident",
     "Lead",
+    "MediaAttachment",
     "MessageStatusEvent",
+    "OutboundEmail",
     "OutboundMessage",
     "Payment",
     "PayrollEntry",
     "Product",
     "ReferenceCounter",
     "SentNotice",
+    "SignInCode",
     "Staff",
     "StaffRole",
+    "StaffSession",
     "TimelineEvent",
     "TimerTouch",
     "Trip",

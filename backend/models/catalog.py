@@ -26,6 +26,16 @@ class Product(IdMixin, CreatedMixin, Base):
     early_bird_days_before: Mapped[int] = mapped_column(default=0)
     balance_due_days_before: Mapped[int] = mapped_column(default=15)
     inclusions: Mapped[list[Any]] = mapped_column(default=list)
+    # Day by day: [{"days": "1", "title": ..., "detail": ...}] (the track page, the e-mails).
+    itinerary: Mapped[list[Any]] = mapped_column(default=list)
+    # What to bring (the pre-trek guide).
+    packing_list: Mapped[list[Any]] = mapped_column(default=list)
+    # What a traveller who describes a wish rather than a name needs matched (recommendations).
+    difficulty: Mapped[str] = mapped_column(
+        String(16), default="moderate"
+    )  # easy|moderate|challenging
+    max_altitude_m: Mapped[int | None]
+    min_age: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
 
     departures: Mapped[list[Departure]] = relationship(back_populates="product")

@@ -31,6 +31,8 @@ class InboundMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
+    # Who holds the row now (a claim's token): an outcome is recorded only by its holder.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
 
@@ -50,6 +52,11 @@ class MessageStatusEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     stored_at: Mapped[datetime]
     applied: Mapped[bool] = mapped_column(default=False)
+
+
+# Purposes whose text is a secret for its recipient alone (a sign-in code): never shown in a
+# listing, an API answer or another staff member's console.
+SECRET_PURPOSES = frozenset({"staff_sign_in_code"})
 
 
 class OutboundMessage(CreatedMixin, Base):
@@ -76,6 +83,8 @@ class OutboundMessage(CreatedMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
+    # Who holds the row now (a batch's token): an outcome is recorded only by its holder.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
     provider_message_id: Mapped[str | None] = mapped_column(String(160), unique=True)
     error_code: Mapped[int | None]
     error_detail: Mapped[str | None] = mapped_column(Text)
@@ -87,6 +96,11 @@ class OutboundMessage(CreatedMixin, Base):
     delivered_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+
+    @property
+    def shown_body(self) -> str | None:
+        """The text as staff may see it (a sign-in code is masked)."""
+        return "[sign-in code, hidden]" if self.purpose in SECRET_PURPOSES else self.body
 
 
 class ActionReceipt(Base):

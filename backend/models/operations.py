@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.models.base import Base, CreatedMixin, IdMixin, guard_status, status_column
@@ -21,6 +21,12 @@ class Trip(IdMixin, CreatedMixin, Base):
     status: Mapped[str] = status_column()
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    # Where the group was last seen (a guide's shared location), and where it set off.
+    last_latitude: Mapped[float | None] = mapped_column(Float)
+    last_longitude: Mapped[float | None] = mapped_column(Float)
+    last_position_at: Mapped[datetime | None]
+    start_latitude: Mapped[float | None] = mapped_column(Float)
+    start_longitude: Mapped[float | None] = mapped_column(Float)
 
     departure: Mapped[Departure] = relationship(lazy="joined")
 
@@ -80,6 +86,8 @@ class Incident(IdMixin, Base):
     severity: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = status_column()
     location: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     resolution: Mapped[str | None] = mapped_column(Text)
     eta: Mapped[str | None] = mapped_column(String(60))
     reported_at: Mapped[datetime]

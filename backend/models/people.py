@@ -20,6 +20,8 @@ class Contact(IdMixin, CreatedMixin, Base):
     email: Mapped[str | None] = mapped_column(String(200))
     # The customer-service window: free-form messages only within 24 h of this.
     last_inbound_at: Mapped[datetime | None]
+    # STOP: no marketing or non-essential messages until START (backend/services/consent.py).
+    opted_out_at: Mapped[datetime | None]
 
     @property
     def display_name(self) -> str:

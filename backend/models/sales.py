@@ -68,6 +68,7 @@ class Lead(IdMixin, CreatedMixin, Base):
     contacted_at: Mapped[datetime | None]
     quoted_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    lost_reason: Mapped[str | None] = mapped_column(String(300))
 
     contact: Mapped[Contact] = relationship(lazy="joined")
     product: Mapped[Product | None] = relationship(lazy="joined")
@@ -96,6 +97,9 @@ class Booking(IdMixin, CreatedMixin, Base):
     paid_minor: Mapped[int] = mapped_column(default=0)
     balance_due_date: Mapped[date]
     feedback: Mapped[str | None] = mapped_column(Text)
+    # The customer's 1-5 rating after the trip (page or chat) and when they gave it.
+    feedback_rating: Mapped[int | None]
+    feedback_at: Mapped[datetime | None]
     attention_reason: Mapped[str | None] = mapped_column(String(200))
     confirmed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

@@ -1,48 +1,19 @@
-"""The payment provider interface and the local provider the demo and tests use.
+"""The local payment provider the demo and the tests use.
 
-A provider makes a payment link for a booking and an amount; the money comes back later as a
-signed webhook (`POST /webhooks/payments`). The local provider's links point at the backend's
-own `/pay/...` page, and `tms pay` (or that page) sends the webhook a real provider would.
+Pay links are signed (`backend/links.py`); the money comes back as a signed webhook
+(`POST /webhooks/payments`). Here: the webhook a gateway would send, which `tms pay` and the
+local checkout (`backend/payments/checkout.py`, PAYMENT_PROVIDER=local only) post.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
-from typing import Protocol
 
 import httpx
 
 from backend.config import get_settings
-from backend.domain.enums import PaymentKind
-from backend.models import Booking
 from backend.payments.signature import sign
-
-
-class PaymentProvider(Protocol):
-    name: str
-
-    def payment_link(self, booking: Booking, kind: PaymentKind) -> str: ...
-
-
-@dataclass(frozen=True)
-class LocalProvider:
-    """Links of the form {PAYMENT_BASE_URL}/{REF}[/balance]; paid by `tms pay` or the page."""
-
-    name: str = "local"
-
-    def payment_link(self, booking: Booking, kind: PaymentKind) -> str:
-        base = get_settings().payment_base_url.rstrip("/")
-        return f"{base}/{booking.ref_key}" + ("/balance" if kind == PaymentKind.BALANCE else "")
-
-
-def amount_for(booking: Booking, kind: PaymentKind) -> int:
-    if kind == PaymentKind.FULL:
-        return booking.total_minor
-    if kind == PaymentKind.DEPOSIT:
-        return booking.deposit_minor
-    return booking.balance_minor
 
 
 def payment_event(
@@ -73,7 +44,3 @@ def post_payment_webhook(
         headers={"Content-Type": "application/json", "Stripe-Signature": header},
         timeout=30,
     )
-
-
-def default_provider() -> PaymentProvider:
-    return LocalProvider()

@@ -35,7 +35,11 @@ def verify(raw_body: bytes, header: str | None, secret: str, *, now: float | Non
     expected = hmac.new(
         secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256
     ).hexdigest()
-    if not any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", [])):
+    # As bytes: compare_digest refuses non-ASCII str, and a bad header must be a 400.
+    if not any(
+        hmac.compare_digest(expected.encode(), candidate.encode("utf-8", "replace"))
+        for candidate in parts.get("v1", [])
+    ):
         raise SignatureError("no matching v1 signature")
     if abs((now if now is not None else time.time()) - timestamp) > TOLERANCE_SECONDS:
         raise SignatureError("timestamp outside the 5-minute tolerance")

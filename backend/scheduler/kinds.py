@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
+from backend import clock
 from backend.config import Settings, get_settings
 from backend.domain.actor import SCHEDULER
 from backend.domain.enums import (
@@ -41,7 +42,7 @@ from backend.models import (
     Trip,
     WaitlistEntry,
 )
-from backend.services import bookings, incidents, leads, reminders, trips, waitlist
+from backend.services import bookings, incidents, inventory, leads, reminders, trips, waitlist
 
 T = TypeVar("T")
 Wanted = Callable[[Session, Sequence[str] | None], Iterable[tuple[str, datetime]]]
@@ -92,6 +93,21 @@ def _on(model: type[T], act: Callable[[Session, T], str]) -> Handler:
         if subject is None:
             return f"nothing to do: no such {model.__name__.lower()}"
         return act(session, subject)
+
+    return handle
+
+
+def _on_booking_seats(act: Callable[[Session, Booking], str]) -> Handler:
+    """A handler for a booking whose seats may pass to others: the departure's lock first,
+    then the booking's, the order every seat-moving path takes (CONFIRM, a cancellation, a
+    hold), so two of them never wait for each other in a circle."""
+
+    def handle(session: Session, booking_id: str) -> str:
+        departure_id = session.scalar(select(Booking.departure_id).where(Booking.id == booking_id))
+        if departure_id is None:
+            return "nothing to do: no such booking"
+        inventory.lock_departure(session, departure_id)
+        return _on(Booking, act)(session, booking_id)
 
     return handle
 
@@ -160,7 +176,7 @@ def _pre_departure_wanted(
 ) -> Iterable[tuple[str, datetime]]:
     settings = get_settings()
     before = timedelta(days=settings.pre_departure_days)
-    today = reminders.local_today()
+    today = clock.local_today()
     query = _only(
         _confirmed_bookings(TimerKind.PRE_DEPARTURE).where(Departure.start_date > today),
         Booking.id,
@@ -267,10 +283,16 @@ def timer_specs(settings: Settings | None = None) -> list[TimerSpec]:
     stale = timedelta(hours=settings.notice_stale_hours)
     specs = [
         TimerSpec(
-            TimerKind.HOLD_EXPIRY, ObjectType.BOOKING, _holds_wanted, _on(Booking, _expire_hold)
+            TimerKind.HOLD_EXPIRY,
+            ObjectType.BOOKING,
+            _holds_wanted,
+            _on_booking_seats(_expire_hold),
         ),
         TimerSpec(
-            TimerKind.OFFER_EXPIRY, ObjectType.BOOKING, _offers_wanted, _on(Booking, _expire_offer)
+            TimerKind.OFFER_EXPIRY,
+            ObjectType.BOOKING,
+            _offers_wanted,
+            _on_booking_seats(_expire_offer),
         ),
         TimerSpec(
             TimerKind.LEAD_SLA,
@@ -307,7 +329,7 @@ def timer_specs(settings: Settings | None = None) -> list[TimerSpec]:
             TimerKind.ASSIGNMENT_RESPONSE,
             ObjectType.ASSIGNMENT,
             _assignments_wanted,
-            _on(Assignment, lambda s, a: trips.alert_unanswered_offer(s, a, SCHEDULER)),
+            _on(Assignment, lambda s, a: trips.expire_unanswered_offer(s, a, SCHEDULER)),
         ),
         TimerSpec(
             TimerKind.GUIDE_CHECKIN,

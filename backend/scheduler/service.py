@@ -24,6 +24,7 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers import base as apscheduler_base
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.date import DateTrigger
@@ -42,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 MAX_RETRY_DELAY = timedelta(hours=1)
+CLOCK_STEP_BACK = timedelta(seconds=2)  # less than this is jitter between threads
 BULK_CHANGE = 1000  # this many job changes at once: refresh the store's planner statistics
 
 
@@ -76,6 +78,21 @@ class _InternalOverlapIsNormal(logging.Filter):
 
 
 logging.getLogger("apscheduler.scheduler").addFilter(_InternalOverlapIsNormal())
+
+
+class _ProjectClockDatetime(datetime):
+    """APScheduler asks `datetime.now(tz)` when it decides what is due and how long to sleep.
+    Answer with the project's clock, so that when the tests or the demo move time (the
+    shared clock file), timers fire when the product thinks they are due. In production the
+    project's clock is the machine's, so nothing changes."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+        moment = clock.now()
+        return moment.astimezone(tz) if tz is not None else moment.astimezone().replace(tzinfo=None)
+
+
+apscheduler_base.datetime = _ProjectClockDatetime  # type: ignore[misc]
 
 # job id → (kind, subject id, run at)
 WantedJobs = dict[str, tuple[str, str, datetime]]
@@ -121,6 +138,7 @@ class TimerService:
         )
         self.outcomes: Counter[tuple[str, str]] = Counter()
         self.retrying: dict[str, int] = {}
+        self._last_nudge: datetime | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self, *, paused: bool = False, maintenance: bool = True) -> SyncReport:
@@ -132,10 +150,12 @@ class TimerService:
         self.scheduler.start(paused=True)
         report = self.reconcile()
         if maintenance:
+            # Intervals start from the project's clock (APScheduler would take the machine's).
             self.scheduler.add_job(
                 self.drain_touches,
                 "interval",
                 seconds=self.settings.scheduler_drain_seconds,
+                start_date=clock.now(),
                 id="internal:drain-touches",
                 name="internal:drain-touches",
                 jobstore="internal",
@@ -145,6 +165,7 @@ class TimerService:
                 self.reconcile,
                 "interval",
                 minutes=self.settings.scheduler_reconcile_minutes,
+                start_date=clock.now(),
                 id="internal:reconcile",
                 name="internal:reconcile",
                 jobstore="internal",
@@ -166,9 +187,20 @@ class TimerService:
     def nudge(self) -> None:
         """Make APScheduler look at its jobs again. If a processing pass fails half-way (a
         database error), APScheduler sets no next wake-up and would sleep until the next
-        `add_job`; the runner calls this on every leadership check as a watchdog."""
-        if self.scheduler.state == STATE_RUNNING:
-            self.scheduler.wakeup()
+        `add_job`; the runner calls this on every leadership check as a watchdog.
+
+        A clock that moved back (the shared clock of the tests and the demo, or a machine
+        clock stepped back) leaves the maintenance jobs' next runs in what is now the future:
+        they are brought back to now, so changes keep becoming timers."""
+        if self.scheduler.state != STATE_RUNNING:
+            return
+        now = clock.now()
+        if self._last_nudge is not None and now < self._last_nudge - CLOCK_STEP_BACK:
+            logger.warning("scheduler: the clock moved back by %s", self._last_nudge - now)
+            for job in self.scheduler.get_jobs(jobstore="internal"):
+                job.modify(next_run_time=now)
+        self._last_nudge = now
+        self.scheduler.wakeup()
 
     # -- keeping the jobs in line with the data -----------------------------------------------
     def reconcile(self) -> SyncReport:

@@ -20,11 +20,11 @@ from backend.domain.enums import (
 )
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.money import Money, Quote, quote_price
-from backend.domain.states import BOOKING, SEAT_TAKING_BOOKING_STATES, WAITLIST
+from backend.domain.states import BOOKING, OPEN_BOOKING_STATES, SEAT_TAKING_BOOKING_STATES, WAITLIST
 from backend.models import Booking, Contact, Departure, Lead, WaitlistEntry
 from backend.services import inventory, notifications, timeline, waitlist
 from backend.services import references as refs
-from backend.services.state import change_state, log_created
+from backend.services.state import change_state, lock_for_change, log_created
 
 
 def price_for(
@@ -38,6 +38,14 @@ def price_for(
     """The product's pricing rules for a party on a departure; a rep may set the price per
     person or the discount instead (a set discount replaces the early-bird rule)."""
     product = departure.product
+    if discount_minor is not None:
+        price = (
+            product.price_per_person_minor
+            if price_per_person_minor is None
+            else price_per_person_minor
+        )
+        if discount_minor > price * party_size:
+            raise DomainError("The discount cannot be more than the price of the party")
     return quote_price(
         price_per_person=Money(
             product.price_per_person_minor
@@ -189,14 +197,43 @@ def bookings_of_contact(session: Session, contact: Contact) -> list[Booking]:
     )
 
 
-def cancel_booking(session: Session, booking: Booking, actor: Actor, *, reason: str = "") -> int:
-    """Cancel an open booking and hand any seats it had to the waitlist.
+def open_booking_on(session: Session, contact: Contact, departure: Departure) -> Booking | None:
+    """The contact's open booking on this departure, if any (a repeated tap finds it)."""
+    return next(
+        (
+            b
+            for b in bookings_of_contact(session, contact)
+            if b.departure_id == departure.id and b.status in OPEN_BOOKING_STATES
+        ),
+        None,
+    )
 
-    Returns the number of seats freed.
+
+def cancel_booking(session: Session, booking: Booking, actor: Actor, *, reason: str = "") -> int:
+    """Cancel an open booking and hand any seats it had to the waitlist. Money already paid is
+    flagged for a refund.
+
+    The booking's row is locked and re-read first: if it changed since the caller read it (a
+    payment confirmed it a moment ago), ConcurrentChange: nothing is cancelled and the caller
+    looks again. Returns the number of seats freed.
     """
+    # The departure's lock first (the order every seat-moving path takes), then the booking's.
+    inventory.lock_departure(session, booking.departure_id)
+    lock_for_change(session, booking, BOOKING)
     took_seats = str(booking.status) in {str(s) for s in SEAT_TAKING_BOOKING_STATES}
     change_state(session, booking, BOOKING, BookingStatus.CANCELLED, actor, reason=reason)
     booking.closed_at = clock.now()
+    if booking.paid_minor:
+        booking.attention_reason = "cancelled after payment: refund due"
+        timeline.record(
+            session,
+            object_type=ObjectType.BOOKING,
+            object_id=booking.id,
+            event_type="REFUND_DUE",
+            action="tms.booking.refund_due",
+            actor=actor,
+            content={"paid": booking.paid_minor, "currency": booking.currency},
+        )
     freed = booking.party_size if took_seats else 0
     hold = inventory.active_hold(session, booking)
     if hold is not None:
@@ -211,6 +248,24 @@ def cancel_booking(session: Session, booking: Booking, actor: Actor, *, reason: 
         entry.closed_at = clock.now()
     if freed:
         waitlist.offer_freed_seats(session, booking.departure_id, actor)
+    return freed
+
+
+def cancel_by_staff(
+    session: Session, booking: Booking, actor: Actor, *, reason: str, notify_customer: bool
+) -> int:
+    """Staff cancel (admin API or console): the seats go to the waitlist and, when asked, the
+    customer is told on WhatsApp. Returns the seats freed."""
+    freed = cancel_booking(session, booking, actor, reason=reason)
+    if notify_customer:
+        notifications.to_contact(
+            session,
+            booking.contact,
+            texts.cancelled(booking),
+            purpose="customer_update",
+            object_type=ObjectType.BOOKING,
+            object_id=booking.id,
+        )
     return freed
 
 

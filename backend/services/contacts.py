@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from backend import clock
 from backend.config import get_settings
 from backend.domain.actor import Actor
+from backend.domain.contact_details import normalise_email
 from backend.domain.enums import ConversationStatus, ObjectType, Source
+from backend.domain.errors import DomainError
 from backend.domain.phones import normalise_phone
 from backend.models import Contact, Conversation
 from backend.services import timeline
@@ -115,3 +117,24 @@ def set_bot_paused(
         actor=actor.in_conversation(conversation.id),
         content={"paused": paused},
     )
+
+
+def set_email(session: Session, contact: Contact, raw: str, actor: Actor) -> str:
+    """Store the contact's e-mail address (validated, normalised); on the timeline. Returns
+    the address. DomainError when it is not a usable address."""
+    address = normalise_email(raw)
+    if address is None:
+        raise DomainError(f"{raw.strip()[:60]!r} is not an e-mail address")
+    previous = contact.email
+    contact.email = address
+    if previous != address:
+        timeline.record(
+            session,
+            object_type=ObjectType.CONTACT,
+            object_id=contact.id,
+            event_type="EMAIL_SET",
+            action="tms.contact.email_set",
+            actor=actor,
+            content={"email": address, "previous": previous},
+        )
+    return address

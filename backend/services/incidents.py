@@ -9,8 +9,8 @@ from backend import clock, texts
 from backend.config import get_settings
 from backend.domain.actor import Actor
 from backend.domain.enums import IncidentStatus, ObjectType, Role, Severity, TimerKind
-from backend.domain.errors import DomainError, NotFound
-from backend.domain.severity import classify_severity, says_resolved
+from backend.domain.errors import DomainError
+from backend.domain.severity import UpdateVerdict, assess_update, classify_severity
 from backend.domain.states import INCIDENT
 from backend.models import Booking, Incident, Staff, Trip
 from backend.services import notifications, timeline, timers, trips
@@ -131,11 +131,13 @@ def update_incident(
             incident.resolved_at = clock.now()
 
 
-def guide_update(session: Session, incident: Incident, text: str, actor: Actor) -> bool:
-    """UPDATE from the field: added to the incident; resolves it when the text says so.
+def guide_update(session: Session, incident: Incident, text: str, actor: Actor) -> UpdateVerdict:
+    """UPDATE from the field: added to the incident, with what the words say about it.
 
-    Returns whether the incident is now resolved.
-    """
+    Only a clear "it is over" resolves it (and tells operations and the guests); "still going"
+    is noted; anything unclear is noted and nothing is sent to guests until the guide answers
+    the question the caller asks (see `resolve_from_field`)."""
+    verdict = assess_update(text)
     timeline.record(
         session,
         object_type=ObjectType.INCIDENT,
@@ -143,34 +145,32 @@ def guide_update(session: Session, incident: Incident, text: str, actor: Actor) 
         event_type="UPDATE",
         action="tms.incident.field_update",
         actor=actor,
-        content={"text": text},
+        content={"text": text, "verdict": str(verdict)},
     )
-    if says_resolved(text):
-        update_incident(session, incident, actor, status=IncidentStatus.RESOLVED, resolution=text)
-        notifications.to_role(
+    if verdict == UpdateVerdict.RESOLVED:
+        resolve_from_field(session, incident, text, actor)
+    return verdict
+
+
+def resolve_from_field(session: Session, incident: Incident, text: str, actor: Actor) -> None:
+    """The guide says it is over: RESOLVED, operations told, and the guests if they were told
+    about the problem."""
+    update_incident(session, incident, actor, status=IncidentStatus.RESOLVED, resolution=text)
+    notifications.to_role(
+        session,
+        Role.OPS,
+        texts.ops_incident_resolved(incident.trip, incident),
+        purpose="ops_alert",
+        object_type=ObjectType.INCIDENT,
+        object_id=incident.id,
+    )
+    if guests_were_notified(session, incident):
+        notifications.to_guests(
             session,
-            Role.OPS,
-            texts.ops_incident_resolved(incident.trip, incident),
-            purpose="ops_alert",
-            object_type=ObjectType.INCIDENT,
-            object_id=incident.id,
+            trips.guests_of(session, incident.trip),
+            texts.guests_all_set(),
+            purpose="customer_update",
         )
-        if guests_were_notified(session, incident):
-            notifications.to_guests(
-                session,
-                trips.guests_of(session, incident.trip),
-                texts.guests_all_set(),
-                purpose="customer_update",
-            )
-        return True
-    return False
-
-
-def get_incident(session: Session, incident_id: str) -> Incident:
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(f"No incident {incident_id}")
-    return incident
 
 
 def list_incidents(session: Session) -> list[Incident]:
@@ -186,9 +186,10 @@ def list_incidents(session: Session) -> list[Incident]:
 
 def record_field_update(
     session: Session, trip: Trip, text: str, actor: Actor
-) -> tuple[Incident | None, bool]:
-    """UPDATE <ref> <text>: onto the trip's open incident (resolving it when the text says so),
-    or onto the trip's timeline when nothing is open. Returns (incident, resolved now)."""
+) -> tuple[Incident | None, UpdateVerdict]:
+    """UPDATE <ref> <text>: onto the trip's open incident (resolving it only when the text
+    clearly says so), or onto the trip's timeline when nothing is open. Returns (incident,
+    what the words say)."""
     incident = open_incident(session, trip)
     if incident is None:
         timeline.record(
@@ -200,7 +201,7 @@ def record_field_update(
             actor=actor,
             content={"text": text},
         )
-        return None, False
+        return None, UpdateVerdict.UNCLEAR
     return incident, guide_update(session, incident, text, actor)
 
 
@@ -257,7 +258,7 @@ def ops_update(
                 purpose="customer_update",
             )
         )
-        _record_guest_notice(session, incident, actor, [b.id for b in guests])
+        _record_guest_notice(session, incident, actor, [b.id for b in guests], message_to_guests)
     for booking_id, text in (message_to_bookings or {}).items():
         booking = session.get(Booking, booking_id)
         if booking is None or booking.departure_id != trip.departure_id:
@@ -267,28 +268,49 @@ def ops_update(
                 session, [booking], texts.affected_guest_update(text), purpose="customer_update"
             )
         )
+        _record_guest_notice(session, incident, actor, [booking.id], text, everyone=False)
     return sent
 
 
+GUEST_NOTICE_ACTIONS = ("tms.incident.guests_notified", "tms.incident.guest_notified")
+
+
 def _record_guest_notice(
-    session: Session, incident: Incident, actor: Actor, booking_ids: list[str]
+    session: Session,
+    incident: Incident,
+    actor: Actor,
+    booking_ids: list[str],
+    text: str,
+    *,
+    everyone: bool = True,
 ) -> None:
+    """On the incident's timeline: who was told what (the track page shows it to them).
+    `everyone`: all the trip's guests (they hear "All set" when it is resolved)."""
     timeline.record(
         session,
         object_type=ObjectType.INCIDENT,
         object_id=incident.id,
-        event_type="GUESTS_NOTIFIED",
-        action="tms.incident.guests_notified",
+        event_type="GUESTS_NOTIFIED" if everyone else "GUEST_NOTIFIED",
+        action=GUEST_NOTICE_ACTIONS[0] if everyone else GUEST_NOTICE_ACTIONS[1],
         actor=actor,
-        content={"bookings": booking_ids},
+        content={"bookings": booking_ids, "text": text.strip()},
     )
 
 
 def guests_were_notified(session: Session, incident: Incident) -> bool:
     return any(
-        e.action == "tms.incident.guests_notified"
+        e.action == GUEST_NOTICE_ACTIONS[0]
         for e in timeline.for_object(session, "INCIDENT", incident.id)
     )
+
+
+def notice_for(session: Session, incident: Incident, booking: Booking) -> str | None:
+    """The latest notice the booking's guests got about this incident (all guests, or them)."""
+    for event in reversed(timeline.for_object(session, ObjectType.INCIDENT, incident.id)):
+        content = event.content or {}
+        if event.action in GUEST_NOTICE_ACTIONS and booking.id in (content.get("bookings") or []):
+            return content.get("text")
+    return None
 
 
 def escalate_unacknowledged(session: Session, incident: Incident, actor: Actor) -> str:

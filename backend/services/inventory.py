@@ -116,13 +116,6 @@ def ensure_available(session: Session, departure: Departure, seats: int) -> Seat
     return counts
 
 
-def place_hold(session: Session, booking: Booking, *, expires_at: datetime, actor: Actor) -> Hold:
-    """Lock, re-check and hold the booking's seats until `expires_at`."""
-    departure = lock_departure(session, booking.departure_id)
-    ensure_available(session, departure, booking.party_size)
-    return _add_hold(session, booking, departure, expires_at, actor)
-
-
 def _add_hold(
     session: Session, booking: Booking, departure: Departure, expires_at: datetime, actor: Actor
 ) -> Hold:
@@ -161,11 +154,11 @@ def _add_hold(
 
 
 def place_hold_on_offered_seats(
-    session: Session, booking: Booking, *, expires_at: datetime, actor: Actor
+    session: Session, booking: Booking, departure: Departure, *, expires_at: datetime, actor: Actor
 ) -> Hold:
-    """Turn a live waitlist offer into a hold: the seats were already set aside by the offer,
-    so the offer is closed and the hold created under the same lock, without a gap."""
-    departure = lock_departure(session, booking.departure_id)
+    """Turn a live waitlist offer into a hold: the seats were set aside by the offer, so the
+    offer is closed and the hold created under the departure's lock (the caller holds it and
+    has re-checked the offer under it), without a gap."""
     return _add_hold(session, booking, departure, expires_at, actor)
 
 

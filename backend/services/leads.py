@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend import clock, texts
 from backend.config import get_settings
-from backend.domain import references
+from backend.domain import choices, references
 from backend.domain.actor import Actor
 from backend.domain.enums import LeadStatus, ObjectType, Role, Source, TimerKind
 from backend.domain.errors import DomainError, NotFound
@@ -248,8 +248,23 @@ def hold_from_quote(session: Session, lead: Lead, actor: Actor) -> Booking:
     return booking
 
 
-def mark_lost(session: Session, lead: Lead, actor: Actor, *, reason: str = "") -> None:
-    change_state(session, lead, LEAD, LeadStatus.LOST, actor, reason=reason)
+def booking_of_lead(session: Session, lead: Lead) -> Booking | None:
+    """The booking a lead became (its latest), if any."""
+    return session.scalar(
+        select(Booking)
+        .where(Booking.lead_id == lead.id)
+        .order_by(Booking.created_at.desc())
+        .limit(1)
+    )
+
+
+def mark_lost(session: Session, lead: Lead, reason: str, actor: Actor) -> None:
+    """A rep closes a lead that will not book; the reason is kept for the figures."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DomainError("Say why the lead is lost (a few words are enough)")
+    change_state(session, lead, LEAD, LeadStatus.LOST, actor, reason=reason[:300])
+    lead.lost_reason = reason[:300]
     lead.closed_at = clock.now()
 
 
@@ -445,6 +460,7 @@ def send_quote(
     rep = (
         staff_service.get_staff(session, actor.staff_id) if actor.staff_id else lead.assigned_staff
     )
+    answers = choices.answer_to(choices.QUOTE, lead.id)
     notifications.to_contact(
         session,
         lead.contact,
@@ -452,6 +468,10 @@ def send_quote(
         purpose="quote",
         object_type=ObjectType.LEAD,
         object_id=lead.id,
+        buttons=[
+            choices.reply_button(texts.HOLD_MY_SEATS, "affirm", answers),
+            choices.reply_button(texts.NOT_NOW, "deny", answers),
+        ],
     )
     return quote
 

@@ -5,14 +5,18 @@ Copy comes from backend/texts.py; delivery (window, templates, pacing) is the se
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from backend import clock
+from backend.config import get_settings
 from backend.domain.enums import ObjectType, Role
 from backend.models import Booking, Contact, OutboundMessage, Staff
-from backend.services import outbox
+from backend.services import outbox, timers
 from backend.services import staff as staff_service
 
 
@@ -25,8 +29,11 @@ def to_staff(
     object_type: str | None = None,
     object_id: str | None = None,
     template_params: list[Any] | None = None,
+    buttons: list[dict[str, str]] | None = None,
 ) -> list[OutboundMessage]:
-    return outbox.enqueue_text(
+    """`buttons` ({"id", "title"}) make it a choice (see outbox.enqueue_buttons)."""
+    enqueue = partial(outbox.enqueue_buttons, buttons=buttons) if buttons else outbox.enqueue_text
+    return enqueue(
         session,
         to_phone=member.phone,
         staff_id=member.id,
@@ -56,6 +63,20 @@ def to_role(
     return rows
 
 
+def coalesced_alert(
+    session: Session, role: Role, kind: str, body: Callable[[], str]
+) -> list[OutboundMessage]:
+    """At most one alert of this kind per `ALERT_WINDOW_MINUTES` (an outage must not become an
+    alert storm): the first failure of a window alerts `role`, with the counts `body` gives;
+    later ones in the same window add nothing but the rows they leave behind."""
+    window = max(get_settings().alert_window_minutes, 1)
+    minute = int(clock.now().timestamp() // 60)
+    bucket = datetime.fromtimestamp((minute - minute % window) * 60, UTC)
+    if not timers.record_notice(session, f"alert:{kind}", bucket.strftime("%Y-%m-%dT%H:%M")):
+        return []
+    return to_role(session, role, body(), purpose="ops_alert")
+
+
 def to_contact(
     session: Session,
     contact: Contact,
@@ -65,8 +86,10 @@ def to_contact(
     template_params: list[Any] | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
+    buttons: list[dict[str, str]] | None = None,
 ) -> list[OutboundMessage]:
-    return outbox.enqueue_text(
+    enqueue = partial(outbox.enqueue_buttons, buttons=buttons) if buttons else outbox.enqueue_text
+    return enqueue(
         session,
         to_phone=contact.phone,
         contact_id=contact.id,
@@ -81,12 +104,14 @@ def to_contact(
 def to_guests(
     session: Session,
     bookings: Iterable[Booking],
-    body: str,
+    body: str | Callable[[Booking], str],
     *,
     purpose: str,
-    template_params: list[Any] | None = None,
+    template_params: list[Any] | Callable[[Booking], list[Any]] | None = None,
+    buttons: Callable[[Booking], list[dict[str, str]]] | None = None,
 ) -> list[OutboundMessage]:
-    """One message per booking contact (a party's lead traveller), each bound to the booking."""
+    """One message per booking contact (a party's lead traveller), each bound to the booking.
+    `body` and `template_params` may depend on the booking (its own links)."""
     rows: list[OutboundMessage] = []
     seen: set[str] = set()
     for booking in bookings:
@@ -96,10 +121,13 @@ def to_guests(
         rows += to_contact(
             session,
             booking.contact,
-            body,
+            body(booking) if callable(body) else body,
             purpose=purpose,
-            template_params=template_params,
+            template_params=(
+                template_params(booking) if callable(template_params) else template_params
+            ),
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
+            buttons=buttons(booking) if buttons else None,
         )
     return rows

@@ -12,12 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.domain.enums import OutboxStatus
-from backend.models import OutboundMessage
+from backend.models import Contact, OutboundMessage
+from backend.services import consent
 from backend.whatsapp.messages import (
     BUTTON_BODY_LIMIT,
     BUTTON_LIMIT,
     BUTTON_TITLE_LIMIT,
+    LIST_ROW_DESCRIPTION_LIMIT,
+    LIST_ROW_ID_LIMIT,
+    LIST_ROW_LIMIT,
+    LIST_ROW_TITLE_LIMIT,
     TEXT_LIMIT,
+    shorten,
 )
 
 
@@ -62,42 +68,45 @@ def enqueue_buttons(
     object_id: str | None = None,
     conversation_id: str | None = None,
 ) -> list[OutboundMessage]:
-    """Queue a message with reply buttons ({"id", "title"}); when Meta's limits (3 buttons,
-    titles of 20 characters, a 1024-character body) do not allow buttons, the options are
-    written into the text instead, so nothing is lost."""
+    """Queue a choice ({"id", "title"}, optionally "description"): up to 3 options without
+    descriptions are reply buttons, up to 10 (or any with a description) a list. Titles too long
+    for WhatsApp are shortened, never refused by the API. A body too long for an interactive
+    message, or more than 10 options, goes as text with the options written out (typing the
+    option still works), so nothing is lost."""
+    as_list = len(buttons) > BUTTON_LIMIT or any(b.get("description") for b in buttons)
+    title_limit = LIST_ROW_TITLE_LIMIT if as_list else BUTTON_TITLE_LIMIT
+    options = [
+        {
+            "id": str(b["id"]),
+            "title": shorten(str(b.get("title") or b["id"]), title_limit),
+            **(
+                {"description": shorten(str(b["description"]), LIST_ROW_DESCRIPTION_LIMIT)}
+                if as_list and b.get("description")
+                else {}
+            ),
+        }
+        for b in buttons
+    ]
+    common: dict[str, Any] = {
+        "to_phone": to_phone,
+        "contact_id": contact_id,
+        "staff_id": staff_id,
+        "purpose": purpose,
+        "template_params": template_params,
+        "object_type": object_type,
+        "object_id": object_id,
+        "conversation_id": conversation_id,
+    }
     fits = (
-        1 <= len(buttons) <= BUTTON_LIMIT
-        and all(0 < len(b["title"]) <= BUTTON_TITLE_LIMIT for b in buttons)
+        1 <= len(options) <= LIST_ROW_LIMIT
+        and len(body.strip()) > 0
         and len(body) <= BUTTON_BODY_LIMIT
+        and all(len(o["id"]) <= LIST_ROW_ID_LIMIT for o in options)
     )
     if not fits:
-        options = "\n".join(f"• {b['title']}" for b in buttons)
-        return enqueue_text(
-            session,
-            to_phone=to_phone,
-            body=f"{body}\n\n{options}",
-            contact_id=contact_id,
-            staff_id=staff_id,
-            purpose=purpose,
-            template_params=template_params,
-            object_type=object_type,
-            object_id=object_id,
-            conversation_id=conversation_id,
-        )
-    row = _row(
-        "buttons",
-        body,
-        [{"id": b["id"], "title": b["title"]} for b in buttons],
-        to_phone=to_phone,
-        contact_id=contact_id,
-        staff_id=staff_id,
-        purpose=purpose,
-        template_params=template_params,
-        object_type=object_type,
-        object_id=object_id,
-        conversation_id=conversation_id,
-    )
-    return _queue(session, [row])
+        written = "\n".join(f"• {b['title']}" for b in buttons)
+        return enqueue_text(session, body=f"{body}\n\n{written}", **common)
+    return _queue(session, [_row("list" if as_list else "buttons", body, options, **common)])
 
 
 def _row(
@@ -131,9 +140,18 @@ def _row(
 
 
 def _queue(session: Session, rows: list[OutboundMessage]) -> list[OutboundMessage]:
-    session.add_all(rows)
+    """Queue the rows, except what a customer who wrote STOP no longer wants (kept on the
+    timeline instead)."""
+    kept = []
+    for row in rows:
+        contact = session.get(Contact, row.contact_id) if row.contact_id else None
+        if consent.allows(contact, row.purpose):
+            kept.append(row)
+        elif contact is not None:
+            consent.record_withheld(session, contact, row.purpose)
+    session.add_all(kept)
     session.flush()
-    return rows
+    return kept
 
 
 def split_text(body: str, limit: int = TEXT_LIMIT) -> list[str]:

@@ -25,6 +25,7 @@ from backend.domain.enums import (
 )
 from backend.domain.errors import DomainError, NotEnoughSeats
 from backend.domain.states import BOOKING, BOOKING_PAYMENT
+from backend.mail import messages as mail_messages
 from backend.models import Booking, Payment
 from backend.services import inventory, notifications, timeline, waitlist
 from backend.services.state import change_state
@@ -37,6 +38,40 @@ class PaymentOutcome:
     duplicate: bool = False
     confirmed_now: bool = False
     flagged: str | None = None
+
+
+# Open bookings a customer can pay for: a hold (deposit or full), a confirmed booking's balance.
+PAYABLE = (BookingStatus.HELD, BookingStatus.PAYMENT_PENDING, BookingStatus.CONFIRMED)
+
+
+def amount_for(booking: Booking, kind: PaymentKind) -> int:
+    if kind == PaymentKind.FULL:
+        return booking.total_minor
+    if kind == PaymentKind.DEPOSIT:
+        return booking.deposit_minor
+    return booking.balance_minor
+
+
+def due_now(booking: Booking) -> list[tuple[PaymentKind, int]]:
+    """What the customer can pay now, as (kind, amount): the deposit or the full amount while
+    nothing is paid, then the balance; nothing when paid in full or the booking is not open
+    (a lapsed hold is held again in the chat first, never paid blind)."""
+    if booking.status not in PAYABLE or booking.balance_minor <= 0:
+        return []
+    if booking.paid_minor == 0:
+        if booking.deposit_minor >= booking.total_minor:
+            return [(PaymentKind.FULL, booking.total_minor)]
+        return [
+            (PaymentKind.DEPOSIT, booking.deposit_minor),
+            (PaymentKind.FULL, booking.total_minor),
+        ]
+    return [(PaymentKind.BALANCE, booking.balance_minor)]
+
+
+def checkout_key(booking: Booking, kind: PaymentKind) -> str:
+    """One key per payment the booking can owe: two clicks on a stale page, or two tabs, name
+    the same payment, so the provider takes it once (idempotency key, local event id)."""
+    return f"{booking.ref_key}-{kind.lower()}-{booking.paid_minor}"
 
 
 def expected_kind(booking: Booking, amount_minor: int) -> PaymentKind | None:
@@ -68,14 +103,19 @@ def record_payment(
     )
     if existing is not None:
         return _duplicate(session, existing, actor)
+    departure_id = session.scalar(select(Booking.departure_id).where(Booking.id == booking_id))
+    if departure_id is None:
+        raise DomainError(f"No booking {booking_id} for payment {event_id}")
+    # The departure's lock before the booking's: the order every seat-moving path takes (a
+    # late payment may need the seats), so a payment and a cancellation never deadlock.
+    inventory.lock_departure(session, departure_id)
     booking = session.scalar(
         select(Booking)
         .where(Booking.id == booking_id)
         .with_for_update(of=Booking)
         .execution_options(populate_existing=True)
     )
-    if booking is None:
-        raise DomainError(f"No booking {booking_id} for payment {event_id}")
+    assert booking is not None
     kind = expected_kind(booking, amount_minor) if currency == booking.currency else None
     payment = Payment(
         booking_id=booking.id,
@@ -278,6 +318,7 @@ def apply_provider_event(
                 object_id=booking.id,
             )
     elif outcome.confirmed_now:
+        mail_messages.booking_confirmation(session, booking, actor)
         entry = waitlist.entry_of(session, booking)
         body = (
             texts.waitlist_confirmed(booking)

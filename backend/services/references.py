@@ -35,7 +35,7 @@ def next_sequence(session: Session, prefix: str) -> int:
 
 def allocate(session: Session, code: str, on: date | None = None) -> tuple[str, int]:
     """(prefix, sequence) for a new lead, booking or trip of `code` (product code or TRP)."""
-    prefix = references.counter_prefix(code, on or clock.now().date())
+    prefix = references.counter_prefix(code, on or clock.local_today())
     return prefix, next_sequence(session, prefix)
 
 

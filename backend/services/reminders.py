@@ -3,12 +3,9 @@ the overdue alert to staff. Each goes out once (claimed in `sent_notices` first)
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy.orm import Session
 
 from backend import clock, texts
-from backend.config import get_settings
 from backend.domain.actor import Actor
 from backend.domain.enums import (
     BookingStatus,
@@ -21,10 +18,6 @@ from backend.domain.enums import (
 from backend.models import Booking
 from backend.services import notifications, timeline, timers
 from backend.services import staff as staff_service
-
-
-def local_today() -> date:
-    return clock.now().astimezone(get_settings().tz).date()
 
 
 def owes_balance(booking: Booking) -> bool:
@@ -51,7 +44,7 @@ def send_pre_departure(session: Session, booking: Booking, actor: Actor) -> str:
     """The workflow's step 5: checklist, balance, due date and the balance payment link."""
     if booking.status != BookingStatus.CONFIRMED:
         return f"nothing to do: booking is {booking.status}"
-    today = local_today()
+    today = clock.local_today()
     if booking.departure.start_date <= today:
         timers.record_notice(
             session, TimerKind.PRE_DEPARTURE, booking.id, outcome="skipped", detail="trip started"
@@ -63,7 +56,7 @@ def send_pre_departure(session: Session, booking: Booking, actor: Actor) -> str:
         session,
         booking.contact,
         texts.pre_departure(booking, today),
-        purpose="pre_departure",
+        purpose="pre_departure" if booking.balance_minor else "pre_departure_paid",
         template_params=texts.pre_departure_params(booking, today),
         object_type=ObjectType.BOOKING,
         object_id=booking.id,
@@ -83,7 +76,7 @@ def send_balance_reminder(
     notifications.to_contact(
         session,
         booking.contact,
-        texts.balance_reminder(booking, local_today()),
+        texts.balance_reminder(booking, clock.local_today()),
         purpose="balance_reminder",
         template_params=texts.balance_reminder_params(booking),
         object_type=ObjectType.BOOKING,

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -15,7 +15,7 @@ from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType, Role
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.phones import normalise_phone
-from backend.models import Staff, StaffRole
+from backend.models import Staff, StaffRole, StaffSession
 from backend.services import timeline
 
 
@@ -54,6 +54,76 @@ def add_staff(
         content={"name": member.name, "phone": e164, "roles": sorted(role_set)},
     )
     return member, token
+
+
+def _record(session: Session, member: Staff, action: str, actor: Actor, **content: object) -> None:
+    timeline.record(
+        session,
+        object_type=ObjectType.STAFF,
+        object_id=member.id,
+        event_type="STAFF",
+        action=f"tms.staff.{action}",
+        actor=actor,
+        content={"name": member.name, **content},
+    )
+
+
+def rotate_token(session: Session, member: Staff, actor: Actor) -> str:
+    """A new API token for `member` (shown once); the old one stops working with this commit."""
+    token = secrets.token_urlsafe(32)
+    member.api_token_hash = hash_token(token)
+    _record(session, member, "token_rotated", actor)
+    return token
+
+
+def deactivate(session: Session, member: Staff, actor: Actor) -> None:
+    """The member leaves: their token stops working at the next request, they are no longer
+    assigned leads or alerted, and their WhatsApp number is no longer staff."""
+    if not member.active:
+        raise DomainError(f"{member.name} is already deactivated")
+    if actor.staff_id == member.id:
+        raise DomainError("You cannot deactivate yourself")
+    _keep_an_admin(session, member)
+    member.active = False
+    member.available = False
+    # Their console sessions end with the token (a session of an inactive member opens
+    # nothing either; this makes it visible).
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.staff_id == member.id, StaffSession.ended_at.is_(None))
+        .values(ended_at=clock.now())
+    )
+    _record(session, member, "deactivated", actor)
+
+
+def _keep_an_admin(session: Session, leaving: Staff) -> None:
+    """Nobody could administer the product any more: refuse."""
+    others = session.scalars(
+        select(Staff).where(Staff.active.is_(True), Staff.id != leaving.id)
+    ).all()
+    if Role.ADMIN in leaving.roles and not any(Role.ADMIN in o.roles for o in others):
+        raise DomainError(f"{leaving.name} is the last administrator: make someone else one first")
+
+
+def set_roles(session: Session, member: Staff, roles: Iterable[Role | str], actor: Actor) -> None:
+    """Replace a member's roles (at least one; the last administrator stays one)."""
+    wanted = {Role(str(r).upper()) for r in roles}
+    if not wanted:
+        raise DomainError("A staff member needs at least one role")
+    if Role.ADMIN not in wanted:
+        _keep_an_admin(session, member)
+    if wanted != member.roles:
+        before = sorted(member.roles)
+        member.role_rows = [StaffRole(role=str(r)) for r in sorted(wanted)]
+        session.flush()
+        _record(session, member, "roles_changed", actor, before=before, after=sorted(wanted))
+
+
+def set_available(session: Session, member: Staff, available: bool, actor: Actor) -> None:
+    """Away (leave, illness) or back: away members get no new leads or offers."""
+    if member.available != available:
+        member.available = available
+        _record(session, member, "available" if available else "away", actor)
 
 
 def by_token(session: Session, token: str) -> Staff | None:

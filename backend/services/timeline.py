@@ -75,3 +75,14 @@ def between(
         query = query.where(TimelineEvent.object_type == str(object_type))
     query = query.order_by(TimelineEvent.occurred_at, TimelineEvent.id).limit(limit)
     return list(session.scalars(query))
+
+
+def recent_by_action(session: Session, action: str, *, limit: int = 50) -> list[TimelineEvent]:
+    """The latest events of one kind, newest first (e.g. questions nobody could answer)."""
+    query = (
+        select(TimelineEvent)
+        .where(TimelineEvent.action == action)
+        .order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

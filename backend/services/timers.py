@@ -7,7 +7,7 @@ Both write in the caller's transaction: they commit or roll back with the change
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,3 +80,11 @@ def record_notice(
         # Another scheduler claimed it a moment ago.
         return False
     return True
+
+
+def forget_notice(session: Session, kind: str, subject_id: str) -> None:
+    """The subject starts a new round (an assignment offered again): its notice may go again.
+    The timeline keeps the history; `sent_notices` only guards against sending twice."""
+    session.execute(
+        delete(SentNotice).where(SentNotice.kind == kind, SentNotice.subject_id == subject_id)
+    )

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import clock, texts
+from backend import clock, links, texts
 from backend.config import get_settings
-from backend.domain import references
+from backend.domain import choices, references
 from backend.domain.actor import Actor
 from backend.domain.enums import (
     AssignmentRole,
     AssignmentStatus,
     AttendanceStatus,
     BookingStatus,
+    IncidentStatus,
     ObjectType,
     Role,
     TimerKind,
@@ -23,11 +24,13 @@ from backend.domain.enums import (
 )
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.states import ASSIGNMENT, ATTENDANCE, TRIP
+from backend.mail import messages as mail_messages
 from backend.models import (
     Assignment,
     Attendance,
     Booking,
     Departure,
+    Incident,
     Lead,
     PayrollEntry,
     Staff,
@@ -121,6 +124,21 @@ def assign_staff(
         AssignmentStatus.ACCEPTED,
     ):
         raise DomainError(f"{member.name} is already assigned to {trip.reference}")
+    if existing is not None and existing.status in (
+        AssignmentStatus.DECLINED,
+        AssignmentStatus.EXPIRED,
+    ):
+        # Offered again (a guide out of signal for a day, a change of plan): the same row.
+        change_state(
+            session, existing, ASSIGNMENT, AssignmentStatus.OFFERED, actor, reason="offered again"
+        )
+        existing.role = str(role)
+        existing.compensation_minor = compensation_minor
+        existing.currency = currency
+        existing.offered_at = clock.now()
+        existing.responded_at = None
+        timers.forget_notice(session, TimerKind.ASSIGNMENT_RESPONSE, existing.id)
+        return existing
     if existing is not None:
         raise DomainError(f"{member.name} already answered this trip ({existing.status})")
     assignment = Assignment(
@@ -170,6 +188,7 @@ def offer_assignment(
     assignment = assign_staff(
         session, trip, member, role, compensation_minor, actor, currency=currency
     )
+    answers = choices.answer_to(choices.ASSIGNMENT, assignment.id)
     notifications.to_staff(
         session,
         member,
@@ -182,6 +201,10 @@ def offer_assignment(
         purpose="assignment_offer",
         object_type=ObjectType.ASSIGNMENT,
         object_id=assignment.id,
+        buttons=[
+            choices.reply_button(texts.ACCEPT, "affirm", answers),
+            choices.reply_button(texts.DECLINE, "deny", answers),
+        ],
     )
     return assignment
 
@@ -197,6 +220,8 @@ def respond_to_assignment(
     target = AssignmentStatus.ACCEPTED if accept else AssignmentStatus.DECLINED
     change_state(session, assignment, ASSIGNMENT, target, actor)
     assignment.responded_at = clock.now()
+    if accept and notify:
+        mail_messages.assignment_details(session, assignment, actor)
     if notify:
         verdict = "accepted" if accept else "DECLINED"
         notifications.to_role(
@@ -222,6 +247,31 @@ def accepted_assignment(session: Session, trip: Trip, member: Staff) -> Assignme
     if assignment is None:
         raise NotAssigned(f"{member.name} is not assigned to trip {trip.reference}")
     return assignment
+
+
+def is_assigned(session: Session, trip: Trip, member: Staff | None) -> bool:
+    """Whether this staff member has accepted (or completed) this trip."""
+    try:
+        return member is not None and bool(accepted_assignment(session, trip, member))
+    except NotAssigned:
+        return False
+
+
+def current_trips_of(session: Session, member: Staff) -> list[Trip]:
+    """The trips a staff member has accepted and that have not ended, soonest first."""
+    return list(
+        session.scalars(
+            select(Trip)
+            .join(Assignment, Assignment.trip_id == Trip.id)
+            .join(Departure, Departure.id == Trip.departure_id)
+            .where(
+                Assignment.staff_id == member.id,
+                Assignment.status == AssignmentStatus.ACCEPTED,
+                Trip.status.in_([TripStatus.SCHEDULED, TripStatus.IN_PROGRESS]),
+            )
+            .order_by(Departure.start_date)
+        )
+    )
 
 
 def lead_guide(session: Session, trip: Trip) -> Staff | None:
@@ -252,6 +302,9 @@ def check_in(
     accepted_assignment(session, trip, member)
     if trip.status == TripStatus.ENDED:
         raise DomainError(f"Trip {trip.reference} has already ended")
+    # The operator's date, not UTC's: at 00:10 in Kathmandu on the first day it is that day.
+    if clock.local_today() < trip.departure.start_date:
+        raise DomainError(texts.checkin_too_early(trip))
     started_now = False
     if trip.status == TripStatus.SCHEDULED:
         change_state(session, trip, TRIP, TripStatus.IN_PROGRESS, actor, by=member.name)
@@ -291,9 +344,14 @@ def check_in(
         notifications.to_guests(
             session,
             guests,
-            texts.trip_started_for_guests(trip, guide),
+            lambda booking: texts.trip_started_for_guests(trip, guide, booking),
             purpose="trip_started",
-            template_params=[trip.departure.product.short_name, guide.name, guide.phone],
+            template_params=lambda booking: [
+                texts.trek_label(trip.departure.product),
+                guide.name,
+                guide.phone,
+                links.track_url(booking.ref_key),
+            ],
         )
     return CheckIn(trip=trip, attendance=attendance, trip_started_now=started_now, guests=headcount)
 
@@ -303,6 +361,8 @@ class CheckOut:
     trip: Trip
     payroll: list[PayrollEntry]
     completed_bookings: list[Booking]
+    # Incidents still open at checkout: operations are asked to close them.
+    open_incidents: list[Incident]
 
     def payroll_of(self, member: Staff) -> int:
         return sum(p.amount_minor for p in self.payroll if p.staff_id == member.id)
@@ -369,7 +429,35 @@ def check_out(
             object_type=ObjectType.TRIP,
             object_id=trip.id,
         )
-    return CheckOut(trip=trip, payroll=payroll, completed_bookings=completed)
+    still_open = list(
+        session.scalars(
+            select(Incident)
+            .where(Incident.trip_id == trip.id, Incident.status != IncidentStatus.RESOLVED)
+            .order_by(Incident.reported_at)
+        )
+    )
+    for incident in still_open:
+        # The guide has gone home; the incident must not stay open by oversight.
+        notifications.to_role(
+            session,
+            Role.OPS,
+            texts.ops_close_incident_after_checkout(trip, incident),
+            purpose="ops_alert",
+            object_type=ObjectType.INCIDENT,
+            object_id=incident.id,
+        )
+    return CheckOut(
+        trip=trip, payroll=payroll, completed_bookings=completed, open_incidents=still_open
+    )
+
+
+def rating_rows(booking: Booking) -> list[dict[str, str]]:
+    """The feedback request's 1-to-5 list; each row rates this booking."""
+    answers = choices.answer_to(choices.FEEDBACK, booking.id)
+    return [
+        choices.reply_button(title, "give_feedback", answers, rating=str(stars))
+        for stars, title in texts.RATING_TITLES.items()
+    ]
 
 
 def request_feedback(session: Session, trip: Trip, guests: list[Booking], actor: Actor) -> bool:
@@ -379,9 +467,13 @@ def request_feedback(session: Session, trip: Trip, guests: list[Booking], actor:
     notifications.to_guests(
         session,
         guests,
-        texts.feedback_request(trip),
+        lambda booking: texts.feedback_request(trip, booking),
         purpose="feedback_request",
-        template_params=[trip.departure.product.short_name, trip.ref_key],
+        template_params=lambda booking: [
+            texts.trek_label(trip.departure.product),
+            links.feedback_url(booking.ref_key),
+        ],
+        buttons=rating_rows,
     )
     timeline.record(
         session,
@@ -424,29 +516,34 @@ def follow_up_feedback(session: Session, trip: Trip, actor: Actor) -> str:
     return f"feedback requested from {len(guests)} bookings"
 
 
-def alert_unanswered_offer(session: Session, assignment: Assignment, actor: Actor) -> str:
-    """An assignment offer still unanswered after the response window: operations alerted."""
+def expire_unanswered_offer(session: Session, assignment: Assignment, actor: Actor) -> str:
+    """An assignment offer still unanswered after the response window expires: the staff
+    member is told it lapsed (a late Accept finds nothing to accept), operations are told to
+    assign someone else."""
     if assignment.status != AssignmentStatus.OFFERED:
         return f"nothing to do: assignment is {assignment.status}"
     if not timers.record_notice(session, TimerKind.ASSIGNMENT_RESPONSE, assignment.id):
-        return "nothing to do: already alerted"
+        return "nothing to do: already handled"
+    hours = get_settings().assignment_response_hours
+    change_state(session, assignment, ASSIGNMENT, AssignmentStatus.EXPIRED, actor, hours=hours)
+    assignment.responded_at = None
     notifications.to_role(
         session,
         Role.OPS,
-        texts.ops_assignment_unanswered(assignment, get_settings().assignment_response_hours),
+        texts.ops_assignment_unanswered(assignment, hours),
         purpose="ops_alert",
         object_type=ObjectType.ASSIGNMENT,
         object_id=assignment.id,
     )
-    timeline.record(
+    notifications.to_staff(
         session,
+        assignment.staff,
+        texts.assignment_offer_expired(assignment),
+        purpose="staff_alert",
         object_type=ObjectType.ASSIGNMENT,
         object_id=assignment.id,
-        event_type="UNANSWERED",
-        action="tms.assignment.unanswered",
-        actor=actor,
     )
-    return "operations alerted"
+    return "offer expired, operations and the staff member told"
 
 
 def alert_missing_checkin(session: Session, trip: Trip, actor: Actor) -> str:

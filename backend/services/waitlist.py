@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from backend import clock, texts
 from backend.config import get_settings
+from backend.domain import choices
 from backend.domain.actor import Actor
 from backend.domain.enums import BookingStatus, LeadStatus, ObjectType, WaitlistStatus
-from backend.domain.errors import DomainError
+from backend.domain.errors import DomainError, NotEnoughSeats
 from backend.domain.states import BOOKING, LEAD, WAITLIST
 from backend.models import Booking, WaitlistEntry
 from backend.services import inventory, outbox
-from backend.services.state import change_state, log_created
+from backend.services.state import change_state, lock_row, log_created
 
 
 def add_entry(session: Session, booking: Booking, actor: Actor) -> WaitlistEntry:
@@ -66,6 +67,14 @@ def position(session: Session, entry: WaitlistEntry) -> int:
     return int(ahead or 0) + 1
 
 
+def position_of(session: Session, booking: Booking) -> int | None:
+    """A waitlisted booking's place in line; None when it is not waiting."""
+    entry = entry_of(session, booking)
+    if entry is None or booking.status != BookingStatus.WAITLISTED:
+        return None
+    return position(session, entry)
+
+
 def offer_freed_seats(
     session: Session, departure_id: str, actor: Actor, *, exclude: Iterable[str] = ()
 ) -> list[WaitlistEntry]:
@@ -93,10 +102,15 @@ def offer_spot(session: Session, entry: WaitlistEntry, actor: Actor) -> None:
     entry.offer_expires_at = now + timedelta(hours=settings.waitlist_offer_hours)
     booking = entry.booking
     change_state(session, booking, BOOKING, BookingStatus.OFFERED, actor)
-    outbox.enqueue_text(
+    answers = choices.answer_to(choices.WAITLIST_OFFER, booking.id)
+    outbox.enqueue_buttons(
         session,
         to_phone=booking.contact.phone,
         contact_id=booking.contact_id,
+        buttons=[
+            choices.reply_button(texts.CONFIRM, "affirm", answers),
+            choices.reply_button(texts.DECLINE, "deny", answers),
+        ],
         body=texts.spot_available(booking, hours=settings.waitlist_offer_hours),
         purpose="waitlist_offer",
         template_params=texts.spot_available_params(booking, hours=settings.waitlist_offer_hours),
@@ -107,14 +121,28 @@ def offer_spot(session: Session, entry: WaitlistEntry, actor: Actor) -> None:
 
 def accept_offer(session: Session, booking: Booking, actor: Actor) -> None:
     """CONFIRM on a live offer: the booking becomes HELD with the payment timer."""
+    # The departure's lock first, then everything is re-read and re-checked under it: an
+    # offer that runs out while we wait must not turn into a hold on seats given away since.
+    departure = inventory.lock_departure(session, booking.departure_id)
     entry = entry_of(session, booking)
+    if entry is not None:
+        lock_row(session, entry)
+    lock_row(session, booking)
     if entry is None or entry.status != WaitlistStatus.OFFERED:
         raise DomainError(f"Booking {booking.reference} has no spot on offer")
     if entry.offer_expires_at is None or entry.offer_expires_at <= clock.now():
         raise DomainError(f"The offer for {booking.reference} has expired")
+    # The live offer holds its seats (counted as offered); they must still be there for it.
+    counts = inventory.seat_counts(session, departure)
+    if counts.available + entry.party_size < booking.party_size:
+        raise NotEnoughSeats(booking.party_size, counts.available + entry.party_size)
     minutes = get_settings().waitlist_payment_minutes
     inventory.place_hold_on_offered_seats(
-        session, booking, expires_at=clock.now() + timedelta(minutes=minutes), actor=actor
+        session,
+        booking,
+        departure,
+        expires_at=clock.now() + timedelta(minutes=minutes),
+        actor=actor,
     )
     change_state(session, entry, WAITLIST, WaitlistStatus.ACCEPTED, actor)
     entry.closed_at = clock.now()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import httpx
 
 from backend.whatsapp import errors
-from backend.whatsapp.messages import Buttons, Template, Text, request_body
+from backend.whatsapp.messages import WireMessage, request_body
 
 
 class GraphClient:
@@ -29,7 +30,7 @@ class GraphClient:
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
 
-    async def send(self, to_wa_id: str, message: Text | Buttons | Template) -> str:
+    async def send(self, to_wa_id: str, message: WireMessage) -> str:
         """Send one message; returns Meta's wamid or raises a GraphError subclass."""
         body = request_body(to_wa_id, message)
         try:
@@ -48,5 +49,52 @@ class GraphClient:
         except (KeyError, IndexError, TypeError) as exc:
             raise errors.ServerError(f"unexpected answer: {str(data)[:200]}") from exc
 
+    async def download_media(self, media_id: str, max_bytes: int) -> tuple[bytes, str | None]:
+        """The media's bytes and type: GET /{media-id} for a short-lived URL, then GET that
+        URL, both with the access token (Meta's two steps). Raises a GraphError."""
+        try:
+            answer = await self._client.get(f"/{media_id}")
+            data: Any = answer.json() if answer.content else {}
+        except (httpx.HTTPError, ValueError) as exc:
+            raise errors.TransportError(f"{type(exc).__name__}: {exc}") from exc
+        if answer.status_code >= 400:
+            raise errors.from_response(answer.status_code, data)
+        url = data.get("url") if isinstance(data, dict) else None
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise errors.ServerError(f"no media URL in {str(data)[:200]}")
+        size = data.get("file_size")
+        if isinstance(size, int) and size > max_bytes:
+            raise errors.GraphError(f"media of {size} bytes is over the {max_bytes} limit")
+        try:
+            async with self._client.stream("GET", url) as body:
+                if body.status_code >= 400:
+                    await body.aread()
+                    raise errors.from_response(body.status_code, _json_or_empty(body))
+                chunks, total = [], 0
+                async for chunk in body.aiter_bytes():
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise errors.GraphError(f"media is over the {max_bytes}-byte limit")
+                    chunks.append(chunk)
+        except httpx.HTTPError as exc:
+            raise errors.TransportError(f"{type(exc).__name__}: {exc}") from exc
+        content = b"".join(chunks)
+        expected = data.get("sha256")
+        if (
+            isinstance(expected, str)
+            and expected
+            and hashlib.sha256(content).hexdigest() != expected
+        ):
+            raise errors.TransportError("the media's bytes do not match Meta's sha256")
+        mime = data.get("mime_type") if isinstance(data.get("mime_type"), str) else None
+        return content, mime
+
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _json_or_empty(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {}

@@ -92,8 +92,3 @@ def from_response(status: int, body: Any) -> GraphError:
     if status >= 500:
         return ServerError(message, code=code or status, details=details)
     return GraphError(message, code=code or status, details=details)
-
-
-def for_code(code: int, message: str = "") -> GraphError:
-    """The exception for an error code seen in a `failed` status webhook."""
-    return _BY_CODE.get(code, GraphError)(message or f"error {code}", code=code)

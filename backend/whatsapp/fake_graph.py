@@ -3,35 +3,53 @@
 `python -m backend.whatsapp.fake_graph --port 8900 --webhook-url http://127.0.0.1:8000/webhooks/whatsapp`
 
 - `POST /{version}/{phone_number_id}/messages`: checks the Bearer token and the phone number
-  id; enforces the limits (text ≤ 4096, 1-3 reply buttons with titles ≤ 20 characters,
-  approved templates with the right number of parameters), the 24-hour window (free-form to
+  id; enforces the limits (text ≤ 4096; 1-3 reply buttons with titles ≤ 20 characters and
+  distinct ids ≤ 256; lists of 1-10 rows with titles ≤ 24, descriptions ≤ 72, ids ≤ 200 and a
+  button label ≤ 20; interactive bodies ≤ 1024; approved templates with the right number of
+  parameters and only their approved quick-reply buttons), the 24-hour window (free-form to
   someone who has not written in 24 h: 131047, at once or later as a `failed` status), the
   business number's rate (130429) and a per-recipient burst (131056). Returns a wamid, then
   sends signed `sent` / `delivered` / `read` status webhooks back.
+- `GET /{version}/{media-id}` and the URL it gives (expiring after `media_url_seconds`): the
+  two-step media download, both with the Bearer token.
 - Test controls under `/_fake/`: `inbound` (a customer writes: a signed webhook to the
-  backend), `messages` (what was received), `config`, `clock` (move time), `reset`.
+  backend), `media` (a phone uploads a file: its media id for an inbound message),
+  `messages` (what was received), `config`, `clock` (move time), `reset`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
+import hashlib
 import itertools
 import json
 import random
 import time
 from collections import defaultdict, deque
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from sanic import Request, Sanic, response
 
+from backend import clock
 from backend.config import get_settings
-from backend.whatsapp.messages import BUTTON_LIMIT, BUTTON_TITLE_LIMIT, TEXT_LIMIT
+from backend.whatsapp.messages import (
+    BUTTON_BODY_LIMIT,
+    BUTTON_LIMIT,
+    BUTTON_TITLE_LIMIT,
+    LIST_BUTTON_LIMIT,
+    LIST_ROW_DESCRIPTION_LIMIT,
+    LIST_ROW_ID_LIMIT,
+    LIST_ROW_LIMIT,
+    LIST_ROW_TITLE_LIMIT,
+    TEXT_LIMIT,
+)
 from backend.whatsapp.signature import sign
-from backend.whatsapp.templates import all_template_names
+from backend.whatsapp.templates import all_template_names, approved
 
 WINDOW = timedelta(hours=24)
 SERVER_ERROR_CODES = {1, 2, 131000}  # Meta's "unknown"/"service unavailable" errors, as HTTP 500
@@ -55,7 +73,12 @@ class FakeMeta:
         self.sent_times: deque[float] = deque()
         self.recipient_times: dict[str, deque[float]] = defaultdict(deque)
         self.fail_next: list[int] = []
+        # Uploaded media (what phones send): id → (bytes, mime type); downloads served so far.
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_downloads = 0
         self.config: dict[str, Any] = {
+            "media_url_seconds": 300,  # how long a media URL works (Meta: five minutes)
+            "media_fail_next": 0,  # the next N byte downloads answer 500
             "window_mode": "async",  # 131047 as a later failed status (like Meta), or "sync"
             "rate_per_second": 80,
             "recipient_burst": 45,  # more than this within 6 s to one recipient: 131056
@@ -68,7 +91,8 @@ class FakeMeta:
         self.webhooks_sent = 0
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        # Meta's clock is the stack's clock: the tests and the demo may move it for everyone.
+        return clock.now() + self.offset
 
     def wamid(self) -> str:
         return f"wamid.FAKE{int(time.time() * 1000)}{next(self._ids):08d}"
@@ -93,28 +117,42 @@ class FakeMeta:
                     100, f"Param text['body'] must be at most {TEXT_LIMIT} characters long"
                 )
         elif kind == "interactive":
-            buttons = (((body.get("interactive") or {}).get("action") or {}).get("buttons")) or []
-            if not 1 <= len(buttons) <= BUTTON_LIMIT:
-                return error(131009, f"Parameter value is not valid: 1 to {BUTTON_LIMIT} buttons")
-            for button in buttons:
-                title = ((button or {}).get("reply") or {}).get("title") or ""
-                if not title or len(title) > BUTTON_TITLE_LIMIT:
-                    return error(131009, f"Button title length invalid: {title!r}")
+            refused = check_interactive(body.get("interactive") or {})
+            if refused is not None:
+                return error(131009, f"Parameter value is not valid: {refused}")
         elif kind == "template":
             template = body.get("template") or {}
-            approved = all_template_names()
-            if template.get("name") not in approved:
+            names = all_template_names()
+            if template.get("name") not in names:
                 return error(
                     132001,
                     f"Template name does not exist in the translation: {template.get('name')}",
                 )
+            components = template.get("components") or []
             params = [
-                p for c in template.get("components") or [] for p in c.get("parameters") or []
+                p for c in components if c.get("type") == "body" for p in c.get("parameters") or []
             ]
-            if len(params) != approved[template["name"]]:
+            if len(params) != names[template["name"]]:
                 return error(
                     132000, "Number of parameters does not match the expected number of params"
                 )
+            replies = [c for c in components if c.get("type") == "button"]
+            spec = approved(template["name"])
+            allowed = len(spec.quick_replies) if spec else 0
+            for reply in replies:
+                index = str(reply.get("index", ""))
+                payloads = reply.get("parameters") or []
+                if (
+                    reply.get("sub_type") != "quick_reply"
+                    or not index.isdigit()
+                    or int(index) >= allowed
+                    or len(payloads) != 1
+                    or payloads[0].get("type") != "payload"
+                    or not str(payloads[0].get("payload") or "")
+                ):
+                    return error(
+                        132018, f"Template {template['name']}: button {index!r} does not match"
+                    )
         else:
             return error(100, f"Unsupported message type {kind}")
         now = time.monotonic()
@@ -146,6 +184,13 @@ class FakeMeta:
         self.recipient_times[body["to"]].append(now)
         kind = body.get("type", "text")
         late_failure = kind != "template" and not self.window_open(body["to"])
+        params = [
+            p.get("text")
+            for c in (body.get("template") or {}).get("components") or []
+            if c.get("type") == "body"
+            for p in c.get("parameters") or []
+        ]
+        spec = approved((body.get("template") or {}).get("name") or "")
         self.messages.append(
             {
                 "id": wamid,
@@ -153,18 +198,13 @@ class FakeMeta:
                 "type": kind,
                 "text": (body.get("text") or {}).get("body")
                 or ((body.get("interactive") or {}).get("body") or {}).get("text"),
-                "buttons": [
-                    b["reply"]["title"]
-                    for b in (
-                        ((body.get("interactive") or {}).get("action") or {}).get("buttons") or []
-                    )
-                ],
+                "buttons": [c["title"] for c in message_choices(body)],
+                "choices": message_choices(body),
+                "interactive": (body.get("interactive") or {}).get("type"),
                 "template": (body.get("template") or {}).get("name"),
-                "template_params": [
-                    p.get("text")
-                    for c in (body.get("template") or {}).get("components") or []
-                    for p in c.get("parameters") or []
-                ],
+                "template_params": params,
+                # What the phone shows: the approved body with the parameters filled in.
+                "rendered": spec.render(params) if spec else None,
                 "at": self.now().isoformat(),
                 "window_open": not late_failure,
             }
@@ -230,6 +270,75 @@ class FakeMeta:
         return answer.status_code
 
 
+def check_interactive(interactive: dict[str, Any]) -> str | None:
+    """What Meta would refuse in an interactive message (reply buttons or a list), or None."""
+    body = ((interactive.get("body") or {}).get("text")) or ""
+    if not body or len(body) > BUTTON_BODY_LIMIT:
+        return f"body text must be 1 to {BUTTON_BODY_LIMIT} characters"
+    action = interactive.get("action") or {}
+    if interactive.get("type") == "button":
+        buttons = action.get("buttons") or []
+        if not 1 <= len(buttons) <= BUTTON_LIMIT:
+            return f"1 to {BUTTON_LIMIT} buttons"
+        ids = set()
+        for button in buttons:
+            reply = (button or {}).get("reply") or {}
+            title, reply_id = reply.get("title") or "", reply.get("id") or ""
+            if not title or len(title) > BUTTON_TITLE_LIMIT:
+                return f"Button title length invalid: {title!r}"
+            if not reply_id or len(reply_id) > 256 or reply_id in ids:
+                return f"Button id invalid or repeated: {reply_id[:40]!r}"
+            ids.add(reply_id)
+        return None
+    if interactive.get("type") == "list":
+        label = action.get("button") or ""
+        if not label or len(label) > LIST_BUTTON_LIMIT:
+            return f"List button label length invalid: {label!r}"
+        rows = [r for section in action.get("sections") or [] for r in section.get("rows") or []]
+        if not 1 <= len(rows) <= LIST_ROW_LIMIT:
+            return f"1 to {LIST_ROW_LIMIT} rows in all"
+        ids = set()
+        for row in rows:
+            title, row_id = row.get("title") or "", row.get("id") or ""
+            if not title or len(title) > LIST_ROW_TITLE_LIMIT:
+                return f"Row title length invalid: {title!r}"
+            if len(row.get("description") or "") > LIST_ROW_DESCRIPTION_LIMIT:
+                return "Row description too long"
+            if not row_id or len(row_id) > LIST_ROW_ID_LIMIT or row_id in ids:
+                return f"Row id invalid or repeated: {row_id[:40]!r}"
+            ids.add(row_id)
+        return None
+    return f"Unsupported interactive type {interactive.get('type')!r}"
+
+
+def message_choices(body: dict[str, Any]) -> list[dict[str, str]]:
+    """The choices a message shows ({"id", "title"}): buttons, list rows, quick replies."""
+    interactive = body.get("interactive") or {}
+    action = interactive.get("action") or {}
+    if interactive.get("type") == "button":
+        return [
+            {"id": b["reply"]["id"], "title": b["reply"]["title"]} for b in action.get("buttons")
+        ]
+    if interactive.get("type") == "list":
+        return [
+            {"id": r["id"], "title": r["title"]}
+            for section in action.get("sections") or []
+            for r in section.get("rows") or []
+        ]
+    template = body.get("template") or {}
+    spec = approved(template.get("name") or "") if template else None
+    if spec is None:
+        return []
+    given = {
+        int(c["index"]): c["parameters"][0]["payload"]
+        for c in template.get("components") or []
+        if c.get("type") == "button"
+    }
+    return [
+        {"id": given.get(i, title), "title": title} for i, title in enumerate(spec.quick_replies)
+    ]
+
+
 def error(code: int, message: str, status: int = 400) -> tuple[int, dict[str, Any]]:
     return status, {
         "error": {
@@ -288,6 +397,59 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
             }
         )
 
+    def authorised(request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {fake.access_token}"
+
+    @app.get("/<version:str>/<media_id:str>")
+    async def media_url(request: Request, version: str, media_id: str):  # type: ignore[no-untyped-def]
+        """Step 1 of a media download: a short-lived URL for the bytes, with their checksum."""
+        if not authorised(request):
+            status, body = error(190, "Invalid OAuth access token", status=401)
+            return response.json(body, status=status)
+        if media_id not in fake.media:
+            status, body = error(100, f"Object with ID '{media_id}' does not exist")
+            return response.json(body, status=status)
+        content, mime = fake.media[media_id]
+        expires = int(fake.now().timestamp()) + int(fake.config["media_url_seconds"])
+        return response.json(
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{request.scheme}://{request.host}/_fake/media/{media_id}?expires={expires}",
+                "mime_type": mime,
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "file_size": len(content),
+                "id": media_id,
+            }
+        )
+
+    @app.get("/_fake/media/<media_id:str>")
+    async def media_bytes(request: Request, media_id: str):  # type: ignore[no-untyped-def]
+        """Step 2: the bytes, with the access token, while the URL has not expired."""
+        if not authorised(request):
+            return response.text("Unauthorized", status=401)
+        expires = request.args.get("expires", "0")
+        if media_id not in fake.media or not expires.isdigit():
+            return response.text("Not found", status=404)
+        if fake.now().timestamp() > int(expires):
+            return response.text("URL expired", status=404)
+        if fake.config["media_fail_next"]:
+            fake.config["media_fail_next"] -= 1
+            return response.json({"error": {"code": 131000, "message": "Injected"}}, status=500)
+        fake.media_downloads += 1
+        content, mime = fake.media[media_id]
+        return response.raw(content, content_type=mime)
+
+    @app.post("/_fake/media")
+    async def upload_media(request: Request):  # type: ignore[no-untyped-def]
+        """A phone's upload: base64 content and its type; answers the media id to send."""
+        data = request.json or {}
+        media_id = f"media.{next(fake._ids)}"
+        fake.media[media_id] = (
+            base64.b64decode(data.get("content_base64") or ""),
+            str(data.get("mime_type") or "application/octet-stream"),
+        )
+        return response.json({"id": media_id})
+
     @app.post("/_fake/inbound")
     async def inbound(request: Request):  # type: ignore[no-untyped-def]
         data = request.json or {}
@@ -301,12 +463,17 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         if message["type"] == "text":
             message["text"] = {"body": data.get("text", "")}
         elif message["type"] == "interactive":
+            # A tap: a reply button's or a list row's id and title, as the phone sends them.
+            kind = "list_reply" if data.get("reply_type") == "list_reply" else "button_reply"
             message["interactive"] = {
-                "type": "button_reply",
-                "button_reply": {
-                    "id": data.get("payload") or data.get("text"),
-                    "title": data.get("text"),
-                },
+                "type": kind,
+                kind: {"id": data.get("payload") or data.get("text"), "title": data.get("text")},
+            }
+        elif message["type"] == "button":
+            # A template's quick reply: its payload and the button's text.
+            message["button"] = {
+                "payload": data.get("payload") or data.get("text"),
+                "text": data.get("text"),
             }
         else:
             message[message["type"]] = data.get("content") or {}

@@ -12,14 +12,15 @@ then processed in order per sender.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from backend import clock
 from backend.db import is_sqlite
@@ -29,6 +30,7 @@ from backend.domain.errors import InvalidPhoneNumber
 from backend.domain.phones import normalise_phone
 from backend.models import Contact, Conversation, InboundMessage, MessageStatusEvent
 from backend.services import contacts, timeline
+from backend.whatsapp import queue
 
 logger = logging.getLogger(__name__)
 
@@ -62,35 +64,102 @@ def _timestamp(value: Any) -> datetime | None:
         return None
 
 
+def _field(obj: Any, *path: str) -> Any:
+    """obj[path[0]][path[1]]…, or None where a step is not an object."""
+    for key in path:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
+
+
 def message_text(message: dict[str, Any]) -> str | None:
     """What the assistant reads: the text, or a reply button's id (e.g. `/affirm`)."""
     kind = message.get("type")
     if kind == "text":
-        return (message.get("text") or {}).get("body")
-    if kind == "interactive":
-        interactive = message.get("interactive") or {}
-        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
-        return reply.get("id") or reply.get("title")
-    if kind == "button":
-        button = message.get("button") or {}
-        return button.get("payload") or button.get("text")
-    return None
+        found = _field(message, "text", "body")
+    elif kind == "interactive":
+        reply = _field(message, "interactive", "button_reply") or _field(
+            message, "interactive", "list_reply"
+        )
+        found = _field(reply, "id") or _field(reply, "title")
+    elif kind == "button":
+        found = _field(message, "button", "payload") or _field(message, "button", "text")
+    else:
+        found = None
+    return found if isinstance(found, str) else None
+
+
+def _clean(value: Any) -> Any:
+    """The payload as it can be stored: PostgreSQL refuses NUL characters in text and JSON."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {str(k).replace("\x00", ""): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _objects(container: Any, key: str, where: str) -> list[dict[str, Any]]:
+    """`container[key]` as a list of objects (absent: none); anything else is malformed."""
+    items = container.get(key) if isinstance(container, dict) else None
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise MalformedPayload(f"`{where}.{key}` must be a list of objects")
+    return items
+
+
+def _identifier(value: Any, name: str, limit: int) -> str:
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        raise MalformedPayload(f"`{name}` must be a non-empty string")
+    text = str(value).strip()
+    if len(text) > limit:
+        raise MalformedPayload(f"`{name}` is longer than {limit} characters")
+    return text
+
+
+def _short(value: Any, limit: int) -> str | None:
+    return (
+        str(value)[:limit] if isinstance(value, str | int) and not isinstance(value, bool) else None
+    )
+
+
+def _error_code(status: dict[str, Any]) -> int | None:
+    errors = status.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors else None
+    code = first.get("code") if isinstance(first, dict) else None
+    if code is None:
+        return None
+    try:
+        number = int(str(code))
+    except ValueError:
+        logger.warning(
+            "status %s: error code %r is not a number; kept without it", status.get("id"), code
+        )
+        return None
+    return number if -(2**31) <= number < 2**31 else None
 
 
 def store_webhook(session: Session, payload: Any, phone_number_id: str) -> StoreResult:
     """Store every message and status of a webhook body. Raises MalformedPayload when the body
-    is not shaped like a WhatsApp webhook (the caller answers 400 and stores nothing)."""
+    is not shaped like a WhatsApp webhook (the caller answers 400 and, as the transaction
+    rolls back, stores nothing). A well-formed body with odd values (an unknown status, a
+    non-numeric error code) is stored as far as it makes sense, and logged."""
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise MalformedPayload("expected an object with an `entry` list")
     result = StoreResult()
     now = clock.now()
     insert = _insert(session)
     for entry in payload["entry"]:
-        for change in (entry or {}).get("changes") or []:
-            value = (change or {}).get("value") or {}
+        if not isinstance(entry, dict):
+            raise MalformedPayload("`entry[]` must be objects")
+        for change in _objects(entry, "changes", "entry[]"):
+            value = change.get("value") or {}
             if not isinstance(value, dict):
                 raise MalformedPayload("`changes[].value` must be an object")
             metadata = value.get("metadata") or {}
+            if not isinstance(metadata, dict):
+                raise MalformedPayload("`value.metadata` must be an object")
             if str(metadata.get("phone_number_id", "")) != phone_number_id:
                 logger.warning(
                     "webhook change for phone_number_id %r ignored", metadata.get("phone_number_id")
@@ -98,28 +167,23 @@ def store_webhook(session: Session, payload: Any, phone_number_id: str) -> Store
                 result.ignored_changes += 1
                 continue
             names = {
-                str(c.get("wa_id")): (c.get("profile") or {}).get("name")
-                for c in value.get("contacts") or []
-                if isinstance(c, dict)
+                str(c.get("wa_id")): _short(_field(c, "profile", "name"), 120)
+                for c in _objects(value, "contacts", "value")
             }
-            for message in value.get("messages") or []:
-                if (
-                    not isinstance(message, dict)
-                    or not message.get("id")
-                    or not message.get("from")
-                ):
-                    raise MalformedPayload("a message needs `id` and `from`")
-                sender = str(message["from"])
+            for message in _objects(value, "messages", "value"):
+                wamid = _identifier(message.get("id"), "messages[].id", 160)
+                sender = _identifier(message.get("from"), "messages[].from", 20)
+                text = message_text(message)
                 inserted = session.execute(
                     insert(InboundMessage)
                     .values(
-                        wamid=str(message["id"]),
+                        wamid=wamid,
                         from_phone=_e164_or_raw(sender),
                         phone_number_id=phone_number_id,
-                        profile_name=names.get(sender),
-                        message_type=str(message.get("type") or "unknown"),
-                        text=message_text(message),
-                        payload=message,
+                        profile_name=(names.get(sender) or "").replace("\x00", "") or None,
+                        message_type=_short(message.get("type"), 24) or "unknown",
+                        text=text.replace("\x00", "") if isinstance(text, str) else None,
+                        payload=_clean(message),
                         sent_at=_timestamp(message.get("timestamp")),
                         stored_at=now,
                         status=InboxStatus.PENDING,
@@ -132,21 +196,22 @@ def store_webhook(session: Session, payload: Any, phone_number_id: str) -> Store
                     result.messages_duplicate += 1
                 else:
                     result.messages_new += 1
-            for status in value.get("statuses") or []:
-                if not isinstance(status, dict) or not status.get("id") or not status.get("status"):
-                    raise MalformedPayload("a status needs `id` and `status`")
-                errors = status.get("errors") or []
+            for status in _objects(value, "statuses", "value"):
+                wamid = _identifier(status.get("id"), "statuses[].id", 160)
+                state = _identifier(status.get("status"), "statuses[].status", 200).lower()
+                if len(state) > 16:
+                    logger.warning("status %s: unknown status %r ignored", wamid, state[:40])
+                    continue
+                recipient = _short(status.get("recipient_id"), 20)
                 inserted = session.execute(
                     insert(MessageStatusEvent)
                     .values(
-                        wamid=str(status["id"]),
-                        status=str(status["status"]),
-                        recipient_phone=_e164_or_raw(str(status.get("recipient_id") or "")) or None,
+                        wamid=wamid,
+                        status=state,
+                        recipient_phone=_e164_or_raw(recipient) if recipient else None,
                         occurred_at=_timestamp(status.get("timestamp")),
-                        error_code=int(errors[0].get("code"))
-                        if errors and errors[0].get("code")
-                        else None,
-                        payload=status,
+                        error_code=_error_code(status),
+                        payload=_clean(status),
                         stored_at=now,
                         applied=False,
                     )
@@ -157,7 +222,7 @@ def store_webhook(session: Session, payload: Any, phone_number_id: str) -> Store
                     result.statuses_duplicate += 1
                 else:
                     result.statuses_new += 1
-                    result.new_status_wamids.append(str(status["id"]))
+                    result.new_status_wamids.append(wamid)
     return result
 
 
@@ -167,57 +232,41 @@ def _e164_or_raw(wa_id: str) -> str:
     try:
         return normalise_phone(wa_id)
     except InvalidPhoneNumber:
-        return "+" + wa_id.lstrip("+")
+        return ("+" + wa_id.lstrip("+"))[:20]
 
 
 def claim(session: Session, limit: int) -> list[InboundMessage]:
-    """The next message of up to `limit` senders, oldest first, leased to this worker.
+    """The next message of up to `limit` senders, oldest first, leased to this worker under
+    one token, left on each row as `lease_token` (see `backend.whatsapp.queue`).
 
     A sender's message is only handed out when it is that sender's oldest unfinished one and
-    no other worker holds one of theirs, which keeps each sender's messages in order.
+    no other worker holds one of theirs, which keeps each sender's messages in order. A
+    message whose worker's lease ran out (it died) is handed out again.
     """
     now = clock.now()
-    busy = aliased(InboundMessage)
-    earlier = aliased(InboundMessage)
-    unfinished = [InboxStatus.PENDING, InboxStatus.PROCESSING]
-    query = (
-        select(InboundMessage)
-        .where(
-            or_(
-                and_(
-                    InboundMessage.status == InboxStatus.PENDING,
-                    or_(
-                        InboundMessage.next_attempt_at.is_(None),
-                        InboundMessage.next_attempt_at <= now,
-                    ),
-                ),
-                # a lease that ran out: its worker died
-                and_(
-                    InboundMessage.status == InboxStatus.PROCESSING,
-                    InboundMessage.next_attempt_at <= now,
-                ),
-            ),
-            ~exists().where(
-                busy.from_phone == InboundMessage.from_phone,
-                busy.status == InboxStatus.PROCESSING,
-                busy.next_attempt_at > now,
-            ),
-            ~exists().where(
-                earlier.from_phone == InboundMessage.from_phone,
-                earlier.status.in_(unfinished),
-                earlier.id < InboundMessage.id,
-            ),
-        )
-        .order_by(InboundMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    rows = queue.claim_in_order(
+        session,
+        InboundMessage,
+        "from_phone",
+        due=queue.due_or_lapsed(
+            InboundMessage, now, waiting=InboxStatus.PENDING, working=InboxStatus.PROCESSING
+        ),
+        unfinished=[InboxStatus.PENDING, InboxStatus.PROCESSING],
+        held_by_other=lambda busy: and_(
+            busy.status == InboxStatus.PROCESSING, busy.next_attempt_at > now
+        ),
+        limit=limit,
     )
-    rows = list(session.scalars(query))
     for row in rows:
         row.status = InboxStatus.PROCESSING
         row.attempts += 1
-        row.next_attempt_at = now + LEASE
+    queue.lease(rows, now, LEASE)
     return rows
+
+
+def holds(row: InboundMessage | None, token: str) -> bool:
+    """Whether the worker with `token` still holds `row` (its lease was not taken over)."""
+    return row is not None and row.status == InboxStatus.PROCESSING and row.lease_token == token
 
 
 @dataclass(frozen=True)
@@ -262,16 +311,18 @@ def mark_done(row: InboundMessage) -> None:
     row.processed_at = clock.now()
     row.next_attempt_at = None
     row.last_error = None
+    row.lease_token = None
 
 
 def backoff(attempts: int) -> timedelta:
     """2, 4, 8 … seconds, at most five minutes."""
-    return timedelta(seconds=min(2 ** max(attempts, 1), 300))
+    return queue.backoff(attempts, floor=2.0, ceiling=300.0)
 
 
 def mark_failed_attempt(row: InboundMessage, error: str, max_attempts: int) -> bool:
     """Back to PENDING with backoff; FAILED once the attempts are used up. True if FAILED."""
     row.last_error = error[:2000]
+    row.lease_token = None
     if row.attempts >= max_attempts:
         row.status = InboxStatus.FAILED
         row.next_attempt_at = None
@@ -279,6 +330,44 @@ def mark_failed_attempt(row: InboundMessage, error: str, max_attempts: int) -> b
     row.status = InboxStatus.PENDING
     row.next_attempt_at = clock.now() + backoff(row.attempts)
     return False
+
+
+def retry_failed(
+    session: Session,
+    actor: Actor,
+    *,
+    ids: Sequence[int] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    everything: bool = False,
+) -> list[int]:
+    """Put FAILED messages back in the queue (by id, by when they were stored, or all of them),
+    with their attempts reset; each is on its conversation's timeline. Returns their ids."""
+    if not (ids or since or until or everything):
+        return []
+    rows = queue.failed_rows(
+        session,
+        InboundMessage,
+        failed=InboxStatus.FAILED,
+        when=InboundMessage.stored_at,
+        ids=ids,
+        since=since,
+        until=until,
+    )
+    for row in rows:
+        row.status = InboxStatus.PENDING
+        row.attempts = 0
+        row.next_attempt_at = None
+        timeline.record(
+            session,
+            object_type=ObjectType.CONVERSATION if row.conversation_id else ObjectType.CONTACT,
+            object_id=row.conversation_id or row.from_phone,
+            event_type="RETRY",
+            action="tms.message.inbound.retried",
+            actor=actor,
+            content={"wamid": row.wamid, "lastError": row.last_error},
+        )
+    return [row.id for row in rows]
 
 
 def queue_depth(session: Session) -> dict[str, int]:

@@ -11,23 +11,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from backend import texts
+from backend.assistant_protocol import (
+    ACTION_SECRET_HEADER,
+    RASA_CHANNEL_PATH,
+    RASA_CHANNEL_SECRET_HEADER,
+    RETRY_MARKER,
+)
 from backend.config import Settings, get_settings
 from backend.db import transaction
-from backend.domain.enums import InboxStatus, ObjectType, Role
-from backend.models import InboundMessage
-from backend.services import contacts, leads, notifications, outbox
+from backend.domain.actor import Actor
+from backend.domain.enums import InboxStatus, ObjectType, Role, Source
+from backend.models import Contact, Conversation, InboundMessage
+from backend.services import consent, contacts, leads, media, notifications, outbox
+from backend.services import staff as staff_service
 from backend.whatsapp import inbox
 from backend.workers import run_until_stopped
 
 logger = logging.getLogger(__name__)
 
 SILENT_TYPES = {"reaction", "system", "unsupported_ephemeral"}
+
 MEDIA_TYPES = {"location", "image", "document", "video", "audio", "sticker"}
 
 
@@ -49,24 +59,33 @@ class RasaUnavailable(Exception):
     """Rasa did not answer, or answered nothing (its action server failed)."""
 
 
+def rasa_channel_headers(secret: str | None = None) -> dict[str, str]:
+    return {RASA_CHANNEL_SECRET_HEADER: secret or get_settings().rasa_channel_secret}
+
+
 class RasaClient:
-    """Rasa's REST channel: POST /webhooks/rest/webhook {sender, message, metadata}."""
+    """The assistant's channel: POST /webhooks/tms/webhook {sender, message, metadata}, with
+    the channel's secret."""
 
     def __init__(
         self,
         base_url: str,
         *,
+        secret: str | None = None,
         timeout: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
+            headers=rasa_channel_headers(secret),
         )
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             response = await self._client.post(
-                "/webhooks/rest/webhook",
+                RASA_CHANNEL_PATH,
                 json={"sender": sender, "message": text, "metadata": metadata},
             )
         except httpx.HTTPError as exc:
@@ -75,9 +94,19 @@ class RasaClient:
             raise RasaUnavailable(
                 f"Rasa answered HTTP {response.status_code}: {response.text[:200]}"
             )
-        replies = response.json()
-        if not isinstance(replies, list) or not replies:
-            raise RasaUnavailable("Rasa answered nothing (is the action server up?)")
+        try:
+            replies = response.json()
+        except ValueError as exc:
+            raise RasaUnavailable("Rasa answered something that is not JSON") from exc
+        if not isinstance(replies, list):
+            raise RasaUnavailable("Rasa answered something that is not a list of messages")
+        failed = [
+            r for r in replies if isinstance(r, dict) and RETRY_MARKER in (r.get("custom") or {})
+        ]
+        if failed:
+            raise RasaUnavailable(
+                f"an action could not finish ({failed[0]['custom'][RETRY_MARKER]})"
+            )
         return replies
 
     async def aclose(self) -> None:
@@ -94,7 +123,12 @@ class DialogueTurn:
 
 class InboxWorker:
     def __init__(
-        self, rasa: RasaClient, settings: Settings | None = None, *, concurrency: int = 16
+        self,
+        rasa: RasaClient,
+        settings: Settings | None = None,
+        *,
+        concurrency: int = 16,
+        on_processed: Callable[[float], None] | None = None,
     ) -> None:
         self.rasa = rasa
         self.settings = settings or get_settings()
@@ -102,13 +136,8 @@ class InboxWorker:
         self.processed = 0
         self.retried = 0
         self.replies_queued: asyncio.Event | None = None
-        self.latencies: list[float] = []
-
-    async def run_once(self) -> int:
-        ids = await asyncio.to_thread(self._claim)
-        if ids:
-            await asyncio.gather(*(self._process(row_id) for row_id in ids))
-        return len(ids)
+        # Seconds from storing to replies queued, for each message (the metrics' histogram).
+        self.on_processed = on_processed
 
     async def run(
         self,
@@ -122,31 +151,59 @@ class InboxWorker:
         self.replies_queued = replies_queued
         await run_until_stopped("inbox worker", self.run_once, stop, idle_sleep, wakeup)
 
-    def _claim(self) -> list[int]:
+    def _claim(self) -> tuple[list[int], str]:
         with transaction() as session:
-            return [row.id for row in inbox.claim(session, self.concurrency)]
+            rows = inbox.claim(session, self.concurrency)
+            return [row.id for row in rows], rows[0].lease_token if rows else ""
 
-    async def _process(self, row_id: int) -> None:
-        turn = await asyncio.to_thread(self._arrive, row_id)
+    async def run_once(self) -> int:
+        ids, token = await asyncio.to_thread(self._claim)
+        if ids:
+            await asyncio.gather(*(self._process(row_id, token) for row_id in ids))
+        return len(ids)
+
+    async def _process(self, row_id: int, token: str) -> None:
+        turn = await asyncio.to_thread(self._arrive, row_id, token)
         if turn is None:
             return
         try:
             replies = await self.rasa.send(turn.sender, turn.text, turn.metadata)
+            if not replies and not await self.action_server_up():
+                # Rasa answers nothing when its custom action could not be reached: retry.
+                raise RasaUnavailable("Rasa answered nothing and the action server is down")
         except RasaUnavailable as exc:
-            await asyncio.to_thread(self._attempt_failed, row_id, str(exc))
+            await asyncio.to_thread(self._attempt_failed, row_id, token, str(exc))
             return
-        await asyncio.to_thread(self._complete, row_id, replies)
+        # An empty answer from a healthy stack is an answer (the assistant chose silence).
+        await asyncio.to_thread(self._complete, row_id, token, replies)
         if self.replies_queued is not None:
             self.replies_queued.set()
 
-    def _arrive(self, row_id: int) -> DialogueTurn | None:
+    async def action_server_up(self) -> bool:
+        """Whether Rasa could reach its actions: asked the way Rasa asks, with the secret (a
+        wrong secret fails Rasa's calls as surely as a stopped server)."""
+        try:
+            async with httpx.AsyncClient(timeout=3) as client:
+                answer = await client.get(
+                    f"{self.settings.action_server_url}/actions",
+                    headers={ACTION_SECRET_HEADER: self.settings.action_server_secret},
+                )
+        except httpx.HTTPError:
+            return False
+        return answer.status_code == 200
+
+    def _arrive(self, row_id: int, token: str) -> DialogueTurn | None:
         """Record the message; answer it here when it is not for the assistant."""
         with transaction() as session:
             row = session.get(InboundMessage, row_id)
-            if row is None or row.status != InboxStatus.PROCESSING:
+            if not inbox.holds(row, token):
                 return None
+            assert row is not None
             arrival = inbox.record_arrival(session, row)
             conversation = arrival.conversation
+            if self._consent(session, row, arrival):
+                inbox.mark_done(row)
+                return None
             if conversation.bot_paused:
                 self._forward_to_rep(session, row, arrival)
                 inbox.mark_done(row)
@@ -159,11 +216,15 @@ class InboxWorker:
                 or row.message_type not in inbox.DIALOGUE_TYPES
                 or not row.text
             ):
-                body = (
-                    texts.media_received(row.message_type)
-                    if row.message_type in MEDIA_TYPES
-                    else texts.unsupported_message()
-                )
+                filed = media.receive(session, row, arrival.contact)
+                if filed is not None and filed.trip is not None:
+                    body = texts.media_filed(
+                        row.message_type, filed.trip, filed.incident, filed.started_here
+                    )
+                elif row.message_type in MEDIA_TYPES:
+                    body = texts.media_received(row.message_type)
+                else:
+                    body = texts.unsupported_message()
                 outbox.enqueue_text(
                     session,
                     to_phone=arrival.contact.phone,
@@ -184,6 +245,29 @@ class InboxWorker:
                     "message_type": row.message_type,
                 },
             )
+
+    def _consent(self, session, row: InboundMessage, arrival: inbox.Arrival) -> bool:  # type: ignore[no-untyped-def]
+        """STOP / START from a customer: applied and confirmed here, whoever else is talking
+        to them (the assistant, a paused conversation's rep)."""
+        command = consent.command_of(row.text) if row.message_type == "text" else None
+        if command is None or staff_service.by_phone(session, arrival.contact.phone) is not None:
+            return False
+        actor = Actor(Source.WHATSAPP, phone=arrival.contact.phone)
+        if command == "stop":
+            consent.opt_out(session, arrival.contact, actor)
+            body = texts.consent_stopped()
+        else:
+            consent.opt_in(session, arrival.contact, actor)
+            body = texts.consent_started()
+        outbox.enqueue_text(
+            session,
+            to_phone=arrival.contact.phone,
+            contact_id=arrival.contact.id,
+            body=body,
+            purpose="reply",
+            conversation_id=arrival.conversation.id,
+        )
+        return True
 
     def _forward_to_rep(self, session, row: InboundMessage, arrival: inbox.Arrival) -> None:  # type: ignore[no-untyped-def]
         text = row.text or f"[{row.message_type}]"
@@ -208,16 +292,39 @@ class InboxWorker:
                 object_id=arrival.conversation.id,
             )
 
-    def _complete(self, row_id: int, replies: list[dict[str, Any]]) -> None:
+    def _forward_unanswered(self, session, row: InboundMessage, contact: Contact) -> None:  # type: ignore[no-untyped-def]
+        conversation = (
+            session.get(Conversation, row.conversation_id) if row.conversation_id else None
+        )
+        rep = leads.rep_of_conversation(session, conversation) if conversation else None
+        alert = texts.rep_unanswered_message(contact.display_name, contact.phone, row.text or "")
+        where = {"object_type": ObjectType.CONVERSATION, "object_id": row.conversation_id}
+        if rep is not None:
+            notifications.to_staff(session, rep, alert, purpose="rep_alert", **where)
+        else:
+            is_staff = staff_service.by_phone(session, contact.phone) is not None
+            role = Role.OPS if is_staff else Role.SALES
+            notifications.to_role(session, role, alert, purpose="rep_alert", **where)
+
+    def _complete(self, row_id: int, token: str, replies: list[dict[str, Any]]) -> None:
         with transaction() as session:
-            row = session.get(InboundMessage, row_id)
-            if row is None or row.status != InboxStatus.PROCESSING:
-                return  # another worker finished it after our lease ran out
+            row = session.get(InboundMessage, row_id, with_for_update=True)
+            if not inbox.holds(row, token):
+                logger.warning(
+                    "message %s: lease lost, its answer is left to the new holder", row_id
+                )
+                return  # our lease ran out and another worker holds it now
+            assert row is not None
             contact = contacts.get_or_create_contact(session, row.from_phone)
+            sent = 0
             for reply in merge_replies(replies):
                 text = reply.get("text") or ""
                 buttons = [
-                    {"id": str(b.get("payload") or b.get("title")), "title": str(b.get("title"))}
+                    {
+                        "id": str(b.get("payload") or b.get("title")),
+                        "title": str(b.get("title")),
+                        **({"description": str(b["description"])} if b.get("description") else {}),
+                    }
                     for b in reply.get("buttons") or []
                 ]
                 if not text and not buttons:
@@ -241,16 +348,21 @@ class InboxWorker:
                         purpose="reply",
                         conversation_id=row.conversation_id,
                     )
+                sent += 1
+            if not sent:
+                # The assistant said nothing: a person should see the message.
+                self._forward_unanswered(session, row, contact)
             inbox.mark_done(row)
-            if row.processed_at and row.sent_at:
-                self.latencies.append((row.processed_at - row.stored_at).total_seconds())
+            if self.on_processed is not None and row.processed_at:
+                self.on_processed((row.processed_at - row.stored_at).total_seconds())
         self.processed += 1
 
-    def _attempt_failed(self, row_id: int, error: str) -> None:
+    def _attempt_failed(self, row_id: int, token: str, error: str) -> None:
         with transaction() as session:
-            row = session.get(InboundMessage, row_id)
-            if row is None:
-                return
+            row = session.get(InboundMessage, row_id, with_for_update=True)
+            if not inbox.holds(row, token):
+                return  # our lease ran out: the new holder decides
+            assert row is not None
             failed = inbox.mark_failed_attempt(row, error, self.settings.inbox_max_attempts)
             logger.warning(
                 "message %s from %s not processed (attempt %s): %s",
@@ -260,10 +372,15 @@ class InboxWorker:
                 error,
             )
             if failed:
-                notifications.to_role(
+                notifications.coalesced_alert(
                     session,
                     Role.OPS,
-                    texts.ops_inbox_failed(row.from_phone, row.text or "", error),
-                    purpose="ops_alert",
+                    "inbox-failed",
+                    lambda: texts.ops_inbox_failed(
+                        inbox.queue_depth(session).get(InboxStatus.FAILED, 0),
+                        row.from_phone,
+                        row.text or "",
+                        error,
+                    ),
                 )
         self.retried += 1

@@ -12,6 +12,11 @@ TEXT_LIMIT = 4096
 BUTTON_LIMIT = 3
 BUTTON_TITLE_LIMIT = 20
 BUTTON_BODY_LIMIT = 1024
+LIST_ROW_LIMIT = 10
+LIST_ROW_TITLE_LIMIT = 24
+LIST_ROW_DESCRIPTION_LIMIT = 72
+LIST_ROW_ID_LIMIT = 200
+LIST_BUTTON_LIMIT = 20  # the label of the button that opens the list
 
 
 class MessageLimitError(ValueError):
@@ -75,24 +80,98 @@ class Buttons:
 
 
 @dataclass(frozen=True)
+class Row:
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ListMessage:
+    """An interactive list: one section of up to 10 rows behind a button."""
+
+    body: str
+    button: str
+    rows: tuple[Row, ...]
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.rows) <= LIST_ROW_LIMIT:
+            raise MessageLimitError(f"{len(self.rows)} rows; WhatsApp allows 1 to {LIST_ROW_LIMIT}")
+        for row in self.rows:
+            if not row.title or len(row.title) > LIST_ROW_TITLE_LIMIT:
+                raise MessageLimitError(
+                    f"row title {row.title!r} must be 1 to {LIST_ROW_TITLE_LIMIT} characters"
+                )
+            if not row.id or len(row.id) > LIST_ROW_ID_LIMIT:
+                raise MessageLimitError(f"row id must be 1 to {LIST_ROW_ID_LIMIT} characters")
+            if len(row.description) > LIST_ROW_DESCRIPTION_LIMIT:
+                raise MessageLimitError(
+                    f"row description is over {LIST_ROW_DESCRIPTION_LIMIT} characters"
+                )
+        if not self.button or len(self.button) > LIST_BUTTON_LIMIT:
+            raise MessageLimitError(f"list button must be 1 to {LIST_BUTTON_LIMIT} characters")
+        if not self.body.strip() or len(self.body) > BUTTON_BODY_LIMIT:
+            raise MessageLimitError(f"list body must be 1 to {BUTTON_BODY_LIMIT} characters")
+
+    def payload(self) -> dict[str, Any]:
+        rows = []
+        for row in self.rows:
+            item = {"id": row.id, "title": row.title}
+            if row.description:
+                item["description"] = row.description
+            rows.append(item)
+        return {
+            "type": "interactive",
+            "interactive": {
+                "type": "list",
+                "body": {"text": self.body},
+                "action": {"button": self.button, "sections": [{"title": "Options", "rows": rows}]},
+            },
+        }
+
+
+def shorten(text: str, limit: int) -> str:
+    """A title cut to WhatsApp's limit with an ellipsis (the payload still says what it is)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
 class Template:
     name: str
     language: str
     parameters: tuple[str, ...] = field(default_factory=tuple)
+    # The payloads of the template's quick-reply buttons, in the approved order.
+    quick_replies: tuple[str, ...] = field(default_factory=tuple)
 
     def payload(self) -> dict[str, Any]:
         template: dict[str, Any] = {"name": self.name, "language": {"code": self.language}}
+        components: list[dict[str, Any]] = []
         if self.parameters:
-            template["components"] = [
+            components.append(
                 {
                     "type": "body",
                     "parameters": [{"type": "text", "text": p} for p in self.parameters],
                 }
-            ]
+            )
+        for index, reply in enumerate(self.quick_replies):
+            components.append(
+                {
+                    "type": "button",
+                    "sub_type": "quick_reply",
+                    "index": str(index),
+                    "parameters": [{"type": "payload", "payload": reply}],
+                }
+            )
+        if components:
+            template["components"] = components
         return {"type": "template", "template": template}
 
 
-def request_body(to_wa_id: str, message: Text | Buttons | Template) -> dict[str, Any]:
+WireMessage = Text | Buttons | ListMessage | Template
+
+
+def request_body(to_wa_id: str, message: WireMessage) -> dict[str, Any]:
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",

@@ -13,8 +13,18 @@ from backend.config import get_settings
 from backend.domain.enums import OutboxStatus
 from backend.models import Contact, OutboundMessage
 from backend.services import contacts
-from backend.whatsapp.messages import Button, Buttons, Template, Text
-from backend.whatsapp.templates import TemplateSpec, template_for
+from backend.texts import LIST_BUTTON
+from backend.whatsapp.messages import (
+    Button,
+    Buttons,
+    ListMessage,
+    MessageLimitError,
+    Row,
+    Template,
+    Text,
+    WireMessage,
+)
+from backend.whatsapp.templates import TemplateSpec, approved, template_for
 
 
 class NoTemplate(Exception):
@@ -51,9 +61,14 @@ def template_spec_for(row: OutboundMessage) -> tuple[TemplateSpec, list[str]]:
     return generic, [row.body or ""]
 
 
+def _payloads(row: OutboundMessage) -> list[str]:
+    """The row's button payloads: a template's quick replies carry them outside the window."""
+    return [str(b["id"]) for b in row.buttons or [] if isinstance(b, dict) and b.get("id")]
+
+
 def to_template(row: OutboundMessage) -> Template:
     spec, params = template_spec_for(row)
-    template = spec.build(params)
+    template = spec.build(params, _payloads(row))
     row.kind = "template"
     row.template_name = spec.name
     row.template_language = spec.language
@@ -63,14 +78,14 @@ def to_template(row: OutboundMessage) -> Template:
 
 def wire_message(
     session: Session, row: OutboundMessage, *, window_open: bool | None = None
-) -> Text | Buttons | Template:
+) -> WireMessage:
     """The message to send for a row, applying the window rule (may turn the row into its
     template). `window_open` may be given when the caller already looked it up."""
     if row.kind == "template":
-        spec = TemplateSpec(
-            row.template_name or "", row.template_language or "en", len(row.template_params)
-        )
-        return spec.build(list(row.template_params))
+        spec = approved(row.template_name or "")
+        if spec is None:
+            raise MessageLimitError(f"template {row.template_name} is not approved")
+        return spec.build(list(row.template_params), _payloads(row))
     is_open = (
         window_open if window_open is not None else window_is_open(session, row.recipient_phone)
     )
@@ -80,6 +95,15 @@ def wire_message(
         return Buttons(
             body=row.body or "",
             buttons=tuple(Button(id=b["id"], title=b["title"]) for b in row.buttons),
+        )
+    if row.kind == "list":
+        return ListMessage(
+            body=row.body or "",
+            button=LIST_BUTTON,
+            rows=tuple(
+                Row(id=b["id"], title=b["title"], description=b.get("description") or "")
+                for b in row.buttons
+            ),
         )
     return Text(row.body or "")
 

@@ -5,67 +5,125 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from backend import clock
+from backend import clock, texts
 from backend.config import Settings, get_settings
 from backend.db import session_factory, transaction
 from backend.domain.actor import Actor
-from backend.domain.enums import ObjectType, OutboxStatus, Source
+from backend.domain.enums import ObjectType, OutboxStatus, Role, Source
 from backend.domain.phones import wa_id
 from backend.models import Conversation, OutboundMessage
-from backend.services import timeline
-from backend.whatsapp import errors, outbox_rules, statuses
+from backend.services import notifications, timeline
+from backend.whatsapp import errors, outbox_rules, queue, statuses
 from backend.whatsapp.client import GraphClient
-from backend.whatsapp.messages import Buttons, MessageLimitError, Template, Text
+from backend.whatsapp.messages import MessageLimitError, WireMessage
 from backend.whatsapp.pacing import AsyncRateLimiter, RecipientPacer
 from backend.workers import run_until_stopped
 
 logger = logging.getLogger(__name__)
 
+RECORD_ATTEMPTS = 6
 LEASE = timedelta(seconds=60)
+# A message is not put on the wire with less than this left of its batch's lease.
+LEASE_MARGIN = timedelta(seconds=10)
 
 
 def claim(session: Session, limit: int) -> list[int]:
-    """Ids of the oldest due row of up to `limit` recipients, leased to this sender."""
+    """Ids of the oldest due row of up to `limit` recipients, leased to this sender under one
+    token (each row's `lease_token`). A row whose sender died is due again when its lease ran
+    out."""
     now = clock.now()
-    earlier = aliased(OutboundMessage)
-    query = (
-        select(OutboundMessage)
-        .where(
-            OutboundMessage.status == OutboxStatus.QUEUED,
-            or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now),
-            ~exists().where(
-                and_(
-                    earlier.recipient_phone == OutboundMessage.recipient_phone,
-                    earlier.status == OutboxStatus.QUEUED,
-                    earlier.id < OutboundMessage.id,
-                )
-            ),
-        )
-        .order_by(OutboundMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    rows = queue.claim_in_order(
+        session,
+        OutboundMessage,
+        "recipient_phone",
+        due=queue.due_or_lapsed(OutboundMessage, now, waiting=OutboxStatus.QUEUED, working=None),
+        unfinished=[OutboxStatus.QUEUED],
+        held_by_other=None,
+        limit=limit,
     )
-    rows = list(session.scalars(query))
-    for row in rows:
-        row.next_attempt_at = now + LEASE
+    queue.lease(rows, now, LEASE)
     return [row.id for row in rows]
 
 
 def backoff(attempts: int, floor: float = 1.0) -> timedelta:
-    return timedelta(seconds=max(floor, min(2 ** max(attempts - 1, 0), 120)))
+    return queue.backoff(attempts, floor=floor, ceiling=120.0)
+
+
+def retry_failed(
+    session: Session,
+    actor: Actor,
+    *,
+    ids: Sequence[int] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    everything: bool = False,
+) -> list[int]:
+    """Queue FAILED messages again (by id, by when they failed, or all), attempts reset. A
+    message already replaced by its template (131047) stays as it is: it went out."""
+    if not (ids or since or until or everything):
+        return []
+    replaced = aliased(OutboundMessage)
+    rows = queue.failed_rows(
+        session,
+        OutboundMessage,
+        failed=OutboxStatus.FAILED,
+        when=OutboundMessage.failed_at,
+        ids=ids,
+        since=since,
+        until=until,
+        extra=~exists().where(replaced.fallback_of_id == OutboundMessage.id),
+    )
+    for row in rows:
+        timeline.record(
+            session,
+            object_type=row.object_type or ObjectType.OUTBOUND_MESSAGE,
+            object_id=str(row.object_id or row.id),
+            event_type="RETRY",
+            action="tms.message.outbound.retried",
+            actor=actor,
+            content={
+                "outboundId": row.id,
+                "to": row.recipient_phone,
+                "lastError": row.error_detail,
+            },
+        )
+        row.status = OutboxStatus.QUEUED
+        row.attempts = 0
+        row.next_attempt_at = None
+        row.failed_at = None
+        row.lease_token = None
+    return [row.id for row in rows]
 
 
 @dataclass(frozen=True)
 class Prepared:
     row_id: int
     recipient: str
-    message: Text | Buttons | Template
+    message: WireMessage
+
+
+@dataclass
+class Batch:
+    """A claimed batch on its way out: its lease's token, and until when the lease is known to
+    hold (pushed on by the renewals while the batch is on the wire)."""
+
+    token: str
+    items: list[Prepared]
+    lease_until: datetime
+
+
+class LeaseLost(Exception):
+    """Not sent: the batch's lease could not be kept (the row goes out with its next holder)."""
+
+
+NOT_SENT = "not sent"
 
 
 class OutboxSender:
@@ -89,17 +147,77 @@ class OutboxSender:
         self.concurrency = asyncio.Semaphore(16)
         self.sent = 0
         self.failed = 0
+        self.record_failures = 0
 
     async def run_once(self) -> int:
         """Send what is due now and wait for the outcomes; returns how many rows were handled."""
-        prepared, handled = await asyncio.to_thread(self._claim_and_prepare)
-        if prepared:
-            await self._send_and_record(prepared)
+        batch, handled = await asyncio.to_thread(self._claim_and_prepare)
+        if batch.items:
+            await self._send_and_record(batch)
         return handled
 
-    async def _send_and_record(self, prepared: list[Prepared]) -> None:
-        outcomes = await asyncio.gather(*(self._send(item) for item in prepared))
-        await asyncio.to_thread(self._record, outcomes)
+    async def _send_and_record(self, batch: Batch) -> None:
+        """Send a batch while its lease is renewed, then record the outcomes under the lease.
+
+        Recording is retried while the database is away (the lease keeps anyone else from
+        sending the same rows again meanwhile); a failure that outlasts that is logged and
+        counted (`record_failures`), never dropped silently."""
+        renewer = asyncio.create_task(self._renew(batch))
+        try:
+            outcomes = await asyncio.gather(*(self._send(batch, item) for item in batch.items))
+            for attempt in range(RECORD_ATTEMPTS):
+                try:
+                    await asyncio.to_thread(self._record, batch.token, outcomes)
+                    return
+                except Exception:
+                    self.record_failures += 1
+                    logger.exception(
+                        "outbox: recording batch %s failed (attempt %d of %d)",
+                        batch.token,
+                        attempt + 1,
+                        RECORD_ATTEMPTS,
+                    )
+                    await asyncio.sleep(min(2.0**attempt, 10.0))
+            logger.critical(
+                "outbox: the outcomes of batch %s could not be recorded; sent wamids: %s",
+                batch.token,
+                [o for _, o in outcomes if isinstance(o, str) and o != NOT_SENT],
+            )
+        finally:
+            renewer.cancel()
+
+    async def _renew(self, batch: Batch) -> None:
+        """Keep the batch's lease while it is on the wire (pacing can hold it for long). Only
+        a renewal that still finds every row of the batch under its token extends it: a row
+        that passed to another sender ends the batch's sending (see `_send`)."""
+        every = LEASE.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                started = clock.now()
+                held = await asyncio.to_thread(self._extend_lease, batch.token, started + LEASE)
+            except Exception:
+                logger.exception("outbox: could not renew the lease of batch %s", batch.token)
+                continue
+            if held < len(batch.items):
+                logger.warning("outbox: batch %s lost its lease; sending stops", batch.token)
+                batch.lease_until = started - LEASE  # already over: no more sends
+                return
+            batch.lease_until = started + LEASE
+
+    def _extend_lease(self, token: str, until: datetime) -> int:
+        """Move the lease of the rows still held under `token`; returns how many there are."""
+        with transaction() as session:
+            return int(
+                session.execute(
+                    update(OutboundMessage)
+                    .where(
+                        OutboundMessage.lease_token == token,
+                        OutboundMessage.status == OutboxStatus.QUEUED,
+                    )
+                    .values(next_attempt_at=until)
+                ).rowcount
+            )
 
     async def run(
         self,
@@ -115,30 +233,43 @@ class OutboxSender:
         async def one_pass() -> int:
             while len(batches) >= in_flight:
                 await asyncio.wait(batches, return_when=asyncio.FIRST_COMPLETED)
-            prepared, handled = await asyncio.to_thread(self._claim_and_prepare)
-            if prepared:
-                task = asyncio.create_task(self._send_and_record(prepared))
+            batch, handled = await asyncio.to_thread(self._claim_and_prepare)
+            if batch.items:
+                task = asyncio.create_task(self._send_and_record(batch))
                 batches.add(task)
                 task.add_done_callback(batches.discard)
+                task.add_done_callback(self._batch_done)
             return handled
 
         await run_until_stopped("outbox sender", one_pass, stop, idle_sleep, wakeup)
         if batches:
             await asyncio.gather(*batches, return_exceptions=True)
 
-    async def _send(self, item: Prepared) -> tuple[int, str | errors.GraphError]:
+    def _batch_done(self, task: asyncio.Task[None]) -> None:
+        """A batch task that died is reported, not lost in the background."""
+        if not task.cancelled() and task.exception() is not None:
+            self.record_failures += 1
+            logger.error("outbox: a batch failed", exc_info=task.exception())
+
+    async def _send(self, batch: Batch, item: Prepared) -> tuple[int, str | errors.GraphError]:
         await self.number_limit.acquire()
         async with self.concurrency:
+            if clock.now() > batch.lease_until - LEASE_MARGIN:
+                # The lease may have passed to another sender: sending now could send twice.
+                return item.row_id, NOT_SENT
             try:
                 return item.row_id, await self.client.send(wa_id(item.recipient), item.message)
             except errors.GraphError as exc:
                 return item.row_id, exc
 
-    def _claim_and_prepare(self) -> tuple[list[Prepared], int]:
+    def _claim_and_prepare(self) -> tuple[Batch, int]:
         """Claim due rows, apply per-recipient pacing and the window and template rules."""
         prepared: list[Prepared] = []
+        unsendable: list[OutboundMessage] = []
+        claimed_at = clock.now()
         with transaction() as session:
             ids = claim(session, self.batch)
+            token = ""
             rows = [session.get(OutboundMessage, row_id) for row_id in ids]  # loaded by the claim
             windows = outbox_rules.open_windows(
                 session, {row.recipient_phone for row in rows if row}
@@ -146,9 +277,11 @@ class OutboxSender:
             for row_id in ids:
                 row = session.get(OutboundMessage, row_id)
                 assert row is not None
+                token = row.lease_token or token
                 wait = self.recipients.try_take(row.recipient_phone)
                 if wait > 0:
                     row.next_attempt_at = clock.now() + timedelta(seconds=wait)
+                    row.lease_token = None
                     continue
                 try:
                     message = outbox_rules.wire_message(
@@ -156,18 +289,22 @@ class OutboxSender:
                     )
                 except (outbox_rules.NoTemplate, MessageLimitError) as exc:
                     self._fail(row, None, str(exc))
+                    unsendable.append(row)
                     continue
                 row.attempts += 1
                 prepared.append(Prepared(row.id, row.recipient_phone, message))
-        return prepared, len(ids)
+            self._alert_failures(session, unsendable)
+        return Batch(token, prepared, claimed_at + LEASE), len(ids)
 
-    def _record(self, outcomes: list[tuple[int, str | errors.GraphError]]) -> None:
+    def _record(self, token: str, outcomes: list[tuple[int, str | errors.GraphError]]) -> None:
+        """The batch's outcomes, for the rows it still holds (a row whose lease passed to
+        another sender is that sender's to record)."""
         with transaction() as session:
             ids = [row_id for row_id, _ in outcomes]
-            rows = {
-                r.id: r
-                for r in session.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(ids)))
-            }
+            rows = queue.held_rows(session, OutboundMessage, ids, token)
+            lost = [row_id for row_id in ids if row_id not in rows]
+            if lost:
+                logger.warning("outbox: lease of rows %s passed on; not recorded here", lost)
             conversation_ids = {
                 r.conversation_id for r in rows.values() if r.conversation_id and not r.object_type
             }
@@ -183,9 +320,16 @@ class OutboxSender:
             )
             sent_wamids = []
             now = clock.now()
+            failed: list[OutboundMessage] = []
             for row_id, outcome in outcomes:
-                row = rows[row_id]
-                if isinstance(outcome, str):
+                row = rows.get(row_id)
+                if row is None:
+                    continue
+                row.lease_token = None
+                if outcome == NOT_SENT:
+                    row.attempts -= 1  # it never left: not an attempt
+                    row.next_attempt_at = None
+                elif isinstance(outcome, str):
                     row.provider_message_id = outcome
                     row.status = OutboxStatus.SENT
                     row.sent_at = now
@@ -196,8 +340,31 @@ class OutboxSender:
                     self.sent += 1
                 else:
                     self._record_error(session, row, outcome)
+                    # A 131047 goes out as its template: not a failure anyone must act on.
+                    if row.status == OutboxStatus.FAILED and not isinstance(
+                        outcome, errors.ReEngagementMessage
+                    ):
+                        failed.append(row)
             session.flush()
             statuses.apply_pending(session, sent_wamids)
+            self._alert_failures(session, failed)
+
+    @staticmethod
+    def _alert_failures(session: Session, failed: list[OutboundMessage]) -> None:
+        """Operations hear of messages that failed for good: one alert per window, counted."""
+        if not failed:
+            return
+        last = failed[-1]
+        notifications.coalesced_alert(
+            session,
+            Role.OPS,
+            "outbox-failed",
+            lambda: texts.ops_outbox_failed(
+                outbox_depth(session).get(OutboxStatus.FAILED, 0),
+                last.recipient_phone,
+                last.error_detail or "",
+            ),
+        )
 
     def _record_error(self, session: Session, row: OutboundMessage, exc: errors.GraphError) -> None:
         if isinstance(exc, errors.ReEngagementMessage):
@@ -244,7 +411,9 @@ class OutboxSender:
             action="tms.message.outbound",
             actor=Actor(Source.SYSTEM, conversation_id=row.conversation_id),
             content={
-                "text": row.body if row.kind != "template" else f"[template {row.template_name}]",
+                "text": row.shown_body
+                if row.kind != "template"
+                else f"[template {row.template_name}]",
                 "direction": "outbound",
                 "to": row.recipient_phone,
                 "purpose": row.purpose,
@@ -253,9 +422,11 @@ class OutboxSender:
         )
 
 
-def outbox_depth() -> dict[str, int]:
-    with session_factory()() as session:
-        rows = session.execute(
-            select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)
-        )
-        return {str(status): int(count) for status, count in rows}
+def outbox_depth(session: Session | None = None) -> dict[str, int]:
+    if session is None:
+        with session_factory()() as own:
+            return outbox_depth(own)
+    rows = session.execute(
+        select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)
+    )
+    return {str(status): int(count) for status, count in rows}

@@ -17,12 +17,17 @@ def sign(raw_body: bytes, app_secret: str) -> str:
     return PREFIX + digest
 
 
+def _bytes(value: str) -> bytes:
+    # compare_digest refuses non-ASCII str (TypeError): an attacker's header must not be a 500.
+    return value.encode("utf-8", "replace")
+
+
 def signature_valid(raw_body: bytes, header: str | None, app_secret: str) -> bool:
     if not header or not header.startswith(PREFIX) or not app_secret:
         return False
-    return hmac.compare_digest(sign(raw_body, app_secret), header.strip())
+    return hmac.compare_digest(_bytes(sign(raw_body, app_secret)), _bytes(header.strip()))
 
 
 def token_matches(given: str | None, expected: str) -> bool:
-    """Constant-time comparison for the handshake's verify token."""
-    return bool(given) and bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+    """Constant-time comparison of a secret token (the handshake's, the metrics token)."""
+    return bool(given) and bool(expected) and hmac.compare_digest(_bytes(given), _bytes(expected))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from backend.domain.enums import OutboxStatus
@@ -17,6 +17,9 @@ from backend.models import MessageStatusEvent, OutboundMessage
 from backend.whatsapp.errors import ReEngagementMessage
 
 logger = logging.getLogger(__name__)
+
+# The advisory-lock key space for wamids (the two-key form: no clash with other locks).
+WAMID_LOCK_SPACE = 0x57A1D
 
 RANK = {
     OutboxStatus.QUEUED: 0,
@@ -30,11 +33,18 @@ def apply_pending(session: Session, wamids: list[str] | None = None) -> int:
     """Apply stored status events whose outbound row is known; returns how many were applied.
 
     Events for a wamid the outbox has not saved yet stay pending until it has.
+
+    The webhook (storing an event) and the sender (recording a wamid) both call this for the
+    same wamid from concurrent transactions. Without a lock each can miss the other's
+    uncommitted half and the event stays pending for good (a "sent" tick that never turns
+    "delivered"). A per-wamid advisory lock held to commit orders them: whoever comes second
+    runs its query after the first has committed, and sees both halves.
     """
     query = select(MessageStatusEvent).where(MessageStatusEvent.applied.is_(False))
     if wamids is not None:
         if not wamids:
             return 0
+        _lock_wamids(session, wamids)
         query = query.where(MessageStatusEvent.wamid.in_(wamids))
     applied = 0
     for event in session.scalars(query.order_by(MessageStatusEvent.id)):
@@ -49,6 +59,17 @@ def apply_pending(session: Session, wamids: list[str] | None = None) -> int:
     return applied
 
 
+def _lock_wamids(session: Session, wamids: list[str]) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite has one writer at a time: nothing to order
+    # Sorted, so two transactions locking overlapping sets cannot deadlock.
+    for wamid in sorted(set(wamids)):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:wamid))"),
+            {"space": WAMID_LOCK_SPACE, "wamid": wamid},
+        )
+
+
 def apply_status(session: Session, row: OutboundMessage, event: MessageStatusEvent) -> None:
     at = event.occurred_at or event.stored_at
     status = event.status
@@ -58,8 +79,10 @@ def apply_status(session: Session, row: OutboundMessage, event: MessageStatusEve
         row.status = OutboxStatus.FAILED
         row.failed_at = at
         row.error_code = event.error_code
-        errors = (event.payload or {}).get("errors") or [{}]
-        row.error_detail = str(errors[0].get("title") or errors[0].get("message") or "")[:2000]
+        errors = (event.payload or {}).get("errors")
+        first = errors[0] if isinstance(errors, list) and errors else None
+        detail = (first.get("title") or first.get("message")) if isinstance(first, dict) else None
+        row.error_detail = str(detail or "")[:2000]
         if event.error_code == ReEngagementMessage.code:
             from backend.whatsapp import outbox_rules
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,6 +14,11 @@ from backend.whatsapp.messages import MessageLimitError, Template
 
 TEMPLATES_FILE = Path(__file__).with_name("templates.yml")
 TEMPLATE_PARAM_LIMIT = 1024  # characters of one body parameter
+QUICK_REPLY_LIMIT = 10  # buttons on one template
+QUICK_REPLY_TITLE_LIMIT = 25
+
+
+_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 
 
 @dataclass(frozen=True)
@@ -20,8 +26,32 @@ class TemplateSpec:
     name: str
     language: str
     params: int
+    body: str  # as approved by Meta, with {{1}}, {{2}}, ...
+    # Titles of the approved quick-reply buttons; each send gives their payloads.
+    quick_replies: tuple[str, ...] = ()
 
-    def build(self, parameters: list[Any]) -> Template:
+    def __post_init__(self) -> None:
+        numbers = sorted({int(n) for n in _PLACEHOLDER.findall(self.body)})
+        if numbers != list(range(1, self.params + 1)):
+            raise ValueError(
+                f"template {self.name}: the body's placeholders {numbers} do not match "
+                f"its {self.params} parameters"
+            )
+        if len(self.quick_replies) > QUICK_REPLY_LIMIT or not all(
+            0 < len(t) <= QUICK_REPLY_TITLE_LIMIT for t in self.quick_replies
+        ):
+            raise ValueError(
+                f"template {self.name}: up to {QUICK_REPLY_LIMIT} quick replies of 1 to "
+                f"{QUICK_REPLY_TITLE_LIMIT} characters"
+            )
+
+    def render(self, parameters: list[Any] | tuple[Any, ...]) -> str:
+        """What the person reads on their phone."""
+        return _PLACEHOLDER.sub(lambda m: str(parameters[int(m.group(1)) - 1]), self.body)
+
+    def build(self, parameters: list[Any], payloads: list[str] | None = None) -> Template:
+        """The template with these body parameters; `payloads` for its quick replies when
+        they match them one for one (otherwise a tap sends the button's title)."""
         values = tuple(str(p) for p in parameters)
         if len(values) != self.params:
             raise MessageLimitError(
@@ -29,13 +59,19 @@ class TemplateSpec:
             )
         # Template parameters may not hold newlines or tabs, nor more than 4 spaces in a row.
         cleaned = tuple(" ".join(v.split())[:TEMPLATE_PARAM_LIMIT] for v in values)
-        return Template(self.name, self.language, cleaned)
+        replies = tuple(payloads or ())
+        if len(replies) != len(self.quick_replies):
+            replies = ()
+        return Template(self.name, self.language, cleaned, replies)
 
 
 @cache
 def load_templates(path: Path = TEMPLATES_FILE) -> dict[str, TemplateSpec]:
     raw = yaml.safe_load(path.read_text()) or {}
-    return {purpose: TemplateSpec(**spec) for purpose, spec in raw.items()}
+    return {
+        purpose: TemplateSpec(**{**spec, "quick_replies": tuple(spec.get("quick_replies") or ())})
+        for purpose, spec in raw.items()
+    }
 
 
 def template_for(purpose: str | None) -> TemplateSpec | None:
@@ -45,3 +81,8 @@ def template_for(purpose: str | None) -> TemplateSpec | None:
 def all_template_names() -> dict[str, int]:
     """Template name → parameter count (what the fake Graph API treats as approved)."""
     return {spec.name: spec.params for spec in load_templates().values()}
+
+
+def approved(name: str) -> TemplateSpec | None:
+    """The approved template of that name."""
+    return next((spec for spec in load_templates().values() if spec.name == name), None)

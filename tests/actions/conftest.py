@@ -20,6 +20,7 @@ class Ran:
     texts: list[str]
     buttons: list[list[dict[str, Any]]]
     events: list[dict[str, Any]]
+    custom: list[dict[str, Any]]
 
     @property
     def text(self) -> str:
@@ -69,6 +70,7 @@ def run_action(action: Any, tracker: Tracker) -> Ran:
         texts=[m.get("text") or "" for m in dispatcher.messages],
         buttons=[m.get("buttons") or [] for m in dispatcher.messages],
         events=events,
+        custom=[m.get("custom") or {} for m in dispatcher.messages],
     )
 
 
@@ -77,7 +79,7 @@ def entity(name: str, value: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(db_url):
+def world(db_url, story_clock):
     with transaction() as session:
         return load(session)
 
@@ -87,3 +89,25 @@ SARAH = "+9779801000001"
 OPS = "+9779801000002"
 RAJESH = "+9779801000003"
 AMIT = "+9779801000004"
+
+
+def tap(sender: str, payload: str, **kwargs: Any) -> Tracker:
+    """The tracker of a tapped button or list row, parsed as Rasa parses `/intent{...}`."""
+    import json
+    import re
+
+    found = re.fullmatch(r"/(\w+)(\{.*\})?", payload)
+    assert found, payload
+    values = json.loads(found.group(2) or "{}")
+    return make_tracker(
+        sender,
+        payload,
+        found.group(1),
+        entities=[entity(name, str(value)) for name, value in values.items()],
+        **kwargs,
+    )
+
+
+def payloads(ran: Ran, index: int = 0) -> dict[str, str]:
+    """Title → payload of the buttons (or list rows) of the `index`-th reply."""
+    return {b["title"]: b["payload"] for b in ran.buttons[index]}

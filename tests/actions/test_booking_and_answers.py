@@ -19,6 +19,7 @@ from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus, LeadStatus
 from backend.models import Booking, Conversation, Lead, OutboundMessage, TimelineEvent
 from backend.services import bookings, catalog, contacts, inventory, leads
+from tests import factories
 from tests.actions.conftest import CUSTOMER, SARAH, entity, make_tracker, run_action
 
 
@@ -73,7 +74,9 @@ def test_hold_after_the_quote_is_the_workflow_message(world):
     assert ran.texts[0].startswith("Perfect! I've reserved 3 spots on our March 15 EBC Trek.")
     assert f"📋 Booking ID: {booking.reference}" in ran.text
     assert "1. Pay deposit: $2,052 (30%)" in ran.text and "2. Pay full amount: $6,840" in ran.text
-    assert f"Payment link: https://pay.tms.com/{booking.ref_key}" in ran.text
+    assert "Payment link: http" in ran.text
+    claims = factories.link_in(ran.text, "pay")
+    assert (claims.reference_key, claims.kind) == (booking.ref_key, None)
 
 
 def test_cancel_asks_first_then_frees_the_seats(world):
@@ -84,8 +87,12 @@ def test_cancel_asks_first_then_frees_the_seats(world):
         ActionCancelBooking(),
         make_tracker(CUSTOMER, "I need to cancel my booking", "cancel_booking"),
     )
+    with transaction() as s:
+        reference = s.scalar(select(Booking).where(Booking.lead_id == lead_id)).reference
     assert "Do you really want to cancel" in asked.text
-    assert [b["payload"] for b in asked.buttons[0]] == ["/affirm", "/deny"]
+    assert [b["payload"] for b in asked.buttons[0]] == [
+        f'/{intent}{{"answer_to":"cancel:{reference}"}}' for intent in ("affirm", "deny")
+    ]
     pending = asked.slot("pending_question")
     kept = run_action(
         ActionDeny(), make_tracker(CUSTOMER, "no", "deny", slots={"pending_question": pending})
@@ -121,18 +128,17 @@ def test_cannot_touch_someone_elses_booking(world):
 
 def test_status_and_payment_of_a_confirmed_booking(world):
     with transaction() as s:
-        booking = s.scalar(
-            select(Booking).where(
-                Booking.status == BookingStatus.CONFIRMED, Booking.paid_minor < Booking.total_minor
-            )
-        )
+        departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
+        booking = factories.confirmed_booking(s, departure, 2)  # the deposit paid, not the rest
         phone = booking.contact.phone
     status = run_action(
         ActionBookingStatus(), make_tracker(phone, "status of my booking?", "booking_status")
     )
     assert f"📋 Booking {booking.reference}" in status.text and "confirmed ✓" in status.text
     pay = run_action(ActionAskPayment(), make_tracker(phone, "what's my balance", "ask_payment"))
-    assert "Balance:" in pay.text and f"/{booking.ref_key}/balance" in pay.text
+    assert "Balance:" in pay.text
+    claims = factories.link_in(pay.text, "pay")
+    assert (claims.reference_key, claims.kind) == (booking.ref_key, "balance")
 
 
 def test_waitlist_offer_confirm_holds_for_thirty_minutes(world):
@@ -230,3 +236,12 @@ def test_out_of_scope_gets_help_and_is_kept_for_staff(world):
     with transaction() as s:
         kept = s.scalar(select(TimelineEvent).where(TimelineEvent.event_type == "UNHANDLED"))
         assert kept.content["text"] == "what's the weather in London"
+
+
+def test_an_action_that_fails_asks_to_be_retried_and_changes_nothing(world, monkeypatch):
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(bookings, "bookings_of_contact", broken)
+    ran = run_action(ActionBookingStatus(), make_tracker(CUSTOMER, "my booking?", "booking_status"))
+    assert ran.custom == [{"tms_retry": "RuntimeError"}] and ran.events == []

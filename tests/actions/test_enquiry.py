@@ -5,7 +5,8 @@ import asyncio
 from sqlalchemy import select
 
 from actions.booking import ActionChooseOption
-from actions.enquiry import ActionSubmitEnquiry, ValidateEnquiryForm
+from actions.enquiry import ActionInform, ActionSubmitEnquiry, ValidateEnquiryForm
+from backend import texts
 from backend.db import transaction
 from backend.domain.enums import BookingStatus, LeadStatus, WaitlistStatus
 from backend.models import Booking, Lead, OutboundMessage, TimelineEvent
@@ -91,15 +92,29 @@ def test_full_departure_answers_with_three_options_and_waitlists_on_2(world):
             CUSTOMER, "2", "choose_option", entities=[entity("option_number", "2")], slots=slots
         ),
     )
-    assert chosen.texts[0].startswith("✓ Added to waitlist")
-    assert "Position: #3 on waitlist" in chosen.text and 'Reply "DATES" to see.' in chosen.text
+    # The party size was never given: asked, not guessed.
+    assert chosen.text == texts.ask_party_size()
+    assert chosen.slot("pending_question") == "party_for:2"
+    answered = run_action(
+        ActionChooseOption(),
+        make_tracker(
+            CUSTOMER,
+            "4",
+            "choose_option",
+            entities=[entity("option_number", "4")],
+            slots=slots | {"pending_question": "party_for:2"},
+        ),
+    )
+    assert answered.texts[0].startswith("✓ Added to waitlist")
+    assert "Position: #3 on waitlist" in answered.text and 'Reply "DATES" to see.' in answered.text
+    assert answered.slot("group_size") == "4" and answered.slot("pending_question") is None
     with transaction() as s:
         booking = s.scalar(
             select(Booking).where(
                 Booking.status == BookingStatus.WAITLISTED, Booking.lead_id.is_not(None)
             )
         )
-        assert booking.departure_id == full.id and booking.party_size == 1
+        assert booking.departure_id == full.id and booking.party_size == 4
         from backend.services import waitlist
 
         assert waitlist.entry_of(s, booking).status == WaitlistStatus.WAITING
@@ -153,3 +168,25 @@ def test_form_asks_each_slot_once(world):
         make_tracker(CUSTOMER, "k", "inform", slots={"requested_slot": "trek"}),
         {},
     ) == {"trek": "unknown"}
+
+
+def test_the_party_size_answer_may_come_as_an_inform(world):
+    with transaction() as s:
+        full, open_ = catalog.departures_of(s, catalog.get_product(s, "ANN"))
+    slots = {
+        "pending_question": "party_for:2",
+        "full_departure_id": full.id,
+        "alternative_departure_id": open_.id,
+    }
+    unclear = run_action(
+        ActionInform(), make_tracker(CUSTOMER, "not sure yet", "inform", slots=slots)
+    )
+    assert unclear.text == texts.ask_party_size()  # still waiting for a number
+    ran = run_action(
+        ActionInform(),
+        make_tracker(CUSTOMER, "we are a family of four", "inform", slots=slots),
+    )
+    assert ran.texts[0].startswith("✓ Added to waitlist")
+    with transaction() as s:
+        booking = s.scalar(select(Booking).where(Booking.contact.has(phone=CUSTOMER)))
+        assert (booking.status, booking.party_size) == (BookingStatus.WAITLISTED, 4)

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from actions.answers import ActionAffirm
+from actions.answers import ActionAffirm, ActionDeny
 from actions.guide import (
     ActionGuideCheckin,
     ActionGuideCheckout,
@@ -10,6 +10,7 @@ from actions.guide import (
     ActionGuideUpdate,
 )
 from backend.db import transaction
+from backend.demo_data import STORY
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import (
     AssignmentRole,
@@ -56,7 +57,13 @@ def test_checkin_by_a_customer_or_an_unassigned_guide_is_refused(world):
     customer = run_action(
         ActionGuideCheckin(), make_tracker(CUSTOMER, f"CHECKIN {reference}", "guide_checkin")
     )
-    assert "for our guides" in customer.text
+    # A customer typing a guide's command word is a customer with a question: a person answers.
+    assert "passed your message to our team" in customer.text
+    with transaction() as s:
+        told = s.scalars(
+            select(OutboundMessage).where(OutboundMessage.purpose == "rep_alert")
+        ).all()
+        assert told and all(f"CHECKIN {reference}" in m.body for m in told)
     unassigned = run_action(
         ActionGuideCheckin(), make_tracker(AMIT, f"CHECKIN {reference}", "guide_checkin")
     )
@@ -78,9 +85,10 @@ def test_missing_or_unknown_reference_gets_the_format(world):
     assert "I couldn't find TRP9901999" in unknown.text
 
 
-def test_workflow_1_checkin_issue_checkout(world):
+def test_workflow_1_checkin_issue_checkout(world, story_clock):
     reference = _ebc_trip_offered_to_rajesh()
     run_action(ActionAffirm(), make_tracker(RAJESH, "Accept", "affirm"))
+    story_clock.at(STORY.ebc_start, "06:00")
     with transaction() as s:
         trip_id = s.scalar(select(Trip).where(Trip.reference == reference)).id
         booking_ref = trips.guests_of(s, s.get(Trip, trip_id))[0].reference
@@ -187,3 +195,145 @@ def test_workflow_3_issue_high_then_update_resolves(world):
     assert done.texts[0].startswith("✓ RESOLVED") and "Response time: 0 minutes" in done.text
     with transaction() as s:
         assert s.scalar(select(Incident)).status == IncidentStatus.RESOLVED
+
+
+def _pokhara_issue(reporter: str = AMIT) -> str:
+    with transaction() as s:
+        pokhara = catalog.departures_of(s, catalog.get_product(s, "PKR"))[0]
+        reference = trips.ensure_trip(s, pokhara, SYSTEM).reference
+    run_action(
+        ActionGuideIssue(),
+        make_tracker(reporter, f"ISSUE {reference} Bus broke down near Mugling", "guide_issue"),
+    )
+    return reference
+
+
+def _guest_notices() -> int:
+    with transaction() as s:
+        return len(
+            s.scalars(
+                select(OutboundMessage).where(OutboundMessage.purpose == "customer_update")
+            ).all()
+        )
+
+
+def test_an_update_that_says_not_resolved_leaves_the_incident_open(world):
+    reference = _pokhara_issue()
+    for words in ("the backup vehicle has not arrived yet", "not resolved, still waiting"):
+        ran = run_action(
+            ActionGuideUpdate(), make_tracker(AMIT, f"UPDATE {reference} {words}", "guide_update")
+        )
+        assert "the issue stays open" in ran.text and not ran.buttons[0]
+    with transaction() as s:
+        assert s.scalar(select(Incident)).status == IncidentStatus.OPEN
+    assert _guest_notices() == 0
+
+
+def test_an_unclear_update_asks_the_guide_and_tells_guests_nothing_until_yes(world):
+    reference = _pokhara_issue()
+    unclear = run_action(
+        ActionGuideUpdate(),
+        make_tracker(AMIT, f"UPDATE {reference} no longer stuck? not sure", "guide_update"),
+    )
+    assert unclear.text.endswith("Is the issue resolved?")
+    assert [b["title"] for b in unclear.buttons[0]] == ["Yes", "No"]
+    pending = unclear.slot("pending_question")
+    assert pending.startswith("resolved:")
+    with transaction() as s:
+        assert s.scalar(select(Incident)).status == IncidentStatus.OPEN
+    no = run_action(
+        ActionDeny(), make_tracker(AMIT, "No", "deny", slots={"pending_question": pending})
+    )
+    assert "the issue stays open" in no.text
+    yes = run_action(
+        ActionAffirm(), make_tracker(AMIT, "Yes", "affirm", slots={"pending_question": pending})
+    )
+    assert yes.texts[0].startswith("✓ RESOLVED") and yes.slot("pending_question") is None
+    with transaction() as s:
+        assert s.scalar(select(Incident)).status == IncidentStatus.RESOLVED
+
+
+def test_no_injuries_is_not_a_critical_incident(world):
+    with transaction() as s:
+        pokhara = catalog.departures_of(s, catalog.get_product(s, "PKR"))[0]
+        reference = trips.ensure_trip(s, pokhara, SYSTEM).reference
+    ran = run_action(
+        ActionGuideIssue(),
+        make_tracker(
+            AMIT,
+            f"ISSUE {reference} Minor scrape on the bus. No injuries, everyone is fine",
+            "guide_issue",
+        ),
+    )
+    assert "Severity: Low" in ran.text
+    with transaction() as s:
+        assert s.scalar(select(Incident)).severity == Severity.LOW
+
+
+def test_a_refused_command_names_the_guides_current_trips(world):
+    with transaction() as s:
+        pokhara = catalog.departures_of(s, catalog.get_product(s, "PKR"))[0]
+        reference = trips.ensure_trip(s, pokhara, SYSTEM).reference
+    unknown = run_action(
+        ActionGuideCheckin(), make_tracker(AMIT, "CHECKIN TRP9901999", "guide_checkin")
+    )
+    assert "I couldn't find TRP9901999" in unknown.text
+    assert f"Your trips:\n• {reference}: Pokhara Sightseeing" in unknown.text
+    assert "(under way)" in unknown.text
+    not_mine = _ebc_trip_offered_to_rajesh()
+    refused = run_action(
+        ActionGuideIssue(), make_tracker(AMIT, f"issue {not_mine.lower()} help", "guide_issue")
+    )
+    assert f"you are not assigned to {not_mine}" in refused.text and reference in refused.text
+    nothing = run_action(
+        ActionGuideCheckin(), make_tracker(RAJESH, "CHECKIN TRP9901999", "guide_checkin")
+    )
+    assert "You have no trips assigned right now." in nothing.text
+
+
+def test_checkout_with_an_open_incident_asks_operations_to_close_it(world):
+    reference = _pokhara_issue()
+    ran = run_action(
+        ActionGuideCheckout(),
+        make_tracker(AMIT, f"CHECKOUT {reference} back in Pokhara", "guide_checkout"),
+    )
+    assert ran.texts[0].startswith("✓ Trip completed!")
+    assert "is still open. Ops have been asked to close it." in ran.text
+    with transaction() as s:
+        asks = [
+            m
+            for m in s.scalars(
+                select(OutboundMessage).where(OutboundMessage.recipient_phone == OPS)
+            )
+            if "checked out with an issue still open" in (m.body or "")
+        ]
+        assert len(asks) == 1
+
+
+def test_a_stale_is_it_resolved_question_does_not_swallow_a_later_accept(world, story_clock):
+    reference = _pokhara_issue()
+    unclear = run_action(
+        ActionGuideUpdate(),
+        make_tracker(AMIT, f"UPDATE {reference} maybe sorted?", "guide_update"),
+    )
+    pending = unclear.slot("pending_question")
+    # A day later operations offer Amit another trip; he answers ACCEPT.
+    story_clock.advance(hours=24)
+    with transaction() as s:
+        departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
+        trip = trips.ensure_trip(s, departure, SYSTEM)
+        amit = staff_service.by_phone(s, AMIT)
+        trips.offer_assignment(s, trip, amit, AssignmentRole.ASSISTANT_GUIDE, 500_00, SYSTEM)
+    ran = run_action(
+        ActionAffirm(), make_tracker(AMIT, "ACCEPT", "affirm", slots={"pending_question": pending})
+    )
+    assert ran.texts[0].startswith("✓ Assignment confirmed!")
+    with transaction() as s:
+        assert s.scalar(select(Incident)).status == IncidentStatus.OPEN  # untouched
+    # And with no offer waiting, a Yes that late is not taken as "resolved" either.
+    late = run_action(
+        ActionAffirm(), make_tracker(AMIT, "yes", "affirm", slots={"pending_question": pending})
+    )
+    assert not late.texts[0].startswith("✓ RESOLVED")
+    with transaction() as s:
+        assert s.scalar(select(Incident)).status == IncidentStatus.OPEN

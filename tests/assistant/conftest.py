@@ -47,7 +47,7 @@ def assistant_stack(trained_model, pg_migrated, tmp_path_factory):
 
 
 @pytest.fixture
-def demo_world_pg(pg_db_url):
+def demo_world_pg(pg_db_url, story_clock):
     """The demo world, freshly loaded into the PostgreSQL test database."""
     from backend.db import transaction
     from backend.demo_data import load

@@ -80,8 +80,8 @@ def test_a_crash_after_rasa_answered_does_not_answer_or_act_twice(assistant_stac
     async def scenario() -> None:
         rasa = RasaClient(assistant_stack["rasa_url"])
         crashed = InboxWorker(rasa)
-        (row_id,) = await asyncio.to_thread(crashed._claim)
-        turn = await asyncio.to_thread(crashed._arrive, row_id)
+        (row_id,), token = await asyncio.to_thread(crashed._claim)
+        turn = await asyncio.to_thread(crashed._arrive, row_id, token)
         first = await rasa.send(turn.sender, turn.text, turn.metadata)
         assert first  # Rasa answered and the actions acted; then the worker died
         with clock.frozen(clock.now() + inbox.LEASE * 2):

@@ -9,7 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from backend import texts
+from backend.assistant_protocol import RASA_CHANNEL_PATH
 from backend.db import transaction
+from backend.demo_data import STORY
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import (
     AssignmentRole,
@@ -22,7 +25,7 @@ from backend.domain.enums import (
 from backend.models import Booking, Incident, Lead, OutboundMessage
 from backend.services import catalog, leads, trips
 from backend.services import staff as staff_service
-from backend.whatsapp.inbox_worker import merge_replies
+from backend.whatsapp.inbox_worker import merge_replies, rasa_channel_headers
 
 pytestmark = pytest.mark.rasa
 _wamids = itertools.count(1)
@@ -31,7 +34,8 @@ RAJESH = "+9779801000003"
 
 def say(stack, sender: str, text: str) -> list[str]:
     answer = httpx.post(
-        f"{stack['rasa_url']}/webhooks/rest/webhook",
+        f"{stack['rasa_url']}{RASA_CHANNEL_PATH}",
+        headers=rasa_channel_headers(),
         timeout=60,
         json={
             "sender": sender,
@@ -83,13 +87,17 @@ def test_workflow_2_full_departure_waitlist(assistant_stack, demo_world_pg):
     assert (
         options[0].startswith("Annapurna Circuit is very popular!") and "FULLY BOOKED" in options[0]
     )
-    joined = say(assistant_stack, customer, "2")
+    asked = say(assistant_stack, customer, "2")
+    assert asked == [texts.ask_party_size()]  # never a guess: a family of four is four
+    joined = say(assistant_stack, customer, "we are a family of four")
     assert joined[0].startswith("✓ Added to waitlist") and "Position: #3 on waitlist" in joined[0]
+    with transaction(demo_world_pg) as s:
+        assert s.scalar(select(Booking).where(Booking.contact.has(phone=customer))).party_size == 4
     dates = say(assistant_stack, customer, "DATES")
     assert "Upcoming Annapurna Circuit Trek departures" in dates[0]
 
 
-def test_guide_commands_and_refusals(assistant_stack, demo_world_pg):
+def test_guide_commands_and_refusals(assistant_stack, demo_world_pg, story_clock):
     with transaction(demo_world_pg) as s:
         departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
         trip = trips.ensure_trip(s, departure, SYSTEM)
@@ -98,9 +106,12 @@ def test_guide_commands_and_refusals(assistant_stack, demo_world_pg):
         )
         reference = trip.reference
     refused = say(assistant_stack, "+61499100003", f"CHECKIN {reference}")
-    assert "for our guides" in refused[0]
+    assert "passed your message to our team" in refused[0]
     accepted = say(assistant_stack, RAJESH, "Accept")
     assert accepted[0].startswith("✓ Assignment confirmed!")
+    too_early = say(assistant_stack, RAJESH, f"CHECKIN {reference}")
+    assert "starts on March 15; check in on the day" in too_early[0]
+    story_clock.at(STORY.ebc_start, "06:00")
     checked_in = say(assistant_stack, RAJESH, f"CHECKIN {reference}")
     assert checked_in[0].startswith("✓ Checked in to EBC Trek")
     issue = say(
@@ -126,3 +137,20 @@ def test_guide_commands_and_refusals(assistant_stack, demo_world_pg):
         )
     unknown = say(assistant_stack, RAJESH, "CHECKIN TRP9912999")
     assert "I couldn't find TRP9912999" in unknown[0]
+
+
+def test_rasa_answers_only_the_backend(assistant_stack, demo_world_pg):
+    """Rasa's channel takes the sender's phone from the body: without the channel's secret,
+    anyone who reached Rasa could speak as any guide. The stock REST channel is not there."""
+    body = {"sender": RAJESH, "message": "CHECKOUT TRP2412001 done"}
+    url = assistant_stack["rasa_url"]
+    for headers in ({}, {"X-TMS-Channel-Secret": "guess"}):
+        assert (
+            httpx.post(f"{url}{RASA_CHANNEL_PATH}", json=body, headers=headers).status_code == 403
+        )
+    assert httpx.post(f"{url}/webhooks/rest/webhook", json=body).status_code == 404
+    with transaction(demo_world_pg) as s:
+        assert (
+            s.scalar(select(OutboundMessage).where(OutboundMessage.recipient_phone == RAJESH))
+            is None
+        )

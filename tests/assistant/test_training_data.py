@@ -31,6 +31,7 @@ CONTRACT_INTENTS = {
     "inform",
     "human_handoff",
     "give_feedback",
+    "give_email",
     "out_of_scope",
     "guide_checkin",
     "guide_issue",
@@ -110,3 +111,58 @@ def test_nlu_on_the_held_out_set(trained_model, results_dir):
     assert report["accuracy"] >= MIN_ACCURACY
     weak = {k: round(v["f1-score"], 2) for k, v in rows.items() if v["f1-score"] < MIN_INTENT_F1}
     assert not weak, f"intents below F1 {MIN_INTENT_F1}: {weak}"
+
+
+# Issue 16 asks for 0.9 and it is not reached yet (0.838 as answered, 0.762 for the selector
+# alone, on this model): this floor keeps what there is from getting worse.
+MIN_FAQ_ACCURACY = 0.8
+
+
+def test_faq_topics_on_their_held_out_set(trained_model, results_dir):
+    """Which practical question it is, on questions never trained on, reported per topic: the
+    ResponseSelector alone, and as the product answers (the one topic the words name, else the
+    selector when it is sure, else the team: actions/knowledge.py)."""
+    from actions.knowledge import MIN_TOPIC_CONFIDENCE, topic_by_hints
+    from backend.services.knowledge import topics
+
+    out = results_dir / "faq"
+    result = rasa(
+        "test",
+        "nlu",
+        "--model",
+        str(trained_model),
+        "--nlu",
+        "tests/nlu_faq_holdout.yml",
+        "--successes",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = [
+        *json.loads((out / "response_selection_successes.json").read_text()),
+        *json.loads((out / "response_selection_errors.json").read_text()),
+    ]
+    per_topic: dict[str, list[tuple[bool, bool]]] = {}
+    for example in seen:
+        wanted = example["intent_response_key_target"].split("/", 1)[1]
+        predicted = example["intent_response_key_prediction"]
+        selector = predicted["name"].split("/", 1)[1]
+        answered = topic_by_hints(example["text"]) or (
+            selector if predicted["confidence"] >= MIN_TOPIC_CONFIDENCE else None
+        )
+        per_topic.setdefault(wanted, []).append((selector == wanted, answered == wanted))
+    selector_accuracy = sum(s for r in per_topic.values() for s, _ in r) / len(seen)
+    product_accuracy = sum(a for r in per_topic.values() for _, a in r) / len(seen)
+    print(
+        f"\nFAQ topics on tests/nlu_faq_holdout.yml ({len(seen)} questions): "
+        f"selector {selector_accuracy:.3f}, as answered {product_accuracy:.3f}"
+    )
+    print(f"{'topic':<24}{'selector':>9}{'answered':>9}{'n':>4}")
+    for topic in sorted(per_topic):
+        rows = per_topic[topic]
+        print(
+            f"{topic:<24}{sum(s for s, _ in rows) / len(rows):>9.2f}"
+            f"{sum(a for _, a in rows) / len(rows):>9.2f}{len(rows):>4}"
+        )
+    assert len(per_topic) >= 20 and set(per_topic) <= set(topics())
+    assert product_accuracy >= MIN_FAQ_ACCURACY

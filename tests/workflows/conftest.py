@@ -5,16 +5,22 @@ gateway posts signed webhooks."""
 
 from __future__ import annotations
 
+import base64
+import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from backend.chat import tap_for
 from backend.db import transaction
 from backend.demo_data import load
+from backend.mail import local_smtp
 from backend.payments.provider import payment_event, post_payment_webhook
+from tests.conftest import StoryClock
 from tests.processes import (
     free_port,
     start_action_server,
@@ -32,6 +38,9 @@ class Stack:
     fake_url: str
     tokens: dict[str, str] = field(default_factory=dict)
     transcript: list[str] = field(default_factory=list)
+    # Every process's clock, on the workflows' calendar: tests move it as the story moves.
+    clock: StoryClock | None = None
+    mail_dir: Path | None = None
 
     def say(
         self, phone: str, text: str, *, expect: int = 1, wait: float = 60.0
@@ -45,6 +54,46 @@ class Stack:
         )
         assert answer.json()["webhook_status"] == 200
         return self.wait_for(phone, since=before, expect=expect, wait=wait)
+
+    def tap(
+        self, phone: str, title: str, *, expect: int = 1, wait: float = 60.0
+    ) -> list[dict[str, Any]]:
+        """Tap the button, list row or template quick reply titled `title` on the latest
+        message that shows it: the phone sends back its payload."""
+        tap = tap_for(title, self.messages_to(phone))
+        assert tap is not None, f"no [{title}] was shown to {phone}"
+        before = self.total()
+        self.transcript.append(f"{phone}: [{title}]")
+        answer = httpx.post(
+            f"{self.fake_url}/_fake/inbound", json={"from": phone, "name": "Test", **tap}
+        )
+        assert answer.json()["webhook_status"] == 200
+        return self.wait_for(phone, since=before, expect=expect, wait=wait)
+
+    def send_photo(self, phone: str, path: Path, caption: str) -> str:
+        """A phone uploads a JPEG and sends it (the message carries the media id); its wamid."""
+        uploaded = httpx.post(
+            f"{self.fake_url}/_fake/media",
+            json={
+                "content_base64": base64.b64encode(path.read_bytes()).decode(),
+                "mime_type": "image/jpeg",
+            },
+        ).json()
+        answer = httpx.post(
+            f"{self.fake_url}/_fake/inbound",
+            json={
+                "from": phone,
+                "name": "Test",
+                "type": "image",
+                "content": {"id": uploaded["id"], "mime_type": "image/jpeg", "caption": caption},
+            },
+        ).json()
+        assert answer["webhook_status"] == 200
+        return str(answer["wamid"])
+
+    def answer(self, by: str, phone: str, *, typed: str, tapped: str) -> list[dict[str, Any]]:
+        """The same choice typed or tapped, as the test is parametrised."""
+        return self.say(phone, typed) if by == "typed" else self.tap(phone, tapped)
 
     def total(self) -> int:
         return int(httpx.get(f"{self.fake_url}/_fake/messages").json()["total"])
@@ -75,6 +124,27 @@ class Stack:
             **kwargs,
         )
 
+    def open_link(
+        self, text: str, purpose: str, form: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """Follow the `purpose` link in a message the way a customer's phone does (GET, or the
+        page's form posted), redirects followed."""
+        found = re.search(rf"https?://\S+?/{purpose}/[A-Za-z0-9_.\-]+", text)
+        assert found, f"no {purpose} link in {text!r}"
+        if form is None:
+            return httpx.get(found.group(0), timeout=30)
+        return httpx.post(found.group(0), data=form, timeout=60, follow_redirects=True)
+
+    def mail_to(self, address: str, *, expect: int = 1, wait: float = 30.0) -> list[Any]:
+        """The e-mails the local SMTP server received for `address`, once `expect` arrived."""
+        assert self.mail_dir is not None
+        deadline = time.monotonic() + wait
+        while True:
+            found = [m for m in local_smtp.captured(self.mail_dir) if address in m.to]
+            if len(found) >= expect or time.monotonic() > deadline:
+                return found
+            time.sleep(0.2)
+
     def pay(
         self, reference: str, amount_minor: int, kind: str, currency: str = "USD"
     ) -> dict[str, Any]:
@@ -87,19 +157,23 @@ class Stack:
 
 def body(message: dict[str, Any]) -> str:
     """What the person reads: the text, or a template's parameters."""
-    return (
-        message["text"] if message["type"] != "template" else " | ".join(message["template_params"])
-    )
+    return message["text"] if message["type"] != "template" else message["rendered"]
 
 
 @pytest.fixture(scope="session")
 def full_stack(trained_model, pg_migrated, tmp_path_factory):
     logs = tmp_path_factory.mktemp("stack-logs")
-    actions, action_port = start_action_server(pg_migrated, logs)
+    backend_port, smtp_port = free_port(), free_port()
+    # The links the assistant's replies carry open this stack's own pages.
+    actions, action_port = start_action_server(
+        pg_migrated, logs, extra_env={"PUBLIC_BASE_URL": f"http://127.0.0.1:{backend_port}"}
+    )
     rasa, rasa_port = start_rasa(
         trained_model, action_port, f"sqlite:///{logs / 'tracker.sqlite3'}", logs
     )
-    backend_port = free_port()
+    # A real SMTP server (aiosmtpd) keeps what the product mails, for the tests to read.
+    mail_dir = logs / "mail"
+    smtp = local_smtp.start(smtp_port, mail_dir)
     fake, fake_port = start_fake_graph(f"http://127.0.0.1:{backend_port}/webhooks/whatsapp", logs)
     backend, _ = start_backend(
         pg_migrated,
@@ -111,6 +185,9 @@ def full_stack(trained_model, pg_migrated, tmp_path_factory):
             "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
             "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{fake_port}/v23.0",
             "RECIPIENT_BURST": "30",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{backend_port}",
+            "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+            "MEDIA_DIR": str(logs / "media"),
         },
     )
     servers = [backend, fake, rasa, actions]
@@ -118,16 +195,22 @@ def full_stack(trained_model, pg_migrated, tmp_path_factory):
         for server in (actions, fake, backend):
             server.wait_ready(90)
         rasa.wait_ready(300)
-        yield Stack(f"http://127.0.0.1:{backend_port}", f"http://127.0.0.1:{fake_port}")
+        yield Stack(
+            f"http://127.0.0.1:{backend_port}", f"http://127.0.0.1:{fake_port}", mail_dir=mail_dir
+        )
     finally:
         for server in servers:
             server.stop()
+        smtp.stop()
 
 
 @pytest.fixture
-def stack(full_stack, pg_db_url):
+def stack(full_stack, pg_db_url, story_clock):
     """The stack with a fresh demo world and staff tokens."""
     httpx.post(f"{full_stack.fake_url}/_fake/reset").raise_for_status()
+    if full_stack.mail_dir is not None:
+        for old in full_stack.mail_dir.glob("*.eml"):
+            old.unlink()
     with transaction(pg_db_url) as session:
         world = load(session)
     full_stack.tokens = {
@@ -137,4 +220,5 @@ def stack(full_stack, pg_db_url):
         "admin": world.staff_tokens["Anil Admin"],
     }
     full_stack.transcript = []
+    full_stack.clock = story_clock
     return full_stack

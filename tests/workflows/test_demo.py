@@ -4,54 +4,182 @@ the embedded defaults (a fresh SQLite file, the fake Graph API, the local paymen
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 
+from backend.demo_data import STORY
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.rasa
 
 
+def _run_demo_and_serve(env: dict[str, str], transcript: Path) -> tuple[str, subprocess.Popen]:
+    """`tms demo --serve` (the demo, then the stack stays up): its transcript once it serves."""
+    with transcript.open("w") as out:
+        process = subprocess.Popen(
+            [str(ROOT / ".venv/bin/tms"), "demo", "--serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        text = transcript.read_text()
+        if "Ctrl-C stops it" in text or process.poll() is not None:
+            return text, process
+        time.sleep(1)
+    process.send_signal(signal.SIGINT)
+    raise AssertionError(
+        "the demo did not finish in 15 minutes:\n" + transcript.read_text()[-3000:]
+    )
+
+
+def _console_opens_with_the_printed_link(out: str) -> None:
+    """The console the demo leaves running opens with Sarah's one-time link, and its KPIs
+    page shows the seeded past."""
+    link = re.search(r"One-time sign-in link for Sarah \(sales\): (\S+)", out)
+    assert link, out[-2000:]
+    with httpx.Client(timeout=30) as browser:
+        page = browser.get(link.group(1))
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        signed = browser.post(link.group(1), data={"csrf": csrf})
+        assert signed.status_code == 303
+        base = link.group(1).split("/console/")[0]
+        kpis = browser.get(f"{base}/console/kpis")
+        assert kpis.status_code == 200 and 'data-kpi="leads">1' in kpis.text
+        inbox = browser.get(f"{base}/console/leads")
+        assert "Emma Clarke" in inbox.text
+    # Priya (operations) sees Amit's photo on the workflow 3 incident.
+    link = re.search(r"One-time sign-in link for Priya \(operations\): (\S+)", out)
+    assert link, out[-2000:]
+    with httpx.Client(timeout=30) as browser:
+        page = browser.get(link.group(1))
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        assert browser.post(link.group(1), data={"csrf": csrf}).status_code == 303
+        base = link.group(1).split("/console/")[0]
+        board = browser.get(f"{base}/console/incidents").text
+        pages = [
+            browser.get(f"{base}/console/incidents/{found}").text
+            for found in dict.fromkeys(
+                re.findall(r'href="/console/incidents/([0-9a-f-]{36})"', board)
+            )
+        ]
+        page = next((p for p in pages if "Vehicle breakdown at Pokhara checkpoint" in p), "")
+        photo = re.search(r'<img src="(/console/media/[0-9a-f-]{36})"', page)
+        assert photo and "Engine failure, waiting at the checkpoint" in page, page[-3000:]
+        served = browser.get(base + photo.group(1))
+        assert served.headers["content-type"] == "image/jpeg" and served.content[:2] == b"\xff\xd8"
+
+
 def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL",)}
     env["TMS_VAR_DIR"] = str(tmp_path)
-    result = subprocess.run(
-        [str(ROOT / ".venv/bin/tms"), "demo"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    out = result.stdout
-    assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]
+    env["DEMO_PORT"] = "0"  # any free port: tests may run next to a demo on 8000
+    out, process = _run_demo_and_serve(env, tmp_path / "transcript.txt")
+    try:
+        assert process.poll() is None, out[-3000:]
+        _console_opens_with_the_printed_link(out)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    assert process.returncode == 0, out[-3000:]
+    year, season = STORY.season - 1, STORY.season
+    # The workflows' calendar and numbers, on whatever day the demo runs.
     for line in (
         "Workflow 1: Customer Enquiry → Booking → Trip Completion",
+        f"--- Monday, December 23, {year} ---",
+        "[13:50] Emma Clarke (customer) writes on WhatsApp",
         "I've created your enquiry (Ref: EBC",
+        f"📅 Departure: March 15-28, {season} (14 days)",
         "Early bird discount (book before Jan 31): $6,840",
+        "Perfect! I've reserved 3 spots on our March 15 EBC Trek.",
+        f"⏰ Hold expires: Dec 24, {year} 2:00 PM",
         "1. Pay deposit: $2,052 (30%)",
         "🎉 Booking Confirmed!",
-        "💳 Reminder: the balance for EBC-",
-        "is due in 7 days.",
+        f"Balance: $4,788 (due Feb 28, {season})",
+        f"--- Friday, February 21, {season} ---",
+        f"💳 Reminder: the balance for EBC-{year % 100}12",
+        f"is due on Feb 28, {season}.",
+        f"--- Saturday, March 1, {season} ---",
         "Hi! Your EBC Trek starts in 14 days! 🏔️",
         "Pre-departure checklist:",
         "Balance: fully paid ✓",
         "✓ Assignment confirmed!",
+        "Start date: March 15, 6:00 AM",
+        f"--- Saturday, March 15, {season} ---",
         "✓ Checked in to EBC Trek",
+        "Your EBC Trek has started! 🎉",
         "Severity: Medium",
         "Payroll: $800 added.",
         "Workflow 2: Slot Full → Waitlist → Auto-Confirm",
+        "March 20: FULLY BOOKED ❌",
+        "March 27: Available ✓",
         "Position: #3 on waitlist",
+        f"--- Monday, March 10, {season} ---",
         "🎉 SPOT AVAILABLE!",
         "Your patience paid off! 🎉",
+        "Date: March 20-April 3",
         "Workflow 3: Guide Reports Issue → Ops Resolution → Customer Notification",
+        "[10:30] Amit Sharma (guide) writes on WhatsApp",
         "Severity: High",
+        "Time: 10:30 AM",
+        # Every choice is a tap, and the guide's photo is filed on the incident.
+        "[ Hold my seats ]  [ Not now ]",
+        "Rajesh Kumar (guide) taps on WhatsApp",
+        "☰ Waitlist Mar 20",
+        "Liam Walsh (customer) taps on WhatsApp",
+        "[10:31] Amit Sharma (guide) sends a photo on WhatsApp",
+        "is added to the open issue on TRP",
         "✓ RESOLVED",
+        "Incident closed: 11:20 AM",
+        "Response time: 50 minutes",
         "✅ All Set!",
         "Booking EBC-",
+        "RESOLVED, response time 50 min",
         "timers waiting in the job store",
+        # The links: followed, and the pages tell the chat's story.
+        "Emma Clarke (customer) opens pay link (200)",
+        "[ Pay deposit (30%) $2,052 ]",
+        "Payment received ✓",
+        "Paid in full ✓",
+        "E-mail → emma.clarke@example.com",
+        "Subject: Booking confirmed: Everest Base Camp Trek",
+        f"pre-trek-guide-ebc-{season}-03-15.pdf",
+        "E-mail → rajesh@adventure-treks.example",
+        "Emma Clarke (customer) opens track link (200)",
+        "Lead guide: Rajesh Kumar",
+        "Emma Clarke (customer) opens feedback link (200)",
+        "Thank you! 🙏",
+        "Liam Walsh (customer) opens book link (200)",
+        "Spot reserved ✓",
+        "opens track link (200)",
+        "Travel update 📍",
+        "Satisfaction: 1 rating, average 5.0",
+        "Seeded 140 past leads",
+        "Console: http://127.0.0.1:",
+        "tms mail list",
     ):
         assert line in out, f"missing from the demo transcript: {line!r}"
+    assert "still waiting for a message" not in out
+    assert "no e-mail to" not in out and "link in the last message" not in out
     assert "COMPLETED, payments FULL_PAID" in out and "TRP" in out and ": ENDED" in out
     assert (tmp_path / "demo" / "demo.sqlite3").exists()
+    # `tms mail list` shows what the demo's local SMTP server caught.
+    listed = subprocess.run(
+        [str(ROOT / ".venv/bin/tms"), "mail", "list"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert "emma.clarke@example.com" in listed and "rajesh@adventure-treks.example" in listed
+    assert "pre-trek-guide-ebc" in listed

@@ -4,12 +4,15 @@ admin API → the guide's update and a notice to all 15 guests → the guide's U
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 
+from backend import links
 from backend.db import transaction
+from backend.demo_data import STORY
 from backend.domain.enums import IncidentStatus, Severity
-from backend.models import Incident, Trip
+from backend.models import Booking, Incident, Trip
 from backend.services import catalog, trips
 from tests.workflows.conftest import body
 
@@ -25,17 +28,20 @@ def test_workflow_3(stack, pg_db_url):
         guests = {b.contact.phone for b in trips.guests_of(s, trip)}
         assert sum(b.party_size for b in trips.guests_of(s, trip)) == 15
 
+    stack.clock.at(STORY.pokhara, "10:30")  # the trip has been under way since 08:00
     since = stack.total()
     (logged,) = stack.say(
         AMIT,
         f"ISSUE {reference} Vehicle breakdown at Pokhara checkpoint. Engine failure. 15 guests waiting.",
     )
     assert logged["text"].startswith("⚠️ Issue logged") and "Severity: High" in logged["text"]
+    assert "Time: 10:30 AM" in logged["text"]
     assert any("URGENT" in body(m) for m in stack.wait_for(PRIYA, since=since))
     with transaction(pg_db_url) as s:
         incident = s.scalar(select(Incident).where(Incident.trip_id == trip.id))
         assert (incident.severity, incident.status) == (Severity.HIGH, IncidentStatus.OPEN)
 
+    stack.clock.at(STORY.pokhara, "10:35")
     since = stack.total()
     listed = stack.api("ops", "GET", "/api/incidents").json()["incidents"]
     assert listed[0]["id"] == incident.id
@@ -57,18 +63,33 @@ def test_workflow_3(stack, pg_db_url):
         assert "Travel Update" in body(
             stack.wait_for(phone, since=since)[0]
         ) or "fresh vehicle" in body(stack.wait_for(phone, since=since)[0])
+    # The track page tells the guests the same, live; a guest of another trip sees nothing.
+    with transaction(pg_db_url) as s:
+        guest = trips.guests_of(s, trip)[0]
+        other = s.scalar(
+            select(Booking).where(Booking.departure_id != pokhara.id, Booking.status == "CONFIRMED")
+        )
+        track_mine = f"{stack.backend_url}/track/{links.token_for('track', guest.ref_key)}"
+        track_other = f"{stack.backend_url}/track/{links.token_for('track', other.ref_key)}"
+    page = httpx.get(track_mine).text
+    assert "New vehicle arrives: 11:20 AM" in page and "Amit Sharma" in page
+    assert "fresh vehicle" not in httpx.get(track_other).text
 
+    stack.clock.at(STORY.pokhara, "11:20")
     since = stack.total()
     (resolved,) = stack.say(
         AMIT,
         f"UPDATE {reference} Backup vehicle arrived. Guests transferred. Resuming journey. All good!",
     )
-    assert resolved["text"].startswith("✓ RESOLVED") and "Response time:" in resolved["text"]
+    assert resolved["text"].startswith("✓ RESOLVED")
+    assert "Incident closed: 11:20 AM" in resolved["text"]
+    assert "Response time: 50 minutes" in resolved["text"]
     for phone in guests:
         assert any("All Set" in body(m) for m in stack.wait_for(phone, since=since))
+    assert "New vehicle arrives" not in httpx.get(track_mine).text
     with transaction(pg_db_url) as s:
         incident = s.get(Incident, incident.id)
-        assert incident.status == IncidentStatus.RESOLVED and incident.response_minutes is not None
+        assert incident.status == IncidentStatus.RESOLVED and incident.response_minutes == 50
     events = stack.api(
         "ops", "GET", "/api/timeline", params={"object_type": "INCIDENT", "object_id": incident.id}
     ).json()["events"]

@@ -16,7 +16,7 @@ from backend.services import catalog, contacts, leads
 
 
 @pytest.fixture
-def world(backend_url, pg_db_url):
+def world(backend_url, pg_db_url, story_clock):
     with transaction(pg_db_url) as s:
         tokens = load(s).staff_tokens
     return {

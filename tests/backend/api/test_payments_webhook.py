@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from backend import links
 from backend.db import transaction
 from backend.demo_data import load
 from backend.domain.actor import SYSTEM
@@ -17,12 +18,13 @@ from backend.models import Booking, Payment
 from backend.payments import signature
 from backend.payments.provider import payment_event, post_payment_webhook
 from backend.services import bookings, catalog, contacts
+from tests.processes import start_backend
 
 SECRET = "dev-payment-secret"
 
 
 @pytest.fixture
-def held(backend_url, pg_db_url):
+def held(backend_url, pg_db_url, story_clock):
     with transaction(pg_db_url) as s:
         load(s)
         departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
@@ -90,3 +92,35 @@ def test_an_unknown_booking_is_answered_200_and_kept_for_staff(backend_url, held
         backend_url, payment_event("EBC-9901999", 10_00, "USD", "DEPOSIT"), SECRET
     )
     assert answer.status_code == 200 and answer.json()["status"] == "unknown booking"
+
+
+def test_the_pay_pages_exist_only_with_a_payment_provider(
+    backend_url, held, pg_db_url, pg_migrated, tmp_path
+):
+    key = held.replace("-", "")
+    token = links.token_for("pay", key)
+    # The shared test backend runs with PAYMENT_PROVIDER=local: the page pays.
+    page = httpx.get(f"{backend_url}/pay/{token}")
+    assert page.status_code == 200 and "Pay deposit" in page.text
+    # A backend without a provider (production's default) has no such routes.
+    server, port = start_backend(
+        pg_migrated, tmp_path, workers=False, extra_env={"PAYMENT_PROVIDER": ""}
+    )
+    try:
+        server.wait_ready(60)
+        other = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{other}/pay/{token}").status_code == 404
+        for kind in ("deposit", "full", "balance"):
+            assert httpx.post(f"{other}/pay/{token}", data={"kind": kind}).status_code == 404
+        assert httpx.post(f"{other}/webhooks/stripe", content=b"{}").status_code == 404
+        # The other customer pages do not take money: they stay.
+        track = links.token_for("track", key)
+        assert httpx.get(f"{other}/track/{track}").status_code == 404  # not confirmed: refused
+        assert "Reply on WhatsApp" in httpx.get(f"{other}/track/{track}").text
+    finally:
+        server.stop()
+    with transaction(pg_db_url) as s:
+        booking = bookings.find_booking(s, held)
+        assert booking.paid_minor == 0 and booking.status == "HELD"
+        paid = select(func.count()).where(Payment.booking_id == booking.id)
+        assert s.scalar(paid) == 0

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from backend.domain.dates import parse_travel_date
-from backend.domain.party import parse_group_size
+from backend.domain.party import Party, parse_group_size, parse_party
 
 TODAY = date(2026, 11, 26)
 
@@ -20,6 +20,11 @@ TODAY = date(2026, 11, 26)
         ("15th of March", date(2027, 3, 15), date(2027, 3, 15), date(2027, 3, 15)),
         ("March 15-28", date(2027, 3, 15), date(2027, 3, 15), date(2027, 3, 15)),
         ("December", date(2026, 12, 1), date(2026, 12, 31), None),
+        ("mid April", date(2027, 4, 11), date(2027, 4, 20), None),
+        ("next spring", date(2027, 3, 1), date(2027, 5, 31), None),
+        ("sometime in autumn", date(2027, 9, 1), date(2027, 11, 30), None),
+        ("over Easter", date(2027, 3, 21), date(2027, 4, 4), None),  # Easter Sunday 2027: March 28
+        ("the week of the 14th", date(2026, 12, 14), date(2026, 12, 20), None),
     ],
 )
 def test_travel_date_phrases_become_windows_ahead_of_today(text, start, end, exact):
@@ -43,10 +48,28 @@ def test_no_date_is_none(text):
         ("family of five", 5),
         ("there will be 12 of us", 12),
         ("3", 3),
+        ("2 couples", 4),
+        ("we are 2 couples", 4),
+        ("two couples and 3 kids", 7),
+        ("me and my wife", 2),
+        ("my wife and I", 2),
+        ("family of 4", 4),
+        ("a group of 8 friends", 8),
+        ("3 adults and 2 kids", 5),
+        ("me and my husband and our 2 children", 4),
+        ("we're 6", 6),
+        ("on my own", 1),
+        ("Annapurna circuit in April? we are 2 couples", 4),
     ],
 )
 def test_group_size_phrases(text, size):
     assert parse_group_size(text) == size
+
+
+def test_children_are_counted_and_said_apart():
+    assert parse_party("3 adults and 2 kids") == Party(5, 2)
+    assert parse_party("family of five with 3 children") == Party(5, 3)
+    assert parse_party("something easy for my family") is None
 
 
 @pytest.mark.parametrize("text", ["", "lots", "0", "500 people"])

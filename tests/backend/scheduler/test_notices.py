@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, links
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
-from backend.domain.enums import AssignmentRole, Role
-from backend.models import Booking, SentNotice, Staff, Trip
+from backend.domain.enums import AssignmentRole, AssignmentStatus, Role
+from backend.domain.errors import IllegalTransition
+from backend.models import Assignment, Booking, SentNotice, Staff, Trip
 from backend.scheduler.service import TimerService
 from backend.services import incidents, payments, trips
 from backend.whatsapp import outbox_rules
@@ -64,7 +65,9 @@ async def test_balance_reminders_pre_departure_and_overdue_alert_each_go_once(
     assert [job for job, _ in timers_service.run_due()] == [f"balance-reminder-7d:{booking.id}"]
     [week] = messages(db_url, "balance_reminder")
     assert "due in 7 days" in week.body
-    assert f"https://pay.tms.com/{booking.ref_key}/balance" in week.body
+    assert factories.link_in(week.body, "pay") == links.LinkClaims(
+        "pay", booking.ref_key, "balance"
+    )
 
     frozen_clock.at = at("2025-02-27", *NOTICE_UTC)
     timers_service.run_due()
@@ -78,7 +81,8 @@ async def test_balance_reminders_pre_departure_and_overdue_alert_each_go_once(
     for line in ("✓ Valid passport (check!)", "✓ Travel insurance", "Questions? Reply here!"):
         assert line in pre.body
     assert f"Balance payment: ${booking.balance_minor // 100:,}" in pre.body
-    assert f"Pay now: https://pay.tms.com/{booking.ref_key}/balance" in pre.body
+    assert "Pay now: http" in pre.body
+    assert factories.link_in(pre.body, "pay") == links.LinkClaims("pay", booking.ref_key, "balance")
     assert {m.staff_id for m in messages(db_url, "rep_alert")} == {sales.id}
     assert {m.staff_id for m in messages(db_url, "ops_alert")} == {ops.id}
     assert reload(db_url, Booking, booking.id).attention_reason == "balance overdue"
@@ -103,13 +107,15 @@ async def test_pre_departure_goes_as_its_template_when_the_window_is_closed(
         row = s.get(type(row), row.id)
         wire = outbox_rules.wire_message(s, row, window_open=False)
     assert wire.name == "pre_departure_checklist"
-    assert list(wire.parameters) == [
+    assert list(wire.parameters)[:4] == [
         "EBC Trek",
         "14 days",
         f"${booking.balance_minor // 100:,}",
         "Feb 28, 2025",
-        f"https://pay.tms.com/{booking.ref_key}/balance",
     ]
+    assert factories.link_in(wire.parameters[4], "pay") == links.LinkClaims(
+        "pay", booking.ref_key, "balance"
+    )
 
 
 async def test_paid_in_full_booking_gets_no_balance_reminders(
@@ -132,8 +138,9 @@ async def test_paid_in_full_booking_gets_no_balance_reminders(
     frozen_clock.at = at("2025-03-02", 0, 0)
     timers_service.run_due()
     assert messages(db_url, "balance_reminder") == []
-    [pre] = messages(db_url, "pre_departure")
+    [pre] = messages(db_url, "pre_departure_paid")  # its template has no balance to pay
     assert "Balance: fully paid ✓" in pre.body and "Pay now" not in pre.body
+    assert pre.template_params == ["EBC Trek", "13 days"]  # found on March 2, local time
 
 
 async def test_a_reminder_found_days_late_is_skipped_not_sent_stale(
@@ -184,7 +191,7 @@ def trip_world(session: Session, frozen_clock: clock.FrozenClock):  # type: igno
     return trip, guests, rajesh, ops, admin
 
 
-async def test_unanswered_assignment_and_missing_checkin_alert_operations(
+async def test_an_unanswered_assignment_expires_and_a_missing_checkin_alerts_operations(
     session: Session,
     db_url: str,
     frozen_clock: clock.FrozenClock,
@@ -205,8 +212,23 @@ async def test_unanswered_assignment_and_missing_checkin_alert_operations(
     assert (
         alert.staff_id == ops.id and "Rajesh Kumar" in alert.body and trip.reference in alert.body
     )
+    assert "has expired" in alert.body
+    assert reload(db_url, Assignment, assignment.id).status == AssignmentStatus.EXPIRED
+    [told] = [m for m in messages(db_url, "staff_alert") if m.staff_id == rajesh.id]
+    assert "has expired without an answer" in told.body
+    session.expire_all()
+    with pytest.raises(IllegalTransition):  # a late Accept finds nothing to accept
+        trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    session.rollback()
 
-    trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    # Operations offer it to him again (he was out of signal); this time he accepts. The new
+    # offer has a response timer of its own.
+    again = trips.assign_staff(session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM)
+    assert again.id == assignment.id and again.status == AssignmentStatus.OFFERED
+    session.commit()
+    timers_service.drain_touches()
+    assert f"assignment-response:{assignment.id}" in job_ids(timers_service)
+    trips.respond_to_assignment(session, again, True, SYSTEM)
     session.commit()
     # Meeting at 06:00 in Kathmandu on March 15; the alert an hour later is 01:15 UTC.
     frozen_clock.at = at("2025-03-15", 1, 14, 59)

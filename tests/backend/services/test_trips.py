@@ -1,7 +1,10 @@
 """Workflow 1 steps 6-9 and workflow 3 in the services."""
 
+from datetime import date
+
 import pytest
 
+from backend.demo_data import STORY
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import (
     AssignmentRole,
@@ -13,10 +16,13 @@ from backend.domain.enums import (
     Severity,
     TripStatus,
 )
-from backend.domain.errors import NotFound
+from backend.domain.errors import DomainError, NotFound
+from backend.domain.severity import UpdateVerdict
 from backend.services import incidents, trips
 from backend.services.trips import NotAssigned
 from tests import factories
+
+RESOLVED, NOT_RESOLVED, UNCLEAR = UpdateVerdict
 
 
 @pytest.fixture
@@ -38,7 +44,7 @@ def test_trip_reference_and_lookup_by_booking_reference(session, trip_world):
         trips.find_trip(session, "TRP2412999")
 
 
-def test_full_trip_life(session, trip_world):
+def test_full_trip_life(session, trip_world, frozen_clock):
     trip, guests, rajesh, _ = trip_world
     assert trips.group_size(session, trip) == 12
     assignment = trips.assign_staff(
@@ -46,6 +52,7 @@ def test_full_trip_life(session, trip_world):
     )
     assert trips.pending_offer_for(session, rajesh).id == assignment.id
     trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    frozen_clock.at = STORY.at(trip.departure.start_date, "06:00")
     checkin = trips.check_in(session, trip, rajesh, SYSTEM)
     assert checkin.trip_started_now and trip.status == TripStatus.IN_PROGRESS
     assert checkin.attendance.status == AttendanceStatus.ON_TRIP
@@ -60,6 +67,33 @@ def test_full_trip_life(session, trip_world):
     assert [(p.amount_minor, p.staff_id) for p in checkout.payroll] == [(800_00, rajesh.id)]
     assert assignment.status == AssignmentStatus.COMPLETED
     assert all(b.status == BookingStatus.COMPLETED for b in guests)
+
+
+@pytest.mark.parametrize(
+    ("local_moment", "allowed"),
+    [
+        # 23:50 in Kathmandu the evening before: still the day before, whatever UTC says.
+        (("2025-03-14", "23:50"), False),
+        # 00:10 in Kathmandu on the first day is 18:25 UTC the day before: already the day.
+        (("2025-03-15", "00:10"), True),
+    ],
+)
+def test_checkin_opens_on_the_first_local_day(
+    session, trip_world, frozen_clock, local_moment, allowed
+):
+    trip, _, rajesh, _ = trip_world
+    assignment = trips.assign_staff(session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 0, SYSTEM)
+    trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    day, hhmm = local_moment
+    frozen_clock.at = STORY.at(date.fromisoformat(day), hhmm)
+    assert trip.departure.start_date == date(2025, 3, 15)
+    if allowed:
+        assert frozen_clock.at.date() == date(2025, 3, 14)  # UTC is still on the day before
+        assert trips.check_in(session, trip, rajesh, SYSTEM).trip_started_now
+    else:
+        with pytest.raises(DomainError, match="starts on March 15; check in on the day"):
+            trips.check_in(session, trip, rajesh, SYSTEM)
+        assert trip.status == TripStatus.SCHEDULED
 
 
 def test_unassigned_guide_is_refused(session, trip_world):
@@ -101,10 +135,14 @@ def test_incident_update_resolves_with_response_time(session, trip_world, frozen
     )
     assert incident.acknowledged_at == frozen_clock.at
     frozen_clock.advance(minutes=45)
-    assert incidents.guide_update(session, incident, "Still waiting", SYSTEM) is False
+    assert incidents.guide_update(session, incident, "Still waiting", SYSTEM) == NOT_RESOLVED
+    assert incident.status == IncidentStatus.IN_PROGRESS
+    # Unclear words resolve nothing: the guide is asked instead (see the guide actions).
+    assert incidents.guide_update(session, incident, "arrived? not sure", SYSTEM) == UNCLEAR
+    assert incident.status == IncidentStatus.IN_PROGRESS
     assert (
         incidents.guide_update(session, incident, "Backup vehicle arrived. All good!", SYSTEM)
-        is True
+        == RESOLVED
     )
     assert incident.status == IncidentStatus.RESOLVED and incident.response_minutes == 50
     assert incidents.open_incident(session, trip) is None

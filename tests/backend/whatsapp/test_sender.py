@@ -19,30 +19,8 @@ from backend.services import contacts, outbox
 from backend.whatsapp import inbox
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.sender import OutboxSender
-from tests.processes import start_backend, start_fake_graph
 
 CUSTOMER = "+61412300001"
-
-
-@pytest.fixture(scope="module")
-def gateway(pg_migrated, tmp_path_factory):
-    logs = tmp_path_factory.mktemp("gateway-logs")
-    backend, backend_port = start_backend(pg_migrated, logs, workers=False)
-    fake, fake_port = start_fake_graph(f"http://127.0.0.1:{backend_port}/webhooks/whatsapp", logs)
-    try:
-        backend.wait_ready(60)
-        fake.wait_ready(60)
-        yield f"http://127.0.0.1:{fake_port}"
-    finally:
-        fake.stop()
-        backend.stop()
-
-
-@pytest.fixture
-def fake(gateway, pg_db_url, monkeypatch):
-    httpx.post(f"{gateway}/_fake/reset").raise_for_status()
-    monkeypatch.setenv("WHATSAPP_API_BASE_URL", f"{gateway}/v23.0")
-    return gateway
 
 
 def run_sender(passes: int = 1, **settings_env: str) -> OutboxSender:
@@ -117,12 +95,18 @@ def test_outside_the_window_the_template_goes(fake):
     enqueue(
         "🎉 SPOT AVAILABLE!",
         purpose="waitlist_offer",
-        params=["Annapurna Circuit", "March 20", "$1,800", "2"],
+        params=["Annapurna Circuit", "March 20", "$1,800", "2", "https://t.example/book/x"],
     )
     run_sender()
     (message,) = received(fake)
     assert message["type"] == "template" and message["template"] == "waitlist_spot_available"
-    assert message["template_params"] == ["Annapurna Circuit", "March 20", "$1,800", "2"]
+    assert message["template_params"] == [
+        "Annapurna Circuit",
+        "March 20",
+        "$1,800",
+        "2",
+        "https://t.example/book/x",
+    ]
 
 
 def test_a_late_131047_falls_back_to_the_template_once(fake):
@@ -132,7 +116,7 @@ def test_a_late_131047_falls_back_to_the_template_once(fake):
     enqueue(
         "Your trip has started!",
         purpose="trip_started",
-        params=["EBC", "Rajesh Kumar", "+9779801000003"],
+        params=["EBC", "Rajesh Kumar", "+9779801000003", "https://tours.example/track/abc"],
     )
     run_sender()
     failed = wait_for(lambda: next((r for r in rows() if r.status == OutboxStatus.FAILED), None))

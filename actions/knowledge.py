@@ -1,0 +1,156 @@
+"""Travellers' practical questions (policies, payments, permits, packing, ...): Rasa's
+ResponseSelector picks the topic (`faq/<topic>`), the answer comes from the operator's
+knowledge in the backend, so staff edit it without retraining. A question it cannot place
+gets an honest "I'll ask the team" and lands with the rep and on the console."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from actions.catalogue import product_in_context
+from actions.common import TmsAction, Turn
+from actions.small_talk import keep_for_staff
+from backend import texts
+from backend.domain.enums import ObjectType
+from backend.services import knowledge, timeline
+
+# Below this the topic is a guess: better to ask the team than to answer the wrong question.
+MIN_TOPIC_CONFIDENCE = 0.5
+
+
+def topic_of(turn: Turn) -> tuple[str | None, float]:
+    """The retrieval intent's topic (`faq/permits` → "permits") and its confidence."""
+    selector: dict[str, Any] = turn.tracker.latest_message.get("response_selector") or {}
+    found = (selector.get("faq") or selector.get("default") or {}).get("response") or {}
+    key = found.get("intent_response_key") or ""
+    topic = key.split("/", 1)[1] if key.startswith("faq/") else None
+    return topic, float(found.get("confidence") or 0.0)
+
+
+# The topics the contract intents own (ask_payment, ask_inclusions, ask_price): which one a
+# question means, by its words. The first topic whose words match wins.
+TOPIC_WORDS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+    "ask_payment": [
+        (
+            "currency",
+            re.compile(
+                r"\b(currency|usd|eur|euros?|gbp|pounds?|rupees?|npr|aud|dollars?|exchange)\b", re.I
+            ),
+        ),
+        (
+            "deposit_and_balance",
+            re.compile(r"\b(deposit|balance|rest|remaining|instal+ments?|when .*pay)\b", re.I),
+        ),
+        ("payment_methods", re.compile(r".", re.S)),
+    ],
+    "ask_inclusions": [
+        (
+            "not_included",
+            re.compile(
+                r"\b(not included|excluded?|extras?|on top|tips?|insurance|flights?|visa|drinks?|hot showers?)\b",
+                re.I,
+            ),
+        ),
+    ],
+    "ask_price": [
+        (
+            "group_discounts",
+            re.compile(
+                r"\b(group|groups|big party|[6-9]|1\d) .*discount|discount.*\b(group|groups|friends|people|pax)\b",
+                re.I,
+            ),
+        ),
+        ("children", re.compile(r"\b(kids?|child(ren)?|infants?|babies|baby)\b", re.I)),
+    ],
+}
+
+
+def topic_by_words(intent: str, text: str) -> str | None:
+    """The knowledge topic a contract intent's question is about, or None (its own answer)."""
+    return next((topic for topic, words in TOPIC_WORDS.get(intent, []) if words.search(text)), None)
+
+
+def answer_question(turn: Turn, topic: str | None, *, sure: bool = True) -> bool:
+    """Answer from the knowledge; False (nothing said) when there is no answer to give."""
+    if topic is None or not sure:
+        return False
+    product = product_in_context(turn)
+    answer = knowledge.answer_for(turn.session, topic, product)
+    if answer is None:
+        return False
+    turn.say(answer)
+    timeline.record(
+        turn.session,
+        object_type=ObjectType.CONVERSATION,
+        object_id=turn.conversation.id,
+        event_type="ANSWERED",
+        action="tms.conversation.question_answered",
+        actor=turn.actor,
+        content={"topic": topic, "product": product.code if product else None, "text": turn.text},
+    )
+    return True
+
+
+def hand_question_to_team(turn: Turn) -> None:
+    """Not a question the assistant can answer well: say so, and give it to a person."""
+    timeline.record(
+        turn.session,
+        object_type=ObjectType.CONVERSATION,
+        object_id=turn.conversation.id,
+        event_type="UNANSWERED",
+        action="tms.conversation.question_unanswered",
+        actor=turn.actor,
+        content={"text": turn.text},
+    )
+    keep_for_staff(turn, someone=True)
+    turn.say(texts.question_for_the_team())
+
+
+# Words that name one topic only: they decide the topic when exactly one topic's words match
+# (two or more: the selector decides, or the team).
+TOPIC_HINTS: dict[str, re.Pattern[str]] = {
+    topic: re.compile(pattern, re.I)
+    for topic, pattern in {
+        "visas": r"\bvisas?\b",
+        "permits": r"\b(permits?|tims|acap)\b",
+        "travel_insurance": r"\b(insurance|insured|policy covering)\b",
+        "altitude_sickness": r"\b(altitude|ams|acclimati[sz]\w*|diamox|thin air)\b",
+        "tipping": r"\b(tips?|tipping|gratuit\w*)\b",
+        "connectivity": r"\b(wi-?fi|internet|sim( card)?|phone signal|signal|charg\w+|network)\b",
+        "food_and_diet": r"\b(vegan|vegetarian|gluten|allerg\w*|food|meals?|diet\w*|drinking water)\b",
+        "packing": r"\b(pack|packing|gear|boots|sleeping bag|jacket|clothes|poles)\b",
+        "weather_best_season": r"\b(weather|season|monsoon|rain\w*|temperatures?|cold|snow|best time|months?)\b",
+        "accommodation": r"\b(tea ?houses?|lodges?|hotels?|rooms?|sleep|accommodation)\b",
+        "solo_travellers": r"\b(solo|alone|single supplement|by myself|on my own)\b",
+        "children": r"\b(kids?|child(ren)?|toddlers?|bab(y|ies)|infants?|\d{1,2}[- ]year[- ]old)\b",
+        "age_limits": r"\b(age limit|too old|seniors?|over (60|65|70)|maximum age|minimum age)\b",
+        "fitness": r"\b(fit|fitness|strenuous|difficult|athlete|tough|hard going|training)\b",
+        "meeting_point": r"\b(meet(ing)?( point| place)?|start(ing)? (point|location)|show up)\b",
+        "airport_pickup": r"\b(airport|pick ?up|collect(ed)? us|arrivals?|when (i|we) land)\b",
+        "luggage_and_porters": r"\b(porters?|luggage|bags?|suitcase|kg|kilos?)\b",
+        "safety_record": r"\b(safe|safety|risky|danger\w*|emergenc\w+|evacuat\w+|rescue|injur\w+|hurt)\b",
+        "refunds": r"\b(refunds?|reimburs\w+|money back)\b",
+        "cancellation_policy": r"\b(cancel\w*|back out|pull out)\b",
+        "private_departures": r"\b(private)\b",
+    }.items()
+}
+
+
+def topic_by_hints(text: str) -> str | None:
+    matched = [topic for topic, words in TOPIC_HINTS.items() if words.search(text)]
+    return matched[0] if len(matched) == 1 else None
+
+
+class ActionAnswerFaq(TmsAction):
+    NAME = "action_answer_faq"
+
+    def handle(self, turn: Turn) -> None:
+        # Words that name one topic only ("visa", "tip") decide; else the selector when it is
+        # sure; else a person answers (a wrong answer is worse than a short wait).
+        topic, confidence = topic_of(turn)
+        named = topic_by_hints(turn.text)
+        if named is not None:
+            topic, confidence = named, 1.0
+        if not answer_question(turn, topic, sure=confidence >= MIN_TOPIC_CONFIDENCE):
+            hand_question_to_team(turn)

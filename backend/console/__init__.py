@@ -1,0 +1,1 @@
+"""The staff console (`/console/`): pages for sales, operations, admins and guides."""

@@ -1,0 +1,247 @@
+"""How a console page runs: the session cookie, the role check, the CSRF check, one
+transaction, and the flash message a form leaves for the next page.
+
+Every console route goes through `console_page(*roles)` (or is a sign-in page marked with
+`access`), so every route names who may use it, as the admin API's routes do."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from sanic import Request, response
+from sanic.response import HTTPResponse
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from backend import rendering, texts
+from backend.api.common import has_nul
+from backend.config import get_settings
+from backend.db import transaction
+from backend.domain.actor import Actor
+from backend.domain.enums import Role, Source
+from backend.domain.errors import DomainError, NotFound
+from backend.models import Staff, StaffSession, TimelineEvent
+from backend.services import staff_auth
+
+logger = logging.getLogger(__name__)
+
+COOKIE = "tms_console"
+# The sign-in forms come before any session: a random cookie they must echo (double submit).
+PRE_COOKIE = "tms_console_pre"
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; script-src 'self';"
+        " connect-src 'self'; img-src 'self' data:; form-action 'self';"
+        " frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+# What each role finds in the menu (a page's own roles decide whether it opens).
+NAV: list[tuple[str, str, tuple[Role, ...]]] = [
+    ("Leads", "/console/leads", (Role.SALES,)),
+    ("Bookings", "/console/bookings", (Role.SALES, Role.OPS)),
+    ("Departures", "/console/departures", (Role.SALES, Role.OPS)),
+    ("Today", "/console/today", (Role.OPS,)),
+    ("Incidents", "/console/incidents", (Role.OPS,)),
+    ("Timeline", "/console/timeline", (Role.SALES, Role.OPS)),
+    ("KPIs", "/console/kpis", (Role.SALES, Role.OPS)),
+    ("Answers", "/console/answers", (Role.SALES, Role.OPS)),
+    ("Admin", "/console/admin", (Role.ADMIN,)),
+    ("My trips", "/console/me", (Role.GUIDE, Role.PORTER)),
+]
+
+
+def secure_cookies() -> bool:
+    return get_settings().public_base_url.startswith("https://")
+
+
+def home_of(member: Staff) -> str:
+    """Where a staff member lands after signing in."""
+    if member.has_role(Role.SALES):
+        return "/console/leads"
+    if member.has_role(Role.OPS):
+        return "/console/incidents"
+    return "/console/me"
+
+
+def safe_next(raw: str | None) -> str | None:
+    """Only a path inside the console: never an open redirect."""
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console/"):
+        return None
+    if "//" in parts.path or "\\" in raw:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def html(template: str, status: int = 200, **context: Any) -> HTTPResponse:
+    return response.html(rendering.render(f"console/{template}", **context), status=status)
+
+
+def see_other(url: str) -> HTTPResponse:
+    return response.redirect(url, status=303)
+
+
+def latest_event_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(TimelineEvent.id))) or 0)
+
+
+@dataclass
+class Ctx:
+    """What a console handler gets: the request, the transaction, who is signed in."""
+
+    request: Request
+    session: Session
+    member: Staff
+    record: StaffSession
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(Source.ADMIN, phone=self.member.phone, staff_id=self.member.id)
+
+    def form(self, name: str, default: str = "") -> str:
+        value = self.request.form.get(name) if self.request.form else None
+        return (value if value is not None else default).strip()
+
+    def arg(self, name: str, default: str = "") -> str:
+        return (self.request.args.get(name) or default).strip()
+
+    def page(self, template: str, status: int = 200, **context: Any) -> HTTPResponse:
+        flash, self.record.flash = self.record.flash, None
+        kind, _, text = (flash or "").partition(":")
+        return html(
+            template,
+            status,
+            me=self.member,
+            csrf=self.record.csrf_token,
+            nav=[(label, url) for label, url, roles in NAV if self.member.has_role(*roles)],
+            path=self.request.path,
+            flash={"kind": kind, "text": text} if flash else None,
+            after_id=latest_event_id(self.session),
+            **context,
+        )
+
+    def done(self, url: str, message: str) -> HTTPResponse:
+        """A form did its work: say so on the next page (post/redirect/get)."""
+        self.record.flash = f"ok:{message}"
+        return see_other(url)
+
+
+Handler = Callable[..., HTTPResponse]
+
+
+def _origin_ok(request: Request) -> bool:
+    """A browser's POST from another site carries that site's Origin: refuse it."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.host
+
+
+def _csrf_ok(request: Request, expected: str) -> bool:
+    given = (request.form.get("csrf") if request.form else None) or ""
+    return bool(given) and hmac.compare_digest(given, expected) and _origin_ok(request)
+
+
+def parent_of(path: str) -> str:
+    """Where a refused form goes back to: the page it was posted from (`<page>/<action>`;
+    every administration form comes from the admin page)."""
+    if path.startswith("/console/admin/"):
+        return "/console/admin"
+    return path.rsplit("/", 1)[0] or "/console/"
+
+
+def console_page(*roles: Role) -> Callable[[Handler], Any]:
+    """A console route for staff holding one of `roles` (ADMIN may do everything): no session
+    → the sign-in page; wrong role → 403; a POST without its CSRF token → 403 and nothing
+    changed. A business rule that says no → back to the page with the reason."""
+    if not roles:
+        raise ValueError("a console page must name the roles that may use it")
+
+    def wrap(handler: Handler) -> Any:
+        @functools.wraps(handler)
+        async def run(request: Request, **kwargs: Any) -> HTTPResponse:
+            def work() -> HTTPResponse:
+                if has_nul(request):
+                    return html(
+                        "forbidden.html", 400, me=None, message="That input holds a NUL character."
+                    )
+                with transaction() as session:
+                    record = staff_auth.current_session(session, request.cookies.get(COOKIE))
+                    if record is None:
+                        target = request.path + (
+                            f"?{request.query_string}" if request.query_string else ""
+                        )
+                        return see_other(f"/console/sign-in?next={quote(target)}")
+                    member = record.staff
+                    if not member.has_role(*roles):
+                        return html(
+                            "forbidden.html", 403, me=member, message=texts.CONSOLE_FORBIDDEN
+                        )
+                    if request.method == "POST" and not _csrf_ok(request, record.csrf_token):
+                        return html(
+                            "forbidden.html", 403, me=member, message=texts.CONSOLE_FORM_EXPIRED
+                        )
+                    return handler(Ctx(request, session, member, record), **kwargs)
+
+            try:
+                return await asyncio.to_thread(work)
+            except (DomainError, OperationalError) as exc:
+                if isinstance(exc, OperationalError) and "lock" not in str(exc).lower():
+                    raise
+                message = (
+                    str(exc)
+                    if isinstance(exc, DomainError)
+                    else "Busy with another change; nothing was changed, try again."
+                )
+                if request.method == "POST":  # back to the form's page, which says why
+                    await asyncio.to_thread(_flash_error, request.cookies.get(COOKIE), message)
+                    return see_other(parent_of(request.path))
+                status = 404 if isinstance(exc, NotFound) else 400
+                if request.path.endswith(".json"):
+                    return response.json({"error": message}, status=status)
+                return html("forbidden.html", status, me=None, message=message)
+
+        run.tms_roles = roles  # type: ignore[attr-defined]
+        return run
+
+    return wrap
+
+
+def _flash_error(cookie: str | None, message: str) -> None:
+    with transaction() as session:
+        record = staff_auth.current_session(session, cookie)
+        if record is not None:
+            record.flash = f"error:{message}"
+
+
+def set_session_cookie(resp: HTTPResponse, value: str) -> None:
+    resp.add_cookie(
+        COOKIE,
+        value,
+        path="/console",
+        httponly=True,
+        samesite="Lax",
+        secure=secure_cookies(),
+        max_age=int(staff_auth.SESSION_MAX.total_seconds()),
+    )
+
+
+def clear_session_cookie(resp: HTTPResponse) -> None:
+    resp.delete_cookie(COOKIE, path="/console")

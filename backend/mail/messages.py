@@ -1,0 +1,135 @@
+"""The e-mails the product sends, each queued once: the booking confirmation (workflow 1 step
+4: itinerary, amounts, due date, the balance's pay link, the pre-trek guide attached) and the
+trip details to a guide who accepted an assignment (workflow 1 step 6)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend import links, texts
+from backend.domain.actor import Actor
+from backend.domain.enums import AssignmentRole, BookingStatus, ObjectType
+from backend.mail import outbox, pdf
+from backend.models import Assignment, Booking, Departure, OutboundEmail
+
+PRE_TREK_GUIDE = "pre_trek_guide"
+
+ROLE_LABELS = {
+    AssignmentRole.LEAD_GUIDE: "Lead Guide",
+    AssignmentRole.ASSISTANT_GUIDE: "Assistant Guide",
+    AssignmentRole.PORTER: "Porter",
+}
+
+
+def confirmation_key(booking: Booking) -> str:
+    return f"booking_confirmation:{booking.id}"
+
+
+def confirmation_queued(session: Session, booking: Booking) -> bool:
+    return (
+        session.scalar(
+            select(OutboundEmail.id).where(OutboundEmail.dedupe_key == confirmation_key(booking))
+        )
+        is not None
+    )
+
+
+def booking_confirmation(session: Session, booking: Booking, actor: Actor) -> OutboundEmail | None:
+    """Queue the confirmation to the customer's e-mail; None without an address (the chat asks
+    for one) or when it was queued before."""
+    contact = booking.contact
+    if not contact.email:
+        return None
+    departure = booking.departure
+    composed = outbox.compose(
+        "booking_confirmation",
+        name=(contact.name or contact.profile_name or "there").split()[0],
+        booking=booking,
+        product=departure.product,
+        departure=departure,
+        dates=texts.date_range(departure.start_date, departure.end_date),
+        meeting=_meeting(departure),
+        pay_url=links.pay_url(booking.ref_key, "balance") if booking.balance_minor else None,
+    )
+    return outbox.enqueue(
+        session,
+        dedupe_key=confirmation_key(booking),
+        purpose="booking_confirmation",
+        recipient=contact.email,
+        composed=composed,
+        actor=actor,
+        object_type=ObjectType.BOOKING,
+        object_id=booking.id,
+        attachments=[{"kind": PRE_TREK_GUIDE, "booking_id": booking.id}],
+        contact_id=contact.id,
+    )
+
+
+def assignment_details(
+    session: Session, assignment: Assignment, actor: Actor
+) -> OutboundEmail | None:
+    """Queue the trip's details to a guide who accepted; None without an address."""
+    member = assignment.staff
+    if not member.email:
+        return None
+    trip = assignment.trip
+    departure = trip.departure
+    group = int(
+        session.scalar(
+            select(func.coalesce(func.sum(Booking.party_size), 0)).where(
+                Booking.departure_id == departure.id,
+                Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.COMPLETED]),
+            )
+        )
+        or 0
+    )
+    composed = outbox.compose(
+        "assignment_details",
+        name=member.name.split()[0],
+        trip=trip,
+        product=departure.product,
+        departure=departure,
+        dates=texts.date_range(departure.start_date, departure.end_date),
+        meeting=_meeting(departure),
+        role=ROLE_LABELS.get(AssignmentRole(assignment.role), assignment.role),
+        group=group,
+        compensation=texts.money(assignment.compensation_minor, assignment.currency),
+    )
+    return outbox.enqueue(
+        session,
+        dedupe_key=f"assignment_details:{assignment.id}",
+        purpose="assignment_details",
+        recipient=member.email,
+        composed=composed,
+        actor=actor,
+        object_type=ObjectType.ASSIGNMENT,
+        object_id=assignment.id,
+        attachments=[{"kind": PRE_TREK_GUIDE, "departure_id": departure.id}],
+        staff_id=member.id,
+    )
+
+
+def _meeting(departure: Departure) -> str:
+    start = departure.start_date
+    return f"{start:%B} {start.day} at {texts.clock_label(departure.meeting_time)}"
+
+
+def attachment_files(session: Session, row: OutboundEmail) -> list[tuple[str, bytes]]:
+    """The files an e-mail carries, generated from today's data when it is sent."""
+    files: list[tuple[str, bytes]] = []
+    for attachment in row.attachments:
+        if attachment.get("kind") != PRE_TREK_GUIDE:
+            continue
+        booking = (
+            session.get(Booking, attachment["booking_id"]) if attachment.get("booking_id") else None
+        )
+        departure = (
+            booking.departure
+            if booking is not None
+            else session.get(Departure, attachment.get("departure_id") or "")
+        )
+        if departure is None:
+            continue
+        files.append((pdf.guide_filename(departure), pdf.pre_trek_guide(departure, booking)))
+    return files

@@ -1,0 +1,139 @@
+"""The operator's knowledge: answers to what travellers ask before and after booking.
+
+The topics and the product's default answers are in backend/knowledge/faq.yml; the answers
+live in the database (`faq_answers`), loaded from those defaults with the demo world (or
+`tms faq load`), and staff with the ADMIN role edit them through the admin API and the
+console. The assistant classifies a question to a topic (Rasa's retrieval intent `faq/<topic>`)
+and fetches the answer from here, so an edit needs no retraining. A product's own answer
+(the Pokhara tour needs no permits) comes before the general one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.domain.actor import Actor
+from backend.domain.enums import ObjectType
+from backend.domain.errors import DomainError, NotFound
+from backend.models import FaqAnswer, Product
+from backend.services import timeline
+
+FAQ_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "faq.yml"
+ANSWER_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    title: str
+    answer: str
+    products: dict[str, str] = field(default_factory=dict)
+
+
+@cache
+def topics() -> dict[str, Topic]:
+    """Every topic with its default answers, in the file's order."""
+    raw = yaml.safe_load(FAQ_FILE.read_text()) or {}
+    return {
+        key: Topic(
+            key,
+            str(spec["title"]),
+            str(spec["answer"]).strip(),
+            {code: str(text).strip() for code, text in (spec.get("products") or {}).items()},
+        )
+        for key, spec in raw.items()
+    }
+
+
+def load_defaults(session: Session, actor: Actor) -> int:
+    """Store the default answers that are not stored yet (an edit is never overwritten);
+    returns how many were added."""
+    codes = set(session.scalars(select(Product.code)))
+    have = {(a.topic, a.product_code) for a in session.scalars(select(FaqAnswer))}
+    added = 0
+    for topic in topics().values():
+        wanted = [("", topic.answer)] + [
+            (code, text) for code, text in topic.products.items() if code in codes
+        ]
+        for code, text in wanted:
+            if (topic.key, code) not in have:
+                session.add(
+                    FaqAnswer(
+                        topic=topic.key, product_code=code, answer=text, updated_at=clock.now()
+                    )
+                )
+                added += 1
+    if added:
+        timeline.record(
+            session,
+            object_type=ObjectType.FAQ,
+            object_id="defaults",
+            event_type="LOADED",
+            action="tms.faq.defaults_loaded",
+            actor=actor,
+            content={"answers": added},
+        )
+    return added
+
+
+def answer_for(session: Session, topic: str, product: Product | None = None) -> str | None:
+    """The product's own answer to the topic, else the general one; None if unknown."""
+    rows = {
+        a.product_code: a.answer
+        for a in session.scalars(select(FaqAnswer).where(FaqAnswer.topic == topic))
+    }
+    if product is not None and product.code in rows:
+        return rows[product.code]
+    return rows.get("")
+
+
+def all_answers(session: Session) -> list[FaqAnswer]:
+    order = {key: n for n, key in enumerate(topics())}
+    return sorted(
+        session.scalars(select(FaqAnswer)),
+        key=lambda a: (order.get(a.topic, len(order)), a.topic, a.product_code),
+    )
+
+
+def set_answer(
+    session: Session, topic: str, text: str, actor: Actor, *, product_code: str = ""
+) -> FaqAnswer:
+    """Change (or add) a topic's answer, for one product or in general; on the timeline."""
+    if topic not in topics():
+        raise NotFound(f"No topic {topic!r}; the topics are in backend/knowledge/faq.yml")
+    text = text.replace("\x00", "").strip()
+    if not text:
+        raise DomainError("An answer cannot be empty")
+    if len(text) > ANSWER_LIMIT:
+        raise DomainError(f"An answer is at most {ANSWER_LIMIT} characters")
+    code = (product_code or "").strip().upper()
+    if code and session.scalar(select(Product.id).where(Product.code == code)) is None:
+        raise NotFound(f"No product {code}")
+    row = session.scalar(
+        select(FaqAnswer).where(FaqAnswer.topic == topic, FaqAnswer.product_code == code)
+    )
+    before = row.answer if row else None
+    if row is None:
+        row = FaqAnswer(topic=topic, product_code=code, answer=text, updated_at=clock.now())
+        session.add(row)
+    row.answer = text
+    row.updated_at = clock.now()
+    row.updated_by_staff_id = actor.staff_id
+    session.flush()
+    timeline.record(
+        session,
+        object_type=ObjectType.FAQ,
+        object_id=f"{topic}:{code}" if code else topic,
+        event_type="UPDATED",
+        action="tms.faq.answer_updated",
+        actor=actor,
+        content={"topic": topic, "product": code or None, "before": before, "after": text},
+    )
+    return row

@@ -1,0 +1,291 @@
+"""The customers' pages: pay, book (a waitlist offer), track, feedback.
+
+Every page is opened by a signed link (`backend/links.py`): the token, not the booking
+reference, grants access, and a wrong, expired or other-purpose token gets a friendly page
+that says what to do. Pages work without JavaScript (forms post, the track page refreshes
+itself); they never cache, never send the token on as a Referer, and cannot be framed.
+
+The pay routes exist only when a payment provider is configured (`PAYMENT_PROVIDER`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from sanic import Blueprint, Request, response
+from sanic.response import HTTPResponse
+from sqlalchemy.orm import Session
+
+from backend import links, rendering, texts
+from backend.api.common import access
+from backend.config import get_settings
+from backend.db import transaction
+from backend.domain import references
+from backend.domain.actor import Actor
+from backend.domain.enums import BookingStatus, ObjectType, PaymentKind, Source
+from backend.domain.errors import DomainError
+from backend.payments import checkout
+from backend.services import contacts, feedback, inventory, notifications, waitlist
+from backend.services.payments import checkout_key
+from backend.web import views
+from backend.web.views import Page
+
+logger = logging.getLogger(__name__)
+
+pages_bp = Blueprint("customer_pages")
+pay_bp = Blueprint("customer_pay_pages")
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; img-src 'self' data:;"
+        " base-uri 'none'; frame-ancestors 'none'"
+    ),
+}
+
+
+def _html(page: Page) -> HTTPResponse:
+    return response.html(rendering.render(f"web/{page.template}", **page.context), page.status)
+
+
+def _see_other(url: str) -> HTTPResponse:
+    return response.redirect(url, status=303)
+
+
+def _path_of(url: str) -> str:
+    """A link's path (the page redirects within the site whatever PUBLIC_BASE_URL says)."""
+    return urlsplit(url).path
+
+
+def _customer(booking_contact_phone: str) -> Actor:
+    return Actor(Source.WHATSAPP, phone=booking_contact_phone)
+
+
+PageHandler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def signed(purpose: str) -> Callable[[PageHandler], PageHandler]:
+    """The route's `token` must be a link of ours for `purpose`: the handler gets its claims;
+    anything else gets the friendly refusal (404, or 410 when it expired) and changes nothing."""
+
+    def wrap(handler: PageHandler) -> PageHandler:
+        @functools.wraps(handler)
+        async def run(request: Request, token: str) -> HTTPResponse:
+            try:
+                claims = links.read(purpose, token)
+            except links.LinkRefused as exc:
+                return _html(views.refused(expired=exc.expired))
+            return await handler(request, token, claims)
+
+        return run
+
+    return wrap
+
+
+async def _in_transaction(work: Callable[[Session], Any]) -> Any:
+    def run() -> Any:
+        with transaction() as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)
+
+
+@pages_bp.on_response
+@pay_bp.on_response
+async def security_headers(request: Request, resp: HTTPResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        resp.headers.setdefault(name, value)
+
+
+@pages_bp.get("/static/countdown.js")
+@access("public: the book page's countdown script, no data in it")
+async def countdown_js(request: Request):  # type: ignore[no-untyped-def]
+    return response.text(
+        rendering.render("web/countdown.js"),
+        content_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+# -- pay -------------------------------------------------------------------------------------------
+@pay_bp.get("/pay/<token:str>")
+@access("the customer: a signed pay link (links.read('pay')); PAYMENT_PROVIDER set")
+@signed("pay")
+async def pay_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+    returned_kind = None
+    checkout_id = request.args.get("checkout")
+    provider = checkout.provider()
+    if checkout_id and provider is not None:
+        # Back from the provider's checkout: paid? (its webhook may not be here yet)
+        state = await asyncio.to_thread(provider.returned, checkout_id[:200])
+        if (
+            state is not None
+            and state.paid
+            and state.reference
+            and references.reference_key(state.reference) == claims.reference_key
+        ):
+            returned_kind = state.kind or ""
+    page = await _in_transaction(
+        lambda s: views.pay(
+            s, claims, just_paid=request.args.get("paid") == "1", returned_kind=returned_kind
+        )
+    )
+    return _html(page)
+
+
+@pay_bp.post("/pay/<token:str>")
+@access("the customer: a signed pay link; pays what is owed now, never twice")
+@signed("pay")
+async def pay(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+    kind = str(request.form.get("kind") or "")
+    provider = checkout.provider()
+    assert provider is not None  # the route exists only with a provider
+
+    def prepare(session: Session) -> checkout.Order | Page:
+        found = views.payable(session, claims, kind)
+        if found is None:
+            # A stale page: paid meanwhile, or nothing is owed. Say what is true now.
+            page = views.pay(session, claims)
+            page.context["stale"] = True
+            page.status = 409
+            return page
+        booking, amount = found
+        payment_kind = PaymentKind(kind.upper())
+        return checkout.Order(
+            reference=booking.reference,
+            kind=str(payment_kind),
+            amount_minor=amount,
+            currency=booking.currency,
+            description=views.order_description(booking, payment_kind),
+            key=checkout_key(booking, payment_kind),
+            return_url=f"{get_settings().public_base_url.rstrip('/')}/pay/{token}",
+            email=booking.contact.email,
+        )
+
+    prepared = await _in_transaction(prepare)
+    if isinstance(prepared, Page):
+        return _html(prepared)
+    try:
+        started = await asyncio.to_thread(provider.start, prepared)
+    except Exception:
+        logger.exception("checkout for %s (%s) did not start", prepared.reference, prepared.kind)
+        page = await _in_transaction(lambda s: views.pay(s, claims))
+        page.context["provider_down"] = True
+        page.status = 502
+        return _html(page)
+    if started.paid_now:
+        return _see_other(f"/pay/{token}?paid=1")
+    return _see_other(started.redirect_url)
+
+
+# -- book ------------------------------------------------------------------------------------------
+@pages_bp.get("/book/<token:str>")
+@access("the customer: a signed book link (links.read('book'))")
+@signed("book")
+async def book_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+    return _html(await _in_transaction(lambda s: views.book(s, claims)))
+
+
+@pages_bp.post("/book/<token:str>")
+@access("the customer: a signed book link; Confirm or Decline, as CONFIRM / DECLINE in the chat")
+@signed("book")
+async def book_answer(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+    answer = str(request.form.get("answer") or "")
+    if answer not in ("confirm", "decline"):
+        return _see_other(f"/book/{token}")
+
+    def act(session: Session) -> str | None:
+        booking = views.booking_by_key(session, claims.reference_key)
+        if booking is None or booking.status != BookingStatus.OFFERED:
+            return None  # the page says what happened instead (held, expired, declined)
+        actor = _customer(booking.contact.phone)
+        try:
+            if answer == "confirm":
+                waitlist.accept_offer(session, booking, actor)
+            else:
+                waitlist.decline_offer(session, booking, actor)
+        except DomainError:
+            return None
+        # The chat tells the same story as the page.
+        if answer == "confirm":
+            hold = inventory.active_hold(session, booking)
+            assert hold is not None
+            body = texts.waitlist_offer_accepted(booking, hold.expires_at)
+            conversation = contacts.active_conversation(session, booking.contact)
+            if conversation is not None:
+                contacts.bind_conversation(
+                    session, conversation, ObjectType.BOOKING, booking.id, actor
+                )
+        else:
+            body = texts.waitlist_offer_declined(booking)
+        notifications.to_contact(
+            session,
+            booking.contact,
+            body,
+            purpose="customer_update",
+            object_type=ObjectType.BOOKING,
+            object_id=booking.id,
+        )
+        return answer
+
+    done = await _in_transaction(act)
+    if done == "confirm" and checkout.provider() is not None:
+        return _see_other(_path_of(links.pay_url(claims.reference_key)))
+    return _see_other(f"/book/{token}")
+
+
+# -- track -----------------------------------------------------------------------------------------
+@pages_bp.get("/track/<token:str>")
+@access("the customer: a signed track link (links.read('track')); their own booking only")
+@signed("track")
+async def track_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+    return _html(await _in_transaction(lambda s: views.track(s, claims)))
+
+
+# -- feedback --------------------------------------------------------------------------------------
+@pages_bp.get("/feedback/<token:str>")
+@access("the customer: a signed feedback link (links.read('feedback'))")
+@signed("feedback")
+async def feedback_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+    thanks = request.args.get("thanks") == "1"
+    return _html(await _in_transaction(lambda s: views.feedback_page(s, claims, thanks=thanks)))
+
+
+@pages_bp.post("/feedback/<token:str>")
+@access("the customer: a signed feedback link; a 1-5 rating and a comment")
+@signed("feedback")
+async def feedback_submit(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+    raw_rating = str(request.form.get("rating") or "").strip()
+    comment = str(request.form.get("comment") or "")
+    rating = int(raw_rating) if raw_rating.isdigit() else None
+
+    def give(session: Session) -> Page | None:
+        booking = views.booking_by_key(session, claims.reference_key)
+        if booking is None:
+            return views.refused(expired=False)
+        try:
+            feedback.give(
+                session,
+                booking,
+                rating=rating,
+                comment=comment,
+                actor=_customer(booking.contact.phone),
+                channel="page",
+            )
+        except DomainError as exc:
+            return views.feedback_page(session, claims, error=str(exc))
+        return None
+
+    page = await _in_transaction(give)
+    if page is not None:
+        return _html(page)
+    return _see_other(f"/feedback/{token}?thanks=1")

@@ -1,0 +1,274 @@
+"""What each customer page shows, read from the same services the chat uses, so the page and
+the chat tell the same story. Each function takes a session and the link's claims and returns
+the template and its context; the HTTP side is `backend/web/pages.py`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import clock, links, texts
+from backend.config import get_settings
+from backend.domain.enums import BookingStatus, PaymentKind, TripStatus, WaitlistStatus
+from backend.models import Attendance, Booking, Staff, Trip
+from backend.services import feedback, incidents, inventory, payments, trips, waitlist
+
+KIND_LABELS = {
+    PaymentKind.DEPOSIT: "Pay deposit",
+    PaymentKind.FULL: "Pay full amount",
+    PaymentKind.BALANCE: "Pay balance",
+}
+
+
+@dataclass
+class Page:
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+
+
+def booking_by_key(session: Session, reference_key: str) -> Booking | None:
+    return session.scalar(select(Booking).where(Booking.ref_key == reference_key))
+
+
+def _summary(booking: Booking) -> dict[str, Any]:
+    departure = booking.departure
+    return {
+        "reference": booking.reference,
+        "product": departure.product.name,
+        "dates": texts.date_range(departure.start_date, departure.end_date),
+        "people": booking.party_size,
+        "total": texts.money(booking.total_minor, booking.currency),
+        "paid": texts.money(booking.paid_minor, booking.currency),
+        "balance": texts.money(booking.balance_minor, booking.currency),
+        "balance_due": texts.long_date(booking.balance_due_date),
+        "status": booking.status,
+    }
+
+
+def refused(*, expired: bool) -> Page:
+    return Page("refused.html", {"expired": expired}, status=410 if expired else 404)
+
+
+# -- pay -----------------------------------------------------------------------------------------
+def pay(
+    session: Session,
+    claims: links.LinkClaims,
+    *,
+    just_paid: bool = False,
+    returned_kind: str | None = None,
+) -> Page:
+    """`just_paid`: back from the local provider; `returned_kind`: back from a checkout the
+    provider says is paid (its webhook may still be on its way: then "confirming")."""
+    booking = booking_by_key(session, claims.reference_key)
+    if booking is None:
+        return refused(expired=False)
+    due = payments.due_now(booking)
+    confirming = returned_kind is not None and any(str(k) == returned_kind for k, _ in due)
+    just_paid = just_paid or (returned_kind is not None and not confirming)
+    asked = PaymentKind(claims.kind.upper()) if claims.kind else None
+    options = [
+        {
+            "kind": str(kind).lower(),
+            "label": KIND_LABELS[kind],
+            "amount": texts.money(amount, booking.currency),
+            "suggested": kind == asked,
+        }
+        for kind, amount in due
+    ]
+    hold = inventory.active_hold(session, booking)
+    state = "due" if options else _pay_state(booking)
+    context = {
+        "booking": _summary(booking),
+        "state": state,
+        "options": options,
+        "asked_paid": asked is not None and not any(k == asked for k, _ in due),
+        "hold_expires": texts.local_datetime(hold.expires_at) if hold else None,
+        "just_paid": just_paid,
+        "confirming": confirming,
+        "book_url": links.book_url(booking.ref_key) if state == "offered" else None,
+        "deposit_percent": booking.departure.product.deposit_percent,
+    }
+    return Page("pay.html", context)
+
+
+def _pay_state(booking: Booking) -> str:
+    status = BookingStatus(booking.status)
+    if status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED) and not booking.balance_minor:
+        return "paid"
+    if status == BookingStatus.OFFERED:
+        return "offered"
+    if status == BookingStatus.WAITLISTED:
+        return "waitlisted"
+    return "closed"  # expired, cancelled
+
+
+def payable(session: Session, claims: links.LinkClaims, kind: str) -> tuple[Booking, int] | None:
+    """The booking and the amount when `kind` is owed right now; None otherwise (a stale page:
+    paid meanwhile, or the hold lapsed)."""
+    booking = booking_by_key(session, claims.reference_key)
+    if booking is None or kind.upper() not in PaymentKind.__members__:
+        return None
+    wanted = PaymentKind(kind.upper())
+    for due_kind, amount in payments.due_now(booking):
+        if due_kind == wanted:
+            return booking, amount
+    return None
+
+
+def order_description(booking: Booking, kind: PaymentKind) -> str:
+    departure = booking.departure
+    return (
+        f"{departure.product.name}, {texts.date_range(departure.start_date, departure.end_date)}"
+        f" ({booking.party_size} {'person' if booking.party_size == 1 else 'people'}): "
+        f"{KIND_LABELS[kind].removeprefix('Pay ')} · {booking.reference}"
+    )
+
+
+# -- book (a waitlist offer) ----------------------------------------------------------------------
+def book(session: Session, claims: links.LinkClaims, *, message: str | None = None) -> Page:
+    booking = booking_by_key(session, claims.reference_key)
+    if booking is None:
+        return refused(expired=False)
+    entry = waitlist.entry_of(session, booking)
+    if entry is None:
+        return refused(expired=False)
+    now = clock.now()
+    state: str
+    seconds_left = 0
+    hold_expires = None
+    if entry.status == WaitlistStatus.OFFERED and (
+        entry.offer_expires_at is not None and entry.offer_expires_at > now
+    ):
+        state = "offered"
+        assert entry.offer_expires_at is not None
+        seconds_left = int((entry.offer_expires_at - now).total_seconds())
+    elif entry.status == WaitlistStatus.OFFERED or entry.status == WaitlistStatus.EXPIRED:
+        state = "expired"  # passed to the next in line (or about to be, at the next tick)
+    elif entry.status == WaitlistStatus.ACCEPTED:
+        state = "held" if booking.status == BookingStatus.HELD else "booked"
+        if booking.status in (BookingStatus.EXPIRED, BookingStatus.CANCELLED):
+            state = "closed"
+        hold = inventory.active_hold(session, booking)
+        hold_expires = texts.local_time(hold.expires_at) if hold else None
+    elif entry.status == WaitlistStatus.WAITING:
+        state = "waiting"
+    else:
+        state = "closed"
+    departure = booking.departure
+    context = {
+        "booking": _summary(booking),
+        "state": state,
+        "seconds_left": seconds_left,
+        "offer_expires": texts.local_time(entry.offer_expires_at)
+        if entry.offer_expires_at
+        else None,
+        "position": waitlist.position(session, entry) if state == "waiting" else None,
+        "hold_expires": hold_expires,
+        "payment_minutes": get_settings().waitlist_payment_minutes,
+        "pay_url": links.pay_url(booking.ref_key) if state == "held" else None,
+        "start": f"{departure.start_date:%B} {departure.start_date.day}",
+        "message": message,
+    }
+    return Page("book.html", context)
+
+
+# -- track ----------------------------------------------------------------------------------------
+def track(session: Session, claims: links.LinkClaims) -> Page:
+    booking = booking_by_key(session, claims.reference_key)
+    if booking is None or booking.status not in (
+        BookingStatus.CONFIRMED,
+        BookingStatus.COMPLETED,
+    ):
+        return refused(expired=False)
+    departure = booking.departure
+    product = departure.product
+    trip = session.scalar(select(Trip).where(Trip.departure_id == departure.id))
+    today = clock.local_today()
+    day_number = (today - departure.start_date).days + 1
+    status = TripStatus(trip.status) if trip else TripStatus.SCHEDULED
+    guide = trips.lead_guide(session, trip) if trip else None
+    checkin = _latest_checkin(session, trip) if trip else None
+    incident = incidents.open_incident(session, trip) if trip else None
+    notice = incidents.notice_for(session, incident, booking) if incident else None
+    itinerary = [
+        {**item, "now": status == TripStatus.IN_PROGRESS and _covers(item["days"], day_number)}
+        for item in product.itinerary
+    ]
+    context = {
+        "booking": _summary(booking),
+        "trek": texts.trek_label(product),
+        "status": str(status),
+        "day_number": day_number if status == TripStatus.IN_PROGRESS else None,
+        "days": product.days,
+        "itinerary": itinerary,
+        "guide": {"name": guide.name, "phone": guide.phone} if guide else None,
+        "meeting_point": departure.meeting_point,
+        "meeting": f"{departure.start_date:%B} {departure.start_date.day}, "
+        f"{texts.clock_label(departure.meeting_time)}",
+        "checkin": texts.local_datetime(checkin[0]) if checkin else None,
+        "checkin_by": checkin[1] if checkin else None,
+        # Where the guide last shared the group's location (while the trip is under way).
+        "position": {
+            "latitude": f"{trip.last_latitude:.5f}",
+            "longitude": f"{trip.last_longitude:.5f}",
+            "at": texts.local_time(trip.last_position_at),
+        }
+        if trip is not None
+        and status == TripStatus.IN_PROGRESS
+        and trip.last_latitude is not None
+        and trip.last_position_at is not None
+        else None,
+        "notice": notice,
+        "ended": texts.local_datetime(trip.ended_at) if trip and trip.ended_at else None,
+        "feedback_url": links.feedback_url(booking.ref_key)
+        if booking.status == BookingStatus.COMPLETED
+        else None,
+        "refreshed": texts.local_time(clock.now()),
+    }
+    return Page("track.html", context)
+
+
+def _covers(days: str, day_number: int) -> bool:
+    first, _, last = str(days).partition("-")
+    try:
+        return int(first) <= day_number <= int(last or first)
+    except ValueError:
+        return False
+
+
+def _latest_checkin(session: Session, trip: Trip) -> tuple[datetime, str] | None:
+    row = session.execute(
+        select(Attendance.checked_in_at, Staff.name)
+        .join(Staff, Staff.id == Attendance.staff_id)
+        .where(Attendance.trip_id == trip.id)
+        .order_by(Attendance.checked_in_at.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+# -- feedback -------------------------------------------------------------------------------------
+def feedback_page(
+    session: Session, claims: links.LinkClaims, *, thanks: bool = False, error: str | None = None
+) -> Page:
+    booking = booking_by_key(session, claims.reference_key)
+    if booking is None or booking.status not in (
+        BookingStatus.CONFIRMED,
+        BookingStatus.COMPLETED,
+    ):
+        return refused(expired=False)
+    departure = booking.departure
+    context = {
+        "booking": _summary(booking),
+        "trek": texts.trek_label(departure.product),
+        "open": feedback.can_rate(booking),
+        "rating": booking.feedback_rating,
+        "thanks": thanks,
+        "error": error,
+    }
+    return Page("feedback.html", context, status=400 if error else 200)

@@ -1,0 +1,169 @@
+"""TMS_ENV=production refuses the public development defaults, for every process that serves;
+`tms check-config` gives the same verdict without starting anything."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from backend import cli
+from backend.config import DEVELOPMENT_SECRETS, Settings, config_verdict, production_problems
+from tests.processes import ROOT
+
+GOOD = {
+    "TMS_ENV": "production",
+    "WHATSAPP_APP_SECRET": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
+    "WHATSAPP_VERIFY_TOKEN": "verify-token-of-this-operator",
+    "WHATSAPP_ACCESS_TOKEN": "EAAG-a-long-lived-system-user-token",
+    "PAYMENT_WEBHOOK_SECRET": "whsec_0123456789abcdef0123",
+    "ACTION_SERVER_SECRET": "action-secret-0123456789abcdef",
+    "RASA_CHANNEL_SECRET": "rasa-channel-secret-0123456789",
+    "DATABASE_URL": "postgresql+psycopg://tms@db.internal:5432/tms",
+    "WHATSAPP_API_BASE_URL": "https://graph.facebook.com/v23.0",
+    "LINK_SECRET": "link-secret-0123456789abcdef",
+    "PAYMENT_PROVIDER": "stripe",
+    "STRIPE_SECRET_KEY": "sk_live_0123456789",
+    "STRIPE_WEBHOOK_SECRET": "whsec_live_0123456789",
+    "PUBLIC_BASE_URL": "https://tours.example",
+    "SMTP_URL": "smtps://mailer:secret@smtp.example:465",
+}
+SETTINGS_VARIABLES = (
+    *GOOD,
+    "TMS_CLOCK_FILE",
+    "METRICS_TOKEN",
+    "BACKEND_HOST",
+    "ACTION_SERVER_HOST",
+    "RASA_HOST",
+)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in SETTINGS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def production_env(**changes: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    env |= GOOD
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def test_production_names_every_missing_or_default_secret(clean_env):
+    clean_env.setenv("TMS_ENV", "production")
+    clean_env.setenv("WHATSAPP_APP_SECRET", DEVELOPMENT_SECRETS["WHATSAPP_APP_SECRET"])
+    problems = production_problems(Settings())
+    text = "\n".join(problems)
+    assert "WHATSAPP_APP_SECRET is the public development default" in text
+    for name in ("WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN", "PAYMENT_WEBHOOK_SECRET"):
+        assert f"{name} is not set" in text
+    assert "ACTION_SERVER_SECRET is not set" in text
+    assert "DATABASE_URL is not set" in text
+    fit, report = config_verdict(Settings())
+    assert not fit and report.endswith("refused: fix the problems above")
+    # The report names variables, never their values.
+    assert DEVELOPMENT_SECRETS["WHATSAPP_APP_SECRET"] not in report
+
+
+def test_production_refuses_sqlite_short_secrets_and_a_moved_clock(clean_env):
+    for name, value in GOOD.items():
+        clean_env.setenv(name, value)
+    assert production_problems(Settings()) == []
+    clean_env.setenv("DATABASE_URL", "sqlite:///var/tms.sqlite3")
+    clean_env.setenv("PAYMENT_WEBHOOK_SECRET", "short")
+    clean_env.setenv("TMS_CLOCK_FILE", "/tmp/clock.json")
+    clean_env.setenv("WHATSAPP_API_BASE_URL", "http://127.0.0.1:8900/v23.0")
+    text = "\n".join(production_problems(Settings()))
+    assert "DATABASE_URL is SQLite" in text
+    assert "PAYMENT_WEBHOOK_SECRET is shorter than 16 characters" in text
+    assert "TMS_CLOCK_FILE is set" in text
+    assert "WHATSAPP_API_BASE_URL is not an https:// URL" in text
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"PAYMENT_PROVIDER": None}, "PAYMENT_PROVIDER is not set"),
+        ({"STRIPE_SECRET_KEY": None}, "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are needed"),
+        ({"PUBLIC_BASE_URL": "http://tours.example"}, "PUBLIC_BASE_URL is not an https:// URL"),
+        ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL is not an https:// URL"),
+        ({"LINK_SECRET": "dev-link-secret"}, "LINK_SECRET is the public development default"),
+        ({"SMTP_URL": None}, "SMTP_URL is not set"),
+        ({"SMTP_URL": "smtp://u:p@smtp.example:25"}, "SMTP_URL sends in clear to another host"),
+    ],
+)
+def test_production_needs_real_links_payments_and_mail(clean_env, changes, problem):
+    for name, value in GOOD.items():
+        clean_env.setenv(name, value)
+    for name, value in changes.items():
+        if value is None:
+            clean_env.delenv(name)
+        else:
+            clean_env.setenv(name, value)
+    assert problem in "\n".join(production_problems(Settings()))
+
+
+def test_a_local_smtp_relay_without_tls_is_fine(clean_env):
+    for name, value in GOOD.items():
+        clean_env.setenv(name, value)
+    clean_env.setenv("SMTP_URL", "smtp://127.0.0.1:25")
+    assert production_problems(Settings()) == []
+
+
+def test_development_allows_the_defaults(clean_env):
+    fit, report = config_verdict(Settings())
+    assert fit and report.startswith("TMS_ENV=development")
+
+
+@pytest.mark.parametrize("module", ["backend.service", "actions.server"])
+def test_a_production_process_with_defaults_refuses_to_start(module):
+    env = production_env(WHATSAPP_APP_SECRET=None, ACTION_SERVER_SECRET="dev-action-secret")
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-m", module],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "refusing to start" in result.stderr
+    assert "WHATSAPP_APP_SECRET is not set" in result.stderr
+    assert "ACTION_SERVER_SECRET is the public development default" in result.stderr
+
+
+def test_check_config_prints_the_verdict_without_starting_anything(clean_env, capsys):
+    clean_env.setenv("TMS_ENV", "production")
+    assert cli.main(["check-config"]) == 2
+    out = capsys.readouterr().out
+    assert "problem: WHATSAPP_APP_SECRET is not set" in out and "refused" in out
+    for name, value in GOOD.items():
+        clean_env.setenv(name, value)
+    clean_env.setenv("RASA_HOST", "10.0.0.5")
+    assert cli.main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("ok")
+    assert "note: RASA_HOST=10.0.0.5" in out and "note: METRICS_TOKEN is not set" in out
+    # The local pay pages mark bookings paid with no money: never in production.
+    clean_env.setenv("PAYMENT_PROVIDER", "local")
+    assert cli.main(["check-config"]) == 2
+    assert "problem: PAYMENT_PROVIDER=local" in capsys.readouterr().out
+
+
+def test_a_development_setup_listening_beyond_loopback_is_refused(clean_env):
+    # A deployer who forgot TMS_ENV: the public default secrets on a public interface.
+    clean_env.setenv("BACKEND_HOST", "0.0.0.0")
+    fit, report = config_verdict(Settings())
+    assert not fit and "BACKEND_HOST=0.0.0.0 exposes a development setup" in report
+    for name, value in GOOD.items():
+        if name != "TMS_ENV":
+            clean_env.setenv(name, value)
+    assert config_verdict(Settings())[0]  # real secrets: their choice to listen there
