@@ -15,6 +15,7 @@ from backend.db import transaction
 from backend.domain import choices
 from backend.domain.dates import DateWish, parse_travel_date
 from backend.domain.party import parse_group_size, parse_party
+from backend.domain.wishes import asks_instead
 from backend.models import Departure, Product
 from backend.services import catalog, inventory, leads
 
@@ -151,6 +152,26 @@ class ActionSubmitEnquiry(TmsAction):
             turn.set_slot("pending_question", "full_options")
             turn.set_slot("full_departure_id", full.id)
             turn.set_slot("alternative_departure_id", alternative.id if alternative else None)
+            return
+        current = leads.lead_of_conversation(session, turn.conversation)
+        if (
+            product is not None
+            and current is not None
+            and current.status in leads.SWITCHABLE
+            and current.product_id != product.id
+            and asks_instead(turn.text)
+        ):
+            # "What about Annapurna instead?": the same enquiry, another trek, the same party.
+            old = leads.change_trek(
+                session,
+                current,
+                product,
+                turn.actor,
+                party_size=parse_group_size(turn.slot("group_size")),
+                travel_date_text=next(turn.tracker.get_latest_entity_values("travel_date"), None),
+            )
+            turn.say(texts.enquiry_trek_changed(current, old))
+            turn.set_slot("pending_question", None)
             return
         lead = leads.open_enquiry(
             session,

@@ -112,24 +112,24 @@ def hand_question_to_team(turn: Turn) -> None:
 TOPIC_HINTS: dict[str, re.Pattern[str]] = {
     topic: re.compile(pattern, re.I)
     for topic, pattern in {
-        "visas": r"\bvisas?\b",
+        "visas": r"\b(visas?|passports?)\b",
         "permits": r"\b(permits?|tims|acap)\b",
         "travel_insurance": r"\b(insurance|insured|policy covering)\b",
-        "altitude_sickness": r"\b(altitude|ams|acclimati[sz]\w*|diamox|thin air)\b",
-        "tipping": r"\b(tips?|tipping|gratuit\w*)\b",
+        "altitude_sickness": r"\b(altitude|ams|acclimati[sz]\w*|diamox|thin air|mountain sickness|hape|hace)\b",
+        "tipping": r"\b(tips?|tipping|gratuit\w*|thank(ing)? (the )?(guides?|porters?|crew))\b",
         "connectivity": r"\b(wi-?fi|internet|sim( card)?|phone signal|signal|charg\w+|network)\b",
-        "food_and_diet": r"\b(vegan|vegetarian|gluten|allerg\w*|food|meals?|diet\w*|drinking water)\b",
-        "packing": r"\b(pack|packing|gear|boots|sleeping bag|jacket|clothes|poles)\b",
-        "weather_best_season": r"\b(weather|season|monsoon|rain\w*|temperatures?|cold|snow|best time|months?)\b",
+        "food_and_diet": r"\b(vegan|vegetarian|gluten|allerg\w*|food|meals?|diet\w*|drinking water|lactose|dairy|plant[- ]based|halal|kosher|coeliac|celiac)\b",
+        "packing": r"\b(pack|packing|gear|boots|sleeping bags?|jackets?|clothes|poles|kit list|equipment)\b",
+        "weather_best_season": r"\b(weather|season|monsoon|rain\w*|temperatures?|cold|snow|best time|winter|summer|spring|autumn)\b",
         "accommodation": r"\b(tea ?houses?|lodges?|hotels?|rooms?|sleep|accommodation)\b",
-        "solo_travellers": r"\b(solo|alone|single supplement|by myself|on my own)\b",
+        "solo_travellers": r"\b(solo|alone|single supplement|single room|room to myself|by myself|on my own)\b",
         "children": r"\b(kids?|child(ren)?|toddlers?|bab(y|ies)|infants?|\d{1,2}[- ]year[- ]old)\b",
-        "age_limits": r"\b(age limit|too old|seniors?|over (60|65|70)|maximum age|minimum age)\b",
+        "age_limits": r"\b(age (limit|cap|restrictions?)|too old|seniors?|over (60|65|70)|maximum age|minimum age|grand(mother|father|ma|pa|parents?)|pensioners?|elderly)\b",
         "fitness": r"\b(fit|fitness|strenuous|difficult|athlete|tough|hard going|training)\b",
-        "meeting_point": r"\b(meet(ing)?( point| place)?|start(ing)? (point|location)|show up)\b",
+        "meeting_point": r"\b(meet(ing)?( point| place)?|start(ing)? (point|location)|show up|where (do|should) (i|we) (go|be))\b",
         "airport_pickup": r"\b(airport|pick ?up|collect(ed)? us|arrivals?|when (i|we) land)\b",
-        "luggage_and_porters": r"\b(porters?|luggage|bags?|suitcase|kg|kilos?)\b",
-        "safety_record": r"\b(safe|safety|risky|danger\w*|emergenc\w+|evacuat\w+|rescue|injur\w+|hurt)\b",
+        "luggage_and_porters": r"\b(porters?|luggage|bags?|suitcases?|kg|kilos?|storage)\b",
+        "safety_record": r"\b(safe|safety|risky|danger\w*|emergenc\w+|evacuat\w+|rescue|injur\w+|hurt|certif\w+|qualifi\w+|licen[cs]ed|first aid)\b",
         "refunds": r"\b(refunds?|reimburs\w+|money back)\b",
         "cancellation_policy": r"\b(cancel\w*|back out|pull out)\b",
         "private_departures": r"\b(private)\b",
@@ -137,20 +137,26 @@ TOPIC_HINTS: dict[str, re.Pattern[str]] = {
 }
 
 
-def topic_by_hints(text: str) -> str | None:
-    matched = [topic for topic, words in TOPIC_HINTS.items() if words.search(text)]
-    return matched[0] if len(matched) == 1 else None
+def topics_by_hints(text: str) -> list[str]:
+    return [topic for topic, words in TOPIC_HINTS.items() if words.search(text)]
+
+
+def decide_topic(text: str, selected: str | None, confidence: float) -> str | None:
+    """The topic to answer, or None (a person answers): the one topic the words name; among
+    several, the one the selector chose if it is one of them; else the selector when it is
+    sure. A wrong answer is worse than a short wait."""
+    named = topics_by_hints(text)
+    if len(named) == 1:
+        return named[0]
+    if selected in named:
+        return selected
+    return selected if confidence >= MIN_TOPIC_CONFIDENCE else None
 
 
 class ActionAnswerFaq(TmsAction):
     NAME = "action_answer_faq"
 
     def handle(self, turn: Turn) -> None:
-        # Words that name one topic only ("visa", "tip") decide; else the selector when it is
-        # sure; else a person answers (a wrong answer is worse than a short wait).
-        topic, confidence = topic_of(turn)
-        named = topic_by_hints(turn.text)
-        if named is not None:
-            topic, confidence = named, 1.0
-        if not answer_question(turn, topic, sure=confidence >= MIN_TOPIC_CONFIDENCE):
+        selected, confidence = topic_of(turn)
+        if not answer_question(turn, decide_topic(turn.text, selected, confidence)):
             hand_question_to_team(turn)

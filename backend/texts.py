@@ -529,6 +529,30 @@ def ask_group_size() -> str:
     return "How many people will be travelling?"
 
 
+def rep_lead_trek_changed(lead: Lead, old: Product | None) -> str:
+    was = old.name if old else "no trek named"
+    size = f"{lead.party_size} people" if lead.party_size else "group size not given"
+    return (
+        f"🔁 Lead {lead.reference} changed trek: {was} → "
+        f"{lead.product.name if lead.product else 'a trip'} ({size}).\n"
+        f"From {lead.contact.display_name} ({lead.contact.phone})"
+    )
+
+
+def enquiry_trek_changed(lead: Lead, old: Product | None) -> str:
+    name = trek_label(lead.product) if lead.product else "the trek"
+    party = (
+        f" for {lead.party_size} {'person' if lead.party_size == 1 else 'people'}"
+        if lead.party_size
+        else ""
+    )
+    was = f" instead of {trek_label(old)}" if old else ""
+    return (
+        f"No problem! I've changed your enquiry (Ref: {lead.reference}) to {name}{party}{was}. 🏔️\n\n"
+        "Your sales expert has been told and will send the itinerary and prices for it."
+    )
+
+
 def rep_new_lead(lead: Lead) -> str:
     product = lead.product.name if lead.product else "a trip (trek not named)"
     size = (

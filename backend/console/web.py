@@ -123,7 +123,12 @@ class Ctx:
         return (self.request.args.get(name) or default).strip()
 
     def page(self, template: str, status: int = 200, **context: Any) -> HTTPResponse:
-        flash, self.record.flash = self.record.flash, None
+        # The live script re-fetches the page in the background; only the page a person
+        # navigates to may show (and so use up) the message a form left.
+        if self.request.headers.get("x-console-live"):
+            flash = None
+        else:
+            flash, self.record.flash = self.record.flash, None
         kind, _, text = (flash or "").partition(":")
         return html(
             template,

@@ -140,3 +140,15 @@ def _month_phrase(text: str) -> str | None:
     ):
         return None
     return phrase
+
+
+_INSTEAD = re.compile(
+    r"\b(instead|rather|switch(?:ing)? to|change (?:it |that |the trek |the trip )?to|"
+    r"swap (?:it |that )?(?:for|to)|prefer)\b"
+)
+
+
+def asks_instead(text: str | None) -> bool:
+    """ "What about Annapurna instead?", "could we switch to the Pokhara tour": the customer
+    changes the trek of the enquiry they already made, rather than making a second one."""
+    return bool(text and _INSTEAD.search(text.lower()))

@@ -153,6 +153,55 @@ def add_details(session: Session, lead: Lead, answers: dict[str, Any], actor: Ac
     )
 
 
+SWITCHABLE = (LeadStatus.NEW, LeadStatus.CONTACTED)
+
+
+def change_trek(
+    session: Session,
+    lead: Lead,
+    product: Product,
+    actor: Actor,
+    *,
+    party_size: int | None = None,
+    travel_date_text: str | None = None,
+) -> Product | None:
+    """ "What about Annapurna instead?": the open enquiry moves to another trek and keeps its
+    party (and dates, unless new ones are given); the rep hears about it. A quoted lead keeps
+    its quote (the customer is answered with a new enquiry instead): returns the old trek."""
+    if lead.status not in SWITCHABLE:
+        raise DomainError(f"Lead {lead.reference} is {lead.status}; its trek cannot change")
+    old = lead.product
+    lead.product_id, lead.product = product.id, product
+    if party_size:
+        lead.party_size = party_size
+    if travel_date_text:
+        lead.travel_date_text = travel_date_text[:80]
+    timeline.record(
+        session,
+        object_type=ObjectType.LEAD,
+        object_id=lead.id,
+        event_type="DETAILS",
+        action="tms.lead.trek_changed",
+        actor=actor,
+        content={
+            "from": old.code if old else None,
+            "to": product.code,
+            "partySize": lead.party_size,
+        },
+    )
+    if lead.assigned_staff_id:
+        rep = lead.assigned_staff or staff_service.get_staff(session, lead.assigned_staff_id)
+        notifications.to_staff(
+            session,
+            rep,
+            texts.rep_lead_trek_changed(lead, old),
+            purpose="rep_alert",
+            object_type=ObjectType.LEAD,
+            object_id=lead.id,
+        )
+    return old
+
+
 def mark_contacted(session: Session, lead: Lead, actor: Actor) -> None:
     if lead.status == LeadStatus.NEW:
         change_state(session, lead, LEAD, LeadStatus.CONTACTED, actor)

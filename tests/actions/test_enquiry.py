@@ -190,3 +190,56 @@ def test_the_party_size_answer_may_come_as_an_inform(world):
     with transaction() as s:
         booking = s.scalar(select(Booking).where(Booking.contact.has(phone=CUSTOMER)))
         assert (booking.status, booking.party_size) == (BookingStatus.WAITLISTED, 4)
+
+
+def _enquire(text: str, slots: dict[str, str]) -> str:
+    return run_action(
+        ActionSubmitEnquiry(), make_tracker(CUSTOMER, text, "enquire_trip", slots=slots)
+    ).text
+
+
+def test_what_about_annapurna_instead_switches_the_trek_and_keeps_the_party(world):
+    _enquire(
+        "do you do Everest Base Camp in April? we are 2 couples",
+        {"trek": "EBC", "group_size": "4", "travel_date": "April"},
+    )
+    answer = _enquire(
+        "what about Annapurna instead?", {"trek": "ANN", "group_size": "4", "travel_date": "April"}
+    )
+    with transaction() as s:
+        (lead,) = s.scalars(select(Lead)).all()
+        assert lead.product.code == "ANN" and lead.party_size == 4
+        assert lead.travel_date_text == "April"
+        assert f"changed your enquiry (Ref: {lead.reference}) to Annapurna" in answer
+        assert "for 4 people" in answer and "instead of EBC Trek" in answer
+        changed = s.scalar(
+            select(TimelineEvent).where(TimelineEvent.action == "tms.lead.trek_changed")
+        )
+        assert changed.content == {"from": "EBC", "to": "ANN", "partySize": 4}
+        alerts = s.scalars(
+            select(OutboundMessage.body).where(OutboundMessage.recipient_phone == SARAH)
+        ).all()
+        assert any("changed trek: Everest Base Camp" in body for body in alerts), alerts
+
+
+def test_a_second_trek_without_instead_is_a_second_enquiry(world):
+    _enquire("Everest Base Camp for 2 in April", {"trek": "EBC", "group_size": "2"})
+    _enquire("and the Pokhara tour too, for the same dates", {"trek": "PKR", "group_size": "2"})
+    with transaction() as s:
+        assert sorted(lead.product.code for lead in s.scalars(select(Lead))) == ["EBC", "PKR"]
+
+
+def test_a_quoted_enquiry_keeps_its_quote_and_the_switch_opens_a_new_one(world):
+    from backend.domain.actor import SYSTEM
+    from backend.services import leads
+
+    _enquire("Everest Base Camp for 3 in March", {"trek": "EBC", "group_size": "3"})
+    with transaction() as s:
+        lead = s.scalar(select(Lead))
+        departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
+        leads.quote_lead(s, lead, departure, 3, SYSTEM)
+    _enquire("could we do Annapurna instead?", {"trek": "ANN", "group_size": "3"})
+    with transaction() as s:
+        found = {lead.product.code: lead for lead in s.scalars(select(Lead))}
+        assert set(found) == {"EBC", "ANN"}
+        assert found["EBC"].status == LeadStatus.QUOTED and found["ANN"].party_size == 3

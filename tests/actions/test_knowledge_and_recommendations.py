@@ -94,6 +94,12 @@ def test_an_unsure_topic_named_by_one_topics_words_is_answered(world):
         ActionAnswerFaq(), _asked("tips and insurance, what about them?", "packing", confidence=0.2)
     )
     assert "passed it to our team" in torn.text
+    # The same words, and the selector's choice is one of the two: that one, however unsure.
+    settled = run_action(
+        ActionAnswerFaq(), _asked("tips and insurance, what about them?", "tipping", confidence=0.2)
+    )
+    with transaction() as s:
+        assert settled.text == knowledge.answer_for(s, "tipping")
     # One topic's words outweigh a selector that is sure of another.
     named = run_action(ActionAnswerFaq(), _asked("do I need a visa?", "packing", confidence=0.9))
     with transaction() as s:

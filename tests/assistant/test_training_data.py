@@ -122,7 +122,7 @@ def test_faq_topics_on_their_held_out_set(trained_model, results_dir):
     """Which practical question it is, on questions never trained on, reported per topic: the
     ResponseSelector alone, and as the product answers (the one topic the words name, else the
     selector when it is sure, else the team: actions/knowledge.py)."""
-    from actions.knowledge import MIN_TOPIC_CONFIDENCE, topic_by_hints
+    from actions.knowledge import decide_topic
     from backend.services.knowledge import topics
 
     out = results_dir / "faq"
@@ -147,9 +147,7 @@ def test_faq_topics_on_their_held_out_set(trained_model, results_dir):
         wanted = example["intent_response_key_target"].split("/", 1)[1]
         predicted = example["intent_response_key_prediction"]
         selector = predicted["name"].split("/", 1)[1]
-        answered = topic_by_hints(example["text"]) or (
-            selector if predicted["confidence"] >= MIN_TOPIC_CONFIDENCE else None
-        )
+        answered = decide_topic(example["text"], selector, predicted["confidence"])
         per_topic.setdefault(wanted, []).append((selector == wanted, answered == wanted))
     selector_accuracy = sum(s for r in per_topic.values() for s, _ in r) / len(seen)
     product_accuracy = sum(a for r in per_topic.values() for _, a in r) / len(seen)

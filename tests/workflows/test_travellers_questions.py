@@ -57,3 +57,19 @@ def test_questions_a_recommendation_and_an_enquiry_for_two_couples(stack, pg_db_
     # And the price asked again now carries the party.
     (price,) = stack.say(CUSTOMER, "how much is it?")
     assert "For your group of 4: $7,200." in price["text"]
+
+
+def test_context_carries_across_turns_and_instead_switches_the_trek(stack, pg_db_url):
+    customer = "+61499300017"
+    stack.clock.at(STORY.today, "10:30")
+    (enquired,) = stack.say(customer, "Hi, Everest Base Camp in April? we are 2 couples")
+    assert "EBC" in enquired["text"] or "Everest" in enquired["text"]
+    (may,) = stack.say(customer, "and in May?")
+    assert "May" in may["text"]
+    (switched,) = stack.say(customer, "what about Annapurna instead?")
+    with transaction(pg_db_url) as s:
+        (lead,) = s.scalars(select(Lead).where(Lead.contact.has(phone=customer))).all()
+        assert lead.product.code == "ANN" and lead.party_size == 4
+        assert f"changed your enquiry (Ref: {lead.reference}) to Annapurna" in switched["text"]
+    (price,) = stack.say(customer, "how much is it?")
+    assert "Annapurna" in price["text"] and "For your group of 4: $7,200." in price["text"]

@@ -155,6 +155,10 @@ def test_a_rep_quotes_and_holds_from_the_lead_page(console, pg_db_url):
     assert sent.status_code == 303
     (quote,) = _messages_to(console, CUSTOMER, since)
     assert "EBC Trek" in quote and "$6,840" in quote  # the early bird, as the workflow quotes it
+    # The page's live script may re-fetch it before the browser follows the redirect: that
+    # background fetch must not use up the message the rep is meant to see.
+    live = browser.get(f"/console/leads/{lead_id}", headers={"X-Console-Live": "1"})
+    assert live.status_code == 200 and "Quote sent on WhatsApp" not in live.text
     page = browser.get(f"/console/leads/{lead_id}")
     assert "Quote sent on WhatsApp" in page.text and "Hold inventory" in page.text
     since = console.total()

@@ -45,3 +45,17 @@ def test_a_question_that_says_nothing_about_the_trip_says_nothing():
     assert not parse_trip_wish(
         "not sure which trek to pick, can you help me choose?", TODAY
     ).says_anything
+
+
+def test_instead_words_mark_a_change_of_trek_not_a_second_enquiry():
+    from backend.domain.wishes import asks_instead
+
+    for said in (
+        "what about Annapurna instead?",
+        "could we switch to the Pokhara tour",
+        "actually we'd rather do EBC",
+        "can you change it to Annapurna",
+    ):
+        assert asks_instead(said), said
+    for said in ("and the Pokhara tour too", "what's Annapurna like?", None, ""):
+        assert not asks_instead(said), said
