@@ -112,7 +112,9 @@ def hand_question_to_team(turn: Turn) -> None:
 TOPIC_HINTS: dict[str, re.Pattern[str]] = {
     topic: re.compile(pattern, re.I)
     for topic, pattern in {
-        "visas": r"\b(visas?|passports?)\b",
+        # "Pay with Visa" is the card, not the entry visa.
+        "visas": r"(?<!with )(?<!by )\b(visas?(?! card| debit| credit)|passports?)\b",
+        "payment_methods": r"\b(pay(ing)? (with|by) visa|visa (card|debit|credit)|mastercard|amex|credit cards?|debit cards?|paypal|bank transfer)\b",
         "permits": r"\b(permits?|tims|acap)\b",
         "travel_insurance": r"\b(insurance|insured|policy covering)\b",
         "altitude_sickness": r"\b(altitude|ams|acclimati[sz]\w*|diamox|thin air|mountain sickness|hape|hace)\b",

@@ -106,6 +106,14 @@ def test_an_unsure_topic_named_by_one_topics_words_is_answered(world):
         assert named.text == knowledge.answer_for(s, "visas")
 
 
+def test_visa_the_card_is_a_payment_question_not_the_entry_visa(world):
+    card = run_action(ActionAnswerFaq(), _asked("can I pay with Visa?", "visas", confidence=1.0))
+    entry = run_action(ActionAnswerFaq(), _asked("do I need a visa for Nepal?", "visas"))
+    with transaction() as s:
+        assert card.text == knowledge.answer_for(s, "payment_methods")
+        assert entry.text == knowledge.answer_for(s, "visas")
+
+
 def test_payment_and_cancellation_questions_before_booking_are_not_lookups(world):
     paying = run_action(
         ActionAskPayment(), make_tracker(CUSTOMER, "can I pay by bank transfer?", "ask_payment")

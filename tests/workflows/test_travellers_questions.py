@@ -62,7 +62,7 @@ def test_questions_a_recommendation_and_an_enquiry_for_two_couples(stack, pg_db_
 def test_context_carries_across_turns_and_instead_switches_the_trek(stack, pg_db_url):
     customer = "+61499300017"
     stack.clock.at(STORY.today, "10:30")
-    (enquired,) = stack.say(customer, "Hi, Everest Base Camp in April? we are 2 couples")
+    (enquired,) = stack.say(customer, "Do you run Everest Base Camp in April? we are 2 couples")
     assert "EBC" in enquired["text"] or "Everest" in enquired["text"]
     (may,) = stack.say(customer, "and in May?")
     assert "May" in may["text"]
