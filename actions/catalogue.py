@@ -61,7 +61,7 @@ def dates_answer(turn: Turn, product: Product) -> str:
         within = [(d, free) for d, free in rows if wish.start <= d.start_date <= wish.end]
         if within:
             return texts.dates_list(product, within)
-        return texts.no_dates_in(product, wish.text) + "\n\n" + texts.dates_list(product, rows)
+        return texts.no_dates_in(product, wish.label) + "\n\n" + texts.dates_list(product, rows)
     return texts.dates_list(product, rows)
 
 

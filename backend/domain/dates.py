@@ -55,6 +55,20 @@ class DateWish:
         """ "March" for the enquiry reply's "Available dates in March"."""
         return f"{self.start:%B}"
 
+    @property
+    def label(self) -> str:
+        """The window as it reads back to the customer ("may" → "May 2027")."""
+        whole_month = (
+            self.start.day == 1
+            and self.start.month == self.end.month
+            and (self.end + timedelta(days=1)).day == 1
+        )
+        if whole_month:
+            return f"{self.start:%B %Y}"
+        if self.start == self.end:
+            return f"{self.start:%B} {self.start.day}, {self.start.year}"
+        return f"{self.start:%B} {self.start.day} to {self.end:%B} {self.end.day}, {self.end.year}"
+
 
 def _roll_forward(
     start: date, end: date, exact: date | None, today: date

@@ -75,3 +75,15 @@ def test_children_are_counted_and_said_apart():
 @pytest.mark.parametrize("text", ["", "lots", "0", "500 people"])
 def test_unusable_group_size_is_none(text):
     assert parse_group_size(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("may", "May 2027"),
+        ("March 20", "March 20, 2027"),
+        ("mid-March", "March 11 to March 20, 2027"),
+    ],
+)
+def test_a_window_reads_back_in_full(text, label):
+    assert parse_travel_date(text, TODAY).label == label
