@@ -153,6 +153,20 @@ def add_details(session: Session, lead: Lead, answers: dict[str, Any], actor: Ac
     )
 
 
+def _alert_rep(session: Session, lead: Lead, text: str) -> None:
+    """The lead's rep hears about it on WhatsApp (an unassigned lead has no one to tell)."""
+    if lead.assigned_staff_id:
+        rep = lead.assigned_staff or staff_service.get_staff(session, lead.assigned_staff_id)
+        notifications.to_staff(
+            session,
+            rep,
+            text,
+            purpose="rep_alert",
+            object_type=ObjectType.LEAD,
+            object_id=lead.id,
+        )
+
+
 SWITCHABLE = (LeadStatus.NEW, LeadStatus.CONTACTED)
 
 
@@ -189,16 +203,7 @@ def change_trek(
             "partySize": lead.party_size,
         },
     )
-    if lead.assigned_staff_id:
-        rep = lead.assigned_staff or staff_service.get_staff(session, lead.assigned_staff_id)
-        notifications.to_staff(
-            session,
-            rep,
-            texts.rep_lead_trek_changed(lead, old),
-            purpose="rep_alert",
-            object_type=ObjectType.LEAD,
-            object_id=lead.id,
-        )
+    _alert_rep(session, lead, texts.rep_lead_trek_changed(lead, old))
     return old
 
 
@@ -381,16 +386,7 @@ def open_enquiry(
             "message": enquiry_text,
         },
     )
-    if lead.assigned_staff_id:
-        rep = lead.assigned_staff or staff_service.get_staff(session, lead.assigned_staff_id)
-        notifications.to_staff(
-            session,
-            rep,
-            texts.rep_new_lead(lead),
-            purpose="rep_alert",
-            object_type=ObjectType.LEAD,
-            object_id=lead.id,
-        )
+    _alert_rep(session, lead, texts.rep_new_lead(lead))
     return lead
 
 
