@@ -43,6 +43,7 @@ bench: setup  ## benchmarks on PostgreSQL; prints figures
 	$(VENV)/python bench/inventory_bench.py
 	$(VENV)/python bench/gateway_bench.py
 	$(VENV)/python bench/scheduler_bench.py
+	$(VENV)/python bench/conversation_growth_bench.py
 
 db-upgrade: setup
 	$(VENV)/tms db upgrade

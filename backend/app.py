@@ -7,7 +7,6 @@ import asyncio
 import itertools
 import json
 import logging
-from typing import Any
 
 import httpx
 from sanic import Request, Sanic, response
@@ -25,9 +24,10 @@ from backend.mail.sender import MailSender
 from backend.metrics import CONTENT_TYPE, ProductMetrics
 from backend.scheduler.leader import SchedulerRunner
 from backend.web.pages import pages_bp, pay_bp
-from backend.whatsapp import inbox, signature, statuses
+from backend.whatsapp import inbox, signature
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.inbox_worker import InboxWorker, RasaClient
+from backend.whatsapp.ingest import IngestWriter
 from backend.whatsapp.media import MediaFetcher
 from backend.whatsapp.sender import OutboxSender
 
@@ -52,6 +52,9 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
             return response.text(request.args.get("hub.challenge", ""))
         return response.text("forbidden", status=403)
 
+    # One writer per process (per Sanic worker): concurrent webhooks share a transaction.
+    app.ctx.ingest = ingest_writer = IngestWriter()
+
     @app.post("/webhooks/whatsapp")
     @access("Meta: the body signed with the app secret (X-Hub-Signature-256)")
     async def receive(request: Request):  # type: ignore[no-untyped-def]
@@ -69,10 +72,13 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
             product_metrics.rejected.labels("malformed").inc()
             return response.json({"error": "body is not JSON"}, status=400)
         try:
-            result = await asyncio.to_thread(_store, payload, settings.whatsapp_phone_number_id)
+            # Checked whole before any write: a malformed body leaves nothing behind.
+            parsed = inbox.parse_webhook(payload, settings.whatsapp_phone_number_id)
         except inbox.MalformedPayload as exc:
             product_metrics.rejected.labels("malformed").inc()
             return response.json({"error": str(exc)}, status=400)
+        # Returns once the rows are committed (group commit with concurrent webhooks).
+        result = await ingest_writer.store(parsed)
         product_metrics.inbound.inc(result.messages_new)
         product_metrics.duplicates.inc(result.messages_duplicate)
         product_metrics.statuses.inc(result.statuses_new)
@@ -85,6 +91,10 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
                 "statuses": result.statuses_new,
             }
         )
+
+    @app.after_server_stop
+    async def stop_ingest(app: Sanic) -> None:
+        await app.ctx.ingest.aclose()  # what was handed to the writer is written first
 
     app.blueprint(api)
     app.blueprint(payments_bp)
@@ -140,7 +150,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
             settings.whatsapp_phone_number_id,
             settings.whatsapp_access_token,
         )
-        app.ctx.rasa = RasaClient(settings.rasa_url, secret=settings.rasa_channel_secret)
+        app.ctx.rasa = RasaClient(settings.rasa_urls, secret=settings.rasa_channel_secret)
         app.ctx.inbox_worker = InboxWorker(
             app.ctx.rasa, settings, on_processed=product_metrics.processing.observe
         )
@@ -181,13 +191,6 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
     return app
 
 
-def _store(payload: Any, phone_number_id: str) -> inbox.StoreResult:
-    with transaction() as session:
-        result = inbox.store_webhook(session, payload, phone_number_id)
-        statuses.apply_pending(session, result.new_status_wamids)
-        return result
-
-
 async def _health(settings: Settings) -> dict[str, str]:
     checks: dict[str, str] = {}
     try:
@@ -198,10 +201,10 @@ async def _health(settings: Settings) -> dict[str, str]:
         logger.exception("healthz: the database does not answer")
         checks["database"] = "error"
     async with httpx.AsyncClient(timeout=3) as client:
-        for name, url in (
-            ("rasa", f"{settings.rasa_url}/"),
-            ("action_server", f"{settings.action_server_url}/health"),
-        ):
+        parts = [(f"rasa {i + 1}", f"{url}/") for i, url in enumerate(settings.rasa_urls)]
+        if len(parts) == 1:
+            parts = [("rasa", parts[0][1])]
+        for name, url in (*parts, ("action_server", f"{settings.action_server_url}/health")):
             try:
                 answer = await client.get(url)
                 checks[name] = "ok" if answer.status_code < 500 else f"HTTP {answer.status_code}"

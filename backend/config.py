@@ -142,6 +142,11 @@ class Settings:
     whatsapp_rate_per_second: float = field(
         default_factory=lambda: float(_env("WHATSAPP_RATE_PER_SECOND", "80"))
     )
+    # The sender paces the number a little under that rate: a message that leaves a few
+    # milliseconds late must not push Meta's one-second count over it.
+    whatsapp_rate_headroom: float = field(
+        default_factory=lambda: float(_env("WHATSAPP_RATE_HEADROOM", "0.96"))
+    )
     recipient_burst: int = field(default_factory=lambda: int(_env("RECIPIENT_BURST", "10")))
     recipient_interval_seconds: float = field(
         default_factory=lambda: float(_env("RECIPIENT_INTERVAL_SECONDS", "6"))
@@ -156,6 +161,14 @@ class Settings:
         default_factory=lambda: int(_env("ALERT_WINDOW_MINUTES", "10"))
     )
     inbox_max_attempts: int = field(default_factory=lambda: int(_env("INBOX_MAX_ATTEMPTS", "12")))
+    # How long a claimed message (inbox) or batch (outbox) stays with the process that claimed
+    # it; a process that dies leaves its rows to the others when this runs out.
+    inbox_lease_seconds: float = field(
+        default_factory=lambda: float(_env("INBOX_LEASE_SECONDS", "90"))
+    )
+    outbox_lease_seconds: float = field(
+        default_factory=lambda: float(_env("OUTBOX_LEASE_SECONDS", "60"))
+    )
 
     payment_webhook_secret: str = field(default_factory=lambda: _secret("PAYMENT_WEBHOOK_SECRET"))
     # "local": the local provider's pay pages (the demo, the tests); "stripe": Stripe Checkout.
@@ -191,7 +204,12 @@ class Settings:
     )
 
     # -- the other processes ----------------------------------------------------------------------
+    # One Rasa, or several replicas separated by commas: each sender always goes to the same
+    # replica (its turns stay in order), and to the next one while that replica is down.
     rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://127.0.0.1:5005"))
+    # Redis for what several processes share beyond the database (Rasa's lock store). Empty:
+    # none, and the deployment runs one Rasa process.
+    redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
     action_server_url: str = field(
         default_factory=lambda: _env("ACTION_SERVER_URL", "http://127.0.0.1:5055")
     )
@@ -200,6 +218,11 @@ class Settings:
     backend_host: str = field(default_factory=lambda: _env("BACKEND_HOST", "127.0.0.1"))
     # 0: the webhook and the API only, no inbox worker, sender or scheduler in this process.
     workers_enabled: bool = field(default_factory=lambda: _env("TMS_WORKERS", "1") != "0")
+    # Server processes of one backend service, sharing its port (1: a single process). Each
+    # has its own loop, webhook writer and, unless TMS_WORKERS=0, background workers.
+    backend_processes: int = field(
+        default_factory=lambda: max(1, int(_env("BACKEND_PROCESSES", "1")))
+    )
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO").upper())
     # Rasa and the action server are internal: loopback unless a private network is chosen.
     rasa_host: str = field(default_factory=lambda: _env("RASA_HOST", "127.0.0.1"))
@@ -210,6 +233,10 @@ class Settings:
     rasa_channel_secret: str = field(default_factory=lambda: _secret("RASA_CHANNEL_SECRET"))
     # When set, /metrics wants `Authorization: Bearer <token>`.
     metrics_token: str = field(default_factory=lambda: _env("METRICS_TOKEN", ""))
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip()]
 
     @property
     def is_production(self) -> bool:

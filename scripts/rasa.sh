@@ -25,6 +25,15 @@ if [ "${1:-}" = "run" ] && [[ " $* " != *" --interface "* ]] && [[ " $* " != *" 
 fi
 export TRACKER_DIALECT=${TRACKER_DIALECT:-sqlite}
 export TRACKER_STORE_URL=${TRACKER_STORE_URL:-sqlite:///$VAR_DIR/rasa-tracker.sqlite3}
+# How many user turns of a conversation a turn loads (addons/stores/bounded_tracker_store.py).
+export TRACKER_WINDOW_TURNS=${TRACKER_WINDOW_TURNS:-5}
+# Several Rasa processes on one tracker store need Redis's lock store: with REDIS_URL set, `run`
+# gets endpoints.yml plus that lock store, written into var/ (endpoints.yml cannot say "if").
+# Without it, the in-memory lock store and one Rasa process. An explicit --endpoints wins.
+if [ "${1:-}" = "run" ] && [ -n "${REDIS_URL:-}" ] && [[ " $* " != *" --endpoints "* ]]; then
+  endpoints=$(.venv-rasa/bin/python -m addons.stores.lock_store endpoints.yml "$VAR_DIR/endpoints.redis.yml")
+  set -- "$@" --endpoints "$endpoints"
+fi
 export RASA_TELEMETRY_ENABLED=false
 # Rasa keeps the machine's own clock: under libfaketime (scripts/test-at.sh) TensorFlow's
 # timed waits never end, and Rasa reads no date the product depends on (the backend and the

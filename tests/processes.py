@@ -92,11 +92,19 @@ def start_action_server(
 
 
 def start_rasa(
-    model: Path, action_port: int, tracker_url: str, log_dir: Path
+    model: Path,
+    action_port: int,
+    tracker_url: str,
+    log_dir: Path,
+    *,
+    name: str = "rasa",
+    extra_env: Mapping[str, str] | None = None,
 ) -> tuple[Server, int]:
+    """A Rasa server; `extra_env` may choose another tracker store (TRACKER_DIALECT) or a
+    lock store (REDIS_URL)."""
     port = free_port()
     server = Server(
-        "rasa",
+        name,
         [
             "bash",
             "scripts/rasa.sh",
@@ -113,6 +121,7 @@ def start_rasa(
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
             "TRACKER_DIALECT": "sqlite",
             "TRACKER_STORE_URL": tracker_url,
+            **(extra_env or {}),
         },
         f"http://127.0.0.1:{port}/status",
         log_dir,

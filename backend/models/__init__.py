@@ -11,6 +11,7 @@ from backend.models.messaging import (
     InboundMessage,
     MessageStatusEvent,
     OutboundMessage,
+    SendingSlots,
 )
 from backend.models.operations import Assignment, Attendance, Incident, PayrollEntry, Trip
 from backend.models.people import Contact, Staff, StaffRole
@@ -48,6 +49,7 @@ __all__ = [
     "PayrollEntry",
     "Product",
     "ReferenceCounter",
+    "SendingSlots",
     "SentNotice",
     "SignInCode",
     "Staff",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.models.base import Base, BigId, CreatedMixin
@@ -120,3 +120,14 @@ class ActionReceipt(Base):
     messages: Mapped[list[Any]] = mapped_column(default=list)
     events: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
+
+
+class SendingSlots(Base):
+    """A rate limit that every sender process shares (the business number's messages per
+    second): the database's clock time, in seconds, from which the next message may go out.
+    Senders reserve slots from here a batch at a time (backend/whatsapp/pacing.py)."""
+
+    __tablename__ = "sending_slots"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_free: Mapped[float] = mapped_column(Float)

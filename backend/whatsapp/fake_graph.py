@@ -14,7 +14,8 @@
   two-step media download, both with the Bearer token.
 - Test controls under `/_fake/`: `inbound` (a customer writes: a signed webhook to the
   backend), `media` (a phone uploads a file: its media id for an inbound message),
-  `messages` (what was received), `config`, `clock` (move time), `reset`.
+  `messages` (what was received), `wait` (a long poll for the messages to one recipient),
+  `config`, `clock` (move time), `reset`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class FakeMeta:
         self.access_token = access_token
         self.phone_number_id = phone_number_id
         self._ids = itertools.count(1)
+        self._turns = itertools.count()
         self.reset()
 
     def reset(self) -> None:
@@ -71,6 +73,11 @@ class FakeMeta:
         self.last_inbound: dict[str, datetime] = {}
         self.offset = timedelta(0)
         self.sent_times: deque[float] = deque()
+        # What the business number's limit saw: the most messages accepted within one second,
+        # and how many were refused for the rate (130429) or one recipient's pace (131056).
+        self.busiest_second = 0
+        self.refused = {130429: 0, 131056: 0}
+        self.refused_spans: list[float] = []
         self.recipient_times: dict[str, deque[float]] = defaultdict(deque)
         self.fail_next: list[int] = []
         # Uploaded media (what phones send): id → (bytes, mime type); downloads served so far.
@@ -159,11 +166,16 @@ class FakeMeta:
         while self.sent_times and now - self.sent_times[0] > 1.0:
             self.sent_times.popleft()
         if len(self.sent_times) >= self.config["rate_per_second"]:
+            self.refused[130429] += 1
+            # How close together the window's messages arrived (bunched by a late sender, or
+            # by this process getting no CPU for a while).
+            self.refused_spans.append(round(now - self.sent_times[0], 3))
             return error(130429, "Rate limit hit", status=400)
         recent = self.recipient_times[body["to"]]
         while recent and now - recent[0] > 6.0:
             recent.popleft()
         if len(recent) >= self.config["recipient_burst"]:
+            self.refused[131056] += 1
             return error(131056, "(Business Account, Consumer Account) pair rate limit hit")
         if (
             kind != "template"
@@ -181,6 +193,7 @@ class FakeMeta:
         wamid = self.wamid()
         now = time.monotonic()
         self.sent_times.append(now)
+        self.busiest_second = max(self.busiest_second, len(self.sent_times))
         self.recipient_times[body["to"]].append(now)
         kind = body.get("type", "text")
         late_failure = kind != "template" and not self.window_open(body["to"])
@@ -257,17 +270,28 @@ class FakeMeta:
         }
 
     async def post_webhook(self, client: httpx.AsyncClient, payload: dict[str, Any]) -> int:
+        """Deliver a webhook. Several webhook URLs (separated by commas) are several backend
+        processes behind a load balancer: each delivery goes to the next one, and to the one
+        after while a process does not answer (as a balancer's health check would)."""
         raw = json.dumps(payload).encode()
-        answer = await client.post(
-            self.webhook_url,
-            content=raw,
-            headers={
-                "Content-Type": "application/json",
-                "X-Hub-Signature-256": sign(raw, self.app_secret),
-            },
-        )
-        self.webhooks_sent += 1
-        return answer.status_code
+        urls = [url for url in self.webhook_url.split(",") if url]
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(raw, self.app_secret),
+        }
+        start = next(self._turns)
+        for attempt in range(len(urls)):
+            url = urls[(start + attempt) % len(urls)]
+            try:
+                answer = await client.post(url, content=raw, headers=headers)
+            except httpx.TransportError:
+                if attempt == len(urls) - 1:
+                    raise
+                continue
+            if answer.status_code < 500 or attempt == len(urls) - 1:
+                self.webhooks_sent += 1
+                return answer.status_code
+        raise AssertionError("unreachable")
 
 
 def check_interactive(interactive: dict[str, Any]) -> str | None:
@@ -354,6 +378,8 @@ def error(code: int, message: str, status: int = 400) -> tuple[int, dict[str, An
 def create_fake_app(fake: FakeMeta) -> Sanic:
     app = Sanic(f"fake_graph_{id(fake)}")
     app.ctx.fake = fake
+    # The long polls of /_fake/wait: each accepted message wakes them to look again.
+    waiting: set[asyncio.Event] = set()
 
     @app.before_server_start
     async def open_client(app: Sanic) -> None:
@@ -388,6 +414,8 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
             return response.json(refused[1], status=refused[0])
         late_failure = body.get("type", "text") != "template" and not fake.window_open(body["to"])
         wamid = fake.accept(body)
+        for event in waiting:
+            event.set()
         asyncio.get_running_loop().create_task(deliver_statuses(wamid, body["to"], late_failure))
         return response.json(
             {
@@ -450,9 +478,8 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         )
         return response.json({"id": media_id})
 
-    @app.post("/_fake/inbound")
-    async def inbound(request: Request):  # type: ignore[no-untyped-def]
-        data = request.json or {}
+    def phone_message(data: dict[str, Any]) -> dict[str, Any]:
+        """A message as a phone sends it (`from`, `text` or a tap, `id` to send one again)."""
         wa_id = str(data["from"]).lstrip("+")
         message: dict[str, Any] = {
             "from": wa_id,
@@ -478,10 +505,30 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         else:
             message[message["type"]] = data.get("content") or {}
         fake.last_inbound[wa_id] = fake.now()
+        return message
+
+    @app.post("/_fake/inbound")
+    async def inbound(request: Request):  # type: ignore[no-untyped-def]
+        data = request.json or {}
+        message = phone_message(data)
         status = await fake.post_webhook(
             app.ctx.http, fake.inbound_payload(message, data.get("name"))
         )
         return response.json({"wamid": message["id"], "webhook_status": status})
+
+    @app.post("/_fake/inbound/batch")
+    async def inbound_batch(request: Request):  # type: ignore[no-untyped-def]
+        """Several phones' messages in one webhook, as Meta batches them under load."""
+        phones = (request.json or {}).get("messages") or []
+        messages = [phone_message(data) for data in phones]
+        contacts = [
+            {"profile": {"name": data.get("name") or "WhatsApp user"}, "wa_id": m["from"]}
+            for data, m in zip(phones, messages, strict=True)
+        ]
+        status = await fake.post_webhook(
+            app.ctx.http, fake._envelope({"contacts": contacts, "messages": messages})
+        )
+        return response.json({"wamids": [m["id"] for m in messages], "webhook_status": status})
 
     @app.get("/_fake/messages")
     async def list_messages(request: Request):  # type: ignore[no-untyped-def]
@@ -489,6 +536,44 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         since = int(request.args.get("since", 0))
         found = [m for m in fake.messages[since:] if not to or m["to"] == to]
         return response.json({"messages": found, "total": len(fake.messages)})
+
+    @app.get("/_fake/stats")
+    async def stats(request: Request):  # type: ignore[no-untyped-def]
+        return response.json(
+            {
+                "messages": len(fake.messages),
+                "rate_per_second": fake.config["rate_per_second"],
+                "busiest_second": fake.busiest_second,
+                "refused_rate": fake.refused[130429],
+                "refused_recipient": fake.refused[131056],
+                "refused_window_spans": fake.refused_spans[-20:],
+            }
+        )
+
+    @app.get("/_fake/wait")
+    async def wait_messages(request: Request):  # type: ignore[no-untyped-def]
+        """Read-only long poll: the messages to `to` after index `since` as soon as there are
+        `count` of them (or what there is after `timeout` seconds). A benchmark's customers wait
+        for their reply here instead of polling /_fake/messages, which would cost the machine
+        more than the product being measured."""
+        to = (request.args.get("to") or "").lstrip("+")
+        since = int(request.args.get("since", 0))
+        count = int(request.args.get("count", 1))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(request.args.get("timeout", 30))
+        event = asyncio.Event()
+        waiting.add(event)
+        try:
+            while True:
+                found = [m for m in fake.messages[since:] if m["to"] == to]
+                remaining = deadline - loop.time()
+                if len(found) >= count or remaining <= 0:
+                    return response.json({"messages": found, "total": len(fake.messages)})
+                event.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), remaining)
+        finally:
+            waiting.discard(event)
 
     @app.post("/_fake/config")
     async def configure(request: Request):  # type: ignore[no-untyped-def]

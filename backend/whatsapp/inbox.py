@@ -1,9 +1,11 @@
 """The durable inbox: every message of a webhook batch is stored before anything else happens,
 then processed in order per sender.
 
-- `store_webhook` runs inside the webhook request: one transaction, every `messages[]` and
-  `statuses[]` of every `entry[].changes[]`, deduplicated by the database (wamid unique;
-  (wamid, status) unique), so a repeat or a concurrent duplicate is a no-op.
+- `parse_webhook` checks a body and turns every `messages[]` and `statuses[]` of every
+  `entry[].changes[]` into rows, before any database work; `store_parsed` writes the rows of
+  one or several webhooks (the webhook's group commit, `backend.whatsapp.ingest`) in one
+  statement per table, deduplicated by the database (wamid unique; (wamid, status) unique),
+  so a repeat or a concurrent duplicate is a no-op. `store_webhook` does both for one body.
 - `claim` hands out the oldest pending message of senders that have nothing in progress
   (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers can run).
 - A claim is a lease: a worker that dies leaves the row to be claimed again when it expires.
@@ -11,19 +13,20 @@ then processed in order per sender.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Connection, Table, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from backend import clock
-from backend.db import is_sqlite
+from backend.config import get_settings
 from backend.domain.actor import Actor
 from backend.domain.enums import InboxStatus, ObjectType, Source
 from backend.domain.errors import InvalidPhoneNumber
@@ -34,7 +37,12 @@ from backend.whatsapp import queue
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=90)
+
+def lease_length() -> timedelta:
+    """How long a claimed message stays with its worker (INBOX_LEASE_SECONDS)."""
+    return timedelta(seconds=get_settings().inbox_lease_seconds)
+
+
 # Types handed to the assistant; others are recorded and acknowledged without it.
 DIALOGUE_TYPES = {"text", "interactive", "button"}
 
@@ -51,10 +59,6 @@ class StoreResult:
 
 class MalformedPayload(ValueError):
     """The body is JSON but not a WhatsApp webhook."""
-
-
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return sqlite_insert if is_sqlite(session) else pg_insert
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -140,16 +144,25 @@ def _error_code(status: dict[str, Any]) -> int | None:
     return number if -(2**31) <= number < 2**31 else None
 
 
-def store_webhook(session: Session, payload: Any, phone_number_id: str) -> StoreResult:
-    """Store every message and status of a webhook body. Raises MalformedPayload when the body
-    is not shaped like a WhatsApp webhook (the caller answers 400 and, as the transaction
-    rolls back, stores nothing). A well-formed body with odd values (an unknown status, a
-    non-numeric error code) is stored as far as it makes sense, and logged."""
+@dataclass
+class ParsedWebhook:
+    """A webhook body checked and turned into the rows it stores, before any database work:
+    a malformed body is refused whole, and bodies can be written together (group commit)."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    ignored_changes: int = 0
+
+
+def parse_webhook(payload: Any, phone_number_id: str) -> ParsedWebhook:
+    """The rows of every message and status of a webhook body, in the body's order. Raises
+    MalformedPayload when the body is not shaped like a WhatsApp webhook. A well-formed body
+    with odd values (an unknown status, a non-numeric error code) is kept as far as it makes
+    sense, and logged."""
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise MalformedPayload("expected an object with an `entry` list")
-    result = StoreResult()
+    parsed = ParsedWebhook()
     now = clock.now()
-    insert = _insert(session)
     for entry in payload["entry"]:
         if not isinstance(entry, dict):
             raise MalformedPayload("`entry[]` must be objects")
@@ -164,7 +177,7 @@ def store_webhook(session: Session, payload: Any, phone_number_id: str) -> Store
                 logger.warning(
                     "webhook change for phone_number_id %r ignored", metadata.get("phone_number_id")
                 )
-                result.ignored_changes += 1
+                parsed.ignored_changes += 1
                 continue
             names = {
                 str(c.get("wa_id")): _short(_field(c, "profile", "name"), 120)
@@ -174,28 +187,21 @@ def store_webhook(session: Session, payload: Any, phone_number_id: str) -> Store
                 wamid = _identifier(message.get("id"), "messages[].id", 160)
                 sender = _identifier(message.get("from"), "messages[].from", 20)
                 text = message_text(message)
-                inserted = session.execute(
-                    insert(InboundMessage)
-                    .values(
-                        wamid=wamid,
-                        from_phone=_e164_or_raw(sender),
-                        phone_number_id=phone_number_id,
-                        profile_name=(names.get(sender) or "").replace("\x00", "") or None,
-                        message_type=_short(message.get("type"), 24) or "unknown",
-                        text=text.replace("\x00", "") if isinstance(text, str) else None,
-                        payload=_clean(message),
-                        sent_at=_timestamp(message.get("timestamp")),
-                        stored_at=now,
-                        status=InboxStatus.PENDING,
-                        attempts=0,
-                    )
-                    .on_conflict_do_nothing(index_elements=["wamid"])
-                    .returning(InboundMessage.id)
-                ).scalar_one_or_none()
-                if inserted is None:
-                    result.messages_duplicate += 1
-                else:
-                    result.messages_new += 1
+                parsed.messages.append(
+                    {
+                        "wamid": wamid,
+                        "from_phone": _e164_or_raw(sender),
+                        "phone_number_id": phone_number_id,
+                        "profile_name": (names.get(sender) or "").replace("\x00", "") or None,
+                        "message_type": _short(message.get("type"), 24) or "unknown",
+                        "text": text.replace("\x00", "") if isinstance(text, str) else None,
+                        "payload": _clean(message),
+                        "sent_at": _timestamp(message.get("timestamp")),
+                        "stored_at": now,
+                        "status": InboxStatus.PENDING,
+                        "attempts": 0,
+                    }
+                )
             for status in _objects(value, "statuses", "value"):
                 wamid = _identifier(status.get("id"), "statuses[].id", 160)
                 state = _identifier(status.get("status"), "statuses[].status", 200).lower()
@@ -203,30 +209,101 @@ def store_webhook(session: Session, payload: Any, phone_number_id: str) -> Store
                     logger.warning("status %s: unknown status %r ignored", wamid, state[:40])
                     continue
                 recipient = _short(status.get("recipient_id"), 20)
-                inserted = session.execute(
-                    insert(MessageStatusEvent)
-                    .values(
-                        wamid=wamid,
-                        status=state,
-                        recipient_phone=_e164_or_raw(recipient) if recipient else None,
-                        occurred_at=_timestamp(status.get("timestamp")),
-                        error_code=_error_code(status),
-                        payload=_clean(status),
-                        stored_at=now,
-                        applied=False,
-                    )
-                    .on_conflict_do_nothing(index_elements=["wamid", "status"])
-                    .returning(MessageStatusEvent.id)
-                ).scalar_one_or_none()
-                if inserted is None:
-                    result.statuses_duplicate += 1
-                else:
-                    result.statuses_new += 1
-                    result.new_status_wamids.append(wamid)
-    return result
+                parsed.statuses.append(
+                    {
+                        "wamid": wamid,
+                        "status": state,
+                        "recipient_phone": _e164_or_raw(recipient) if recipient else None,
+                        "occurred_at": _timestamp(status.get("timestamp")),
+                        "error_code": _error_code(status),
+                        "payload": _clean(status),
+                        "stored_at": now,
+                        "applied": False,
+                    }
+                )
+    return parsed
 
 
+# What makes a row a repeat: the database's unique keys.
+MESSAGE_KEY = ("wamid",)
+STATUS_KEY = ("wamid", "status")
+
+
+def store_parsed(
+    bind: Session | Connection, webhooks: Sequence[ParsedWebhook]
+) -> list[StoreResult]:
+    """Store the rows of several webhooks with one INSERT per table, deduplicated by the
+    database (ON CONFLICT DO NOTHING on wamid, and on (wamid, status)); one result per webhook,
+    in order. A key that several of them carry counts as new for the first only; ids follow
+    the webhooks' order, so each sender's messages keep theirs. The caller commits."""
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    results = [StoreResult(ignored_changes=w.ignored_changes) for w in webhooks]
+    message_owners = _first_owners(webhooks, "messages", MESSAGE_KEY)
+    new_messages = _insert_new(connection, InboundMessage.__table__, message_owners, MESSAGE_KEY)
+    status_owners = _first_owners(webhooks, "statuses", STATUS_KEY)
+    new_statuses = _insert_new(connection, MessageStatusEvent.__table__, status_owners, STATUS_KEY)
+    for index, (webhook, result) in enumerate(zip(webhooks, results, strict=True)):
+        for row in webhook.messages:
+            key = (row["wamid"],)
+            if message_owners[key][1] == index and key in new_messages:
+                new_messages.discard(key)  # a repeat within the same body is a duplicate
+                result.messages_new += 1
+            else:
+                result.messages_duplicate += 1
+        for row in webhook.statuses:
+            key = (row["wamid"], row["status"])
+            if status_owners[key][1] == index and key in new_statuses:
+                new_statuses.discard(key)
+                result.statuses_new += 1
+                result.new_status_wamids.append(row["wamid"])
+            else:
+                result.statuses_duplicate += 1
+    return results
+
+
+def _insert_new(
+    connection: Connection,
+    table: Table,
+    owners: dict[tuple[Any, ...], tuple[dict[str, Any], int]],
+    key: tuple[str, ...],
+) -> set[tuple[Any, ...]]:
+    """Insert the owners' rows in one statement (a multi-row VALUES list, in order), skipping
+    keys already stored; returns the keys it inserted. Core on the table, not the ORM's bulk
+    path: the rows are plain values already."""
+    if not owners:
+        return set()
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(*(table.c[k] for k in key))
+    )
+    rows = [row for row, _ in owners.values()]
+    return {tuple(found) for found in connection.execute(statement, rows)}
+
+
+def _first_owners(
+    webhooks: Sequence[ParsedWebhook], rows: str, key: tuple[str, ...]
+) -> dict[tuple[Any, ...], tuple[dict[str, Any], int]]:
+    """Each key's first row among the webhooks and the index of the webhook it came from,
+    in order (dicts keep insertion order)."""
+    owners: dict[tuple[Any, ...], tuple[dict[str, Any], int]] = {}
+    for index, webhook in enumerate(webhooks):
+        for row in getattr(webhook, rows):
+            owners.setdefault(tuple(row[k] for k in key), (row, index))
+    return owners
+
+
+def store_webhook(session: Session, payload: Any, phone_number_id: str) -> StoreResult:
+    """Store every message and status of a webhook body. Raises MalformedPayload when the body
+    is not shaped like a WhatsApp webhook (nothing is written then). The caller commits."""
+    return store_parsed(session, [parse_webhook(payload, phone_number_id)])[0]
+
+
+@functools.lru_cache(maxsize=8192)
 def _e164_or_raw(wa_id: str) -> str:
+    # Cached: phonenumbers took two thirds of the time of parsing a webhook, and the same
+    # customers and guides write again and again.
     if not wa_id:
         return ""
     try:
@@ -260,8 +337,22 @@ def claim(session: Session, limit: int) -> list[InboundMessage]:
     for row in rows:
         row.status = InboxStatus.PROCESSING
         row.attempts += 1
-    queue.lease(rows, now, LEASE)
+    queue.lease(rows, now, lease_length())
     return rows
+
+
+def extend_lease(session: Session, token: str) -> int:
+    """Move on the lease of the messages still held under `token`; returns how many."""
+    return int(
+        session.execute(
+            update(InboundMessage)
+            .where(
+                InboundMessage.lease_token == token,
+                InboundMessage.status == InboxStatus.PROCESSING,
+            )
+            .values(next_attempt_at=clock.now() + lease_length())
+        ).rowcount
+    )
 
 
 def holds(row: InboundMessage | None, token: str) -> bool:

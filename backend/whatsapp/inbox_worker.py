@@ -10,8 +10,9 @@ customer is answered once.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,33 +64,59 @@ def rasa_channel_headers(secret: str | None = None) -> dict[str, str]:
     return {RASA_CHANNEL_SECRET_HEADER: secret or get_settings().rasa_channel_secret}
 
 
+def replica_order(sender: str, replicas: Sequence[str]) -> list[str]:
+    """The replicas in the order `sender` tries them: rendezvous hashing, so a sender always
+    starts at the same replica (its turns stay on one process) and, when a replica goes away,
+    only that replica's senders move, each to the same next one."""
+    return sorted(
+        replicas,
+        key=lambda url: hashlib.blake2b(f"{url}|{sender}".encode(), digest_size=8).digest(),
+        reverse=True,
+    )
+
+
 class RasaClient:
     """The assistant's channel: POST /webhooks/tms/webhook {sender, message, metadata}, with
-    the channel's secret."""
+    the channel's secret. `base_url` is one Rasa or several replicas (a list, or URLs
+    separated by commas): each sender goes to its own replica, and to the next one only while
+    that replica cannot be reached (nothing was delivered, so nothing is processed twice)."""
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         *,
         secret: str | None = None,
         timeout: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        urls = base_url.split(",") if isinstance(base_url, str) else list(base_url)
+        self.replicas = [url.strip().rstrip("/") for url in urls if url.strip()]
+        if not self.replicas:
+            raise ValueError("no Rasa URL given")
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
             timeout=timeout,
             transport=transport,
             headers=rasa_channel_headers(secret),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
         )
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        try:
-            response = await self._client.post(
-                RASA_CHANNEL_PATH,
-                json={"sender": sender, "message": text, "metadata": metadata},
-            )
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        payload = {"sender": sender, "message": text, "metadata": metadata}
+        unreachable: list[str] = []
+        for replica in replica_order(sender, self.replicas):
+            try:
+                response = await self._client.post(f"{replica}{RASA_CHANNEL_PATH}", json=payload)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                unreachable.append(f"{replica}: {type(exc).__name__}")
+                continue  # never delivered: the next replica may take it
+            except httpx.HTTPError as exc:
+                # Delivered, maybe processed: the inbox retries it later, not another replica now.
+                raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            return self._replies(response)
+        raise RasaUnavailable(f"no Rasa replica could be reached ({'; '.join(unreachable)})")
+
+    @staticmethod
+    def _replies(response: httpx.Response) -> list[dict[str, Any]]:
         if response.status_code != 200:
             raise RasaUnavailable(
                 f"Rasa answered HTTP {response.status_code}: {response.text[:200]}"
@@ -159,8 +186,28 @@ class InboxWorker:
     async def run_once(self) -> int:
         ids, token = await asyncio.to_thread(self._claim)
         if ids:
-            await asyncio.gather(*(self._process(row_id, token) for row_id in ids))
+            renewer = asyncio.create_task(self._renew(token))
+            try:
+                await asyncio.gather(*(self._process(row_id, token) for row_id in ids))
+            finally:
+                renewer.cancel()
         return len(ids)
+
+    async def _renew(self, token: str) -> None:
+        """Keep the claim's lease while Rasa works on it (a busy Rasa can take longer than
+        the lease): only a process that died lets its messages pass to another."""
+        every = inbox.lease_length().total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(self._extend_lease, token)
+            except Exception:
+                logger.exception("inbox: could not renew the lease %s", token)
+
+    @staticmethod
+    def _extend_lease(token: str) -> None:
+        with transaction() as session:
+            inbox.extend_lease(session, token)
 
     async def _process(self, row_id: int, token: str) -> None:
         turn = await asyncio.to_thread(self._arrive, row_id, token)

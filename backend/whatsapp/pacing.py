@@ -7,6 +7,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from sqlalchemy import text
+
 
 class TokenBucket:
     def __init__(
@@ -73,3 +75,65 @@ class AsyncRateLimiter:
         async with self._lock:
             while (wait := self.bucket.try_take()) > 0:
                 await asyncio.sleep(wait)
+
+
+class SendingSlots:
+    """The business number's messages per second for every sender process at once: slots
+    spaced `1 / rate` apart on one clock, reserved a batch at a time.
+
+    A sender reserves as many slots as its batch has messages and sends each at its slot, so
+    processes on several machines interleave without exceeding the rate together. On
+    PostgreSQL the slots are a row (`sending_slots`) on the database's clock: one round trip
+    per batch. On SQLite (the embedded, one-process set-up) they are kept in this process.
+
+    `headroom` (below 1) keeps the pace a little under Meta's limit: a message that leaves a
+    few milliseconds late must not push a one-second window over it at the other end."""
+
+    def __init__(
+        self,
+        key: str,
+        rate: float,
+        *,
+        headroom: float = 0.96,
+        shared: bool = True,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.key = key
+        self.interval = 1.0 / (rate * headroom)
+        self.shared = shared
+        self._now = now
+        self._next_free = 0.0
+
+    def reserve(self, count: int) -> float:
+        """Reserve `count` consecutive slots; returns the seconds from now to the first one
+        (0 when it is free now). Blocking: call it from a thread."""
+        start, now = self.reserve_slots(count)
+        return max(start - now, 0.0)
+
+    def reserve_slots(self, count: int) -> tuple[float, float]:
+        """Reserve `count` consecutive slots: (the first slot's time, the time now), both on
+        the limit's clock (the database's when shared)."""
+        if not self.shared:
+            now = self._now()
+            start = max(self._next_free, now)
+            self._next_free = start + max(count, 0) * self.interval
+            return start, now
+        from backend.db import transaction  # the database only where it is shared
+
+        with transaction() as session:
+            start, now = session.execute(
+                text(RESERVE_SQL), {"key": self.key, "span": max(count, 0) * self.interval}
+            ).one()
+            return float(start), float(now)
+
+
+# One statement: take the slots from the later of "the next free slot" and "now" (a slot that
+# passed unused is not saved up: no burst after a quiet spell); say where they start.
+RESERVE_SQL = """
+WITH now AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t)
+INSERT INTO sending_slots AS s (key, next_free)
+SELECT :key, now.t + :span FROM now
+ON CONFLICT (key) DO UPDATE
+SET next_free = greatest(s.next_free, (SELECT t FROM now)) + :span
+RETURNING s.next_free - :span, (SELECT t FROM now)
+"""

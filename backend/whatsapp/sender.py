@@ -23,15 +23,21 @@ from backend.services import notifications, timeline
 from backend.whatsapp import errors, outbox_rules, queue, statuses
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.messages import MessageLimitError, WireMessage
-from backend.whatsapp.pacing import AsyncRateLimiter, RecipientPacer
+from backend.whatsapp.pacing import RecipientPacer, SendingSlots
 from backend.workers import run_until_stopped
 
 logger = logging.getLogger(__name__)
 
 RECORD_ATTEMPTS = 6
-LEASE = timedelta(seconds=60)
-# A message is not put on the wire with less than this left of its batch's lease.
-LEASE_MARGIN = timedelta(seconds=10)
+
+
+def lease_length() -> timedelta:
+    """How long a claimed batch stays with its sender (OUTBOX_LEASE_SECONDS)."""
+    return timedelta(seconds=get_settings().outbox_lease_seconds)
+
+
+# A message is not put on the wire with less than this share of its batch's lease left.
+LEASE_MARGIN_SHARE = 1 / 6
 
 
 def claim(session: Session, limit: int) -> list[int]:
@@ -48,7 +54,7 @@ def claim(session: Session, limit: int) -> list[int]:
         held_by_other=None,
         limit=limit,
     )
-    queue.lease(rows, now, LEASE)
+    queue.lease(rows, now, lease_length())
     return [row.id for row in rows]
 
 
@@ -136,15 +142,20 @@ class OutboxSender:
         self.client = client
         self.settings = settings or get_settings()
         self.batch = batch
-        rate = self.settings.whatsapp_rate_per_second
-        # A quarter-second of burst: it absorbs the loop's pauses while the batches' database
-        # work runs, and keeps any one second at most 1.25 x the rate.
-        self.number_limit = AsyncRateLimiter(rate, max(rate / 4, 1.0))
+        # The number's rate is shared by every sender process (one limit at Meta).
+        self.slots = SendingSlots(
+            f"number:{self.settings.whatsapp_phone_number_id}",
+            self.settings.whatsapp_rate_per_second,
+            headroom=self.settings.whatsapp_rate_headroom,
+            shared=not self.settings.is_sqlite,
+        )
         self.recipients = RecipientPacer(
             self.settings.recipient_interval_seconds, self.settings.recipient_burst
         )
         # Requests on the wire at once: enough to hide latency, few enough to reuse connections.
         self.concurrency = asyncio.Semaphore(16)
+        self._pace = asyncio.Lock()
+        self._last_send = 0.0
         self.sent = 0
         self.failed = 0
         self.record_failures = 0
@@ -164,7 +175,14 @@ class OutboxSender:
         counted (`record_failures`), never dropped silently."""
         renewer = asyncio.create_task(self._renew(batch))
         try:
-            outcomes = await asyncio.gather(*(self._send(batch, item) for item in batch.items))
+            loop = asyncio.get_running_loop()
+            first = loop.time() + await asyncio.to_thread(self.slots.reserve, len(batch.items))
+            outcomes = await asyncio.gather(
+                *(
+                    self._send(batch, item, first + i * self.slots.interval)
+                    for i, item in enumerate(batch.items)
+                )
+            )
             for attempt in range(RECORD_ATTEMPTS):
                 try:
                     await asyncio.to_thread(self._record, batch.token, outcomes)
@@ -190,20 +208,21 @@ class OutboxSender:
         """Keep the batch's lease while it is on the wire (pacing can hold it for long). Only
         a renewal that still finds every row of the batch under its token extends it: a row
         that passed to another sender ends the batch's sending (see `_send`)."""
-        every = LEASE.total_seconds() / 3
+        lease = lease_length()
+        every = lease.total_seconds() / 3
         while True:
             await asyncio.sleep(every)
             try:
                 started = clock.now()
-                held = await asyncio.to_thread(self._extend_lease, batch.token, started + LEASE)
+                held = await asyncio.to_thread(self._extend_lease, batch.token, started + lease)
             except Exception:
                 logger.exception("outbox: could not renew the lease of batch %s", batch.token)
                 continue
             if held < len(batch.items):
                 logger.warning("outbox: batch %s lost its lease; sending stops", batch.token)
-                batch.lease_until = started - LEASE  # already over: no more sends
+                batch.lease_until = started - lease  # already over: no more sends
                 return
-            batch.lease_until = started + LEASE
+            batch.lease_until = started + lease
 
     def _extend_lease(self, token: str, until: datetime) -> int:
         """Move the lease of the rows still held under `token`; returns how many there are."""
@@ -251,10 +270,20 @@ class OutboxSender:
             self.record_failures += 1
             logger.error("outbox: a batch failed", exc_info=task.exception())
 
-    async def _send(self, batch: Batch, item: Prepared) -> tuple[int, str | errors.GraphError]:
-        await self.number_limit.acquire()
+    async def _send(
+        self, batch: Batch, item: Prepared, slot: float = 0.0
+    ) -> tuple[int, str | errors.GraphError]:
+        """Send `item` at its reserved `slot` (the event loop's time; 0: now). A send that
+        wakes late (the loop was busy) still keeps one interval after this process's previous
+        one, so lateness never leaves as a bunch."""
+        if slot:
+            loop = asyncio.get_running_loop()
+            async with self._pace:  # first come, first served: the batch's slot order
+                if (wait := max(slot, self._last_send + self.slots.interval) - loop.time()) > 0:
+                    await asyncio.sleep(wait)
+                self._last_send = loop.time()
         async with self.concurrency:
-            if clock.now() > batch.lease_until - LEASE_MARGIN:
+            if clock.now() > batch.lease_until - lease_length() * LEASE_MARGIN_SHARE:
                 # The lease may have passed to another sender: sending now could send twice.
                 return item.row_id, NOT_SENT
             try:
@@ -294,7 +323,7 @@ class OutboxSender:
                 row.attempts += 1
                 prepared.append(Prepared(row.id, row.recipient_phone, message))
             self._alert_failures(session, unsendable)
-        return Batch(token, prepared, claimed_at + LEASE), len(ids)
+        return Batch(token, prepared, claimed_at + lease_length()), len(ids)
 
     def _record(self, token: str, outcomes: list[tuple[int, str | errors.GraphError]]) -> None:
         """The batch's outcomes, for the rows it still holds (a row whose lease passed to

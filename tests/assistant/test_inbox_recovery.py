@@ -84,7 +84,7 @@ def test_a_crash_after_rasa_answered_does_not_answer_or_act_twice(assistant_stac
         turn = await asyncio.to_thread(crashed._arrive, row_id, token)
         first = await rasa.send(turn.sender, turn.text, turn.metadata)
         assert first  # Rasa answered and the actions acted; then the worker died
-        with clock.frozen(clock.now() + inbox.LEASE * 2):
+        with clock.frozen(clock.now() + inbox.lease_length() * 2):
             assert await InboxWorker(rasa).run_once() == 1
         await rasa.aclose()
 

@@ -136,7 +136,7 @@ def test_an_expired_lease_is_claimed_again(session, frozen_clock):
     )
     (row,) = inbox.claim(session, 10)
     assert inbox.claim(session, 10) == []
-    frozen_clock.advance(seconds=inbox.LEASE.total_seconds() + 1)
+    frozen_clock.advance(seconds=inbox.lease_length().total_seconds() + 1)
     (again,) = inbox.claim(session, 10)
     assert again.id == row.id and again.attempts == 2
 

@@ -20,7 +20,7 @@ from backend.services import contacts, outbox
 from backend.whatsapp import inbox, sender
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.inbox_worker import InboxWorker, RasaClient, RasaUnavailable
-from backend.whatsapp.sender import LEASE, OutboxSender
+from backend.whatsapp.sender import OutboxSender, lease_length
 from tests import factories
 from tests.backend.whatsapp import payloads as p
 from tests.backend.whatsapp.test_sender import open_window
@@ -67,7 +67,7 @@ def test_a_batch_that_outlived_its_lease_does_not_send_twice(fake):
             batch, _ = await asyncio.to_thread(late._claim_and_prepare)
             assert [item.row_id for item in batch.items] == ids
             # The first sender stalls past its lease; the second claims the rows and sends.
-            with clock.frozen(clock.now() + LEASE + timedelta(seconds=1)):
+            with clock.frozen(clock.now() + lease_length() + timedelta(seconds=1)):
                 assert await prompt.run_once() == len(ids)
                 await late._send_and_record(batch)
         finally:
@@ -87,7 +87,7 @@ def test_only_the_holder_records_an_outcome(fake):
     with transaction() as s:
         assert sender.claim(s, 10) == ids
         stale_token = s.get(OutboundMessage, ids[0]).lease_token
-    with clock.frozen(clock.now() + LEASE + timedelta(seconds=1)), transaction() as s:
+    with clock.frozen(clock.now() + lease_length() + timedelta(seconds=1)), transaction() as s:
         assert sender.claim(s, 10) == ids  # the lease ran out: someone else holds it now
     first._record(stale_token, [(ids[0], "wamid.STALE")])
     with transaction() as s:
@@ -102,8 +102,8 @@ def test_renewal_keeps_a_long_batch_from_being_claimed(fake):
     with transaction() as s:
         sender.claim(s, 10)
         token = s.get(OutboundMessage, ids[0]).lease_token
-    _sender()._extend_lease(token, clock.now() + LEASE * 2)
-    with clock.frozen(clock.now() + LEASE + timedelta(seconds=5)), transaction() as s:
+    _sender()._extend_lease(token, clock.now() + lease_length() * 2)
+    with clock.frozen(clock.now() + lease_length() + timedelta(seconds=5)), transaction() as s:
         assert sender.claim(s, 10) == []  # still held: renewed
 
 
@@ -202,7 +202,7 @@ def test_the_inbox_failure_path_checks_its_lease(session, frozen_clock):
     (row,) = inbox.claim(session, 10)
     stale = row.lease_token
     session.commit()
-    frozen_clock.advance(seconds=inbox.LEASE.total_seconds() + 1)
+    frozen_clock.advance(seconds=inbox.lease_length().total_seconds() + 1)
     (again,) = inbox.claim(session, 10)
     session.commit()
     worker = InboxWorker(_SilentRasa(), Settings())
@@ -222,7 +222,7 @@ def test_a_renewal_that_finds_the_rows_taken_stops_the_batch(fake):
     async def go() -> None:
         try:
             batch, _ = await asyncio.to_thread(late._claim_and_prepare)
-            with clock.frozen(clock.now() + LEASE + timedelta(seconds=1)):
+            with clock.frozen(clock.now() + lease_length() + timedelta(seconds=1)):
                 await asyncio.to_thread(prompt._claim_and_prepare)  # the rows pass on
                 # The late sender's renewal finds none of its rows: it must stop, not extend.
                 monkeypatch_sleep = sender.asyncio.sleep
@@ -239,3 +239,24 @@ def test_a_renewal_that_finds_the_rows_taken_stops_the_batch(fake):
 
     asyncio.run(go())
     assert received(fake) == []
+
+
+def test_a_message_rasa_is_slow_to_answer_keeps_its_lease(
+    pg_db_url: str, frozen_clock: clock.FrozenClock
+) -> None:
+    """The worker renews the lease of what it holds: a slow Rasa is not a dead worker, and no
+    other process takes the message meanwhile."""
+    with transaction() as s:
+        inbox.store_webhook(
+            s, p.webhook([p.text_message("61412400009", "hello", "wamid.SLOW")]), p.PHONE_NUMBER_ID
+        )
+    with transaction() as s:
+        (row,) = inbox.claim(s, 5)
+        token = row.lease_token
+    frozen_clock.advance(seconds=inbox.lease_length().total_seconds() * 0.9)
+    with transaction() as s:
+        assert inbox.extend_lease(s, token) == 1
+    frozen_clock.advance(seconds=inbox.lease_length().total_seconds() * 0.5)
+    with transaction() as s:
+        assert inbox.claim(s, 5) == []  # still held: past the first lease, inside the renewed one
+        assert inbox.extend_lease(s, "another-token") == 0
