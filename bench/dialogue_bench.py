@@ -597,6 +597,28 @@ def print_table(stock: list[Figures], product: list[Figures]) -> None:
         )
 
 
+@dataclass
+class Variant:
+    """The product as it is, or with a lever applied: settings for some of its processes
+    (`[part:]KEY=VALUE`) and maybe another trained model."""
+
+    label: str
+    settings: list[str] = field(default_factory=list)
+    model: Path | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Variant:
+        """`label=SETTING;SETTING…`, a SETTING being `[part:]KEY=VALUE` or `model=PATH`."""
+        label, _, rest = text.partition("=")
+        variant = cls(label)
+        for setting in filter(None, rest.split(";")):
+            if setting.startswith("model="):
+                variant.model = Path(setting.removeprefix("model="))
+            else:
+                variant.settings.append(setting)
+        return variant
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="baseline,product")
@@ -611,16 +633,31 @@ def main() -> int:
         action="append",
         default=[],
         metavar="[PART:]KEY=VALUE",
-        help="a setting for the product's processes whose name starts with PART (or all): "
-        "to measure a lever, e.g. rasa:PYTHONPATH=var/bench/levers",
+        help="a setting for the product's processes whose name starts with PART (or all)",
     )
-    parser.add_argument("--model", type=Path, help="another trained model (a lever's config)")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL=SETTING;…",
+        help="also run the product with a lever, in the same run: SETTING is "
+        "[PART:]KEY=VALUE or model=PATH (a model trained from another config), "
+        "e.g. 'no TED=model=var/bench/models/tms-no-ted.tar.gz'",
+    )
+    parser.add_argument(
+        "--as-is", default="yes", choices=["yes", "no"], help="run the product as it is too"
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
     per_customer = max(1, args.messages // args.customers)
     logs = Path(tempfile.mkdtemp(prefix="tms-dialogue-"))
     stock: list[Figures] = []
     product: list[Figures] = []
+    variants = [Variant("", list(args.env))] if args.as_is == "yes" else []
+    for spec in args.variant:
+        variant = Variant.parse(spec)
+        variant.settings = list(args.env) + variant.settings
+        variants.append(variant)
 
     def baseline(when: str) -> None:
         model = stock_model(logs)
@@ -637,14 +674,20 @@ def main() -> int:
     if "baseline" in only:
         baseline("before")
     if "product" in only:
-        model = args.model or trained_model()
-        for run, replicas in enumerate(int(n) for n in args.rasa.split(",")):
+        default_model = trained_model()
+        runs = [(int(n), v) for n in args.rasa.split(",") for v in variants]
+        for run, (replicas, variant) in enumerate(runs):
             reset_database()
             dispose_engines()
             with transaction(URL) as s:
                 load(s, StoryCalendar.next_season(clock.local_today()))
             reset_trackers()
-            stack, ports, rasas = product_stack(model, replicas, logs / f"rasa{replicas}", args.env)
+            stack, ports, rasas = product_stack(
+                variant.model or default_model,
+                replicas,
+                logs / f"run{run}-rasa{replicas}",
+                variant.settings,
+            )
             stack.start(timeout=600)
             profiler = None
             if args.profile and run == 0:
@@ -652,15 +695,16 @@ def main() -> int:
                 profiler = Profiler(
                     args.profile, rasas + [p for p in stack.parts if p.name in names]
                 )
+            label = f"product, {replicas} Rasa" + (f", {variant.label}" if variant.label else "")
             try:
                 figures = asyncio.run(
                     measure_product(
-                        f"product, {replicas} Rasa process{'es' if replicas > 1 else ''}",
+                        label,
                         ports,
                         args.customers,
                         per_customer,
                         args.lone,
-                        tag=30 + 4 * run,
+                        tag=20 + 3 * run,
                         during_load=profiler.start if profiler else None,
                         show=args.show,
                     )
@@ -670,6 +714,7 @@ def main() -> int:
                 if profiler:
                     profiler.stop()
                 stack.stop()
+            print(f"  {label}: {figures.rate:.1f} msg/s, lone p50 {pct(figures.lone, 50):.0f} ms")
             if profiler:
                 profiler.report()
         if "baseline" in only:

@@ -3,15 +3,16 @@
 Rasa takes a per-sender lock around every turn. The in-memory lock only orders the turns
 inside one process; with several Rasa processes on one tracker store, two of them could
 handle the same sender at once and interleave its events. Rasa's Redis lock store shares the
-lock between processes, so REDIS_URL (the setting the backend reads too) makes several Rasa
-processes safe. Without it the deployment runs one Rasa process, as it always did.
+lock between processes (addons/stores/redis_lock_store.py: Rasa's, with its ticket changes
+made atomic), so REDIS_URL (the setting the backend reads too) makes several Rasa processes
+safe. Without it the deployment runs one Rasa process, as it always did.
 
 endpoints.yml cannot say "if", so `scripts/rasa.sh run` calls this first:
 
     python -m addons.stores.lock_store endpoints.yml var/endpoints.redis.yml
 
 It prints the endpoints file to run with: endpoints.yml itself when REDIS_URL is empty, or a
-copy with Redis's `lock_store` section appended (its host, port, db, password and TLS taken
+copy with a Redis `lock_store` section appended (its host, port, db, password and TLS taken
 from the URL) when Redis answers. When REDIS_URL is set and Redis does not answer, it refuses
 under TMS_ENV=production (exit 2: several processes without a shared lock would corrupt
 conversations) and, for development, warns and keeps the in-memory lock store.
@@ -28,15 +29,17 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 REDIS_SCHEMES = {"redis": False, "rediss": True}  # scheme -> TLS
+LOCK_STORE_CLASS = "addons.stores.redis_lock_store.AtomicRedisLockStore"
 
 
 def lock_store_config(redis_url: str) -> dict[str, Any]:
-    """The keys of Rasa's `lock_store: {type: redis}` section for a redis:// URL."""
+    """The keys of the `lock_store` section for a redis:// URL (those of Rasa's
+    `type: redis`, which the atomic variant takes as they are)."""
     parts = urlsplit(redis_url)
     if parts.scheme not in REDIS_SCHEMES:
         raise ValueError(f"REDIS_URL must start with redis:// or rediss://, not {redis_url!r}")
     config: dict[str, Any] = {
-        "type": "redis",
+        "type": LOCK_STORE_CLASS,
         "url": parts.hostname or "localhost",
         "port": parts.port or 6379,
         # Redis URLs name the database in the path (redis://host:6379/2); none means 0.

@@ -15,7 +15,11 @@ from typing import Any
 import pytest
 import yaml
 
-from addons.stores.lock_store import endpoints_with_lock_store, lock_store_config
+from addons.stores.lock_store import (
+    LOCK_STORE_CLASS,
+    endpoints_with_lock_store,
+    lock_store_config,
+)
 from tests.assistant.tracker_db import fresh_tracker_database
 from tests.processes import ROOT
 
@@ -102,13 +106,13 @@ def test_two_writers_without_a_shared_lock_lose_no_event(probe):
 # -- the lock store ------------------------------------------------------------------------------
 def test_redis_urls_become_rasas_lock_store_section():
     assert lock_store_config("redis://127.0.0.1:6379") == {
-        "type": "redis",
+        "type": LOCK_STORE_CLASS,
         "url": "127.0.0.1",
         "port": 6379,
         "db": 0,
     }
     assert lock_store_config("rediss://tms:p%40ss@redis.internal:6380/3") == {
-        "type": "redis",
+        "type": LOCK_STORE_CLASS,
         "url": "redis.internal",
         "port": 6380,
         "db": 3,
@@ -121,7 +125,7 @@ def test_redis_urls_become_rasas_lock_store_section():
     endpoints = (ROOT / "endpoints.yml").read_text()
     merged = yaml.safe_load(endpoints_with_lock_store(endpoints, "redis://:secret@127.0.0.1/2"))
     assert merged["lock_store"] == {
-        "type": "redis",
+        "type": LOCK_STORE_CLASS,
         "url": "127.0.0.1",
         "port": 6379,
         "db": 2,

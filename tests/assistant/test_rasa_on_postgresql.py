@@ -27,6 +27,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from addons.stores.lock_store import LOCK_STORE_CLASS
 from backend import texts
 from backend.assistant_protocol import RASA_CHANNEL_PATH
 from backend.db import transaction
@@ -199,7 +200,7 @@ def test_two_rasa_processes_serve_one_customer_in_turn(replicas, demo_world_pg):
         pytest.skip(f"two Rasa processes need Redis's lock store: {replicas.redis}")
     for var_dir in replicas.var_dirs:  # scripts/rasa.sh gave each process Redis's lock store
         endpoints = yaml.safe_load((var_dir / "endpoints.redis.yml").read_text())
-        assert endpoints["lock_store"]["type"] == "redis"
+        assert endpoints["lock_store"]["type"] == LOCK_STORE_CLASS
     customer = "+61499310002"
     lines = [*FAQ, "hi", "thanks!", *FAQ[:4]]
 
