@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+from functools import partial
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
+from sanic.worker.loader import AppLoader
 
 from backend.assistant_protocol import ACTION_SECRET_HEADER
 from backend.config import get_settings, start_or_refuse
@@ -51,17 +54,37 @@ def build_app(secret: str) -> Sanic:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m actions.server", description=__doc__)
     parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("ACTION_SERVER_WORKERS", "1")),
+        help="processes answering on the port (ACTION_SERVER_WORKERS; default 1): an action "
+        "holds the GIL while it works, so one process uses at most one core",
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     start_or_refuse(settings, "action server")
-    app = build_app(settings.action_server_secret)
-    app.run(
+    if args.workers <= 1:
+        app = build_app(settings.action_server_secret)
+        app.run(
+            host=settings.action_server_host,
+            port=args.port,
+            single_process=True,
+            access_log=False,
+            motd=False,
+        )
+        return
+    # Several processes: Sanic's worker manager builds the app again in each of them.
+    loader = AppLoader(factory=partial(build_app, settings.action_server_secret))
+    app = loader.load()
+    app.prepare(
         host=settings.action_server_host,
         port=args.port,
-        single_process=True,
+        workers=args.workers,
         access_log=False,
         motd=False,
     )
+    Sanic.serve(primary=app, app_loader=loader)
 
 
 if __name__ == "__main__":

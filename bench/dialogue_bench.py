@@ -18,8 +18,9 @@ Stock Rasa is measured before and after the product runs; the ratio is to their 
     python bench/dialogue_bench.py [--customers 20] [--messages 240] [--rasa 1,2,4]
         [--only baseline,product] [--lone 2] [--profile var/bench/profile]
 
-`--profile DIR` records the product's processes with py-spy during the first load phase (Rasa,
-action server, backend) and prints where the time goes.
+`--profile DIR` records the product's processes with py-spy during each load phase (Rasa, action
+server, backend) and prints where the time goes; `--variant` runs the product again with a lever
+applied (a setting, another trained model), in the same run, for a before → after.
 """
 
 from __future__ import annotations
@@ -626,7 +627,9 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=240, help="per run, over all customers")
     parser.add_argument("--rasa", default="1,2,4", help="Rasa processes, one run each")
     parser.add_argument("--lone", type=int, default=2, help="customers timed one at a time")
-    parser.add_argument("--profile", type=Path, help="py-spy the first product run's load")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy each product run's load (its cost skews the figures)"
+    )
     parser.add_argument("--show", action="store_true", help="print the lone conversations")
     parser.add_argument(
         "--env",
@@ -690,10 +693,10 @@ def main() -> int:
             )
             stack.start(timeout=600)
             profiler = None
-            if args.profile and run == 0:
+            if args.profile:
                 names = {"action-server", "backend"}
                 profiler = Profiler(
-                    args.profile, rasas + [p for p in stack.parts if p.name in names]
+                    args.profile / f"run{run}", rasas + [p for p in stack.parts if p.name in names]
                 )
             label = f"product, {replicas} Rasa" + (f", {variant.label}" if variant.label else "")
             try:

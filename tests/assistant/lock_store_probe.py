@@ -1,5 +1,6 @@
 """Several processes take one conversation's lock at once through a Redis lock store, in Rasa's
-own environment, and count how often two of them were inside it together (JSON on stdout):
+own environment, and count how often two of them were inside it together, and how often one
+could not get it at all (JSON on stdout):
 
     .venv-rasa/bin/python -m tests.assistant.lock_store_probe REDIS_URL CLASS PROCESSES TURNS
 
@@ -18,7 +19,7 @@ import uuid
 from typing import Any
 
 import redis
-from rasa.core.lock_store import RedisLockStore
+from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from addons.stores.lock_store import lock_store_config
@@ -41,16 +42,19 @@ def worker(
     counter = redis.Redis.from_url(redis_url)
     inside = f"probe:{conversation}:inside"
 
-    async def run() -> int:
-        overlaps = 0
+    async def run() -> tuple[int, int]:
+        overlaps = errors = 0
         for _ in range(turns):
             barrier.wait()
-            async with store.lock(conversation, lock_lifetime=30, wait_time_in_seconds=0.01):
-                if counter.incr(inside) > 1:
-                    overlaps += 1
-                await asyncio.sleep(0.005)
-                counter.decr(inside)
-        return overlaps
+            try:
+                async with store.lock(conversation, lock_lifetime=30, wait_time_in_seconds=0.01):
+                    if counter.incr(inside) > 1:
+                        overlaps += 1
+                    await asyncio.sleep(0.005)
+                    counter.decr(inside)
+            except LockError:  # Rasa would drop the message
+                errors += 1
+        return overlaps, errors
 
     out.put(asyncio.run(run()))
 
@@ -66,11 +70,20 @@ def main(argv: list[str]) -> int:
     ]
     for process in workers:
         process.start()
-    overlaps = sum(out.get(timeout=300) for _ in workers)
+    results = [out.get(timeout=300) for _ in workers]
     for process in workers:
         process.join(timeout=60)
     redis.Redis.from_url(redis_url).delete(f"probe:{conversation}:inside")
-    print(json.dumps({"kind": kind, "turns": processes * turns, "overlaps": overlaps}))
+    print(
+        json.dumps(
+            {
+                "kind": kind,
+                "turns": processes * turns,
+                "overlaps": sum(overlaps for overlaps, _ in results),
+                "lock_errors": sum(errors for _, errors in results),
+            }
+        )
+    )
     return 0
 
 

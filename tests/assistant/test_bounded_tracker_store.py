@@ -20,7 +20,7 @@ from addons.stores.lock_store import (
     endpoints_with_lock_store,
     lock_store_config,
 )
-from tests.assistant.tracker_db import fresh_tracker_database
+from tests.assistant.backing_services import REDIS_URL, fresh_tracker_database, redis_problem
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.rasa
@@ -180,3 +180,36 @@ def test_without_redis_the_lock_store_stays_in_memory(tmp_path):
     assert result.stdout.strip() == "endpoints.yml"
     assert "using the in-memory lock store, so run only one Rasa process" in result.stderr
     assert not (tmp_path / "endpoints.redis.yml").exists()
+
+
+def _lock_probe(kind: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [
+            str(ROOT / ".venv-rasa/bin/python"),
+            "-m",
+            "tests.assistant.lock_store_probe",
+            REDIS_URL,
+            kind,
+            "4",
+            "25",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_redis_lock_lets_one_process_at_a_time_into_a_conversation():
+    problem = redis_problem()
+    if problem:
+        pytest.skip(f"the Redis lock store needs Redis: {problem}")
+    # Four processes take one conversation's lock at the same moment, 25 times each.
+    ours = _lock_probe("atomic")
+    assert ours == {"kind": "atomic", "turns": 100, "overlaps": 0, "lock_errors": 0}
+    # The control: Rasa's own RedisLockStore lets two of them in together (GET then SET).
+    rasas = _lock_probe("rasa")
+    assert rasas["overlaps"] + rasas["lock_errors"] > 0

@@ -14,13 +14,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -34,13 +31,17 @@ from backend.db import transaction
 from backend.services import catalog
 from backend.stack import free_port
 from backend.whatsapp.inbox_worker import merge_replies, rasa_channel_headers
-from tests.assistant.tracker_db import TrackerDatabase, fresh_tracker_database
+from tests.assistant.backing_services import (
+    REDIS_URL,
+    TrackerDatabase,
+    fresh_tracker_database,
+    redis_problem,
+)
 from tests.processes import Server, start_action_server
 
 pytestmark = pytest.mark.rasa
 
 WINDOW = 4  # the smallest window the store allows, so a short test crosses it often
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 FAQ = [
     "what's the cancellation policy?",
     "can I pay by bank transfer?",
@@ -49,20 +50,6 @@ FAQ = [
     "do I need travel insurance?",
     "how do you deal with altitude sickness?",
 ]
-
-
-def redis_problem(url: str) -> str | None:
-    """None when Redis answers at `url`, else why not (the test that needs it is skipped)."""
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "localhost", parts.port or 6379), 2) as s:
-            s.sendall(b"PING\r\n")
-            answer = s.recv(64)
-    except OSError as error:
-        return f"Redis at {parts.hostname}:{parts.port or 6379} does not answer ({error})"
-    if not answer.startswith((b"+", b"-")):  # +PONG, or -NOAUTH: a Redis that answers
-        return f"not a Redis at {parts.hostname}:{parts.port or 6379}: {answer!r}"
-    return None
 
 
 @dataclass

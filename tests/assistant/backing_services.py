@@ -1,16 +1,21 @@
-"""Rasa's tracker databases for the assistant tests: a fresh PostgreSQL database next to the
-test database (TEST_DATABASE_URL), so nothing else's conversations are in it."""
+"""What the scale-out tests of the assistant run on besides Rasa: a fresh PostgreSQL tracker
+database next to the test database (TEST_DATABASE_URL), so nothing else's conversations are
+in it, and Redis (REDIS_URL, or the local one), whose tests are skipped when it is absent."""
 
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from tests.conftest import pg_url
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
 @dataclass(frozen=True)
@@ -40,3 +45,18 @@ def fresh_tracker_database(suffix: str) -> TrackerDatabase:
         url=url.render_as_string(hide_password=False),
         rasa_url=url.set(drivername="postgresql").render_as_string(hide_password=False),
     )
+
+
+def redis_problem(url: str = REDIS_URL) -> str | None:
+    """None when Redis answers at `url`, else why not (the tests that need it are skipped)."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
+    try:
+        with socket.create_connection((parts.hostname or "localhost", parts.port or 6379), 2) as s:
+            s.sendall(b"PING\r\n")
+            answer = s.recv(64)
+    except OSError as error:
+        return f"Redis at {where} does not answer ({error})"
+    if not answer.startswith((b"+", b"-")):  # +PONG, or -NOAUTH: a Redis that answers
+        return f"not a Redis at {where}: {answer!r}"
+    return None
