@@ -42,6 +42,7 @@ bench: setup  ## benchmarks on PostgreSQL; prints figures
 	@bash scripts/ensure-postgres.sh tms_bench
 	$(VENV)/python bench/inventory_bench.py
 	$(VENV)/python bench/gateway_bench.py
+	$(VENV)/python bench/sender_bench.py
 	$(VENV)/python bench/scheduler_bench.py
 	$(VENV)/python bench/conversation_growth_bench.py
 

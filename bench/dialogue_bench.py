@@ -367,13 +367,41 @@ async def measure_product(
         async def turn(c: int, i: int) -> float:
             return await people.say(load_phones[c], i)
 
+        before = await asyncio.to_thread(transactions)
         figures.rate, figures.latencies = await closed_loop(customers, per_customer, turn)
+        await asyncio.sleep(1.5)  # PostgreSQL publishes its counters within a second
+        after = await asyncio.to_thread(transactions)
         figures.errors = people.errors
         shown = ", ".join(f"{n}" for _, n in sorted(people.replies_per_line.items()))
-        print(f"  replies per line: {shown}", flush=True)
+        turns = len(figures.latencies)
+        print(
+            f"  replies per line: {shown}; database transactions per message: "
+            f"product {(after[0] - before[0]) / turns:.1f}, "
+            f"Rasa's trackers {(after[1] - before[1]) / turns:.1f}",
+            flush=True,
+        )
     finally:
         await people.aclose()
     return figures
+
+
+def transactions() -> tuple[int, int]:
+    """Transactions committed or rolled back so far in the product's database (the backend
+    and the action server) and in Rasa's tracker database."""
+    engine = create_engine(URL)
+    with engine.connect() as conn:
+        counts = dict(
+            conn.execute(
+                text(
+                    "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database "
+                    "WHERE datname IN (current_database(), :trackers)"
+                ),
+                {"trackers": TRACKER_DB},
+            ).all()
+        )
+        product = counts.get(conn.execute(text("SELECT current_database()")).scalar_one(), 0)
+    engine.dispose()
+    return int(product), int(counts.get(TRACKER_DB, 0))
 
 
 # -- the product's stack -----------------------------------------------------------------------
@@ -584,12 +612,12 @@ def print_table(stock: list[Figures], product: list[Figures]) -> None:
     n = len((product or stock)[0].latencies)
     print(f"\nDialogue end to end ({n} messages per run, PostgreSQL)")
     print(
-        f"  {'':<36}{'msg/s':>7}{'ratio':>7}{'p50 ms':>8}{'p99 ms':>8}{'lone p50':>10}{'errors':>8}"
+        f"  {'':<48}{'msg/s':>7}{'ratio':>7}{'p50 ms':>8}{'p99 ms':>8}{'lone p50':>10}{'errors':>8}"
     )
     for f in stock + product:
         ratio = f"{f.rate / base:>7.2f}" if base else f"{'-':>7}"
         print(
-            f"  {f.label:<36}{f.rate:>7.1f}{ratio}{pct(f.latencies, 50):>8.0f}"
+            f"  {f.label:<48}{f.rate:>7.1f}{ratio}{pct(f.latencies, 50):>8.0f}"
             f"{pct(f.latencies, 99):>8.0f}{pct(f.lone, 50):>10.0f}{f.errors:>8}"
         )
     if base:

@@ -5,13 +5,13 @@ run, because this machine is shared and noisy.
    over 32 keep-alive connections, with 1 and 2 backend processes: messages stored per second
    and p50/p99 time to the 200, against the same server answering the GET handshake (no
    database) as the baseline, the two taking turns.
-2. Sender: 1,000 messages to 1,000 recipients against the fake Graph API, paced at Meta's
-   default 80/s and with the limit raised, as a ratio of the configured rate.
-3. End to end: customers writing through the fake Graph API → webhook → inbox → Rasa → action
+2. End to end: customers writing through the fake Graph API → webhook → inbox → Rasa → action
    server → outbox → fake Graph API; messages per second and p50/p99 time from the customer's
    message to the reply, against Rasa's REST channel alone as the baseline.
 
-    python bench/gateway_bench.py [--only ingest,sender,e2e]
+    python bench/gateway_bench.py [--only ingest,e2e]
+
+The sender has its own: bench/sender_bench.py (several processes sharing the number's limit).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import statistics
 import sys
 import tempfile
@@ -249,90 +248,6 @@ def bench_ingest(
             stack.stop()
 
 
-def bench_sender(logs: Path) -> None:
-    from backend.config import Settings
-    from backend.services import contacts, outbox
-    from backend.whatsapp.client import GraphClient
-    from backend.whatsapp.sender import OutboxSender
-
-    os.environ["DATABASE_URL"] = URL
-    fake_port, backend_port = free_port(), free_port()
-    stack = Stack(
-        [
-            Part(
-                "backend",
-                [PY, "-m", "backend.service"],
-                f"http://127.0.0.1:{backend_port}/webhooks/whatsapp?x=1",
-                {
-                    "DATABASE_URL": URL,
-                    "BACKEND_PORT": str(backend_port),
-                    "TMS_WORKERS": "0",
-                    "LOG_LEVEL": "WARNING",
-                },
-            ),
-            Part(
-                "fake-graph",
-                [
-                    PY,
-                    "-m",
-                    "backend.whatsapp.fake_graph",
-                    "--port",
-                    str(fake_port),
-                    "--webhook-url",
-                    f"http://127.0.0.1:{backend_port}/webhooks/whatsapp",
-                ],
-                f"http://127.0.0.1:{fake_port}/_fake/health",
-            ),
-        ],
-        logs,
-    )
-    stack.start()
-    try:
-        print("\nSender against the fake Graph API (1,000 recipients, windows open)")
-        print(f"  {'configured rate':<24}{'sent/s':>8}{'of rate':>9}")
-        reset_database()
-        for rate in (80, 1000):
-            truncate_db()
-            httpx.post(f"http://127.0.0.1:{fake_port}/_fake/reset")
-            httpx.post(
-                f"http://127.0.0.1:{fake_port}/_fake/config",
-                json={"rate_per_second": max(rate, 80) + 20, "statuses": []},
-            )
-            with transaction() as s:
-                for i in range(1000):
-                    phone = f"+6141{i:07d}"
-                    contacts.touch_inbound(contacts.get_or_create_contact(s, phone))
-                    outbox.enqueue_text(s, to_phone=phone, body=f"bench {i}", purpose="reply")
-            settings = Settings()
-            object.__setattr__(
-                settings, "whatsapp_api_base_url", f"http://127.0.0.1:{fake_port}/v23.0"
-            )
-            object.__setattr__(settings, "whatsapp_rate_per_second", float(rate))
-
-            async def go(settings: Settings = settings) -> float:
-                client = GraphClient(
-                    settings.whatsapp_api_base_url,
-                    settings.whatsapp_phone_number_id,
-                    settings.whatsapp_access_token,
-                )
-                sender = OutboxSender(client, settings, batch=200)
-                stop = asyncio.Event()
-                started = time.perf_counter()
-                loop = asyncio.create_task(sender.run(stop, idle_sleep=0.02))
-                while sender.sent < 1000:
-                    await asyncio.sleep(0.02)
-                elapsed = time.perf_counter() - started
-                stop.set()
-                await loop
-                await client.aclose()
-                return 1000 / elapsed
-
-            sent_rate = asyncio.run(go())
-            print(f"  {f'{rate}/s':<24}{sent_rate:>8.0f}{sent_rate / rate:>9.2f}")
-    finally:
-        stack.stop()
-
-
 def bench_e2e(logs: Path, messages: int, senders: int) -> None:
     reset_database()
     with transaction(URL) as s:
@@ -466,7 +381,7 @@ def bench_e2e(logs: Path, messages: int, senders: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", default="ingest,sender,e2e")
+    parser.add_argument("--only", default="ingest,e2e")
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument(
@@ -484,8 +399,6 @@ def main() -> int:
             args.ingest_requests,
             args.ingest_rounds,
         )
-    if "sender" in only:
-        bench_sender(logs)
     if "e2e" in only:
         bench_e2e(logs, args.messages, args.senders)
     print(f"\n(logs: {logs})")
