@@ -648,6 +648,20 @@ class Variant:
         return variant
 
 
+def print_means(product: list[Figures]) -> None:
+    """The repeated runs of each configuration: their mean and range."""
+    print("\nMeans over the repeated runs")
+    print(f"  {'':<48}{'msg/s':>7}{'range':>13}{'lone p50':>10}{'range':>13}")
+    for label in dict.fromkeys(f.label for f in product):
+        runs = [f for f in product if f.label == label]
+        rates = [f.rate for f in runs]
+        lone = [pct(f.lone, 50) for f in runs]
+        print(
+            f"  {label:<48}{statistics.mean(rates):>7.1f}{f'{min(rates):.1f}–{max(rates):.1f}':>13}"
+            f"{statistics.mean(lone):>10.0f}{f'{min(lone):.0f}–{max(lone):.0f}':>13}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="baseline,product")
@@ -678,6 +692,13 @@ def main() -> int:
     parser.add_argument(
         "--as-is", default="yes", choices=["yes", "no"], help="run the product as it is too"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every (Rasa processes, variant) pair this many times, in turn: the machine "
+        "is shared, and a drift in its load should not pass for a lever's effect",
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
     per_customer = max(1, args.messages // args.customers)
@@ -706,7 +727,9 @@ def main() -> int:
         baseline("before")
     if "product" in only:
         default_model = trained_model()
-        runs = [(int(n), v) for n in args.rasa.split(",") for v in variants]
+        runs = [
+            (int(n), v) for _ in range(args.repeat) for n in args.rasa.split(",") for v in variants
+        ]
         for run, (replicas, variant) in enumerate(runs):
             reset_database()
             dispose_engines()
@@ -752,6 +775,8 @@ def main() -> int:
             baseline("after")
     if stock or product:
         print_table(stock, product)
+    if args.repeat > 1:
+        print_means(product)
     print(f"\n(logs: {logs})")
     return 0
 

@@ -210,6 +210,7 @@ def test_the_redis_lock_lets_one_process_at_a_time_into_a_conversation():
     # Four processes take one conversation's lock at the same moment, 25 times each.
     ours = _lock_probe("atomic")
     assert ours == {"kind": "atomic", "turns": 100, "overlaps": 0, "lock_errors": 0}
-    # The control: Rasa's own RedisLockStore lets two of them in together (GET then SET).
-    rasas = _lock_probe("rasa")
-    assert rasas["overlaps"] + rasas["lock_errors"] > 0
+    # Rasa's own RedisLockStore (GET then SET) lets two of them in together most runs here
+    # (67 of 100 turns when measured), but a race is not something a test can count on: the
+    # probe prints it for whoever wants the comparison
+    # (.venv-rasa/bin/python -m tests.assistant.lock_store_probe redis://… rasa 4 25).
