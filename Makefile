@@ -45,6 +45,7 @@ bench: setup  ## benchmarks on PostgreSQL; prints figures
 	$(VENV)/python bench/sender_bench.py
 	$(VENV)/python bench/scheduler_bench.py
 	$(VENV)/python bench/conversation_growth_bench.py
+	$(VENV)/python bench/dialogue_bench.py
 
 db-upgrade: setup
 	$(VENV)/tms db upgrade
