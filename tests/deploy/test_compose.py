@@ -891,7 +891,7 @@ MUTATIONS: list[tuple[str, Callable[[Compose], None], str]] = [
     (
         "an option the action server has not",
         set_command(
-            "actions", "python", "-m", "actions.server", "--port", "5055", "--workers", "4"
+            "actions", "python", "-m", "actions.server", "--port", "5055", "--threads", "4"
         ),
         "entry points",
     ),
