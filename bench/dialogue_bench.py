@@ -184,6 +184,7 @@ class Figures:
     latencies: list[float] = field(default_factory=list)
     lone: list[float] = field(default_factory=list)
     errors: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU ms per message, by process
 
 
 Turn = Callable[[int, int], Awaitable[float]]
@@ -362,6 +363,7 @@ async def measure_product(
     tag: int,
     during_load: Callable[[], Awaitable[None]] | None = None,
     show: bool = False,
+    processes: dict[str, list[int]] | None = None,
 ) -> Figures:
     assert ports.fake_graph is not None
     figures = Figures(label)
@@ -384,7 +386,9 @@ async def measure_product(
             return await people.say(load_phones[c], i)
 
         before = await asyncio.to_thread(transactions)
+        meter = CpuMeter(processes or {})
         figures.rate, figures.latencies = await closed_loop(customers, per_customer, turn)
+        figures.cpu = meter.per_message(len(figures.latencies))
         await asyncio.sleep(1.5)  # PostgreSQL publishes its counters within a second
         after = await asyncio.to_thread(transactions)
         figures.errors = people.errors
@@ -396,9 +400,93 @@ async def measure_product(
             f"Rasa's trackers {(after[1] - before[1]) / turns:.1f}",
             flush=True,
         )
+        print(
+            "  CPU ms per message: " + ", ".join(f"{k} {v:.0f}" for k, v in figures.cpu.items()),
+            flush=True,
+        )
     finally:
         await people.aclose()
     return figures
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds a live process has used (all its threads); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def with_children(pids: list[int]) -> list[int]:
+    """`pids` and their descendants (a multi-process server's workers)."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent[int(stat.parent.name)] = int(stat.read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, todo = set(pids), list(pids)
+    while todo:
+        pid = todo.pop()
+        children = [child for child, ppid in parent.items() if ppid == pid and child not in found]
+        found.update(children)
+        todo.extend(children)
+    return sorted(found)
+
+
+def postgres_backends() -> list[int]:
+    """PostgreSQL's server processes for the product's and Rasa's connections."""
+    engine = create_engine(URL)
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                "AND datname IN (current_database(), :trackers)"
+            ),
+            {"trackers": TRACKER_DB},
+        ).scalars()
+        found = [int(pid) for pid in pids]
+    engine.dispose()
+    return found
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (every core, every user)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / TICKS
+
+
+class CpuMeter:
+    """Where the machine's CPU goes during a load phase: each of the product's processes
+    (with its children), PostgreSQL's server processes, the bench itself, and everyone else
+    on this shared machine. Started on creation."""
+
+    def __init__(self, processes: dict[str, list[int]]) -> None:
+        self.processes = {name: with_children(pids) for name, pids in processes.items()}
+        self.processes["postgres"] = postgres_backends()
+        self.processes["bench client"] = [os.getpid()]  # its children are the stack's parts
+        self.start = {name: self._used(pids) for name, pids in self.processes.items()}
+        self.machine = machine_busy()
+
+    @staticmethod
+    def _used(pids: list[int]) -> dict[int, float]:
+        return {pid: cpu_seconds(pid) for pid in pids}
+
+    def per_message(self, messages: int) -> dict[str, float]:
+        machine = machine_busy() - self.machine
+        used: dict[str, float] = {}
+        for name, pids in self.processes.items():
+            now = self._used(pids)
+            # A process that ended meanwhile (a pooled connection closed) is left out.
+            used[name] = sum(now[p] - self.start[name][p] for p in pids if now[p])
+        ms = {name: 1000 * seconds / messages for name, seconds in used.items()}
+        ms["others on the machine"] = 1000 * (machine - sum(used.values())) / messages
+        return ms
 
 
 def transactions() -> tuple[int, int]:
@@ -478,6 +566,16 @@ def product_stack(
             if part.name.startswith(where):
                 part.env = {**part.env, key: value}
     return Stack(parts, logs), ports, [p for p in parts if p.name.startswith("rasa")]
+
+
+def cpu_groups(stack: Stack) -> dict[str, list[int]]:
+    """The stack's processes by kind (the Rasa replicas together), for CpuMeter."""
+    groups: dict[str, list[int]] = {}
+    for part in stack.parts:
+        if part.process is not None:
+            kind = "rasa" if part.name.startswith("rasa") else part.name
+            groups.setdefault(kind, []).append(part.process.pid)
+    return groups
 
 
 # -- profiling ---------------------------------------------------------------------------------
@@ -664,6 +762,17 @@ class Variant:
         return variant
 
 
+def print_cpu(product: list[Figures]) -> None:
+    """Where the machine's CPU went during each load phase, per message answered."""
+    kinds = list(dict.fromkeys(k for f in product for k in f.cpu))
+    if not kinds:
+        return
+    print("\nCPU ms per message during the load (2 cores: 2,000 ms of CPU per second)")
+    print(f"  {'':<40}" + "".join(f"{k[:12]:>13}" for k in kinds))
+    for f in product:
+        print(f"  {f.label[:40]:<40}" + "".join(f"{f.cpu.get(k, 0):>13.0f}" for k in kinds))
+
+
 def print_means(product: list[Figures]) -> None:
     """The repeated runs of each configuration: their mean and range."""
     print("\nMeans over the repeated runs")
@@ -777,6 +886,7 @@ def main() -> int:
                         tag=run,
                         during_load=profiler.start if profiler else None,
                         show=args.show,
+                        processes=cpu_groups(stack),
                     )
                 )
                 product.append(figures)
@@ -791,6 +901,7 @@ def main() -> int:
             baseline("after")
     if stock or product:
         print_table(stock, product)
+    print_cpu(product)
     if args.repeat > 1:
         print_means(product)
     print(f"\n(logs: {logs})")

@@ -29,6 +29,8 @@ from backend.workers import run_until_stopped
 logger = logging.getLogger(__name__)
 
 RECORD_ATTEMPTS = 6
+# How long a returned outcome waits for others to share its transaction.
+RECORD_GATHER_SECONDS = 0.1
 
 
 def lease_length() -> timedelta:
@@ -123,6 +125,7 @@ class Batch:
     token: str
     items: list[Prepared]
     lease_until: datetime
+    recorded: int = 0  # outcomes recorded (or being recorded): their rows left the lease
 
 
 class LeaseLost(Exception):
@@ -134,7 +137,7 @@ NOT_SENT = "not sent"
 
 class OutboxSender:
     """One pass: claim and prepare a batch in one transaction, send it concurrently (paced),
-    record every outcome in one transaction."""
+    record the outcomes as they come back, a few per transaction."""
 
     def __init__(
         self, client: GraphClient, settings: Settings | None = None, *, batch: int = 100
@@ -169,42 +172,58 @@ class OutboxSender:
         return handled
 
     async def _send_and_record(self, batch: Batch) -> None:
-        """Send a batch while its lease is renewed, then record the outcomes under the lease.
+        """Send a batch while its lease is renewed, recording outcomes as they come back.
 
-        Recording is retried while the database is away (the lease keeps anyone else from
-        sending the same rows again meanwhile); a failure that outlasts that is logged and
-        counted (`record_failures`), never dropped silently."""
+        Outcomes are recorded a few at a time while the rest of the batch is still on the wire
+        (pacing can keep a batch going for seconds): a process that dies mid-batch leaves only
+        the last moment's sends unrecorded, and those are the only ones sent again. Recording is
+        retried while the database is away (the lease keeps anyone else from sending the same
+        rows again meanwhile); a failure that outlasts that is logged and counted
+        (`record_failures`), never dropped silently."""
         renewer = asyncio.create_task(self._renew(batch))
+        pending: set[asyncio.Task[tuple[int, str | errors.GraphError]]] = set()
         try:
             loop = asyncio.get_running_loop()
             delay = await asyncio.to_thread(self.slots.reserve, len(batch.items))
             first = loop.time() + delay  # the clock read after the reservation came back
-            outcomes = await asyncio.gather(
-                *(
-                    self._send(batch, item, first + i * self.slots.interval)
-                    for i, item in enumerate(batch.items)
-                )
-            )
-            for attempt in range(RECORD_ATTEMPTS):
-                try:
-                    await asyncio.to_thread(self._record, batch.token, outcomes)
-                    return
-                except Exception:
-                    self.record_failures += 1
-                    logger.exception(
-                        "outbox: recording batch %s failed (attempt %d of %d)",
-                        batch.token,
-                        attempt + 1,
-                        RECORD_ATTEMPTS,
-                    )
-                    await asyncio.sleep(min(2.0**attempt, 10.0))
-            logger.critical(
-                "outbox: the outcomes of batch %s could not be recorded; sent wamids: %s",
-                batch.token,
-                [o for _, o in outcomes if isinstance(o, str) and o != NOT_SENT],
-            )
+            pending = {
+                asyncio.create_task(self._send(batch, item, first + i * self.slots.interval))
+                for i, item in enumerate(batch.items)
+            }
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if pending:
+                    # What else comes back in a moment shares the transaction.
+                    more, pending = await asyncio.wait(pending, timeout=RECORD_GATHER_SECONDS)
+                    done |= more
+                await self._record_outcomes(batch, [task.result() for task in done])
         finally:
             renewer.cancel()
+            for task in pending:  # cancelled: nothing more goes out that would not be recorded
+                task.cancel()
+
+    async def _record_outcomes(
+        self, batch: Batch, outcomes: list[tuple[int, str | errors.GraphError]]
+    ) -> None:
+        batch.recorded += len(outcomes)  # before: the renewal must not count them as lost
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                await asyncio.to_thread(self._record, batch.token, outcomes)
+                return
+            except Exception:
+                self.record_failures += 1
+                logger.exception(
+                    "outbox: recording batch %s failed (attempt %d of %d)",
+                    batch.token,
+                    attempt + 1,
+                    RECORD_ATTEMPTS,
+                )
+                await asyncio.sleep(min(2.0**attempt, 10.0))
+        logger.critical(
+            "outbox: outcomes of batch %s could not be recorded; sent wamids: %s",
+            batch.token,
+            [o for _, o in outcomes if isinstance(o, str) and o != NOT_SENT],
+        )
 
     async def _renew(self, batch: Batch) -> None:
         """Keep the batch's lease while it is on the wire (pacing can hold it for long). Only
@@ -220,7 +239,7 @@ class OutboxSender:
             except Exception:
                 logger.exception("outbox: could not renew the lease of batch %s", batch.token)
                 continue
-            if held < len(batch.items):
+            if held < len(batch.items) - batch.recorded:
                 logger.warning("outbox: batch %s lost its lease; sending stops", batch.token)
                 batch.lease_until = started - lease  # already over: no more sends
                 return

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend import clock
 from backend.config import Settings
@@ -79,6 +79,48 @@ def test_a_batch_that_outlived_its_lease_does_not_send_twice(fake):
     with transaction() as s:
         rows = s.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(ids))).all()
         assert all(r.provider_message_id and r.lease_token is None for r in rows)
+
+
+def test_a_sender_stopped_mid_batch_has_recorded_what_it_sent(fake, monkeypatch):
+    """A paced batch takes seconds on the wire; outcomes are recorded as they come back, so a
+    process that dies mid-batch leaves only the last moment's sends to go out again."""
+    phones = [f"+614124100{n:02d}" for n in range(20)]
+    for phone in phones:
+        open_window(fake, phone)
+    with transaction() as s:
+        for phone in phones:
+            contact = contacts.get_or_create_contact(s, phone)
+            outbox.enqueue_text(
+                s, to_phone=phone, contact_id=contact.id, body="hello", purpose="reply"
+            )
+    monkeypatch.setenv("WHATSAPP_RATE_PER_SECOND", "20")
+    paced = _sender()
+
+    async def go() -> None:
+        try:
+            batch, _ = await asyncio.to_thread(paced._claim_and_prepare)
+            assert len(batch.items) == len(phones)
+            sending = asyncio.create_task(paced._send_and_record(batch))
+            while len(await asyncio.to_thread(received, fake)) < len(phones) // 2:
+                await asyncio.sleep(0.02)
+            sending.cancel()  # the process dies halfway through the batch
+            await asyncio.sleep(0.5)  # a recording already under way commits or not
+        finally:
+            await paced.client.aclose()
+
+    asyncio.run(go())
+    on_the_wire = len(received(fake))
+    with transaction() as s:
+        recorded = s.scalar(
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(
+                OutboundMessage.recipient_phone.in_(phones),
+                OutboundMessage.provider_message_id.is_not(None),  # sent, maybe delivered since
+            )
+        )
+    assert len(phones) // 2 <= on_the_wire < len(phones)
+    assert on_the_wire - recorded <= 3  # 20/s: at most the last ~0.15 s goes out again
 
 
 def test_only_the_holder_records_an_outcome(fake):
