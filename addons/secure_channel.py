@@ -19,6 +19,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from addons import action_calls
+
+# Every `rasa run` of the product loads this channel: its calls to the action server go through
+# one validator and pooled connections from here on (addons/action_calls.py).
+action_calls.install()
+
 SECRET_HEADER = "X-TMS-Channel-Secret"
 
 
@@ -50,5 +56,9 @@ class SecureRestInput(RestInput):
             if not hmac.compare_digest(given, self.secret):
                 return response.json({"error": "this channel answers only the backend"}, 403)
             return None
+
+        @webhook.listener("before_server_stop")
+        async def close_pooled_sessions(*_: Any) -> None:
+            await action_calls.close_sessions()
 
         return webhook
