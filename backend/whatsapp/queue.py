@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from backend.models import InboundMessage, MediaAttachment, OutboundEmail, OutboundMessage
@@ -68,7 +68,18 @@ def claim_in_order(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(session.scalars(query))
+    if session.get_bind().dialect.name != "postgresql":
+        return list(session.scalars(query))
+    # A burst queued faster than autovacuum refreshes the statistics (a broadcast, a flood of
+    # webhooks) looks like an empty queue to the planner, which then checks "an earlier row of
+    # this party" with a nested loop over the whole queue for every row: quadratic, 1.6 s per
+    # claim at 4,000 queued. Without nested loops the checks are one hash of the unfinished
+    # rows: linear in the queue whatever the statistics say (2.5 ms at 4,000).
+    session.execute(text("SET LOCAL enable_nestloop = off"))
+    try:
+        return list(session.scalars(query))
+    finally:
+        session.execute(text("SET LOCAL enable_nestloop = on"))
 
 
 def lease(rows: Sequence[Row], now: datetime, duration: timedelta) -> str:
