@@ -10,6 +10,7 @@ sends; `credentials.yml` enables it and nothing else.
 from __future__ import annotations
 
 import hmac
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,8 +23,10 @@ from sanic.response import HTTPResponse
 from addons import action_calls
 
 # Every `rasa run` of the product loads this channel: its calls to the action server go through
-# one validator and pooled connections from here on (addons/action_calls.py).
-action_calls.install()
+# one validator and pooled connections from here on (addons/action_calls.py), unless
+# TMS_RASA_ACTION_CALLS=stock asks for Rasa's own (to compare, or after a Rasa upgrade).
+if os.environ.get("TMS_RASA_ACTION_CALLS", "pooled") != "stock":
+    action_calls.install()
 
 SECRET_HEADER = "X-TMS-Channel-Secret"
 
