@@ -56,15 +56,6 @@ def database(suffix: str) -> str:
     return url.set(database=f"{url.database}_growth{suffix}").render_as_string(hide_password=False)
 
 
-def fresh_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
 def rasa_url(url: str) -> str:
     """The same database as Rasa's SQLAlchemy 1.4 and psycopg2 spell it."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -245,7 +236,7 @@ def main() -> int:
     backend_db = database("")
     trackers = {name: database(f"_{name}") for name in STORES}
     for url in (backend_db, *trackers.values()):
-        fresh_database(url)
+        migrate.recreate_database(url)
     migrate.upgrade(backend_db)
     with transaction(backend_db) as s:
         load(s, StoryCalendar.next_season(clock.local_today()))

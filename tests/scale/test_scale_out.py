@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import threading
 import time
 from collections import Counter, defaultdict
@@ -25,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from backend import migrate
@@ -33,6 +32,7 @@ from backend.db import dispose_engines, normalise_url, transaction
 from backend.demo_data import load
 from backend.domain.enums import InboxStatus
 from backend.models import InboundMessage, OutboundMessage
+from tests.assistant.backing_services import REDIS_URL, redis_problem
 from tests.conftest import pg_url
 from tests.processes import Server, free_port, start_action_server, start_backend, start_rasa
 from tests.processes import start_fake_graph as start_fake
@@ -77,26 +77,6 @@ def _database(suffix: str) -> str:
     return normalise_url(base.set(database=f"{base.database}_{suffix}").render_as_string(False))
 
 
-def _fresh_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
-def _redis_url() -> str:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            if sock.recv(16).startswith(b"+PONG"):
-                return "redis://127.0.0.1:6379/0"
-    except OSError:
-        pass
-    return ""
-
-
 @dataclass
 class Cluster:
     database_url: str
@@ -125,8 +105,8 @@ def cluster(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     database_url = _database("scale")
     tracker_url = make_url(_database("scale_tracker")).set(drivername="postgresql")
     try:
-        _fresh_database(database_url)
-        _fresh_database(str(tracker_url))
+        migrate.recreate_database(database_url)
+        migrate.recreate_database(str(tracker_url))
     except Exception as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required under CI: {exc}")
@@ -136,7 +116,7 @@ def cluster(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         load(session)
     dispose_engines()
 
-    redis_url = _redis_url()
+    redis_url = REDIS_URL if redis_problem() is None else ""
     backend_ports = [free_port(), free_port()]
     fake, fake_port = start_fake(
         ",".join(f"http://127.0.0.1:{p}/webhooks/whatsapp" for p in backend_ports), logs
