@@ -4,9 +4,12 @@ in it, and Redis (REDIS_URL, or the local one), whose tests are skipped when it 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,6 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from backend import migrate
 from tests.conftest import pg_url
+from tests.processes import ROOT
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
@@ -57,3 +61,18 @@ def redis_problem(url: str = REDIS_URL) -> str | None:
     if not answer.startswith((b"+", b"-")):  # +PONG, or -NOAUTH: a Redis that answers
         return f"not a Redis at {where}: {answer!r}"
     return None
+
+
+def rasa_probe(module: str, *args: str, timeout: int = 600) -> tuple[dict[str, Any], str]:
+    """Run `python -m tests.assistant.<module> ARGS…` in Rasa's environment (.venv-rasa); the
+    probe prints its findings as one JSON line last. Returns them and the probe's stderr."""
+    result = subprocess.run(
+        [str(ROOT / ".venv-rasa/bin/python"), "-m", f"tests.assistant.{module}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1]), result.stderr

@@ -4,30 +4,19 @@ not a failed call, and action responses are validated exactly as Rasa validates 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from typing import Any
 
 import pytest
 
-from tests.processes import ROOT
+from tests.assistant.backing_services import rasa_probe
 
 pytestmark = pytest.mark.rasa
 
 
 @pytest.fixture(scope="module")
 def probe() -> dict[str, Any]:
-    result = subprocess.run(
-        [str(ROOT / ".venv-rasa/bin/python"), "-m", "tests.assistant.action_calls_probe"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return {**json.loads(result.stdout.strip().splitlines()[-1]), "stderr": result.stderr}
+    findings, stderr = rasa_probe("action_calls_probe", timeout=300)
+    return {**findings, "stderr": stderr}
 
 
 ASKED = [*range(6), *range(8), 99]

@@ -7,7 +7,6 @@ bounded number of events however long the conversation is. Also the lock store's
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from typing import Any
@@ -20,7 +19,12 @@ from addons.stores.lock_store import (
     endpoints_with_lock_store,
     lock_store_config,
 )
-from tests.assistant.backing_services import REDIS_URL, fresh_tracker_database, redis_problem
+from tests.assistant.backing_services import (
+    REDIS_URL,
+    fresh_tracker_database,
+    rasa_probe,
+    redis_problem,
+)
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.rasa
@@ -35,23 +39,10 @@ MOST_EVENTS_LOADED = (WINDOW + 1) * 7 + 12
 @pytest.fixture(scope="module")
 def probe() -> dict[str, Any]:
     database = fresh_tracker_database("tracker_probe")
-    result = subprocess.run(
-        [
-            str(ROOT / ".venv-rasa/bin/python"),
-            "-m",
-            "tests.assistant.tracker_store_probe",
-            database.rasa_url,
-            "all",
-            str(WINDOW),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"},
+    findings, stderr = rasa_probe(
+        "tracker_store_probe", database.rasa_url, "all", str(WINDOW), timeout=1200
     )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return {**json.loads(result.stdout.strip().splitlines()[-1]), "stderr": result.stderr}
+    return {**findings, "stderr": stderr}
 
 
 def test_a_long_conversation_keeps_its_state_and_loads_a_bounded_window(probe):
@@ -183,24 +174,7 @@ def test_without_redis_the_lock_store_stays_in_memory(tmp_path):
 
 
 def _lock_probe(kind: str) -> dict[str, Any]:
-    result = subprocess.run(
-        [
-            str(ROOT / ".venv-rasa/bin/python"),
-            "-m",
-            "tests.assistant.lock_store_probe",
-            REDIS_URL,
-            kind,
-            "4",
-            "25",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return rasa_probe("lock_store_probe", REDIS_URL, kind, "4", "25")[0]
 
 
 def test_the_redis_lock_lets_one_process_at_a_time_into_a_conversation():
