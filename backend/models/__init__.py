@@ -11,6 +11,7 @@ from backend.models.messaging import (
     InboundMessage,
     MessageStatusEvent,
     OutboundMessage,
+    RecipientPacing,
     SendingSlots,
 )
 from backend.models.operations import Assignment, Attendance, Incident, PayrollEntry, Trip
@@ -48,6 +49,7 @@ __all__ = [
     "Payment",
     "PayrollEntry",
     "Product",
+    "RecipientPacing",
     "ReferenceCounter",
     "SendingSlots",
     "SentNotice",

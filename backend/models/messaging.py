@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.models.base import Base, BigId, CreatedMixin
@@ -131,3 +131,16 @@ class SendingSlots(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     next_free: Mapped[float] = mapped_column(Float)
+
+
+class RecipientPacing(Base):
+    """One recipient's token bucket for Meta's per-recipient pacing, shared by every sender
+    process (backend/whatsapp/pacing.py SharedRecipientPacer): the tokens left when it was last
+    used, then (the database's clock, in seconds), and whether that use got a token."""
+
+    __tablename__ = "recipient_pacing"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float)
+    granted: Mapped[bool] = mapped_column(Boolean)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import text
 
@@ -61,6 +62,52 @@ class RecipientPacer:
             bucket._refill()
             if bucket._tokens >= bucket.capacity:
                 del self._buckets[key]
+
+    def take(self, session: object, recipients: list[str]) -> dict[str, float]:
+        """`try_take` for each recipient (the session is not used: the buckets are in here)."""
+        return {recipient: self.try_take(recipient) for recipient in recipients}
+
+
+class SharedRecipientPacer:
+    """The per-recipient buckets kept in PostgreSQL (`recipient_pacing`), so every sender
+    process draws on one bucket per recipient. Taken inside the claim's transaction: a claim
+    that rolls back gives its tokens back, and a row's lock orders two claims on one recipient
+    (which the outbox's leases make rare)."""
+
+    def __init__(self, interval_seconds: float, burst: int) -> None:
+        self.rate = 1.0 / interval_seconds if interval_seconds > 0 else float("inf")
+        self.burst = max(burst, 1)
+
+    def take(self, session: Any, recipients: list[str]) -> dict[str, float]:
+        """A token for each recipient (given once each): 0 for those who had one, else the
+        seconds until their bucket has one again (taking none)."""
+        if self.rate == float("inf") or not recipients:
+            return dict.fromkeys(recipients, 0.0)
+        rows = session.execute(
+            text(TAKE_SQL),
+            {"phones": sorted(set(recipients)), "rate": self.rate, "burst": float(self.burst)},
+        )
+        return {
+            phone: 0.0 if granted else (1 - tokens) / self.rate for phone, granted, tokens in rows
+        }
+
+
+# One statement for a batch's recipients, on the database's clock: refill each bucket for the
+# time since it was last used (up to the burst), take a token where there is one. A recipient
+# seen for the first time starts with a full bucket. Sorted, so two claims lock rows in one order.
+TAKE_SQL = """
+WITH now AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t)
+INSERT INTO recipient_pacing AS p (phone, tokens, at, granted)
+SELECT phone, :burst - 1, now.t, true
+FROM unnest(CAST(:phones AS text[])) AS phone, now
+ORDER BY phone
+ON CONFLICT (phone) DO UPDATE SET
+    granted = least(:burst, p.tokens + (excluded.at - p.at) * :rate) >= 1,
+    tokens = least(:burst, p.tokens + (excluded.at - p.at) * :rate)
+        - CASE WHEN least(:burst, p.tokens + (excluded.at - p.at) * :rate) >= 1 THEN 1 ELSE 0 END,
+    at = excluded.at
+RETURNING p.phone, p.granted, p.tokens
+"""
 
 
 class AsyncRateLimiter:

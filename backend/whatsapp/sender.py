@@ -23,7 +23,7 @@ from backend.services import notifications, timeline
 from backend.whatsapp import errors, outbox_rules, queue, statuses
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.messages import MessageLimitError, WireMessage
-from backend.whatsapp.pacing import RecipientPacer, SendingSlots
+from backend.whatsapp.pacing import RecipientPacer, SendingSlots, SharedRecipientPacer
 from backend.workers import run_until_stopped
 
 logger = logging.getLogger(__name__)
@@ -152,8 +152,14 @@ class OutboxSender:
             headroom=self.settings.whatsapp_rate_headroom,
             shared=not self.settings.is_sqlite,
         )
-        self.recipients = RecipientPacer(
-            self.settings.recipient_interval_seconds, self.settings.recipient_burst
+        # Per-recipient pacing: one bucket per recipient for every process (in the database),
+        # or in the process on SQLite (one process).
+        self.recipients: RecipientPacer | SharedRecipientPacer = (
+            RecipientPacer(self.settings.recipient_interval_seconds, self.settings.recipient_burst)
+            if self.settings.is_sqlite
+            else SharedRecipientPacer(
+                self.settings.recipient_interval_seconds, self.settings.recipient_burst
+            )
         )
         # Requests on the wire at once: enough to hide latency, few enough to reuse connections.
         self.concurrency = asyncio.Semaphore(16)
@@ -326,11 +332,13 @@ class OutboxSender:
             windows = outbox_rules.open_windows(
                 session, {row.recipient_phone for row in rows if row}
             )
+            # A claim holds one row per recipient: one token each.
+            waits = self.recipients.take(session, [row.recipient_phone for row in rows if row])
             for row_id in ids:
                 row = session.get(OutboundMessage, row_id)
                 assert row is not None
                 token = row.lease_token or token
-                wait = self.recipients.try_take(row.recipient_phone)
+                wait = waits[row.recipient_phone]
                 if wait > 0:
                     row.next_attempt_at = clock.now() + timedelta(seconds=wait)
                     row.lease_token = None

@@ -1,6 +1,7 @@
 """The business number's rate shared by every sender process: reserved slots never overlap,
 whoever reserves them, and a quiet spell is not saved up as a burst. Slot times are read on
-the limit's own clock, so a slow machine cannot blur them."""
+the limit's own clock, so a slow machine cannot blur them. Per-recipient pacing is shared the
+same way."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import threading
 
 import pytest
 
-from backend.whatsapp.pacing import SendingSlots
+from backend.db import transaction
+from backend.whatsapp.pacing import RecipientPacer, SendingSlots, SharedRecipientPacer
 
 RATE = 20.0
 INTERVAL = 1 / RATE
@@ -69,3 +71,41 @@ def test_a_quiet_spell_is_not_saved_up_as_a_burst() -> None:
 
 def test_headroom_paces_under_the_limit() -> None:
     assert SendingSlots("k", 80, headroom=0.96, shared=False).interval == pytest.approx(1 / 76.8)
+
+
+# -- per-recipient pacing, shared ----------------------------------------------------------------
+def _take(pacer: SharedRecipientPacer, *phones: str) -> dict[str, float]:
+    with transaction() as session:
+        return pacer.take(session, list(phones))
+
+
+def test_two_processes_draw_on_one_bucket_per_recipient(pg_db_url: str) -> None:
+    """Burst 3, one message per 6 s after it: two senders (two pacers, as in two processes)
+    together get three tokens for a recipient, then a wait of about the interval; another
+    recipient has a bucket of its own."""
+    one, other = SharedRecipientPacer(6, 3), SharedRecipientPacer(6, 3)
+    guide, guest = "+9779801000001", "+61412000001"
+    assert _take(one, guide, guest) == {guide: 0.0, guest: 0.0}
+    assert _take(other, guide) == {guide: 0.0}
+    assert _take(one, guide) == {guide: 0.0}
+    waited = _take(other, guide)[guide]
+    assert 5.0 < waited <= 6.0
+    assert _take(one, guest) == {guest: 0.0}  # its own bucket: two tokens left
+
+
+def test_a_claim_that_rolled_back_gives_its_tokens_back(pg_db_url: str) -> None:
+    pacer = SharedRecipientPacer(6, 1)
+    phone = "+61412000002"
+    with pytest.raises(RuntimeError), transaction() as session:
+        assert pacer.take(session, [phone]) == {phone: 0.0}
+        raise RuntimeError("the claim failed after taking the token")
+    assert _take(pacer, phone) == {phone: 0.0}  # still there
+    assert _take(pacer, phone)[phone] > 0
+
+
+def test_the_in_process_pacer_answers_the_same_question() -> None:
+    now = [100.0]
+    pacer = RecipientPacer(6, 2, now=lambda: now[0])
+    assert pacer.take(None, ["+1", "+2"]) == {"+1": 0.0, "+2": 0.0}
+    assert pacer.take(None, ["+1"]) == {"+1": 0.0}
+    assert pacer.take(None, ["+1"]) == {"+1": pytest.approx(6.0)}
