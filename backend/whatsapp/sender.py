@@ -154,12 +154,9 @@ class OutboxSender:
         )
         # Per-recipient pacing: one bucket per recipient for every process (in the database),
         # or in the process on SQLite (one process).
-        self.recipients: RecipientPacer | SharedRecipientPacer = (
-            RecipientPacer(self.settings.recipient_interval_seconds, self.settings.recipient_burst)
-            if self.settings.is_sqlite
-            else SharedRecipientPacer(
-                self.settings.recipient_interval_seconds, self.settings.recipient_burst
-            )
+        pacer = RecipientPacer if self.settings.is_sqlite else SharedRecipientPacer
+        self.recipients: RecipientPacer | SharedRecipientPacer = pacer(
+            self.settings.recipient_interval_seconds, self.settings.recipient_burst
         )
         # Requests on the wire at once: enough to hide latency, few enough to reuse connections.
         self.concurrency = asyncio.Semaphore(16)
