@@ -234,6 +234,34 @@ class Settings:
     # When set, /metrics wants `Authorization: Bearer <token>`.
     metrics_token: str = field(default_factory=lambda: _env("METRICS_TOKEN", ""))
 
+    # -- staff sign-in (the console) and the admin API's tokens ------------------------------------
+    # A console session ends after this long without a page, and in any case after the maximum.
+    session_idle_minutes: int = field(
+        default_factory=lambda: int(_env("SESSION_IDLE_MINUTES", "30"))
+    )
+    session_max_hours: float = field(default_factory=lambda: float(_env("SESSION_MAX_HOURS", "12")))
+    # Changing roles, rotating tokens and deactivating staff want a sign-in this recent.
+    fresh_sign_in_minutes: int = field(
+        default_factory=lambda: int(_env("FRESH_SIGN_IN_MINUTES", "10"))
+    )
+    # An admin API token's lifetime unless set per token.
+    api_token_days: int = field(default_factory=lambda: int(_env("API_TOKEN_DAYS", "90")))
+    # Hosts the WhatsApp token may be sent to when fetching media (Meta's media servers),
+    # separated by commas; "*.example.com" matches its subdomains.
+    media_hosts: str = field(
+        default_factory=lambda: _env(
+            "MEDIA_HOSTS", "lookaside.fbsbx.com,*.fbsbx.com,*.fbcdn.net,*.whatsapp.net"
+        )
+    )
+    # /api/openapi.json answers anyone only when set (the default in development).
+    openapi_public: bool = field(
+        default_factory=lambda: _env(
+            "OPENAPI_PUBLIC",
+            "0" if _env("TMS_ENV", "development").lower() == "production" else "1",
+        )
+        not in ("0", "false", "no")
+    )
+
     @property
     def rasa_urls(self) -> list[str]:
         return [url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip()]
