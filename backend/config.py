@@ -164,10 +164,10 @@ class Settings:
     # How long a claimed message (inbox) or batch (outbox) stays with the process that claimed
     # it; a process that dies leaves its rows to the others when this runs out.
     inbox_lease_seconds: float = field(
-        default_factory=lambda: float(_env("INBOX_LEASE_SECONDS", "90"))
+        default_factory=lambda: float(_env("INBOX_LEASE_SECONDS", "15"))
     )
     outbox_lease_seconds: float = field(
-        default_factory=lambda: float(_env("OUTBOX_LEASE_SECONDS", "60"))
+        default_factory=lambda: float(_env("OUTBOX_LEASE_SECONDS", "15"))
     )
 
     payment_webhook_secret: str = field(default_factory=lambda: _secret("PAYMENT_WEBHOOK_SECRET"))
