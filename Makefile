@@ -4,7 +4,7 @@ VENV := .venv/bin
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tms_test
 export TEST_DATABASE_URL
 
-.PHONY: setup demo demo-serve test test-fast lint format bench db-upgrade clean serve train
+.PHONY: setup demo demo-serve test test-fast lint format bench db-upgrade clean serve train screenshots
 
 setup:  ## both Python environments, from the pinned locks (idempotent)
 	@bash scripts/setup.sh
@@ -55,6 +55,11 @@ clean:
 
 serve: setup  ## the whole stack in the foreground: backend, Rasa, action server, fake Graph API
 	@$(VENV)/tms serve
+
+screenshots: setup  ## refresh docs/screenshots from the browser tests (a plain test run writes to var/)
+	@bash scripts/ensure-postgres.sh tms_test
+	TMS_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(VENV)/python -m pytest -q \
+		tests/backend/web/test_browser.py tests/workflows/test_console_browser.py
 
 train: setup  ## train the Rasa model if the data changed
 	@bash scripts/train.sh
