@@ -1,27 +1,44 @@
 """`tms serve`: the whole stack in the foreground, stopped together.
 
 Starts the action server, the Rasa server, the fake Graph API (unless a real
-WHATSAPP_API_BASE_URL is configured) and the backend service; waits until each answers;
-stops all of them on Ctrl-C (exit 0) and exits non-zero as soon as one of them dies.
+WHATSAPP_API_BASE_URL is configured, and never in production) and the backend service; waits
+until each answers; stops all of them on Ctrl-C (exit 0). A part that fails to start ends it
+(non-zero: a refused configuration would only fail again). Once the stack is up, a part that
+dies is restarted alone, with back-off, while the others keep running; the supervisor's state
+is kept in `var/run/stack.json` for /healthz (`restart_report`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from backend.config import PROJECT_ROOT, get_settings
+from backend import clock
+from backend.config import PROJECT_ROOT, get_settings, var_dir
 
 FAKE_GRAPH_PORT = int(os.environ.get("FAKE_GRAPH_PORT", "8900"))
 LOCAL_SMTP_PORT = 8025
+
+# A part that died is restarted after 1 s, then 2, 4 … at most 30 s while it keeps dying; a part
+# that ran this long before dying starts again from 1 s (it was not crash-looping).
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+STABLE_SECONDS = 60.0
+# The status file is rewritten at least this often, so a reader can tell it is current.
+STATUS_REFRESH_SECONDS = 5.0
 
 
 @dataclass
@@ -31,18 +48,83 @@ class Part:
     ready_url: str
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    # The supervisor's view: starting | running | restarting | stopped.
+    state: str = "stopped"
+    restarts: int = 0
+    last_exit_code: int | None = None
+    last_restart_at: datetime | None = None
+    started_at: float = 0.0  # monotonic
+    deaths_in_a_row: int = 0  # deaths without a stable run between them: sets the back-off
+    restart_due: float = 0.0  # monotonic
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "restarts": self.restarts,
+            "last_exit_code": self.last_exit_code,
+            "last_restart_at": self.last_restart_at.isoformat() if self.last_restart_at else None,
+        }
+
+
+def restart_delay(deaths_in_a_row: int) -> float:
+    """Seconds before the restart that follows the `deaths_in_a_row`-th death (1, 2, 3 …)."""
+    return min(RESTART_FIRST_DELAY * 2 ** max(deaths_in_a_row - 1, 0), RESTART_MAX_DELAY)
 
 
 def uses_local_smtp() -> bool:
-    """No SMTP server configured: the stack runs the local one that keeps what it receives."""
+    """No SMTP server configured: the stack runs the local one that keeps what it receives.
+    Never in production, where mail must reach people."""
+    if get_settings().is_production:
+        return False
     return os.environ.get("SMTP_URL", "") in ("", "smtp://127.0.0.1:8025")
 
 
 def uses_fake_graph() -> bool:
+    """No Graph API configured: the stack runs the fake one. Never in production, where
+    messages must reach WhatsApp."""
+    if get_settings().is_production:
+        return False
     return os.environ.get("WHATSAPP_API_BASE_URL", "") in (
         "",
         f"http://127.0.0.1:{FAKE_GRAPH_PORT}/v23.0",
     )
+
+
+def status_file() -> Path:
+    """Where `tms serve` keeps its supervisor's state (read by `restart_report`)."""
+    return var_dir() / "run" / "stack.json"
+
+
+def _supervisor_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process by that id: alive
+    return True
+
+
+def restart_report(path: Path | None = None) -> dict[str, Any] | None:
+    """What `tms serve`'s supervisor says about each part, for /healthz, or None when no
+    supervisor runs (the backend was started some other way, or the file is stale):
+
+        {"updated_at": "<ISO 8601>",
+         "parts": {"<part>": {"state": "running" | "starting" | "restarting",
+                              "restarts": <int>, "last_exit_code": <int | None>,
+                              "last_restart_at": "<ISO 8601>" | None}, ...}}
+    """
+    try:
+        data = json.loads((path or status_file()).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("parts"), dict):
+        return None
+    if not _supervisor_alive(data.get("pid")):
+        return None
+    return {"updated_at": data.get("updated_at"), "parts": data["parts"]}
 
 
 @dataclass(frozen=True)
@@ -201,14 +283,15 @@ def answers(url: str) -> bool:
 
 
 class Stack:
-    def __init__(self, parts: list[Part], log_dir: Path) -> None:
+    def __init__(self, parts: list[Part], log_dir: Path, status_path: Path | None = None) -> None:
         self.parts = parts
         self.log_dir = log_dir
+        self.status_path = status_path
+        self._status_written = 0.0
 
-    def start(self, timeout: float = 300) -> None:
+    def _spawn(self, part: Part) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for part in self.parts:
-            log = (self.log_dir / f"{part.name}.log").open("ab")
+        with (self.log_dir / f"{part.name}.log").open("ab") as log:
             part.process = subprocess.Popen(
                 part.argv,
                 cwd=PROJECT_ROOT,
@@ -217,6 +300,12 @@ class Stack:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        part.state = "starting"
+        part.started_at = time.monotonic()
+
+    def start(self, timeout: float = 300) -> None:
+        for part in self.parts:
+            self._spawn(part)
             print(
                 f"  starting {part.name:<14} (log: {self.log_dir / (part.name + '.log')})",
                 flush=True,
@@ -226,13 +315,16 @@ class Stack:
             while True:
                 self.check_alive()
                 if answers(part.ready_url):
+                    part.state = "running"
                     print(f"  ready    {part.name}", flush=True)
                     break
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{part.name} did not become ready in {timeout:.0f}s")
                 time.sleep(0.5)
+        self.write_status()
 
     def check_alive(self) -> None:
+        """Raise if a part has died (while starting, and for the demo, which stops then)."""
         for part in self.parts:
             if part.process is not None and part.process.poll() is not None:
                 raise RuntimeError(
@@ -240,16 +332,86 @@ class Stack:
                     f"see {self.log_dir / (part.name + '.log')}"
                 )
 
+    def supervise(self) -> None:
+        """One look at every part: a part that died is restarted alone, after its back-off;
+        a restarted part is running again once it answers. The others are left alone."""
+        now = time.monotonic()
+        changed = False
+        for part in self.parts:
+            code = part.process.poll() if part.process is not None else None
+            if part.state in ("starting", "running") and code is not None:
+                ran = now - part.started_at
+                if ran >= STABLE_SECONDS:
+                    part.deaths_in_a_row = 0
+                part.deaths_in_a_row += 1
+                delay = restart_delay(part.deaths_in_a_row)
+                part.state = "restarting"
+                part.last_exit_code = code
+                part.restart_due = now + delay
+                self.say(
+                    f"{part.name} exited with code {code} after {ran:.0f} s; restarting it in "
+                    f"{delay:.0f} s (the other parts keep running; see "
+                    f"{self.log_dir / (part.name + '.log')})"
+                )
+                changed = True
+            elif part.state == "restarting" and now >= part.restart_due:
+                self._spawn(part)
+                part.restarts += 1
+                part.last_restart_at = clock.now()
+                self.say(f"{part.name} restarted (restart {part.restarts})")
+                changed = True
+            elif part.state == "starting" and answers(part.ready_url):
+                part.state = "running"
+                self.say(f"{part.name} is ready again")
+                changed = True
+        if changed or time.monotonic() - self._status_written >= STATUS_REFRESH_SECONDS:
+            self.write_status()
+
+    def run(self, stop: threading.Event, every: float = 0.5) -> None:
+        """Supervise until `stop` is set."""
+        while not stop.is_set():
+            self.supervise()
+            stop.wait(every)
+
+    def say(self, line: str) -> None:
+        """A line in the terminal and in the stack's own log (logs/stack.log)."""
+        stamped = f"{clock.now().isoformat(timespec='seconds')} stack: {line}"
+        print(stamped, flush=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / "stack.log").open("a") as log:
+            log.write(stamped + "\n")
+
+    def write_status(self) -> None:
+        """The supervisor's state, replaced atomically (a reader never sees half a file)."""
+        self._status_written = time.monotonic()
+        if self.status_path is None:
+            return
+        self.status_path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "pid": os.getpid(),
+            "updated_at": clock.now().isoformat(),
+            "parts": {part.name: part.status() for part in self.parts},
+        }
+        partial = self.status_path.with_name(f".{self.status_path.name}.{os.getpid()}")
+        partial.write_text(json.dumps(data, indent=1))
+        os.replace(partial, self.status_path)
+
     def stop(self) -> None:
         for part in reversed(self.parts):
             if part.process is not None and part.process.poll() is None:
-                os.killpg(part.process.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(part.process.pid, signal.SIGTERM)
         for part in self.parts:
             if part.process is not None:
                 try:
                     part.process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
-                    os.killpg(part.process.pid, signal.SIGKILL)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(part.process.pid, signal.SIGKILL)
+                    part.process.wait()
+            part.state = "stopped"
+        if self.status_path is not None:
+            self.status_path.unlink(missing_ok=True)  # no supervisor: nothing to report
 
 
 def trained_model() -> Path:
@@ -269,12 +431,11 @@ def serve() -> int:
     settings = get_settings()
     migrate.upgrade()
     log_dir = Path(os.environ.get("TMS_VAR_DIR", PROJECT_ROOT / "var")) / "logs"
-    stack = Stack(plan(trained_model()), log_dir)
-    stopping = False
+    stack = Stack(plan(trained_model()), log_dir, status_file())
+    stopping = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+        stopping.set()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -287,9 +448,7 @@ def serve() -> int:
         print(
             "Chat as a customer or guide:  .venv/bin/tms chat --phone +61412000001   (Ctrl-C stops everything)"
         )
-        while not stopping:
-            stack.check_alive()
-            time.sleep(0.5)
+        stack.run(stopping)
         return 0
     except RuntimeError as exc:
         print(f"serve: {exc}", file=sys.stderr)
