@@ -7,31 +7,45 @@ survives a deploy); it finds the running `TimerService` for retries and statisti
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from backend import clock
 from backend.db import transaction
 from backend.scheduler.kinds import TimerSpec, timer_specs
 from backend.services import timers
 
-if TYPE_CHECKING:
-    from backend.scheduler.service import TimerService
-
 logger = logging.getLogger(__name__)
 JOB_FUNCTION = "backend.scheduler.runner:run_timer"
 # A handler due this close to now counts as due (APScheduler may fire a hair early).
 _EARLY_TOLERANCE = timedelta(seconds=1)
 
-_active: TimerService | None = None
+
+class ActiveTimers(Protocol):
+    """What a fired job needs of the running timer service (`service.TimerService`), named
+    here so that the runner, which the service imports, does not import the service."""
+
+    @property
+    def url(self) -> str | None: ...
+
+    def retry_later(self, kind: str, subject_id: str, attempt: int) -> None: ...
+
+    def timer_done(self, kind: str, subject_id: str, outcome: str) -> None: ...
+
+    def count(self, kind: str, outcome: str) -> None: ...
+
+    def schedule(self, kind: str, subject_id: str, run_at: datetime) -> None: ...
 
 
-def activate(service: TimerService | None) -> None:
+_active: ActiveTimers | None = None
+
+
+def activate(service: ActiveTimers | None) -> None:
     global _active
     _active = service
 
 
-def active_service() -> TimerService | None:
+def active_service() -> ActiveTimers | None:
     return _active
 
 

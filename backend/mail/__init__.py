@@ -1,0 +1,1 @@
+"""E-mail: the outbox a service queues into, the messages, the SMTP sender."""

@@ -1,0 +1,1 @@
+"""Customers ' pages behind signed links: pay, book, track, feedback."""
