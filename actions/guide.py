@@ -1,7 +1,8 @@
 """Guide commands from the field: CHECKIN, ISSUE, UPDATE, CHECKOUT <ref> [text].
 
-The sender must be staff with an accepted assignment on that trip; anyone else is refused
-politely, and a missing or unknown reference is answered with the right format.
+The sender must be staff with an accepted assignment on that trip. A reference that is not
+theirs gets the same answer as one that does not exist (`trips.trip_for_staff`), and a missing
+or malformed one is answered with the right format.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from backend.domain.errors import InvalidReference, NotFound
 from backend.domain.severity import UpdateVerdict
 from backend.models import Trip
 from backend.services import incidents, trips
-from backend.services.trips import NotAssigned
 
 
 class GuideCommand(TmsAction):
@@ -38,19 +38,13 @@ class GuideCommand(TmsAction):
             turn.say(texts.guide_command_format(self.COMMAND) + texts.guide_trips(mine))
             return
         try:
-            trip = trips.find_trip(turn.session, reference)
+            trip = trips.trip_for_staff(turn.session, reference, turn.staff)
         except InvalidReference:
             turn.say(texts.guide_command_format(self.COMMAND) + texts.guide_trips(mine))
             return
         except NotFound:
+            # Someone else's trip gets the same answer as no trip: nothing to probe.
             turn.say(texts.reference_not_found(reference) + texts.guide_trips(mine))
-            return
-        try:
-            trips.accepted_assignment(turn.session, trip, turn.staff)
-        except NotAssigned:
-            turn.say(
-                texts.guide_not_assigned(self.COMMAND, reference.upper()) + texts.guide_trips(mine)
-            )
             return
         self.act(turn, trip, note)
 

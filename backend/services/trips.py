@@ -88,6 +88,20 @@ def find_trip(session: Session, reference: str) -> Trip:
     raise NotFound(f"No trip {reference}")
 
 
+def trip_for_staff(session: Session, reference: str, member: Staff) -> Trip:
+    """The trip `reference` names, if `member` has accepted (or completed) an assignment on it.
+
+    A trip that exists but is not theirs raises the same NotFound as one that does not exist,
+    word for word: otherwise any guide could probe which references are real (issue 21).
+    InvalidReference when the reference is not even shaped like one."""
+    try:
+        trip = find_trip(session, reference)
+        accepted_assignment(session, trip, member)
+    except (NotFound, NotAssigned) as exc:
+        raise NotFound(f"No trip {reference}") from exc
+    return trip
+
+
 def guests_of(session: Session, trip: Trip) -> list[Booking]:
     """The bookings travelling on the trip (confirmed, or completed afterwards)."""
     return list(

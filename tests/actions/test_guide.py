@@ -67,11 +67,11 @@ def test_checkin_by_a_customer_or_an_unassigned_guide_is_refused(world):
     unassigned = run_action(
         ActionGuideCheckin(), make_tracker(AMIT, f"CHECKIN {reference}", "guide_checkin")
     )
-    assert f"you are not assigned to {reference}" in unassigned.text
+    assert f"I couldn't find {reference}" in unassigned.text
     not_accepted = run_action(
         ActionGuideCheckin(), make_tracker(RAJESH, f"CHECKIN {reference}", "guide_checkin")
     )
-    assert "not assigned" in not_accepted.text
+    assert f"I couldn't find {reference}" in not_accepted.text
     with transaction() as s:
         assert trips.find_trip(s, reference).status == TripStatus.SCHEDULED
 
@@ -83,6 +83,31 @@ def test_missing_or_unknown_reference_gets_the_format(world):
         ActionGuideCheckin(), make_tracker(AMIT, "CHECKIN TRP9901999", "guide_checkin")
     )
     assert "I couldn't find TRP9901999" in unknown.text
+
+
+def test_someone_elses_trip_gets_the_same_answer_as_no_trip(world):
+    """Word for word (the reference aside): otherwise any guide could probe which references
+    are real trips."""
+    real = _ebc_trip_offered_to_rajesh()
+    # Same shape and length as the real one, so that only existence differs.
+    unknown_reference = real[:-3] + ("999" if not real.endswith("999") else "998")
+    with transaction() as s:
+        assert s.scalar(select(Trip).where(Trip.reference == unknown_reference)) is None
+    for action, command, intent, note in (
+        (ActionGuideCheckin, "CHECKIN", "guide_checkin", ""),
+        (ActionGuideIssue, "ISSUE", "guide_issue", " rockfall near Namche"),
+        (ActionGuideUpdate, "UPDATE", "guide_update", " all fine"),
+        (ActionGuideCheckout, "CHECKOUT", "guide_checkout", ""),
+    ):
+        not_theirs = run_action(action(), make_tracker(AMIT, f"{command} {real}{note}", intent))
+        missing = run_action(
+            action(), make_tracker(AMIT, f"{command} {unknown_reference}{note}", intent)
+        )
+        assert not_theirs.texts == [t.replace(unknown_reference, real) for t in missing.texts]
+        assert f"I couldn't find {real}" in not_theirs.text
+    with transaction() as s:
+        assert trips.find_trip(s, real).status == TripStatus.SCHEDULED
+        assert s.scalar(select(Incident)) is None
 
 
 def test_workflow_1_checkin_issue_checkout(world, story_clock):
@@ -284,7 +309,7 @@ def test_a_refused_command_names_the_guides_current_trips(world):
     refused = run_action(
         ActionGuideIssue(), make_tracker(AMIT, f"issue {not_mine.lower()} help", "guide_issue")
     )
-    assert f"you are not assigned to {not_mine}" in refused.text and reference in refused.text
+    assert f"I couldn't find {not_mine.lower()}" in refused.text and reference in refused.text
     nothing = run_action(
         ActionGuideCheckin(), make_tracker(RAJESH, "CHECKIN TRP9901999", "guide_checkin")
     )
