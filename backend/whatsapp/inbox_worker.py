@@ -1,7 +1,10 @@
 """The inbox worker: takes stored messages in order per sender, asks Rasa, queues the replies.
 
-Several senders are handled at once; one sender's messages one at a time. Rasa or the action
-server being down leaves the message pending with backoff: nothing is lost. A crash after Rasa
+Several senders are handled at once; one sender's messages one at a time. A Rasa that is not
+ready (restarting, loading its model) is waited for, with the message's lease renewed, and asked
+once it answers: a restart costs no attempt. A message Rasa may have received when it failed
+(it died mid-turn, its action server was down) is left pending with backoff, and the next
+attempt waits for the part that failed to be ready again: nothing is lost. A crash after Rasa
 answered but before the replies were saved is safe too: the lease runs out, the message is
 processed again, and the actions replay their stored answer (see `actions/common.py`), so the
 customer is answered once.
@@ -12,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +45,11 @@ SILENT_TYPES = {"reaction", "system", "unsupported_ephemeral"}
 
 MEDIA_TYPES = {"location", "image", "document", "video", "audio", "sticker"}
 
+# How often a part that is not ready is asked again, and how long a message waits for it
+# before the wait counts as a failed attempt (Rasa reloads its model in about 30 s here).
+READY_POLL_SECONDS = 0.25
+READY_WAIT_SECONDS = 120.0
+
 
 def merge_replies(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rasa's REST channel splits a text at blank lines into several replies; put them back
@@ -58,6 +67,49 @@ def merge_replies(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 class RasaUnavailable(Exception):
     """Rasa did not answer, or answered nothing (its action server failed)."""
+
+
+class ActionCouldNotFinish(RasaUnavailable):
+    """Rasa answered, but an action asked for the message to be retried (the action server or
+    its database failed mid-turn)."""
+
+
+class RasaNotReady(RasaUnavailable):
+    """No replica for this sender is ready: the message was not delivered to any (wait, then
+    send it again; nothing to undo)."""
+
+
+class Readiness:
+    """Whether a part answers, asked only when not known: known ready until a call to it
+    fails (`forget`), then asked at most every READY_POLL_SECONDS however many wait for it."""
+
+    def __init__(self, ask: Callable[[], Awaitable[bool]]) -> None:
+        self._ask = ask
+        self.known_ready = False
+        self._asked_at = float("-inf")
+        self._lock: asyncio.Lock | None = None
+
+    def forget(self) -> None:
+        self.known_ready = False
+
+    async def ready(self) -> bool:
+        if self.known_ready:
+            return True
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            if self.known_ready or time.monotonic() - self._asked_at < READY_POLL_SECONDS:
+                return self.known_ready
+            self.known_ready = await self._ask()
+            self._asked_at = time.monotonic()
+            return self.known_ready
+
+    async def wait(self, deadline: float) -> bool:
+        """Until ready (True) or `deadline` (time.monotonic) passes (False)."""
+        while not await self.ready():
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(READY_POLL_SECONDS)
+        return True
 
 
 def rasa_channel_headers(secret: str | None = None) -> dict[str, str]:
@@ -79,7 +131,11 @@ class RasaClient:
     """The assistant's channel: POST /webhooks/tms/webhook {sender, message, metadata}, with
     the channel's secret. `base_url` is one Rasa or several replicas (a list, or URLs
     separated by commas): each sender goes to its own replica, and to the next one only while
-    that replica cannot be reached (nothing was delivered, so nothing is processed twice)."""
+    that replica cannot be reached (nothing was delivered, so nothing is processed twice).
+
+    A replica is sent nothing until it is ready: `GET /` answers (`rasa run` opens its port
+    only once the model is loaded) and, when its HTTP API is on, `GET /status` does not say
+    409 (no model loaded yet). A call that fails makes it ask again."""
 
     def __init__(
         self,
@@ -99,21 +155,63 @@ class RasaClient:
             headers=rasa_channel_headers(secret),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
         )
+        self.readiness = {
+            replica: Readiness(lambda replica=replica: self._answers(replica))
+            for replica in self.replicas
+        }
+        self._not_ready: dict[str, str] = {}  # why each replica was last found not ready
+
+    async def _answers(self, replica: str) -> bool:
+        try:
+            root = await self._client.get(f"{replica}/", timeout=3)
+            if root.status_code != 200:
+                self._not_ready[replica] = f"GET / answered HTTP {root.status_code}"
+                return False
+            # 404 (API off) or 401/403 (API behind a token) say nothing: the port is open, so
+            # the model is loaded. 409 is Rasa's "no agent loaded".
+            status = await self._client.get(f"{replica}/status", timeout=3)
+        except httpx.HTTPError as exc:
+            self._not_ready[replica] = type(exc).__name__
+            return False
+        if status.status_code == 409:
+            self._not_ready[replica] = "its model is not loaded yet"
+            return False
+        return True
+
+    async def wait_until_ready(self, sender: str, deadline: float) -> bool:
+        """Until one of `sender`'s replicas is ready (True) or `deadline` passes (False)."""
+        replicas = [self.readiness[r] for r in replica_order(sender, self.replicas)]
+        while True:
+            for replica in replicas:
+                if await replica.ready():
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(READY_POLL_SECONDS)
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         payload = {"sender": sender, "message": text, "metadata": metadata}
         unreachable: list[str] = []
         for replica in replica_order(sender, self.replicas):
+            readiness = self.readiness[replica]
+            if not await readiness.ready():
+                unreachable.append(f"{replica}: {self._not_ready.get(replica, 'not ready')}")
+                continue  # as if unreachable: the next replica may take it
             try:
                 response = await self._client.post(f"{replica}{RASA_CHANNEL_PATH}", json=payload)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                readiness.forget()
                 unreachable.append(f"{replica}: {type(exc).__name__}")
+                self._not_ready[replica] = type(exc).__name__
                 continue  # never delivered: the next replica may take it
             except httpx.HTTPError as exc:
+                readiness.forget()
                 # Delivered, maybe processed: the inbox retries it later, not another replica now.
                 raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            if response.status_code != 200:
+                readiness.forget()
             return self._replies(response)
-        raise RasaUnavailable(f"no Rasa replica could be reached ({'; '.join(unreachable)})")
+        raise RasaNotReady(f"no Rasa replica is ready ({'; '.join(unreachable)})")
 
     @staticmethod
     def _replies(response: httpx.Response) -> list[dict[str, Any]]:
@@ -131,7 +229,7 @@ class RasaClient:
             r for r in replies if isinstance(r, dict) and RETRY_MARKER in (r.get("custom") or {})
         ]
         if failed:
-            raise RasaUnavailable(
+            raise ActionCouldNotFinish(
                 f"an action could not finish ({failed[0]['custom'][RETRY_MARKER]})"
             )
         return replies
@@ -156,10 +254,15 @@ class InboxWorker:
         *,
         concurrency: int = 16,
         on_processed: Callable[[float], None] | None = None,
+        ready_wait: float = READY_WAIT_SECONDS,
     ) -> None:
         self.rasa = rasa
         self.settings = settings or get_settings()
         self.concurrency = concurrency
+        # How long a message waits for Rasa or the action server to be ready, per attempt.
+        self.ready_wait = ready_wait
+        self.action_server = Readiness(lambda: self.action_server_up())
+        self.action_server.known_ready = True  # until Rasa's answer says otherwise
         self.processed = 0
         self.retried = 0
         self.replies_queued: asyncio.Event | None = None
@@ -213,12 +316,29 @@ class InboxWorker:
         turn = await asyncio.to_thread(self._arrive, row_id, token)
         if turn is None:
             return
+        deadline = time.monotonic() + self.ready_wait
         try:
-            replies = await self.rasa.send(turn.sender, turn.text, turn.metadata)
+            if not await self.action_server.wait(deadline):
+                raise RasaUnavailable("the action server did not come back")
+            while True:
+                try:
+                    replies = await self.rasa.send(turn.sender, turn.text, turn.metadata)
+                    break
+                except RasaNotReady:
+                    # Delivered nowhere: wait for Rasa (the lease is renewed meanwhile) and
+                    # send again under the same attempt, unless the lease has passed on.
+                    if not await self.rasa.wait_until_ready(turn.sender, deadline):
+                        raise
+                    if not await asyncio.to_thread(self._holds, row_id, token):
+                        return
             if not replies and not await self.action_server_up():
-                # Rasa answers nothing when its custom action could not be reached: retry.
+                # Rasa answers nothing when its custom action could not be reached: retry, and
+                # let the next attempts wait for the action server instead of failing too.
+                self.action_server.forget()
                 raise RasaUnavailable("Rasa answered nothing and the action server is down")
         except RasaUnavailable as exc:
+            if isinstance(exc, ActionCouldNotFinish):
+                self.action_server.forget()  # asked again before the next turn goes to Rasa
             await asyncio.to_thread(self._attempt_failed, row_id, token, str(exc))
             return
         # An empty answer from a healthy stack is an answer (the assistant chose silence).
@@ -238,6 +358,11 @@ class InboxWorker:
         except httpx.HTTPError:
             return False
         return answer.status_code == 200
+
+    @staticmethod
+    def _holds(row_id: int, token: str) -> bool:
+        with transaction() as session:
+            return inbox.holds(session.get(InboundMessage, row_id), token)
 
     def _arrive(self, row_id: int, token: str) -> DialogueTurn | None:
         """Record the message; answer it here when it is not for the assistant."""

@@ -48,7 +48,7 @@ def test_rasa_down_leaves_the_message_pending_and_it_is_answered_once_back_up(
 
     async def scenario() -> None:
         dead = RasaClient(f"http://127.0.0.1:{free_port()}")
-        down = InboxWorker(dead)
+        down = InboxWorker(dead, ready_wait=0.5)  # waits this long for Rasa, then an attempt
         assert await down.run_once() == 1
         with transaction(url) as s:
             row = s.scalar(select(InboundMessage).where(InboundMessage.wamid == wamid))

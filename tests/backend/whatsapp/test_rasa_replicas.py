@@ -25,6 +25,8 @@ def _echo_host(seen: list[tuple[str, str]], down: set[str] = frozenset()):  # ty
         host = f"http://{request.url.host}:{request.url.port}"
         if host in down:
             raise httpx.ConnectError("connection refused", request=request)
+        if request.method == "GET":
+            return httpx.Response(200, text="Hello from Rasa")  # ready: `GET /`, `GET /status`
         sender = httpx.Response(200, content=request.content).json()["sender"]
         seen.append((sender, host))
         return httpx.Response(200, json=[{"recipient_id": sender, "text": host}])
@@ -75,6 +77,8 @@ def test_a_replica_that_took_the_message_and_timed_out_is_not_asked_again_elsewh
     asked: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, text="Hello from Rasa")
         asked.append(str(request.url.host))
         raise httpx.ReadTimeout("no answer in time", request=request)
 
