@@ -473,7 +473,8 @@ def workflow_1(d: Director) -> None:
         "We're flexible, any date mid-March works. We hike every weekend. One of us is vegetarian.",
     )
     with transaction() as s:
-        lead = s.scalar(select(Lead).where(Lead.contact.has(phone=EMMA)))
+        lead = s.scalars(select(Lead).where(Lead.contact.has(phone=EMMA))).one()
+        assert lead.product is not None
         departure = catalog.departures_of(s, lead.product, from_date=STORY.today)[0]
         lead_id, reference, departure_id = lead.id, lead.reference, departure.id
         rajesh_id = s.scalar(select(Staff.id).where(Staff.name == "Rajesh Kumar"))
@@ -496,7 +497,7 @@ def workflow_1(d: Director) -> None:
     d.opens(EMMA, "pay", press="kind=deposit")
     d.mail(wait_for=EMMA_EMAIL)
     with transaction() as s:
-        booking = s.scalar(select(Booking).where(Booking.reference == booking_ref))
+        booking = s.scalars(select(Booking).where(Booking.reference == booking_ref)).one()
         due, start = booking.balance_due_date, booking.departure.start_date
         end = booking.departure.end_date
     notice_at = get_settings().notice_local_time
@@ -588,7 +589,7 @@ def workflow_2(d: Director) -> None:
     d.says(LIAM, "2")
     d.says(LIAM, "Just me")  # the party size is asked, never guessed
     with transaction() as s:
-        created = s.scalar(select(Lead.created_at).where(Lead.contact.has(phone=LIAM)))
+        created = s.scalars(select(Lead.created_at).where(Lead.contact.has(phone=LIAM))).one()
     d.scheduler_fires(
         clock.as_utc(created) + timedelta(hours=get_settings().lead_sla_hours),
         "lead-sla",
@@ -624,7 +625,7 @@ def workflow_3(d: Director) -> None:
     with transaction() as s:
         pokhara = catalog.departure_on(s, catalog.get_product(s, "PKR"), STORY.pokhara)
         assert pokhara is not None
-        trip = s.scalar(select(Trip).where(Trip.departure_id == pokhara.id))
+        trip = s.scalars(select(Trip).where(Trip.departure_id == pokhara.id)).one()
         reference = trip.reference
         guests = [b.contact.phone for b in trips.guests_of(s, trip)]
     d.cast = {AMIT, PRIYA, guests[0]}  # one guest stands for the 15
@@ -660,7 +661,8 @@ def workflow_3(d: Director) -> None:
         from backend import links
         from backend.models import Booking
 
-        first = s.scalar(select(Booking).where(Booking.contact.has(phone=guests[0])))
+        first = s.scalars(select(Booking).where(Booking.contact.has(phone=guests[0]))).first()
+        assert first is not None
         # The track link from when the trip started this morning (sent before the story).
         d.received.setdefault(guests[0], []).append(links.track_url(first.ref_key))
     d.at(STORY.pokhara, "10:40")

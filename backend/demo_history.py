@@ -95,19 +95,19 @@ def seed_history(session: Session, *, today: date | None = None) -> History:
     session.add_all(past)
     session.flush()
     trip_of: dict[str, Trip] = {}
-    for departure in past:
-        prefix, seq = refs.allocate(session, "TRP", departure.start_date)
+    for finished in past:
+        prefix, seq = refs.allocate(session, "TRP", finished.start_date)
         reference = references.booking_reference(prefix, seq)
         trip = Trip(
-            departure_id=departure.id,
+            departure_id=finished.id,
             reference=reference,
             ref_key=references.reference_key(reference),
             status="COMPLETED",
-            started_at=_at(departure.start_date, 8, 0),
-            ended_at=_at(departure.end_date, 17, 0),
+            started_at=_at(finished.start_date, 8, 0),
+            ended_at=_at(finished.end_date, 17, 0),
         )
         session.add(trip)
-        trip_of[departure.id] = trip
+        trip_of[finished.id] = trip
     session.flush()
 
     booked = 0

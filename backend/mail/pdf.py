@@ -46,7 +46,7 @@ class _Guide(FPDF):
         self.multi_cell(0, 7, self.text_of(value), new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(29, 37, 48)
 
-    def para(self, value: str, size: int = 10.5) -> None:
+    def para(self, value: str, size: float = 10.5) -> None:
         self.set_font(self.family, "", size)
         self.multi_cell(0, 5.6, self.text_of(value), new_x="LMARGIN", new_y="NEXT")
 

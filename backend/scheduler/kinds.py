@@ -45,6 +45,7 @@ from backend.models import (
 from backend.services import bookings, incidents, inventory, leads, reminders, trips, waitlist
 
 T = TypeVar("T")
+Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]  # any row shape
 Wanted = Callable[[Session, Sequence[str] | None], Iterable[tuple[str, datetime]]]
 Handler = Callable[[Session, str], str]
 
@@ -77,8 +78,8 @@ def local_moment(day: date, hhmm: str, settings: Settings) -> datetime:
 
 def _locked(session: Session, model: type[T], object_id: str) -> T | None:
     """The row under its lock, freshly read: a handler acts on the state as it is now."""
-    return session.scalar(
-        select(model)
+    return session.scalar(  # type: ignore[no-any-return]
+        select(model)  # type: ignore[arg-type]
         .where(model.id == object_id)  # type: ignore[attr-defined]
         .with_for_update(of=model)
         .execution_options(populate_existing=True)
@@ -112,7 +113,7 @@ def _on_booking_seats(act: Callable[[Session, Booking], str]) -> Handler:
     return handle
 
 
-def _only(query: Select[Any], column: Any, ids: Sequence[str] | None) -> Select[Any]:
+def _only(query: Q, column: Any, ids: Sequence[str] | None) -> Q:
     return query if ids is None else query.where(column.in_(list(ids)))
 
 
@@ -141,7 +142,8 @@ def _offers_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tupl
         WaitlistEntry.status == WaitlistStatus.OFFERED,
         WaitlistEntry.offer_expires_at.is_not(None),
     )
-    return ((b, at) for b, at in session.execute(_only(query, WaitlistEntry.booking_id, ids)))
+    rows = session.execute(_only(query, WaitlistEntry.booking_id, ids))
+    return ((b, at) for b, at in rows if at is not None)
 
 
 def _expire_offer(session: Session, booking: Booking) -> str:
@@ -163,7 +165,7 @@ def _leads_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple
     return ((i, created + sla) for i, created in session.execute(_only(query, Lead.id, ids)))
 
 
-def _confirmed_bookings(kind: str) -> Select[Any]:
+def _confirmed_bookings(kind: str) -> Select[str, date, date]:
     return (
         select(Booking.id, Departure.start_date, Booking.balance_due_date)
         .join(Departure, Departure.id == Booking.departure_id)
@@ -225,9 +227,8 @@ def _assignments_wanted(
         Assignment.offered_at.is_not(None),
         _not_sent(TimerKind.ASSIGNMENT_RESPONSE, Assignment.id),
     )
-    return (
-        (i, offered + window) for i, offered in session.execute(_only(query, Assignment.id, ids))
-    )
+    rows = session.execute(_only(query, Assignment.id, ids))
+    return ((i, offered + window) for i, offered in rows if offered is not None)
 
 
 def _checkins_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:

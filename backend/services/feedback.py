@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -125,7 +126,7 @@ def _rating(session: Session, *conditions: object) -> Rating:
         .where(Booking.feedback_rating.is_not(None), *conditions)  # type: ignore[arg-type]
         .group_by(Booking.feedback_rating)
     ).all()
-    distribution = {int(r): int(n) for r, n in rows}
+    distribution = {int(r): int(n) for r, n in rows if r is not None}
     count = sum(distribution.values())
     average = round(sum(r * n for r, n in distribution.items()) / count, 2) if count else None
     return Rating(count=count, average=average, distribution=distribution)
@@ -152,7 +153,7 @@ def guide_performance(session: Session, member: Staff) -> Rating:
 
 def satisfaction(
     session: Session, *, since: datetime | None = None, until: datetime | None = None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """The operator's satisfaction figures: ratings given (when), how many finished guests
     answered, and each lead guide's rating."""
     window = []

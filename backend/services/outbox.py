@@ -41,7 +41,7 @@ def enqueue_text(
     conversation_id: str | None = None,
 ) -> list[OutboundMessage]:
     """Queue a text; longer than WhatsApp's 4096 characters, it is split at paragraphs."""
-    common = dict(
+    common: dict[str, Any] = dict(
         to_phone=to_phone,
         contact_id=contact_id,
         staff_id=staff_id,

@@ -40,7 +40,7 @@ def change_state(
             .values({machine.attribute: str(target)})
             .execution_options(synchronize_session=False)
         )
-        if written.rowcount != 1:
+        if written.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
             raise ConcurrentChange(
                 f"{machine.name} {obj.id} is no longer {current}: it changed meanwhile; look again"
             )
