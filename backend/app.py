@@ -12,7 +12,7 @@ import httpx
 from sanic import Request, Sanic, response
 from sqlalchemy import text
 
-from backend.api.common import access
+from backend.api.common import ApiError, _authenticate, access, error_response
 from backend.api.openapi import document as openapi_document
 from backend.api.payments_webhook import payments_bp, stripe_bp
 from backend.api.routes import api
@@ -23,6 +23,7 @@ from backend.db import transaction
 from backend.mail.sender import MailSender
 from backend.metrics import CONTENT_TYPE, ProductMetrics
 from backend.scheduler.leader import SchedulerRunner
+from backend.web import limits
 from backend.web.pages import pages_bp, pay_bp
 from backend.whatsapp import inbox, signature
 from backend.whatsapp.client import GraphClient
@@ -42,6 +43,28 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
     app.ctx.settings = settings
     app.ctx.metrics = product_metrics = ProductMetrics(app.ctx)
     app.ctx.workers_enabled = workers
+    # Behind the reverse proxy the client's address comes from X-Forwarded-For (rate limits).
+    app.config.PROXIES_COUNT = settings.trusted_proxies
+    limits.install_body_limits(app)
+    app.ctx.page_limiter = (
+        limits.RateLimiter(settings.page_requests_per_minute, 60.0)
+        if settings.page_requests_per_minute > 0
+        else None
+    )
+    app.ctx.checkout_limiter = (
+        limits.RateLimiter(settings.checkout_requests_per_hour, 3600.0)
+        if settings.checkout_requests_per_hour > 0
+        else None
+    )
+
+    if settings.is_production:
+
+        @app.on_response
+        async def strict_transport_security(request: Request, resp) -> None:  # type: ignore[no-untyped-def]
+            # Browsers that once reached us over https never try plain http again.
+            resp.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
 
     @app.get("/webhooks/whatsapp")
     @access("Meta's subscription handshake: answers only the verify token")
@@ -97,7 +120,10 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         await app.ctx.ingest.aclose()  # what was handed to the writer is written first
 
     app.blueprint(api)
-    app.blueprint(payments_bp)
+    if settings.payment_provider == "local":
+        # The local provider's webhook marks bookings paid from a shared secret: with Stripe
+        # (or no provider) it is not there to be tried.
+        app.blueprint(payments_bp)
     app.blueprint(pages_bp)
     app.blueprint(console_bp)
     if settings.payment_provider in ("local", "stripe"):
@@ -106,8 +132,12 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         app.blueprint(stripe_bp)
 
     @app.get("/api/openapi.json")
-    @access("public: the document describes the API, it opens nothing")
+    @access("public with OPENAPI_PUBLIC (development's default); else any staff API token")
     async def openapi(request: Request):  # type: ignore[no-untyped-def]
+        if not settings.openapi_public:
+            refused = await asyncio.to_thread(_staff_token_refusal, request)
+            if refused is not None:
+                return refused
         return response.json(openapi_document(request.app))
 
     @app.get("/healthz")
@@ -127,9 +157,11 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         )
 
     @app.get("/metrics")
-    @access("the metrics token when METRICS_TOKEN is set, else anyone who reaches it")
+    @access("the metrics token (always in production); unset in development: anyone local")
     async def metrics(request: Request):  # type: ignore[no-untyped-def]
-        if settings.metrics_token and not signature.token_matches(
+        # Production refuses to start without a token; an empty one then matches nothing.
+        needs_token = bool(settings.metrics_token) or settings.is_production
+        if needs_token and not signature.token_matches(
             request.headers.get("authorization", "").removeprefix("Bearer ").strip(),
             settings.metrics_token,
         ):
@@ -211,6 +243,16 @@ async def _health(settings: Settings) -> dict[str, str]:
             except httpx.HTTPError:
                 checks[name] = "unreachable"
     return checks
+
+
+def _staff_token_refusal(request: Request):  # type: ignore[no-untyped-def]
+    """None when the request carries a valid staff API token (any role), else the API's 401."""
+    try:
+        with transaction() as session:
+            _authenticate(session, request)
+    except ApiError as exc:
+        return error_response(exc.status, str(exc))
+    return None
 
 
 def _ping_db() -> None:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from backend import clock
-from backend.config import config_verdict, get_settings
+from backend.config import Settings, config_verdict, get_settings, redact_url
 from backend.db import dispose_engines, transaction
 from backend.domain.actor import SYSTEM, Actor
 from backend.domain.enums import Role, Source
@@ -225,10 +225,25 @@ def cmd_mail_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _urls_in_use(settings: Settings) -> list[str]:
+    """The URLs the processes would connect to, passwords hidden (`redact_url`)."""
+    urls = {
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "SMTP_URL": settings.smtp_url,
+        "RASA_URL": settings.rasa_url,
+        "ACTION_SERVER_URL": settings.action_server_url,
+        "PUBLIC_BASE_URL": settings.public_base_url,
+    }
+    return [f"  {name}={redact_url(url)}" for name, url in urls.items() if url]
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     """The production verdict on the current environment, without starting anything."""
-    fit, report = config_verdict(get_settings())
+    settings = get_settings()
+    fit, report = config_verdict(settings)
     print(report)
+    print("uses:\n" + "\n".join(_urls_in_use(settings)))
     return 0 if fit else 2
 
 
@@ -263,6 +278,13 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    # Checked here, before any part starts: otherwise the one that refuses says why only in
+    # its own log, and the terminal just sees it exit. A TMS_ENV typo is refused too.
+    fit, report = config_verdict(settings)
+    if not fit:
+        print(f"serve: refusing to start.\n{report}", file=sys.stderr)
+        return 2
     from backend.stack import serve
 
     return serve()
@@ -302,6 +324,9 @@ def cmd_pay(args: argparse.Namespace) -> int:
         args.backend_url or f"http://127.0.0.1:{settings.backend_port}", event
     )
     print(f"{answer.status_code} {answer.text}")
+    if answer.status_code == 404:
+        # The local provider's webhook is mounted only with PAYMENT_PROVIDER=local.
+        print("(is the backend running with PAYMENT_PROVIDER=local?)", file=sys.stderr)
     return 0 if answer.status_code == 200 else 1
 
 

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -231,7 +231,19 @@ class Settings:
     action_server_secret: str = field(default_factory=lambda: _secret("ACTION_SERVER_SECRET"))
     # The backend sends it to Rasa's channel with every message (addons/secure_channel.py).
     rasa_channel_secret: str = field(default_factory=lambda: _secret("RASA_CHANNEL_SECRET"))
-    # When set, /metrics wants `Authorization: Bearer <token>`.
+    # How many reverse proxies stand in front of the backend (Caddy in deploy/compose.yml: 1):
+    # the client's address is then read from X-Forwarded-For, as the rate limits need.
+    trusted_proxies: int = field(default_factory=lambda: int(_env("TRUSTED_PROXIES", "0")))
+    # Requests per client address to the customer pages (pay, book, track, feedback), and
+    # checkouts started or looked up with the payment provider (each one reaches Stripe).
+    # 0: no limit. Per backend process (backend/web/limits.py).
+    page_requests_per_minute: int = field(
+        default_factory=lambda: int(_env("PAGE_REQUESTS_PER_MINUTE", "60"))
+    )
+    checkout_requests_per_hour: int = field(
+        default_factory=lambda: int(_env("CHECKOUT_REQUESTS_PER_HOUR", "20"))
+    )
+    # /metrics wants `Authorization: Bearer <token>`; production refuses to start without one.
     metrics_token: str = field(default_factory=lambda: _env("METRICS_TOKEN", ""))
 
     # -- staff sign-in (the console) and the admin API's tokens ------------------------------------
@@ -255,11 +267,13 @@ class Settings:
     )
     # /api/openapi.json answers anyone only when set (the default in development).
     openapi_public: bool = field(
-        default_factory=lambda: _env(
-            "OPENAPI_PUBLIC",
-            "0" if _env("TMS_ENV", "development").lower() == "production" else "1",
+        default_factory=lambda: (
+            _env(
+                "OPENAPI_PUBLIC",
+                "0" if _env("TMS_ENV", "development").lower() == "production" else "1",
+            )
+            not in ("0", "false", "no")
         )
-        not in ("0", "false", "no")
     )
 
     @property
@@ -287,6 +301,42 @@ def smtp_host(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
+def redact_url(url: str) -> str:
+    """`url` fit to print or log: the password (if any) replaced by `***`, the rest kept.
+    The one way every URL from the settings (DATABASE_URL, REDIS_URL, SMTP_URL, ...) is shown."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<an unreadable URL>"  # never echo what may hold a secret
+    if not password:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{user}:***@{host}" + (f":{port}" if port is not None else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+ENVIRONMENTS = ("development", "production")
+
+
+def environment_problems(settings: Settings) -> list[str]:
+    """TMS_ENV must be one of ENVIRONMENTS: a typo (`prod`) must not quietly turn every
+    production check off."""
+    if settings.environment in ENVIRONMENTS:
+        return []
+    return [
+        f"TMS_ENV must be development or production, not {settings.environment!r} "
+        "(a typo would turn the production checks off)"
+    ]
+
+
 def _secret(name: str) -> str:
     return _env(name, DEVELOPMENT_SECRETS[name])
 
@@ -294,9 +344,7 @@ def _secret(name: str) -> str:
 def production_problems(settings: Settings) -> list[str]:
     """Why these settings are not fit for production (empty: they are). Each names the
     variable to set, never its value."""
-    problems: list[str] = []
-    if settings.environment not in ("development", "production"):
-        problems.append(f"TMS_ENV must be development or production, not {settings.environment!r}")
+    problems: list[str] = environment_problems(settings)
     for name, default in DEVELOPMENT_SECRETS.items():
         value = os.environ.get(name, "")
         if not value:
@@ -313,7 +361,9 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append("WHATSAPP_API_BASE_URL is not an https:// URL (the fake Graph API?)")
     if os.environ.get("TMS_CLOCK_FILE"):
         problems.append("TMS_CLOCK_FILE is set: a moved clock is for the tests and the demo")
-    if settings.metrics_token and len(settings.metrics_token) < MIN_SECRET_LENGTH:
+    if not settings.metrics_token:
+        problems.append("METRICS_TOKEN is not set: /metrics would answer anyone who reaches it")
+    elif len(settings.metrics_token) < MIN_SECRET_LENGTH:
         problems.append(f"METRICS_TOKEN is shorter than {MIN_SECRET_LENGTH} characters")
     if settings.payment_provider == "local":
         problems.append(
@@ -363,8 +413,6 @@ def exposed_development_problems(settings: Settings) -> list[str]:
 def production_notes(settings: Settings) -> list[str]:
     """What is allowed in production but worth a second look."""
     notes: list[str] = []
-    if not settings.metrics_token:
-        notes.append("METRICS_TOKEN is not set: /metrics answers anyone who reaches it")
     for name, host in (
         ("RASA_HOST", settings.rasa_host),
         ("ACTION_SERVER_HOST", settings.action_server_host),
@@ -376,13 +424,13 @@ def production_notes(settings: Settings) -> list[str]:
 
 def config_verdict(settings: Settings) -> tuple[bool, str]:
     """(fit to start, the report `tms check-config` prints and a refused start shows)."""
-    problems = (
+    problems = environment_problems(settings) or (
         production_problems(settings)
         if settings.is_production
         else exposed_development_problems(settings)
     )
     lines = [f"TMS_ENV={settings.environment}"]
-    if not settings.is_production:
+    if settings.environment == "development":
         lines.append("development: embedded defaults allowed (never expose this to the internet)")
     lines += [f"  problem: {p}" for p in problems]
     lines += [

@@ -32,7 +32,7 @@ from backend.domain.errors import DomainError
 from backend.payments import checkout
 from backend.services import contacts, feedback, inventory, notifications, waitlist
 from backend.services.payments import checkout_key
-from backend.web import views
+from backend.web import limits, views
 from backend.web.views import Page
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,32 @@ def _customer(booking_contact_phone: str) -> Actor:
 
 
 PageHandler = Callable[..., Awaitable[HTTPResponse]]
+
+# Per client address (backend/web/limits.py): every customer page, and on top of it every
+# call that reaches the payment provider (starting a checkout, looking one up on the way back).
+page_rate = limits.rate_limited(lambda request: request.app.ctx.page_limiter)
+checkout_rate = limits.rate_limited(
+    lambda request: (
+        request.app.ctx.checkout_limiter
+        if request.method == "POST" or "checkout" in request.args
+        else None
+    )
+)
+
+
+def form_value(request: Request, name: str, max_length: int = 100) -> str:
+    """A short form field (a choice, a number) as text; anything longer than `max_length` is
+    not one of ours and reads as empty, which each page already answers."""
+    value = request.form.get(name) if request.form else None
+    value = str(value or "")
+    return value if len(value) <= max_length else ""
+
+
+def rating_of(raw: str) -> int | None:
+    """A 1-5 rating as typed: ASCII digits only (`str.isdigit` accepts '²', which int()
+    refuses), at most two of them; None for anything else (the service says what is wanted)."""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 2 else None
 
 
 def signed(purpose: str) -> Callable[[PageHandler], PageHandler]:
@@ -119,6 +145,8 @@ async def countdown_js(request: Request):  # type: ignore[no-untyped-def]
 # -- pay -------------------------------------------------------------------------------------------
 @pay_bp.get("/pay/<token:str>")
 @access("the customer: a signed pay link (links.read('pay')); PAYMENT_PROVIDER set")
+@page_rate
+@checkout_rate
 @signed("pay")
 async def pay_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
     returned_kind = None
@@ -144,9 +172,11 @@ async def pay_page(request: Request, token: str, claims: links.LinkClaims):  # t
 
 @pay_bp.post("/pay/<token:str>")
 @access("the customer: a signed pay link; pays what is owed now, never twice")
+@page_rate
+@checkout_rate
 @signed("pay")
 async def pay(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
-    kind = str(request.form.get("kind") or "")
+    kind = form_value(request, "kind")
     provider = checkout.provider()
     assert provider is not None  # the route exists only with a provider
 
@@ -190,6 +220,7 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):  # type: 
 # -- book ------------------------------------------------------------------------------------------
 @pages_bp.get("/book/<token:str>")
 @access("the customer: a signed book link (links.read('book'))")
+@page_rate
 @signed("book")
 async def book_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
     return _html(await _in_transaction(lambda s: views.book(s, claims)))
@@ -197,9 +228,10 @@ async def book_page(request: Request, token: str, claims: links.LinkClaims):  # 
 
 @pages_bp.post("/book/<token:str>")
 @access("the customer: a signed book link; Confirm or Decline, as CONFIRM / DECLINE in the chat")
+@page_rate
 @signed("book")
 async def book_answer(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
-    answer = str(request.form.get("answer") or "")
+    answer = form_value(request, "answer")
     if answer not in ("confirm", "decline"):
         return _see_other(f"/book/{token}")
 
@@ -246,6 +278,7 @@ async def book_answer(request: Request, token: str, claims: links.LinkClaims):  
 # -- track -----------------------------------------------------------------------------------------
 @pages_bp.get("/track/<token:str>")
 @access("the customer: a signed track link (links.read('track')); their own booking only")
+@page_rate
 @signed("track")
 async def track_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
     return _html(await _in_transaction(lambda s: views.track(s, claims)))
@@ -254,6 +287,7 @@ async def track_page(request: Request, token: str, claims: links.LinkClaims):  #
 # -- feedback --------------------------------------------------------------------------------------
 @pages_bp.get("/feedback/<token:str>")
 @access("the customer: a signed feedback link (links.read('feedback'))")
+@page_rate
 @signed("feedback")
 async def feedback_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
     thanks = request.args.get("thanks") == "1"
@@ -262,11 +296,17 @@ async def feedback_page(request: Request, token: str, claims: links.LinkClaims):
 
 @pages_bp.post("/feedback/<token:str>")
 @access("the customer: a signed feedback link; a 1-5 rating and a comment")
+@page_rate
 @signed("feedback")
 async def feedback_submit(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
-    raw_rating = str(request.form.get("rating") or "").strip()
-    comment = str(request.form.get("comment") or "")
-    rating = int(raw_rating) if raw_rating.isdigit() else None
+    rating = rating_of(form_value(request, "rating"))
+    comment = str((request.form.get("comment") if request.form else None) or "")
+    if len(comment) > feedback.MAX_COMMENT:
+        # Said, not cut short silently: the guest keeps their text and shortens it.
+        page = await _in_transaction(
+            lambda s: views.feedback_page(s, claims, comment_too_long=len(comment))
+        )
+        return _html(page)
 
     def give(session: Session) -> Page | None:
         booking = views.booking_by_key(session, claims.reference_key)

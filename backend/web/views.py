@@ -254,8 +254,14 @@ def _latest_checkin(session: Session, trip: Trip) -> tuple[datetime, str] | None
 
 # -- feedback -------------------------------------------------------------------------------------
 def feedback_page(
-    session: Session, claims: links.LinkClaims, *, thanks: bool = False, error: str | None = None
+    session: Session,
+    claims: links.LinkClaims,
+    *,
+    thanks: bool = False,
+    error: str | None = None,
+    comment_too_long: int | None = None,
 ) -> Page:
+    """`comment_too_long`: the length of a comment over `feedback.MAX_COMMENT` (refused, 400)."""
     booking = booking_by_key(session, claims.reference_key)
     if booking is None or booking.status not in (
         BookingStatus.CONFIRMED,
@@ -270,5 +276,8 @@ def feedback_page(
         "rating": booking.feedback_rating,
         "thanks": thanks,
         "error": error,
+        "too_long": comment_too_long,
+        "max_comment": feedback.MAX_COMMENT,
     }
-    return Page("feedback.html", context, status=400 if error else 200)
+    said_no = error is not None or comment_too_long is not None
+    return Page("feedback.html", context, status=400 if said_no else 200)

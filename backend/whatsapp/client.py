@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from backend.whatsapp import errors
 from backend.whatsapp.messages import WireMessage, request_body
+
+
+class MediaUrlRefused(errors.GraphError):
+    """Meta's answer named a media URL the access token must not be sent to."""
 
 
 class GraphClient:
@@ -49,9 +54,16 @@ class GraphClient:
         except (KeyError, IndexError, TypeError) as exc:
             raise errors.ServerError(f"unexpected answer: {str(data)[:200]}") from exc
 
-    async def download_media(self, media_id: str, max_bytes: int) -> tuple[bytes, str | None]:
+    async def download_media(
+        self,
+        media_id: str,
+        max_bytes: int,
+        *,
+        url_refusal: Callable[[str], str | None] | None = None,
+    ) -> tuple[bytes, str | None]:
         """The media's bytes and type: GET /{media-id} for a short-lived URL, then GET that
-        URL, both with the access token (Meta's two steps). Raises a GraphError."""
+        URL, both with the access token (Meta's two steps). Raises a GraphError, and
+        MediaUrlRefused (nothing sent there) when `url_refusal(url)` gives a reason."""
         try:
             answer = await self._client.get(f"/{media_id}")
             data: Any = answer.json() if answer.content else {}
@@ -62,6 +74,9 @@ class GraphClient:
         url = data.get("url") if isinstance(data, dict) else None
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise errors.ServerError(f"no media URL in {str(data)[:200]}")
+        reason = url_refusal(url) if url_refusal is not None else None
+        if reason is not None:
+            raise MediaUrlRefused(reason)
         size = data.get("file_size")
         if isinstance(size, int) and size > max_bytes:
             raise errors.GraphError(f"media of {size} bytes is over the {max_bytes} limit")

@@ -20,6 +20,7 @@ import mimetypes
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -29,7 +30,7 @@ from backend.db import transaction
 from backend.models import MediaAttachment
 from backend.services.media import FAILED, PENDING, STORED
 from backend.whatsapp import queue
-from backend.whatsapp.client import GraphClient
+from backend.whatsapp.client import GraphClient, MediaUrlRefused
 from backend.workers import run_until_stopped
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,36 @@ def backoff(attempts: int) -> timedelta:
     return queue.backoff(attempts, floor=10.0, ceiling=3600.0)
 
 
+def _host_matches(host: str, pattern: str) -> bool:
+    pattern = pattern.strip().lower()
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])  # subdomains only: "*.fbsbx.com" ≠ "fbsbx.com"
+    return bool(pattern) and host == pattern
+
+
+def media_url_refusal(url: str, settings: Settings) -> str | None:
+    """Why the WhatsApp access token must not go to `url` (None: it may). Only Meta's media
+    hosts (MEDIA_HOSTS), over https in production; in development also the Graph API's own
+    host (WHATSAPP_API_BASE_URL: the fake Graph API of the demo and the tests)."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return "the media URL is not a URL"
+    if settings.is_production and parts.scheme != "https":
+        return f"the media URL is not https ({parts.scheme or 'no scheme'}://{host})"
+    if parts.scheme not in ("https", "http"):
+        return f"the media URL's scheme {parts.scheme!r} is not http(s)"
+    if any(_host_matches(host, p) for p in settings.media_hosts.split(",")):
+        return None
+    if not settings.is_production:
+        api = urlsplit(settings.whatsapp_api_base_url)
+        if (api.hostname or "").lower() == host and api.port == port:
+            return None
+    return f"the media URL's host {host} is not in MEDIA_HOSTS: the token was not sent"
+
+
 class MediaFetcher:
     def __init__(self, graph: GraphClient, settings: Settings | None = None) -> None:
         self.graph = graph
@@ -92,8 +123,14 @@ class MediaFetcher:
         for attachment_id, media_id in claimed:
             try:
                 content, mime = await self.graph.download_media(
-                    media_id, self.settings.media_max_bytes
+                    media_id,
+                    self.settings.media_max_bytes,
+                    url_refusal=lambda url: media_url_refusal(url, self.settings),
                 )
+            except MediaUrlRefused as exc:
+                # Asking again gets the same kind of URL: failed now, the reason kept.
+                await asyncio.to_thread(self._failed, attachment_id, token, str(exc), True)
+                continue
             except Exception as exc:  # every failure is kept and retried
                 await asyncio.to_thread(self._failed, attachment_id, token, str(exc))
                 continue
@@ -146,14 +183,14 @@ class MediaFetcher:
             row.last_error = None
             self.stored += 1
 
-    def _failed(self, attachment_id: str, token: str, error: str) -> None:
+    def _failed(self, attachment_id: str, token: str, error: str, final: bool = False) -> None:
         with transaction() as session:
             row = self._held(session, attachment_id, token)
             if row is None:
                 return
             row.last_error = error[:2000]
             row.lease_token = None
-            if row.attempts >= self.settings.media_max_attempts:
+            if final or row.attempts >= self.settings.media_max_attempts:
                 row.status = FAILED
                 row.next_attempt_at = None
                 logger.warning(

@@ -9,7 +9,14 @@ import subprocess
 import pytest
 
 from backend import cli
-from backend.config import DEVELOPMENT_SECRETS, Settings, config_verdict, production_problems
+from backend.config import (
+    DEVELOPMENT_SECRETS,
+    Settings,
+    config_verdict,
+    production_problems,
+    redact_url,
+    start_or_refuse,
+)
 from tests.processes import ROOT
 
 GOOD = {
@@ -28,6 +35,7 @@ GOOD = {
     "STRIPE_WEBHOOK_SECRET": "whsec_live_0123456789",
     "PUBLIC_BASE_URL": "https://tours.example",
     "SMTP_URL": "smtps://mailer:secret@smtp.example:465",
+    "METRICS_TOKEN": "metrics-token-0123456789abcdef",
 }
 SETTINGS_VARIABLES = (
     *GOOD,
@@ -36,6 +44,7 @@ SETTINGS_VARIABLES = (
     "BACKEND_HOST",
     "ACTION_SERVER_HOST",
     "RASA_HOST",
+    "REDIS_URL",
 )
 
 
@@ -150,8 +159,8 @@ def test_check_config_prints_the_verdict_without_starting_anything(clean_env, ca
     clean_env.setenv("RASA_HOST", "10.0.0.5")
     assert cli.main(["check-config"]) == 0
     out = capsys.readouterr().out
-    assert out.rstrip().endswith("ok")
-    assert "note: RASA_HOST=10.0.0.5" in out and "note: METRICS_TOKEN is not set" in out
+    assert "\nok\n" in out
+    assert "note: RASA_HOST=10.0.0.5" in out
     # The local pay pages mark bookings paid with no money: never in production.
     clean_env.setenv("PAYMENT_PROVIDER", "local")
     assert cli.main(["check-config"]) == 2
@@ -167,3 +176,90 @@ def test_a_development_setup_listening_beyond_loopback_is_refused(clean_env):
         if name != "TMS_ENV":
             clean_env.setenv(name, value)
     assert config_verdict(Settings())[0]  # real secrets: their choice to listen there
+
+
+# -- issue 21 --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("typo", ["prod", "Production ", "staging", "dev"])
+def test_a_tms_env_typo_is_refused_naming_the_variable(clean_env, capsys, typo):
+    # Everything production asks for is set: only the typo stands in the way.
+    for name, value in GOOD.items():
+        clean_env.setenv(name, value)
+    clean_env.setenv("TMS_ENV", typo)
+    fit, report = config_verdict(Settings())
+    assert not fit and "problem: TMS_ENV must be development or production" in report
+    assert cli.main(["check-config"]) == 2
+    assert "TMS_ENV must be development or production" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        start_or_refuse(Settings(), "backend")
+    assert exited.value.code == 2
+    assert "TMS_ENV must be development or production" in capsys.readouterr().err
+
+
+def test_production_refuses_to_start_without_a_metrics_token(clean_env):
+    for name, value in GOOD.items():
+        clean_env.setenv(name, value)
+    clean_env.delenv("METRICS_TOKEN")
+    assert "METRICS_TOKEN is not set: /metrics would answer anyone who reaches it" in (
+        production_problems(Settings())
+    )
+    assert not config_verdict(Settings())[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:s3cret-pass@redis:6379/1", "redis://:***@redis:6379/1"),
+        (
+            "rediss://default:s3cret-pass@cache.example:6380/0",
+            "rediss://default:***@cache.example:6380/0",
+        ),
+        (
+            "postgresql+psycopg://tms:s3cret-pass@db.internal:5432/tms",
+            "postgresql+psycopg://tms:***@db.internal:5432/tms",
+        ),
+        (
+            "smtps://bookings%40x.example:s3cret-pass@smtp.x.example:465",
+            "smtps://bookings%40x.example:***@smtp.x.example:465",
+        ),
+        ("redis://redis:6379/1", "redis://redis:6379/1"),
+        ("sqlite:////var/tms.sqlite3", "sqlite:////var/tms.sqlite3"),
+        ("redis://u:s3cret-pass@[::1]:6379", "redis://u:***@[::1]:6379"),
+    ],
+)
+def test_redact_url_hides_the_password_only(url, shown):
+    assert redact_url(url) == shown
+    assert "s3cret-pass" not in redact_url(url)
+
+
+def test_check_config_shows_the_urls_without_their_passwords(clean_env, capsys):
+    for name, value in GOOD.items():
+        clean_env.setenv(name, value)
+    clean_env.setenv("DATABASE_URL", "postgresql+psycopg://tms:db-s3cret@db.internal:5432/tms")
+    clean_env.setenv("REDIS_URL", "redis://:redis-s3cret@redis:6379/1")
+    assert cli.main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "REDIS_URL=redis://:***@redis:6379/1" in out
+    assert "DATABASE_URL=postgresql+psycopg://tms:***@db.internal:5432/tms" in out
+    assert "SMTP_URL=smtps://mailer:***@smtp.example:465" in out
+    assert "s3cret" not in out and "secret@" not in out
+
+
+def test_serve_in_production_checks_the_configuration_before_starting_anything(
+    clean_env, capsys, monkeypatch
+):
+    import backend.stack
+
+    started: list[bool] = []
+    monkeypatch.setattr(backend.stack, "serve", lambda *a, **k: started.append(True) or 0)
+    clean_env.setenv("TMS_ENV", "production")
+    clean_env.setenv("WHATSAPP_APP_SECRET", DEVELOPMENT_SECRETS["WHATSAPP_APP_SECRET"])
+    assert cli.main(["serve"]) == 2
+    assert started == []  # nothing was started
+    err = capsys.readouterr().err
+    assert "serve: refusing to start" in err
+    # Every problem, each naming its variable.
+    for name in ("WHATSAPP_APP_SECRET", "LINK_SECRET", "DATABASE_URL", "METRICS_TOKEN"):
+        assert f"problem: {name}" in err
+    for name, value in GOOD.items():
+        clean_env.setenv(name, value)
+    assert cli.main(["serve"]) == 0 and started == [True]
