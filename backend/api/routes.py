@@ -31,7 +31,6 @@ from backend.models import (
     OutboundMessage,
     Product,
     Staff,
-    TimelineEvent,
 )
 from backend.services import (
     bookings,
@@ -181,12 +180,16 @@ def lead_detail(request: Request, session: Session, member: Staff, lead_id: str)
     """A lead with its conversation's messages and timeline."""
     lead = get_or_404(session, Lead, lead_id, "lead")
     conversation = contacts.active_conversation(session, lead.contact)
-    messages = timeline.for_conversation(session, conversation.id) if conversation else []
+    messages = (
+        timeline.for_conversation(session, conversation.id, reader=member) if conversation else []
+    )
     return {
         "lead": views.lead(lead),
         "conversationId": conversation.id if conversation else None,
         "messages": views.events([e for e in messages if e.event_type == "MESSAGE"]),
-        "timeline": views.events(timeline.for_object(session, ObjectType.LEAD, lead.id)),
+        "timeline": views.events(
+            timeline.for_object(session, ObjectType.LEAD, lead.id, reader=member)
+        ),
     }
 
 
@@ -296,7 +299,9 @@ def booking_detail(request: Request, session: Session, member: Staff, booking_id
     booking = _booking(session, booking_id)
     return {
         "booking": views.booking(session, booking),
-        "timeline": views.events(timeline.for_object(session, ObjectType.BOOKING, booking.id)),
+        "timeline": views.events(
+            timeline.for_object(session, ObjectType.BOOKING, booking.id, reader=member)
+        ),
     }
 
 
@@ -404,12 +409,15 @@ def _moment(request: Request, name: str) -> datetime | None:
     Role.SALES, Role.OPS, query=("object_type", "object_id", "conversation_id", "start", "end")
 )
 def read_timeline(request: Request, session: Session, member: Staff) -> Any:
-    """Timeline events by object (object_type, object_id), conversation_id, or start/end."""
+    """Timeline events by object (object_type, object_id), conversation_id, or start/end: those
+    the caller's roles may read (an incident's events only for OPS, and so on)."""
     args = {key: request.args.get(key) for key in request.args}
     if args.get("object_type") and args.get("object_id"):
-        found = timeline.for_object(session, args["object_type"].upper(), args["object_id"])
+        found = timeline.for_object(
+            session, args["object_type"].upper(), args["object_id"], reader=member
+        )
     elif args.get("conversation_id"):
-        found = timeline.for_conversation(session, args["conversation_id"])
+        found = timeline.for_conversation(session, args["conversation_id"], reader=member)
     elif args.get("start") and args.get("end"):
         try:
             start, end = datetime.fromisoformat(args["start"]), datetime.fromisoformat(args["end"])
@@ -421,7 +429,9 @@ def read_timeline(request: Request, session: Session, member: Staff) -> Any:
             ) from exc
         if start.tzinfo is None or end.tzinfo is None:
             raise ApiError(422, "start and end need a timezone", fields={"start": "no timezone"})
-        found = timeline.between(session, start, end, object_type=args.get("object_type"))
+        found = timeline.between(
+            session, start, end, object_type=args.get("object_type"), reader=member
+        )
     else:
         raise ApiError(
             422,
@@ -548,12 +558,8 @@ def deactivate_staff(request: Request, session: Session, member: Staff, staff_id
 @api.get("/events/latest")
 @endpoint(Role.SALES, Role.OPS)
 def latest_events(request: Request, session: Session, member: Staff) -> Any:
-    """The 50 latest timeline events."""
-    return {
-        "events": views.events(
-            list(session.scalars(select(TimelineEvent).order_by(TimelineEvent.id.desc()).limit(50)))
-        )
-    }
+    """The 50 latest timeline events the caller's roles may read."""
+    return {"events": views.events(timeline.latest(session, reader=member, limit=50))}
 
 
 # -- administration: products, departures, staff (ADMIN) -----------------------------------------

@@ -3,15 +3,17 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from backend import clock
-from backend.domain.actor import Actor
-from backend.domain.enums import ObjectType, Source
-from backend.models import TimelineEvent
+from backend.domain.actor import SYSTEM, Actor
+from backend.domain.enums import ObjectType, Role, Source
+from backend.models import Staff, TimelineEvent
 from backend.services import contacts, timeline
+from backend.services import staff as staff_service
 from tests import factories
+from tests.backend import event_kinds
 
 
 def _event(session, **kw):
@@ -99,3 +101,66 @@ def test_times_come_back_timezone_aware_utc(session):
     session.expire_all()
     loaded = session.get(TimelineEvent, event.id)
     assert loaded.occurred_at == at and loaded.occurred_at.tzinfo is not None
+
+
+# -- who reads what: every role × every event kind (tests/backend/event_kinds.py) ---------------
+def _readers(session) -> dict[Role, Staff]:
+    """One member per role, and the guide whose phone the staff-party kinds use."""
+    staff_service.add_staff(
+        session, name="Field guide", phone=event_kinds.STAFF_PHONE, roles=[Role.GUIDE], actor=SYSTEM
+    )
+    return {
+        role: staff_service.add_staff(
+            session, name=f"{role} reader", phone=f"+97798077700{n:02d}", roles=[role], actor=SYSTEM
+        )[0]
+        for n, role in enumerate(Role, start=10)
+    }
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_reads_the_event_kinds_the_table_gives_it(session, role):
+    readers = _readers(session)
+    recorded = event_kinds.record_all(session, "kinds")
+    session.commit()
+    reader = readers[role]
+    expected = {i for i, kind in recorded.items() if event_kinds.may_read(kind, role)}
+    everything = list(session.scalars(select(TimelineEvent).where(TimelineEvent.id.in_(recorded))))
+
+    def wrong(seen: set[int]) -> list[str]:
+        return sorted(
+            f"{'shown' if i in seen else 'hidden'}: {recorded[i].label}"
+            for i in set(recorded)
+            if (i in seen) != (i in expected)
+        )
+
+    # In Python (events already loaded) and in SQL (pages and limits): the same answer.
+    assert wrong({e.id for e in timeline.visible_to(reader, everything)}) == []
+    latest = timeline.latest(session, reader=reader, limit=1000)
+    assert wrong({e.id for e in latest if e.id in recorded}) == []
+    since = min(recorded) - 1
+    after = timeline.after(session, since, roles=reader.roles, limit=1000)
+    assert wrong({e.id for e in after}) == []
+    by_object = {
+        e.id
+        for i, kind in recorded.items()
+        for e in timeline.for_object(
+            session, kind.object_type, f"kinds-{i - min(recorded)}", reader=reader
+        )
+    }
+    assert wrong(by_object) == []
+
+
+def test_a_page_of_fifty_is_fifty_visible_events(session):
+    readers = _readers(session)
+    for n in range(60):
+        _event(session, object_id=f"lead-{n}")
+        _event(
+            session,
+            object_type=ObjectType.INCIDENT,
+            object_id=f"inc-{n}",
+            action="tms.incident.updated",
+        )
+    session.commit()
+    page = timeline.latest(session, reader=readers[Role.SALES], limit=50)
+    assert len(page) == 50 and {e.object_type for e in page} == {"LEAD"}
+    assert len(timeline.latest(session, reader=readers[Role.OPS], limit=50)) == 50
