@@ -1223,6 +1223,22 @@ CONSOLE_CODE_SENT = (
     "It works for 10 minutes."
 )
 CONSOLE_FORBIDDEN = "Your role does not open this page."
+CONSOLE_SIGN_IN_AGAIN = (
+    "For this change, please sign in again (it has been a while since you did): you will come "
+    "back to the page you were on."
+)
+
+
+def console_too_many_tries(seconds: int) -> str:
+    """A client over its sign-in budget (codes asked for, or wrong codes and links)."""
+    wait = (
+        f"{-(-seconds // 60)} minute{'s' if seconds > 60 else ''}"
+        if seconds >= 60
+        else (f"{seconds} seconds")
+    )
+    return f"Too many tries from this connection. Please wait {wait}, then try again."
+
+
 CONSOLE_FORM_EXPIRED = (
     "That form had expired (or came from another site): nothing was changed. Please try again."
 )

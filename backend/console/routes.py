@@ -27,14 +27,17 @@ from backend.console.web import (
     PRE_COOKIE,
     SECURITY_HEADERS,
     Ctx,
+    add_console_cookie,
     clear_session_cookie,
+    client_address,
+    console_cookie,
     console_page,
     home_of,
     html,
     safe_next,
-    secure_cookies,
     see_other,
     set_session_cookie,
+    tokens_match,
 )
 from backend.db import transaction
 from backend.domain.enums import AssignmentRole, IncidentStatus, LeadStatus, ObjectType, Role
@@ -90,43 +93,55 @@ async def console_js(request: Request) -> HTTPResponse:
 
 # -- signing in ---------------------------------------------------------------------------------
 def _pre_token(request: Request) -> tuple[str, bool]:
-    existing = request.cookies.get(PRE_COOKIE)
+    existing = console_cookie(request, PRE_COOKIE)
     return (existing, False) if existing else (secrets.token_urlsafe(24), True)
 
 
 def _with_pre(resp: HTTPResponse, token: str, fresh: bool) -> HTTPResponse:
     if fresh:
-        resp.add_cookie(
-            PRE_COOKIE,
-            token,
-            path="/console",
-            httponly=True,
-            samesite="Strict",
-            secure=secure_cookies(),
-            max_age=3600,
-        )
+        add_console_cookie(resp, PRE_COOKIE, token, httponly=True, samesite="Strict", max_age=3600)
     return resp
 
 
+def _field(request: Request, name: str, most: int) -> str:
+    """A sign-in form's field, cut to what it can hold (these pages are open to anyone: a
+    strange value gets the one refusal, never an error)."""
+    value = request.form.get(name) if request.form else None
+    return (value if isinstance(value, str) else "").strip()[:most]
+
+
 def _pre_ok(request: Request) -> bool:
-    expected = request.cookies.get(PRE_COOKIE) or ""
-    given = (request.form.get("csrf") if request.form else None) or ""
-    return bool(expected) and secrets.compare_digest(expected, given)
+    expected = console_cookie(request, PRE_COOKIE) or ""
+    return bool(expected) and tokens_match(_field(request, "csrf", 200), expected)
 
 
 def _sign_in_page(
     request: Request, template: str = "sign_in.html", status: int = 200, **context: Any
 ) -> HTTPResponse:
     token, fresh = _pre_token(request)
+    raw_next = request.args.get("next") or _field(request, "next", 2000)
     page = html(
         template,
         status,
         me=None,
         csrf=token,
-        next=safe_next(request.args.get("next") or (request.form or {}).get("next")) or "",
+        next=safe_next(raw_next[:2000]) or "",
+        again=request.args.get("again") == "1",
+        sign_in_again=texts.CONSOLE_SIGN_IN_AGAIN,
         **context,
     )
     return _with_pre(page, token, fresh)
+
+
+def _wait_page(
+    request: Request, refused: staff_auth.TooManyTries, template: str, **context: Any
+) -> HTTPResponse:
+    """429 with Retry-After: this client has tried too often (its own budget, not the phone's)."""
+    page = _sign_in_page(
+        request, template, 429, error=texts.console_too_many_tries(refused.retry_after), **context
+    )
+    page.headers["Retry-After"] = str(refused.retry_after)
+    return page
 
 
 @console_bp.get("/")
@@ -134,7 +149,7 @@ def _sign_in_page(
 async def console_home(request: Request) -> HTTPResponse:
     def work() -> str:
         with transaction() as session:
-            record = staff_auth.current_session(session, request.cookies.get(COOKIE))
+            record = staff_auth.current_session(session, console_cookie(request, COOKIE))
             return home_of(record.staff) if record else "/console/sign-in"
 
     return see_other(await asyncio.to_thread(work))
@@ -151,75 +166,106 @@ async def sign_in_form(request: Request) -> HTTPResponse:
 async def sign_in_send_code(request: Request) -> HTTPResponse:
     if not _pre_ok(request):
         return _sign_in_page(request, status=403, error=texts.CONSOLE_FORM_EXPIRED)
-    phone = (request.form.get("phone") or "").strip()[:40]
+    phone = _field(request, "phone", 40)
+    client = client_address(request)
 
     def work() -> None:
         with transaction() as session:
-            staff_auth.send_code(session, phone)
+            staff_auth.send_code(session, phone, client=client)
 
-    await asyncio.to_thread(work)
+    try:
+        await asyncio.to_thread(work)
+    except staff_auth.TooManyTries as refused:
+        return _wait_page(request, refused, "sign_in.html")
     return _sign_in_page(request, "code.html", phone=phone, notice=texts.CONSOLE_CODE_SENT)
+
+
+def _signed_in(request: Request, opened: tuple[str, str]) -> HTTPResponse:
+    cookie, home = opened
+    resp = see_other(safe_next(_field(request, "next", 2000)) or home)
+    set_session_cookie(resp, cookie)
+    return resp
 
 
 @console_bp.post("/sign-in/code")
 @access("anyone with the form's token and a valid code: opens a session")
 async def sign_in_check_code(request: Request) -> HTTPResponse:
-    phone = (request.form.get("phone") or "").strip()[:40]
+    phone = _field(request, "phone", 40)
     if not _pre_ok(request):
         return _sign_in_page(
             request, "code.html", 403, phone=phone, error=texts.CONSOLE_FORM_EXPIRED
         )
-    code = (request.form.get("code") or "").strip()[:20]
+    code = _field(request, "code", 20)
     agent = request.headers.get("user-agent", "")
+    client = client_address(request)
+    previous = console_cookie(request, COOKIE)
 
     def work() -> tuple[str, str] | None:
         with transaction() as session:
-            member = staff_auth.check_code(session, phone, code)
+            member = staff_auth.check_code(session, phone, code, client=client)
             if member is None:
                 return None
-            opened = staff_auth.open_session(session, member, how="whatsapp code", user_agent=agent)
+            opened = staff_auth.open_session(
+                session,
+                member,
+                how="whatsapp code",
+                user_agent=agent,
+                client=client,
+                replacing=previous,
+            )
             return opened.cookie, home_of(member)
 
-    signed = await asyncio.to_thread(work)
+    try:
+        signed = await asyncio.to_thread(work)
+    except staff_auth.TooManyTries as refused:
+        return _wait_page(request, refused, "code.html", phone=phone)
     if signed is None:
         return _sign_in_page(
             request, "code.html", 401, phone=phone, error=texts.CONSOLE_CODE_REFUSED
         )
-    cookie, home = signed
-    resp = see_other(safe_next(request.form.get("next")) or home)
-    set_session_cookie(resp, cookie)
-    return resp
+    return _signed_in(request, signed)
 
 
 @console_bp.get("/sign-in/link/<secret:str>")
 @access("anyone holding a one-time link: a page with a button (link previews must not use it)")
 async def sign_in_link_page(request: Request, secret: str) -> HTTPResponse:
-    return _sign_in_page(request, "link.html", secret=secret)
+    return _sign_in_page(request, "link.html", secret=secret[:100])
 
 
 @console_bp.post("/sign-in/link/<secret:str>")
 @access("anyone holding a one-time link and the form's token: opens a session, uses the link")
 async def sign_in_with_link(request: Request, secret: str) -> HTTPResponse:
+    secret = secret[:100]
     if not _pre_ok(request):
         return _sign_in_page(
             request, "link.html", 403, secret=secret, error=texts.CONSOLE_FORM_EXPIRED
         )
     agent = request.headers.get("user-agent", "")
+    client = client_address(request)
+    previous = console_cookie(request, COOKIE)
 
     def work() -> tuple[str, str] | None:
         with transaction() as session:
-            member = staff_auth.use_link(session, secret[:100])
+            member = staff_auth.use_link(session, secret, client=client)
             if member is None:
                 return None
-            opened = staff_auth.open_session(session, member, how="one-time link", user_agent=agent)
+            opened = staff_auth.open_session(
+                session,
+                member,
+                how="one-time link",
+                user_agent=agent,
+                client=client,
+                replacing=previous,
+            )
             return opened.cookie, home_of(member)
 
-    signed = await asyncio.to_thread(work)
+    try:
+        signed = await asyncio.to_thread(work)
+    except staff_auth.TooManyTries as refused:
+        return _wait_page(request, refused, "link.html", secret=secret)
     if signed is None:
         return _sign_in_page(request, status=410, error=texts.CONSOLE_LINK_REFUSED)
-    resp = see_other(signed[1])
-    set_session_cookie(resp, signed[0])
-    return resp
+    return _signed_in(request, signed)
 
 
 @console_bp.post("/sign-out")
@@ -824,6 +870,7 @@ def _admin(ctx: Ctx, new_token: dict[str, str] | None = None) -> HTTPResponse:
         staff=list(ctx.session.scalars(select(Staff).order_by(Staff.name))),
         roles=list(Role),
         new_token=new_token,
+        fresh_minutes=get_settings().fresh_sign_in_minutes,
     )
 
 
@@ -845,7 +892,7 @@ def admin_add_staff(ctx: Ctx) -> HTTPResponse:
 
 
 @console_bp.post("/admin/staff/<staff_id:str>/deactivate")
-@console_page(Role.ADMIN)
+@console_page(Role.ADMIN, fresh=True)
 def admin_deactivate(ctx: Ctx, staff_id: str) -> HTTPResponse:
     worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
     if worker.id == ctx.member.id:
@@ -853,6 +900,16 @@ def admin_deactivate(ctx: Ctx, staff_id: str) -> HTTPResponse:
     staff_service.deactivate(ctx.session, worker, ctx.actor)
     staff_auth.end_all_sessions(ctx.session, worker, ctx.actor)
     return ctx.done("/console/admin", f"{worker.name} deactivated and signed out everywhere")
+
+
+@console_bp.post("/admin/staff/<staff_id:str>/reactivate")
+@console_page(Role.ADMIN, fresh=True)
+def admin_reactivate(ctx: Ctx, staff_id: str) -> HTTPResponse:
+    worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
+    staff_service.reactivate(ctx.session, worker, ctx.actor)
+    return ctx.done(
+        "/console/admin", f"{worker.name} is active again; they sign in with a WhatsApp code"
+    )
 
 
 @console_bp.post("/admin/staff/<staff_id:str>/availability")
@@ -866,7 +923,7 @@ def admin_availability(ctx: Ctx, staff_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/admin/staff/<staff_id:str>/rotate-token")
-@console_page(Role.ADMIN)
+@console_page(Role.ADMIN, fresh=True)
 def admin_rotate(ctx: Ctx, staff_id: str) -> HTTPResponse:
     worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
     token = staff_service.rotate_token(ctx.session, worker, ctx.actor)
@@ -963,13 +1020,61 @@ def admin_change_departure(ctx: Ctx, departure_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/admin/staff/<staff_id:str>/roles")
-@console_page(Role.ADMIN)
+@console_page(Role.ADMIN, fresh=True)
 def admin_roles(ctx: Ctx, staff_id: str) -> HTTPResponse:
     worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
     staff_service.set_roles(
         ctx.session, worker, [r for r in Role if ctx.form(f"role_{r}") == "1"], ctx.actor
     )
     return ctx.done("/console/admin", f"{worker.name}: {', '.join(sorted(worker.roles)).lower()}")
+
+
+# -- my account (every role): sessions and API tokens -------------------------------------------
+def _account(ctx: Ctx, new_token: str | None = None) -> HTTPResponse:
+    return ctx.page(
+        "account.html",
+        sessions=staff_auth.sessions_of(ctx.session, ctx.member),
+        current_id=ctx.record.id,
+        tokens=staff_service.tokens_of(ctx.session, ctx.member),
+        token_days=get_settings().api_token_days,
+        idle_minutes=get_settings().session_idle_minutes,
+        max_hours=f"{get_settings().session_max_hours:g}",
+        max_token_days=staff_service.MAX_TOKEN_DAYS,
+        new_token=new_token,
+    )
+
+
+@console_bp.get("/account")
+@console_page(*EVERY_ROLE)
+def account_page(ctx: Ctx) -> HTTPResponse:
+    return _account(ctx)
+
+
+@console_bp.post("/account/sessions/end")
+@console_page(*EVERY_ROLE)
+def account_end_sessions(ctx: Ctx) -> HTTPResponse:
+    only = ctx.form("session_id")[:64] or None
+    ended = staff_auth.end_other_sessions(ctx.session, ctx.record, only=only)
+    return ctx.done("/console/account", f"Signed out of {ended} other session(s)")
+
+
+@console_bp.post("/account/tokens")
+@console_page(*EVERY_ROLE, fresh=True)
+def account_new_token(ctx: Ctx) -> HTTPResponse:
+    raw_days = ctx.form("days")
+    days = _int(raw_days, "Days", 1, staff_service.MAX_TOKEN_DAYS) if raw_days else None
+    token = staff_service.issue_token(
+        ctx.session, ctx.member, ctx.actor, label=ctx.form("label")[:80], days=days
+    )
+    # Shown once, on this response only (never stored, never in a redirect URL).
+    return _account(ctx, token)
+
+
+@console_bp.post("/account/tokens/<token_id:int>/revoke")
+@console_page(*EVERY_ROLE)
+def account_revoke_token(ctx: Ctx, token_id: int) -> HTTPResponse:
+    found = staff_service.revoke_token(ctx.session, ctx.member, token_id, ctx.actor)
+    return ctx.done("/console/account", f"Token “{found.label}” revoked: it stops working now")
 
 
 # -- the guide's page (every role: only their own) ----------------------------------------------

@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 COOKIE = "tms_console"
 # The sign-in forms come before any session: a random cookie they must echo (double submit).
 PRE_COOKIE = "tms_console_pre"
+# A form value longer than this is refused (the longest real one, a message, is 3,000).
+FORM_VALUE_MAX = 10_000
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -67,6 +69,27 @@ NAV: list[tuple[str, str, tuple[Role, ...]]] = [
 
 def secure_cookies() -> bool:
     return get_settings().public_base_url.startswith("https://")
+
+
+def add_console_cookie(resp: HTTPResponse, name: str, value: str, **options: Any) -> None:
+    """Over https a `__Host-` cookie (Secure, path "/", no Domain: no other host or subdomain
+    can set or shadow it); over plain http (development) a cookie for /console."""
+    if secure_cookies():
+        resp.add_cookie(name, value, path="/", secure=True, host_prefix=True, **options)
+    else:
+        resp.add_cookie(name, value, path="/console", secure=False, **options)
+
+
+def console_cookie(request: Request, name: str) -> str | None:
+    """The cookie `name` as `add_console_cookie` set it (over https only the `__Host-` one)."""
+    value = request.cookies.get(f"__Host-{name}" if secure_cookies() else name)
+    return value if isinstance(value, str) else None
+
+
+def client_address(request: Request) -> str:
+    """The client's address for the sign-in budgets: behind a proxy, Sanic takes it from the
+    forwarded headers only when FORWARDED_SECRET / REAL_IP_HEADER / PROXIES_COUNT say so."""
+    return (request.remote_addr or request.ip or "")[:64]
 
 
 def home_of(member: Staff) -> str:
@@ -117,10 +140,10 @@ class Ctx:
 
     def form(self, name: str, default: str = "") -> str:
         value = self.request.form.get(name) if self.request.form else None
-        return (value if value is not None else default).strip()
+        return strict_value(value if value is not None else default)
 
     def arg(self, name: str, default: str = "") -> str:
-        return (self.request.args.get(name) or default).strip()
+        return strict_value(self.request.args.get(name) or default)
 
     def page(self, template: str, status: int = 200, **context: Any) -> HTTPResponse:
         # The live script re-fetches the page in the background; only the page a person
@@ -159,9 +182,26 @@ def _origin_ok(request: Request) -> bool:
     return urlsplit(origin).netloc == request.host
 
 
+def strict_value(value: object) -> str:
+    """A form or query value as text, stripped; a huge one is refused (a business-rule answer,
+    so the person sees why), never passed on."""
+    text = value if isinstance(value, str) else ""
+    if len(text) > FORM_VALUE_MAX:
+        raise DomainError(
+            f"A field is longer than {FORM_VALUE_MAX:,} characters: nothing was saved"
+        )
+    return text.strip()
+
+
+def tokens_match(given: str, expected: str) -> bool:
+    """Constant-time comparison of a submitted token, whatever characters it holds
+    (`hmac.compare_digest` raises on non-ASCII text: compare the bytes)."""
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
 def _csrf_ok(request: Request, expected: str) -> bool:
     given = (request.form.get("csrf") if request.form else None) or ""
-    return bool(given) and hmac.compare_digest(given, expected) and _origin_ok(request)
+    return tokens_match(given, expected) and _origin_ok(request)
 
 
 def parent_of(path: str) -> str:
@@ -172,10 +212,12 @@ def parent_of(path: str) -> str:
     return path.rsplit("/", 1)[0] or "/console/"
 
 
-def console_page(*roles: Role) -> Callable[[Handler], Any]:
+def console_page(*roles: Role, fresh: bool = False) -> Callable[[Handler], Any]:
     """A console route for staff holding one of `roles` (ADMIN may do everything): no session
     → the sign-in page; wrong role → 403; a POST without its CSRF token → 403 and nothing
-    changed. A business rule that says no → back to the page with the reason."""
+    changed. A business rule that says no → back to the page with the reason. `fresh`: the
+    route changes who may do what (roles, tokens, staff), so a session signed in longer ago
+    than FRESH_SIGN_IN_MINUTES is sent to sign in again and back to the page (ASVS 3.7.1)."""
     if not roles:
         raise ValueError("a console page must name the roles that may use it")
 
@@ -188,7 +230,7 @@ def console_page(*roles: Role) -> Callable[[Handler], Any]:
                         "forbidden.html", 400, me=None, message="That input holds a NUL character."
                     )
                 with transaction() as session:
-                    record = staff_auth.current_session(session, request.cookies.get(COOKIE))
+                    record = staff_auth.current_session(session, console_cookie(request, COOKIE))
                     if record is None:
                         target = request.path + (
                             f"?{request.query_string}" if request.query_string else ""
@@ -203,6 +245,9 @@ def console_page(*roles: Role) -> Callable[[Handler], Any]:
                         return html(
                             "forbidden.html", 403, me=member, message=texts.CONSOLE_FORM_EXPIRED
                         )
+                    if fresh and not staff_auth.is_fresh(record):
+                        back = parent_of(request.path) if request.method == "POST" else request.path
+                        return see_other(f"/console/sign-in?again=1&next={quote(back)}")
                     return handler(Ctx(request, session, member, record), **kwargs)
 
             try:
@@ -216,7 +261,7 @@ def console_page(*roles: Role) -> Callable[[Handler], Any]:
                     else "Busy with another change; nothing was changed, try again."
                 )
                 if request.method == "POST":  # back to the form's page, which says why
-                    await asyncio.to_thread(_flash_error, request.cookies.get(COOKIE), message)
+                    await asyncio.to_thread(_flash_error, console_cookie(request, COOKIE), message)
                     return see_other(parent_of(request.path))
                 status = 404 if isinstance(exc, NotFound) else 400
                 if request.path.endswith(".json"):
@@ -224,6 +269,7 @@ def console_page(*roles: Role) -> Callable[[Handler], Any]:
                 return html("forbidden.html", status, me=None, message=message)
 
         run.tms_roles = roles  # type: ignore[attr-defined]
+        run.tms_fresh = fresh  # type: ignore[attr-defined]
         return run
 
     return wrap
@@ -237,16 +283,19 @@ def _flash_error(cookie: str | None, message: str) -> None:
 
 
 def set_session_cookie(resp: HTTPResponse, value: str) -> None:
-    resp.add_cookie(
+    # The browser may forget it when the session can no longer be alive anyway.
+    add_console_cookie(
+        resp,
         COOKIE,
         value,
-        path="/console",
         httponly=True,
         samesite="Lax",
-        secure=secure_cookies(),
-        max_age=int(staff_auth.SESSION_MAX.total_seconds()),
+        max_age=int(staff_auth.session_max().total_seconds()),
     )
 
 
 def clear_session_cookie(resp: HTTPResponse) -> None:
-    resp.delete_cookie(COOKIE, path="/console")
+    if secure_cookies():
+        resp.delete_cookie(COOKIE, path="/", secure=True, host_prefix=True)
+    else:
+        resp.delete_cookie(COOKIE, path="/console")

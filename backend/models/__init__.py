@@ -2,7 +2,7 @@
 
 from backend.models.base import Base
 from backend.models.catalog import Departure, Product
-from backend.models.console import SignInCode, StaffSession
+from backend.models.console import ApiToken, SignInCode, SignInLimit, StaffSession
 from backend.models.knowledge import FaqAnswer
 from backend.models.mail import OutboundEmail
 from backend.models.media import MediaAttachment
@@ -30,6 +30,7 @@ from backend.models.timeline import TimelineEvent
 
 __all__ = [
     "ActionReceipt",
+    "ApiToken",
     "Assignment",
     "Attendance",
     "Base",
@@ -54,6 +55,7 @@ __all__ = [
     "SendingSlots",
     "SentNotice",
     "SignInCode",
+    "SignInLimit",
     "Staff",
     "StaffRole",
     "StaffSession",

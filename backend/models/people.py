@@ -36,8 +36,7 @@ class Staff(IdMixin, CreatedMixin, Base):
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     available: Mapped[bool] = mapped_column(default=True)
-    # sha256 of the admin API token; the token itself is shown once and never stored.
-    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Admin API tokens live in `api_tokens` (backend/models/console.py): several per person.
     # Round-robin fairness for lead assignment.
     last_assigned_at: Mapped[datetime | None]
 

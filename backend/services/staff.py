@@ -1,10 +1,12 @@
-"""Staff: who they are, what they may do, and their admin API tokens."""
+"""Staff: who they are, what they may do, and their admin API tokens (several per person,
+each with a label and an expiry; `by_token` is the one place the admin API authenticates)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -15,7 +17,7 @@ from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType, Role
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.phones import normalise_phone
-from backend.models import Staff, StaffRole, StaffSession
+from backend.models import ApiToken, Staff, StaffRole, StaffSession
 from backend.services import timeline
 
 
@@ -39,11 +41,11 @@ def add_staff(
         raise DomainError("A staff member needs at least one role")
     if session.scalar(select(Staff).where(Staff.phone == e164)):
         raise DomainError(f"A staff member with phone {e164} already exists")
-    token = secrets.token_urlsafe(32)
-    member = Staff(name=name.strip(), phone=e164, email=email, api_token_hash=hash_token(token))
+    member = Staff(name=name.strip(), phone=e164, email=email)
     member.role_rows = [StaffRole(role=str(r)) for r in sorted(role_set)]
     session.add(member)
     session.flush()
+    token = _new_token(session, member, "first token")
     timeline.record(
         session,
         object_type=ObjectType.STAFF,
@@ -68,12 +70,85 @@ def _record(session: Session, member: Staff, action: str, actor: Actor, **conten
     )
 
 
-def rotate_token(session: Session, member: Staff, actor: Actor) -> str:
-    """A new API token for `member` (shown once); the old one stops working with this commit."""
+MAX_TOKEN_DAYS = 3660
+
+
+def _new_token(session: Session, member: Staff, label: str, days: int | None = None) -> str:
+    lifetime = get_settings().api_token_days if days is None else days
+    if not 1 <= lifetime <= MAX_TOKEN_DAYS:
+        raise DomainError(f"A token lasts between 1 and {MAX_TOKEN_DAYS} days")
     token = secrets.token_urlsafe(32)
-    member.api_token_hash = hash_token(token)
+    session.add(
+        ApiToken(
+            staff_id=member.id,
+            token_hash=hash_token(token),
+            label=label.strip()[:80] or "API token",
+            expires_at=clock.now() + timedelta(days=lifetime),
+        )
+    )
+    session.flush()
+    return token
+
+
+def issue_token(
+    session: Session, member: Staff, actor: Actor, *, label: str, days: int | None = None
+) -> str:
+    """One more API token for `member` (shown once), valid `days` (API_TOKEN_DAYS unless
+    given); their other tokens keep working."""
+    if not member.active:
+        raise DomainError(f"{member.name} is deactivated")
+    token = _new_token(session, member, label, days)
+    _record(session, member, "token_issued", actor, label=label.strip()[:80] or "API token")
+    return token
+
+
+def rotate_token(session: Session, member: Staff, actor: Actor, days: int | None = None) -> str:
+    """A new API token for `member` (shown once); every token they held stops working with this
+    commit."""
+    if not member.active:
+        raise DomainError(f"{member.name} is deactivated")
+    _revoke_all(session, member)
+    token = _new_token(session, member, "rotated", days)
     _record(session, member, "token_rotated", actor)
     return token
+
+
+def tokens_of(session: Session, member: Staff) -> list[ApiToken]:
+    """A member's tokens that still work (not revoked, not expired), the newest first."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.staff_id == member.id,
+                ApiToken.revoked_at.is_(None),
+                ApiToken.expires_at > clock.now(),
+            )
+            .order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(session: Session, member: Staff, token_id: int, actor: Actor) -> ApiToken:
+    """Revoke one of `member`'s tokens; it stops working with this commit."""
+    if not 0 < token_id < 2**63:  # no row has it, and PostgreSQL would refuse the number
+        raise NotFound("No such token")
+    found = session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.staff_id == member.id)
+    )
+    if found is None:
+        raise NotFound("No such token")
+    if found.revoked_at is None:
+        found.revoked_at = clock.now()
+        _record(session, member, "token_revoked", actor, label=found.label)
+    return found
+
+
+def _revoke_all(session: Session, member: Staff) -> None:
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.staff_id == member.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
 
 
 def deactivate(session: Session, member: Staff, actor: Actor) -> None:
@@ -86,6 +161,8 @@ def deactivate(session: Session, member: Staff, actor: Actor) -> None:
     _keep_an_admin(session, member)
     member.active = False
     member.available = False
+    # A lost phone or a leaver: their tokens must not come back with a reactivation.
+    _revoke_all(session, member)
     # Their console sessions end with the token (a session of an inactive member opens
     # nothing either; this makes it visible).
     session.execute(
@@ -94,6 +171,19 @@ def deactivate(session: Session, member: Staff, actor: Actor) -> None:
         .values(ended_at=clock.now())
     )
     _record(session, member, "deactivated", actor)
+
+
+def reactivate(session: Session, member: Staff, actor: Actor) -> None:
+    """A deactivated member works here again (a new phone, back from leave): they sign in with
+    a WhatsApp code and ask for a new API token; their old tokens stay revoked."""
+    if member.active:
+        raise DomainError(f"{member.name} is already active")
+    taken = session.scalar(select(Staff).where(Staff.phone == member.phone, Staff.active.is_(True)))
+    if taken is not None:
+        raise DomainError(f"{taken.name} now has the number {member.phone}")
+    member.active = True
+    member.available = True
+    _record(session, member, "reactivated", actor)
 
 
 def _keep_an_admin(session: Session, leaving: Staff) -> None:
@@ -127,10 +217,19 @@ def set_available(session: Session, member: Staff, available: bool, actor: Actor
 
 
 def by_token(session: Session, token: str) -> Staff | None:
-    if not token:
+    """The active staff member an admin API token belongs to, or None when it is unknown,
+    revoked or expired. The token's last use is kept (to the minute) for its owner's list."""
+    if not token or len(token) > 200:
         return None
-    member = session.scalar(select(Staff).where(Staff.api_token_hash == hash_token(token)))
-    return member if member and member.active else None
+    now = clock.now()
+    found = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if found is None or found.revoked_at is not None or found.expires_at <= now:
+        return None
+    if not found.staff.active:
+        return None
+    if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
+        found.last_used_at = now
+    return found.staff
 
 
 def by_phone(session: Session, phone: str) -> Staff | None:

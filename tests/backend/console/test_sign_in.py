@@ -50,25 +50,34 @@ def test_the_session_cookie_is_httponly_and_samesite(console):
     assert done.headers["location"] == "/console/incidents"  # ops land on the incident board
 
 
-def test_a_wrong_code_is_refused_and_five_wrong_guesses_use_the_code_up(console, pg_db_url):
+def test_wrong_codes_are_refused_and_then_the_client_is_told_to_wait(
+    console, pg_db_url, story_clock
+):
     browser = console.client()
     form = browser.get("/console/sign-in")
     since = console.total()
     browser.post("/console/sign-in", data={"csrf": _csrf(form), "phone": SARAH})
     code = console.code_sent_to(SARAH, since)
     wrong = f"{(int(code) + 1) % 1000000:06d}"
-    for _ in range(staff_auth.CODE_ATTEMPTS):
+    for _ in range(staff_auth.GUESSES_PER_CLIENT.free):
         refused = browser.post(
             "/console/sign-in/code", data={"csrf": _csrf(form), "phone": SARAH, "code": wrong}
         )
         assert refused.status_code == 401 and "did not work" in refused.text
-    # The right code no longer works either: it is used up.
-    late = browser.post(
+    # This client is over its budget: even the right code waits, and the page says so.
+    wait = browser.post(
         "/console/sign-in/code", data={"csrf": _csrf(form), "phone": SARAH, "code": code}
     )
-    assert late.status_code == 401
+    assert wait.status_code == 429 and wait.headers["retry-after"] == "60"
+    assert "wait 1 minute" in wait.text
     with transaction(pg_db_url) as s:
         assert s.scalar(select(StaffSession).limit(1)) is None
+    # The code itself was not used up by those guesses: after the wait it works.
+    story_clock.advance(seconds=61)
+    done = browser.post(
+        "/console/sign-in/code", data={"csrf": _csrf(form), "phone": SARAH, "code": code}
+    )
+    assert done.status_code == 303
 
 
 def test_an_expired_code_is_refused(console, story_clock):
@@ -102,15 +111,34 @@ def test_an_unknown_phone_gets_the_same_answer_and_no_message(console, pg_db_url
     assert to_stranger == []
 
 
-def test_a_phone_gets_five_codes_an_hour(console, pg_db_url):
+def test_a_phone_gets_one_code_a_minute_at_most(console, pg_db_url, story_clock):
     browser = console.client()
     form = browser.get("/console/sign-in")
-    for _ in range(staff_auth.CODES_PER_HOUR + 2):
-        browser.post("/console/sign-in", data={"csrf": _csrf(form), "phone": SARAH})
-    with transaction(pg_db_url) as s:
-        sarah = s.scalar(select(Staff).where(Staff.phone == SARAH))
-        sent = s.scalars(select(SignInCode).where(SignInCode.staff_id == sarah.id)).all()
-        assert len(sent) == staff_auth.CODES_PER_HOUR
+
+    def sent() -> int:
+        with transaction(pg_db_url) as s:
+            sarah = s.scalar(select(Staff).where(Staff.phone == SARAH))
+            return len(s.scalars(select(SignInCode).where(SignInCode.staff_id == sarah.id)).all())
+
+    for _ in range(4):
+        answer = browser.post("/console/sign-in", data={"csrf": _csrf(form), "phone": SARAH})
+        assert answer.status_code == 200  # the same page: nothing says a code was held back
+    assert sent() == 1
+    story_clock.advance(seconds=61)
+    browser.post("/console/sign-in", data={"csrf": _csrf(form), "phone": SARAH})
+    assert sent() == 2
+
+
+def test_a_client_asking_for_too_many_codes_gets_429(console):
+    browser = console.client()
+    form = browser.get("/console/sign-in")
+    for n in range(staff_auth.CODES_PER_CLIENT.free):
+        answer = browser.post(
+            "/console/sign-in", data={"csrf": _csrf(form), "phone": f"+97798119{n:05d}"}
+        )
+        assert answer.status_code == 200
+    over = browser.post("/console/sign-in", data={"csrf": _csrf(form), "phone": SARAH})
+    assert over.status_code == 429 and int(over.headers["retry-after"]) == 60
 
 
 def test_the_sign_in_form_needs_its_token(console):
