@@ -2,139 +2,31 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-
-from actions.catalogue import ActionAskDates
+from actions import handoff, questions
 from actions.common import TmsAction, Turn
-from actions.contact_details import ask_for_email
-from actions.enquiry import first_enquiry_text
-from actions.knowledge import answer_question, topic_by_words
+from actions.context import (
+    FULL_OPTIONS,
+    booking_in_context,
+    option_chosen,
+    party_size_in_context,
+)
+from actions.faq import answer_question, topic_by_words
+from actions.holds import place_hold_from_quote
+from actions.options import (
+    answer_party_question,
+    ask_party_or_run,
+    ask_party_size_for,
+    join_waitlist,
+    run_option,
+    run_option_on,
+)
 from backend import texts
 from backend.domain import choices
-from backend.domain.enums import LeadStatus, ObjectType, Role
-from backend.domain.errors import DomainError, NotEnoughSeats, NotFound
-from backend.domain.party import parse_group_size
+from backend.domain.enums import ObjectType
 from backend.domain.ratings import rating_in
 from backend.domain.states import OPEN_BOOKING_STATES
-from backend.models import Booking, Departure, Lead
-from backend.services import (
-    bookings,
-    contacts,
-    feedback,
-    inventory,
-    leads,
-    notifications,
-    timeline,
-    waitlist,
-)
-from backend.services import staff as staff_service
-
-_ORDINALS = {"first": 1, "one": 1, "second": 2, "two": 2, "third": 3, "three": 3}
-
-
-def option_chosen(turn: Turn) -> int | None:
-    raw = next(turn.tracker.get_latest_entity_values("option_number"), None) or turn.text
-    digits = re.search(r"\b([1-9])(?:st|nd|rd|th)?\b", raw or "")
-    if digits:
-        return int(digits.group(1))
-    for word, number in _ORDINALS.items():
-        if re.search(rf"\b{word}\b", (raw or "").lower()):
-            return number
-    return None
-
-
-def booking_in_context(turn: Turn) -> Booking | None:
-    """A reference in the message (it must be the sender's), else the conversation's booking,
-    else the customer's most recent one."""
-    reference = turn.reference_in_text()
-    if reference:
-        booking = bookings.find_booking(turn.session, reference)
-        if booking.contact_id != turn.contact.id:
-            raise NotFound(f"No booking {reference} on this number")
-        return booking
-    if turn.conversation.object_type == ObjectType.BOOKING and turn.conversation.object_id:
-        booking = turn.session.get(Booking, turn.conversation.object_id)
-        if booking is not None:
-            return booking
-    mine = bookings.bookings_of_contact(turn.session, turn.contact)
-    return mine[0] if mine else None
-
-
-def enquiry_text(turn: Turn) -> str:
-    """The customer's enquiry, not the "2" that chose an option."""
-    return first_enquiry_text(turn.tracker) or turn.text
-
-
-def party_size_in_context(turn: Turn) -> int | None:
-    """The party size the customer gave, if they did: never a guess (a family of four
-    waitlisted as one would be offered a seat they cannot use)."""
-    return parse_group_size(turn.slot("group_size"))
-
-
-def answer_party_question(turn: Turn) -> bool:
-    """The answer to "how many of you?" asked before an option of a full departure: carry on
-    with that option. False when no such question is pending."""
-    pending = turn.slot("pending_question") or ""
-    if not pending.startswith("party_for:"):
-        return False
-    size = parse_group_size(turn.text) or parse_group_size(
-        next(turn.tracker.get_latest_entity_values("group_size"), None)
-    )
-    if size is None:
-        turn.say(texts.ask_party_size())
-        return True
-    turn.set_slot("group_size", str(size))
-    run_option(turn, int(pending.split(":", 1)[1]), size)
-    return True
-
-
-def place_hold_from_quote(turn: Turn, lead: Lead | None = None) -> None:
-    """Shared by "please hold", a "yes" to the quote and its *Hold my seats* button: hold from
-    the lead's quote, or tell the rep the customer is ready when there is no quote yet."""
-    lead = (
-        lead
-        or leads.lead_of_conversation(turn.session, turn.conversation)
-        or leads.open_lead_of(turn.session, turn.contact)
-    )
-    if lead is None:
-        turn.say(texts.no_open_enquiry())
-        return
-    if lead.status != LeadStatus.QUOTED:
-        rep = leads.rep_of_conversation(turn.session, turn.conversation)
-        if rep is not None:
-            notifications.to_staff(
-                turn.session,
-                rep,
-                texts.rep_hold_requested(lead),
-                purpose="rep_alert",
-                object_type=ObjectType.LEAD,
-                object_id=lead.id,
-            )
-        else:
-            notifications.to_role(
-                turn.session,
-                Role.SALES,
-                texts.rep_hold_requested(lead),
-                purpose="rep_alert",
-                object_type=ObjectType.LEAD,
-                object_id=lead.id,
-            )
-        turn.say(texts.hold_needs_quote(lead))
-        return
-    try:
-        booking = leads.hold_from_quote(turn.session, lead, turn.actor)
-    except NotEnoughSeats as exc:
-        departure = turn.session.get(Departure, lead.quoted_departure_id)
-        turn.say(texts.hold_failed_no_seats(departure, exc.available))
-        return
-    contacts.bind_conversation(
-        turn.session, turn.conversation, ObjectType.BOOKING, booking.id, turn.actor
-    )
-    hold = inventory.active_hold(turn.session, booking)
-    assert hold is not None
-    turn.say(texts.hold_placed(booking, hold.expires_at))
-    ask_for_email(turn)
+from backend.models import Booking, Departure
+from backend.services import bookings, feedback, timeline, waitlist
 
 
 class ActionRequestHold(TmsAction):
@@ -158,7 +50,7 @@ class ActionChooseOption(TmsAction):
             return
         if answer_party_question(turn):
             return
-        if turn.slot("pending_question") != "full_options":
+        if turn.slot("pending_question") != FULL_OPTIONS:
             if not rate_last_trip(turn):
                 turn.say(texts.ok_nothing_pending())
             return
@@ -167,16 +59,6 @@ class ActionChooseOption(TmsAction):
             turn.say("Please reply 1, 2 or 3.")
             return
         ask_party_or_run(turn, choice, lambda size: run_option(turn, choice, size))
-
-
-def ask_party_or_run(turn: Turn, choice: int, run: Callable[[int], None]) -> None:
-    """Options 1 and 2 need the party size: asked, never guessed, when it is not known."""
-    size = party_size_in_context(turn)
-    if choice in (1, 2) and size is None:
-        turn.say(texts.ask_party_size())
-        turn.set_slot("pending_question", f"party_for:{choice}")
-        return
-    run(size or 1)
 
 
 def option_tapped(turn: Turn, tapped: choices.AnswerTo) -> None:
@@ -206,60 +88,6 @@ def option_tapped(turn: Turn, tapped: choices.AnswerTo) -> None:
     )
 
 
-def run_option(turn: Turn, choice: int, party_size: int) -> None:
-    """Option 1 (hold the alternative date), 2 (the waitlist) or 3 (other dates)."""
-    full = turn.session.get(Departure, turn.slot("full_departure_id") or "")
-    alternative = turn.session.get(Departure, turn.slot("alternative_departure_id") or "")
-    run_option_on(turn, choice, party_size, full, alternative)
-
-
-def run_option_on(
-    turn: Turn,
-    choice: int,
-    party_size: int,
-    full: Departure | None,
-    alternative: Departure | None,
-) -> None:
-    if choice == 1 and alternative is not None:
-        try:
-            booking = leads.hold_for_enquiry(
-                turn.session,
-                contact=turn.contact,
-                conversation=turn.conversation,
-                departure=alternative,
-                party_size=party_size,
-                enquiry_text=enquiry_text(turn),
-                actor=turn.actor,
-            )
-        except NotEnoughSeats as exc:
-            turn.say(texts.hold_failed_no_seats(alternative, exc.available))
-            return
-        hold = inventory.active_hold(turn.session, booking)
-        assert hold is not None
-        turn.say(texts.hold_placed(booking, hold.expires_at))
-    elif choice == 2 and full is not None:
-        join_waitlist(turn, full, party_size)
-    else:
-        ActionAskDates().handle(turn)
-        return
-    turn.set_slot("pending_question", None)
-    if choice == 1:
-        ask_for_email(turn)
-
-
-def join_waitlist(turn: Turn, departure: Departure, party_size: int) -> None:
-    booking, position = leads.waitlist_for_enquiry(
-        turn.session,
-        contact=turn.contact,
-        conversation=turn.conversation,
-        departure=departure,
-        party_size=party_size,
-        enquiry_text=enquiry_text(turn),
-        actor=turn.actor,
-    )
-    turn.say(texts.waitlist_joined(booking, position))
-
-
 class ActionJoinWaitlist(TmsAction):
     """ "Put me on the waitlist" for the full departure just discussed."""
 
@@ -274,8 +102,7 @@ class ActionJoinWaitlist(TmsAction):
             return
         size = party_size_in_context(turn)
         if size is None:
-            turn.say(texts.ask_party_size())
-            turn.set_slot("pending_question", "party_for:2")
+            ask_party_size_for(turn, 2)
             return
         join_waitlist(turn, full, size)
         turn.set_slot("pending_question", None)
@@ -324,32 +151,9 @@ class ActionCancelBooking(TmsAction):
         if booking.status not in OPEN_BOOKING_STATES:
             turn.say(texts.booking_status(booking))
             return
-        turn.say(
-            texts.cancel_confirm_question(booking),
-            buttons=choices.yes_no(choices.answer_to(choices.CANCEL, booking.reference)),
+        questions.ask_yes_no(
+            turn, texts.cancel_confirm_question(booking), choices.CANCEL, booking.reference
         )
-        turn.set_slot("pending_question", f"cancel:{booking.reference}")
-
-
-def cancel_confirmed(turn: Turn, reference: str) -> None:
-    booking = bookings.find_booking(turn.session, reference)
-    if booking.contact_id != turn.contact.id:
-        raise DomainError("That booking is not on this number")
-    bookings.cancel_booking(
-        turn.session, booking, turn.actor, reason="cancelled by the customer on WhatsApp"
-    )
-    rep = leads.rep_of_conversation(turn.session, turn.conversation)
-    alert = f"❌ {turn.contact.display_name} cancelled {booking.reference} ({booking.party_size} seats freed)"
-    if rep is not None:
-        notifications.to_staff(
-            turn.session,
-            rep,
-            alert,
-            purpose="rep_alert",
-            object_type=ObjectType.BOOKING,
-            object_id=booking.id,
-        )
-    turn.say(texts.cancelled(booking))
 
 
 def rate_tapped(turn: Turn, tapped: choices.AnswerTo) -> None:
@@ -427,25 +231,4 @@ class ActionHumanHandoff(TmsAction):
     NAME = "action_human_handoff"
 
     def handle(self, turn: Turn) -> None:
-        contacts.set_bot_paused(turn.session, turn.conversation, True, turn.actor)
-        rep = leads.rep_of_conversation(turn.session, turn.conversation)
-        lead = leads.lead_of_conversation(turn.session, turn.conversation)
-        alert = texts.rep_handoff(
-            turn.contact.display_name,
-            turn.contact.phone,
-            lead.reference if lead else None,
-            turn.text,
-        )
-        targets = (
-            [rep] if rep else staff_service.with_role(turn.session, Role.SALES, available_only=True)
-        )
-        for member in targets:
-            notifications.to_staff(
-                turn.session,
-                member,
-                alert,
-                purpose="rep_alert",
-                object_type=ObjectType.CONVERSATION,
-                object_id=turn.conversation.id,
-            )
-        turn.say(texts.handoff_started(rep))
+        handoff.hand_off(turn)

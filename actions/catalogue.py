@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 from actions.common import TmsAction, Turn
-from actions.enquiry import resolve_product
+from actions.context import party_of_lead, product_in_context
+from actions.dates import answer_dates
+from actions.faq import answer_question, topic_by_words
 from backend import clock, texts
-from backend.domain.dates import parse_travel_date
 from backend.domain.party import parse_group_size
 from backend.domain.wishes import parse_trip_wish
-from backend.models import Product
-from backend.services import bookings, catalog, inventory, leads, recommend
-
-
-def product_in_context(turn: Turn) -> Product | None:
-    """The trek named now, else the one being discussed, else the customer's latest booking's."""
-    named = next(turn.tracker.get_latest_entity_values("trek"), None)
-    product = resolve_product(turn.session, named) or catalog.find_product_in_text(
-        turn.session, turn.text
-    )
-    if product is not None:
-        return product
-    product = resolve_product(turn.session, turn.slot("trek"))
-    if product is not None:
-        return product
-    lead = leads.lead_of_conversation(turn.session, turn.conversation)
-    if lead is not None and lead.product is not None:
-        return lead.product
-    latest = bookings.bookings_of_contact(turn.session, turn.contact)
-    return latest[0].departure.product if latest else None
-
-
-def party_of_lead(turn: Turn) -> int | None:
-    lead = leads.lead_of_conversation(turn.session, turn.conversation)
-    return lead.party_size if lead is not None else None
+from backend.services import recommend
 
 
 class ActionAskDates(TmsAction):
@@ -41,28 +18,7 @@ class ActionAskDates(TmsAction):
     NAME = "action_ask_dates"
 
     def handle(self, turn: Turn) -> None:
-        product = product_in_context(turn)
-        if product is None:
-            turn.say(texts.which_trek_for_info())
-            return
-        turn.say(dates_answer(turn, product))
-
-
-def dates_answer(turn: Turn, product: Product) -> str:
-    """The trek's departures with seats; only the month asked about ("and in May?") when one
-    is named, and all of them when that month has none."""
-    rows = [
-        (departure, inventory.seat_counts(turn.session, departure).available)
-        for departure in catalog.departures_of(turn.session, product, from_date=clock.local_today())
-    ]
-    named = next(turn.tracker.get_latest_entity_values("travel_date"), None)
-    wish = parse_travel_date(named, clock.local_today()) if named else None
-    if wish is not None:
-        within = [(d, free) for d, free in rows if wish.start <= d.start_date <= wish.end]
-        if within:
-            return texts.dates_list(product, within)
-        return texts.no_dates_in(product, wish.label) + "\n\n" + texts.dates_list(product, rows)
-    return texts.dates_list(product, rows)
+        answer_dates(turn)
 
 
 class ActionAskPrice(TmsAction):
@@ -71,8 +27,6 @@ class ActionAskPrice(TmsAction):
     NAME = "action_ask_price"
 
     def handle(self, turn: Turn) -> None:
-        from actions.knowledge import answer_question, topic_by_words
-
         if answer_question(turn, topic_by_words("ask_price", turn.text)):
             return  # group discounts, children's prices: the operator's own words
         product = product_in_context(turn)
@@ -90,8 +44,6 @@ class ActionAskInclusions(TmsAction):
     NAME = "action_ask_inclusions"
 
     def handle(self, turn: Turn) -> None:
-        from actions.knowledge import answer_question, topic_by_words
-
         if answer_question(turn, topic_by_words("ask_inclusions", turn.text)):
             return  # "are flights included?": what is NOT included, in the operator's words
         product = product_in_context(turn)

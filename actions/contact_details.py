@@ -4,7 +4,9 @@ the confirmation): stored on the contact, and any confirmation it was missing is
 from __future__ import annotations
 
 from actions.common import TmsAction, Turn
+from actions.context import pending_question
 from backend import texts
+from backend.domain import choices
 from backend.domain.contact_details import email_in
 from backend.domain.enums import BookingStatus
 from backend.domain.errors import DomainError
@@ -26,7 +28,8 @@ class ActionSaveEmail(TmsAction):
         except DomainError:
             turn.say(texts.email_not_understood())
             return
-        if (turn.slot("pending_question") or "") == "email":
+        pending = pending_question(turn)
+        if pending is not None and pending.kind == choices.EMAIL:
             turn.set_slot("pending_question", None)
         sent = []
         for booking in bookings.bookings_of_contact(turn.session, turn.contact):
@@ -35,11 +38,3 @@ class ActionSaveEmail(TmsAction):
             ):
                 sent.append(booking.reference)
         turn.say(texts.email_saved(address, sent))
-
-
-def ask_for_email(turn: Turn) -> None:
-    """After a hold: ask where to send the confirmation, unless we know already."""
-    if turn.contact.email:
-        return
-    turn.say(texts.ask_email())
-    turn.set_slot("pending_question", "email")

@@ -8,8 +8,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions.common import TmsAction, Turn, typed_text
+from actions.context import FULL_OPTIONS, UNKNOWN, first_enquiry_text, resolve_product
+from actions.dates import dates_answer
+from actions.options import answer_party_question
 from backend import clock, texts
 from backend.db import transaction
 from backend.domain import choices
@@ -19,18 +23,10 @@ from backend.domain.wishes import asks_instead
 from backend.models import Departure, Product
 from backend.services import catalog, inventory, leads
 
-UNKNOWN = "unknown"
-
-
-def resolve_product(session, value: str | None) -> Product | None:  # type: ignore[no-untyped-def]
-    if not value or value == UNKNOWN:
-        return None
-    return catalog.find_product(session, value) or catalog.find_product_in_text(session, value)
-
 
 def requested_full_departure(
-    session, product: Product | None, wish: DateWish | None
-) -> Departure | None:  # type: ignore[no-untyped-def]
+    session: Session, product: Product | None, wish: DateWish | None
+) -> Departure | None:
     """The exact departure the customer named, when it has no seats left."""
     if product is None or wish is None or wish.exact is None:
         return None
@@ -149,7 +145,7 @@ class ActionSubmitEnquiry(TmsAction):
             )
             rows, _ = full_options_list(full, alternative)
             turn.say(texts.departure_full_options(product, full, alternative), buttons=rows)
-            turn.set_slot("pending_question", "full_options")
+            turn.set_slot("pending_question", FULL_OPTIONS)
             turn.set_slot("full_departure_id", full.id)
             turn.set_slot("alternative_departure_id", alternative.id if alternative else None)
             return
@@ -187,25 +183,12 @@ class ActionSubmitEnquiry(TmsAction):
         turn.set_slot("pending_question", None)
 
 
-def first_enquiry_text(tracker: Tracker) -> str | None:
-    """The customer's enquiry message (the form may have asked questions since)."""
-    for event in reversed(tracker.events):
-        if (
-            event.get("event") == "user"
-            and (event.get("parse_data") or {}).get("intent", {}).get("name") == "enquire_trip"
-        ):
-            return event.get("text")
-    return None
-
-
 class ActionInform(TmsAction):
     """Answers about dates, fitness, requirements, names, group size go onto the lead."""
 
     NAME = "action_inform"
 
     def handle(self, turn: Turn) -> None:
-        from actions.booking import answer_party_question
-
         if answer_party_question(turn):
             return
         lead = leads.lead_of_conversation(turn.session, turn.conversation)
@@ -222,8 +205,6 @@ class ActionInform(TmsAction):
         leads.add_details(turn.session, lead, answers, turn.actor)
         if travel_date and lead.product is not None:
             # "And in May?": the same trek and party, that month's departures.
-            from actions.catalogue import dates_answer
-
             turn.say(texts.details_noted() + "\n\n" + dates_answer(turn, lead.product))
             return
         turn.say(texts.details_noted())

@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actions.catalogue import product_in_context
 from actions.common import TmsAction, Turn
-from actions.small_talk import keep_for_staff
+from actions.faq import answer_question
+from actions.handoff import keep_for_staff
 from backend import texts
 from backend.domain.enums import ObjectType
-from backend.services import knowledge, timeline
+from backend.services import timeline
+from backend.services.routing import StaffEvent
 
 # Below this the topic is a guess: better to ask the team than to answer the wrong question.
 MIN_TOPIC_CONFIDENCE = 0.5
@@ -28,70 +29,6 @@ def topic_of(turn: Turn) -> tuple[str | None, float]:
     return topic, float(found.get("confidence") or 0.0)
 
 
-# The topics the contract intents own (ask_payment, ask_inclusions, ask_price): which one a
-# question means, by its words. The first topic whose words match wins.
-TOPIC_WORDS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
-    "ask_payment": [
-        (
-            "currency",
-            re.compile(
-                r"\b(currency|usd|eur|euros?|gbp|pounds?|rupees?|npr|aud|dollars?|exchange)\b", re.I
-            ),
-        ),
-        (
-            "deposit_and_balance",
-            re.compile(r"\b(deposit|balance|rest|remaining|instal+ments?|when .*pay)\b", re.I),
-        ),
-        ("payment_methods", re.compile(r".", re.S)),
-    ],
-    "ask_inclusions": [
-        (
-            "not_included",
-            re.compile(
-                r"\b(not included|excluded?|extras?|on top|tips?|insurance|flights?|visa|drinks?|hot showers?)\b",
-                re.I,
-            ),
-        ),
-    ],
-    "ask_price": [
-        (
-            "group_discounts",
-            re.compile(
-                r"\b(group|groups|big party|[6-9]|1\d) .*discount|discount.*\b(group|groups|friends|people|pax)\b",
-                re.I,
-            ),
-        ),
-        ("children", re.compile(r"\b(kids?|child(ren)?|infants?|babies|baby)\b", re.I)),
-    ],
-}
-
-
-def topic_by_words(intent: str, text: str) -> str | None:
-    """The knowledge topic a contract intent's question is about, or None (its own answer)."""
-    return next((topic for topic, words in TOPIC_WORDS.get(intent, []) if words.search(text)), None)
-
-
-def answer_question(turn: Turn, topic: str | None, *, sure: bool = True) -> bool:
-    """Answer from the knowledge; False (nothing said) when there is no answer to give."""
-    if topic is None or not sure:
-        return False
-    product = product_in_context(turn)
-    answer = knowledge.answer_for(turn.session, topic, product)
-    if answer is None:
-        return False
-    turn.say(answer)
-    timeline.record(
-        turn.session,
-        object_type=ObjectType.CONVERSATION,
-        object_id=turn.conversation.id,
-        event_type="ANSWERED",
-        action="tms.conversation.question_answered",
-        actor=turn.actor,
-        content={"topic": topic, "product": product.code if product else None, "text": turn.text},
-    )
-    return True
-
-
 def hand_question_to_team(turn: Turn) -> None:
     """Not a question the assistant can answer well: say so, and give it to a person."""
     timeline.record(
@@ -103,7 +40,7 @@ def hand_question_to_team(turn: Turn) -> None:
         actor=turn.actor,
         content={"text": turn.text},
     )
-    keep_for_staff(turn, someone=True)
+    keep_for_staff(turn, StaffEvent.QUESTION_FOR_TEAM)
     turn.say(texts.question_for_the_team())
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from actions import handoff
 from actions.common import TmsAction, Turn
 from backend import texts
-from backend.domain.enums import ObjectType, Role
-from backend.services import leads, notifications, timeline
+from backend.services.routing import StaffEvent
 
 
 class ActionGreet(TmsAction):
@@ -42,43 +42,13 @@ class ActionHelp(TmsAction):
     NAME = "action_help"
 
     def handle(self, turn: Turn) -> None:
-        keep_for_staff(turn)
+        handoff.keep_for_staff(turn, StaffEvent.NOT_UNDERSTOOD)
         turn.say(texts.help_message())
 
 
 def keep_for_staff(turn: Turn, *, someone: bool = False) -> None:
-    """A message the assistant cannot act on: on the conversation's timeline for staff, and
-    the customer's rep told (`someone`: sales are told when the customer has no rep yet)."""
-    timeline.record(
-        turn.session,
-        object_type=turn.conversation.object_type or ObjectType.CONVERSATION,
-        object_id=turn.conversation.object_id or turn.conversation.id,
-        event_type="UNHANDLED",
-        action="tms.conversation.unhandled",
-        actor=turn.actor,
-        content={"text": turn.text},
+    """actions/guide.py's way in until it imports actions.handoff: `someone` is a message the
+    customer was told is passed on (sales hear when there is no rep)."""
+    handoff.keep_for_staff(
+        turn, StaffEvent.PASSED_TO_TEAM if someone else StaffEvent.NOT_UNDERSTOOD
     )
-    if turn.staff is None:
-        rep = leads.rep_of_conversation(turn.session, turn.conversation)
-        if rep is not None:
-            notifications.to_staff(
-                turn.session,
-                rep,
-                texts.rep_unanswered_message(
-                    turn.contact.display_name, turn.contact.phone, turn.text
-                ),
-                purpose="rep_alert",
-                object_type=ObjectType.CONVERSATION,
-                object_id=turn.conversation.id,
-            )
-        elif someone:
-            notifications.to_role(
-                turn.session,
-                Role.SALES,
-                texts.rep_unanswered_message(
-                    turn.contact.display_name, turn.contact.phone, turn.text
-                ),
-                purpose="rep_alert",
-                object_type=ObjectType.CONVERSATION,
-                object_id=turn.conversation.id,
-            )

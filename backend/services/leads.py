@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +23,7 @@ from backend.services import (
     contacts,
     inventory,
     notifications,
+    routing,
     timeline,
     timers,
     waitlist,
@@ -153,18 +156,11 @@ def add_details(session: Session, lead: Lead, answers: dict[str, Any], actor: Ac
     )
 
 
-def _alert_rep(session: Session, lead: Lead, text: str) -> None:
-    """The lead's rep hears about it on WhatsApp (an unassigned lead has no one to tell)."""
-    if lead.assigned_staff_id:
-        rep = lead.assigned_staff or staff_service.get_staff(session, lead.assigned_staff_id)
-        notifications.to_staff(
-            session,
-            rep,
-            text,
-            purpose="rep_alert",
-            object_type=ObjectType.LEAD,
-            object_id=lead.id,
-        )
+def _alert_rep(session: Session, lead: Lead, event: routing.StaffEvent, text: str) -> None:
+    """The lead's rep hears about it on WhatsApp (see routing.ROUTES for a lead without one)."""
+    routing.tell_staff(
+        session, event, text, object_type=ObjectType.LEAD, object_id=lead.id, lead=lead
+    )
 
 
 SWITCHABLE = (LeadStatus.NEW, LeadStatus.CONTACTED)
@@ -203,7 +199,9 @@ def change_trek(
             "partySize": lead.party_size,
         },
     )
-    _alert_rep(session, lead, texts.rep_lead_trek_changed(lead, old))
+    _alert_rep(
+        session, lead, routing.StaffEvent.LEAD_TREK_CHANGED, texts.rep_lead_trek_changed(lead, old)
+    )
     return old
 
 
@@ -302,6 +300,51 @@ def hold_from_quote(session: Session, lead: Lead, actor: Actor) -> Booking:
     return booking
 
 
+@dataclass(frozen=True)
+class PlacedHold:
+    """A hold just placed: the booking and when its seats are released; the caller phrases it."""
+
+    booking: Booking
+    expires_at: datetime
+
+
+def _held(
+    session: Session, booking: Booking, conversation: Conversation | None, actor: Actor
+) -> PlacedHold:
+    """The conversation is bound to the held booking (its questions are about it now)."""
+    if conversation is not None:
+        contacts.bind_conversation(session, conversation, ObjectType.BOOKING, booking.id, actor)
+    hold = inventory.active_hold(session, booking)
+    if hold is None:  # pragma: no cover - every caller has just placed it
+        raise DomainError(f"Booking {booking.reference} has no active hold")
+    return PlacedHold(booking, hold.expires_at)
+
+
+def place_hold(
+    session: Session, lead: Lead, actor: Actor, *, conversation: Conversation | None = None
+) -> PlacedHold:
+    """The hold from the lead's quote (see hold_from_quote), with the conversation bound to
+    the booking: the one given (the chat's), else the customer's active one (console, API)."""
+    booking = hold_from_quote(session, lead, actor)
+    return _held(
+        session, booking, conversation or contacts.active_conversation(session, lead.contact), actor
+    )
+
+
+def accept_waitlist_offer(
+    session: Session, booking: Booking, actor: Actor, *, conversation: Conversation | None = None
+) -> PlacedHold:
+    """The customer takes the waitlist spot on offer: held like a quote's hold, and the
+    conversation bound to the booking (the given one, else the customer's active one)."""
+    waitlist.accept_offer(session, booking, actor)
+    return _held(
+        session,
+        booking,
+        conversation or contacts.active_conversation(session, booking.contact),
+        actor,
+    )
+
+
 def booking_of_lead(session: Session, lead: Lead) -> Booking | None:
     """The booking a lead became (its latest), if any."""
     return session.scalar(
@@ -386,7 +429,7 @@ def open_enquiry(
             "message": enquiry_text,
         },
     )
-    _alert_rep(session, lead, texts.rep_new_lead(lead))
+    _alert_rep(session, lead, routing.StaffEvent.NEW_LEAD, texts.rep_new_lead(lead))
     return lead
 
 
@@ -396,20 +439,12 @@ def chat_actor(contact: Contact, conversation: Conversation) -> Actor:
 
 def lead_of_conversation(session: Session, conversation: Conversation) -> Lead | None:
     """The lead the conversation is about: bound directly, or through its booking."""
-    if conversation.object_type == ObjectType.LEAD and conversation.object_id:
-        return session.get(Lead, conversation.object_id)
-    if conversation.object_type == ObjectType.BOOKING and conversation.object_id:
-        booking = session.get(Booking, conversation.object_id)
-        return booking.lead if booking else None
-    return None
+    return routing.lead_of_conversation(session, conversation)
 
 
 def rep_of_conversation(session: Session, conversation: Conversation) -> Staff | None:
-    """The sales rep who owns this customer, if any (nobody else is bothered)."""
-    lead = lead_of_conversation(session, conversation)
-    if lead is None or lead.assigned_staff_id is None:
-        return None
-    return staff_service.get_staff(session, lead.assigned_staff_id)
+    """The sales rep who owns this customer, if any."""
+    return routing.rep_of_conversation(session, conversation)
 
 
 def _enquiry_for(
@@ -443,7 +478,7 @@ def hold_for_enquiry(
     party_size: int,
     enquiry_text: str,
     actor: Actor,
-) -> Booking:
+) -> PlacedHold:
     """ "Book March 27 (confirm now)": a lead that is won at once by a 24 h hold.
 
     NotEnoughSeats leaves nothing behind (the caller's transaction rolls back).
@@ -459,8 +494,7 @@ def hold_for_enquiry(
     )
     change_state(session, lead, LEAD, LeadStatus.WON, actor, booking=booking.reference)
     lead.closed_at = clock.now()
-    contacts.bind_conversation(session, conversation, ObjectType.BOOKING, booking.id, actor)
-    return booking
+    return _held(session, booking, conversation, actor)
 
 
 def waitlist_for_enquiry(
@@ -522,22 +556,18 @@ def send_quote(
 
 
 def hold_and_send(session: Session, lead: Lead, actor: Actor) -> Booking:
-    """Workflow 1 step 3, "Hold Inventory": the hold from the quote and the hold message."""
-    booking = hold_from_quote(session, lead, actor)
-    conversation = contacts.active_conversation(session, lead.contact)
-    if conversation is not None:
-        contacts.bind_conversation(session, conversation, ObjectType.BOOKING, booking.id, actor)
-    hold = inventory.active_hold(session, booking)
-    assert hold is not None
+    """Workflow 1 step 3, "Hold Inventory" from the console or the API: the hold from the
+    quote and the hold message (the chat answers the customer itself)."""
+    placed = place_hold(session, lead, actor)
     notifications.to_contact(
         session,
         lead.contact,
-        texts.hold_placed(booking, hold.expires_at),
+        texts.hold_placed(placed.booking, placed.expires_at),
         purpose="hold_placed",
         object_type=ObjectType.BOOKING,
-        object_id=booking.id,
+        object_id=placed.booking.id,
     )
-    return booking
+    return placed.booking
 
 
 def list_leads(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from actions.answers import ActionDeny
 from actions.booking import ActionChooseOption, ActionGiveFeedback, ActionRequestHold
 from actions.contact_details import ActionSaveEmail
 from backend.db import transaction
+from backend.domain import choices
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Contact, OutboundEmail, TimelineEvent, Trip
 from backend.services import payments, staff, trips
@@ -23,11 +25,19 @@ def _held() -> Booking:
     )
     assert ran.texts[0].startswith("Perfect! I've reserved 3 spots")
     assert "What e-mail address should we send" in ran.texts[1]
-    assert ran.slot("pending_question") == "email"
     with transaction() as s:
+        contact = s.scalar(select(Contact).where(Contact.phone == CUSTOMER))
+        # The question is named as a button would name it: the contact's e-mail question.
+        assert ran.slot("pending_question") == choices.answer_to(choices.EMAIL, contact.id)
         booking = s.scalar(select(Booking).where(Booking.lead_id == lead_id))
         s.expunge(booking)
         return booking
+
+
+def _email_question() -> str:
+    with transaction() as s:
+        contact = s.scalar(select(Contact).where(Contact.phone == CUSTOMER))
+        return choices.answer_to(choices.EMAIL, contact.id)
 
 
 def test_a_hold_asks_for_the_email_and_the_address_is_kept(world):
@@ -39,7 +49,7 @@ def test_a_hold_asks_for_the_email_and_the_address_is_kept(world):
             "sure, it's Emma.Wilson@GMAIL.com",
             "give_email",
             entities=[entity("email", "Emma.Wilson@gmail.com")],
-            slots={"pending_question": "email"},
+            slots={"pending_question": _email_question()},
         ),
     )
     assert "Emma.Wilson@gmail.com" in ran.text and "We'll e-mail your confirmation" in ran.text
@@ -53,10 +63,12 @@ def test_a_hold_asks_for_the_email_and_the_address_is_kept(world):
         assert s.scalar(select(OutboundEmail)) is None  # nothing confirmed yet
 
 
-def test_skip_keeps_everything_on_whatsapp(world):
+@pytest.mark.parametrize("asked", ["now", "before the slot named the contact"])
+def test_skip_keeps_everything_on_whatsapp(world, asked):
     _held()
+    pending = _email_question() if asked == "now" else "email"
     ran = run_action(
-        ActionDeny(), make_tracker(CUSTOMER, "skip", "deny", slots={"pending_question": "email"})
+        ActionDeny(), make_tracker(CUSTOMER, "skip", "deny", slots={"pending_question": pending})
     )
     assert "everything stays here on WhatsApp" in ran.text
     assert ran.slot("pending_question") is None
