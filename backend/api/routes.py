@@ -245,7 +245,7 @@ def departure_detail(request: Request, session: Session, member: Staff, departur
             select(Booking).where(Booking.departure_id == departure.id).order_by(Booking.created_at)
         )
     )
-    trip = views.trip_summary(session, departure)
+    trip = views.trip_summary(session, departure, reader=member)
     assignments = (
         list(session.scalars(select(Assignment).where(Assignment.trip_id == trip["id"])))
         if trip
@@ -266,7 +266,7 @@ def departure_detail(request: Request, session: Session, member: Staff, departur
         "trip": trip,
         "bookings": [views.booking(session, b) for b in found],
         "manifest": manifest,
-        "assignments": [views.assignment(a) for a in assignments],
+        "assignments": [views.assignment(a, reader=member) for a in assignments],
     }
 
 
@@ -509,9 +509,12 @@ def feedback_summary(request: Request, session: Session, member: Staff) -> Any:
 @api.get("/staff")
 @endpoint(Role.SALES, Role.OPS)
 def list_staff(request: Request, session: Session, member: Staff) -> Any:
-    """Staff members."""
+    """Staff members (their phones and roles for OPS and ADMIN; names for SALES)."""
     return {
-        "staff": [views.staff(s) for s in session.scalars(select(Staff).order_by(Staff.name))],
+        "staff": [
+            views.staff(s, reader=member)
+            for s in session.scalars(select(Staff).order_by(Staff.name))
+        ],
         "me": views.staff(member),
     }
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend import texts
+from backend.domain.access import Area, may_see
 from backend.models import (
     Assignment,
     Booking,
@@ -29,14 +30,18 @@ def money(minor: int | None, currency: str) -> dict[str, Any] | None:
     )
 
 
-def staff(member: Staff | None) -> dict[str, Any] | None:
+def staff(member: Staff | None, reader: Staff | None = None) -> dict[str, Any] | None:
+    """A staff member; a `reader` outside the staff directory's area (SALES) gets the name
+    only, not colleagues' phones and roles. No reader: the caller shows it to its subject or
+    to ADMIN."""
     if member is None:
         return None
+    full = reader is None or reader.id == member.id or may_see(reader.roles, Area.STAFF_DIRECTORY)
     return {
         "id": member.id,
         "name": member.name,
-        "phone": member.phone,
-        "roles": sorted(member.roles),
+        "phone": member.phone if full else None,
+        "roles": sorted(member.roles) if full else None,
         "active": member.active,
         "available": member.available,
     }
@@ -136,13 +141,15 @@ def departure(session: Session, item: Departure) -> dict[str, Any]:
     }
 
 
-def assignment(item: Assignment) -> dict[str, Any]:
+def assignment(item: Assignment, reader: Staff | None = None) -> dict[str, Any]:
+    """An assignment; its pay only for a `reader` in the payroll area (or its own guide)."""
+    paid = reader is None or reader.id == item.staff_id or may_see(reader.roles, Area.PAYROLL)
     return {
         "id": item.id,
-        "staff": staff(item.staff),
+        "staff": staff(item.staff, reader),
         "role": item.role,
         "status": item.status,
-        "compensation": money(item.compensation_minor, item.currency),
+        "compensation": money(item.compensation_minor, item.currency) if paid else None,
     }
 
 
@@ -189,7 +196,9 @@ def inbound(item: InboundMessage) -> dict[str, Any]:
     }
 
 
-def trip_summary(session: Session, item: Departure) -> dict[str, Any] | None:
+def trip_summary(
+    session: Session, item: Departure, reader: Staff | None = None
+) -> dict[str, Any] | None:
     from sqlalchemy import select
 
     from backend.models import Trip
@@ -201,7 +210,7 @@ def trip_summary(session: Session, item: Departure) -> dict[str, Any] | None:
         "id": trip.id,
         "reference": trip.reference,
         "status": trip.status,
-        "leadGuide": staff(trips.lead_guide(session, trip)),
+        "leadGuide": staff(trips.lead_guide(session, trip), reader),
     }
 
 

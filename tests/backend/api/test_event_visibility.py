@@ -12,7 +12,8 @@ import pytest
 from backend import clock
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
-from backend.domain.enums import Role
+from backend.domain.enums import AssignmentRole, Role
+from backend.services import catalog, trips
 from backend.services import staff as staff_service
 from tests.backend import event_kinds
 
@@ -74,3 +75,43 @@ def test_each_role_reads_the_event_kinds_the_table_gives_it(backend_url, world, 
             object_id=f"api-{i - first}",
         ).json()["events"]
         assert bool(events) == (i in expected), kind.label
+
+
+def test_sales_reads_no_payroll_amount_and_no_staff_phone_or_role(backend_url, pg_db_url):
+    """The same table outside the timeline: a departure's assignments show SALES who, not what
+    they are paid; the staff list shows SALES names, not phones and roles. OPS reads both."""
+    with transaction(pg_db_url) as s:
+        guide, _ = staff_service.add_staff(
+            s, name="Pay Guide", phone="+9779806660201", roles=[Role.GUIDE], actor=SYSTEM
+        )
+        tokens = {
+            role: staff_service.add_staff(
+                s, name=f"{role} viewer", phone=f"+97798066602{n:02d}", roles=[role], actor=SYSTEM
+            )[1]
+            for n, role in enumerate((Role.SALES, Role.OPS), start=10)
+        }
+        product = catalog.create_product(
+            s, code="PAY", name="Pay Trek", days=3, price_per_person_minor=10_000, actor=SYSTEM
+        )
+        departure = catalog.create_departure(
+            s,
+            product,
+            start_date=clock.local_today() + timedelta(days=30),
+            capacity=8,
+            actor=SYSTEM,
+        )
+        trip = trips.ensure_trip(s, departure, SYSTEM)
+        trips.offer_assignment(s, trip, guide, AssignmentRole.LEAD_GUIDE, 750_00, SYSTEM)
+        departure_id = departure.id
+    for role, shown in ((Role.SALES, False), (Role.OPS, True)):
+        detail = _get(f"{backend_url}/api/departures/{departure_id}", tokens[role]).json()
+        (offered,) = detail["assignments"]
+        assert offered["staff"]["name"] == "Pay Guide"
+        assert (offered["compensation"] is not None) == shown, role
+        assert (offered["staff"]["phone"] is not None) == shown, role
+        listed = _get(f"{backend_url}/api/staff", tokens[role]).json()
+        pay_guide = next(m for m in listed["staff"] if m["name"] == "Pay Guide")
+        assert (pay_guide["phone"], pay_guide["roles"]) == (
+            ("+9779806660201", ["GUIDE"]) if shown else (None, None)
+        ), role
+        assert listed["me"]["phone"] is not None  # one's own, always
