@@ -23,7 +23,7 @@ from backend.db import transaction
 from backend.domain import choices
 from backend.domain.actor import SYSTEM, Actor
 from backend.domain.enums import BookingStatus, LeadStatus, ObjectType, Source
-from backend.models import Booking, Contact, Lead, OutboundMessage
+from backend.models import Booking, Contact, Conversation, Lead, OutboundMessage
 from backend.services import catalog, contacts, inventory, leads, routing
 from backend.services import staff as staff_service
 from tests.actions.conftest import CUSTOMER, SARAH, make_tracker, run_action, tap
@@ -278,3 +278,20 @@ def test_action_modules_import_helpers_never_each_other():
             if module in HELPERS or (module, target) in NOT_YET_MOVED:
                 continue
             assert target in HELPERS, f"actions.{module} imports the action module {name}"
+
+
+def test_the_inbox_workers_cases_are_rows_of_the_same_table(world):
+    """What the inbox worker's two alerts will get from routing.tell_staff: a paused chat and
+    a silent assistant reach the rep, else sales; a staff sender's silence reaches ops."""
+    _without_rep(_enquire())
+    with transaction() as s:
+        sales = {m.phone for m in staff_service.with_role(s, "SALES")}
+        ops = {m.phone for m in staff_service.with_role(s, "OPS")}
+        conversation = s.scalar(select(Conversation))
+        for event in (routing.StaffEvent.WHILE_PAUSED, routing.StaffEvent.ASSISTANT_SILENT):
+            told = routing.who_hears(s, event, conversation=conversation)
+            assert {m.phone for m in told.staff} == sales and told.rep is None
+        told = routing.who_hears(
+            s, routing.StaffEvent.ASSISTANT_SILENT, conversation=None, sender_is_staff=True
+        )
+        assert {m.phone for m in told.staff} == ops
