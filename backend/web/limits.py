@@ -74,8 +74,8 @@ def install_body_limits(app: Sanic) -> None:
         stream.request_max_size = min(stream.request_max_size, limit)
         length = request.headers.get("content-length")
         if length is not None and length.isascii() and length.isdigit() and int(length) > limit:
-            # Said before any byte is read (and before a "100 Continue" invites the body).
-            stream.keep_alive = False
+            # Said before any byte is read (and before a "100 Continue" invites the body);
+            # Sanic then closes the connection rather than read the rest (over the limit).
             raise PayloadTooLarge(f"Request body over this route's {limit // KIB} KiB limit")
 
 
