@@ -1,5 +1,5 @@
 """The payment webhooks: `POST /webhooks/payments` (our own event, signed like Stripe's: the
-local provider, `tms pay`) and `POST /webhooks/stripe` (Stripe Checkout's
+local provider, `tms pay`; mounted only with PAYMENT_PROVIDER=local) and `POST /webhooks/stripe` (Stripe Checkout's
 `checkout.session.completed`, verified with the `stripe` package; PAYMENT_PROVIDER=stripe
 only). Both apply the payment once through `services.payments`."""
 
