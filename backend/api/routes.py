@@ -538,6 +538,22 @@ def rotate_my_token(request: Request, session: Session, member: Staff) -> Any:
     return {"token": staff_service.rotate_token(session, member, staff_actor(member))}
 
 
+@api.get("/me/tokens")
+@endpoint(*EVERY_ROLE)
+def my_tokens(request: Request, session: Session, member: Staff) -> Any:
+    """The caller's API tokens that still work (never the tokens themselves)."""
+    return {"tokens": [views.api_token(t) for t in staff_service.tokens_of(session, member)]}
+
+
+@api.post("/me/tokens/<token_id:str>/revoke")
+@endpoint(*EVERY_ROLE)
+def revoke_my_token(request: Request, session: Session, member: Staff, token_id: str) -> Any:
+    """Revoke one of the caller's tokens; it stops working with this call."""
+    number = int(token_id) if token_id.isascii() and token_id.isdigit() else 0  # 0: no token
+    found = staff_service.revoke_token(session, member, number, staff_actor(member))
+    return {"token": views.api_token(found)}
+
+
 @api.post("/staff/<staff_id:str>/rotate-token")
 @endpoint(Role.ADMIN)
 def rotate_token(request: Request, session: Session, member: Staff, staff_id: str) -> Any:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from backend import texts
 from backend.domain.access import Area, may_see
 from backend.models import (
+    ApiToken,
     Assignment,
     Booking,
     Departure,
@@ -28,6 +29,18 @@ def money(minor: int | None, currency: str) -> dict[str, Any] | None:
         if minor is None
         else {"minor": minor, "currency": currency, "display": texts.money(minor, currency)}
     )
+
+
+def api_token(item: ApiToken) -> dict[str, Any]:
+    """One API token as its owner sees it: never the token, only what tells it apart."""
+    return {
+        "id": item.id,
+        "label": item.label,
+        "createdAt": item.created_at.isoformat(),
+        "expiresAt": item.expires_at.isoformat(),
+        "lastUsedAt": item.last_used_at.isoformat() if item.last_used_at else None,
+        "revoked": item.revoked_at is not None,
+    }
 
 
 def staff(member: Staff | None, reader: Staff | None = None) -> dict[str, Any] | None:

@@ -26,8 +26,8 @@ from sanic.response import HTTPResponse
 from sqlalchemy import func, select
 
 from backend.console.routes import console_bp
-from backend.console.web import COOKIE
-from backend.db import read_transaction, transaction
+from backend.console.web import COOKIE, console_cookie
+from backend.db import read_transaction
 from backend.domain.enums import Role
 from backend.models import TimelineEvent
 from backend.services import staff_auth, timeline
@@ -49,9 +49,8 @@ Row = tuple[int, str, str, str, str | None]
 
 def _allowed(cookie: str | None) -> str | None:
     """The session's id when its member may follow the stream, else None."""
-    # A write transaction: looking the session up may extend it.
-    with transaction() as session:
-        record = staff_auth.current_session(session, cookie)
+    with read_transaction() as session:
+        record = staff_auth.current_session(session, cookie, extend=False)
         ok = record is not None and record.staff.has_role(*LIVE_ROLES)
         return record.id if ok and record is not None else None
 
@@ -62,7 +61,7 @@ def _after(cookie: str | None, last_id: int) -> list[Row] | None:
 
     Read-only (rolled back): a stream left open in a tab never keeps an idle session alive."""
     with read_transaction() as session, session.no_autoflush:
-        record = staff_auth.current_session(session, cookie)
+        record = staff_auth.current_session(session, cookie, extend=False)
         if record is None or not record.staff.has_role(*LIVE_ROLES):
             return None
         if last_id <= 0:
@@ -96,7 +95,7 @@ def _start_id(request: Request) -> int:
 
 @console_bp.get("/events")
 async def events(request: Request) -> HTTPResponse | None:
-    cookie = request.cookies.get(COOKIE)
+    cookie = console_cookie(request, COOKIE)
     session_id = await asyncio.to_thread(_allowed, cookie)
     if session_id is None:
         # 204 tells EventSource to stop retrying: a signed-out page has nothing to follow.

@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 
 from backend import clock, rendering, texts
-from backend.api.common import EVERY_ROLE, access, get_or_404
+from backend.api.common import access, get_or_404
 from backend.config import get_settings
 from backend.console import views
 from backend.console.web import (
@@ -40,6 +40,7 @@ from backend.console.web import (
     tokens_match,
 )
 from backend.db import transaction
+from backend.domain.access import Area, may_see
 from backend.domain.enums import AssignmentRole, IncidentStatus, LeadStatus, ObjectType, Role
 from backend.domain.errors import DomainError, NotFound
 from backend.models import (
@@ -52,7 +53,6 @@ from backend.models import (
     PayrollEntry,
     Product,
     Staff,
-    TimelineEvent,
     Trip,
 )
 from backend.services import (
@@ -269,7 +269,7 @@ async def sign_in_with_link(request: Request, secret: str) -> HTTPResponse:
 
 
 @console_bp.post("/sign-out")
-@console_page(*EVERY_ROLE)
+@console_page(Area.ACCOUNT)
 def sign_out(ctx: Ctx) -> HTTPResponse:
     staff_auth.end_session(ctx.session, ctx.record)
     resp = see_other("/console/sign-in")
@@ -279,7 +279,7 @@ def sign_out(ctx: Ctx) -> HTTPResponse:
 
 # -- leads (SALES) ------------------------------------------------------------------------------
 @console_bp.get("/leads")
-@console_page(Role.SALES)
+@console_page(Area.LEADS)
 def leads_inbox(ctx: Ctx) -> HTTPResponse:
     scope = ctx.arg("scope", "all")
     filters = {
@@ -310,7 +310,7 @@ def _lead(ctx: Ctx, lead_id: str) -> Lead:
 
 
 @console_bp.get("/leads/<lead_id:str>")
-@console_page(Role.SALES)
+@console_page(Area.LEADS)
 def lead_page(ctx: Ctx, lead_id: str) -> HTTPResponse:
     lead = _lead(ctx, lead_id)
     conversation = contacts.active_conversation(ctx.session, lead.contact)
@@ -339,7 +339,7 @@ def lead_page(ctx: Ctx, lead_id: str) -> HTTPResponse:
         party=party,
         suggested=suggested,
         window_open=contacts.window_open(lead.contact),
-        events=timeline.for_object(ctx.session, ObjectType.LEAD, lead.id),
+        events=timeline.for_object(ctx.session, ObjectType.LEAD, lead.id, reader=ctx.member),
         deadline=views.contact_deadline(lead),
         now=clock.now(),
     )
@@ -370,7 +370,7 @@ def _int(raw: str, label: str, low: int, high: int) -> int:
 
 
 @console_bp.post("/leads/<lead_id:str>/quote")
-@console_page(Role.SALES)
+@console_page(Area.LEADS)
 def lead_quote(ctx: Ctx, lead_id: str) -> HTTPResponse:
     lead = _lead(ctx, lead_id)
     departure = get_or_404(ctx.session, Departure, ctx.form("departure_id"), "departure")
@@ -409,7 +409,7 @@ def lead_quote(ctx: Ctx, lead_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/leads/<lead_id:str>/hold")
-@console_page(Role.SALES)
+@console_page(Area.LEADS)
 def lead_hold(ctx: Ctx, lead_id: str) -> HTTPResponse:
     lead = _lead(ctx, lead_id)
     booking = leads.hold_and_send(ctx.session, lead, ctx.actor)
@@ -420,7 +420,7 @@ def lead_hold(ctx: Ctx, lead_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/leads/<lead_id:str>/reply")
-@console_page(Role.SALES)
+@console_page(Area.LEADS)
 def lead_reply(ctx: Ctx, lead_id: str) -> HTTPResponse:
     lead = _lead(ctx, lead_id)
     _reply(ctx, lead.contact, ObjectType.LEAD, lead.id)
@@ -484,7 +484,7 @@ def _reply(ctx: Ctx, contact: Any, object_type: str, object_id: str) -> None:
 
 
 @console_bp.post("/leads/<lead_id:str>/assistant")
-@console_page(Role.SALES)
+@console_page(Area.LEADS)
 def lead_assistant(ctx: Ctx, lead_id: str) -> HTTPResponse:
     lead = _lead(ctx, lead_id)
     conversation, _ = contacts.get_or_open_conversation(ctx.session, lead.contact)
@@ -499,7 +499,7 @@ def lead_assistant(ctx: Ctx, lead_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/leads/<lead_id:str>/lost")
-@console_page(Role.SALES)
+@console_page(Area.LEADS)
 def lead_lost(ctx: Ctx, lead_id: str) -> HTTPResponse:
     lead = _lead(ctx, lead_id)
     leads.mark_lost(ctx.session, lead, ctx.form("reason"), ctx.actor)
@@ -508,7 +508,7 @@ def lead_lost(ctx: Ctx, lead_id: str) -> HTTPResponse:
 
 # -- bookings (SALES, OPS) ----------------------------------------------------------------------
 @console_bp.get("/bookings")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.BOOKINGS)
 def bookings_search(ctx: Ctx) -> HTTPResponse:
     query = ctx.arg("q")[:60]
     return ctx.page("bookings.html", q=query, found=views.booking_search(ctx.session, query))
@@ -519,19 +519,19 @@ def _booking(ctx: Ctx, booking_id: str) -> Booking:
 
 
 @console_bp.get("/bookings/<booking_id:str>")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.BOOKINGS)
 def booking_page(ctx: Ctx, booking_id: str) -> HTTPResponse:
     booking = _booking(ctx, booking_id)
     return ctx.page(
         "booking.html",
-        page=views.booking_page(ctx.session, booking),
+        page=views.booking_page(ctx.session, booking, ctx.member),
         chat=views.conversation(ctx.session, booking.contact.phone),
         window_open=contacts.window_open(booking.contact),
     )
 
 
 @console_bp.post("/bookings/<booking_id:str>/cancel")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.BOOKINGS)
 def booking_cancel(ctx: Ctx, booking_id: str) -> HTTPResponse:
     booking = _booking(ctx, booking_id)
     reason = ctx.form("reason") or "cancelled by staff"
@@ -549,7 +549,7 @@ def booking_cancel(ctx: Ctx, booking_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/bookings/<booking_id:str>/reply")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.BOOKINGS)
 def booking_reply(ctx: Ctx, booking_id: str) -> HTTPResponse:
     booking = _booking(ctx, booking_id)
     _reply(ctx, booking.contact, ObjectType.BOOKING, booking.id)
@@ -558,7 +558,7 @@ def booking_reply(ctx: Ctx, booking_id: str) -> HTTPResponse:
 
 # -- departures (OPS; SALES reads) --------------------------------------------------------------
 @console_bp.get("/departures")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.DEPARTURES)
 def departures_board(ctx: Ctx) -> HTTPResponse:
     rows = views.departure_rows(ctx.session)
     return ctx.page(
@@ -569,7 +569,7 @@ def departures_board(ctx: Ctx) -> HTTPResponse:
 
 
 @console_bp.get("/departures/<departure_id:str>")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.DEPARTURES)
 def departure_page(ctx: Ctx, departure_id: str) -> HTTPResponse:
     departure = get_or_404(ctx.session, Departure, departure_id, "departure")
     row = views.departure_row(ctx.session, departure)
@@ -610,7 +610,7 @@ def departure_page(ctx: Ctx, departure_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/departures/<departure_id:str>/assign")
-@console_page(Role.OPS)
+@console_page(Area.TRIPS)
 def departure_assign(ctx: Ctx, departure_id: str) -> HTTPResponse:
     departure = get_or_404(ctx.session, Departure, departure_id, "departure")
     worker = get_or_404(ctx.session, Staff, ctx.form("staff_id"), "staff member")
@@ -633,13 +633,13 @@ def departure_assign(ctx: Ctx, departure_id: str) -> HTTPResponse:
 
 # -- today and incidents (OPS) ------------------------------------------------------------------
 @console_bp.get("/today")
-@console_page(Role.OPS)
+@console_page(Area.TRIPS)
 def today_page(ctx: Ctx) -> HTTPResponse:
     return ctx.page("today.html", trips=views.today(ctx.session))
 
 
 @console_bp.get("/incidents")
-@console_page(Role.OPS)
+@console_page(Area.INCIDENTS)
 def incidents_board(ctx: Ctx) -> HTTPResponse:
     board = views.incident_board(ctx.session)
     return ctx.page(
@@ -659,7 +659,7 @@ def _incident(ctx: Ctx, incident_id: str) -> Incident:
 
 
 @console_bp.get("/incidents/<incident_id:str>")
-@console_page(Role.OPS)
+@console_page(Area.INCIDENTS)
 def incident_page(ctx: Ctx, incident_id: str) -> HTTPResponse:
     incident = _incident(ctx, incident_id)
     guests = trips.guests_of(ctx.session, incident.trip)
@@ -675,7 +675,9 @@ def incident_page(ctx: Ctx, incident_id: str) -> HTTPResponse:
         receipts=views.guest_notices(ctx.session, incident, guests),
         attachments=media.attachments_of_incident(ctx.session, incident),
         statuses=[s for s in IncidentStatus],
-        events=timeline.for_object(ctx.session, ObjectType.INCIDENT, incident.id),
+        events=timeline.for_object(
+            ctx.session, ObjectType.INCIDENT, incident.id, reader=ctx.member
+        ),
         now=clock.now(),
     )
 
@@ -686,9 +688,20 @@ INLINE_MEDIA = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 
 
 @console_bp.get("/media/<attachment_id:str>")
-@console_page(Role.OPS, Role.SALES)
+@console_page(Area.MESSAGES)
 def media_file(ctx: Ctx, attachment_id: str) -> HTTPResponse:
     attachment = get_or_404(ctx.session, MediaAttachment, attachment_id, "file")
+    # A file from the field is as private as what it is filed on: an incident's photo is
+    # operations' (the page that shows it is), a trip's media too; the rest is messages'.
+    area = (
+        Area.INCIDENTS
+        if attachment.incident_id
+        else Area.TRIPS
+        if attachment.trip_id or attachment.staff_id
+        else Area.MESSAGES
+    )
+    if not may_see(ctx.member.roles, area):
+        raise NotFound("No such file")
     if attachment.status != media.STORED or not attachment.storage_key:
         raise NotFound("That file has not been downloaded")
     content = store_for().get(attachment.storage_key)
@@ -697,7 +710,7 @@ def media_file(ctx: Ctx, attachment_id: str) -> HTTPResponse:
     headers = {
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Cache-Control": "private, max-age=3600",
+        "Cache-Control": "private, no-store",
         "Content-Disposition": "inline"
         if inline
         else f'attachment; filename="{attachment.storage_key.rsplit("/", 1)[-1]}"',
@@ -708,7 +721,7 @@ def media_file(ctx: Ctx, attachment_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/incidents/<incident_id:str>/update")
-@console_page(Role.OPS)
+@console_page(Area.INCIDENTS)
 def incident_update(ctx: Ctx, incident_id: str) -> HTTPResponse:
     incident = _incident(ctx, incident_id)
     status_raw = ctx.form("status")
@@ -746,7 +759,7 @@ def incident_update(ctx: Ctx, incident_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/incidents/<incident_id:str>/acknowledge")
-@console_page(Role.OPS)
+@console_page(Area.INCIDENTS)
 def incident_acknowledge(ctx: Ctx, incident_id: str) -> HTTPResponse:
     incident = _incident(ctx, incident_id)
     incidents.acknowledge(ctx.session, incident, ctx.actor)
@@ -755,15 +768,13 @@ def incident_acknowledge(ctx: Ctx, incident_id: str) -> HTTPResponse:
 
 # -- timeline (SALES, OPS) ----------------------------------------------------------------------
 @console_bp.get("/timeline")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.TIMELINE)
 def timeline_page(ctx: Ctx) -> HTTPResponse:
     object_type, object_id = ctx.arg("object_type").upper()[:24], ctx.arg("object_id")[:36]
     if object_type and object_id:
-        found = timeline.for_object(ctx.session, object_type, object_id)
+        found = timeline.for_object(ctx.session, object_type, object_id, reader=ctx.member)
     else:
-        found = list(
-            ctx.session.scalars(select(TimelineEvent).order_by(TimelineEvent.id.desc()).limit(100))
-        )
+        found = timeline.latest(ctx.session, reader=ctx.member, limit=100)
     staff_names = {s.id: s.name for s in ctx.session.scalars(select(Staff))}
     return ctx.page(
         "timeline.html",
@@ -793,7 +804,7 @@ def _range(ctx: Ctx) -> tuple[date, date]:
 
 
 @console_bp.get("/kpis")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.FEEDBACK)
 def kpis_page(ctx: Ctx) -> HTTPResponse:
     since, until = _range(ctx)
     return ctx.page(
@@ -802,14 +813,14 @@ def kpis_page(ctx: Ctx) -> HTTPResponse:
 
 
 @console_bp.get("/kpis.json")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.FEEDBACK)
 def kpis_json(ctx: Ctx) -> HTTPResponse:
     since, until = _range(ctx)
     return response.json(kpis.report(ctx.session, since, until).as_dict())
 
 
 @console_bp.get("/kpis.csv")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.FEEDBACK)
 def kpis_csv(ctx: Ctx) -> HTTPResponse:
     since, until = _range(ctx)
     out = io.StringIO()
@@ -826,7 +837,7 @@ def kpis_csv(ctx: Ctx) -> HTTPResponse:
 
 # -- the operator's knowledge: what the assistant answers (edited by ADMIN) ---------------------
 @console_bp.get("/answers")
-@console_page(Role.SALES, Role.OPS)
+@console_page(Area.CATALOGUE)
 def answers_page(ctx: Ctx) -> HTTPResponse:
     stored: dict[str, list[Any]] = {}
     for answer in knowledge.all_answers(ctx.session):
@@ -838,13 +849,13 @@ def answers_page(ctx: Ctx) -> HTTPResponse:
         products=list(ctx.session.scalars(select(Product.code).order_by(Product.code))),
         can_edit=ctx.member.has_role(Role.ADMIN),
         unanswered=timeline.recent_by_action(
-            ctx.session, "tms.conversation.question_unanswered", limit=30
+            ctx.session, "tms.conversation.question_unanswered", limit=30, reader=ctx.member
         ),
     )
 
 
 @console_bp.post("/answers/<topic:str>")
-@console_page(Role.ADMIN)
+@console_page(Area.ADMINISTRATION)
 def answers_change(ctx: Ctx, topic: str) -> HTTPResponse:
     product = ctx.form("product")
     knowledge.set_answer(ctx.session, topic, ctx.form("answer"), ctx.actor, product_code=product)
@@ -857,7 +868,7 @@ def answers_change(ctx: Ctx, topic: str) -> HTTPResponse:
 
 # -- administration (ADMIN) ---------------------------------------------------------------------
 @console_bp.get("/admin")
-@console_page(Role.ADMIN)
+@console_page(Area.STAFF_ADMIN)
 def admin_page(ctx: Ctx) -> HTTPResponse:
     return _admin(ctx)
 
@@ -875,7 +886,7 @@ def _admin(ctx: Ctx, new_token: dict[str, str] | None = None) -> HTTPResponse:
 
 
 @console_bp.post("/admin/staff")
-@console_page(Role.ADMIN)
+@console_page(Area.STAFF_ADMIN)
 def admin_add_staff(ctx: Ctx) -> HTTPResponse:
     roles = [r for r in Role if ctx.form(f"role_{r}") == "1"]
     member, _token = staff_service.add_staff(
@@ -892,7 +903,7 @@ def admin_add_staff(ctx: Ctx) -> HTTPResponse:
 
 
 @console_bp.post("/admin/staff/<staff_id:str>/deactivate")
-@console_page(Role.ADMIN, fresh=True)
+@console_page(Area.STAFF_ADMIN, fresh=True)
 def admin_deactivate(ctx: Ctx, staff_id: str) -> HTTPResponse:
     worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
     if worker.id == ctx.member.id:
@@ -903,7 +914,7 @@ def admin_deactivate(ctx: Ctx, staff_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/admin/staff/<staff_id:str>/reactivate")
-@console_page(Role.ADMIN, fresh=True)
+@console_page(Area.STAFF_ADMIN, fresh=True)
 def admin_reactivate(ctx: Ctx, staff_id: str) -> HTTPResponse:
     worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
     staff_service.reactivate(ctx.session, worker, ctx.actor)
@@ -913,7 +924,7 @@ def admin_reactivate(ctx: Ctx, staff_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/admin/staff/<staff_id:str>/availability")
-@console_page(Role.ADMIN)
+@console_page(Area.STAFF_ADMIN)
 def admin_availability(ctx: Ctx, staff_id: str) -> HTTPResponse:
     worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
     staff_service.set_available(ctx.session, worker, ctx.form("available") == "1", ctx.actor)
@@ -923,7 +934,7 @@ def admin_availability(ctx: Ctx, staff_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/admin/staff/<staff_id:str>/rotate-token")
-@console_page(Role.ADMIN, fresh=True)
+@console_page(Area.STAFF_ADMIN, fresh=True)
 def admin_rotate(ctx: Ctx, staff_id: str) -> HTTPResponse:
     worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
     token = staff_service.rotate_token(ctx.session, worker, ctx.actor)
@@ -956,7 +967,7 @@ def _product_values(ctx: Ctx) -> dict[str, Any]:
 
 
 @console_bp.post("/admin/products")
-@console_page(Role.ADMIN)
+@console_page(Area.ADMINISTRATION)
 def admin_add_product(ctx: Ctx) -> HTTPResponse:
     values = {k: v for k, v in _product_values(ctx).items() if v is not None}
     if "days" not in values or "price_per_person_minor" not in values or "name" not in values:
@@ -966,7 +977,7 @@ def admin_add_product(ctx: Ctx) -> HTTPResponse:
 
 
 @console_bp.post("/admin/products/<product_id:str>")
-@console_page(Role.ADMIN)
+@console_page(Area.ADMINISTRATION)
 def admin_change_product(ctx: Ctx, product_id: str) -> HTTPResponse:
     product = get_or_404(ctx.session, Product, product_id, "product")
     changed = catalog.update_product(ctx.session, product, ctx.actor, **_product_values(ctx))
@@ -981,7 +992,7 @@ def _day(raw: str) -> date | None:
 
 
 @console_bp.post("/admin/departures")
-@console_page(Role.ADMIN)
+@console_page(Area.ADMINISTRATION)
 def admin_add_departure(ctx: Ctx) -> HTTPResponse:
     product = get_or_404(ctx.session, Product, ctx.form("product_id"), "product")
     start = _day(ctx.form("start_date"))
@@ -1001,7 +1012,7 @@ def admin_add_departure(ctx: Ctx) -> HTTPResponse:
 
 
 @console_bp.post("/admin/departures/<departure_id:str>")
-@console_page(Role.ADMIN)
+@console_page(Area.ADMINISTRATION)
 def admin_change_departure(ctx: Ctx, departure_id: str) -> HTTPResponse:
     departure = get_or_404(ctx.session, Departure, departure_id, "departure")
     changed = catalog.update_departure(
@@ -1020,7 +1031,7 @@ def admin_change_departure(ctx: Ctx, departure_id: str) -> HTTPResponse:
 
 
 @console_bp.post("/admin/staff/<staff_id:str>/roles")
-@console_page(Role.ADMIN, fresh=True)
+@console_page(Area.STAFF_ADMIN, fresh=True)
 def admin_roles(ctx: Ctx, staff_id: str) -> HTTPResponse:
     worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
     staff_service.set_roles(
@@ -1045,13 +1056,13 @@ def _account(ctx: Ctx, new_token: str | None = None) -> HTTPResponse:
 
 
 @console_bp.get("/account")
-@console_page(*EVERY_ROLE)
+@console_page(Area.ACCOUNT)
 def account_page(ctx: Ctx) -> HTTPResponse:
     return _account(ctx)
 
 
 @console_bp.post("/account/sessions/end")
-@console_page(*EVERY_ROLE)
+@console_page(Area.ACCOUNT)
 def account_end_sessions(ctx: Ctx) -> HTTPResponse:
     only = ctx.form("session_id")[:64] or None
     ended = staff_auth.end_other_sessions(ctx.session, ctx.record, only=only)
@@ -1059,7 +1070,7 @@ def account_end_sessions(ctx: Ctx) -> HTTPResponse:
 
 
 @console_bp.post("/account/tokens")
-@console_page(*EVERY_ROLE, fresh=True)
+@console_page(Area.ACCOUNT, fresh=True)
 def account_new_token(ctx: Ctx) -> HTTPResponse:
     raw_days = ctx.form("days")
     days = _int(raw_days, "Days", 1, staff_service.MAX_TOKEN_DAYS) if raw_days else None
@@ -1071,7 +1082,7 @@ def account_new_token(ctx: Ctx) -> HTTPResponse:
 
 
 @console_bp.post("/account/tokens/<token_id:int>/revoke")
-@console_page(*EVERY_ROLE)
+@console_page(Area.ACCOUNT)
 def account_revoke_token(ctx: Ctx, token_id: int) -> HTTPResponse:
     found = staff_service.revoke_token(ctx.session, ctx.member, token_id, ctx.actor)
     return ctx.done("/console/account", f"Token “{found.label}” revoked: it stops working now")
@@ -1079,7 +1090,7 @@ def account_revoke_token(ctx: Ctx, token_id: int) -> HTTPResponse:
 
 # -- the guide's page (every role: only their own) ----------------------------------------------
 @console_bp.get("/me")
-@console_page(*EVERY_ROLE)
+@console_page(Area.ACCOUNT)
 def my_page(ctx: Ctx) -> HTTPResponse:
     own = list(
         ctx.session.scalars(

@@ -23,11 +23,12 @@ from backend.models import (
     Lead,
     OutboundMessage,
     Payment,
+    Staff,
     TimelineEvent,
     Trip,
 )
 from backend.models.messaging import SECRET_PURPOSES
-from backend.services import catalog, contacts, inventory, trips, waitlist
+from backend.services import catalog, contacts, inventory, timeline, trips, waitlist
 from backend.whatsapp.templates import template_for
 
 # Oldest first, newest last: the way a chat reads.
@@ -231,9 +232,9 @@ class BookingPage:
     events: list[TimelineEvent]
 
 
-def booking_page(session: Session, booking: Booking) -> BookingPage:
+def booking_page(session: Session, booking: Booking, reader: Staff) -> BookingPage:
+    """The booking page's data, with the timeline events `reader` may see."""
     entry = waitlist.entry_of(session, booking)
-    from backend.services import timeline
 
     return BookingPage(
         booking,
@@ -251,7 +252,7 @@ def booking_page(session: Session, booking: Booking) -> BookingPage:
         ),
         entry.status if entry else None,
         waitlist.position(session, entry) if entry and entry.status == "WAITING" else None,
-        timeline.for_object(session, ObjectType.BOOKING, booking.id),
+        timeline.for_object(session, ObjectType.BOOKING, booking.id, reader=reader),
     )
 
 

@@ -25,6 +25,7 @@ from backend import rendering, texts
 from backend.api.common import has_nul
 from backend.config import get_settings
 from backend.db import transaction
+from backend.domain.access import Area, may_see, roles_for
 from backend.domain.actor import Actor
 from backend.domain.enums import Role, Source
 from backend.domain.errors import DomainError, NotFound
@@ -52,18 +53,19 @@ SECURITY_HEADERS = {
     ),
 }
 
-# What each role finds in the menu (a page's own roles decide whether it opens).
-NAV: list[tuple[str, str, tuple[Role, ...]]] = [
-    ("Leads", "/console/leads", (Role.SALES,)),
-    ("Bookings", "/console/bookings", (Role.SALES, Role.OPS)),
-    ("Departures", "/console/departures", (Role.SALES, Role.OPS)),
-    ("Today", "/console/today", (Role.OPS,)),
-    ("Incidents", "/console/incidents", (Role.OPS,)),
-    ("Timeline", "/console/timeline", (Role.SALES, Role.OPS)),
-    ("KPIs", "/console/kpis", (Role.SALES, Role.OPS)),
-    ("Answers", "/console/answers", (Role.SALES, Role.OPS)),
-    ("Admin", "/console/admin", (Role.ADMIN,)),
-    ("My trips", "/console/me", (Role.GUIDE, Role.PORTER)),
+# What each role finds in the menu: the areas of `backend.domain.access`, the same table that
+# decides whether a page opens and which events a role reads.
+NAV: list[tuple[str, str, Area]] = [
+    ("Leads", "/console/leads", Area.LEADS),
+    ("Bookings", "/console/bookings", Area.BOOKINGS),
+    ("Departures", "/console/departures", Area.DEPARTURES),
+    ("Today", "/console/today", Area.TRIPS),
+    ("Incidents", "/console/incidents", Area.INCIDENTS),
+    ("Timeline", "/console/timeline", Area.TIMELINE),
+    ("KPIs", "/console/kpis", Area.FEEDBACK),
+    ("Answers", "/console/answers", Area.CATALOGUE),
+    ("Admin", "/console/admin", Area.STAFF_ADMIN),
+    ("My trips", "/console/me", Area.MY_TRIPS),
 ]
 
 
@@ -158,7 +160,7 @@ class Ctx:
             status,
             me=self.member,
             csrf=self.record.csrf_token,
-            nav=[(label, url) for label, url, roles in NAV if self.member.has_role(*roles)],
+            nav=[(label, url) for label, url, area in NAV if may_see(self.member.roles, area)],
             path=self.request.path,
             flash={"kind": kind, "text": text} if flash else None,
             after_id=latest_event_id(self.session),
@@ -212,14 +214,14 @@ def parent_of(path: str) -> str:
     return path.rsplit("/", 1)[0] or "/console/"
 
 
-def console_page(*roles: Role, fresh: bool = False) -> Callable[[Handler], Any]:
-    """A console route for staff holding one of `roles` (ADMIN may do everything): no session
+def console_page(area: Area, *, fresh: bool = False) -> Callable[[Handler], Any]:
+    """A console route of `area`, for the roles `backend.domain.access` gives it (ADMIN may do
+    everything): no session
     → the sign-in page; wrong role → 403; a POST without its CSRF token → 403 and nothing
     changed. A business rule that says no → back to the page with the reason. `fresh`: the
     route changes who may do what (roles, tokens, staff), so a session signed in longer ago
     than FRESH_SIGN_IN_MINUTES is sent to sign in again and back to the page (ASVS 3.7.1)."""
-    if not roles:
-        raise ValueError("a console page must name the roles that may use it")
+    roles = roles_for(area)
 
     def wrap(handler: Handler) -> Any:
         @functools.wraps(handler)
@@ -230,7 +232,12 @@ def console_page(*roles: Role, fresh: bool = False) -> Callable[[Handler], Any]:
                         "forbidden.html", 400, me=None, message="That input holds a NUL character."
                     )
                 with transaction() as session:
-                    record = staff_auth.current_session(session, console_cookie(request, COOKIE))
+                    # The page's own background refresh is not the person using it.
+                    record = staff_auth.current_session(
+                        session,
+                        console_cookie(request, COOKIE),
+                        extend=not request.headers.get("x-console-live"),
+                    )
                     if record is None:
                         target = request.path + (
                             f"?{request.query_string}" if request.query_string else ""
@@ -269,6 +276,7 @@ def console_page(*roles: Role, fresh: bool = False) -> Callable[[Handler], Any]:
                 return html("forbidden.html", status, me=None, message=message)
 
         run.tms_roles = roles  # type: ignore[attr-defined]
+        run.tms_area = area  # type: ignore[attr-defined]
         run.tms_fresh = fresh  # type: ignore[attr-defined]
         return run
 

@@ -33,6 +33,7 @@ class Area(StrEnum):
     ADMINISTRATION = "administration"  # changing products, departures, answers; the system
     MY_TRIPS = "my_trips"  # a guide's or porter's own assignments
     ACCOUNT = "account"  # one's own profile, token and sign-out
+    TIMELINE = "timeline"  # the timeline pages: each event shown by its own area
 
 
 S, OP, G, P = Role.SALES, Role.OPS, Role.GUIDE, Role.PORTER
@@ -55,6 +56,7 @@ AREA_ROLES: Mapping[Area, tuple[Role, ...]] = {
     Area.ADMINISTRATION: (),
     Area.MY_TRIPS: (G, P),
     Area.ACCOUNT: tuple(Role),
+    Area.TIMELINE: (S, OP),
 }
 
 # A message, e-mail or console reply belongs to the area of what it is about.

@@ -367,15 +367,19 @@ def _live(record: StaffSession, now: datetime) -> bool:
     )
 
 
-def current_session(session: Session, cookie: str | None) -> StaffSession | None:
-    """The live session of that cookie (extended while used), or None."""
+def current_session(
+    session: Session, cookie: str | None, *, extend: bool = True
+) -> StaffSession | None:
+    """The live session of that cookie, or None. A person's request extends it (`extend`);
+    what a page does by itself (the live stream, its background refreshes) does not, so an
+    open tab nobody looks at still times out."""
     if not cookie or len(cookie) > 200:
         return None
     record = session.get(StaffSession, _hash(cookie))
     now = clock.now()
     if record is None or not _live(record, now):
         return None
-    if now - record.last_seen_at > timedelta(minutes=1):
+    if extend and now - record.last_seen_at > timedelta(minutes=1):
         record.last_seen_at = now
         record.expires_at = min(now + session_idle(), record.created_at + session_max())
     return record

@@ -75,7 +75,9 @@ def install_body_limits(app: Sanic) -> None:
         length = request.headers.get("content-length")
         if length is not None and length.isascii() and length.isdigit() and int(length) > limit:
             # Said before any byte is read (and before a "100 Continue" invites the body);
-            # Sanic then closes the connection rather than read the rest (over the limit).
+            # Sanic then closes the connection rather than read the rest (over the limit),
+            # so the answer says "Connection: close": a client must not reuse it.
+            stream.keep_alive = False
             raise PayloadTooLarge(f"Request body over this route's {limit // KIB} KiB limit")
 
 

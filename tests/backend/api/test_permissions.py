@@ -46,6 +46,8 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("get", "/api/events/latest"): {S, OP, A},
     ("get", "/api/me"): EVERYONE,
     ("post", "/api/me/rotate-token"): EVERYONE,
+    ("get", "/api/me/tokens"): EVERYONE,
+    ("post", "/api/me/tokens/{token_id}/revoke"): EVERYONE,
     ("post", "/api/staff/{staff_id}/rotate-token"): {A},
     ("post", "/api/staff/{staff_id}/deactivate"): {A},
     ("get", "/api/faq"): {S, OP, A},
@@ -85,14 +87,13 @@ NOT_STAFF = {
     ("get", "/console/sign-in/link/<secret:str>"),
     ("post", "/console/sign-in/link/<secret:str>"),
 }
-# Only with a payment provider (Stripe's webhook only with Stripe).
-PAYMENT_ROUTES = {
-    ("get", "/pay/<token:str>"),
-    ("post", "/pay/<token:str>"),
-    ("post", "/webhooks/stripe"),
-}
+# The pay pages only with a payment provider; each provider's webhook only with that provider
+# (the local provider's, which marks bookings paid with no money, never beside Stripe).
+PAY_PAGES = {("get", "/pay/<token:str>"), ("post", "/pay/<token:str>")}
+LOCAL_ONLY = {("post", "/webhooks/payments")}
+STRIPE_ONLY = {("post", "/webhooks/stripe")}
 
-# Every route there can be: the app with Stripe configured.
+# The app as production runs it: with Stripe configured.
 APP = create_app(replace(get_settings(), payment_provider="stripe"), workers=False)
 
 
@@ -107,9 +108,9 @@ def _unmarked(app) -> set[tuple[str, str]]:
 
 def test_without_a_payment_provider_there_are_no_pay_routes():
     bare = create_app(replace(get_settings(), payment_provider=""), workers=False)
-    assert _unmarked(bare) == NOT_STAFF - PAYMENT_ROUTES
+    assert _unmarked(bare) == NOT_STAFF - PAY_PAGES - LOCAL_ONLY - STRIPE_ONLY
     local = create_app(replace(get_settings(), payment_provider="local"), workers=False)
-    assert _unmarked(local) == NOT_STAFF - {("post", "/webhooks/stripe")}
+    assert _unmarked(local) == NOT_STAFF - STRIPE_ONLY
 
 
 def test_every_route_is_in_the_table_and_names_who_may_use_it():
@@ -120,7 +121,7 @@ def test_every_route_is_in_the_table_and_names_who_may_use_it():
         assert getattr(handler, "tms_roles", None) or getattr(handler, "tms_access", None), (
             f"/{route.path} names nobody who may use it"
         )
-    assert _unmarked(APP) == NOT_STAFF
+    assert _unmarked(APP) == NOT_STAFF - LOCAL_ONLY
 
 
 @pytest.fixture

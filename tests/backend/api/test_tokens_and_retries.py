@@ -9,7 +9,7 @@ from backend import cli
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import InboxStatus, Role
-from backend.models import InboundMessage
+from backend.models import InboundMessage, Staff
 from backend.services import staff as staff_service
 from backend.whatsapp import inbox
 from tests.backend.whatsapp import payloads as p
@@ -96,3 +96,24 @@ def test_operations_retry_failed_messages_from_the_api(backend_url, pg_db_url):
         assert s.get(InboundMessage, row_id).status == InboxStatus.PENDING
     naive = call(backend_url, ops, "POST", "/api/outbox/retry", json={"since": "2025-01-01T00:00"})
     assert naive.status_code == 422 and "timezone" in naive.text
+
+
+def test_a_member_lists_their_tokens_and_revokes_one_over_the_api(backend_url, pg_db_url):
+    people = _members(pg_db_url)
+    guide_id, first = people["Rajesh Kumar"]
+    with transaction(pg_db_url) as s:
+        second = staff_service.issue_token(s, s.get(Staff, guide_id), SYSTEM, label="laptop")
+    listed = call(backend_url, first, "GET", "/api/me/tokens").json()["tokens"]
+    assert len(listed) == 2 and all("token" not in t and "hash" not in str(t) for t in listed)
+    laptop = next(t for t in listed if t["label"] == "laptop")
+    assert laptop["expiresAt"] > laptop["createdAt"]
+    revoked = call(backend_url, first, "POST", f"/api/me/tokens/{laptop['id']}/revoke")
+    assert revoked.status_code == 200 and revoked.json()["token"]["revoked"] is True
+    assert call(backend_url, second, "GET", "/api/me").status_code == 401
+    assert call(backend_url, first, "GET", "/api/me").status_code == 200
+    # Someone else's token is not theirs to revoke, whatever its number.
+    admin_token = people["Anil Admin"][1]
+    other = call(backend_url, admin_token, "GET", "/api/me/tokens").json()["tokens"][0]
+    refused = call(backend_url, first, "POST", f"/api/me/tokens/{other['id']}/revoke")
+    assert refused.status_code == 404
+    assert call(backend_url, admin_token, "GET", "/api/me").status_code == 200

@@ -119,6 +119,8 @@ def test_a_body_over_the_routes_limit_is_refused_before_it_is_sent(limited, path
         {"Content-Type": "application/json", "Content-Length": str(limit + 1), **a_client()},
     )
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    # The rest of the body is never read, so the connection cannot serve another request.
+    assert b"\r\nconnection: close\r\n" in answer.lower(), answer[:400]
 
 
 def test_a_body_within_the_limit_is_read_as_usual(limited):
