@@ -8,7 +8,8 @@ or malformed one is answered with the right format.
 from __future__ import annotations
 
 from actions.common import TmsAction, Turn
-from actions.small_talk import keep_for_staff
+from actions.handoff import keep_for_staff
+from actions.questions import ask_yes_no
 from backend import clock, texts
 from backend.domain import choices
 from backend.domain.commands import parse_command
@@ -16,6 +17,7 @@ from backend.domain.errors import InvalidReference, NotFound
 from backend.domain.severity import UpdateVerdict
 from backend.models import Trip
 from backend.services import incidents, trips
+from backend.services.routing import StaffEvent
 
 
 class GuideCommand(TmsAction):
@@ -30,7 +32,7 @@ class GuideCommand(TmsAction):
         if turn.staff is None:
             # A customer whose message starts with "Issue ..." or "Update ...": not a
             # command of theirs; their words go to the team like any other request.
-            keep_for_staff(turn, someone=True)
+            keep_for_staff(turn, StaffEvent.PASSED_TO_TEAM)
             turn.say(texts.passed_to_the_team())
             return
         mine = trips.current_trips_of(turn.session, turn.staff)
@@ -97,11 +99,8 @@ class ActionGuideUpdate(GuideCommand):
             turn.say(texts.update_still_open(trip))
         else:
             # The words do not say: ask, and tell the guests nothing until the guide answers.
-            asked = choices.answer_to(
-                choices.RESOLVED, incident.id, "at", str(int(clock.now().timestamp()))
-            )
-            turn.say(texts.update_unclear(trip), buttons=choices.yes_no(asked))
-            turn.set_slot("pending_question", asked)
+            at = str(int(clock.now().timestamp()))
+            ask_yes_no(turn, texts.update_unclear(trip), choices.RESOLVED, incident.id, "at", at)
 
 
 class ActionGuideCheckout(GuideCommand):

@@ -145,8 +145,9 @@ def _cancel(turn: Turn, booking: Booking) -> None:
     routing.tell_staff(
         turn.session,
         routing.StaffEvent.BOOKING_CANCELLED,
-        f"❌ {turn.contact.display_name} cancelled {booking.reference} "
-        f"({booking.party_size} seats freed)",
+        texts.rep_booking_cancelled(
+            turn.contact.display_name, booking.reference, booking.party_size
+        ),
         object_type=ObjectType.BOOKING,
         object_id=booking.id,
         conversation=turn.conversation,

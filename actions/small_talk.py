@@ -44,11 +44,3 @@ class ActionHelp(TmsAction):
     def handle(self, turn: Turn) -> None:
         handoff.keep_for_staff(turn, StaffEvent.NOT_UNDERSTOOD)
         turn.say(texts.help_message())
-
-
-def keep_for_staff(turn: Turn, *, someone: bool = False) -> None:
-    """actions/guide.py's way in until it imports actions.handoff: `someone` is a message the
-    customer was told is passed on (sales hear when there is no rep)."""
-    handoff.keep_for_staff(
-        turn, StaffEvent.PASSED_TO_TEAM if someone else StaffEvent.NOT_UNDERSTOOD
-    )

@@ -439,13 +439,6 @@ def passed_to_the_team() -> str:
     return "Thanks! I've passed your message to our team; a person will reply here shortly."
 
 
-def guide_not_assigned(command: str, reference: str) -> str:
-    return (
-        f"Sorry, you are not assigned to {reference}, so I can't record {command} for it.\n\n"
-        "Please check the reference, or contact operations if you should be on this trip."
-    )
-
-
 def guide_trips(current: list[Trip]) -> str:
     """Appended to a refused guide command: the trips the guide can send commands for."""
     if not current:
@@ -590,6 +583,10 @@ def rep_hold_requested(lead: Lead) -> str:
         f"🔔 {lead.contact.display_name} ({lead.contact.phone}) wants to hold seats on {lead.reference}, "
         "but there is no quote yet. Please send a quote."
     )
+
+
+def rep_booking_cancelled(contact_name: str, reference: str, seats: int) -> str:
+    return f"❌ {contact_name} cancelled {reference} ({seats} seats freed)"
 
 
 def hold_failed_no_seats(departure: Departure, available: int) -> str:

@@ -257,7 +257,6 @@ def test_a_typed_yes_follows_the_registry_order():
 
 ACTIONS = Path(__file__).resolve().parents[2] / "actions"
 HELPERS = {"common", "context", "handoff", "faq", "dates", "holds", "options", "questions"}
-NOT_YET_MOVED = {("guide", "small_talk")}  # guide.py moves to actions.handoff next
 
 
 def _imports(tree: ast.AST) -> list[tuple[str, ast.AST]]:
@@ -281,7 +280,7 @@ def test_action_modules_import_helpers_never_each_other():
                 continue
             target = name.split(".")[1]
             assert id(node) in top_level, f"{module}: import inside a function ({name})"
-            if module in HELPERS or (module, target) in NOT_YET_MOVED:
+            if module in HELPERS:
                 continue
             assert target in HELPERS, f"actions.{module} imports the action module {name}"
 
