@@ -30,7 +30,7 @@ from backend.domain.actor import Actor
 from backend.domain.enums import BookingStatus, ObjectType, PaymentKind, Source
 from backend.domain.errors import DomainError
 from backend.payments import checkout
-from backend.services import contacts, feedback, inventory, notifications, waitlist
+from backend.services import feedback, leads, notifications, waitlist
 from backend.services.payments import checkout_key
 from backend.web import limits, views
 from backend.web.views import Page
@@ -242,21 +242,15 @@ async def book_answer(request: Request, token: str, claims: links.LinkClaims):  
         actor = _customer(booking.contact.phone)
         try:
             if answer == "confirm":
-                waitlist.accept_offer(session, booking, actor)
+                # The same rule as a CONFIRM in the chat: held, and the chat bound to it.
+                placed = leads.accept_waitlist_offer(session, booking, actor)
             else:
                 waitlist.decline_offer(session, booking, actor)
         except DomainError:
             return None
         # The chat tells the same story as the page.
         if answer == "confirm":
-            hold = inventory.active_hold(session, booking)
-            assert hold is not None
-            body = texts.waitlist_offer_accepted(booking, hold.expires_at)
-            conversation = contacts.active_conversation(session, booking.contact)
-            if conversation is not None:
-                contacts.bind_conversation(
-                    session, conversation, ObjectType.BOOKING, booking.id, actor
-                )
+            body = texts.waitlist_offer_accepted(booking, placed.expires_at)
         else:
             body = texts.waitlist_offer_declined(booking)
         notifications.to_contact(

@@ -15,8 +15,16 @@ from backend import clock, links
 from backend.db import transaction
 from backend.demo_data import load
 from backend.domain.actor import SYSTEM
-from backend.domain.enums import BookingStatus, PaymentStatus, Role
-from backend.models import Booking, Incident, OutboundMessage, Payment, TimelineEvent, Trip
+from backend.domain.enums import BookingStatus, ObjectType, PaymentStatus, Role
+from backend.models import (
+    Booking,
+    Conversation,
+    Incident,
+    OutboundMessage,
+    Payment,
+    TimelineEvent,
+    Trip,
+)
 from backend.services import (
     bookings,
     catalog,
@@ -239,10 +247,18 @@ def test_the_book_page_confirms_an_offer_and_the_chat_agrees(world, pg_db_url):
     assert "A spot is available!" in _text(page)
     seconds = int(re.search(r'data-seconds-left="(\d+)"', page.text).group(1))
     assert 2 * 3600 - 120 <= seconds <= 2 * 3600
+    with transaction(pg_db_url) as s:
+        offered = s.scalars(select(Booking).where(Booking.ref_key == key)).one()
+        chat, _ = contacts.get_or_open_conversation(s, offered.contact)
+        chat_id = chat.id
     answer = _post(url, {"answer": "confirm"})
     assert answer.status_code == 303 and answer.headers["location"].startswith("/pay/")
     booking = _booking(pg_db_url, key)
     assert booking.status == BookingStatus.HELD
+    with transaction(pg_db_url) as s:
+        # As after CONFIRM in the chat (leads.accept_waitlist_offer): the chat is about it now.
+        chat = s.get(Conversation, chat_id)
+        assert (chat.object_type, chat.object_id) == (ObjectType.BOOKING, booking.id)
     with transaction(pg_db_url) as s:
         # The hold's timer is the waitlist's 30 minutes, as after CONFIRM in the chat.
         active = inventory.active_hold(s, s.scalar(select(Booking).where(Booking.ref_key == key)))
