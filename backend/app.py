@@ -12,7 +12,7 @@ import httpx
 from sanic import Request, Sanic, response
 from sqlalchemy import text
 
-from backend.api.common import ApiError, _authenticate, access, error_response
+from backend.api.common import ApiError, access, authenticate, error_response
 from backend.api.openapi import document as openapi_document
 from backend.api.payments_webhook import payments_bp, stripe_bp
 from backend.api.routes import api
@@ -249,7 +249,7 @@ def _staff_token_refusal(request: Request):  # type: ignore[no-untyped-def]
     """None when the request carries a valid staff API token (any role), else the API's 401."""
     try:
         with transaction() as session:
-            _authenticate(session, request)
+            authenticate(session, request)
     except ApiError as exc:
         return error_response(exc.status, str(exc))
     return None

@@ -37,7 +37,10 @@ def lock_store_config(redis_url: str) -> dict[str, Any]:
     `type: redis`, which the atomic variant takes as they are)."""
     parts = urlsplit(redis_url)
     if parts.scheme not in REDIS_SCHEMES:
-        raise ValueError(f"REDIS_URL must start with redis:// or rediss://, not {redis_url!r}")
+        # The scheme only: the rest of the URL may hold the password.
+        raise ValueError(
+            f"REDIS_URL must start with redis:// or rediss://, not {parts.scheme or '(none)'}://"
+        )
     config: dict[str, Any] = {
         "type": LOCK_STORE_CLASS,
         "url": parts.hostname or "localhost",

@@ -50,7 +50,7 @@ def parse_body(request: Request, model: type[Body]) -> Body:
         raise ApiError(422, "invalid body", fields=fields) from exc
 
 
-def _authenticate(session: Session, request: Request) -> Staff:
+def authenticate(session: Session, request: Request) -> Staff:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     member = staff_service.by_token(session, token) if token else None
@@ -110,7 +110,7 @@ def endpoint(
                 if has_nul(request):
                     raise ApiError(422, "the request holds a NUL character", fields={"body": "NUL"})
                 with transaction() as session:
-                    member = _authenticate(session, request)
+                    member = authenticate(session, request)
                     if not member.has_role(*roles):
                         raise ApiError(403, f"needs one of the roles {', '.join(roles)}")
                     if body is not None:

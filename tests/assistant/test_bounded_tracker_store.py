@@ -188,3 +188,9 @@ def test_the_redis_lock_lets_one_process_at_a_time_into_a_conversation():
     # (67 of 100 turns when measured), but a race is not something a test can count on: the
     # probe prints it for whoever wants the comparison
     # (.venv-rasa/bin/python -m tests.assistant.lock_store_probe redis://… rasa 4 25).
+
+
+def test_a_wrong_redis_url_is_refused_without_printing_its_password():
+    with pytest.raises(ValueError) as refused:
+        lock_store_config("http://tms:s3cret-pass@redis.internal:6379/0")
+    assert "s3cret-pass" not in str(refused.value) and "REDIS_URL" in str(refused.value)
