@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import json
 import logging
+from typing import Any
 
 import httpx
 from sanic import Request, Sanic, response
@@ -23,6 +24,7 @@ from backend.db import transaction
 from backend.mail.sender import MailSender
 from backend.metrics import CONTENT_TYPE, ProductMetrics
 from backend.scheduler.leader import SchedulerRunner
+from backend.stack import restart_report
 from backend.web import limits
 from backend.web.pages import pages_bp, pay_bp
 from backend.whatsapp import inbox, signature
@@ -152,6 +154,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
                 "checks": checks,
                 # leader | standby | stopped; "disabled" when SCHEDULER_ENABLED=0
                 "scheduler": runner.role if runner is not None else "disabled",
+                # What `tms serve` restarted, part by part (absent without its supervisor).
+                **_supervised_parts(),
             },
             status=200 if ok else 503,
         )
@@ -221,6 +225,18 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         await app.ctx.rasa.aclose()
 
     return app
+
+
+def _supervised_parts() -> dict[str, Any]:
+    report = restart_report()
+    if report is None:
+        return {}
+    parts = {
+        name: {"state": part.get("state"), "restarts": part.get("restarts", 0)}
+        for name, part in report["parts"].items()
+        if isinstance(part, dict)
+    }
+    return {"parts": parts}
 
 
 async def _health(settings: Settings) -> dict[str, str]:
