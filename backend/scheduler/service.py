@@ -38,6 +38,7 @@ from backend.models import TimerTouch
 from backend.scheduler import runner
 from backend.scheduler.kinds import job_id, timer_specs
 from backend.scheduler.store import TimerJobStore
+from backend.services import staff_auth
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +172,16 @@ class TimerService:
                 jobstore="internal",
                 executor="internal",
             )
+            self.scheduler.add_job(
+                self.housekeeping,
+                "interval",
+                hours=1,
+                start_date=clock.now(),
+                id="internal:housekeeping",
+                name="internal:housekeeping",
+                jobstore="internal",
+                executor="internal",
+            )
         if not paused:
             self.scheduler.resume()
         return report
@@ -215,6 +226,13 @@ class TimerService:
         report = self._apply(wanted, existing, started)
         logger.info("scheduler reconciled: %s", report)
         return report
+
+    def housekeeping(self) -> int:
+        """Rows kept only for a while: stale sign-in limits, long-expired codes."""
+        with transaction(self.url) as session:
+            forgotten = staff_auth.forget_stale(session)
+        logger.info("housekeeping: %d stale rows removed", forgotten)
+        return forgotten
 
     def drain_touches(self, limit: int = 5000) -> int:
         """Re-evaluate the timers of the objects that changed since the last drain."""

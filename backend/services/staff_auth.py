@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -442,3 +442,17 @@ def end_all_sessions(session: Session, member: Staff, actor: Actor) -> int:
         content={"sessions": ended.rowcount},
     )
     return int(ended.rowcount or 0)
+
+
+def forget_stale(session: Session, *, quiet: timedelta = timedelta(days=1)) -> int:
+    """Housekeeping: sign-in limits nobody has touched for `quiet` (their budgets started
+    again long ago) and codes and links that expired that long ago. Rows gone."""
+    cutoff = clock.now() - quiet
+    limits = session.execute(
+        delete(SignInLimit).where(
+            SignInLimit.last_at < cutoff,
+            or_(SignInLimit.blocked_until.is_(None), SignInLimit.blocked_until < cutoff),
+        )
+    )
+    codes = session.execute(delete(SignInCode).where(SignInCode.expires_at < cutoff))
+    return int(limits.rowcount or 0) + int(codes.rowcount or 0)  # type: ignore[attr-defined]

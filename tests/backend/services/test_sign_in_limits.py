@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from backend import clock
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import Role
 from backend.models import SignInCode, SignInLimit
@@ -121,3 +122,20 @@ def test_an_unknown_phone_spends_the_same_budgets_as_a_staff_phone(session, sara
     ) == staff_auth.wait_for(
         session, staff_auth.CODES_PER_PHONE, staff_auth._phone_key(stranger_phone)
     )
+
+
+def test_housekeeping_forgets_budgets_and_codes_a_day_old(session, sarah, frozen_clock):
+    staff_auth.send_code(session, PHONE, client=OFFICE)
+    staff_auth.check_code(session, PHONE, WRONG, client=STRANGER)
+    session.commit()
+    assert staff_auth.forget_stale(session) == 0  # all of it is recent
+    frozen_clock.advance(hours=25)
+    staff_auth.send_code(session, "+9779801999999", client="192.0.2.1")  # a fresh try
+    removed = staff_auth.forget_stale(session)
+    session.commit()
+    # The day-old budgets (code sent, the stranger's guess, the phone's guesses) and the
+    # expired code are gone; the fresh try's budgets stay.
+    assert removed >= 4
+    left = session.scalars(select(SignInLimit.last_at)).all()
+    assert left and all(at > clock.now() - timedelta(hours=1) for at in left)
+    assert _codes(session) == 0
