@@ -152,3 +152,14 @@ def asks_instead(text: str | None) -> bool:
     """ "What about Annapurna instead?", "could we switch to the Pokhara tour": the customer
     changes the trek of the enquiry they already made, rather than making a second one."""
     return bool(text and _INSTEAD.search(text.lower()))
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One way a trip does not fit a wish, as data (the copy phrases it): `kind` is one of
+    too_long, not_easy, too_hard, not_a_challenge, too_high, too_young, over_budget,
+    no_seats; `value` is the trip's figure, `wanted` the wish's."""
+
+    kind: str
+    value: int | str | None = None
+    wanted: int | str | None = None

@@ -9,8 +9,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from backend import texts
-from backend.domain.wishes import TripWish
+from backend.domain.wishes import Miss, TripWish
 from backend.models import Departure, Product
 from backend.services import catalog, inventory
 
@@ -25,7 +24,7 @@ class Fit:
     product: Product
     departures: list[tuple[Departure, int]] = field(default_factory=list)  # (departure, free)
     total_minor: int | None = None  # the party's price, when the party is known
-    misses: list[str] = field(default_factory=list)  # what does not fit (none: it fits)
+    misses: list[Miss] = field(default_factory=list)  # what does not fit (none: it fits)
 
 
 def recommend(session: Session, wish: TripWish, today: date) -> tuple[list[Fit], list[Fit]]:
@@ -42,30 +41,28 @@ def recommend(session: Session, wish: TripWish, today: date) -> tuple[list[Fit],
 
 
 def _assess(session: Session, product: Product, wish: TripWish, today: date) -> Fit:
-    misses: list[str] = []
+    misses: list[Miss] = []
     if wish.max_days is not None and product.days > wish.max_days:
-        misses.append(f"it is {product.days} days (you said {wish.max_days} at most)")
+        misses.append(Miss("too_long", product.days, wish.max_days))
     rank = DIFFICULTY_RANK.get(product.difficulty, 1)
     if wish.difficulty == "easy" and rank > 0:
-        misses.append(f"it is {product.difficulty}, not easy")
+        misses.append(Miss("not_easy", product.difficulty))
     elif wish.difficulty == "moderate" and rank > 1:
-        misses.append(f"it is {product.difficulty}")
+        misses.append(Miss("too_hard", product.difficulty))
     elif wish.difficulty == "challenging" and rank < 2:
-        misses.append(f"it is {product.difficulty}, not a challenge")
+        misses.append(Miss("not_a_challenge", product.difficulty))
     if (wish.low_altitude or wish.older_travellers) and (
         product.max_altitude_m or 0
     ) > LOW_ALTITUDE_M:
-        misses.append(f"it goes up to {product.max_altitude_m:,} m")
+        misses.append(Miss("too_high", product.max_altitude_m))
     if wish.children:
         youngest = wish.youngest_age if wish.youngest_age is not None else CHILD_AGE
         if product.min_age > youngest:
-            misses.append(f"the minimum age is {product.min_age}")
+            misses.append(Miss("too_young", product.min_age, youngest))
     if wish.budget_per_person_minor is not None and (
         product.price_per_person_minor > wish.budget_per_person_minor
     ):
-        misses.append(
-            f"it costs {texts.money(product.price_per_person_minor, product.currency)} per person"
-        )
+        misses.append(Miss("over_budget", product.price_per_person_minor))
     seats_needed = wish.party.total if wish.party else 1
     departures = []
     for departure in catalog.departures_of(session, product, from_date=today):
@@ -77,9 +74,6 @@ def _assess(session: Session, product: Product, wish: TripWish, today: date) -> 
         if len(departures) == SHOWN_DEPARTURES:
             break
     if not departures:
-        when = f" in {wish.when.text}" if wish.when else ""
-        misses.append(
-            f"no departure{when} has {seats_needed} free seat{'s' if seats_needed > 1 else ''}"
-        )
+        misses.append(Miss("no_seats", wish.when.text if wish.when else None, seats_needed))
     total = product.price_per_person_minor * wish.party.total if wish.party else None
     return Fit(product, departures, total, misses)

@@ -1,71 +1,39 @@
-"""Every message the product sends, in one place, phrased as `shared/mission/workflows.md` has it.
-
-Functions take domain objects and return text; nothing else in the code writes customer copy.
-"""
+"""What customers read: enquiry, quote, hold, payment, the waitlist, answers, reminders, the
+trip's news, consent, and the titles of the buttons they tap."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from backend import links
 from backend.config import get_settings
-from backend.domain.money import Money, Quote
-from backend.models import Assignment, Booking, Departure, Incident, Lead, Product, Staff, Trip
-
-if TYPE_CHECKING:
-    from backend.services.recommend import Fit
-
-
-# -- formatting helpers ---------------------------------------------------------------------
-def local_datetime(value: datetime) -> str:
-    """`Dec 24, 2024 2:00 PM` in the operator's timezone."""
-    local = value.astimezone(get_settings().tz)
-    return f"{local:%b} {local.day}, {local.year} {local.strftime('%I:%M %p').lstrip('0')}"
-
-
-def local_time(value: datetime) -> str:
-    local = value.astimezone(get_settings().tz)
-    return local.strftime("%I:%M %p").lstrip("0")
+from backend.domain.money import Quote
+from backend.domain.wishes import Miss
+from backend.models import Booking, Departure, Lead, Product, Staff, Trip
+from backend.texts.format import (
+    MEDIA_WORDS,
+    date_range,
+    local_datetime,
+    local_time,
+    long_date,
+    money,
+    payment_link,
+    trek_label,
+)
 
 
-def long_date(value: date) -> str:
-    """`Feb 28, 2025`."""
-    return f"{value:%b} {value.day}, {value.year}"
+class RecommendedTrip(Protocol):
+    """What the recommendation copy reads of a trip assessed against a wish
+    (`backend.services.recommend.Fit`)."""
+
+    product: Product
+    departures: list[tuple[Departure, int]]
+    total_minor: int | None
+    misses: list[Miss]
 
 
-def date_range(start: date, end: date) -> str:
-    """`March 15-28, 2025`, or `March 20-April 3, 2025` across months."""
-    if start == end:
-        return f"{start:%B} {start.day}, {start.year}"
-    if start.month == end.month and start.year == end.year:
-        return f"{start:%B} {start.day}-{end.day}, {start.year}"
-    if start.year == end.year:
-        return f"{start:%B} {start.day}-{end:%B} {end.day}, {start.year}"
-    return f"{start:%B} {start.day}, {start.year}-{end:%B} {end.day}, {end.year}"
-
-
-def short_range(start: date, end: date) -> str:
-    """`March 15-28` (the assignment message)."""
-    if start.month == end.month:
-        return f"{start:%B} {start.day}-{end.day}"
-    return f"{start:%B} {start.day}-{end:%B} {end.day}"
-
-
-def money(minor: int, currency: str) -> str:
-    return Money(minor, currency).format()
-
-
-def payment_link(reference_key: str, kind: str = "") -> str:
-    """The booking's signed pay link (`kind`: deposit, full or balance; none: the choice)."""
-    return links.pay_url(reference_key, kind or None)
-
-
-def trek_label(product: Product) -> str:
-    return f"{product.code} Trek" if product.code == product.short_name else product.short_name
-
-
-# -- customer: enquiry, quote, hold, payment ---------------------------------------------------
 def enquiry_received(lead: Lead, month_hint: str | None) -> str:
     product = lead.product
     name = trek_label(product) if product else "trek"
@@ -160,7 +128,6 @@ def booking_confirmed(booking: Booking, paid_minor: int) -> str:
     )
 
 
-# -- customer: full departures and the waitlist -----------------------------------------------
 def departure_full_options(product: Product, full: Departure, alternative: Departure | None) -> str:
     alt = (
         f"{alternative.start_date:%B} {alternative.start_date.day}: Available ✓\n\n"
@@ -240,71 +207,6 @@ def waitlist_confirmed(booking: Booking) -> str:
     )
 
 
-# -- guides and operations --------------------------------------------------------------------
-def assignment_offer(trip: Trip, role_label: str, group_size: int, compensation: str) -> str:
-    departure = trip.departure
-    return (
-        "📋 Trip Assignment\n\n"
-        f"Trek: {departure.product.code} - {short_range(departure.start_date, departure.end_date)}\n"
-        f"Role: {role_label}\n"
-        f"Group: {group_size} people\n"
-        f"Compensation: {compensation}\n\n"
-        "Accept or Decline?"
-    )
-
-
-def assignment_accepted(trip: Trip, *, emailed: bool = True) -> str:
-    departure = trip.departure
-    details = (
-        "Trip details sent to your email."
-        if emailed
-        else "We have no e-mail address for you: operations will send the trip details."
-    )
-    return (
-        "✓ Assignment confirmed!\n\n"
-        f"{details}\n\n"
-        f"Start date: {departure.start_date:%B} {departure.start_date.day}, "
-        f"{clock_label(departure.meeting_time)}\n"
-        f"Meeting point: {departure.meeting_point}\n\n"
-        "Check-in on WhatsApp when trip starts."
-    )
-
-
-def checkin_too_early(trip: Trip) -> str:
-    """Why a CHECKIN before the trip's first day (the operator's date) is refused."""
-    departure = trip.departure
-    return (
-        f"trip {trip.reference} ({departure.product.short_name}) starts on "
-        f"{departure.start_date:%B} {departure.start_date.day}; check in on the day, "
-        f"at the meeting point ({clock_label(departure.meeting_time)})"
-    )
-
-
-def assignment_declined(trip: Trip) -> str:
-    return (
-        f"Noted: you declined {trip.departure.product.code} - "
-        f"{short_range(trip.departure.start_date, trip.departure.end_date)}.\n\n"
-        "Operations has been told. Thank you for letting us know."
-    )
-
-
-def clock_label(hhmm: str) -> str:
-    hour, minute = (int(x) for x in hhmm.split(":"))
-    suffix = "AM" if hour < 12 else "PM"
-    return f"{(hour % 12) or 12}:{minute:02d} {suffix}"
-
-
-def checked_in(trip: Trip, guests: int) -> str:
-    product = trip.departure.product
-    return (
-        f"✓ Checked in to {trek_label(product)}\n\n"
-        f"Duration: {product.days} {'day' if product.days == 1 else 'days'}\n"
-        f"Group: {guests} guests\n"
-        f"Emergency: {get_settings().emergency_phone}\n\n"
-        "Safe journey! 🏔️"
-    )
-
-
 def trip_started_for_guests(trip: Trip, guide: Staff | None, booking: Booking) -> str:
     product = trip.departure.product
     lines = [f"Your {trek_label(product)} has started! 🎉", ""]
@@ -317,105 +219,6 @@ def trip_started_for_guests(trip: Trip, guide: Staff | None, booking: Booking) -
         links.track_url(booking.ref_key),
     ]
     return "\n".join(lines)
-
-
-def ops_trip_started(trip: Trip, guide: Staff, guests: int) -> str:
-    return (
-        f"🟢 Trip started: {trip.reference} ({trip.departure.product.name})\n"
-        f"Checked in by {guide.name} ({guide.phone}) · {guests} guests"
-    )
-
-
-def issue_logged(trip: Trip, incident: Incident) -> str:
-    return (
-        "⚠️ Issue logged\n\n"
-        f"Trip: {trip.reference}\n"
-        f"Severity: {incident.severity.capitalize()}\n"
-        f"Time: {local_time(incident.reported_at)}\n"
-        "Ops team notified.\n\n"
-        f"Support line: {get_settings().emergency_phone}\n\n"
-        "Updates coming soon."
-    )
-
-
-def ops_incident_alert(trip: Trip, incident: Incident, reporter: Staff | None) -> str:
-    urgent = incident.severity in ("HIGH", "CRITICAL")
-    head = "🚨 URGENT" if urgent else "⚠️"
-    who = f"{reporter.name} ({reporter.phone})" if reporter else "field staff"
-    return (
-        f"{head} Incident on {trip.reference} ({trip.departure.product.name})\n"
-        f"Severity: {incident.severity}\n"
-        f"Reported by {who} at {local_time(incident.reported_at)}:\n"
-        f"{incident.description}\n\n"
-        f"Incident id: {incident.id}"
-    )
-
-
-def update_logged(trip: Trip) -> str:
-    return f"✓ Update added to {trip.reference}. Ops team can see it."
-
-
-def update_still_open(trip: Trip) -> str:
-    return (
-        f"✓ Update added to {trip.reference}: the issue stays open and ops can see it.\n"
-        "Send UPDATE <ref> <text> again when it is resolved."
-    )
-
-
-def update_unclear(trip: Trip) -> str:
-    """Asked when an UPDATE neither clearly resolves nor clearly continues the issue: guests
-    hear nothing until the guide answers."""
-    return f"✓ Update added to {trip.reference}.\n\nIs the issue resolved?"
-
-
-def checkout_with_open_incident(trip: Trip, incident: Incident) -> str:
-    return (
-        f"\n\nNote: the issue reported on {trip.reference} "
-        f'("{incident.description[:80]}") is still open. Ops have been asked to close it.'
-    )
-
-
-def ops_close_incident_after_checkout(trip: Trip, incident: Incident) -> str:
-    return (
-        f"⚠️ {trip.reference} ({trip.departure.product.name}) was checked out with an issue "
-        f'still open: "{incident.description[:120]}" ({incident.severity}). '
-        "Please confirm with the guide and close it."
-    )
-
-
-def update_without_incident(trip: Trip) -> str:
-    return (
-        f"✓ Update noted on {trip.reference}.\n"
-        "There is no open issue on this trip; to report one send ISSUE <ref> <what happened>."
-    )
-
-
-def incident_resolved(incident: Incident) -> str:
-    assert incident.resolved_at is not None
-    return (
-        "✓ RESOLVED\n\n"
-        f"Incident closed: {local_time(incident.resolved_at)}\n"
-        f"Response time: {incident.response_minutes} minutes\n\n"
-        "Trip continuing smoothly.\n\n"
-        "Thank you for quick reporting! 🌟"
-    )
-
-
-def ops_incident_resolved(trip: Trip, incident: Incident) -> str:
-    return (
-        f"✅ Resolved on {trip.reference}: {incident.description[:80]}\n"
-        f"Response time: {incident.response_minutes} minutes"
-    )
-
-
-def checked_out(payroll_minor: int, currency: str) -> str:
-    return (
-        "✓ Trip completed!\n\n"
-        "Performance logged.\n"
-        f"Payroll: {money(payroll_minor, currency)} added.\n\n"
-        "Next assignment: Check dashboard\n\n"
-        "Thank you for your excellent service! 🌟"
-    )
 
 
 def feedback_request(trip: Trip, booking: Booking) -> str:
@@ -432,49 +235,10 @@ def feedback_request(trip: Trip, booking: Booking) -> str:
     )
 
 
-# -- refusals and help ------------------------------------------------------------------------
 def passed_to_the_team() -> str:
     """A customer's message that reads like a guide's command ("Issue with my payment",
     "Check-in time at Lukla?"): a person answers it."""
     return "Thanks! I've passed your message to our team; a person will reply here shortly."
-
-
-def guide_trips(current: list[Trip]) -> str:
-    """Appended to a refused guide command: the trips the guide can send commands for."""
-    if not current:
-        return "\n\nYou have no trips assigned right now."
-    lines = [
-        f"• {trip.reference}: {trip.departure.product.short_name}, "
-        f"{short_range(trip.departure.start_date, trip.departure.end_date)}"
-        + (" (under way)" if trip.status == "IN_PROGRESS" else "")
-        for trip in current
-    ]
-    return "\n\nYour trips:\n" + "\n".join(lines)
-
-
-def guide_command_format(command: str) -> str:
-    examples = {
-        "CHECKIN": "CHECKIN TRP2501234",
-        "ISSUE": "ISSUE TRP2501234 what happened",
-        "UPDATE": "UPDATE TRP2501234 what changed",
-        "CHECKOUT": "CHECKOUT TRP2501234 how it went",
-    }
-    return (
-        f"I need the trip reference for {command}.\n\n"
-        f"Send it like this: {examples.get(command, command + ' TRP2501234')}\n"
-        "(a booking reference like EBC-2501234 works too)."
-    )
-
-
-def reference_not_found(reference: str) -> str:
-    return (
-        f"I couldn't find {reference}.\n\n"
-        "References look like TRP2501234 (trip), EBC-2501234 (booking) or EBC2501234 (enquiry)."
-    )
-
-
-def guide_command_refused(reason: str) -> str:
-    return f"Sorry, I couldn't do that: {reason}."
 
 
 def question_for_the_team() -> str:
@@ -522,16 +286,6 @@ def ask_group_size() -> str:
     return "How many people will be travelling?"
 
 
-def rep_lead_trek_changed(lead: Lead, old: Product | None) -> str:
-    was = old.name if old else "no trek named"
-    size = f"{lead.party_size} people" if lead.party_size else "group size not given"
-    return (
-        f"🔁 Lead {lead.reference} changed trek: {was} → "
-        f"{lead.product.name if lead.product else 'a trip'} ({size}).\n"
-        f"From {lead.contact.display_name} ({lead.contact.phone})"
-    )
-
-
 def enquiry_trek_changed(lead: Lead, old: Product | None) -> str:
     name = trek_label(lead.product) if lead.product else "the trek"
     party = (
@@ -543,22 +297,6 @@ def enquiry_trek_changed(lead: Lead, old: Product | None) -> str:
     return (
         f"No problem! I've changed your enquiry (Ref: {lead.reference}) to {name}{party}{was}. 🏔️\n\n"
         "Your sales expert has been told and will send the itinerary and prices for it."
-    )
-
-
-def rep_new_lead(lead: Lead) -> str:
-    product = lead.product.name if lead.product else "a trip (trek not named)"
-    size = (
-        f"{lead.party_size} {'person' if lead.party_size == 1 else 'people'}"
-        if lead.party_size
-        else "group size not given"
-    )
-    when = lead.travel_date_text or "dates not given"
-    return (
-        f"🆕 New lead {lead.reference}: {product}, {size}, {when}\n"
-        f"From {lead.contact.display_name} ({lead.contact.phone})\n"
-        f'"{(lead.enquiry_text or "").strip()[:300]}"\n\n'
-        "Please contact them within 2 hours."
     )
 
 
@@ -576,17 +314,6 @@ def hold_needs_quote(lead: Lead) -> str:
         f"Great! {rep} is preparing your quote for {lead.reference}; "
         "as soon as it's ready we can hold your spots. I've let them know you'd like to go ahead. 🙌"
     )
-
-
-def rep_hold_requested(lead: Lead) -> str:
-    return (
-        f"🔔 {lead.contact.display_name} ({lead.contact.phone}) wants to hold seats on {lead.reference}, "
-        "but there is no quote yet. Please send a quote."
-    )
-
-
-def rep_booking_cancelled(contact_name: str, reference: str, seats: int) -> str:
-    return f"❌ {contact_name} cancelled {reference} ({seats} seats freed)"
 
 
 def hold_failed_no_seats(departure: Departure, available: int) -> str:
@@ -608,7 +335,7 @@ def dates_list(product: Product, rows: list[tuple[Departure, int]]) -> str:
     return "\n".join(lines)
 
 
-def recommendations(fits: list[Fit], wish_party: int | None) -> str:
+def recommendations(fits: Sequence[RecommendedTrip], wish_party: int | None) -> str:
     """The trips that fit a described wish, with departures and the party's price."""
     lines = ["Here's what fits what you told me 👇", ""]
     for fit in fits:
@@ -634,10 +361,35 @@ def recommendations(fits: list[Fit], wish_party: int | None) -> str:
     return "\n".join(lines)
 
 
-def nothing_fits(closest: list[Fit]) -> str:
+def miss_phrase(miss: Miss, product: Product) -> str:
+    """Why a trip does not fit, in a clause: "it is 14 days (you said 7 at most)"."""
+    match miss.kind:
+        case "too_long":
+            return f"it is {miss.value} days (you said {miss.wanted} at most)"
+        case "not_easy":
+            return f"it is {miss.value}, not easy"
+        case "not_a_challenge":
+            return f"it is {miss.value}, not a challenge"
+        case "too_high":
+            return f"it goes up to {miss.value:,} m"
+        case "too_young":
+            return f"the minimum age is {miss.value}"
+        case "over_budget":
+            return f"it costs {money(product.price_per_person_minor, product.currency)} per person"
+        case "no_seats":
+            when = f" in {miss.value}" if miss.value else ""
+            seats = int(miss.wanted or 1)
+            return f"no departure{when} has {seats} free seat{'s' if seats > 1 else ''}"
+        case _:  # too_hard
+            return f"it is {miss.value}"
+
+
+def nothing_fits(closest: Sequence[RecommendedTrip]) -> str:
     lines = ["Nothing we run fits all of that, I'm afraid. The closest:", ""]
     for fit in closest:
-        lines.append(f"• {fit.product.name}: {'; '.join(fit.misses)}.")
+        lines.append(
+            f"• {fit.product.name}: {'; '.join(miss_phrase(m, fit.product) for m in fit.misses)}."
+        )
     lines += ["", "Our team can also plan a private trip: reply TEAM and a person will help."]
     return "\n".join(lines)
 
@@ -756,14 +508,6 @@ def handoff_started(rep: Staff | None) -> str:
     return f"Sure! {who} will reply to you here shortly. 🙋"
 
 
-def rep_handoff(contact_name: str, phone: str, reference: str | None, text: str) -> str:
-    about = f" about {reference}" if reference else ""
-    return (
-        f'🙋 {contact_name} ({phone}) asked for a person{about}:\n"{text[:300]}"\n\n'
-        "The bot is paused for this chat until you resume it."
-    )
-
-
 def ask_email() -> str:
     return (
         "📧 What e-mail address should we send your confirmation and pre-trek guide to? "
@@ -805,10 +549,6 @@ def feedback_thanks(name: str | None) -> str:
     return f"Thank you{' ' + name.split()[0] if name else ''} for your feedback! 🙏 We've passed it to the team."
 
 
-def rep_unanswered_message(contact_name: str, phone: str, text: str) -> str:
-    return f'💬 {contact_name} ({phone}) wrote something the assistant could not handle:\n"{text[:300]}"'
-
-
 def ok_nothing_pending() -> str:
     return "👍 Got it. How can I help? You can ask about dates, prices or your booking."
 
@@ -835,12 +575,19 @@ def waitlist_offer_accepted(booking: Booking, expires_at: datetime) -> str:
     )
 
 
-# -- buttons and lists: their titles, and what a stale or repeated tap hears -------------------
 # Titles: reply buttons ≤ 20 characters, list rows ≤ 24 (longer ones are shortened on queueing).
 ACCEPT, DECLINE = "Accept", "Decline"
+
+
 CONFIRM = "Confirm"
+
+
 HOLD_MY_SEATS, NOT_NOW = "Hold my seats", "Not now"
+
+
 LIST_BUTTON = "Choose"  # the button that opens a list
+
+
 RATING_TITLES = {
     5: "⭐⭐⭐⭐⭐ Excellent",
     4: "⭐⭐⭐⭐ Very good",
@@ -862,19 +609,6 @@ def full_option_titles(full: Departure, alternative: Departure | None) -> list[t
         (f"Waitlist {full.start_date:%b} {full.start_date.day}", "Be told if a spot opens"),
         ("See other dates", "Every departure with free seats"),
     ]
-
-
-def assignment_already_answered(assignment: Assignment) -> str:
-    trip = assignment.trip
-    what = {
-        "ACCEPTED": "accepted ✓",
-        "DECLINED": "declined",
-        "COMPLETED": "completed",
-    }.get(str(assignment.status))
-    where = f"{trip.departure.product.code} - {short_range(trip.departure.start_date, trip.departure.end_date)}"
-    if what is None:
-        return f"The offer for {where} is no longer open. Operations will be in touch if you are still needed."
-    return f"You have already {what} the offer for {where}. Nothing has changed."
 
 
 def choice_expired() -> str:
@@ -907,29 +641,8 @@ def already_rated(rating: int) -> str:
     return f"Thanks, we already have your rating ({'⭐' * rating}). 🙏"
 
 
-# -- the gateway's own answers ----------------------------------------------------------------
-_MEDIA_WORDS = {
-    "location": "location 📍",
-    "image": "photo 📷",
-    "document": "document 📄",
-    "video": "video 🎬",
-    "audio": "voice message 🎤",
-    "sticker": "sticker",
-}
-
-
-def media_filed(kind: str, trip: Trip, incident: Incident | None, started_here: bool) -> str:
-    """A guide's photo, voice note, document or location, filed on their trip."""
-    what = _MEDIA_WORDS.get(kind, "message")
-    if started_here:
-        return f"✓ Start position recorded for {trip.reference} 📍. Ops can see it on the trip."
-    where = f"the open issue on {trip.reference}" if incident else trip.reference
-    extra = " Position updated on the track page." if kind == "location" else ""
-    return f"✓ Your {what} is added to {where}. Ops can see it.{extra}"
-
-
 def media_received(kind: str) -> str:
-    what = _MEDIA_WORDS.get(kind, "message")
+    what = MEDIA_WORDS.get(kind, "message")
     return f"Thanks, we've received your {what}. Our team can see it. ✓"
 
 
@@ -937,37 +650,6 @@ def unsupported_message() -> str:
     return "Sorry, I can only read text messages. Please type your question and I'll help. 🙂"
 
 
-def rep_forward(contact_name: str, phone: str, text: str) -> str:
-    return f'💬 {contact_name} ({phone}) wrote (bot paused, please answer):\n"{text[:500]}"'
-
-
-def ops_inbox_failed(waiting: int, phone: str, text: str, error: str) -> str:
-    """One alert per window however many fail (an outage must not become an alert storm)."""
-    return (
-        f"⚠️ Messages are not being answered: {waiting} from customers or guides could not be "
-        f'processed after several attempts. Latest, from {phone}: "{(text or "")[:200]}" '
-        f"Error: {error[:160]}. They are kept: retry them with `tms inbox retry --all` "
-        "(or POST /api/inbox/retry) once the cause is fixed."
-    )
-
-
-def ops_outbox_failed(waiting: int, phone: str, error: str) -> str:
-    return (
-        f"⚠️ Messages are not going out: {waiting} could not be sent (latest to {phone}: "
-        f"{error[:160]}). They are kept: retry them with `tms outbox retry --all` "
-        "(or POST /api/outbox/retry) once the cause is fixed."
-    )
-
-
-def ops_mail_failed(failed: int, recipient: str, subject: str, error: str) -> str:
-    return (
-        f"📧 E-mails are not going out: {failed} failed (latest to {recipient}, "
-        f'"{subject[:80]}": {error[:160]}). They are kept: `tms mail outbox` lists them, '
-        "`tms mail retry --all` sends them again once the cause is fixed."
-    )
-
-
-# -- payments and staff messages ----------------------------------------------------------------
 def balance_received(booking: Booking, amount_minor: int) -> str:
     return (
         f"✅ Payment received: {money(amount_minor, booking.currency)} for {booking.reference}.\n"
@@ -984,17 +666,6 @@ def payment_needs_staff_customer(booking: Booking) -> str:
         f"We received your payment for {booking.reference}. Our team needs to check it and will "
         "contact you shortly. Nothing else to do for now. 🙏"
     )
-
-
-def staff_payment_flagged(booking: Booking, amount_minor: int, reason: str) -> str:
-    return (
-        f"💳 Payment needs attention: {money(amount_minor, booking.currency)} for {booking.reference} "
-        f"({booking.contact.display_name}, {booking.contact.phone}): {reason}"
-    )
-
-
-def guide_ops_update(text: str) -> str:
-    return f"Update from Ops:\n\n{text.strip()}"
 
 
 def guests_travel_update(trip: Trip, text: str) -> str:
@@ -1020,7 +691,6 @@ def guests_all_set() -> str:
     )
 
 
-# -- timed outreach (the scheduler) ------------------------------------------------------------
 def _days_word(days: int) -> str:
     return "1 day" if days == 1 else f"{days} days"
 
@@ -1126,127 +796,6 @@ def balance_reminder_params(booking: Booking) -> list[str]:
     ]
 
 
-def staff_balance_overdue(booking: Booking) -> str:
-    return (
-        f"💳 Balance overdue: {booking.reference} "
-        f"({booking.contact.display_name}, {booking.contact.phone}) owes "
-        f"{money(booking.balance_minor, booking.currency)}, due {long_date(booking.balance_due_date)}. "
-        f"Departure {long_date(booking.departure.start_date)}."
-    )
-
-
-def ops_lead_sla_breached(
-    lead: Lead, rep: Staff | None, hours: float, new_rep: Staff | None
-) -> str:
-    who = f"{rep.name} ({rep.phone})" if rep else "nobody (no rep was available)"
-    then = f"\nReassigned to {new_rep.name}." if new_rep else ""
-    return (
-        f"⏱️ Lead {lead.reference} not contacted within {hours:g} hours.\n"
-        f"Customer: {lead.contact.display_name} ({lead.contact.phone})\n"
-        f"Assigned to: {who}{then}"
-    )
-
-
-def rep_lead_reassigned(lead: Lead, hours: float) -> str:
-    return (
-        f"📌 Lead {lead.reference} is now yours: it waited {hours:g} hours without contact.\n"
-        f"{rep_new_lead(lead)}"
-    )
-
-
-def ops_assignment_unanswered(assignment: Assignment, hours: float) -> str:
-    trip = assignment.trip
-    return (
-        f"⏱️ {assignment.staff.name} ({assignment.staff.phone}) has not answered the "
-        f"{assignment.role.replace('_', ' ').lower()} offer for {trip.reference} "
-        f"({trip.departure.product.name}, {long_date(trip.departure.start_date)}) "
-        f"after {hours:g} hours: the offer has expired. Please assign someone else."
-    )
-
-
-def assignment_offer_expired(assignment: Assignment) -> str:
-    trip = assignment.trip
-    return (
-        f"The {assignment.role.replace('_', ' ').lower()} offer for {trip.departure.product.code} "
-        f"- {short_range(trip.departure.start_date, trip.departure.end_date)} has expired "
-        "without an answer. Operations will be in touch if you are still needed."
-    )
-
-
-def ops_guide_not_checked_in(trip: Trip, guides: list[Staff], minutes: int) -> str:
-    who = ", ".join(f"{g.name} ({g.phone})" for g in guides) or "no guide has accepted"
-    return (
-        f"🚨 No check-in on {trip.reference} ({trip.departure.product.name}) "
-        f"{minutes} minutes after the {trip.departure.meeting_time} start at "
-        f"{trip.departure.meeting_point}.\nGuides: {who}"
-    )
-
-
-def ops_trip_not_checked_out(trip: Trip) -> str:
-    return (
-        f"⚠️ {trip.reference} ({trip.departure.product.name}) should have ended on "
-        f"{long_date(trip.departure.end_date)} but nobody checked out. Guests will be asked "
-        "for feedback at checkout; please check on the trip and close it."
-    )
-
-
-def incident_escalation(incident: Incident, minutes: int) -> str:
-    trip = incident.trip
-    return (
-        f"🚨 ESCALATION: incident on {trip.reference} ({trip.departure.product.name}) not "
-        f"acknowledged within {minutes} minutes.\n"
-        f"Severity: {incident.severity} · reported {local_time(incident.reported_at)}\n"
-        f"{incident.description}\n\n"
-        f"Incident id: {incident.id}"
-    )
-
-
-# -- the staff console --------------------------------------------------------------------------
-def staff_sign_in_code(code: str) -> str:
-    """The WhatsApp message carrying a console sign-in code (as the authentication template)."""
-    return f"Your staff console sign-in code is {code}. For your security, do not share this code."
-
-
-CONSOLE_CODE_REFUSED = (
-    "That code did not work: it may be mistyped, used, or older than 10 minutes. "
-    "Ask for a new code."
-)
-CONSOLE_LINK_REFUSED = (
-    "This sign-in link was already used or has expired. Sign in with a code on WhatsApp, or ask "
-    "an administrator for a new link."
-)
-CONSOLE_CODE_SENT = (
-    "If this number belongs to a staff member, a 6-digit code is on its way on WhatsApp. "
-    "It works for 10 minutes."
-)
-CONSOLE_FORBIDDEN = "Your role does not open this page."
-CONSOLE_SIGN_IN_AGAIN = (
-    "For this change, please sign in again (it has been a while since you did): you will come "
-    "back to the page you were on."
-)
-
-
-def console_too_many_tries(seconds: int) -> str:
-    """A client over its sign-in budget (codes asked for, or wrong codes and links)."""
-    wait = (
-        f"{-(-seconds // 60)} minute{'s' if seconds > 60 else ''}"
-        if seconds >= 60
-        else (f"{seconds} seconds")
-    )
-    return f"Too many tries from this connection. Please wait {wait}, then try again."
-
-
-CONSOLE_FORM_EXPIRED = (
-    "That form had expired (or came from another site): nothing was changed. Please try again."
-)
-# What the follow-up template says (the console offers it when the 24-hour window is closed).
-CONVERSATION_FOLLOWUP = (
-    "Sorry for the wait! We have an answer to your last message. Reply here and we'll pick up "
-    "where we left off."
-)
-
-
-# -- consent ------------------------------------------------------------------------------------
 def consent_stopped() -> str:
     return (
         "You're unsubscribed: no more offers, surveys or reminders that can wait. "

@@ -1,0 +1,402 @@
+"""What staff read on WhatsApp: guides' replies to their commands, assignment offers, and the
+alerts sales reps and operations get."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from backend.config import get_settings
+from backend.models import Assignment, Booking, Incident, Lead, Product, Staff, Trip
+from backend.texts.format import MEDIA_WORDS, local_time, long_date, money, short_range, trek_label
+
+if TYPE_CHECKING:
+    pass
+
+
+def assignment_offer(trip: Trip, role_label: str, group_size: int, compensation: str) -> str:
+    departure = trip.departure
+    return (
+        "📋 Trip Assignment\n\n"
+        f"Trek: {departure.product.code} - {short_range(departure.start_date, departure.end_date)}\n"
+        f"Role: {role_label}\n"
+        f"Group: {group_size} people\n"
+        f"Compensation: {compensation}\n\n"
+        "Accept or Decline?"
+    )
+
+
+def assignment_accepted(trip: Trip, *, emailed: bool = True) -> str:
+    departure = trip.departure
+    details = (
+        "Trip details sent to your email."
+        if emailed
+        else "We have no e-mail address for you: operations will send the trip details."
+    )
+    return (
+        "✓ Assignment confirmed!\n\n"
+        f"{details}\n\n"
+        f"Start date: {departure.start_date:%B} {departure.start_date.day}, "
+        f"{clock_label(departure.meeting_time)}\n"
+        f"Meeting point: {departure.meeting_point}\n\n"
+        "Check-in on WhatsApp when trip starts."
+    )
+
+
+def checkin_too_early(trip: Trip) -> str:
+    """Why a CHECKIN before the trip's first day (the operator's date) is refused."""
+    departure = trip.departure
+    return (
+        f"trip {trip.reference} ({departure.product.short_name}) starts on "
+        f"{departure.start_date:%B} {departure.start_date.day}; check in on the day, "
+        f"at the meeting point ({clock_label(departure.meeting_time)})"
+    )
+
+
+def assignment_declined(trip: Trip) -> str:
+    return (
+        f"Noted: you declined {trip.departure.product.code} - "
+        f"{short_range(trip.departure.start_date, trip.departure.end_date)}.\n\n"
+        "Operations has been told. Thank you for letting us know."
+    )
+
+
+def clock_label(hhmm: str) -> str:
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    suffix = "AM" if hour < 12 else "PM"
+    return f"{(hour % 12) or 12}:{minute:02d} {suffix}"
+
+
+def checked_in(trip: Trip, guests: int) -> str:
+    product = trip.departure.product
+    return (
+        f"✓ Checked in to {trek_label(product)}\n\n"
+        f"Duration: {product.days} {'day' if product.days == 1 else 'days'}\n"
+        f"Group: {guests} guests\n"
+        f"Emergency: {get_settings().emergency_phone}\n\n"
+        "Safe journey! 🏔️"
+    )
+
+
+def ops_trip_started(trip: Trip, guide: Staff, guests: int) -> str:
+    return (
+        f"🟢 Trip started: {trip.reference} ({trip.departure.product.name})\n"
+        f"Checked in by {guide.name} ({guide.phone}) · {guests} guests"
+    )
+
+
+def issue_logged(trip: Trip, incident: Incident) -> str:
+    return (
+        "⚠️ Issue logged\n\n"
+        f"Trip: {trip.reference}\n"
+        f"Severity: {incident.severity.capitalize()}\n"
+        f"Time: {local_time(incident.reported_at)}\n"
+        "Ops team notified.\n\n"
+        f"Support line: {get_settings().emergency_phone}\n\n"
+        "Updates coming soon."
+    )
+
+
+def ops_incident_alert(trip: Trip, incident: Incident, reporter: Staff | None) -> str:
+    urgent = incident.severity in ("HIGH", "CRITICAL")
+    head = "🚨 URGENT" if urgent else "⚠️"
+    who = f"{reporter.name} ({reporter.phone})" if reporter else "field staff"
+    return (
+        f"{head} Incident on {trip.reference} ({trip.departure.product.name})\n"
+        f"Severity: {incident.severity}\n"
+        f"Reported by {who} at {local_time(incident.reported_at)}:\n"
+        f"{incident.description}\n\n"
+        f"Incident id: {incident.id}"
+    )
+
+
+def update_logged(trip: Trip) -> str:
+    return f"✓ Update added to {trip.reference}. Ops team can see it."
+
+
+def update_still_open(trip: Trip) -> str:
+    return (
+        f"✓ Update added to {trip.reference}: the issue stays open and ops can see it.\n"
+        "Send UPDATE <ref> <text> again when it is resolved."
+    )
+
+
+def update_unclear(trip: Trip) -> str:
+    """Asked when an UPDATE neither clearly resolves nor clearly continues the issue: guests
+    hear nothing until the guide answers."""
+    return f"✓ Update added to {trip.reference}.\n\nIs the issue resolved?"
+
+
+def checkout_with_open_incident(trip: Trip, incident: Incident) -> str:
+    return (
+        f"\n\nNote: the issue reported on {trip.reference} "
+        f'("{incident.description[:80]}") is still open. Ops have been asked to close it.'
+    )
+
+
+def ops_close_incident_after_checkout(trip: Trip, incident: Incident) -> str:
+    return (
+        f"⚠️ {trip.reference} ({trip.departure.product.name}) was checked out with an issue "
+        f'still open: "{incident.description[:120]}" ({incident.severity}). '
+        "Please confirm with the guide and close it."
+    )
+
+
+def update_without_incident(trip: Trip) -> str:
+    return (
+        f"✓ Update noted on {trip.reference}.\n"
+        "There is no open issue on this trip; to report one send ISSUE <ref> <what happened>."
+    )
+
+
+def incident_resolved(incident: Incident) -> str:
+    assert incident.resolved_at is not None
+    return (
+        "✓ RESOLVED\n\n"
+        f"Incident closed: {local_time(incident.resolved_at)}\n"
+        f"Response time: {incident.response_minutes} minutes\n\n"
+        "Trip continuing smoothly.\n\n"
+        "Thank you for quick reporting! 🌟"
+    )
+
+
+def ops_incident_resolved(trip: Trip, incident: Incident) -> str:
+    return (
+        f"✅ Resolved on {trip.reference}: {incident.description[:80]}\n"
+        f"Response time: {incident.response_minutes} minutes"
+    )
+
+
+def checked_out(payroll_minor: int, currency: str) -> str:
+    return (
+        "✓ Trip completed!\n\n"
+        "Performance logged.\n"
+        f"Payroll: {money(payroll_minor, currency)} added.\n\n"
+        "Next assignment: Check dashboard\n\n"
+        "Thank you for your excellent service! 🌟"
+    )
+
+
+def guide_trips(current: list[Trip]) -> str:
+    """Appended to a refused guide command: the trips the guide can send commands for."""
+    if not current:
+        return "\n\nYou have no trips assigned right now."
+    lines = [
+        f"• {trip.reference}: {trip.departure.product.short_name}, "
+        f"{short_range(trip.departure.start_date, trip.departure.end_date)}"
+        + (" (under way)" if trip.status == "IN_PROGRESS" else "")
+        for trip in current
+    ]
+    return "\n\nYour trips:\n" + "\n".join(lines)
+
+
+def guide_command_format(command: str) -> str:
+    examples = {
+        "CHECKIN": "CHECKIN TRP2501234",
+        "ISSUE": "ISSUE TRP2501234 what happened",
+        "UPDATE": "UPDATE TRP2501234 what changed",
+        "CHECKOUT": "CHECKOUT TRP2501234 how it went",
+    }
+    return (
+        f"I need the trip reference for {command}.\n\n"
+        f"Send it like this: {examples.get(command, command + ' TRP2501234')}\n"
+        "(a booking reference like EBC-2501234 works too)."
+    )
+
+
+def reference_not_found(reference: str) -> str:
+    return (
+        f"I couldn't find {reference}.\n\n"
+        "References look like TRP2501234 (trip), EBC-2501234 (booking) or EBC2501234 (enquiry)."
+    )
+
+
+def guide_command_refused(reason: str) -> str:
+    return f"Sorry, I couldn't do that: {reason}."
+
+
+def rep_lead_trek_changed(lead: Lead, old: Product | None) -> str:
+    was = old.name if old else "no trek named"
+    size = f"{lead.party_size} people" if lead.party_size else "group size not given"
+    return (
+        f"🔁 Lead {lead.reference} changed trek: {was} → "
+        f"{lead.product.name if lead.product else 'a trip'} ({size}).\n"
+        f"From {lead.contact.display_name} ({lead.contact.phone})"
+    )
+
+
+def rep_new_lead(lead: Lead) -> str:
+    product = lead.product.name if lead.product else "a trip (trek not named)"
+    size = (
+        f"{lead.party_size} {'person' if lead.party_size == 1 else 'people'}"
+        if lead.party_size
+        else "group size not given"
+    )
+    when = lead.travel_date_text or "dates not given"
+    return (
+        f"🆕 New lead {lead.reference}: {product}, {size}, {when}\n"
+        f"From {lead.contact.display_name} ({lead.contact.phone})\n"
+        f'"{(lead.enquiry_text or "").strip()[:300]}"\n\n'
+        "Please contact them within 2 hours."
+    )
+
+
+def rep_hold_requested(lead: Lead) -> str:
+    return (
+        f"🔔 {lead.contact.display_name} ({lead.contact.phone}) wants to hold seats on {lead.reference}, "
+        "but there is no quote yet. Please send a quote."
+    )
+
+
+def rep_booking_cancelled(contact_name: str, reference: str, seats: int) -> str:
+    return f"❌ {contact_name} cancelled {reference} ({seats} seats freed)"
+
+
+def rep_handoff(contact_name: str, phone: str, reference: str | None, text: str) -> str:
+    about = f" about {reference}" if reference else ""
+    return (
+        f'🙋 {contact_name} ({phone}) asked for a person{about}:\n"{text[:300]}"\n\n'
+        "The bot is paused for this chat until you resume it."
+    )
+
+
+def rep_unanswered_message(contact_name: str, phone: str, text: str) -> str:
+    return f'💬 {contact_name} ({phone}) wrote something the assistant could not handle:\n"{text[:300]}"'
+
+
+def assignment_already_answered(assignment: Assignment) -> str:
+    trip = assignment.trip
+    what = {
+        "ACCEPTED": "accepted ✓",
+        "DECLINED": "declined",
+        "COMPLETED": "completed",
+    }.get(str(assignment.status))
+    where = f"{trip.departure.product.code} - {short_range(trip.departure.start_date, trip.departure.end_date)}"
+    if what is None:
+        return f"The offer for {where} is no longer open. Operations will be in touch if you are still needed."
+    return f"You have already {what} the offer for {where}. Nothing has changed."
+
+
+def media_filed(kind: str, trip: Trip, incident: Incident | None, started_here: bool) -> str:
+    """A guide's photo, voice note, document or location, filed on their trip."""
+    what = MEDIA_WORDS.get(kind, "message")
+    if started_here:
+        return f"✓ Start position recorded for {trip.reference} 📍. Ops can see it on the trip."
+    where = f"the open issue on {trip.reference}" if incident else trip.reference
+    extra = " Position updated on the track page." if kind == "location" else ""
+    return f"✓ Your {what} is added to {where}. Ops can see it.{extra}"
+
+
+def rep_forward(contact_name: str, phone: str, text: str) -> str:
+    return f'💬 {contact_name} ({phone}) wrote (bot paused, please answer):\n"{text[:500]}"'
+
+
+def ops_inbox_failed(waiting: int, phone: str, text: str, error: str) -> str:
+    """One alert per window however many fail (an outage must not become an alert storm)."""
+    return (
+        f"⚠️ Messages are not being answered: {waiting} from customers or guides could not be "
+        f'processed after several attempts. Latest, from {phone}: "{(text or "")[:200]}" '
+        f"Error: {error[:160]}. They are kept: retry them with `tms inbox retry --all` "
+        "(or POST /api/inbox/retry) once the cause is fixed."
+    )
+
+
+def ops_outbox_failed(waiting: int, phone: str, error: str) -> str:
+    return (
+        f"⚠️ Messages are not going out: {waiting} could not be sent (latest to {phone}: "
+        f"{error[:160]}). They are kept: retry them with `tms outbox retry --all` "
+        "(or POST /api/outbox/retry) once the cause is fixed."
+    )
+
+
+def ops_mail_failed(failed: int, recipient: str, subject: str, error: str) -> str:
+    return (
+        f"📧 E-mails are not going out: {failed} failed (latest to {recipient}, "
+        f'"{subject[:80]}": {error[:160]}). They are kept: `tms mail outbox` lists them, '
+        "`tms mail retry --all` sends them again once the cause is fixed."
+    )
+
+
+def staff_payment_flagged(booking: Booking, amount_minor: int, reason: str) -> str:
+    return (
+        f"💳 Payment needs attention: {money(amount_minor, booking.currency)} for {booking.reference} "
+        f"({booking.contact.display_name}, {booking.contact.phone}): {reason}"
+    )
+
+
+def guide_ops_update(text: str) -> str:
+    return f"Update from Ops:\n\n{text.strip()}"
+
+
+def staff_balance_overdue(booking: Booking) -> str:
+    return (
+        f"💳 Balance overdue: {booking.reference} "
+        f"({booking.contact.display_name}, {booking.contact.phone}) owes "
+        f"{money(booking.balance_minor, booking.currency)}, due {long_date(booking.balance_due_date)}. "
+        f"Departure {long_date(booking.departure.start_date)}."
+    )
+
+
+def ops_lead_sla_breached(
+    lead: Lead, rep: Staff | None, hours: float, new_rep: Staff | None
+) -> str:
+    who = f"{rep.name} ({rep.phone})" if rep else "nobody (no rep was available)"
+    then = f"\nReassigned to {new_rep.name}." if new_rep else ""
+    return (
+        f"⏱️ Lead {lead.reference} not contacted within {hours:g} hours.\n"
+        f"Customer: {lead.contact.display_name} ({lead.contact.phone})\n"
+        f"Assigned to: {who}{then}"
+    )
+
+
+def rep_lead_reassigned(lead: Lead, hours: float) -> str:
+    return (
+        f"📌 Lead {lead.reference} is now yours: it waited {hours:g} hours without contact.\n"
+        f"{rep_new_lead(lead)}"
+    )
+
+
+def ops_assignment_unanswered(assignment: Assignment, hours: float) -> str:
+    trip = assignment.trip
+    return (
+        f"⏱️ {assignment.staff.name} ({assignment.staff.phone}) has not answered the "
+        f"{assignment.role.replace('_', ' ').lower()} offer for {trip.reference} "
+        f"({trip.departure.product.name}, {long_date(trip.departure.start_date)}) "
+        f"after {hours:g} hours: the offer has expired. Please assign someone else."
+    )
+
+
+def assignment_offer_expired(assignment: Assignment) -> str:
+    trip = assignment.trip
+    return (
+        f"The {assignment.role.replace('_', ' ').lower()} offer for {trip.departure.product.code} "
+        f"- {short_range(trip.departure.start_date, trip.departure.end_date)} has expired "
+        "without an answer. Operations will be in touch if you are still needed."
+    )
+
+
+def ops_guide_not_checked_in(trip: Trip, guides: list[Staff], minutes: int) -> str:
+    who = ", ".join(f"{g.name} ({g.phone})" for g in guides) or "no guide has accepted"
+    return (
+        f"🚨 No check-in on {trip.reference} ({trip.departure.product.name}) "
+        f"{minutes} minutes after the {trip.departure.meeting_time} start at "
+        f"{trip.departure.meeting_point}.\nGuides: {who}"
+    )
+
+
+def ops_trip_not_checked_out(trip: Trip) -> str:
+    return (
+        f"⚠️ {trip.reference} ({trip.departure.product.name}) should have ended on "
+        f"{long_date(trip.departure.end_date)} but nobody checked out. Guests will be asked "
+        "for feedback at checkout; please check on the trip and close it."
+    )
+
+
+def incident_escalation(incident: Incident, minutes: int) -> str:
+    trip = incident.trip
+    return (
+        f"🚨 ESCALATION: incident on {trip.reference} ({trip.departure.product.name}) not "
+        f"acknowledged within {minutes} minutes.\n"
+        f"Severity: {incident.severity} · reported {local_time(incident.reported_at)}\n"
+        f"{incident.description}\n\n"
+        f"Incident id: {incident.id}"
+    )
