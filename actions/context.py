@@ -60,9 +60,9 @@ def booking_in_context(turn: Turn) -> Booking | None:
             raise NotFound(f"No booking {reference} on this number")
         return booking
     if turn.conversation.object_type == ObjectType.BOOKING and turn.conversation.object_id:
-        booking = turn.session.get(Booking, turn.conversation.object_id)
-        if booking is not None:
-            return booking
+        bound = turn.session.get(Booking, turn.conversation.object_id)
+        if bound is not None:
+            return bound
     mine = bookings.bookings_of_contact(turn.session, turn.contact)
     return mine[0] if mine else None
 

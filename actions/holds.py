@@ -53,6 +53,7 @@ def place_hold_from_quote(turn: Turn, lead: Lead | None = None) -> None:
         placed = leads.place_hold(turn.session, lead, turn.actor, conversation=turn.conversation)
     except NotEnoughSeats as exc:
         departure = turn.session.get(Departure, lead.quoted_departure_id)
+        assert departure is not None  # a quoted lead names its departure
         turn.say(texts.hold_failed_no_seats(departure, exc.available))
         return
     say_hold_placed(turn, placed)

@@ -123,8 +123,10 @@ def _resolved(turn: Turn, incident: Incident) -> None:
 
 def _resolved_gone(turn: Turn, about: AnswerTo) -> None:
     incident = turn.session.get(Incident, about.object_id)
-    resolved = incident is not None and incident.status == IncidentStatus.RESOLVED
-    turn.say(texts.incident_resolved(incident) if resolved else texts.choice_expired())
+    if incident is not None and incident.status == IncidentStatus.RESOLVED:
+        turn.say(texts.incident_resolved(incident))
+    else:
+        turn.say(texts.choice_expired())
 
 
 # -- "cancel this booking?" ---------------------------------------------------------------

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from backend import clock, texts
 from backend.config import get_settings
-from backend.db import is_sqlite
+from backend.db import is_sqlite, rows_affected
 from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType, Source
 from backend.domain.errors import DomainError
@@ -439,9 +439,9 @@ def end_all_sessions(session: Session, member: Staff, actor: Actor) -> int:
         event_type="SIGN_IN",
         action="tms.staff.sessions_ended",
         actor=actor,
-        content={"sessions": ended.rowcount},
+        content={"sessions": rows_affected(ended)},
     )
-    return int(ended.rowcount or 0)
+    return rows_affected(ended)
 
 
 def forget_stale(session: Session, *, quiet: timedelta = timedelta(days=1)) -> int:
@@ -455,4 +455,4 @@ def forget_stale(session: Session, *, quiet: timedelta = timedelta(days=1)) -> i
         )
     )
     codes = session.execute(delete(SignInCode).where(SignInCode.expires_at < cutoff))
-    return int(limits.rowcount or 0) + int(codes.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_affected(limits) + rows_affected(codes)

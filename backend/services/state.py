@@ -8,6 +8,7 @@ from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from backend.db import rows_affected
 from backend.domain.actor import Actor
 from backend.domain.errors import ConcurrentChange
 from backend.domain.guard import allow_status_write
@@ -40,7 +41,7 @@ def change_state(
             .values({machine.attribute: str(target)})
             .execution_options(synchronize_session=False)
         )
-        if written.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+        if rows_affected(written) != 1:
             raise ConcurrentChange(
                 f"{machine.name} {obj.id} is no longer {current}: it changed meanwhile; look again"
             )

@@ -28,10 +28,17 @@ class RecommendedTrip(Protocol):
     """What the recommendation copy reads of a trip assessed against a wish
     (`backend.services.recommend.Fit`)."""
 
-    product: Product
-    departures: list[tuple[Departure, int]]
-    total_minor: int | None
-    misses: list[Miss]
+    @property
+    def product(self) -> Product: ...
+
+    @property
+    def departures(self) -> list[tuple[Departure, int]]: ...
+
+    @property
+    def total_minor(self) -> int | None: ...
+
+    @property
+    def misses(self) -> list[Miss]: ...
 
 
 def enquiry_received(lead: Lead, month_hint: str | None) -> str:

@@ -77,7 +77,7 @@ def install_body_limits(app: Sanic) -> None:
             # Said before any byte is read (and before a "100 Continue" invites the body);
             # Sanic then closes the connection rather than read the rest (over the limit),
             # so the answer says "Connection: close": a client must not reuse it.
-            stream.keep_alive = False
+            stream.keep_alive = False  # type: ignore[attr-defined]  # Sanic's Http (HTTP/1.1)
             raise PayloadTooLarge(f"Request body over this route's {limit // KIB} KiB limit")
 
 
