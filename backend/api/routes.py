@@ -11,7 +11,7 @@ from sanic import Blueprint, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.api import views
+from backend.api import serializers as views  # call sites to be renamed (issue 22)
 from backend.api.common import (
     EVERY_ROLE,
     ApiError,
@@ -55,6 +55,8 @@ class QuoteBody(BaseModel):
     party_size: int = Field(ge=1, le=50)
     price_per_person_minor: int | None = Field(default=None, ge=0)
     discount_minor: int | None = Field(default=None, ge=0)
+    # Required when the price or discount differs from the rule's (as in the console).
+    override_reason: str | None = Field(default=None, max_length=300)
 
 
 class AssignBody(BaseModel):
@@ -207,6 +209,7 @@ def quote(request: Request, session: Session, member: Staff, lead_id: str, body:
         staff_actor(member),
         price_per_person_minor=body.price_per_person_minor,
         discount_minor=body.discount_minor,
+        override_reason=body.override_reason,
     )
     return {
         "lead": views.lead(lead),

@@ -220,17 +220,30 @@ def quote_lead(
     *,
     price_per_person_minor: int | None = None,
     discount_minor: int | None = None,
+    override_reason: str | None = None,
 ) -> Quote:
-    """Price the lead's party on a departure; the lead becomes QUOTED (a requote stays QUOTED)."""
+    """Price the lead's party on a departure; the lead becomes QUOTED (a requote stays QUOTED).
+
+    A price or discount other than the rule's is an override: it needs a reason, and the
+    reason and the standard total go on the lead's timeline (`tms.lead.quote_override`),
+    whoever quotes (console, admin API)."""
     if lead.status in (LeadStatus.WON, LeadStatus.LOST):
         raise DomainError(f"Lead {lead.reference} is {lead.status}; it cannot be quoted")
     product = departure.product
+    standard = bookings.price_for(departure, party_size)
     quote = bookings.price_for(
         departure,
         party_size,
         price_per_person_minor=price_per_person_minor,
         discount_minor=discount_minor,
     )
+    overridden = (quote.price_per_person, quote.discount) != (
+        standard.price_per_person,
+        standard.discount,
+    )
+    reason = (override_reason or "").strip()
+    if overridden and not reason:
+        raise DomainError("A changed price or discount needs a reason")
     lead.product_id = product.id
     lead.quoted_departure_id = departure.id
     lead.quoted_party_size = party_size
@@ -261,6 +274,16 @@ def quote_lead(
         )
     else:
         change_state(session, lead, LEAD, LeadStatus.QUOTED, actor, **content)
+    if overridden:
+        timeline.record(
+            session,
+            object_type=ObjectType.LEAD,
+            object_id=lead.id,
+            event_type="QUOTE",
+            action="tms.lead.quote_override",
+            actor=actor,
+            content={"reason": reason[:300], "standardTotal": standard.total.format()},
+        )
     return quote
 
 
@@ -525,8 +548,10 @@ def send_quote(
     *,
     price_per_person_minor: int | None = None,
     discount_minor: int | None = None,
+    override_reason: str | None = None,
 ) -> Quote:
-    """Workflow 1 step 2: quote the lead and send the quote on WhatsApp from the rep."""
+    """Workflow 1 step 2: quote the lead and send the quote on WhatsApp from the rep (an
+    overridden price needs a reason: `quote_lead`)."""
     quote = quote_lead(
         session,
         lead,
@@ -535,6 +560,7 @@ def send_quote(
         actor,
         price_per_person_minor=price_per_person_minor,
         discount_minor=discount_minor,
+        override_reason=override_reason,
     )
     rep = (
         staff_service.get_staff(session, actor.staff_id) if actor.staff_id else lead.assigned_staff

@@ -11,7 +11,7 @@ from backend.db import transaction
 from backend.demo_data import load
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus, LeadStatus
-from backend.models import Booking, Lead, OutboundMessage, Staff
+from backend.models import Booking, Departure, Lead, OutboundMessage, Staff, TimelineEvent
 from backend.services import catalog, contacts, leads
 
 
@@ -200,3 +200,38 @@ def test_staff_can_message_a_customer_and_pause_the_bot(backend_url, world, pg_d
         json={"paused": True},
     )
     assert paused.json()["botPaused"] is True
+
+
+def test_a_price_override_through_the_api_needs_a_reason_as_in_the_console(
+    backend_url, world, pg_db_url
+):
+    lead_id, departure_id = _lead(pg_db_url)
+    path = f"/api/leads/{lead_id}/quote"
+    cheaper = {"departure_id": departure_id, "party_size": 3, "price_per_person_minor": 100000}
+    refused = call(backend_url, world["sales"], "POST", path, json=cheaper)
+    assert refused.status_code == 409 and "needs a reason" in refused.json()["error"]
+    with transaction(pg_db_url) as s:
+        assert s.get(Lead, lead_id).status == LeadStatus.NEW  # nothing quoted, nothing sent
+    # The standard price given explicitly is no override.
+    with transaction(pg_db_url) as s:
+        list_price = s.get(Departure, departure_id).product.price_per_person_minor
+    standard = call(
+        backend_url,
+        world["sales"],
+        "POST",
+        path,
+        json={"departure_id": departure_id, "party_size": 3, "price_per_person_minor": list_price},
+    )
+    assert standard.status_code == 200, standard.text
+    reasoned = {**cheaper, "override_reason": "repeat customers"}
+    quoted = call(backend_url, world["sales"], "POST", path, json=reasoned)
+    assert quoted.status_code == 200
+    with transaction(pg_db_url) as s:
+        overrides = s.scalars(
+            select(TimelineEvent).where(
+                TimelineEvent.object_id == lead_id,
+                TimelineEvent.action == "tms.lead.quote_override",
+            )
+        ).all()
+    assert [e.content["reason"] for e in overrides] == ["repeat customers"]
+    assert overrides[0].content["standardTotal"].startswith("$")
