@@ -25,8 +25,7 @@ from sanic import Request, response
 from sanic.response import HTTPResponse
 from sqlalchemy import func, select
 
-from backend.console.routes import console_bp
-from backend.console.web import COOKIE, console_cookie
+from backend.console.web import COOKIE, console_bp, console_cookie
 from backend.db import read_transaction
 from backend.domain.enums import Role
 from backend.models import TimelineEvent

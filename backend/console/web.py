@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from sanic import Request, response
+from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from backend import rendering, texts
-from backend.api.common import has_nul
+from backend.api.common import access, has_nul
 from backend.config import get_settings
 from backend.db import transaction
 from backend.domain.access import Area, may_see, roles_for
@@ -67,6 +67,27 @@ NAV: list[tuple[str, str, Area]] = [
     ("Admin", "/console/admin", Area.STAFF_ADMIN),
     ("My trips", "/console/me", Area.MY_TRIPS),
 ]
+
+
+# The one blueprint every area module (backend/console/auth.py, leads.py, …) adds its routes to;
+# backend/console/routes.py imports them all.
+console_bp = Blueprint("console", url_prefix="/console")
+
+
+@console_bp.on_response
+async def security_headers(request: Request, resp: HTTPResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        resp.headers.setdefault(name, value)
+
+
+@console_bp.get("/static/console.js")
+@access("public: the console's script, no data in it")
+async def console_js(request: Request) -> HTTPResponse:
+    return response.text(
+        rendering.render("console/console.js"),
+        content_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=600"},
+    )
 
 
 def secure_cookies() -> bool:

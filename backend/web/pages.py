@@ -32,8 +32,9 @@ from backend.domain.errors import DomainError
 from backend.payments import checkout
 from backend.services import feedback, leads, notifications, waitlist
 from backend.services.payments import checkout_key
-from backend.web import limits, views
-from backend.web.views import Page
+from backend.web import limits
+from backend.web import page_data as views  # call sites to be renamed (issue 22)
+from backend.web.page_data import Page
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import httpx
 from sanic.response import HTTPResponse
 from sqlalchemy import select
 
-from backend.console.routes import _with_pre
+from backend.console.auth import _with_pre
 from backend.console.web import set_session_cookie
 from backend.db import transaction
 from backend.models import Staff, TimelineEvent

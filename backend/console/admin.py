@@ -1,0 +1,194 @@
+"""Administration (ADMIN): staff, roles, tokens and (de)activation; products and departures."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sanic.response import HTTPResponse
+from sqlalchemy import select
+
+from backend import clock
+from backend.api.common import get_or_404
+from backend.config import get_settings
+from backend.console.forms import amount_minor, whole_number
+from backend.console.web import Ctx, console_bp, console_page
+from backend.domain.access import Area
+from backend.domain.enums import Role
+from backend.domain.errors import DomainError
+from backend.models import Departure, Product, Staff
+from backend.services import catalog, staff_auth
+from backend.services import staff as staff_service
+
+
+@console_bp.get("/admin")
+@console_page(Area.STAFF_ADMIN)
+def admin_page(ctx: Ctx) -> HTTPResponse:
+    return _admin(ctx)
+
+
+def _admin(ctx: Ctx, new_token: dict[str, str] | None = None) -> HTTPResponse:
+    return ctx.page(
+        "admin.html",
+        products=list(ctx.session.scalars(select(Product).order_by(Product.code))),
+        departures=catalog.all_departures(ctx.session, from_date=clock.local_today()),
+        staff=list(ctx.session.scalars(select(Staff).order_by(Staff.name))),
+        roles=list(Role),
+        new_token=new_token,
+        fresh_minutes=get_settings().fresh_sign_in_minutes,
+    )
+
+
+@console_bp.post("/admin/staff")
+@console_page(Area.STAFF_ADMIN)
+def admin_add_staff(ctx: Ctx) -> HTTPResponse:
+    roles = [r for r in Role if ctx.form(f"role_{r}") == "1"]
+    member, _token = staff_service.add_staff(
+        ctx.session,
+        name=ctx.form("name")[:120] or "",
+        phone=ctx.form("phone"),
+        roles=roles,
+        email=ctx.form("email")[:200] or None,
+        actor=ctx.actor,
+    )
+    if not member.name:
+        raise DomainError("A name is required")
+    return ctx.done("/console/admin", f"{member.name} added; they sign in with a WhatsApp code")
+
+
+@console_bp.post("/admin/staff/<staff_id:str>/deactivate")
+@console_page(Area.STAFF_ADMIN, fresh=True)
+def admin_deactivate(ctx: Ctx, staff_id: str) -> HTTPResponse:
+    worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
+    if worker.id == ctx.member.id:
+        raise DomainError("You cannot deactivate yourself")
+    staff_service.deactivate(ctx.session, worker, ctx.actor)
+    staff_auth.end_all_sessions(ctx.session, worker, ctx.actor)
+    return ctx.done("/console/admin", f"{worker.name} deactivated and signed out everywhere")
+
+
+@console_bp.post("/admin/staff/<staff_id:str>/reactivate")
+@console_page(Area.STAFF_ADMIN, fresh=True)
+def admin_reactivate(ctx: Ctx, staff_id: str) -> HTTPResponse:
+    worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
+    staff_service.reactivate(ctx.session, worker, ctx.actor)
+    return ctx.done(
+        "/console/admin", f"{worker.name} is active again; they sign in with a WhatsApp code"
+    )
+
+
+@console_bp.post("/admin/staff/<staff_id:str>/availability")
+@console_page(Area.STAFF_ADMIN)
+def admin_availability(ctx: Ctx, staff_id: str) -> HTTPResponse:
+    worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
+    staff_service.set_available(ctx.session, worker, ctx.form("available") == "1", ctx.actor)
+    return ctx.done(
+        "/console/admin", f"{worker.name} is {'available' if worker.available else 'away'}"
+    )
+
+
+@console_bp.post("/admin/staff/<staff_id:str>/rotate-token")
+@console_page(Area.STAFF_ADMIN, fresh=True)
+def admin_rotate(ctx: Ctx, staff_id: str) -> HTTPResponse:
+    worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
+    token = staff_service.rotate_token(ctx.session, worker, ctx.actor)
+    # Shown once, on this response only (never stored, never in a redirect URL).
+    return _admin(ctx, {"name": worker.name, "token": token})
+
+
+def _admin_int(ctx: Ctx, name: str, label: str, low: int, high: int) -> int | None:
+    raw = ctx.form(name)
+    return whole_number(raw, label, low, high) if raw else None
+
+
+def _product_values(ctx: Ctx) -> dict[str, Any]:
+    aliases = ctx.form("aliases")
+    return {
+        "name": ctx.form("name")[:120] or None,
+        "short_name": ctx.form("short_name")[:60] or None,
+        "aliases": [a for a in aliases.split(",")] if aliases else None,
+        "days": _admin_int(ctx, "days", "Days", 1, 60),
+        "price_per_person_minor": amount_minor(ctx.form("price"), "Price per person"),
+        "deposit_percent": _admin_int(ctx, "deposit_percent", "Deposit %", 0, 100),
+        "early_bird_percent": _admin_int(ctx, "early_bird_percent", "Early-bird %", 0, 50),
+        "early_bird_days_before": _admin_int(
+            ctx, "early_bird_days_before", "Early-bird days", 0, 365
+        ),
+        "balance_due_days_before": _admin_int(
+            ctx, "balance_due_days_before", "Balance due days", 0, 365
+        ),
+    }
+
+
+@console_bp.post("/admin/products")
+@console_page(Area.ADMINISTRATION)
+def admin_add_product(ctx: Ctx) -> HTTPResponse:
+    values = {k: v for k, v in _product_values(ctx).items() if v is not None}
+    if "days" not in values or "price_per_person_minor" not in values or "name" not in values:
+        raise DomainError("A new product needs a name, days and a price")
+    product = catalog.create_product(ctx.session, code=ctx.form("code"), actor=ctx.actor, **values)
+    return ctx.done("/console/admin", f"{product.code} added")
+
+
+@console_bp.post("/admin/products/<product_id:str>")
+@console_page(Area.ADMINISTRATION)
+def admin_change_product(ctx: Ctx, product_id: str) -> HTTPResponse:
+    product = get_or_404(ctx.session, Product, product_id, "product")
+    changed = catalog.update_product(ctx.session, product, ctx.actor, **_product_values(ctx))
+    return ctx.done("/console/admin", f"{product.code}: {', '.join(changed) or 'nothing changed'}")
+
+
+def _day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError as exc:
+        raise DomainError("Dates are written 2026-03-31") from exc
+
+
+@console_bp.post("/admin/departures")
+@console_page(Area.ADMINISTRATION)
+def admin_add_departure(ctx: Ctx) -> HTTPResponse:
+    product = get_or_404(ctx.session, Product, ctx.form("product_id"), "product")
+    start = _day(ctx.form("start_date"))
+    capacity = _admin_int(ctx, "capacity", "Capacity", 1, 500)
+    if start is None or capacity is None:
+        raise DomainError("A departure needs a start date and a capacity")
+    departure = catalog.create_departure(
+        ctx.session,
+        product,
+        start_date=start,
+        capacity=capacity,
+        meeting_point=ctx.form("meeting_point")[:120] or None,
+        meeting_time=ctx.form("meeting_time") or None,
+        actor=ctx.actor,
+    )
+    return ctx.done("/console/admin", f"{product.code} departure on {departure.start_date} added")
+
+
+@console_bp.post("/admin/departures/<departure_id:str>")
+@console_page(Area.ADMINISTRATION)
+def admin_change_departure(ctx: Ctx, departure_id: str) -> HTTPResponse:
+    departure = get_or_404(ctx.session, Departure, departure_id, "departure")
+    changed = catalog.update_departure(
+        ctx.session,
+        departure,
+        ctx.actor,
+        capacity=_admin_int(ctx, "capacity", "Capacity", 1, 500),
+        meeting_point=ctx.form("meeting_point")[:120] or None,
+        meeting_time=ctx.form("meeting_time") or None,
+        start_date=_day(ctx.form("start_date")),
+    )
+    return ctx.done(
+        "/console/admin",
+        f"Departure of {departure.start_date}: {', '.join(changed) or 'nothing changed'}",
+    )
+
+
+@console_bp.post("/admin/staff/<staff_id:str>/roles")
+@console_page(Area.STAFF_ADMIN, fresh=True)
+def admin_roles(ctx: Ctx, staff_id: str) -> HTTPResponse:
+    worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
+    staff_service.set_roles(
+        ctx.session, worker, [r for r in Role if ctx.form(f"role_{r}") == "1"], ctx.actor
+    )
+    return ctx.done("/console/admin", f"{worker.name}: {', '.join(sorted(worker.roles)).lower()}")

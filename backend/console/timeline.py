@@ -1,0 +1,32 @@
+"""The timeline page (SALES, OPS): recent events or one object's, each by its own area."""
+
+from __future__ import annotations
+
+import json
+
+from sanic.response import HTTPResponse
+from sqlalchemy import select
+
+from backend.console.web import Ctx, console_bp, console_page
+from backend.domain.access import Area
+from backend.models import Staff
+from backend.services import timeline
+
+
+@console_bp.get("/timeline")
+@console_page(Area.TIMELINE)
+def timeline_page(ctx: Ctx) -> HTTPResponse:
+    object_type, object_id = ctx.arg("object_type").upper()[:24], ctx.arg("object_id")[:36]
+    if object_type and object_id:
+        found = timeline.for_object(ctx.session, object_type, object_id, reader=ctx.member)
+    else:
+        found = timeline.latest(ctx.session, reader=ctx.member, limit=100)
+    staff_names = {s.id: s.name for s in ctx.session.scalars(select(Staff))}
+    return ctx.page(
+        "timeline.html",
+        events=found,
+        object_type=object_type,
+        object_id=object_id,
+        staff_names=staff_names,
+        as_json=lambda e: json.dumps(e.as_dict(), indent=2, ensure_ascii=False),
+    )
