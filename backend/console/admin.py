@@ -60,8 +60,6 @@ def admin_add_staff(ctx: Ctx) -> HTTPResponse:
 @console_page(Area.STAFF_ADMIN, fresh=True)
 def admin_deactivate(ctx: Ctx, staff_id: str) -> HTTPResponse:
     worker = get_or_404(ctx.session, Staff, staff_id, "staff member")
-    if worker.id == ctx.member.id:
-        raise DomainError("You cannot deactivate yourself")
     staff_service.deactivate(ctx.session, worker, ctx.actor)
     staff_auth.end_all_sessions(ctx.session, worker, ctx.actor)
     return ctx.done("/console/admin", f"{worker.name} deactivated and signed out everywhere")

@@ -136,6 +136,17 @@ def test_an_admin_deactivates_and_reactivates_a_member(console, pg_db_url):
     assert "active again" in anil.get("/console/admin").text
 
 
+def test_an_admin_cannot_deactivate_themselves_by_the_same_rule_as_the_api(console, pg_db_url):
+    anil = console.sign_in(ANIL)
+    anil_id = _id_of(pg_db_url, ANIL)
+    page = anil.get("/console/admin")
+    refused = anil.post(f"/console/admin/staff/{anil_id}/deactivate", data={"csrf": _csrf(page)})
+    assert refused.status_code == 303 and refused.headers["location"] == "/console/admin"
+    assert "You cannot deactivate yourself" in anil.get("/console/admin").text
+    with transaction(pg_db_url) as s:
+        assert s.get(Staff, anil_id).active
+
+
 def test_a_member_makes_an_expiring_token_and_revokes_it(console, pg_db_url, story_clock):
     sarah = console.sign_in(SARAH)
     page = sarah.get("/console/account")
