@@ -36,11 +36,11 @@ from backend.services import (
     bookings,
     catalog,
     contacts,
+    conversations,
     feedback,
     incidents,
     knowledge,
     leads,
-    notifications,
     timeline,
     trips,
 )
@@ -81,7 +81,10 @@ class IncidentUpdateBody(BaseModel):
 
 
 class MessageBody(BaseModel):
-    text: str = Field(min_length=1, max_length=20000)
+    text: str = Field(default="", max_length=3000)
+    # Outside the 24-hour window: customer_update (the text as its parameter) or
+    # conversation_followup, chosen on purpose (as in the console).
+    template: str | None = None
 
 
 class HandoffBody(BaseModel):
@@ -366,18 +369,18 @@ def update_incident(
 def send_message(
     request: Request, session: Session, member: Staff, conversation_id: str, body: MessageBody
 ) -> Any:
-    """Send a free-form message (the window and template rules apply)."""
+    """A staff member's message to the customer: free text inside the 24-hour window, an
+    approved template chosen on purpose outside it (`conversations.staff_reply`)."""
     conversation = get_or_404(session, Conversation, conversation_id, "conversation")
-    rows = notifications.to_contact(
+    rows = conversations.staff_reply(
         session,
         conversation.contact,
-        body.text,
-        purpose="staff_message",
-        object_type=conversation.object_type,
-        object_id=conversation.object_id,
+        text=body.text,
+        template=body.template,
+        object_type=conversation.object_type or ObjectType.CONVERSATION,
+        object_id=conversation.object_id or conversation.id,
+        actor=staff_actor(member),
     )
-    for row in rows:
-        row.conversation_id = conversation.id
     return {"queued": [views.outbound(r) for r in rows]}
 
 

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from backend import clock
 from backend.db import transaction
 from backend.demo_data import load
 from backend.domain.actor import SYSTEM
@@ -184,14 +185,23 @@ def test_staff_can_message_a_customer_and_pause_the_bot(backend_url, world, pg_d
         contact = contacts.get_or_create_contact(s, "+61499400002")
         conversation, _ = contacts.get_or_open_conversation(s, contact)
         conversation_id = conversation.id
-    sent = call(
-        backend_url,
-        world["sales"],
-        "POST",
-        f"/api/conversations/{conversation_id}/messages",
-        json={"text": "Hi, Sarah here!"},
-    )
+    path = f"/api/conversations/{conversation_id}/messages"
+    # They have not written in 24 hours: free text is refused, as in the console, and an
+    # approved template goes only when chosen.
+    closed = call(backend_url, world["sales"], "POST", path, json={"text": "Hi, Sarah here!"})
+    assert closed.status_code == 409 and "window is closed" in closed.json()["error"]
+    chosen = {"text": "Your permit is ready", "template": "customer_update"}
+    update = call(backend_url, world["sales"], "POST", path, json=chosen)
+    assert update.status_code == 200  # the sender sends it as the update template
+    with transaction(pg_db_url) as s:
+        contacts.find_contact(s, "+61499400002").last_inbound_at = clock.now()
+    sent = call(backend_url, world["sales"], "POST", path, json={"text": "Hi, Sarah here!"})
     assert sent.status_code == 200 and sent.json()["queued"][0]["body"] == "Hi, Sarah here!"
+    with transaction(pg_db_url) as s:
+        replies = s.scalars(
+            select(TimelineEvent.content).where(TimelineEvent.action == "tms.console.reply")
+        ).all()
+    assert [r["template"] for r in replies] == ["customer_update", None]
     paused = call(
         backend_url,
         world["sales"],
