@@ -11,7 +11,7 @@ from sanic import Blueprint, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.api import serializers as views  # call sites to be renamed (issue 22)
+from backend.api import serializers
 from backend.api.common import (
     EVERY_ROLE,
     ApiError,
@@ -171,7 +171,7 @@ def list_leads(request: Request, session: Session, member: Staff) -> Any:
         assignee = member.id
     return {
         "leads": [
-            views.lead(x)
+            serializers.lead(x)
             for x in leads.list_leads(
                 session, status=request.args.get("status"), assignee_id=assignee
             )
@@ -189,10 +189,10 @@ def lead_detail(request: Request, session: Session, member: Staff, lead_id: str)
         timeline.for_conversation(session, conversation.id, reader=member) if conversation else []
     )
     return {
-        "lead": views.lead(lead),
+        "lead": serializers.lead(lead),
         "conversationId": conversation.id if conversation else None,
-        "messages": views.events([e for e in messages if e.event_type == "MESSAGE"]),
-        "timeline": views.events(
+        "messages": serializers.events([e for e in messages if e.event_type == "MESSAGE"]),
+        "timeline": serializers.events(
             timeline.for_object(session, ObjectType.LEAD, lead.id, reader=member)
         ),
     }
@@ -215,11 +215,11 @@ def quote(request: Request, session: Session, member: Staff, lead_id: str, body:
         override_reason=body.override_reason,
     )
     return {
-        "lead": views.lead(lead),
+        "lead": serializers.lead(lead),
         "quote": {
-            "total": views.money(result.total.minor, result.total.currency),
-            "deposit": views.money(result.deposit.minor, result.deposit.currency),
-            "discount": views.money(result.discount.minor, result.discount.currency),
+            "total": serializers.money(result.total.minor, result.total.currency),
+            "deposit": serializers.money(result.deposit.minor, result.deposit.currency),
+            "discount": serializers.money(result.discount.minor, result.discount.currency),
         },
     }
 
@@ -230,7 +230,7 @@ def hold(request: Request, session: Session, member: Staff, lead_id: str) -> Any
     """Hold Inventory: a 24 h hold from the quote, Lead WON, Booking HELD."""
     lead = get_or_404(session, Lead, lead_id, "lead")
     booking = leads.hold_and_send(session, lead, staff_actor(member))
-    return {"lead": views.lead(lead), "booking": views.booking(session, booking)}
+    return {"lead": serializers.lead(lead), "booking": serializers.booking(session, booking)}
 
 
 # -- departures and assignments (OPS) -----------------------------------------------------------
@@ -238,7 +238,9 @@ def hold(request: Request, session: Session, member: Staff, lead_id: str) -> Any
 @endpoint(Role.OPS, Role.SALES)
 def list_departures(request: Request, session: Session, member: Staff) -> Any:
     """Departures with capacity, confirmed, held, offered, waitlist, available."""
-    return {"departures": [views.departure(session, d) for d in catalog.all_departures(session)]}
+    return {
+        "departures": [serializers.departure(session, d) for d in catalog.all_departures(session)]
+    }
 
 
 @api.get("/departures/<departure_id:str>")
@@ -251,7 +253,7 @@ def departure_detail(request: Request, session: Session, member: Staff, departur
             select(Booking).where(Booking.departure_id == departure.id).order_by(Booking.created_at)
         )
     )
-    trip = views.trip_summary(session, departure, reader=member)
+    trip = serializers.trip_summary(session, departure, reader=member)
     assignments = (
         list(session.scalars(select(Assignment).where(Assignment.trip_id == trip["id"])))
         if trip
@@ -268,11 +270,11 @@ def departure_detail(request: Request, session: Session, member: Staff, departur
         if b.status in ("CONFIRMED", "COMPLETED")
     ]
     return {
-        "departure": views.departure(session, departure),
+        "departure": serializers.departure(session, departure),
         "trip": trip,
-        "bookings": [views.booking(session, b) for b in found],
+        "bookings": [serializers.booking(session, b) for b in found],
         "manifest": manifest,
-        "assignments": [views.assignment(a, reader=member) for a in assignments],
+        "assignments": [serializers.assignment(a, reader=member) for a in assignments],
     }
 
 
@@ -294,7 +296,7 @@ def assign(
         staff_actor(member),
         currency=body.currency.upper(),
     )
-    return {"assignment": views.assignment(assignment), "trip": trip.reference}
+    return {"assignment": serializers.assignment(assignment), "trip": trip.reference}
 
 
 # -- bookings -----------------------------------------------------------------------------------
@@ -304,8 +306,8 @@ def booking_detail(request: Request, session: Session, member: Staff, booking_id
     """A booking (by id or reference) with its timeline."""
     booking = _booking(session, booking_id)
     return {
-        "booking": views.booking(session, booking),
-        "timeline": views.events(
+        "booking": serializers.booking(session, booking),
+        "timeline": serializers.events(
             timeline.for_object(session, ObjectType.BOOKING, booking.id, reader=member)
         ),
     }
@@ -325,7 +327,7 @@ def cancel(
         reason=body.reason,
         notify_customer=body.notify_customer,
     )
-    return {"booking": views.booking(session, booking), "seatsFreed": freed}
+    return {"booking": serializers.booking(session, booking), "seatsFreed": freed}
 
 
 def _booking(session: Session, key: str) -> Booking:
@@ -339,7 +341,7 @@ def _booking(session: Session, key: str) -> Booking:
 @endpoint(Role.OPS)
 def list_incidents(request: Request, session: Session, member: Staff) -> Any:
     """Incidents, open first, by severity."""
-    return {"incidents": [views.incident(i) for i in incidents.list_incidents(session)]}
+    return {"incidents": [serializers.incident(i) for i in incidents.list_incidents(session)]}
 
 
 @api.post("/incidents/<incident_id:str>")
@@ -360,7 +362,7 @@ def update_incident(
         message_to_guests=body.message_to_guests,
         message_to_bookings=body.message_to_bookings,
     )
-    return {"incident": views.incident(incident), "messagesQueued": sent}
+    return {"incident": serializers.incident(incident), "messagesQueued": sent}
 
 
 # -- conversations (SALES) ----------------------------------------------------------------------
@@ -381,7 +383,7 @@ def send_message(
         object_id=conversation.object_id or conversation.id,
         actor=staff_actor(member),
     )
-    return {"queued": [views.outbound(r) for r in rows]}
+    return {"queued": [serializers.outbound(r) for r in rows]}
 
 
 @api.post("/conversations/<conversation_id:str>/handoff")
@@ -444,7 +446,7 @@ def read_timeline(request: Request, session: Session, member: Staff) -> Any:
             "give object_type and object_id, or conversation_id, or start and end",
             fields={"object_id": "missing"},
         )
-    return {"events": views.events(found)}
+    return {"events": serializers.events(found)}
 
 
 @api.get("/outbox")
@@ -457,7 +459,7 @@ def outbox_list(request: Request, session: Session, member: Staff) -> Any:
     query = select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(200)
     if status:
         query = query.where(OutboundMessage.status == status)
-    return {"messages": [views.outbound(r) for r in session.scalars(query)]}
+    return {"messages": [serializers.outbound(r) for r in session.scalars(query)]}
 
 
 @api.get("/inbox")
@@ -467,7 +469,7 @@ def inbox_list(request: Request, session: Session, member: Staff) -> Any:
     query = select(InboundMessage).order_by(InboundMessage.id.desc()).limit(200)
     if request.args.get("status"):
         query = query.where(InboundMessage.status == request.args.get("status", "").upper())
-    return {"messages": [views.inbound(r) for r in session.scalars(query)]}
+    return {"messages": [serializers.inbound(r) for r in session.scalars(query)]}
 
 
 def _retry(body: RetryBody, retry: Any, session: Session, member: Staff) -> Any:
@@ -518,10 +520,10 @@ def list_staff(request: Request, session: Session, member: Staff) -> Any:
     """Staff members (their phones and roles for OPS and ADMIN; names for SALES)."""
     return {
         "staff": [
-            views.staff(s, reader=member)
+            serializers.staff(s, reader=member)
             for s in session.scalars(select(Staff).order_by(Staff.name))
         ],
-        "me": views.staff(member),
+        "me": serializers.staff(member),
     }
 
 
@@ -534,7 +536,10 @@ def me(request: Request, session: Session, member: Staff) -> Any:
         .where(Assignment.staff_id == member.id)
         .order_by(Assignment.offered_at.desc())
     )
-    return {"me": views.staff(member), "assignments": [views.assignment(a) for a in own]}
+    return {
+        "me": serializers.staff(member),
+        "assignments": [serializers.assignment(a) for a in own],
+    }
 
 
 @api.post("/me/rotate-token")
@@ -548,7 +553,7 @@ def rotate_my_token(request: Request, session: Session, member: Staff) -> Any:
 @endpoint(*EVERY_ROLE)
 def my_tokens(request: Request, session: Session, member: Staff) -> Any:
     """The caller's API tokens that still work (never the tokens themselves)."""
-    return {"tokens": [views.api_token(t) for t in staff_service.tokens_of(session, member)]}
+    return {"tokens": [serializers.api_token(t) for t in staff_service.tokens_of(session, member)]}
 
 
 @api.post("/me/tokens/<token_id:str>/revoke")
@@ -557,7 +562,7 @@ def revoke_my_token(request: Request, session: Session, member: Staff, token_id:
     """Revoke one of the caller's tokens; it stops working with this call."""
     number = int(token_id) if token_id.isascii() and token_id.isdigit() else 0  # 0: no token
     found = staff_service.revoke_token(session, member, number, staff_actor(member))
-    return {"token": views.api_token(found)}
+    return {"token": serializers.api_token(found)}
 
 
 @api.post("/staff/<staff_id:str>/rotate-token")
@@ -566,7 +571,7 @@ def rotate_token(request: Request, session: Session, member: Staff, staff_id: st
     """A new API token for a staff member (shown once); the old one stops working."""
     worker = get_or_404(session, Staff, staff_id, "staff member")
     return {
-        "staff": views.staff(worker),
+        "staff": serializers.staff(worker),
         "token": staff_service.rotate_token(session, worker, staff_actor(member)),
     }
 
@@ -577,14 +582,14 @@ def deactivate_staff(request: Request, session: Session, member: Staff, staff_id
     """Deactivate a staff member: their token stops working at once."""
     worker = get_or_404(session, Staff, staff_id, "staff member")
     staff_service.deactivate(session, worker, staff_actor(member))
-    return {"staff": views.staff(worker)}
+    return {"staff": serializers.staff(worker)}
 
 
 @api.get("/events/latest")
 @endpoint(Role.SALES, Role.OPS)
 def latest_events(request: Request, session: Session, member: Staff) -> Any:
     """The 50 latest timeline events the caller's roles may read."""
-    return {"events": views.events(timeline.latest(session, reader=member, limit=50))}
+    return {"events": serializers.events(timeline.latest(session, reader=member, limit=50))}
 
 
 # -- administration: products, departures, staff (ADMIN) -----------------------------------------
@@ -594,7 +599,7 @@ def list_products(request: Request, session: Session, member: Staff) -> Any:
     """Products with their pricing rules."""
     return {
         "products": [
-            views.product(p) for p in session.scalars(select(Product).order_by(Product.code))
+            serializers.product(p) for p in session.scalars(select(Product).order_by(Product.code))
         ]
     }
 
@@ -605,7 +610,7 @@ def add_product(request: Request, session: Session, member: Staff, body: NewProd
     """Add a product (code, name, aliases, days, price, deposit %, early bird, balance due)."""
     values = body.model_dump(exclude={"code"}, exclude_none=True)
     product = catalog.create_product(session, code=body.code, actor=staff_actor(member), **values)
-    return {"product": views.product(product)}
+    return {"product": serializers.product(product)}
 
 
 @api.patch("/products/<product_id:str>")
@@ -618,7 +623,7 @@ def change_product(
     changed = catalog.update_product(
         session, product, staff_actor(member), **body.model_dump(exclude_none=True)
     )
-    return {"product": views.product(product), "changed": changed}
+    return {"product": serializers.product(product), "changed": changed}
 
 
 @api.post("/departures")
@@ -635,7 +640,7 @@ def add_departure(request: Request, session: Session, member: Staff, body: NewDe
         meeting_time=body.meeting_time,
         actor=staff_actor(member),
     )
-    return {"departure": views.departure(session, departure)}
+    return {"departure": serializers.departure(session, departure)}
 
 
 @api.patch("/departures/<departure_id:str>")
@@ -649,7 +654,7 @@ def change_departure(
     changed = catalog.update_departure(
         session, departure, staff_actor(member), **body.model_dump(exclude_none=True)
     )
-    return {"departure": views.departure(session, departure), "changed": changed}
+    return {"departure": serializers.departure(session, departure), "changed": changed}
 
 
 @api.post("/staff")
@@ -664,7 +669,7 @@ def add_staff(request: Request, session: Session, member: Staff, body: NewStaffB
         email=body.email,
         actor=staff_actor(member),
     )
-    return {"staff": views.staff(worker), "token": token}
+    return {"staff": serializers.staff(worker), "token": token}
 
 
 # -- the operator's knowledge (answers to travellers' practical questions) ----------------------
@@ -710,4 +715,4 @@ def change_staff(
         staff_service.set_roles(session, worker, body.roles, staff_actor(member))
     if body.available is not None:
         staff_service.set_available(session, worker, body.available, staff_actor(member))
-    return {"staff": views.staff(worker)}
+    return {"staff": serializers.staff(worker)}

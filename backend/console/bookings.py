@@ -6,12 +6,11 @@ from sanic.response import HTTPResponse
 
 from backend.api.common import get_or_404
 from backend.console import page_data
-from backend.console.replies import staff_reply
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
 from backend.domain.enums import ObjectType
 from backend.models import Booking
-from backend.services import bookings, contacts
+from backend.services import bookings, contacts, conversations
 
 
 @console_bp.get("/bookings")
@@ -59,5 +58,13 @@ def booking_cancel(ctx: Ctx, booking_id: str) -> HTTPResponse:
 @console_page(Area.BOOKINGS)
 def booking_reply(ctx: Ctx, booking_id: str) -> HTTPResponse:
     booking = _booking(ctx, booking_id)
-    staff_reply(ctx, booking.contact, ObjectType.BOOKING, booking.id)
+    conversations.staff_reply(
+        ctx.session,
+        booking.contact,
+        text=ctx.form("text"),
+        template=ctx.form("template") or None,
+        object_type=ObjectType.BOOKING,
+        object_id=booking.id,
+        actor=ctx.actor,
+    )
     return ctx.done(f"/console/bookings/{booking.id}", "Message queued")

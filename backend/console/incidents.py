@@ -10,7 +10,7 @@ from backend import clock
 from backend.api.common import get_or_404
 from backend.console import page_data
 from backend.console.web import Ctx, console_bp, console_page
-from backend.domain.access import Area, may_see
+from backend.domain.access import Area, may_see, media_area
 from backend.domain.enums import IncidentStatus, ObjectType
 from backend.domain.errors import NotFound
 from backend.models import Incident, MediaAttachment, Staff
@@ -77,14 +77,10 @@ INLINE_MEDIA = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 @console_page(Area.MESSAGES)
 def media_file(ctx: Ctx, attachment_id: str) -> HTTPResponse:
     attachment = get_or_404(ctx.session, MediaAttachment, attachment_id, "file")
-    # A file from the field is as private as what it is filed on: an incident's photo is
-    # operations' (the page that shows it is), a trip's media too; the rest is messages'.
-    area = (
-        Area.INCIDENTS
-        if attachment.incident_id
-        else Area.TRIPS
-        if attachment.trip_id or attachment.staff_id
-        else Area.MESSAGES
+    area = media_area(
+        incident=bool(attachment.incident_id),
+        trip=bool(attachment.trip_id),
+        staff=bool(attachment.staff_id),
     )
     if not may_see(ctx.member.roles, area):
         raise NotFound("No such file")

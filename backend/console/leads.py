@@ -10,13 +10,11 @@ from backend.api.common import get_or_404
 from backend.config import get_settings
 from backend.console import page_data
 from backend.console.forms import amount_minor, whole_number
-from backend.console.replies import staff_reply
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
 from backend.domain.enums import LeadStatus, ObjectType
-from backend.domain.errors import DomainError
 from backend.models import Departure, Lead
-from backend.services import bookings, catalog, contacts, leads, timeline
+from backend.services import bookings, catalog, contacts, conversations, leads, timeline
 
 
 @console_bp.get("/leads")
@@ -94,34 +92,22 @@ def lead_quote(ctx: Ctx, lead_id: str) -> HTTPResponse:
     party = whole_number(ctx.form("party_size"), "Party size", 1, 50)
     price = amount_minor(ctx.form("price_per_person"), "Price per person")
     discount = amount_minor(ctx.form("discount"), "Discount")
-    standard = bookings.price_for(departure, party)
-    # The form was prefilled for one departure and party; the rep changed the price only if
-    # the fields differ from what was prefilled (then the other choices still price by rule).
+    # The form was prefilled for one departure and party: the rep typed a price only if the
+    # fields differ from what was prefilled (else the choices price by rule). Whether that is
+    # an override, which needs a reason, is the service's rule (leads.quote_lead).
     prefilled_price = amount_minor(ctx.form("prefilled_price"), "Price per person")
     prefilled_discount = amount_minor(ctx.form("prefilled_discount"), "Discount")
-    overridden = price != prefilled_price or discount != prefilled_discount
-    reason = ctx.form("override_reason")
-    if overridden and not reason:
-        raise DomainError("A changed price or discount needs a reason")
+    typed = price != prefilled_price or discount != prefilled_discount
     quote = leads.send_quote(
         ctx.session,
         lead,
         departure,
         party,
         ctx.actor,
-        price_per_person_minor=price if overridden else None,
-        discount_minor=(discount or 0) if overridden else None,
+        price_per_person_minor=price if typed else None,
+        discount_minor=(discount or 0) if typed else None,
+        override_reason=ctx.form("override_reason"),
     )
-    if overridden:
-        timeline.record(
-            ctx.session,
-            object_type=ObjectType.LEAD,
-            object_id=lead.id,
-            event_type="QUOTE",
-            action="tms.lead.quote_override",
-            actor=ctx.actor,
-            content={"reason": reason[:300], "standardTotal": standard.total.format()},
-        )
     return ctx.done(f"/console/leads/{lead.id}", f"Quote sent on WhatsApp: {quote.total.format()}")
 
 
@@ -140,7 +126,15 @@ def lead_hold(ctx: Ctx, lead_id: str) -> HTTPResponse:
 @console_page(Area.LEADS)
 def lead_reply(ctx: Ctx, lead_id: str) -> HTTPResponse:
     lead = _lead(ctx, lead_id)
-    staff_reply(ctx, lead.contact, ObjectType.LEAD, lead.id)
+    conversations.staff_reply(
+        ctx.session,
+        lead.contact,
+        text=ctx.form("text"),
+        template=ctx.form("template") or None,
+        object_type=ObjectType.LEAD,
+        object_id=lead.id,
+        actor=ctx.actor,
+    )
     leads.mark_contacted(ctx.session, lead, ctx.actor)
     return ctx.done(f"/console/leads/{lead.id}", "Message queued")
 

@@ -220,3 +220,14 @@ def roles_for(area: Area) -> tuple[Role, ...]:
     """The roles that may see `area`, for `console_page(*roles_for(Area.X))` and `endpoint`
     (ADMIN passes those checks anyway). An ADMIN-only area gives (Role.ADMIN,)."""
     return AREA_ROLES[area] or (Role.ADMIN,)
+
+
+def media_area(*, incident: bool, trip: bool, staff: bool) -> Area:
+    """A file from WhatsApp is as private as what it is filed on: an incident's photo is
+    operations' (the page that shows it is), a trip's or a staff member's too; a customer's
+    file is the conversation's."""
+    if incident:
+        return Area.INCIDENTS
+    if trip or staff:
+        return Area.TRIPS
+    return Area.MESSAGES

@@ -35,6 +35,8 @@ def add_staff(
     actor: Actor,
 ) -> tuple[Staff, str]:
     """Create a staff member; returns it with its API token (shown once, stored hashed)."""
+    if not name.strip():
+        raise DomainError("A name is required")
     e164 = normalise_phone(phone, get_settings().default_region)
     role_set = {Role(str(r).upper()) for r in roles}
     if not role_set:

@@ -32,8 +32,7 @@ from backend.domain.errors import DomainError
 from backend.payments import checkout
 from backend.services import feedback, leads, notifications, waitlist
 from backend.services.payments import checkout_key
-from backend.web import limits
-from backend.web import page_data as views  # call sites to be renamed (issue 22)
+from backend.web import limits, page_data
 from backend.web.page_data import Page
 
 logger = logging.getLogger(__name__)
@@ -110,7 +109,7 @@ def signed(purpose: str) -> Callable[[PageHandler], PageHandler]:
             try:
                 claims = links.read(purpose, token)
             except links.LinkRefused as exc:
-                return _html(views.refused(expired=exc.expired))
+                return _html(page_data.refused(expired=exc.expired))
             return await handler(request, token, claims)
 
         return run
@@ -164,7 +163,7 @@ async def pay_page(request: Request, token: str, claims: links.LinkClaims):  # t
         ):
             returned_kind = state.kind or ""
     page = await _in_transaction(
-        lambda s: views.pay(
+        lambda s: page_data.pay(
             s, claims, just_paid=request.args.get("paid") == "1", returned_kind=returned_kind
         )
     )
@@ -182,10 +181,10 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):  # type: 
     assert provider is not None  # the route exists only with a provider
 
     def prepare(session: Session) -> checkout.Order | Page:
-        found = views.payable(session, claims, kind)
+        found = page_data.payable(session, claims, kind)
         if found is None:
             # A stale page: paid meanwhile, or nothing is owed. Say what is true now.
-            page = views.pay(session, claims)
+            page = page_data.pay(session, claims)
             page.context["stale"] = True
             page.status = 409
             return page
@@ -196,7 +195,7 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):  # type: 
             kind=str(payment_kind),
             amount_minor=amount,
             currency=booking.currency,
-            description=views.order_description(booking, payment_kind),
+            description=page_data.order_description(booking, payment_kind),
             key=checkout_key(booking, payment_kind),
             return_url=f"{get_settings().public_base_url.rstrip('/')}/pay/{token}",
             email=booking.contact.email,
@@ -209,7 +208,7 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):  # type: 
         started = await asyncio.to_thread(provider.start, prepared)
     except Exception:
         logger.exception("checkout for %s (%s) did not start", prepared.reference, prepared.kind)
-        page = await _in_transaction(lambda s: views.pay(s, claims))
+        page = await _in_transaction(lambda s: page_data.pay(s, claims))
         page.context["provider_down"] = True
         page.status = 502
         return _html(page)
@@ -224,7 +223,7 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):  # type: 
 @page_rate
 @signed("book")
 async def book_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
-    return _html(await _in_transaction(lambda s: views.book(s, claims)))
+    return _html(await _in_transaction(lambda s: page_data.book(s, claims)))
 
 
 @pages_bp.post("/book/<token:str>")
@@ -237,7 +236,7 @@ async def book_answer(request: Request, token: str, claims: links.LinkClaims):  
         return _see_other(f"/book/{token}")
 
     def act(session: Session) -> str | None:
-        booking = views.booking_by_key(session, claims.reference_key)
+        booking = page_data.booking_by_key(session, claims.reference_key)
         if booking is None or booking.status != BookingStatus.OFFERED:
             return None  # the page says what happened instead (held, expired, declined)
         actor = _customer(booking.contact.phone)
@@ -276,7 +275,7 @@ async def book_answer(request: Request, token: str, claims: links.LinkClaims):  
 @page_rate
 @signed("track")
 async def track_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
-    return _html(await _in_transaction(lambda s: views.track(s, claims)))
+    return _html(await _in_transaction(lambda s: page_data.track(s, claims)))
 
 
 # -- feedback --------------------------------------------------------------------------------------
@@ -286,7 +285,7 @@ async def track_page(request: Request, token: str, claims: links.LinkClaims):  #
 @signed("feedback")
 async def feedback_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
     thanks = request.args.get("thanks") == "1"
-    return _html(await _in_transaction(lambda s: views.feedback_page(s, claims, thanks=thanks)))
+    return _html(await _in_transaction(lambda s: page_data.feedback_page(s, claims, thanks=thanks)))
 
 
 @pages_bp.post("/feedback/<token:str>")
@@ -299,14 +298,14 @@ async def feedback_submit(request: Request, token: str, claims: links.LinkClaims
     if len(comment) > feedback.MAX_COMMENT:
         # Said, not cut short silently: the guest keeps their text and shortens it.
         page = await _in_transaction(
-            lambda s: views.feedback_page(s, claims, comment_too_long=len(comment))
+            lambda s: page_data.feedback_page(s, claims, comment_too_long=len(comment))
         )
         return _html(page)
 
     def give(session: Session) -> Page | None:
-        booking = views.booking_by_key(session, claims.reference_key)
+        booking = page_data.booking_by_key(session, claims.reference_key)
         if booking is None:
-            return views.refused(expired=False)
+            return page_data.refused(expired=False)
         try:
             feedback.give(
                 session,
@@ -317,7 +316,7 @@ async def feedback_submit(request: Request, token: str, claims: links.LinkClaims
                 channel="page",
             )
         except DomainError as exc:
-            return views.feedback_page(session, claims, error=str(exc))
+            return page_data.feedback_page(session, claims, error=str(exc))
         return None
 
     page = await _in_transaction(give)

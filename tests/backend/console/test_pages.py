@@ -14,7 +14,7 @@ from sqlalchemy import select
 from backend.app import create_app
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
-from backend.models import Booking, Departure, Incident, Lead, Staff, Trip
+from backend.models import Booking, Departure, Incident, Lead, Staff, TimelineEvent, Trip
 from backend.services import catalog, contacts, leads, trips
 
 SARAH, PRIYA, RAJESH, ANIL = "+9779801000001", "+9779801000002", "+9779801000003", "+9779801000009"
@@ -192,6 +192,30 @@ def test_a_changed_price_needs_a_reason(console, pg_db_url):
     assert "needs a reason" in browser.get(f"/console/leads/{lead_id}").text
     with transaction(pg_db_url) as s:
         assert s.get(Lead, lead_id).status == "NEW"
+    # With a reason it goes, and the override is recorded as the admin API's is (one rule:
+    # leads.quote_lead).
+    page = browser.get(f"/console/leads/{lead_id}")
+    sent = browser.post(
+        f"/console/leads/{lead_id}/quote",
+        data={
+            "csrf": _csrf(page),
+            "departure_id": departure.id,
+            "party_size": "3",
+            "price_per_person": "1000",
+            "discount": "0",
+            "override_reason": "a returning group",
+        },
+    )
+    assert sent.status_code == 303
+    with transaction(pg_db_url) as s:
+        assert s.get(Lead, lead_id).status == "QUOTED"
+        overrides = s.scalars(
+            select(TimelineEvent.content).where(
+                TimelineEvent.object_id == lead_id,
+                TimelineEvent.action == "tms.lead.quote_override",
+            )
+        ).all()
+    assert [o["reason"] for o in overrides] == ["a returning group"]
 
 
 def test_outside_the_window_the_reply_form_offers_templates(console, pg_db_url):
