@@ -10,8 +10,7 @@ from backend.domain import choices
 from backend.domain.contact_details import email_in
 from backend.domain.enums import BookingStatus
 from backend.domain.errors import DomainError
-from backend.mail import messages as mail_messages
-from backend.services import bookings, contacts
+from backend.services import bookings, contacts, emails
 
 
 class ActionSaveEmail(TmsAction):
@@ -33,7 +32,7 @@ class ActionSaveEmail(TmsAction):
             turn.set_slot("pending_question", None)
         sent = []
         for booking in bookings.bookings_of_contact(turn.session, turn.contact):
-            if booking.status == BookingStatus.CONFIRMED and mail_messages.booking_confirmation(
+            if booking.status == BookingStatus.CONFIRMED and emails.booking_confirmation(
                 turn.session, booking, turn.actor
             ):
                 sent.append(booking.reference)

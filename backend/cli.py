@@ -185,9 +185,9 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_mail_retry(args: argparse.Namespace) -> int:
-    from backend.mail import outbox
+    from backend.services import mail_outbox
 
-    return _retry(args, outbox.retry_failed)
+    return _retry(args, mail_outbox.retry_failed)
 
 
 def cmd_mail_list(args: argparse.Namespace) -> int:
@@ -213,10 +213,10 @@ def cmd_mail_list(args: argparse.Namespace) -> int:
 
 def cmd_mail_outbox(args: argparse.Namespace) -> int:
     """The mail outbox: what was queued, sent or failed, newest first."""
-    from backend.mail import outbox
+    from backend.services import mail_outbox
 
     with transaction() as session:
-        for row in outbox.recent(session, limit=args.limit, status=args.status):
+        for row in mail_outbox.recent(session, limit=args.limit, status=args.status):
             when = row.sent_at or row.failed_at or row.next_attempt_at or row.created_at
             print(
                 f"{row.id:>6}  {row.status:<8} {when:%Y-%m-%d %H:%M}  {row.recipient}  "

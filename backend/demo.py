@@ -676,9 +676,8 @@ def workflow_3(d: Director) -> None:
 
 def final_states() -> None:
     from backend.db import transaction
-    from backend.mail import outbox as mail_outbox
     from backend.models import Booking, Incident, Lead, PayrollEntry, Trip
-    from backend.services import feedback, timeline
+    from backend.services import feedback, mail_outbox, timeline
 
     heading("Final states")
     with transaction() as s:

@@ -12,7 +12,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from backend.db import read_transaction
-from backend.mail import outbox as mail_outbox
+from backend.services import mail_outbox
 from backend.whatsapp import inbox
 from backend.whatsapp.sender import outbox_depth
 

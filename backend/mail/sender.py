@@ -32,9 +32,8 @@ from backend.config import Settings, get_settings
 from backend.db import transaction
 from backend.domain.actor import Actor
 from backend.domain.enums import EmailStatus, ObjectType, Role, Source
-from backend.mail import messages
 from backend.models import OutboundEmail
-from backend.services import notifications, timeline
+from backend.services import emails, notifications, timeline
 from backend.whatsapp import queue
 from backend.workers import run_until_stopped
 
@@ -89,7 +88,7 @@ def build_message(session: Session, row: OutboundEmail, settings: Settings) -> E
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
-    for filename, data in messages.attachment_files(session, row):
+    for filename, data in emails.attachment_files(session, row):
         message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
     return message
 

@@ -25,9 +25,8 @@ from backend.domain.enums import (
 )
 from backend.domain.errors import DomainError, NotEnoughSeats
 from backend.domain.states import BOOKING, BOOKING_PAYMENT
-from backend.mail import messages as mail_messages
 from backend.models import Booking, Payment
-from backend.services import inventory, notifications, timeline, waitlist
+from backend.services import emails, inventory, notifications, timeline, waitlist
 from backend.services.state import change_state
 
 
@@ -318,7 +317,7 @@ def apply_provider_event(
                 object_id=booking.id,
             )
     elif outcome.confirmed_now:
-        mail_messages.booking_confirmation(session, booking, actor)
+        emails.booking_confirmation(session, booking, actor)
         entry = waitlist.entry_of(session, booking)
         body = (
             texts.waitlist_confirmed(booking)

@@ -24,7 +24,6 @@ from backend.domain.enums import (
 )
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.states import ASSIGNMENT, ATTENDANCE, TRIP
-from backend.mail import messages as mail_messages
 from backend.models import (
     Assignment,
     Attendance,
@@ -36,7 +35,7 @@ from backend.models import (
     Staff,
     Trip,
 )
-from backend.services import bookings, notifications, timeline, timers
+from backend.services import bookings, emails, notifications, timeline, timers
 from backend.services import references as refs
 from backend.services.state import change_state, log_created
 
@@ -235,7 +234,7 @@ def respond_to_assignment(
     change_state(session, assignment, ASSIGNMENT, target, actor)
     assignment.responded_at = clock.now()
     if accept and notify:
-        mail_messages.assignment_details(session, assignment, actor)
+        emails.assignment_details(session, assignment, actor)
     if notify:
         verdict = "accepted" if accept else "DECLINED"
         notifications.to_role(

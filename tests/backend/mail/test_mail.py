@@ -15,11 +15,20 @@ from backend.db import transaction
 from backend.demo_data import load
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import AssignmentRole, EmailStatus
-from backend.mail import local_smtp, messages, outbox
+from backend.mail import local_smtp
 from backend.mail.sender import INTERRUPTED, MailSender
 from backend.models import Booking, OutboundEmail, OutboundMessage, TimelineEvent
 from backend.payments.provider import payment_event
-from backend.services import bookings, catalog, contacts, payments, staff, trips
+from backend.services import (
+    bookings,
+    catalog,
+    contacts,
+    emails,
+    mail_outbox,
+    payments,
+    staff,
+    trips,
+)
 from tests.processes import free_port
 
 
@@ -126,7 +135,7 @@ def test_a_replayed_payment_queues_no_second_confirmation(world):
     _pay(world, reference, deposit, event_id="evt_deposit_1")  # the same event again
     with transaction(world) as s:
         booking = s.scalar(select(Booking).where(Booking.ref_key == key))
-        assert messages.booking_confirmation(s, booking, SYSTEM) is None  # asked again: no
+        assert emails.booking_confirmation(s, booking, SYSTEM) is None  # asked again: no
     assert len(_emails(world)) == 1
 
 
@@ -167,7 +176,7 @@ def test_a_refused_message_fails_for_good_and_operations_hear_once(
         ]
         assert sum("E-mails are not going out" in (a or "") for a in alerts) == 1
         # Staff fix the address and send it again.
-        assert outbox.retry_failed(s, SYSTEM, ids=[row.id]) == [row.id]
+        assert mail_outbox.retry_failed(s, SYSTEM, ids=[row.id]) == [row.id]
     assert _emails(world)[0].status == EmailStatus.QUEUED
 
 

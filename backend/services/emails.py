@@ -7,11 +7,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend import links, texts
+from backend import links, pre_trek_guide, texts
 from backend.domain.actor import Actor
 from backend.domain.enums import AssignmentRole, BookingStatus, ObjectType
-from backend.mail import outbox, pdf
 from backend.models import Assignment, Booking, Departure, OutboundEmail
+from backend.services import mail_outbox
 
 PRE_TREK_GUIDE = "pre_trek_guide"
 
@@ -42,7 +42,7 @@ def booking_confirmation(session: Session, booking: Booking, actor: Actor) -> Ou
     if not contact.email:
         return None
     departure = booking.departure
-    composed = outbox.compose(
+    composed = mail_outbox.compose(
         "booking_confirmation",
         name=(contact.name or contact.profile_name or "there").split()[0],
         booking=booking,
@@ -52,7 +52,7 @@ def booking_confirmation(session: Session, booking: Booking, actor: Actor) -> Ou
         meeting=_meeting(departure),
         pay_url=links.pay_url(booking.ref_key, "balance") if booking.balance_minor else None,
     )
-    return outbox.enqueue(
+    return mail_outbox.enqueue(
         session,
         dedupe_key=confirmation_key(booking),
         purpose="booking_confirmation",
@@ -84,7 +84,7 @@ def assignment_details(
         )
         or 0
     )
-    composed = outbox.compose(
+    composed = mail_outbox.compose(
         "assignment_details",
         name=member.name.split()[0],
         trip=trip,
@@ -96,7 +96,7 @@ def assignment_details(
         group=group,
         compensation=texts.money(assignment.compensation_minor, assignment.currency),
     )
-    return outbox.enqueue(
+    return mail_outbox.enqueue(
         session,
         dedupe_key=f"assignment_details:{assignment.id}",
         purpose="assignment_details",
@@ -131,5 +131,10 @@ def attachment_files(session: Session, row: OutboundEmail) -> list[tuple[str, by
         )
         if departure is None:
             continue
-        files.append((pdf.guide_filename(departure), pdf.pre_trek_guide(departure, booking)))
+        files.append(
+            (
+                pre_trek_guide.guide_filename(departure),
+                pre_trek_guide.pre_trek_guide(departure, booking),
+            )
+        )
     return files
