@@ -13,7 +13,7 @@ import httpx
 from sanic import Request, Sanic, response
 from sqlalchemy import text
 
-from backend.api.common import ApiError, access, authenticate, error_response
+from backend.api.common import ApiError, authenticate, error_response
 from backend.api.openapi import document as openapi_document
 from backend.api.payments_webhook import payments_bp, stripe_bp
 from backend.api.routes import api
@@ -21,10 +21,11 @@ from backend.config import Settings, get_settings
 from backend.console import live as _console_live  # noqa: F401  (the event stream's route)
 from backend.console.routes import console_bp
 from backend.db import transaction
+from backend.http_common import access
 from backend.mail.sender import MailSender
 from backend.metrics import CONTENT_TYPE, ProductMetrics
 from backend.scheduler.leader import SchedulerRunner
-from backend.stack import restart_report
+from backend.supervision import restart_report
 from backend.web import limits
 from backend.web.pages import pages_bp, pay_bp
 from backend.whatsapp import inbox, signature

@@ -21,6 +21,7 @@ from backend.db import transaction
 from backend.domain.actor import Actor
 from backend.domain.enums import Role, Source
 from backend.domain.errors import DomainError, NotFound
+from backend.http_common import Handler, has_nul
 from backend.models import Staff
 from backend.services import staff as staff_service
 
@@ -59,35 +60,11 @@ def authenticate(session: Session, request: Request) -> Staff:
     return member
 
 
-def has_nul(request: Request) -> bool:
-    """A NUL character cannot be stored or searched in PostgreSQL text: refuse it up front."""
-    if "\x00" in request.query_string or "%00" in request.query_string:
-        return True
-    body = request.body or b""
-    if b"\x00" in body or b"\\u0000" in body:  # raw, or escaped inside a JSON string
-        return True
-    return any("\x00" in value for values in (request.form or {}).values() for value in values)
-
-
 def staff_actor(member: Staff) -> Actor:
     return Actor(Source.ADMIN, phone=member.phone, staff_id=member.id)
 
 
-Handler = Callable[..., Any]
-
-
 EVERY_ROLE = tuple(Role)
-
-
-def access(rule: str) -> Callable[[Handler], Handler]:
-    """Name who may use a route that takes no staff token (a signed webhook, a public page),
-    so that every route of the app says who may use it (the permission tests check)."""
-
-    def mark(handler: Handler) -> Handler:
-        handler.tms_access = rule  # type: ignore[attr-defined]
-        return handler
-
-    return mark
 
 
 def endpoint(
@@ -146,10 +123,3 @@ def _is_lock_conflict(exc: OperationalError) -> bool:
     """A lock wait that timed out, or a deadlock PostgreSQL broke: the caller may try again."""
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
     return "lock" in text or "deadlock" in text
-
-
-def get_or_404(session: Session, model: type, object_id: str, label: str) -> Any:
-    found = session.get(model, object_id)
-    if found is None:
-        raise NotFound(f"No {label} {object_id}")
-    return found

@@ -12,11 +12,11 @@ from typing import Any
 import stripe
 from sanic import Blueprint, Request, response
 
-from backend.api.common import access
 from backend.config import get_settings
 from backend.db import transaction
 from backend.domain.actor import Actor
 from backend.domain.enums import Source
+from backend.http_common import access
 from backend.payments import checkout, signature
 from backend.services import payments
 

@@ -12,14 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api import serializers
-from backend.api.common import (
-    EVERY_ROLE,
-    ApiError,
-    endpoint,
-    get_or_404,
-    staff_actor,
-)
+from backend.api.common import EVERY_ROLE, ApiError, endpoint, staff_actor
 from backend.domain.enums import AssignmentRole, IncidentStatus, ObjectType, Role
+from backend.http_common import get_or_404
 from backend.models import (
     Assignment,
     Booking,

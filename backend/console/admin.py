@@ -9,13 +9,13 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 
 from backend import clock
-from backend.api.common import get_or_404
 from backend.config import get_settings
 from backend.console.forms import amount_minor, whole_number
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
 from backend.domain.enums import Role
 from backend.domain.errors import DomainError
+from backend.http_common import get_or_404
 from backend.models import Departure, Product, Staff
 from backend.services import catalog
 from backend.services import staff as staff_service

@@ -12,7 +12,6 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from backend import texts
-from backend.api.common import access
 from backend.console.web import (
     COOKIE,
     PRE_COOKIE,
@@ -32,6 +31,7 @@ from backend.console.web import (
 )
 from backend.db import transaction
 from backend.domain.access import Area
+from backend.http_common import access
 from backend.services import staff_auth
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sanic.response import HTTPResponse
 
-from backend.api.common import get_or_404
 from backend.console import page_data
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
 from backend.domain.enums import ObjectType
+from backend.http_common import get_or_404
 from backend.models import Booking
 from backend.services import bookings, contacts, conversations
 

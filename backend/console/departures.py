@@ -6,13 +6,13 @@ from __future__ import annotations
 from sanic.response import HTTPResponse
 from sqlalchemy import select
 
-from backend.api.common import get_or_404
 from backend.console import page_data
 from backend.console.forms import amount_minor
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
 from backend.domain.enums import AssignmentRole, Role
 from backend.domain.errors import DomainError
+from backend.http_common import get_or_404
 from backend.models import Assignment, Booking, Departure, Staff
 from backend.services import trips
 

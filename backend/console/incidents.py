@@ -7,12 +7,12 @@ from sanic import response
 from sanic.response import HTTPResponse
 
 from backend import clock
-from backend.api.common import get_or_404
 from backend.console import page_data
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area, may_see, media_area
 from backend.domain.enums import IncidentStatus, ObjectType
 from backend.domain.errors import NotFound
+from backend.http_common import get_or_404
 from backend.models import Incident, MediaAttachment, Staff
 from backend.services import incidents, media, timeline, trips
 from backend.whatsapp.media import store_for

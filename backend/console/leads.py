@@ -6,13 +6,13 @@ from __future__ import annotations
 from sanic.response import HTTPResponse
 
 from backend import clock
-from backend.api.common import get_or_404
 from backend.config import get_settings
 from backend.console import page_data
 from backend.console.forms import amount_minor, whole_number
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
 from backend.domain.enums import LeadStatus, ObjectType
+from backend.http_common import get_or_404
 from backend.models import Departure, Lead
 from backend.services import bookings, catalog, contacts, conversations, leads, timeline
 

@@ -22,13 +22,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from backend import rendering, texts
-from backend.api.common import access, has_nul
 from backend.config import get_settings
 from backend.db import transaction
 from backend.domain.access import Area, may_see, roles_for
 from backend.domain.actor import Actor
 from backend.domain.enums import Role, Source
 from backend.domain.errors import DomainError, NotFound
+from backend.http_common import access, has_nul
 from backend.models import Staff, StaffSession, TimelineEvent
 from backend.services import staff_auth
 

@@ -22,13 +22,13 @@ from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
 from backend import links, rendering, texts
-from backend.api.common import access
 from backend.config import get_settings
 from backend.db import transaction
 from backend.domain import references
 from backend.domain.actor import Actor
 from backend.domain.enums import BookingStatus, ObjectType, PaymentKind, Source
 from backend.domain.errors import DomainError
+from backend.http_common import access
 from backend.payments import checkout
 from backend.services import feedback, leads, notifications, waitlist
 from backend.services.payments import checkout_key

@@ -34,7 +34,7 @@ from backend.db import transaction
 from backend.domain.actor import Actor
 from backend.domain.enums import InboxStatus, ObjectType, Role, Source
 from backend.models import Contact, Conversation, InboundMessage
-from backend.services import consent, contacts, leads, media, notifications, outbox
+from backend.services import consent, contacts, media, notifications, outbox, routing
 from backend.services import staff as staff_service
 from backend.whatsapp import inbox
 from backend.workers import run_until_stopped
@@ -443,40 +443,28 @@ class InboxWorker:
 
     def _forward_to_rep(self, session, row: InboundMessage, arrival: inbox.Arrival) -> None:  # type: ignore[no-untyped-def]
         text = row.text or f"[{row.message_type}]"
-        alert = texts.rep_forward(arrival.contact.display_name, arrival.contact.phone, text)
-        rep = leads.rep_of_conversation(session, arrival.conversation)
-        if rep is not None:
-            notifications.to_staff(
-                session,
-                rep,
-                alert,
-                purpose="rep_alert",
-                object_type=ObjectType.CONVERSATION,
-                object_id=arrival.conversation.id,
-            )
-        else:
-            notifications.to_role(
-                session,
-                Role.SALES,
-                alert,
-                purpose="rep_alert",
-                object_type=ObjectType.CONVERSATION,
-                object_id=arrival.conversation.id,
-            )
+        routing.tell_staff(
+            session,
+            routing.StaffEvent.WHILE_PAUSED,
+            texts.rep_forward(arrival.contact.display_name, arrival.contact.phone, text),
+            object_type=ObjectType.CONVERSATION,
+            object_id=arrival.conversation.id,
+            conversation=arrival.conversation,
+        )
 
     def _forward_unanswered(self, session, row: InboundMessage, contact: Contact) -> None:  # type: ignore[no-untyped-def]
         conversation = (
             session.get(Conversation, row.conversation_id) if row.conversation_id else None
         )
-        rep = leads.rep_of_conversation(session, conversation) if conversation else None
-        alert = texts.rep_unanswered_message(contact.display_name, contact.phone, row.text or "")
-        where = {"object_type": ObjectType.CONVERSATION, "object_id": row.conversation_id}
-        if rep is not None:
-            notifications.to_staff(session, rep, alert, purpose="rep_alert", **where)
-        else:
-            is_staff = staff_service.by_phone(session, contact.phone) is not None
-            role = Role.OPS if is_staff else Role.SALES
-            notifications.to_role(session, role, alert, purpose="rep_alert", **where)
+        routing.tell_staff(
+            session,
+            routing.StaffEvent.ASSISTANT_SILENT,
+            texts.rep_unanswered_message(contact.display_name, contact.phone, row.text or ""),
+            object_type=ObjectType.CONVERSATION,
+            object_id=row.conversation_id,
+            conversation=conversation,
+            sender_is_staff=staff_service.by_phone(session, contact.phone) is not None,
+        )
 
     def _complete(self, row_id: int, token: str, replies: list[dict[str, Any]]) -> None:
         with transaction() as session:

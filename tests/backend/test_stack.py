@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from backend import stack
-from backend.stack import Part, Stack, free_port, plan, restart_delay, restart_report
+from backend.stack import Part, Stack, free_port, plan, restart_delay
+from backend.supervision import restart_report
 
 PYTHON = sys.executable
 
