@@ -21,7 +21,7 @@ CLOCK_GUARD_AT ?= 2032-02-29T00:10:00+05:45
 
 test: setup  ## the whole suite: lint, pytest (SQLite and PostgreSQL, Rasa trained if needed), the calendar guard
 	@bash scripts/ensure-postgres.sh tms_test
-	$(VENV)/ruff check backend actions addons tests bench
+	@$(MAKE) --no-print-directory lint
 	$(VENV)/python -m pytest
 	@echo "calendar guard: the tests without Rasa again, with every clock at $(CLOCK_GUARD_AT)"
 	$(VENV)/python -m pytest -q -m "not rasa and not fuzz" --clock-at $(CLOCK_GUARD_AT)
@@ -30,9 +30,11 @@ test-fast: setup  ## everything but the tests that need the trained Rasa model
 	@bash scripts/ensure-postgres.sh tms_test
 	$(VENV)/python -m pytest -m "not rasa"
 
-lint: setup
+lint: setup  ## ruff, the layers and no cycles (import-linter, .importlinter), types (mypy)
 	$(VENV)/ruff check backend actions addons tests bench
 	$(VENV)/ruff format --check backend actions addons tests bench
+	$(VENV)/lint-imports
+	$(VENV)/mypy
 
 format:
 	$(VENV)/ruff format backend actions addons tests bench

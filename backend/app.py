@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
     if settings.is_production:
 
         @app.on_response
-        async def strict_transport_security(request: Request, resp) -> None:  # type: ignore[no-untyped-def]
+        async def strict_transport_security(request: Request, resp) -> None:
             # Browsers that once reached us over https never try plain http again.
             resp.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
 
     @app.get("/webhooks/whatsapp")
     @access("Meta's subscription handshake: answers only the verify token")
-    async def verify(request: Request):  # type: ignore[no-untyped-def]
+    async def verify(request: Request):
         if request.args.get("hub.mode") == "subscribe" and signature.token_matches(
             request.args.get("hub.verify_token"), settings.whatsapp_verify_token
         ):
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
 
     @app.post("/webhooks/whatsapp")
     @access("Meta: the body signed with the app secret (X-Hub-Signature-256)")
-    async def receive(request: Request):  # type: ignore[no-untyped-def]
+    async def receive(request: Request):
         raw = request.body or b""
         header = request.headers.get("x-hub-signature-256")
         if not header:
@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
 
     @app.get("/api/openapi.json")
     @access("public with OPENAPI_PUBLIC (development's default); else any staff API token")
-    async def openapi(request: Request):  # type: ignore[no-untyped-def]
+    async def openapi(request: Request):
         if not settings.openapi_public:
             refused = await asyncio.to_thread(_staff_token_refusal, request)
             if refused is not None:
@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
 
     @app.get("/healthz")
     @access("public: ok/degraded per part, no details")
-    async def healthz(request: Request):  # type: ignore[no-untyped-def]
+    async def healthz(request: Request):
         checks = await _health(settings)
         ok = all(v == "ok" for v in checks.values())
         runner = getattr(app.ctx, "scheduler", None)
@@ -163,7 +163,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
 
     @app.get("/metrics")
     @access("the metrics token (always in production); unset in development: anyone local")
-    async def metrics(request: Request):  # type: ignore[no-untyped-def]
+    async def metrics(request: Request):
         # Production refuses to start without a token; an empty one then matches nothing.
         needs_token = bool(settings.metrics_token) or settings.is_production
         if needs_token and not signature.token_matches(
@@ -262,7 +262,7 @@ async def _health(settings: Settings) -> dict[str, str]:
     return checks
 
 
-def _staff_token_refusal(request: Request):  # type: ignore[no-untyped-def]
+def _staff_token_refusal(request: Request):
     """None when the request carries a valid staff API token (any role), else the API's 401."""
     try:
         with transaction() as session:

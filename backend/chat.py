@@ -23,7 +23,7 @@ def fake_url() -> str:
     )
 
 
-def show(message: dict) -> str:  # type: ignore[type-arg]
+def show(message: dict) -> str:
     if message["type"] == "template":
         return f"[template {message['template']}] " + " | ".join(
             message.get("template_params") or []
@@ -36,7 +36,7 @@ def show(message: dict) -> str:  # type: ignore[type-arg]
     return text
 
 
-def tap_for(text: str, shown: list[dict]) -> dict | None:  # type: ignore[type-arg]
+def tap_for(text: str, shown: list[dict]) -> dict | None:
     """The inbound body of a tap when `text` is the title of a choice just shown, else None."""
     wanted = text.strip().strip("[]").strip().casefold()
     for message in reversed(shown):
@@ -60,13 +60,13 @@ def send_and_collect(
     text: str,
     since: int,
     wait: float,
-    tap: dict | None = None,  # type: ignore[type-arg]
-) -> tuple[list[dict], int]:  # type: ignore[type-arg]
+    tap: dict | None = None,
+) -> tuple[list[dict], int]:
     """Send one message (or tap), then collect the replies until `wait` seconds pass quietly."""
     client.post(
         "/_fake/inbound", json={"from": phone, "text": text, "name": "tms chat", **(tap or {})}
     ).raise_for_status()
-    replies: list[dict] = []  # type: ignore[type-arg]
+    replies: list[dict] = []
     deadline = time.monotonic() + wait
     quiet_until = None
     while time.monotonic() < deadline:
@@ -94,7 +94,7 @@ def chat(phone: str, say: list[str] | None = None, wait: float = 30.0) -> int:
             )
             return 1
         lines = say
-        shown: list[dict] = []  # type: ignore[type-arg]
+        shown: list[dict] = []
         if lines is None:
             print(f"Chatting as {phone}. Type a message; Ctrl-D to leave.")
         while True:

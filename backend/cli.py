@@ -101,7 +101,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _staff_by_phone(session, phone: str):  # type: ignore[no-untyped-def]
+def _staff_by_phone(session, phone: str):
     from sqlalchemy import select
 
     from backend.domain.phones import normalise_phone
@@ -147,7 +147,7 @@ def cmd_staff_login_link(args: argparse.Namespace) -> int:
     return 0
 
 
-def _retry(args: argparse.Namespace, retry) -> int:  # type: ignore[no-untyped-def]
+def _retry(args: argparse.Namespace, retry) -> int:
     from datetime import datetime
 
     def moment(value: str | None) -> datetime | None:
@@ -330,7 +330,7 @@ def cmd_pay(args: argparse.Namespace) -> int:
     return 0 if answer.status_code == 200 else 1
 
 
-def _timer_service_run(work):  # type: ignore[no-untyped-def]
+def _timer_service_run(work):
     """Run `work(service)` with a paused timer service (start-up reconciles) on this database.
 
     On PostgreSQL it first takes the scheduler's advisory lock, so it never runs beside a
@@ -400,7 +400,7 @@ def cmd_timers_run_due(args: argparse.Namespace) -> int:
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=get_settings().tz)
 
-    def work(service) -> int:  # type: ignore[no-untyped-def]
+    def work(service) -> int:
         if as_of is None:
             results = service.run_due(only=args.only)
         else:

@@ -65,7 +65,7 @@ def _make_sqlite_transactional(engine: Engine) -> None:
     # pysqlite's own transaction handling defers BEGIN and cannot take a write lock up
     # front; take over: no implicit BEGIN, and BEGIN IMMEDIATE ourselves.
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -74,7 +74,7 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
+    def _on_begin(connection):
         # A read-only transaction (read_transaction) does not need the write lock.
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

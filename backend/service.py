@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from functools import partial
+from typing import Any
 
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
@@ -34,7 +35,7 @@ async def freeze_startup_heap(app: Sanic) -> None:
 def main() -> None:
     settings = get_settings()
     start_or_refuse(settings, "backend")
-    options = {
+    options: dict[str, Any] = {
         "host": settings.backend_host,
         "port": settings.backend_port,
         "access_log": False,

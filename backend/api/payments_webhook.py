@@ -26,7 +26,7 @@ stripe_bp = Blueprint("stripe_webhook")
 
 @payments_bp.post("/webhooks/payments")
 @access("the payment gateway: the body signed with PAYMENT_WEBHOOK_SECRET (Stripe-Signature)")
-async def payment_webhook(request: Request):  # type: ignore[no-untyped-def]
+async def payment_webhook(request: Request):
     raw = request.body or b""
     try:
         signature.verify(
@@ -49,7 +49,7 @@ async def payment_webhook(request: Request):  # type: ignore[no-untyped-def]
 
 @stripe_bp.post("/webhooks/stripe")
 @access("Stripe: the body signed with STRIPE_WEBHOOK_SECRET (checked by the stripe package)")
-async def stripe_webhook(request: Request):  # type: ignore[no-untyped-def]
+async def stripe_webhook(request: Request):
     try:
         event = checkout.stripe_event_as_payment(
             request.body or b"", request.headers.get("stripe-signature")

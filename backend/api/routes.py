@@ -450,7 +450,7 @@ def outbox_list(request: Request, session: Session, member: Staff) -> Any:
     """Outbound messages, newest first (?status=failed)."""
     status: Literal["queued", "sent", "delivered", "read", "failed"] | None = request.args.get(
         "status"
-    )  # type: ignore[assignment]
+    )
     query = select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(200)
     if status:
         query = query.where(OutboundMessage.status == status)

@@ -106,7 +106,8 @@ async def events(request: Request) -> HTTPResponse | None:
                 status=429,
                 headers={"Retry-After": str(int(STREAM_SECONDS))},
             )
-        return await _follow(request, cookie)
+        await _follow(request, cookie)
+        return None
 
 
 async def _follow(request: Request, cookie: str | None) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from backend import clock, texts
@@ -207,7 +207,7 @@ def booking_search(session: Session, query: str, limit: int = 50) -> list[Bookin
     if text:
         key = "".join(ch for ch in text.upper() if ch.isalnum())
         digits = "".join(ch for ch in text if ch.isdigit())
-        conditions = [Booking.ref_key.like(f"%{key}%")] if key else []
+        conditions: list[ColumnElement[bool]] = [Booking.ref_key.like(f"%{key}%")] if key else []
         if len(digits) >= 4:
             conditions.append(Booking.contact.has(contacts_phone_like(digits)))
         if not conditions:

@@ -325,6 +325,6 @@ def set_session_cookie(resp: HTTPResponse, value: str) -> None:
 
 def clear_session_cookie(resp: HTTPResponse) -> None:
     if secure_cookies():
-        resp.delete_cookie(COOKIE, path="/", secure=True, host_prefix=True)
+        resp.delete_cookie(COOKIE, path="/", host_prefix=True)
     else:
         resp.delete_cookie(COOKIE, path="/console")

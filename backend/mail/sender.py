@@ -27,14 +27,13 @@ import aiosmtplib
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend import clock, texts
+from backend import clock, queue, texts
 from backend.config import Settings, get_settings
 from backend.db import transaction
 from backend.domain.actor import Actor
 from backend.domain.enums import EmailStatus, ObjectType, Role, Source
 from backend.models import OutboundEmail
 from backend.services import emails, notifications, timeline
-from backend.whatsapp import queue
 from backend.workers import run_until_stopped
 
 logger = logging.getLogger(__name__)

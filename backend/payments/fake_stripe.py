@@ -58,7 +58,7 @@ def parse_form(body: bytes) -> dict[str, Any]:
     return result
 
 
-def _error(status: int, message: str, kind: str = "invalid_request_error", **extra: Any):  # type: ignore[no-untyped-def]
+def _error(status: int, message: str, kind: str = "invalid_request_error", **extra: Any):
     return response.json({"error": {"type": kind, "message": message, **extra}}, status=status)
 
 
@@ -76,7 +76,7 @@ def create_app(
         return header == f"Bearer {secret_key}"
 
     @app.post("/v1/checkout/sessions")
-    async def create_session(request: Request):  # type: ignore[no-untyped-def]
+    async def create_session(request: Request):
         if not authorised(request):
             return _error(401, "Invalid API Key provided")
         key = request.headers.get("idempotency-key")
@@ -123,7 +123,7 @@ def create_app(
         return response.json(answer)
 
     @app.get("/v1/checkout/sessions/<session_id:str>")
-    async def retrieve_session(request: Request, session_id: str):  # type: ignore[no-untyped-def]
+    async def retrieve_session(request: Request, session_id: str):
         if not authorised(request):
             return _error(401, "Invalid API Key provided")
         session = sessions.get(session_id)
@@ -132,7 +132,7 @@ def create_app(
         return response.json({k: v for k, v in session.items() if k != "line_items_name"})
 
     @app.get("/c/pay/<session_id:str>")
-    async def hosted_page(request: Request, session_id: str):  # type: ignore[no-untyped-def]
+    async def hosted_page(request: Request, session_id: str):
         session = sessions.get(session_id)
         if session is None:
             return response.html("<h1>Something went wrong</h1>", status=404)
@@ -154,7 +154,7 @@ def create_app(
         )
 
     @app.post("/c/pay/<session_id:str>")
-    async def pay(request: Request, session_id: str):  # type: ignore[no-untyped-def]
+    async def pay(request: Request, session_id: str):
         session = sessions.get(session_id)
         if session is None or session["expires_at"] < time.time():
             return response.html("<h1>This checkout session has expired</h1>", status=410)
@@ -232,7 +232,7 @@ def main() -> None:
     )
 
     @app.get("/_fake/health")
-    async def health(request: Request):  # type: ignore[no-untyped-def]
+    async def health(request: Request):
         return response.json({"ok": True})
 
     app.run(host="127.0.0.1", port=args.port, single_process=True, access_log=False)

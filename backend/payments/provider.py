@@ -18,7 +18,7 @@ from backend.payments.signature import sign
 
 def payment_event(
     booking_reference: str, amount_minor: int, currency: str, kind: str, event_id: str | None = None
-) -> dict:  # type: ignore[type-arg]
+) -> dict:
     """The body the provider posts: a `payment.succeeded` event."""
     return {
         "id": event_id or f"evt_{secrets.token_hex(12)}",
@@ -34,7 +34,7 @@ def payment_event(
 
 def post_payment_webhook(
     backend_url: str, event: dict, secret: str | None = None
-) -> httpx.Response:  # type: ignore[type-arg]
+) -> httpx.Response:
     """What the local provider does when a customer pays: a signed webhook to the backend."""
     raw = json.dumps(event).encode()
     header = sign(raw, secret or get_settings().payment_webhook_secret)

@@ -45,7 +45,7 @@ from backend.models import (
 from backend.services import bookings, incidents, inventory, leads, reminders, trips, waitlist
 
 T = TypeVar("T")
-Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]  # any row shape
+Q = TypeVar("Q", bound=Select)  # any row shape
 Wanted = Callable[[Session, Sequence[str] | None], Iterable[tuple[str, datetime]]]
 Handler = Callable[[Session, str], str]
 
@@ -78,7 +78,7 @@ def local_moment(day: date, hhmm: str, settings: Settings) -> datetime:
 
 def _locked(session: Session, model: type[T], object_id: str) -> T | None:
     """The row under its lock, freshly read: a handler acts on the state as it is now."""
-    return session.scalar(  # type: ignore[no-any-return]
+    return session.scalar(
         select(model)  # type: ignore[arg-type]
         .where(model.id == object_id)  # type: ignore[attr-defined]
         .with_for_update(of=model)

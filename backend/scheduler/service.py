@@ -93,7 +93,7 @@ class _ProjectClockDatetime(datetime):
         return moment.astimezone(tz) if tz is not None else moment.astimezone().replace(tzinfo=None)
 
 
-apscheduler_base.datetime = _ProjectClockDatetime  # type: ignore[misc]
+apscheduler_base.datetime = _ProjectClockDatetime
 
 # job id → (kind, subject id, run at)
 WantedJobs = dict[str, tuple[str, str, datetime]]

@@ -17,13 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend import rendering
+from backend import queue, rendering
 from backend.config import get_settings
 from backend.domain.actor import Actor
 from backend.domain.enums import EmailStatus, ObjectType
 from backend.models import OutboundEmail
 from backend.services import timeline
-from backend.whatsapp import queue
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.domain.enums import OutboxStatus
-from backend.models import Contact, OutboundMessage
-from backend.services import consent
-from backend.whatsapp.messages import (
+from backend.domain.whatsapp_messages import (
     BUTTON_BODY_LIMIT,
     BUTTON_LIMIT,
     BUTTON_TITLE_LIMIT,
@@ -25,6 +23,8 @@ from backend.whatsapp.messages import (
     TEXT_LIMIT,
     shorten,
 )
+from backend.models import Contact, OutboundMessage
+from backend.services import consent
 
 
 def enqueue_text(

@@ -261,7 +261,7 @@ def apply_provider_event(
     *,
     provider: str,
     event: dict,
-    actor: Actor,  # type: ignore[type-arg]
+    actor: Actor,
 ) -> PaymentOutcome | None:
     """A `payment.succeeded` event from the gateway: record it once, confirm the booking, tell
     the customer, and alert staff about money that could not be applied. None when the event

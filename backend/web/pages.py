@@ -134,7 +134,7 @@ async def security_headers(request: Request, resp: HTTPResponse) -> None:
 
 @pages_bp.get("/static/countdown.js")
 @access("public: the book page's countdown script, no data in it")
-async def countdown_js(request: Request):  # type: ignore[no-untyped-def]
+async def countdown_js(request: Request):
     return response.text(
         rendering.render("web/countdown.js"),
         content_type="text/javascript; charset=utf-8",
@@ -148,7 +148,7 @@ async def countdown_js(request: Request):  # type: ignore[no-untyped-def]
 @page_rate
 @checkout_rate
 @signed("pay")
-async def pay_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+async def pay_page(request: Request, token: str, claims: links.LinkClaims):
     returned_kind = None
     checkout_id = request.args.get("checkout")
     provider = checkout.provider()
@@ -175,7 +175,7 @@ async def pay_page(request: Request, token: str, claims: links.LinkClaims):  # t
 @page_rate
 @checkout_rate
 @signed("pay")
-async def pay(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+async def pay(request: Request, token: str, claims: links.LinkClaims):
     kind = form_value(request, "kind")
     provider = checkout.provider()
     assert provider is not None  # the route exists only with a provider
@@ -222,7 +222,7 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):  # type: 
 @access("the customer: a signed book link (links.read('book'))")
 @page_rate
 @signed("book")
-async def book_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+async def book_page(request: Request, token: str, claims: links.LinkClaims):
     return _html(await _in_transaction(lambda s: page_data.book(s, claims)))
 
 
@@ -230,7 +230,7 @@ async def book_page(request: Request, token: str, claims: links.LinkClaims):  # 
 @access("the customer: a signed book link; Confirm or Decline, as CONFIRM / DECLINE in the chat")
 @page_rate
 @signed("book")
-async def book_answer(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+async def book_answer(request: Request, token: str, claims: links.LinkClaims):
     answer = form_value(request, "answer")
     if answer not in ("confirm", "decline"):
         return _see_other(f"/book/{token}")
@@ -274,7 +274,7 @@ async def book_answer(request: Request, token: str, claims: links.LinkClaims):  
 @access("the customer: a signed track link (links.read('track')); their own booking only")
 @page_rate
 @signed("track")
-async def track_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+async def track_page(request: Request, token: str, claims: links.LinkClaims):
     return _html(await _in_transaction(lambda s: page_data.track(s, claims)))
 
 
@@ -283,7 +283,7 @@ async def track_page(request: Request, token: str, claims: links.LinkClaims):  #
 @access("the customer: a signed feedback link (links.read('feedback'))")
 @page_rate
 @signed("feedback")
-async def feedback_page(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+async def feedback_page(request: Request, token: str, claims: links.LinkClaims):
     thanks = request.args.get("thanks") == "1"
     return _html(await _in_transaction(lambda s: page_data.feedback_page(s, claims, thanks=thanks)))
 
@@ -292,7 +292,7 @@ async def feedback_page(request: Request, token: str, claims: links.LinkClaims):
 @access("the customer: a signed feedback link; a 1-5 rating and a comment")
 @page_rate
 @signed("feedback")
-async def feedback_submit(request: Request, token: str, claims: links.LinkClaims):  # type: ignore[no-untyped-def]
+async def feedback_submit(request: Request, token: str, claims: links.LinkClaims):
     rating = rating_of(form_value(request, "rating"))
     comment = str((request.form.get("comment") if request.form else None) or "")
     if len(comment) > feedback.MAX_COMMENT:

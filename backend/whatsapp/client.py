@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
+from backend.domain.whatsapp_messages import WireMessage, request_body
 from backend.whatsapp import errors
-from backend.whatsapp.messages import WireMessage, request_body
 
 
 class MediaUrlRefused(errors.GraphError):

@@ -38,7 +38,7 @@ from sanic import Request, Sanic, response
 
 from backend import clock
 from backend.config import get_settings
-from backend.whatsapp.messages import (
+from backend.domain.whatsapp_messages import (
     BUTTON_BODY_LIMIT,
     BUTTON_LIMIT,
     BUTTON_TITLE_LIMIT,
@@ -341,7 +341,8 @@ def message_choices(body: dict[str, Any]) -> list[dict[str, str]]:
     action = interactive.get("action") or {}
     if interactive.get("type") == "button":
         return [
-            {"id": b["reply"]["id"], "title": b["reply"]["title"]} for b in action.get("buttons")
+            {"id": b["reply"]["id"], "title": b["reply"]["title"]}
+            for b in action.get("buttons") or []
         ]
     if interactive.get("type") == "list":
         return [
@@ -397,7 +398,7 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
                 await fake.post_webhook(app.ctx.http, fake.status_payload([status]))
 
     @app.post("/<version:str>/<phone_number_id:str>/messages")
-    async def messages(request: Request, version: str, phone_number_id: str):  # type: ignore[no-untyped-def]
+    async def messages(request: Request, version: str, phone_number_id: str):
         if request.headers.get("authorization") != f"Bearer {fake.access_token}":
             status, body = error(190, "Invalid OAuth access token", status=401)
             return response.json(body, status=status)
@@ -429,7 +430,7 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         return request.headers.get("authorization") == f"Bearer {fake.access_token}"
 
     @app.get("/<version:str>/<media_id:str>")
-    async def media_url(request: Request, version: str, media_id: str):  # type: ignore[no-untyped-def]
+    async def media_url(request: Request, version: str, media_id: str):
         """Step 1 of a media download: a short-lived URL for the bytes, with their checksum."""
         if not authorised(request):
             status, body = error(190, "Invalid OAuth access token", status=401)
@@ -451,7 +452,7 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         )
 
     @app.get("/_fake/media/<media_id:str>")
-    async def media_bytes(request: Request, media_id: str):  # type: ignore[no-untyped-def]
+    async def media_bytes(request: Request, media_id: str):
         """Step 2: the bytes, with the access token, while the URL has not expired."""
         if not authorised(request):
             return response.text("Unauthorized", status=401)
@@ -468,7 +469,7 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         return response.raw(content, content_type=mime)
 
     @app.post("/_fake/media")
-    async def upload_media(request: Request):  # type: ignore[no-untyped-def]
+    async def upload_media(request: Request):
         """A phone's upload: base64 content and its type; answers the media id to send."""
         data = request.json or {}
         media_id = f"media.{next(fake._ids)}"
@@ -508,7 +509,7 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         return message
 
     @app.post("/_fake/inbound")
-    async def inbound(request: Request):  # type: ignore[no-untyped-def]
+    async def inbound(request: Request):
         data = request.json or {}
         message = phone_message(data)
         status = await fake.post_webhook(
@@ -517,7 +518,7 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         return response.json({"wamid": message["id"], "webhook_status": status})
 
     @app.post("/_fake/inbound/batch")
-    async def inbound_batch(request: Request):  # type: ignore[no-untyped-def]
+    async def inbound_batch(request: Request):
         """Several phones' messages in one webhook, as Meta batches them under load."""
         phones = (request.json or {}).get("messages") or []
         messages = [phone_message(data) for data in phones]
@@ -531,14 +532,14 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         return response.json({"wamids": [m["id"] for m in messages], "webhook_status": status})
 
     @app.get("/_fake/messages")
-    async def list_messages(request: Request):  # type: ignore[no-untyped-def]
+    async def list_messages(request: Request):
         to = (request.args.get("to") or "").lstrip("+")
         since = int(request.args.get("since", 0))
         found = [m for m in fake.messages[since:] if not to or m["to"] == to]
         return response.json({"messages": found, "total": len(fake.messages)})
 
     @app.get("/_fake/stats")
-    async def stats(request: Request):  # type: ignore[no-untyped-def]
+    async def stats(request: Request):
         return response.json(
             {
                 "messages": len(fake.messages),
@@ -551,7 +552,7 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         )
 
     @app.get("/_fake/wait")
-    async def wait_messages(request: Request):  # type: ignore[no-untyped-def]
+    async def wait_messages(request: Request):
         """Read-only long poll: the messages to `to` after index `since` as soon as there are
         `count` of them (or what there is after `timeout` seconds). A benchmark's customers wait
         for their reply here instead of polling /_fake/messages, which would cost the machine
@@ -576,24 +577,24 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
             waiting.discard(event)
 
     @app.post("/_fake/config")
-    async def configure(request: Request):  # type: ignore[no-untyped-def]
+    async def configure(request: Request):
         data = request.json or {}
         fake.fail_next.extend(int(c) for c in data.pop("fail_next", []))
         fake.config.update(data)
         return response.json({"config": fake.config, "fail_next": fake.fail_next})
 
     @app.post("/_fake/clock")
-    async def clock(request: Request):  # type: ignore[no-untyped-def]
+    async def clock(request: Request):
         fake.offset += timedelta(hours=float((request.json or {}).get("advance_hours", 0)))
         return response.json({"now": fake.now().isoformat()})
 
     @app.post("/_fake/reset")
-    async def reset(request: Request):  # type: ignore[no-untyped-def]
+    async def reset(request: Request):
         fake.reset()
         return response.json({"ok": True})
 
     @app.get("/_fake/health")
-    async def health(request: Request):  # type: ignore[no-untyped-def]
+    async def health(request: Request):
         return response.json({"ok": True, "messages": len(fake.messages)})
 
     return app

@@ -25,15 +25,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, queue
 from backend.config import get_settings
+from backend.db import rows_affected
 from backend.domain.actor import Actor
 from backend.domain.enums import InboxStatus, ObjectType, Source
 from backend.domain.errors import InvalidPhoneNumber
 from backend.domain.phones import normalise_phone
 from backend.models import Contact, Conversation, InboundMessage, MessageStatusEvent
+from backend.models.base import Base
 from backend.services import contacts, timeline
-from backend.whatsapp import queue
 
 logger = logging.getLogger(__name__)
 
@@ -239,12 +240,12 @@ def store_parsed(
     connection = bind.connection() if isinstance(bind, Session) else bind
     results = [StoreResult(ignored_changes=w.ignored_changes) for w in webhooks]
     message_owners = _first_owners(webhooks, "messages", MESSAGE_KEY)
-    new_messages = _insert_new(connection, InboundMessage.__table__, message_owners, MESSAGE_KEY)
+    new_messages = _insert_new(connection, _table(InboundMessage), message_owners, MESSAGE_KEY)
     status_owners = _first_owners(webhooks, "statuses", STATUS_KEY)
-    new_statuses = _insert_new(connection, MessageStatusEvent.__table__, status_owners, STATUS_KEY)
+    new_statuses = _insert_new(connection, _table(MessageStatusEvent), status_owners, STATUS_KEY)
     for index, (webhook, result) in enumerate(zip(webhooks, results, strict=True)):
         for row in webhook.messages:
-            key = (row["wamid"],)
+            key: tuple[Any, ...] = (row["wamid"],)
             if message_owners[key][1] == index and key in new_messages:
                 new_messages.discard(key)  # a repeat within the same body is a duplicate
                 result.messages_new += 1
@@ -259,6 +260,12 @@ def store_parsed(
             else:
                 result.statuses_duplicate += 1
     return results
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)  # a mapped class's own table, not a join or a view
+    return table
 
 
 def _insert_new(
@@ -314,7 +321,7 @@ def _e164_or_raw(wa_id: str) -> str:
 
 def claim(session: Session, limit: int) -> list[InboundMessage]:
     """The next message of up to `limit` senders, oldest first, leased to this worker under
-    one token, left on each row as `lease_token` (see `backend.whatsapp.queue`).
+    one token, left on each row as `lease_token` (see `backend.queue`).
 
     A sender's message is only handed out when it is that sender's oldest unfinished one and
     no other worker holds one of theirs, which keeps each sender's messages in order. A
@@ -343,7 +350,7 @@ def claim(session: Session, limit: int) -> list[InboundMessage]:
 
 def extend_lease(session: Session, token: str) -> int:
     """Move on the lease of the messages still held under `token`; returns how many."""
-    return int(
+    return rows_affected(
         session.execute(
             update(InboundMessage)
             .where(
@@ -351,7 +358,7 @@ def extend_lease(session: Session, token: str) -> int:
                 InboundMessage.status == InboxStatus.PROCESSING,
             )
             .values(next_attempt_at=clock.now() + lease_length())
-        ).rowcount
+        )
     )
 
 

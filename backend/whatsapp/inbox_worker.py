@@ -13,6 +13,7 @@ customer is answered once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import time
@@ -156,7 +157,7 @@ class RasaClient:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
         )
         self.readiness = {
-            replica: Readiness(lambda replica=replica: self._answers(replica))
+            replica: Readiness(functools.partial(self._answers, replica))
             for replica in self.replicas
         }
         self._not_ready: dict[str, str] = {}  # why each replica was last found not ready
@@ -284,7 +285,7 @@ class InboxWorker:
     def _claim(self) -> tuple[list[int], str]:
         with transaction() as session:
             rows = inbox.claim(session, self.concurrency)
-            return [row.id for row in rows], rows[0].lease_token if rows else ""
+            return [row.id for row in rows], (rows[0].lease_token or "") if rows else ""
 
     async def run_once(self) -> int:
         ids, token = await asyncio.to_thread(self._claim)
@@ -418,7 +419,7 @@ class InboxWorker:
                 },
             )
 
-    def _consent(self, session, row: InboundMessage, arrival: inbox.Arrival) -> bool:  # type: ignore[no-untyped-def]
+    def _consent(self, session, row: InboundMessage, arrival: inbox.Arrival) -> bool:
         """STOP / START from a customer: applied and confirmed here, whoever else is talking
         to them (the assistant, a paused conversation's rep)."""
         command = consent.command_of(row.text) if row.message_type == "text" else None
@@ -441,7 +442,7 @@ class InboxWorker:
         )
         return True
 
-    def _forward_to_rep(self, session, row: InboundMessage, arrival: inbox.Arrival) -> None:  # type: ignore[no-untyped-def]
+    def _forward_to_rep(self, session, row: InboundMessage, arrival: inbox.Arrival) -> None:
         text = row.text or f"[{row.message_type}]"
         routing.tell_staff(
             session,
@@ -452,7 +453,7 @@ class InboxWorker:
             conversation=arrival.conversation,
         )
 
-    def _forward_unanswered(self, session, row: InboundMessage, contact: Contact) -> None:  # type: ignore[no-untyped-def]
+    def _forward_unanswered(self, session, row: InboundMessage, contact: Contact) -> None:
         conversation = (
             session.get(Conversation, row.conversation_id) if row.conversation_id else None
         )

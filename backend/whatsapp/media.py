@@ -24,12 +24,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from backend import clock
+from backend import clock, queue
 from backend.config import Settings, get_settings
 from backend.db import transaction
 from backend.models import MediaAttachment
 from backend.services.media import FAILED, PENDING, STORED
-from backend.whatsapp import queue
 from backend.whatsapp.client import GraphClient, MediaUrlRefused
 from backend.workers import run_until_stopped
 
@@ -158,7 +157,7 @@ class MediaFetcher:
                 row.attempts += 1
             return [(r.id, r.media_id or "") for r in rows], token
 
-    def _held(self, session, attachment_id: str, token: str) -> MediaAttachment | None:  # type: ignore[no-untyped-def]
+    def _held(self, session, attachment_id: str, token: str) -> MediaAttachment | None:
         row = session.get(MediaAttachment, attachment_id, with_for_update=True)
         if row is None or row.lease_token != token or row.status != PENDING:
             return None  # the lease ran out and someone else has it now

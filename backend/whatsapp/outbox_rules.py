@@ -11,10 +11,7 @@ from sqlalchemy.orm import Session
 from backend import clock
 from backend.config import get_settings
 from backend.domain.enums import OutboxStatus
-from backend.models import Contact, OutboundMessage
-from backend.services import contacts
-from backend.texts import LIST_BUTTON
-from backend.whatsapp.messages import (
+from backend.domain.whatsapp_messages import (
     Button,
     Buttons,
     ListMessage,
@@ -24,6 +21,9 @@ from backend.whatsapp.messages import (
     Text,
     WireMessage,
 )
+from backend.models import Contact, OutboundMessage
+from backend.services import contacts
+from backend.texts import LIST_BUTTON
 from backend.whatsapp.templates import TemplateSpec, approved, template_for
 
 

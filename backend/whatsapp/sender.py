@@ -12,17 +12,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from backend import clock, texts
+from backend import clock, queue, texts
 from backend.config import Settings, get_settings
-from backend.db import session_factory, transaction
+from backend.db import rows_affected, session_factory, transaction
 from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType, OutboxStatus, Role, Source
 from backend.domain.phones import wa_id
+from backend.domain.whatsapp_messages import MessageLimitError, WireMessage
 from backend.models import Conversation, OutboundMessage
 from backend.services import notifications, timeline
-from backend.whatsapp import errors, outbox_rules, queue, statuses
+from backend.whatsapp import errors, outbox_rules, statuses
 from backend.whatsapp.client import GraphClient
-from backend.whatsapp.messages import MessageLimitError, WireMessage
 from backend.whatsapp.pacing import RecipientPacer, SendingSlots, SharedRecipientPacer
 from backend.workers import run_until_stopped
 
@@ -251,7 +251,7 @@ class OutboxSender:
     def _extend_lease(self, token: str, until: datetime) -> int:
         """Move the lease of the rows still held under `token`; returns how many there are."""
         with transaction() as session:
-            return int(
+            return rows_affected(
                 session.execute(
                     update(OutboundMessage)
                     .where(
@@ -259,7 +259,7 @@ class OutboxSender:
                         OutboundMessage.status == OutboxStatus.QUEUED,
                     )
                     .values(next_attempt_at=until)
-                ).rowcount
+                )
             )
 
     async def run(

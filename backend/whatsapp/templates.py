@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from backend.whatsapp.messages import MessageLimitError, Template
+from backend.domain.whatsapp_messages import MessageLimitError, Template
 
 TEMPLATES_FILE = Path(__file__).with_name("templates.yml")
 TEMPLATE_PARAM_LIMIT = 1024  # characters of one body parameter

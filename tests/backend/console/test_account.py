@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 
 from backend.console.auth import _with_pre
-from backend.console.web import set_session_cookie
+from backend.console.web import clear_session_cookie, set_session_cookie
 from backend.db import transaction
 from backend.models import Staff, TimelineEvent
 from backend.services import staff_auth
@@ -61,6 +61,11 @@ def test_over_https_the_cookies_are_host_only(monkeypatch):
     assert "Path=/;" in header and "Secure" in header and "Domain" not in header
     pre = _with_pre(HTTPResponse(), "token", fresh=True)
     assert str(pre.headers["set-cookie"]).startswith("__Host-tms_console_pre=token")
+    # Signing out clears the same cookie (a __Host- cookie is cleared with its prefix).
+    gone = HTTPResponse()
+    clear_session_cookie(gone)
+    cleared = str(gone.headers["set-cookie"])
+    assert cleared.startswith("__Host-tms_console=") and "Max-Age=0" in cleared
 
 
 def test_a_member_sees_where_they_are_signed_in_and_signs_the_other_out(console, pg_db_url):

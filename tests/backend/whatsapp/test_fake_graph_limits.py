@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from backend.whatsapp.fake_graph import FakeMeta, message_choices
-from backend.whatsapp.messages import (
+from backend.domain.whatsapp_messages import (
     Button,
     Buttons,
     ListMessage,
     Row,
     request_body,
 )
+from backend.whatsapp.fake_graph import FakeMeta, message_choices
 from backend.whatsapp.templates import template_for
 
 WA_ID = "61412000001"

@@ -6,10 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.domain.enums import OutboxStatus, Role
-from backend.models import OutboundMessage
-from backend.services import contacts, notifications, outbox
-from backend.whatsapp import inbox, outbox_rules, statuses
-from backend.whatsapp.messages import (
+from backend.domain.whatsapp_messages import (
     Button,
     Buttons,
     ListMessage,
@@ -18,6 +15,9 @@ from backend.whatsapp.messages import (
     Template,
     Text,
 )
+from backend.models import OutboundMessage
+from backend.services import contacts, notifications, outbox
+from backend.whatsapp import inbox, outbox_rules, statuses
 from backend.whatsapp.templates import template_for
 from tests import factories
 from tests.backend.whatsapp import payloads as p

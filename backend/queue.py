@@ -98,7 +98,7 @@ def held_rows(session: Session, model: type[Row], ids: Sequence[int], token: str
     query = (
         select(model).where(model.id.in_(list(ids)), model.lease_token == token).with_for_update()
     )
-    return {row.id: row for row in session.scalars(query)}
+    return {int(row.id): row for row in session.scalars(query)}
 
 
 def due_or_lapsed(model: type[Any], now: datetime, *, waiting: str, working: str | None) -> Any:
