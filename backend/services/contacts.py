@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from backend import clock
 from backend.config import get_settings
 from backend.domain.actor import Actor
-from backend.domain.contact_details import normalise_email
+from backend.domain.email_addresses import normalise_email
 from backend.domain.enums import ConversationStatus, ObjectType, Source
 from backend.domain.errors import DomainError
 from backend.domain.phones import normalise_phone

@@ -11,7 +11,7 @@ from actions.booking import (
     ActionHumanHandoff,
     ActionRequestHold,
 )
-from actions.catalogue import ActionAskDates, ActionAskInclusions, ActionAskPrice
+from actions.catalog import ActionAskDates, ActionAskInclusions, ActionAskPrice
 from actions.enquiry import ActionSubmitEnquiry
 from actions.small_talk import ActionHelp
 from backend.db import transaction

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from actions.answers import ActionDeny
 from actions.booking import ActionChooseOption, ActionGiveFeedback, ActionRequestHold
-from actions.contact_details import ActionSaveEmail
+from actions.email_address import ActionSaveEmail
 from backend.db import transaction
 from backend.domain import choices
 from backend.domain.actor import SYSTEM

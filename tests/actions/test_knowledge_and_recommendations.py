@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from sqlalchemy import select
 
 from actions.booking import ActionAskPayment, ActionCancelBooking
-from actions.catalogue import ActionRecommend
+from actions.catalog import ActionRecommend
 from actions.knowledge import ActionAnswerFaq
 from backend.db import transaction
 from backend.domain.actor import SYSTEM

@@ -7,7 +7,7 @@ from actions.common import TmsAction, Turn
 from actions.context import pending_question
 from backend import texts
 from backend.domain import choices
-from backend.domain.contact_details import email_in
+from backend.domain.email_addresses import email_in
 from backend.domain.enums import BookingStatus
 from backend.domain.errors import DomainError
 from backend.services import bookings, contacts, emails
