@@ -3,7 +3,7 @@ anna.k@gmail.com") deterministically: intent `give_email` with full confidence a
 normalised address as the `email` entity, whatever the classifier guessed.
 
 It runs after the guide commands (a guide command never carries an address). The rules are
-`backend/domain/contact_details.py`, shared with the action that stores the address.
+`backend/domain/email_addresses.py`, shared with the action that stores the address.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 
 from addons.rule_classifier import RuleClassifier, load_domain_module
 
-rules = load_domain_module("contact_details.py")
+rules = load_domain_module("email_addresses.py")
 GIVE_EMAIL = "give_email"
 
 
