@@ -33,6 +33,7 @@ def add_staff(
     roles: Iterable[Role | str],
     email: str | None = None,
     actor: Actor,
+    token_days: int | None = None,
 ) -> tuple[Staff, str]:
     """Create a staff member; returns it with its API token (shown once, stored hashed)."""
     if not name.strip():
@@ -47,7 +48,7 @@ def add_staff(
     member.role_rows = [StaffRole(role=str(r)) for r in sorted(role_set)]
     session.add(member)
     session.flush()
-    token = _new_token(session, member, "first token")
+    token = _new_token(session, member, "first token", token_days)
     timeline.record(
         session,
         object_type=ObjectType.STAFF,
