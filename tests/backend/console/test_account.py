@@ -13,6 +13,8 @@ from backend.console.auth import _with_pre
 from backend.console.web import clear_session_cookie, set_session_cookie
 from backend.db import transaction
 from backend.models import Staff, TimelineEvent
+from backend.domain.actor import SYSTEM
+from backend.services import staff as staff_service
 from backend.services import staff_auth
 
 SARAH, RAJESH, ANIL = "+9779801000001", "+9779801000003", "+9779801000009"
@@ -169,8 +171,17 @@ def test_a_member_makes_an_expiring_token_and_revokes_it(console, pg_db_url, sto
     revoked = sarah.post(f"/console/account/tokens/{token_id}/revoke", data={"csrf": _csrf(page)})
     assert revoked.status_code == 303
     assert httpx.get(api, headers=auth).status_code == 401
-    # The demo's first token expires after API_TOKEN_DAYS (90).
-    first = {"Authorization": f"Bearer {console.tokens['Sarah Gurung']}"}
-    assert httpx.get(api, headers=first).status_code == 200
-    story_clock.advance(days=91)
-    assert httpx.get(api, headers=first).status_code == 401
+    # A token made without a lifetime expires after API_TOKEN_DAYS (90); the demo's own
+    # tokens last the story's season (365 days).
+    with transaction(pg_db_url) as s:
+        member = s.scalars(select(Staff).where(Staff.name == "Sarah Gurung")).one()
+        plain = staff_service.issue_token(s, member, SYSTEM, label="plain")
+    default = {"Authorization": f"Bearer {plain}"}
+    demo = {"Authorization": f"Bearer {console.tokens['Sarah Gurung']}"}
+    story_clock.advance(days=89)
+    assert httpx.get(api, headers=default).status_code == 200
+    story_clock.advance(days=2)
+    assert httpx.get(api, headers=default).status_code == 401
+    assert httpx.get(api, headers=demo).status_code == 200
+    story_clock.advance(days=275)
+    assert httpx.get(api, headers=demo).status_code == 401
