@@ -1,7 +1,7 @@
 """Guide commands from the field: CHECKIN, ISSUE, UPDATE, CHECKOUT <ref> [text].
 
 The sender must be staff with an accepted assignment on that trip. A reference that is not
-theirs gets the same answer as one that does not exist (`trips.trip_for_staff`), and a missing
+theirs gets the same answer as one that does not exist (`assignments.trip_for_staff`), and a missing
 or malformed one is answered with the right format.
 """
 
@@ -16,7 +16,7 @@ from backend.domain.commands import parse_command
 from backend.domain.errors import InvalidReference, NotFound
 from backend.domain.severity import UpdateVerdict
 from backend.models import Trip
-from backend.services import incidents, trips
+from backend.services import assignments, attendance, incidents
 from backend.services.routing import StaffEvent
 
 
@@ -35,12 +35,12 @@ class GuideCommand(TmsAction):
             keep_for_staff(turn, StaffEvent.PASSED_TO_TEAM)
             turn.say(texts.passed_to_the_team())
             return
-        mine = trips.current_trips_of(turn.session, turn.staff)
+        mine = assignments.current_trips_of(turn.session, turn.staff)
         if not reference:
             turn.say(texts.guide_command_format(self.COMMAND) + texts.guide_trips(mine))
             return
         try:
-            trip = trips.trip_for_staff(turn.session, reference, turn.staff)
+            trip = assignments.trip_for_staff(turn.session, reference, turn.staff)
         except InvalidReference:
             turn.say(texts.guide_command_format(self.COMMAND) + texts.guide_trips(mine))
             return
@@ -62,7 +62,7 @@ class ActionGuideCheckin(GuideCommand):
 
     def act(self, turn: Turn, trip: Trip, note: str) -> None:
         assert turn.staff is not None
-        result = trips.check_in(turn.session, trip, turn.staff, turn.actor)
+        result = attendance.check_in(turn.session, trip, turn.staff, turn.actor)
         turn.say(texts.checked_in(trip, result.guests))
 
 
@@ -111,7 +111,7 @@ class ActionGuideCheckout(GuideCommand):
 
     def act(self, turn: Turn, trip: Trip, note: str) -> None:
         assert turn.staff is not None
-        result = trips.check_out(turn.session, trip, turn.staff, note, turn.actor)
+        result = attendance.check_out(turn.session, trip, turn.staff, note, turn.actor)
         reply = texts.checked_out(result.payroll_of(turn.staff), trip.departure.product.currency)
         for incident in result.open_incidents:
             reply += texts.checkout_with_open_incident(trip, incident)

@@ -37,7 +37,15 @@ from backend.domain.enums import (
     WaitlistStatus,
 )
 from backend.models import Assignment, Booking, Incident, Lead
-from backend.services import bookings, incidents, inventory, leads, routing, trips, waitlist
+from backend.services import (
+    assignments,
+    bookings,
+    incidents,
+    inventory,
+    leads,
+    routing,
+    waitlist,
+)
 
 # A Yes / No this long after "Is the issue resolved?" is about something else.
 RESOLVED_QUESTION_LIFETIME = timedelta(hours=6)
@@ -79,14 +87,16 @@ def _assignment(turn: Turn, about: AnswerTo) -> Assignment | None:
 
 
 def _open_assignment(turn: Turn, yes: bool) -> Assignment | None:
-    return trips.pending_offer_for(turn.session, turn.staff) if turn.staff is not None else None
+    return (
+        assignments.pending_offer_for(turn.session, turn.staff) if turn.staff is not None else None
+    )
 
 
 def _answer_assignment(turn: Turn, assignment: Assignment, yes: bool) -> None:
     if assignment.status != AssignmentStatus.OFFERED:
         turn.say(texts.assignment_already_answered(assignment))
         return
-    trips.respond_to_assignment(turn.session, assignment, yes, turn.actor)
+    assignments.respond_to_assignment(turn.session, assignment, yes, turn.actor)
     assert turn.staff is not None
     turn.say(
         texts.assignment_accepted(assignment.trip, emailed=bool(turn.staff.email))
@@ -109,7 +119,7 @@ def _incident(turn: Turn, about: AnswerTo) -> Incident | None:
     incident = turn.session.get(Incident, about.object_id)
     if turn.staff is None or incident is None or incident.status == IncidentStatus.RESOLVED:
         return None
-    if not trips.is_assigned(turn.session, incident.trip, turn.staff):
+    if not assignments.is_assigned(turn.session, incident.trip, turn.staff):
         return None
     return incident
 

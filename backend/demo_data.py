@@ -18,7 +18,7 @@ from backend.domain.enums import AssignmentRole, Role
 from backend.domain.errors import DomainError
 from backend.models import Departure, Product
 from backend.scheduler.kinds import local_moment
-from backend.services import bookings, contacts, knowledge, payments, trips
+from backend.services import assignments, attendance, bookings, contacts, knowledge, payments, trips
 from backend.services import staff as staff_service
 
 INCLUSIONS_TREK = [
@@ -323,9 +323,11 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
     trip = trips.ensure_trip(session, pkr_today, SYSTEM)
     amit = staff_service.by_phone(session, "+9779801000004")
     assert amit is not None
-    assignment = trips.assign_staff(session, trip, amit, AssignmentRole.LEAD_GUIDE, 60_00, SYSTEM)
-    trips.respond_to_assignment(session, assignment, True, SYSTEM, notify=False)
-    trips.check_in(session, trip, amit, SYSTEM, notify=False)
+    assignment = assignments.assign_staff(
+        session, trip, amit, AssignmentRole.LEAD_GUIDE, 60_00, SYSTEM
+    )
+    assignments.respond_to_assignment(session, assignment, True, SYSTEM, notify=False)
+    attendance.check_in(session, trip, amit, SYSTEM, notify=False)
     knowledge.load_defaults(session, SYSTEM)
     return world
 

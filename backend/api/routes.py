@@ -28,6 +28,7 @@ from backend.models import (
     Staff,
 )
 from backend.services import (
+    assignments,
     bookings,
     catalog,
     contacts,
@@ -282,7 +283,7 @@ def assign(
     departure = get_or_404(session, Departure, departure_id, "departure")
     worker = get_or_404(session, Staff, body.staff_id, "staff member")
     trip = trips.ensure_trip(session, departure, staff_actor(member))
-    assignment = trips.offer_assignment(
+    assignment = assignments.offer_assignment(
         session,
         trip,
         worker,

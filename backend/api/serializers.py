@@ -20,7 +20,7 @@ from backend.models import (
     Product,
     Staff,
 )
-from backend.services import inventory, trips, waitlist
+from backend.services import assignments, inventory, waitlist
 
 
 def money(minor: int | None, currency: str) -> dict[str, Any] | None:
@@ -223,7 +223,7 @@ def trip_summary(
         "id": trip.id,
         "reference": trip.reference,
         "status": trip.status,
-        "leadGuide": staff(trips.lead_guide(session, trip), reader),
+        "leadGuide": staff(assignments.lead_guide(session, trip), reader),
     }
 
 

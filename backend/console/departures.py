@@ -14,7 +14,7 @@ from backend.domain.enums import AssignmentRole, Role
 from backend.domain.errors import DomainError
 from backend.http_common import get_or_404
 from backend.models import Assignment, Booking, Departure, Staff
-from backend.services import trips
+from backend.services import assignments, trips
 
 
 @console_bp.get("/departures")
@@ -82,7 +82,7 @@ def departure_assign(ctx: Ctx, departure_id: str) -> HTTPResponse:
     if pay is None:
         raise DomainError("Compensation is required")
     trip = trips.ensure_trip(ctx.session, departure, ctx.actor)
-    trips.offer_assignment(
+    assignments.offer_assignment(
         ctx.session, trip, worker, role, pay, ctx.actor, currency=departure.product.currency
     )
     return ctx.done(

@@ -14,7 +14,7 @@ from backend.domain.enums import IncidentStatus, ObjectType
 from backend.domain.errors import NotFound
 from backend.http_common import get_or_404
 from backend.models import Incident, MediaAttachment, Staff
-from backend.services import incidents, media, timeline, trips
+from backend.services import assignments, incidents, media, timeline, trips
 from backend.whatsapp.media import store_for
 
 
@@ -55,7 +55,7 @@ def incident_page(ctx: Ctx, incident_id: str) -> HTTPResponse:
         reporter=ctx.session.get(Staff, incident.reported_by_staff_id)
         if incident.reported_by_staff_id
         else None,
-        guide=trips.lead_guide(ctx.session, incident.trip),
+        guide=assignments.lead_guide(ctx.session, incident.trip),
         guests=guests,
         notices={b.id: incidents.notice_for(ctx.session, incident, b) for b in guests},
         receipts=page_data.guest_notices(ctx.session, incident, guests),

@@ -42,7 +42,17 @@ from backend.models import (
     Trip,
     WaitlistEntry,
 )
-from backend.services import bookings, incidents, inventory, leads, reminders, trips, waitlist
+from backend.services import (
+    assignments,
+    attendance,
+    bookings,
+    feedback,
+    incidents,
+    inventory,
+    leads,
+    reminders,
+    waitlist,
+)
 
 T = TypeVar("T")
 Q = TypeVar("Q", bound=Select)  # any row shape
@@ -255,7 +265,7 @@ def _feedback_wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tu
             Trip.status != TripStatus.CANCELLED,
             _not_sent(TimerKind.FEEDBACK_REQUEST, Trip.id),
             # A trip nobody checked out is flagged once; checkout asks for feedback later.
-            or_(Trip.status == TripStatus.ENDED, _not_sent(trips.NO_CHECKOUT_NOTICE, Trip.id)),
+            or_(Trip.status == TripStatus.ENDED, _not_sent(feedback.NO_CHECKOUT_NOTICE, Trip.id)),
         )
     )
     return (
@@ -330,20 +340,20 @@ def timer_specs(settings: Settings | None = None) -> list[TimerSpec]:
             TimerKind.ASSIGNMENT_RESPONSE,
             ObjectType.ASSIGNMENT,
             _assignments_wanted,
-            _on(Assignment, lambda s, a: trips.expire_unanswered_offer(s, a, SCHEDULER)),
+            _on(Assignment, lambda s, a: assignments.expire_unanswered_offer(s, a, SCHEDULER)),
         ),
         TimerSpec(
             TimerKind.GUIDE_CHECKIN,
             ObjectType.TRIP,
             _checkins_wanted,
-            _on(Trip, lambda s, trip: trips.alert_missing_checkin(s, trip, SCHEDULER)),
+            _on(Trip, lambda s, trip: attendance.alert_missing_checkin(s, trip, SCHEDULER)),
             stale_after=timedelta(hours=12),
         ),
         TimerSpec(
             TimerKind.FEEDBACK_REQUEST,
             ObjectType.TRIP,
             _feedback_wanted,
-            _on(Trip, lambda s, trip: trips.follow_up_feedback(s, trip, SCHEDULER)),
+            _on(Trip, lambda s, trip: feedback.follow_up_feedback(s, trip, SCHEDULER)),
             stale_after=stale,
         ),
         TimerSpec(

@@ -11,12 +11,21 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, links, texts
+from backend.domain import choices
 from backend.domain.actor import Actor
-from backend.domain.enums import AssignmentRole, AssignmentStatus, BookingStatus, ObjectType
+from backend.domain.enums import (
+    AssignmentRole,
+    AssignmentStatus,
+    BookingStatus,
+    ObjectType,
+    Role,
+    TimerKind,
+    TripStatus,
+)
 from backend.domain.errors import DomainError
 from backend.models import Assignment, Booking, Contact, Staff, Trip
-from backend.services import timeline
+from backend.services import notifications, timeline, timers, trips
 
 # A bare "5" from a guest this long after their trip ended is still a rating of that trip.
 RATING_REPLY_DAYS = 30
@@ -188,3 +197,73 @@ def satisfaction(
         "responseRate": round(overall.count / completed, 2) if completed else None,
         "guides": per_guide,
     }
+
+
+# -- asking guests for feedback ----------------------------------------------------------------
+# Notice key: operations were told that nobody checked out after a trip's last day.
+NO_CHECKOUT_NOTICE = "no-checkout"
+
+
+def rating_rows(booking: Booking) -> list[dict[str, str]]:
+    """The feedback request's 1-to-5 list; each row rates this booking."""
+    answers = choices.answer_to(choices.FEEDBACK, booking.id)
+    return [
+        choices.reply_button(title, "give_feedback", answers, rating=str(stars))
+        for stars, title in texts.RATING_TITLES.items()
+    ]
+
+
+def request_feedback(session: Session, trip: Trip, guests: list[Booking], actor: Actor) -> bool:
+    """Ask every guest for feedback, once per trip (checkout or, failing that, the scheduler)."""
+    if not timers.record_notice(session, TimerKind.FEEDBACK_REQUEST, trip.id):
+        return False
+    notifications.to_guests(
+        session,
+        guests,
+        lambda booking: texts.feedback_request(trip, booking),
+        purpose="feedback_request",
+        template_params=lambda booking: [
+            texts.trek_label(trip.departure.product),
+            links.feedback_url(booking.ref_key),
+        ],
+        buttons=rating_rows,
+    )
+    timeline.record(
+        session,
+        object_type=ObjectType.TRIP,
+        object_id=trip.id,
+        event_type="FEEDBACK_REQUESTED",
+        action="tms.trip.feedback.requested",
+        actor=actor,
+        content={"guests": len(guests)},
+    )
+    return True
+
+
+def follow_up_feedback(session: Session, trip: Trip, actor: Actor) -> str:
+    """After the last day: guests asked for feedback if checkout did not do it. A trip nobody
+    checked out may still be under way (a delay), so guests are not asked yet: operations are
+    told once, and checkout asks the guests when it comes."""
+    if trip.status == TripStatus.CANCELLED:
+        return "nothing to do: trip cancelled"
+    if trip.status != TripStatus.ENDED:
+        if not timers.record_notice(session, NO_CHECKOUT_NOTICE, trip.id):
+            return "nothing to do: operations already told"
+        notifications.to_role(
+            session,
+            Role.OPS,
+            texts.ops_trip_not_checked_out(trip),
+            purpose="ops_alert",
+            object_type=ObjectType.TRIP,
+            object_id=trip.id,
+        )
+        return "no checkout after the last day: operations alerted"
+    guests = trips.guests_of(session, trip)
+    if not guests:
+        timers.record_notice(
+            session, TimerKind.FEEDBACK_REQUEST, trip.id, outcome="skipped", detail="no guests"
+        )
+        return "skipped: no guests"
+    if not request_feedback(session, trip, guests, actor):
+        return "nothing to do: feedback already requested"
+    return f"feedback requested from {len(guests)} bookings"

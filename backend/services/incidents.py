@@ -13,7 +13,7 @@ from backend.domain.errors import DomainError
 from backend.domain.severity import UpdateVerdict, assess_update, classify_severity
 from backend.domain.states import INCIDENT
 from backend.models import Booking, Incident, Staff, Trip
-from backend.services import notifications, timeline, timers, trips
+from backend.services import assignments, notifications, timeline, timers, trips
 from backend.services.state import change_state, log_created
 
 _SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
@@ -236,7 +236,7 @@ def ops_update(
             if incident.reported_by_staff_id
             else None
         )
-        guide = guide or trips.lead_guide(session, trip)
+        guide = guide or assignments.lead_guide(session, trip)
         if guide is not None:
             sent["guide"] = len(
                 notifications.to_staff(

@@ -21,7 +21,7 @@ from backend.domain.commands import reference_in
 from backend.domain.enums import ObjectType, Source, TripStatus
 from backend.domain.errors import DomainError
 from backend.models import Contact, InboundMessage, Incident, MediaAttachment, Staff, Trip
-from backend.services import incidents, timeline, trips
+from backend.services import assignments, incidents, timeline, trips
 from backend.services import staff as staff_service
 
 FILE_KINDS = {"image", "audio", "video", "document", "sticker"}
@@ -100,9 +100,9 @@ def _trip_of(session: Session, staff: Staff, caption: str | None) -> Trip | None
             named = trips.find_trip(session, reference)
         except DomainError:
             named = None
-        if named is not None and trips.is_assigned(session, named, staff):
+        if named is not None and assignments.is_assigned(session, named, staff):
             return named
-    current = trips.current_trips_of(session, staff)
+    current = assignments.current_trips_of(session, staff)
     with_issue = [(t, incidents.open_incident(session, t)) for t in current]
     open_ones = [(t, i) for t, i in with_issue if i is not None]
     if open_ones:

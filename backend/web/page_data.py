@@ -15,7 +15,7 @@ from backend import clock, links, texts
 from backend.config import get_settings
 from backend.domain.enums import BookingStatus, PaymentKind, TripStatus, WaitlistStatus
 from backend.models import Attendance, Booking, Staff, Trip
-from backend.services import feedback, incidents, inventory, payments, trips, waitlist
+from backend.services import assignments, feedback, incidents, inventory, payments, waitlist
 
 KIND_LABELS = {
     PaymentKind.DEPOSIT: "Pay deposit",
@@ -191,7 +191,7 @@ def track(session: Session, claims: links.LinkClaims) -> Page:
     today = clock.local_today()
     day_number = (today - departure.start_date).days + 1
     status = TripStatus(trip.status) if trip else TripStatus.SCHEDULED
-    guide = trips.lead_guide(session, trip) if trip else None
+    guide = assignments.lead_guide(session, trip) if trip else None
     checkin = _latest_checkin(session, trip) if trip else None
     incident = incidents.open_incident(session, trip) if trip else None
     notice = incidents.notice_for(session, incident, booking) if incident else None

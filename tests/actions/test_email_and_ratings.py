@@ -12,7 +12,7 @@ from backend.db import transaction
 from backend.domain import choices
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Contact, OutboundEmail, TimelineEvent, Trip
-from backend.services import payments, staff, trips
+from backend.services import attendance, payments, staff, trips
 from tests.actions.conftest import CUSTOMER, entity, make_tracker, run_action
 from tests.actions.test_booking_and_answers import _enquire, _quote
 
@@ -121,7 +121,7 @@ def _finished_pokhara_guest() -> str:
     with transaction() as s:
         trip = s.scalar(select(Trip).where(Trip.status == "IN_PROGRESS"))
         guest = trips.guests_of(s, trip)[0].contact.phone
-        trips.check_out(s, trip, staff.by_phone(s, "+9779801000004"), "All safe", SYSTEM)
+        attendance.check_out(s, trip, staff.by_phone(s, "+9779801000004"), "All safe", SYSTEM)
         return guest
 
 

@@ -21,7 +21,7 @@ from backend.domain.enums import (
     TripStatus,
 )
 from backend.models import Attendance, Incident, OutboundMessage, PayrollEntry, Trip
-from backend.services import catalog, trips
+from backend.services import assignments, catalog, trips
 from backend.services import staff as staff_service
 from tests.actions.conftest import AMIT, CUSTOMER, OPS, RAJESH, make_tracker, run_action
 
@@ -31,7 +31,7 @@ def _ebc_trip_offered_to_rajesh():
         departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
         trip = trips.ensure_trip(s, departure, SYSTEM)
         rajesh = staff_service.by_phone(s, RAJESH)
-        trips.offer_assignment(s, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM)
+        assignments.offer_assignment(s, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM)
         return trip.reference
 
 
@@ -49,7 +49,7 @@ def test_accept_confirms_the_assignment(world):
     )
     with transaction() as s:
         trip = trips.find_trip(s, reference)
-        assert trips.lead_guide(s, trip).phone == RAJESH
+        assert assignments.lead_guide(s, trip).phone == RAJESH
 
 
 def test_checkin_by_a_customer_or_an_unassigned_guide_is_refused(world):
@@ -348,7 +348,7 @@ def test_a_stale_is_it_resolved_question_does_not_swallow_a_later_accept(world, 
         departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
         trip = trips.ensure_trip(s, departure, SYSTEM)
         amit = staff_service.by_phone(s, AMIT)
-        trips.offer_assignment(s, trip, amit, AssignmentRole.ASSISTANT_GUIDE, 500_00, SYSTEM)
+        assignments.offer_assignment(s, trip, amit, AssignmentRole.ASSISTANT_GUIDE, 500_00, SYSTEM)
     ran = run_action(
         ActionAffirm(), make_tracker(AMIT, "ACCEPT", "affirm", slots={"pending_question": pending})
     )

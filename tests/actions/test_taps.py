@@ -17,7 +17,7 @@ from backend.domain.enums import (
     LeadStatus,
 )
 from backend.models import Assignment, Booking, Incident, Lead, OutboundMessage, TimelineEvent, Trip
-from backend.services import bookings, catalog, contacts, leads, trips
+from backend.services import assignments, attendance, bookings, catalog, contacts, leads, trips
 from backend.services import staff as staff_service
 from tests.actions.conftest import AMIT, CUSTOMER, RAJESH, make_tracker, payloads, run_action, tap
 
@@ -42,7 +42,9 @@ def _offer_to_rajesh() -> str:
         departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
         trip = trips.ensure_trip(s, departure, SYSTEM)
         rajesh = staff_service.by_phone(s, RAJESH)
-        return trips.offer_assignment(s, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM).id
+        return assignments.offer_assignment(
+            s, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
+        ).id
 
 
 def test_a_guide_accepts_by_tapping_and_a_second_tap_changes_nothing(world):
@@ -202,7 +204,7 @@ def test_the_rating_list_rates_once(world):
     with transaction() as s:
         trip = s.scalar(select(Trip).where(Trip.status == "IN_PROGRESS"))
         guest = trips.guests_of(s, trip)[0].contact.phone
-        trips.check_out(s, trip, staff_service.by_phone(s, AMIT), "All safe", SYSTEM)
+        attendance.check_out(s, trip, staff_service.by_phone(s, AMIT), "All safe", SYSTEM)
     rows = _buttons_sent(guest, "feedback_request")
     assert len(rows) == 5 and next(iter(rows)).startswith("⭐⭐⭐⭐⭐")
     four = next(payload for title, payload in rows.items() if title.startswith("⭐⭐⭐⭐ "))

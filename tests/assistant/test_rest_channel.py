@@ -23,7 +23,7 @@ from backend.domain.enums import (
     TripStatus,
 )
 from backend.models import Booking, Incident, Lead, OutboundMessage
-from backend.services import catalog, leads, trips
+from backend.services import assignments, catalog, leads, trips
 from backend.services import staff as staff_service
 from backend.whatsapp.inbox_worker import merge_replies, rasa_channel_headers
 
@@ -101,7 +101,7 @@ def test_guide_commands_and_refusals(assistant_stack, demo_world_pg, story_clock
     with transaction(demo_world_pg) as s:
         departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
         trip = trips.ensure_trip(s, departure, SYSTEM)
-        trips.offer_assignment(
+        assignments.offer_assignment(
             s, trip, staff_service.by_phone(s, RAJESH), AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
         )
         reference = trip.reference

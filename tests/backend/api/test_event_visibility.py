@@ -13,7 +13,7 @@ from backend import clock
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import AssignmentRole, Role
-from backend.services import catalog, trips
+from backend.services import assignments, catalog, trips
 from backend.services import staff as staff_service
 from tests.backend import event_kinds
 
@@ -101,7 +101,7 @@ def test_sales_reads_no_payroll_amount_and_no_staff_phone_or_role(backend_url, p
             actor=SYSTEM,
         )
         trip = trips.ensure_trip(s, departure, SYSTEM)
-        trips.offer_assignment(s, trip, guide, AssignmentRole.LEAD_GUIDE, 750_00, SYSTEM)
+        assignments.offer_assignment(s, trip, guide, AssignmentRole.LEAD_GUIDE, 750_00, SYSTEM)
         departure_id = departure.id
     for role, shown in ((Role.SALES, False), (Role.OPS, True)):
         detail = _get(f"{backend_url}/api/departures/{departure_id}", tokens[role]).json()

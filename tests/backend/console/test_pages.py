@@ -15,7 +15,7 @@ from backend.app import create_app
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Departure, Incident, Lead, Staff, TimelineEvent, Trip
-from backend.services import catalog, contacts, leads, trips
+from backend.services import assignments, catalog, contacts, leads, trips
 
 SARAH, PRIYA, RAJESH, ANIL = "+9779801000001", "+9779801000002", "+9779801000003", "+9779801000009"
 CUSTOMER = "+61499123456"
@@ -294,7 +294,7 @@ def test_ops_assign_a_guide_and_handle_an_incident(console, pg_db_url):
         from backend.services import incidents
 
         incident = incidents.report_incident(
-            s, trip, trips.lead_guide(s, trip), "Vehicle breakdown at the checkpoint", SYSTEM
+            s, trip, assignments.lead_guide(s, trip), "Vehicle breakdown at the checkpoint", SYSTEM
         )
         incident_id = incident.id
     board = browser.get("/console/incidents")
@@ -387,7 +387,7 @@ def test_guests_who_have_not_read_a_delay_notice_after_15_minutes_are_flagged(
         from backend.services import incidents
 
         incident_id = incidents.report_incident(
-            s, trip, trips.lead_guide(s, trip), "Road blocked by a landslide", SYSTEM
+            s, trip, assignments.lead_guide(s, trip), "Road blocked by a landslide", SYSTEM
         ).id
     browser = console.sign_in(PRIYA)
     page = browser.get(f"/console/incidents/{incident_id}")

@@ -20,6 +20,7 @@ from backend.mail.sender import INTERRUPTED, MailSender
 from backend.models import Booking, OutboundEmail, OutboundMessage, TimelineEvent
 from backend.payments.provider import payment_event
 from backend.services import (
+    assignments,
     bookings,
     catalog,
     contacts,
@@ -202,8 +203,8 @@ def test_a_guide_who_accepts_gets_the_trip_details_by_email(world, smtp_port, tm
         departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
         trip = trips.ensure_trip(s, departure, SYSTEM)
         rajesh = staff.by_phone(s, "+9779801000003")
-        offer = trips.assign_staff(s, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM)
-        trips.respond_to_assignment(s, offer, True, SYSTEM)
+        offer = assignments.assign_staff(s, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM)
+        assignments.respond_to_assignment(s, offer, True, SYSTEM)
         trip_reference = trip.reference
     server = local_smtp.start(smtp_port, tmp_path)
     try:

@@ -15,7 +15,7 @@ from backend.domain.enums import AssignmentRole, AssignmentStatus, Role
 from backend.domain.errors import IllegalTransition
 from backend.models import Assignment, Booking, SentNotice, Staff, Trip
 from backend.scheduler.service import TimerService
-from backend.services import incidents, payments, trips
+from backend.services import assignments, attendance, incidents, payments, trips
 from backend.whatsapp import outbox_rules
 from tests import factories
 from tests.backend.scheduler.conftest import job_ids, messages, reload
@@ -166,8 +166,10 @@ def trip_jobs(results: list[tuple[str, str]]) -> list[str]:
 
 
 def _accept_as_lead_guide(session: Session, trip: Trip, guide: Staff) -> None:
-    assignment = trips.assign_staff(session, trip, guide, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM)
-    trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    assignment = assignments.assign_staff(
+        session, trip, guide, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
+    )
+    assignments.respond_to_assignment(session, assignment, True, SYSTEM)
 
 
 def _check_in_on_day_one(
@@ -175,7 +177,7 @@ def _check_in_on_day_one(
 ) -> None:
     """06:15 in Kathmandu on March 15: after the 06:00 meeting, before the 07:00 alert."""
     frozen_clock.at = at("2025-03-15", 0, 30)
-    trips.check_in(session, trip, guide, SYSTEM)
+    attendance.check_in(session, trip, guide, SYSTEM)
     session.commit()
 
 
@@ -199,7 +201,7 @@ async def test_an_unanswered_assignment_expires_and_a_missing_checkin_alerts_ope
     trip_world,  # type: ignore[no-untyped-def]
 ) -> None:
     trip, _, rajesh, ops, _ = trip_world
-    assignment = trips.assign_staff(
+    assignment = assignments.assign_staff(
         session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
     )
     session.commit()
@@ -218,17 +220,19 @@ async def test_an_unanswered_assignment_expires_and_a_missing_checkin_alerts_ope
     assert "has expired without an answer" in told.body
     session.expire_all()
     with pytest.raises(IllegalTransition):  # a late Accept finds nothing to accept
-        trips.respond_to_assignment(session, assignment, True, SYSTEM)
+        assignments.respond_to_assignment(session, assignment, True, SYSTEM)
     session.rollback()
 
     # Operations offer it to him again (he was out of signal); this time he accepts. The new
     # offer has a response timer of its own.
-    again = trips.assign_staff(session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM)
+    again = assignments.assign_staff(
+        session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
+    )
     assert again.id == assignment.id and again.status == AssignmentStatus.OFFERED
     session.commit()
     timers_service.drain_touches()
     assert f"assignment-response:{assignment.id}" in job_ids(timers_service)
-    trips.respond_to_assignment(session, again, True, SYSTEM)
+    assignments.respond_to_assignment(session, again, True, SYSTEM)
     session.commit()
     # Meeting at 06:00 in Kathmandu on March 15; the alert an hour later is 01:15 UTC.
     frozen_clock.at = at("2025-03-15", 1, 14, 59)
@@ -283,7 +287,7 @@ async def test_feedback_follow_up_after_the_trip(
 
     # The guide checks out a day late, without the usual messages: the timer asks the guests.
     frozen_clock.at = at("2025-03-30", 4, 0)
-    trips.check_out(session, trip, rajesh, "Back a day late", SYSTEM, notify=False)
+    attendance.check_out(session, trip, rajesh, "Back a day late", SYSTEM, notify=False)
     session.commit()
     done = dict(timers_service.run_due())
     assert done[f"feedback-request:{trip.id}"] == f"feedback requested from {len(guests)} bookings"
@@ -304,7 +308,7 @@ async def test_checkout_feedback_is_not_asked_for_again(
     _check_in_on_day_one(session, frozen_clock, trip, rajesh)
     timers_service.start(paused=True, maintenance=False)
     frozen_clock.at = at("2025-03-28", 10, 0)
-    trips.check_out(session, trip, rajesh, "All good", SYSTEM)
+    attendance.check_out(session, trip, rajesh, "All good", SYSTEM)
     session.commit()
     timers_service.drain_touches()
     assert f"feedback-request:{trip.id}" not in job_ids(timers_service)

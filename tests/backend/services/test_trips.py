@@ -18,8 +18,8 @@ from backend.domain.enums import (
 )
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.severity import UpdateVerdict
-from backend.services import incidents, trips
-from backend.services.trips import NotAssigned
+from backend.services import assignments, attendance, incidents, trips
+from backend.services.assignments import NotAssigned
 from tests import factories
 
 RESOLVED, NOT_RESOLVED, UNCLEAR = UpdateVerdict
@@ -47,21 +47,21 @@ def test_trip_reference_and_lookup_by_booking_reference(session, trip_world):
 def test_full_trip_life(session, trip_world, frozen_clock):
     trip, guests, rajesh, _ = trip_world
     assert trips.group_size(session, trip) == 12
-    assignment = trips.assign_staff(
+    assignment = assignments.assign_staff(
         session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
     )
-    assert trips.pending_offer_for(session, rajesh).id == assignment.id
-    trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    assert assignments.pending_offer_for(session, rajesh).id == assignment.id
+    assignments.respond_to_assignment(session, assignment, True, SYSTEM)
     frozen_clock.at = STORY.at(trip.departure.start_date, "06:00")
-    checkin = trips.check_in(session, trip, rajesh, SYSTEM)
+    checkin = attendance.check_in(session, trip, rajesh, SYSTEM)
     assert checkin.trip_started_now and trip.status == TripStatus.IN_PROGRESS
     assert checkin.attendance.status == AttendanceStatus.ON_TRIP
-    assert trips.lead_guide(session, trip).id == rajesh.id
+    assert assignments.lead_guide(session, trip).id == rajesh.id
     incident = incidents.report_incident(
         session, trip, rajesh, "One guest showing altitude sickness symptoms.", SYSTEM
     )
     assert incident.severity == Severity.MEDIUM and incident.status == IncidentStatus.OPEN
-    checkout = trips.check_out(session, trip, rajesh, "Trip completed successfully!", SYSTEM)
+    checkout = attendance.check_out(session, trip, rajesh, "Trip completed successfully!", SYSTEM)
     assert trip.status == TripStatus.ENDED
     assert checkin.attendance.status == AttendanceStatus.TRIP_COMPLETE
     assert [(p.amount_minor, p.staff_id) for p in checkout.payroll] == [(800_00, rajesh.id)]
@@ -82,40 +82,42 @@ def test_checkin_opens_on_the_first_local_day(
     session, trip_world, frozen_clock, local_moment, allowed
 ):
     trip, _, rajesh, _ = trip_world
-    assignment = trips.assign_staff(session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 0, SYSTEM)
-    trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    assignment = assignments.assign_staff(
+        session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 0, SYSTEM
+    )
+    assignments.respond_to_assignment(session, assignment, True, SYSTEM)
     day, hhmm = local_moment
     frozen_clock.at = STORY.at(date.fromisoformat(day), hhmm)
     assert trip.departure.start_date == date(2025, 3, 15)
     if allowed:
         assert frozen_clock.at.date() == date(2025, 3, 14)  # UTC is still on the day before
-        assert trips.check_in(session, trip, rajesh, SYSTEM).trip_started_now
+        assert attendance.check_in(session, trip, rajesh, SYSTEM).trip_started_now
     else:
         with pytest.raises(DomainError, match="starts on March 15; check in on the day"):
-            trips.check_in(session, trip, rajesh, SYSTEM)
+            attendance.check_in(session, trip, rajesh, SYSTEM)
         assert trip.status == TripStatus.SCHEDULED
 
 
 def test_unassigned_guide_is_refused(session, trip_world):
     trip, _, rajesh, amit = trip_world
-    assignment = trips.assign_staff(
+    assignment = assignments.assign_staff(
         session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
     )
-    trips.respond_to_assignment(session, assignment, True, SYSTEM)
+    assignments.respond_to_assignment(session, assignment, True, SYSTEM)
     with pytest.raises(NotAssigned, match="Amit Sharma is not assigned"):
-        trips.check_in(session, trip, amit, SYSTEM)
+        attendance.check_in(session, trip, amit, SYSTEM)
     assert trip.status == TripStatus.SCHEDULED
 
 
 def test_declined_assignment_does_not_allow_checkin(session, trip_world):
     trip, _, rajesh, _ = trip_world
-    assignment = trips.assign_staff(
+    assignment = assignments.assign_staff(
         session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
     )
-    trips.respond_to_assignment(session, assignment, False, SYSTEM)
+    assignments.respond_to_assignment(session, assignment, False, SYSTEM)
     assert assignment.status == AssignmentStatus.DECLINED
     with pytest.raises(NotAssigned):
-        trips.check_in(session, trip, rajesh, SYSTEM)
+        attendance.check_in(session, trip, rajesh, SYSTEM)
 
 
 def test_incident_update_resolves_with_response_time(session, trip_world, frozen_clock):

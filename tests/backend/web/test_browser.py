@@ -17,7 +17,7 @@ from backend.db import transaction
 from backend.demo_data import load
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Trip
-from backend.services import bookings, catalog, contacts, incidents, staff, trips
+from backend.services import attendance, bookings, catalog, contacts, incidents, staff, trips
 from tests.processes import ROOT
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -132,7 +132,7 @@ def test_track_then_feedback_in_the_browser(world, pg_db_url, phone, phone_witho
     with transaction(pg_db_url) as s:
         trip = s.scalar(select(Trip).where(Trip.status == "IN_PROGRESS"))
         incidents.resolve_from_field(s, incidents.open_incident(s, trip), "all good", SYSTEM)
-        trips.check_out(s, trip, staff.by_phone(s, "+9779801000004"), "All safe", SYSTEM)
+        attendance.check_out(s, trip, staff.by_phone(s, "+9779801000004"), "All safe", SYSTEM)
     # The feedback page works without JavaScript: the stars are radio buttons.
     page = phone_without_js
     page.goto(f"{world}/feedback/{links.token_for('feedback', key)}")

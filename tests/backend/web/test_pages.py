@@ -26,6 +26,7 @@ from backend.models import (
     Trip,
 )
 from backend.services import (
+    attendance,
     bookings,
     catalog,
     contacts,
@@ -364,7 +365,7 @@ def _finish_pokhara(pg_db_url: str) -> list[str]:
         trip = s.scalar(select(Trip).where(Trip.status == "IN_PROGRESS"))
         amit = staff.by_phone(s, "+9779801000004")
         guests = [b.ref_key for b in trips.guests_of(s, trip)]
-        trips.check_out(s, trip, amit, "All safe", SYSTEM)
+        attendance.check_out(s, trip, amit, "All safe", SYSTEM)
         return guests
 
 

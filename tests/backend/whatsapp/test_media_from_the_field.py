@@ -18,7 +18,7 @@ from backend import links
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Departure, InboundMessage, MediaAttachment, Trip
-from backend.services import incidents, trips
+from backend.services import assignments, incidents
 
 PRIYA = "+9779801000002"  # operations
 
@@ -37,7 +37,7 @@ def _pokhara(pg_db_url: str, *, with_issue: bool = True) -> tuple[str, str, str 
             .join(Departure, Trip.departure_id == Departure.id)
             .where(Departure.product.has(code="PKR"))
         )
-        guide = trips.lead_guide(s, trip)
+        guide = assignments.lead_guide(s, trip)
         incident = (
             incidents.report_incident(s, trip, guide, "Road blocked by a landslide", SYSTEM).id
             if with_issue
