@@ -57,6 +57,7 @@ class Part:
     started_at: float = 0.0  # monotonic
     deaths_in_a_row: int = 0  # deaths without a stable run between them: sets the back-off
     restart_due: float = 0.0  # monotonic
+    log_file: Path | None = None
 
     def status(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,61 @@ class Part:
             "last_exit_code": self.last_exit_code,
             "last_restart_at": self.last_restart_at.isoformat() if self.last_restart_at else None,
         }
+
+    # -- one way to start a process: `tms serve`, the demo, the tests and the benchmarks -------
+    def log_path(self, log_dir: Path) -> Path:
+        return log_dir / f"{self.name}.log"
+
+    def spawn(self, log_dir: Path) -> None:
+        """Start the process in a session of its own (stopped with its children), its output
+        appended to `<log_dir>/<name>.log`."""
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_file = self.log_path(log_dir)
+        with self.log_file.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=PROJECT_ROOT,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.state = "starting"
+        self.started_at = time.monotonic()
+
+    def wait_ready(self, timeout: float) -> None:
+        """Until the part answers on `ready_url`; RuntimeError (with its log's tail) if it
+        exits or does not answer in time."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}:\n{self.tail()}"
+                )
+            if answers(self.ready_url):
+                self.state = "running"
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"{self.name} not ready after {timeout:.0f}s:\n{self.tail()}")
+
+    def tail(self, lines: int = 40) -> str:
+        if self.log_file is None or not self.log_file.exists():
+            return ""
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, grace: float = 20) -> None:
+        """SIGTERM to its process group, SIGKILL after `grace` seconds."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.state = "stopped"
 
 
 def restart_delay(deaths_in_a_row: int) -> float:
@@ -100,6 +156,67 @@ class Ports:
     smtp: int | None = None  # the local SMTP server's port; None: a real one is configured
 
 
+PYTHON = str(PROJECT_ROOT / ".venv/bin/python")
+
+
+def action_server_part(
+    port: int, env: dict[str, str] | None = None, *, name: str = "action-server"
+) -> Part:
+    host = get_settings().action_server_host
+    return Part(
+        name,
+        [PYTHON, "-m", "actions.server", "--port", str(port)],
+        f"http://{host}:{port}/health",
+        dict(env or {}),
+    )
+
+
+def rasa_part(
+    model: Path,
+    port: int,
+    env: dict[str, str] | None = None,
+    *,
+    name: str = "rasa",
+    enable_api: bool = False,
+) -> Part:
+    """Rasa's HTTP API (trackers, models) stays off unless asked (tests read trackers): the
+    backend needs only the REST channel."""
+    host = get_settings().rasa_host
+    argv = ["bash", "scripts/rasa.sh", "run", "--model", str(model), "--port", str(port)]
+    argv += ["--interface", host] + (["--enable-api"] if enable_api else [])
+    return Part(name, argv, f"http://{host}:{port}/", dict(env or {}))
+
+
+def fake_graph_part(
+    port: int, webhook_url: str, env: dict[str, str] | None = None, *, name: str = "fake-graph"
+) -> Part:
+    argv = [PYTHON, "-m", "backend.whatsapp.fake_graph", "--port", str(port)]
+    return Part(
+        name,
+        [*argv, "--webhook-url", webhook_url],
+        f"http://127.0.0.1:{port}/_fake/health",
+        dict(env or {}),
+    )
+
+
+def mail_part(port: int, env: dict[str, str] | None = None) -> Part:
+    return Part(
+        "mail",
+        [PYTHON, "-m", "backend.mail.local_smtp", "--port", str(port)],
+        f"tcp://127.0.0.1:{port}",
+        dict(env or {}),
+    )
+
+
+def backend_part(port: int, env: dict[str, str] | None = None, *, name: str = "backend") -> Part:
+    return Part(
+        name,
+        [PYTHON, "-m", "backend.server"],
+        f"http://127.0.0.1:{port}/webhooks/whatsapp?hub.mode=ping",
+        {**(env or {}), "BACKEND_PORT": str(port)},
+    )
+
+
 def product_parts(
     model: Path,
     ports: Ports,
@@ -110,7 +227,6 @@ def product_parts(
 ) -> list[Part]:
     """The product's processes wired to each other: action server, Rasa, (the fake Graph
     API,) backend. `env` goes to every part; `backend_env` to the backend only."""
-    python = str(PROJECT_ROOT / ".venv/bin/python")
     settings = get_settings()
     # One secret for the action server and the Rasa that calls it, one for Rasa's channel and
     # the backend that calls it.
@@ -125,74 +241,21 @@ def product_parts(
     }
     if tracker_url:
         rasa_env["TRACKER_STORE_URL"] = tracker_url
-    parts = [
-        Part(
-            "action-server",
-            [python, "-m", "actions.server", "--port", str(ports.actions)],
-            f"http://{settings.action_server_host}:{ports.actions}/health",
-            dict(env),
-        ),
-        Part(
-            "rasa",
-            [
-                "bash",
-                "scripts/rasa.sh",
-                "run",
-                "--model",
-                str(model),
-                "--port",
-                str(ports.rasa),
-                "--interface",
-                settings.rasa_host,
-            ],
-            # Rasa's HTTP API (trackers, models) stays off: the backend needs only the REST channel.
-            f"http://{settings.rasa_host}:{ports.rasa}/",
-            rasa_env,
-        ),
-    ]
+    parts = [action_server_part(ports.actions, env), rasa_part(model, ports.rasa, rasa_env)]
     backend = {
         **env,
-        "BACKEND_PORT": str(ports.backend),
         "RASA_URL": f"http://{settings.rasa_host}:{ports.rasa}",
         "ACTION_SERVER_URL": f"http://{settings.action_server_host}:{ports.actions}",
         **(backend_env or {}),
     }
     if ports.fake_graph is not None:
-        parts.append(
-            Part(
-                "fake-graph",
-                [
-                    python,
-                    "-m",
-                    "backend.whatsapp.fake_graph",
-                    "--port",
-                    str(ports.fake_graph),
-                    "--webhook-url",
-                    f"http://127.0.0.1:{ports.backend}/webhooks/whatsapp",
-                ],
-                f"http://127.0.0.1:{ports.fake_graph}/_fake/health",
-                dict(env),
-            )
-        )
+        webhook = f"http://127.0.0.1:{ports.backend}/webhooks/whatsapp"
+        parts.append(fake_graph_part(ports.fake_graph, webhook, env))
         backend["WHATSAPP_API_BASE_URL"] = f"http://127.0.0.1:{ports.fake_graph}/v23.0"
     if ports.smtp is not None:
-        parts.append(
-            Part(
-                "mail",
-                [python, "-m", "backend.mail.local_smtp", "--port", str(ports.smtp)],
-                f"tcp://127.0.0.1:{ports.smtp}",
-                dict(env),
-            )
-        )
+        parts.append(mail_part(ports.smtp, env))
         backend["SMTP_URL"] = f"smtp://127.0.0.1:{ports.smtp}"
-    parts.append(
-        Part(
-            "backend",
-            [python, "-m", "backend.service"],
-            f"http://127.0.0.1:{ports.backend}/webhooks/whatsapp?hub.mode=ping",
-            backend,
-        )
-    )
+    parts.append(backend_part(ports.backend, backend))
     return parts
 
 
@@ -254,18 +317,7 @@ class Stack:
         self._status_written = 0.0
 
     def _spawn(self, part: Part) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        with (self.log_dir / f"{part.name}.log").open("ab") as log:
-            part.process = subprocess.Popen(
-                part.argv,
-                cwd=PROJECT_ROOT,
-                env={**os.environ, **part.env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        part.state = "starting"
-        part.started_at = time.monotonic()
+        part.spawn(self.log_dir)
 
     def start(self, timeout: float = 300) -> None:
         for part in self.parts:
@@ -366,26 +418,24 @@ class Stack:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(part.process.pid, signal.SIGTERM)
         for part in self.parts:
-            if part.process is not None:
-                try:
-                    part.process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(part.process.pid, signal.SIGKILL)
-                    part.process.wait()
-            part.state = "stopped"
+            part.stop()
         if self.status_path is not None:
             self.status_path.unlink(missing_ok=True)  # no supervisor: nothing to report
 
 
-def trained_model() -> Path:
+def trained_model(*, quiet: bool = False) -> Path:
+    """The trained model (scripts/train.sh trains only when the data changed); `quiet` keeps
+    training's output out of the terminal (the tests), and in the error if it fails."""
     result = subprocess.run(
         ["bash", "scripts/train.sh"],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if quiet else None,
         text=True,
-        check=True,
+        timeout=1800,
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"training failed:\n{(result.stderr or '')[-4000:]}")
     return PROJECT_ROOT / result.stdout.strip().splitlines()[-1]
 
 

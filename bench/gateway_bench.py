@@ -198,7 +198,7 @@ def bench_ingest(
             [
                 Part(
                     f"backend-x{count}",
-                    [PY, "-m", "backend.service"],
+                    [PY, "-m", "backend.server"],
                     f"http://127.0.0.1:{port}/webhooks/whatsapp?x=1",
                     {
                         "DATABASE_URL": URL,

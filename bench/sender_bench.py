@@ -34,7 +34,7 @@ def _fake_part(port: int) -> Part:
 def _backend_part(n: int, port: int, fake_port: int, rate: float) -> Part:
     return Part(
         f"backend-{n}",
-        [PY, "-m", "backend.service"],
+        [PY, "-m", "backend.server"],
         f"http://127.0.0.1:{port}/webhooks/whatsapp?x=1",
         {
             "DATABASE_URL": URL,

@@ -132,7 +132,7 @@ def test_development_allows_the_defaults(clean_env):
     assert fit and report.startswith("TMS_ENV=development")
 
 
-@pytest.mark.parametrize("module", ["backend.service", "actions.server"])
+@pytest.mark.parametrize("module", ["backend.server", "actions.server"])
 def test_a_production_process_with_defaults_refuses_to_start(module):
     env = production_env(WHATSAPP_APP_SECRET=None, ACTION_SERVER_SECRET="dev-action-secret")
     result = subprocess.run(

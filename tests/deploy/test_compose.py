@@ -582,7 +582,7 @@ def check_wiring(compose: Compose, env: Mapping[str, str]) -> list[str]:
     actions = services_of(resolved, "actions.server")
     redis = services_of(resolved, "redis")
     postgres = services_of(resolved, "postgres")
-    backends = services_of(resolved, "backend.service")
+    backends = services_of(resolved, "backend.server")
     if len(rasa) < 2:
         problems.append(f"{len(rasa)} Rasa service(s): several are the point")
     for name, service in services.items():
@@ -700,7 +700,7 @@ def check_exposure(compose: Compose, env: Mapping[str, str]) -> list[str]:
         on = set(networks(service))
         if what in ("rasa", "actions.server", "postgres", "redis", "tms") and not on <= internal:
             problems.append(f"{name}: on {sorted(on - internal)}, which is not internal")
-        if what in ("backend.service", "caddy") and on <= internal:
+        if what in ("backend.server", "caddy") and on <= internal:
             problems.append(f"{name}: on internal networks only, out of reach")
     return problems
 
@@ -710,7 +710,7 @@ def check_replicas(compose: Compose, env: Mapping[str, str]) -> list[str]:
     service, Rasa as services of their own (each needs a stable name)."""
     problems = []
     resolved = interpolate_all(compose, env)
-    for what in ("backend.service", "actions.server"):
+    for what in ("backend.server", "actions.server"):
         found = services_of(resolved, what)
         if not found or sum(replicas(s) for s in found.values()) < 2:
             problems.append(f"fewer than 2 {what} processes")
@@ -897,7 +897,7 @@ MUTATIONS: list[tuple[str, Callable[[Compose], None], str]] = [
     ),
     (
         "arguments to a main() that takes none",
-        set_command("backend", "python", "-m", "backend.service", "--port", "8000"),
+        set_command("backend", "python", "-m", "backend.server", "--port", "8000"),
         "entry points",
     ),
     (

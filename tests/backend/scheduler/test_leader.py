@@ -20,7 +20,7 @@ from backend.models import Booking, OutboundMessage
 from backend.scheduler.leader import Leadership
 from backend.services import bookings
 from tests import factories
-from tests.processes import Server, start_backend
+from tests.processes import Part, start_backend
 
 
 def test_one_leader_at_a_time_and_the_lock_frees_when_its_connection_dies(
@@ -84,7 +84,7 @@ def test_standby_process_takes_over_and_fires_the_pending_hold_once(
         "LOG_LEVEL": "INFO",
         "SCHEDULER_LOCK_KEY": str(random.randrange(1, 2**62)),
     }
-    servers: list[tuple[Server, int]] = []
+    servers: list[tuple[Part, int]] = []
     try:
         for _ in range(2):
             server, port = start_backend(pg_db_url, tmp_path, workers=True, extra_env=env)

@@ -18,7 +18,7 @@ from backend.domain.actor import SYSTEM
 from backend.models import Booking, Payment
 from backend.payments.signature import sign
 from backend.services import bookings, catalog, contacts
-from tests.processes import ROOT, Server, free_port, start_backend
+from tests.processes import ROOT, Part, free_port, start, start_backend
 
 SECRET_KEY = "sk_test_0123456789abcdef"
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
@@ -28,7 +28,7 @@ WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
 def stripe_stack(pg_migrated, tmp_path_factory):
     logs = tmp_path_factory.mktemp("stripe-logs")
     backend_port, stripe_port = free_port(), free_port()
-    fake = Server(
+    fake = Part(
         f"fake-stripe-{stripe_port}",
         [
             str(ROOT / ".venv/bin/python"),
@@ -43,10 +43,9 @@ def stripe_stack(pg_migrated, tmp_path_factory):
             "--webhook-secret",
             WEBHOOK_SECRET,
         ],
-        {},
         f"http://127.0.0.1:{stripe_port}/_fake/health",
-        logs,
     )
+    start(fake, logs)
     backend, _ = start_backend(
         pg_migrated,
         logs,

@@ -1,4 +1,5 @@
-"""`python -m backend.service`: the backend service in the foreground (webhook, workers)."""
+"""`python -m backend.server`: the backend server in the foreground (webhook, admin API, console,
+customer pages and the workers). Not to be confused with `backend/services/`, the business rules."""
 
 from __future__ import annotations
 
