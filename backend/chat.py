@@ -14,13 +14,12 @@ import time
 
 import httpx
 
+from backend.config import get_settings
 from backend.domain.phones import normalise_phone, wa_id
 
 
 def fake_url() -> str:
-    return os.environ.get(
-        "FAKE_GRAPH_URL", f"http://127.0.0.1:{os.environ.get('FAKE_GRAPH_PORT', '8900')}"
-    )
+    return os.environ.get("FAKE_GRAPH_URL") or f"http://127.0.0.1:{get_settings().fake_graph_port}"
 
 
 def show(message: dict) -> str:

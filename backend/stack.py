@@ -27,10 +27,9 @@ from typing import Any
 import httpx
 
 from backend import clock
-from backend.config import PROJECT_ROOT, get_settings
+from backend.config import PROJECT_ROOT, get_settings, var_dir
 from backend.supervision import status_file
 
-FAKE_GRAPH_PORT = int(os.environ.get("FAKE_GRAPH_PORT", "8900"))
 LOCAL_SMTP_PORT = 8025
 
 # A part that died is restarted after 1 s, then 2, 4 … at most 30 s while it keeps dying; a part
@@ -128,6 +127,8 @@ def restart_delay(deaths_in_a_row: int) -> float:
     return min(RESTART_FIRST_DELAY * 2 ** max(deaths_in_a_row - 1, 0), RESTART_MAX_DELAY)
 
 
+# Whether a variable was set at all is a question for the environment itself: the settings
+# always hold a value (a default when it is not set).
 def uses_local_smtp() -> bool:
     """No SMTP server configured: the stack runs the local one that keeps what it receives.
     Never in production, where mail must reach people."""
@@ -143,7 +144,7 @@ def uses_fake_graph() -> bool:
         return False
     return os.environ.get("WHATSAPP_API_BASE_URL", "") in (
         "",
-        f"http://127.0.0.1:{FAKE_GRAPH_PORT}/v23.0",
+        f"http://127.0.0.1:{get_settings().fake_graph_port}/v23.0",
     )
 
 
@@ -261,14 +262,14 @@ def product_parts(
 
 def plan(model: Path) -> list[Part]:
     """What `tms serve` runs: the usual ports, the fake Graph API unless a real one is set."""
+    settings = get_settings()
     ports = Ports(
-        actions=int(os.environ.get("ACTION_PORT", "5055")),
-        rasa=int(os.environ.get("RASA_PORT", "5005")),
-        backend=get_settings().backend_port,
-        fake_graph=FAKE_GRAPH_PORT if uses_fake_graph() else None,
+        actions=settings.action_server_port,
+        rasa=settings.rasa_port,
+        backend=settings.backend_port,
+        fake_graph=settings.fake_graph_port if uses_fake_graph() else None,
         smtp=LOCAL_SMTP_PORT if uses_local_smtp() else None,
     )
-    settings = get_settings()
     env: dict[str, str] = {}
     if (
         ports.fake_graph is not None
@@ -444,7 +445,7 @@ def serve() -> int:
 
     settings = get_settings()
     migrate.upgrade()
-    log_dir = Path(os.environ.get("TMS_VAR_DIR", PROJECT_ROOT / "var")) / "logs"
+    log_dir = var_dir() / "logs"
     stack = Stack(plan(trained_model()), log_dir, status_file())
     stopping = threading.Event()
 
@@ -455,7 +456,11 @@ def serve() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         stack.start()
-        fake = f" · fake Graph API: http://127.0.0.1:{FAKE_GRAPH_PORT}" if uses_fake_graph() else ""
+        fake = (
+            f" · fake Graph API: http://127.0.0.1:{settings.fake_graph_port}"
+            if uses_fake_graph()
+            else ""
+        )
         print(
             f"\nThe stack is up. Webhook: http://127.0.0.1:{settings.backend_port}/webhooks/whatsapp{fake}"
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from backend import stack
+from backend.config import get_settings
 from backend.stack import Part, Stack, free_port, plan, restart_delay
 from backend.supervision import restart_report
 
@@ -154,7 +155,7 @@ def test_production_never_runs_the_fake_graph_api_or_the_local_smtp_server(
     monkeypatch.setenv("TMS_ENV", "production")
     for graph, smtp in [
         (None, None),
-        (f"http://127.0.0.1:{stack.FAKE_GRAPH_PORT}/v23.0", "smtp://127.0.0.1:8025"),
+        (f"http://127.0.0.1:{get_settings().fake_graph_port}/v23.0", "smtp://127.0.0.1:8025"),
     ]:
         for name, value in (("WHATSAPP_API_BASE_URL", graph), ("SMTP_URL", smtp)):
             if value is None:
