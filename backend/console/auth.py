@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.orm import Session
 
 from backend import texts
 from backend.console.web import (
@@ -32,6 +34,7 @@ from backend.console.web import (
 from backend.db import transaction
 from backend.domain.access import Area
 from backend.http_common import access
+from backend.models import Staff
 from backend.services import staff_auth
 
 
@@ -123,6 +126,29 @@ async def sign_in_send_code(request: Request) -> HTTPResponse:
     return _sign_in_page(request, "code.html", phone=phone, notice=texts.CONSOLE_CODE_SENT)
 
 
+async def _open_session(
+    request: Request, how: str, member_of: Callable[[Session, str], Staff | None]
+) -> tuple[str, str] | None:
+    """A session for the member `member_of` finds (by a code, by a link) from this client,
+    replacing the browser's earlier one: its cookie and the member's home page; None when
+    nobody was found. `staff_auth.TooManyTries` passes through."""
+    agent = request.headers.get("user-agent", "")
+    client = client_address(request)
+    previous = console_cookie(request, COOKIE)
+
+    def work() -> tuple[str, str] | None:
+        with transaction() as session:
+            member = member_of(session, client)
+            if member is None:
+                return None
+            opened = staff_auth.open_session(
+                session, member, how=how, user_agent=agent, client=client, replacing=previous
+            )
+            return opened.cookie, home_of(member)
+
+    return await asyncio.to_thread(work)
+
+
 def _signed_in(request: Request, opened: tuple[str, str]) -> HTTPResponse:
     cookie, home = opened
     resp = see_other(safe_next(_field(request, "next", 2000)) or home)
@@ -139,27 +165,12 @@ async def sign_in_check_code(request: Request) -> HTTPResponse:
             request, "code.html", 403, phone=phone, error=texts.CONSOLE_FORM_EXPIRED
         )
     code = _field(request, "code", 20)
-    agent = request.headers.get("user-agent", "")
-    client = client_address(request)
-    previous = console_cookie(request, COOKIE)
-
-    def work() -> tuple[str, str] | None:
-        with transaction() as session:
-            member = staff_auth.check_code(session, phone, code, client=client)
-            if member is None:
-                return None
-            opened = staff_auth.open_session(
-                session,
-                member,
-                how="whatsapp code",
-                user_agent=agent,
-                client=client,
-                replacing=previous,
-            )
-            return opened.cookie, home_of(member)
-
     try:
-        signed = await asyncio.to_thread(work)
+        signed = await _open_session(
+            request,
+            "whatsapp code",
+            lambda session, client: staff_auth.check_code(session, phone, code, client=client),
+        )
     except staff_auth.TooManyTries as refused:
         return _wait_page(request, refused, "code.html", phone=phone)
     if signed is None:
@@ -183,27 +194,12 @@ async def sign_in_with_link(request: Request, secret: str) -> HTTPResponse:
         return _sign_in_page(
             request, "link.html", 403, secret=secret, error=texts.CONSOLE_FORM_EXPIRED
         )
-    agent = request.headers.get("user-agent", "")
-    client = client_address(request)
-    previous = console_cookie(request, COOKIE)
-
-    def work() -> tuple[str, str] | None:
-        with transaction() as session:
-            member = staff_auth.use_link(session, secret, client=client)
-            if member is None:
-                return None
-            opened = staff_auth.open_session(
-                session,
-                member,
-                how="one-time link",
-                user_agent=agent,
-                client=client,
-                replacing=previous,
-            )
-            return opened.cookie, home_of(member)
-
     try:
-        signed = await asyncio.to_thread(work)
+        signed = await _open_session(
+            request,
+            "one-time link",
+            lambda session, client: staff_auth.use_link(session, secret, client=client),
+        )
     except staff_auth.TooManyTries as refused:
         return _wait_page(request, refused, "link.html", secret=secret)
     if signed is None:
