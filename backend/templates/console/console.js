@@ -43,14 +43,31 @@
   // then, only while the page is in front of someone.
   setInterval(function () { if (!document.hidden) refresh(); }, 30000);
 
-  var source = new EventSource("/console/events?after=" + encodeURIComponent(after));
-  source.addEventListener("open", function () { show("open", "live"); });
-  source.addEventListener("error", function () { show("closed", "reconnecting…"); });
-  source.addEventListener("change", function (event) {
-    var data = {};
-    try { data = JSON.parse(event.data); } catch (e) { return; }
-    if (!wanted(data.type)) return;
-    clearTimeout(pending);
-    pending = setTimeout(refresh, 250);
-  });
+  // A stream the server refused (too many for this session, signed out) is not retried by
+  // EventSource itself: follow again after a pause, from the last event seen.
+  var source = null, pause = 2000;
+  function follow() {
+    source = new EventSource("/console/events?after=" + encodeURIComponent(after));
+    source.addEventListener("open", function () { pause = 2000; show("open", "live"); });
+    source.addEventListener("hello", function (event) { if (event.lastEventId) after = event.lastEventId; });
+    source.addEventListener("error", function () {
+      show("closed", "reconnecting…");
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(follow, pause);
+        pause = Math.min(pause * 2, 60000);
+      }
+    });
+    source.addEventListener("change", function (event) {
+      if (event.lastEventId) after = event.lastEventId;
+      var data = {};
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      if (!wanted(data.type)) return;
+      clearTimeout(pending);
+      pending = setTimeout(refresh, 250);
+    });
+  }
+  // Leaving the page closes its stream at once (the server frees its place sooner).
+  window.addEventListener("pagehide", function () { if (source) source.close(); });
+  window.addEventListener("pageshow", function (event) { if (event.persisted) follow(); });
+  follow();
 })();

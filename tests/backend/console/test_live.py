@@ -221,9 +221,9 @@ def test_one_session_holds_at_most_three_streams(console, pg_db_url):
         for client, request in opened:
             request.__exit__(None, None, None)
             client.close()
-    # A closed stream frees its place (the server notices the closed connection at its next
-    # write; wait on that, not on a fixed time).
-    deadline = time.monotonic() + live.STREAM_SECONDS + 5
+    # A closed stream frees its place within a few heartbeats (the server notices the closed
+    # connection when a write fails; wait on that, not on a fixed time).
+    deadline = time.monotonic() + 3 * live.HEARTBEAT_SECONDS + 5
     while True:
         client, request = _open_stream(console.url, cookie, last)
         with client, request as again:
