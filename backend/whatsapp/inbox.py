@@ -32,9 +32,13 @@ from backend.domain.actor import Actor
 from backend.domain.enums import InboxStatus, ObjectType, Source
 from backend.domain.errors import InvalidPhoneNumber
 from backend.domain.phones import normalise_phone
-from backend.models import Contact, Conversation, InboundMessage, MessageStatusEvent
+from backend.models import InboundMessage, MessageStatusEvent
 from backend.models.base import Base
 from backend.services import contacts, timeline
+
+# What recording a message gives and which types go to the assistant belong to the arrival
+# handlers; kept under these names here.
+from backend.services.arrivals import DIALOGUE_TYPES, Arrival
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +46,6 @@ logger = logging.getLogger(__name__)
 def lease_length() -> timedelta:
     """How long a claimed message stays with its worker (INBOX_LEASE_SECONDS)."""
     return timedelta(seconds=get_settings().inbox_lease_seconds)
-
-
-# Types handed to the assistant; others are recorded and acknowledged without it.
-DIALOGUE_TYPES = {"text", "interactive", "button"}
 
 
 @dataclass
@@ -365,13 +365,6 @@ def extend_lease(session: Session, token: str) -> int:
 def holds(row: InboundMessage | None, token: str) -> bool:
     """Whether the worker with `token` still holds `row` (its lease was not taken over)."""
     return row is not None and row.status == InboxStatus.PROCESSING and row.lease_token == token
-
-
-@dataclass(frozen=True)
-class Arrival:
-    contact: Contact
-    conversation: Conversation
-    actor: Actor
 
 
 def record_arrival(session: Session, row: InboundMessage) -> Arrival:

@@ -18,7 +18,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,19 +31,14 @@ from backend.assistant_protocol import (
 )
 from backend.config import Settings, get_settings
 from backend.db import transaction
-from backend.domain.actor import Actor
-from backend.domain.enums import InboxStatus, ObjectType, Role, Source
-from backend.models import Contact, Conversation, InboundMessage
-from backend.services import consent, contacts, media, notifications, outbox, routing
-from backend.services import staff as staff_service
+from backend.domain.enums import InboxStatus, Role
+from backend.models import InboundMessage
+from backend.services import arrivals, contacts, notifications, outbox
+from backend.services.arrivals import DialogueTurn
 from backend.whatsapp import inbox
 from backend.workers import run_until_stopped
 
 logger = logging.getLogger(__name__)
-
-SILENT_TYPES = {"reaction", "system", "unsupported_ephemeral"}
-
-MEDIA_TYPES = {"location", "image", "document", "video", "audio", "sticker"}
 
 # How often a part that is not ready is asked again, and how long a message waits for it
 # before the wait counts as a failed attempt (Rasa reloads its model in about 30 s here).
@@ -239,14 +233,6 @@ class RasaClient:
         await self._client.aclose()
 
 
-@dataclass(frozen=True)
-class DialogueTurn:
-    row_id: int
-    sender: str
-    text: str
-    metadata: dict[str, Any]
-
-
 class InboxWorker:
     def __init__(
         self,
@@ -366,106 +352,17 @@ class InboxWorker:
             return inbox.holds(session.get(InboundMessage, row_id), token)
 
     def _arrive(self, row_id: int, token: str) -> DialogueTurn | None:
-        """Record the message; answer it here when it is not for the assistant."""
+        """Record the message; done here when an arrival handler took it (see
+        `backend/services/arrivals.py`), else the assistant's turn."""
         with transaction() as session:
             row = session.get(InboundMessage, row_id)
             if not inbox.holds(row, token):
                 return None
             assert row is not None
-            arrival = inbox.record_arrival(session, row)
-            conversation = arrival.conversation
-            if self._consent(session, row, arrival):
+            turn = arrivals.route(session, row, inbox.record_arrival(session, row))
+            if turn is None:
                 inbox.mark_done(row)
-                return None
-            if conversation.bot_paused:
-                self._forward_to_rep(session, row, arrival)
-                inbox.mark_done(row)
-                return None
-            if row.message_type in SILENT_TYPES:
-                inbox.mark_done(row)
-                return None
-            if (
-                row.message_type in MEDIA_TYPES
-                or row.message_type not in inbox.DIALOGUE_TYPES
-                or not row.text
-            ):
-                filed = media.receive(session, row, arrival.contact)
-                if filed is not None and filed.trip is not None:
-                    body = texts.media_filed(
-                        row.message_type, filed.trip, filed.incident, filed.started_here
-                    )
-                elif row.message_type in MEDIA_TYPES:
-                    body = texts.media_received(row.message_type)
-                else:
-                    body = texts.unsupported_message()
-                outbox.enqueue_text(
-                    session,
-                    to_phone=arrival.contact.phone,
-                    contact_id=arrival.contact.id,
-                    body=body,
-                    purpose="reply",
-                    conversation_id=conversation.id,
-                )
-                inbox.mark_done(row)
-                return None
-            return DialogueTurn(
-                row_id=row.id,
-                sender=arrival.contact.phone,
-                text=row.text,
-                metadata={
-                    "wamid": row.wamid,
-                    "profile_name": row.profile_name,
-                    "message_type": row.message_type,
-                },
-            )
-
-    def _consent(self, session, row: InboundMessage, arrival: inbox.Arrival) -> bool:
-        """STOP / START from a customer: applied and confirmed here, whoever else is talking
-        to them (the assistant, a paused conversation's rep)."""
-        command = consent.command_of(row.text) if row.message_type == "text" else None
-        if command is None or staff_service.by_phone(session, arrival.contact.phone) is not None:
-            return False
-        actor = Actor(Source.WHATSAPP, phone=arrival.contact.phone)
-        if command == "stop":
-            consent.opt_out(session, arrival.contact, actor)
-            body = texts.consent_stopped()
-        else:
-            consent.opt_in(session, arrival.contact, actor)
-            body = texts.consent_started()
-        outbox.enqueue_text(
-            session,
-            to_phone=arrival.contact.phone,
-            contact_id=arrival.contact.id,
-            body=body,
-            purpose="reply",
-            conversation_id=arrival.conversation.id,
-        )
-        return True
-
-    def _forward_to_rep(self, session, row: InboundMessage, arrival: inbox.Arrival) -> None:
-        text = row.text or f"[{row.message_type}]"
-        routing.tell_staff(
-            session,
-            routing.StaffEvent.WHILE_PAUSED,
-            texts.rep_forward(arrival.contact.display_name, arrival.contact.phone, text),
-            object_type=ObjectType.CONVERSATION,
-            object_id=arrival.conversation.id,
-            conversation=arrival.conversation,
-        )
-
-    def _forward_unanswered(self, session, row: InboundMessage, contact: Contact) -> None:
-        conversation = (
-            session.get(Conversation, row.conversation_id) if row.conversation_id else None
-        )
-        routing.tell_staff(
-            session,
-            routing.StaffEvent.ASSISTANT_SILENT,
-            texts.rep_unanswered_message(contact.display_name, contact.phone, row.text or ""),
-            object_type=ObjectType.CONVERSATION,
-            object_id=row.conversation_id,
-            conversation=conversation,
-            sender_is_staff=staff_service.by_phone(session, contact.phone) is not None,
-        )
+            return turn
 
     def _complete(self, row_id: int, token: str, replies: list[dict[str, Any]]) -> None:
         with transaction() as session:
@@ -511,8 +408,7 @@ class InboxWorker:
                     )
                 sent += 1
             if not sent:
-                # The assistant said nothing: a person should see the message.
-                self._forward_unanswered(session, row, contact)
+                arrivals.forward_unanswered(session, row, contact)
             inbox.mark_done(row)
             if self.on_processed is not None and row.processed_at:
                 self.on_processed((row.processed_at - row.stored_at).total_seconds())

@@ -1,0 +1,209 @@
+"""What becomes of an inbound WhatsApp message once it is recorded: handlers tried in order,
+the first that handles it ends the chain (as pywa's handlers do: a filter, then a callback);
+a message that none handles is a turn for the assistant.
+
+1. `consent`: STOP / START from a customer (not staff): applied and confirmed here, whoever
+   else is talking to them (the assistant, a paused conversation's rep).
+2. `paused`: a conversation a rep has paused: the message goes to the rep, the assistant
+   stays quiet.
+3. `silent`: reactions and system notices: on the timeline, nobody answers.
+4. `not dialogue`: media, locations and anything without text: kept (`media.receive`) and
+   acknowledged.
+5. Otherwise the assistant: a `DialogueTurn`. When it answers nothing, `forward_unanswered`
+   tells staff.
+
+A new kind of arrival is one entry in `ARRIVAL_HANDLERS`. The inbox worker
+(`backend/whatsapp/inbox_worker.py`) only moves messages: it records the arrival, asks
+`route`, and marks the message done when a handler took it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from backend import texts
+from backend.domain.actor import Actor
+from backend.domain.enums import ObjectType, Source
+from backend.models import Contact, Conversation, InboundMessage
+from backend.services import consent, media, outbox, routing
+from backend.services import staff as staff_service
+
+logger = logging.getLogger(__name__)
+
+# Types handed to the assistant; others are recorded and acknowledged without it.
+DIALOGUE_TYPES = {"text", "interactive", "button"}
+
+SILENT_TYPES = {"reaction", "system", "unsupported_ephemeral"}
+
+MEDIA_TYPES = {"location", "image", "document", "video", "audio", "sticker"}
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Who wrote and where: what recording a message gives (`inbox.record_arrival`)."""
+
+    contact: Contact
+    conversation: Conversation
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class DialogueTurn:
+    """A message for the assistant, as the worker sends it to Rasa."""
+
+    row_id: int
+    sender: str
+    text: str
+    metadata: dict[str, Any]
+
+
+Check = Callable[[Session, InboundMessage, Arrival], bool]
+
+
+@dataclass(frozen=True)
+class ArrivalHandler:
+    """`applies` is the filter; `handle` acts and says whether the message needs nothing
+    more (False passes it on to the next handler)."""
+
+    name: str
+    applies: Check
+    handle: Check
+
+
+def _reply(session: Session, arrival: Arrival, body: str) -> None:
+    outbox.enqueue_text(
+        session,
+        to_phone=arrival.contact.phone,
+        contact_id=arrival.contact.id,
+        body=body,
+        purpose="reply",
+        conversation_id=arrival.conversation.id,
+    )
+
+
+def is_consent_command(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """STOP or START typed by a customer; staff are never opted out of their own work."""
+    return (
+        row.message_type == "text"
+        and consent.command_of(row.text) is not None
+        and staff_service.by_phone(session, arrival.contact.phone) is None
+    )
+
+
+def apply_consent(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    actor = Actor(Source.WHATSAPP, phone=arrival.contact.phone)
+    if consent.command_of(row.text) == "stop":
+        consent.opt_out(session, arrival.contact, actor)
+        body = texts.consent_stopped()
+    else:
+        consent.opt_in(session, arrival.contact, actor)
+        body = texts.consent_started()
+    _reply(session, arrival, body)
+    return True
+
+
+def is_paused(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    return bool(arrival.conversation.bot_paused)
+
+
+def forward_to_rep(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """A paused conversation is a person's: they get every message, whatever its type."""
+    text = row.text or f"[{row.message_type}]"
+    routing.tell_staff(
+        session,
+        routing.StaffEvent.WHILE_PAUSED,
+        texts.rep_forward(arrival.contact.display_name, arrival.contact.phone, text),
+        object_type=ObjectType.CONVERSATION,
+        object_id=arrival.conversation.id,
+        conversation=arrival.conversation,
+    )
+    return True
+
+
+def is_silent(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    return row.message_type in SILENT_TYPES
+
+
+def leave_on_timeline(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """Recording the arrival put it on the timeline; a reaction needs no answer."""
+    return True
+
+
+def is_not_dialogue(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    return row.message_type in MEDIA_TYPES or row.message_type not in DIALOGUE_TYPES or not row.text
+
+
+def keep_and_acknowledge(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """Media is kept (a guide's on their trip, said so); anything else unreadable is
+    answered with what the assistant can read."""
+    filed = media.receive(session, row, arrival.contact)
+    if filed is not None and filed.trip is not None:
+        body = texts.media_filed(row.message_type, filed.trip, filed.incident, filed.started_here)
+    elif row.message_type in MEDIA_TYPES:
+        body = texts.media_received(row.message_type)
+    else:
+        body = texts.unsupported_message()
+    _reply(session, arrival, body)
+    return True
+
+
+ARRIVAL_HANDLERS: tuple[ArrivalHandler, ...] = (
+    ArrivalHandler("consent", is_consent_command, apply_consent),
+    ArrivalHandler("paused", is_paused, forward_to_rep),
+    ArrivalHandler("silent", is_silent, leave_on_timeline),
+    ArrivalHandler("not dialogue", is_not_dialogue, keep_and_acknowledge),
+)
+
+
+def dialogue_turn(row: InboundMessage, arrival: Arrival) -> DialogueTurn:
+    return DialogueTurn(
+        row_id=row.id,
+        sender=arrival.contact.phone,
+        text=row.text or "",
+        metadata={
+            "wamid": row.wamid,
+            "profile_name": row.profile_name,
+            "message_type": row.message_type,
+        },
+    )
+
+
+def handled_by(
+    session: Session,
+    row: InboundMessage,
+    arrival: Arrival,
+    handlers: Sequence[ArrivalHandler] | None = None,
+) -> ArrivalHandler | None:
+    """Run the handlers (`ARRIVAL_HANDLERS`, read at each call) in order until one handles
+    the message; that one, or None when the message is for the assistant."""
+    for handler in ARRIVAL_HANDLERS if handlers is None else handlers:
+        if handler.applies(session, row, arrival) and handler.handle(session, row, arrival):
+            logger.debug("message %s: handled by %s", row.wamid, handler.name)
+            return handler
+    return None
+
+
+def route(session: Session, row: InboundMessage, arrival: Arrival) -> DialogueTurn | None:
+    """None when a handler took the message (it is done); else the assistant's turn."""
+    if handled_by(session, row, arrival) is not None:
+        return None
+    return dialogue_turn(row, arrival)
+
+
+def forward_unanswered(session: Session, row: InboundMessage, contact: Contact) -> None:
+    """After the dialogue: the assistant said nothing, so a person should see the message."""
+    conversation = session.get(Conversation, row.conversation_id) if row.conversation_id else None
+    routing.tell_staff(
+        session,
+        routing.StaffEvent.ASSISTANT_SILENT,
+        texts.rep_unanswered_message(contact.display_name, contact.phone, row.text or ""),
+        object_type=ObjectType.CONVERSATION,
+        object_id=row.conversation_id,
+        conversation=conversation,
+        sender_is_staff=staff_service.by_phone(session, contact.phone) is not None,
+    )
