@@ -49,6 +49,7 @@ def _incident(ctx: Ctx, incident_id: str) -> Incident:
 def incident_page(ctx: Ctx, incident_id: str) -> HTTPResponse:
     incident = _incident(ctx, incident_id)
     guests = trips.guests_of(ctx.session, incident.trip)
+    events = timeline.for_object(ctx.session, ObjectType.INCIDENT, incident.id, reader=ctx.member)
     return ctx.page(
         "incident.html",
         incident=incident,
@@ -61,9 +62,8 @@ def incident_page(ctx: Ctx, incident_id: str) -> HTTPResponse:
         receipts=page_data.guest_notices(ctx.session, incident, guests),
         attachments=media.attachments_of_incident(ctx.session, incident),
         statuses=[s for s in IncidentStatus],
-        events=timeline.for_object(
-            ctx.session, ObjectType.INCIDENT, incident.id, reader=ctx.member
-        ),
+        events=events,
+        sentences=timeline.describe(ctx.session, events),
         now=clock.now(),
     )
 

@@ -68,6 +68,7 @@ def lead_page(ctx: Ctx, lead_id: str) -> HTTPResponse:
     )
     party = lead.quoted_party_size or lead.party_size or 1
     suggested = bookings.price_for(chosen.departure, party) if chosen is not None else None
+    events = timeline.for_object(ctx.session, ObjectType.LEAD, lead.id, reader=ctx.member)
     return ctx.page(
         "lead.html",
         lead=lead,
@@ -78,7 +79,8 @@ def lead_page(ctx: Ctx, lead_id: str) -> HTTPResponse:
         party=party,
         suggested=suggested,
         window_open=contacts.window_open(lead.contact),
-        events=timeline.for_object(ctx.session, ObjectType.LEAD, lead.id, reader=ctx.member),
+        events=events,
+        sentences=timeline.describe(ctx.session, events),
         deadline=page_data.contact_deadline(lead),
         now=clock.now(),
     )

@@ -230,29 +230,23 @@ class BookingPage:
     waitlist_status: str | None
     waitlist_position: int | None
     events: list[TimelineEvent]
+    sentences: dict[int, str]  # each event's sentence, by event id (`timeline.describe`)
 
 
 def booking_page(session: Session, booking: Booking, reader: Staff) -> BookingPage:
-    """The booking page's data, with the timeline events `reader` may see."""
+    """The booking page's data, with the timeline events `reader` may see and their sentences."""
     entry = waitlist.entry_of(session, booking)
-
+    events = timeline.for_object(session, ObjectType.BOOKING, booking.id, reader=reader)
+    payments = select(Payment).where(Payment.booking_id == booking.id)
+    holds = select(Hold).where(Hold.booking_id == booking.id)
     return BookingPage(
         booking,
-        list(
-            session.scalars(
-                select(Payment)
-                .where(Payment.booking_id == booking.id)
-                .order_by(Payment.received_at)
-            )
-        ),
-        list(
-            session.scalars(
-                select(Hold).where(Hold.booking_id == booking.id).order_by(Hold.created_at)
-            )
-        ),
+        list(session.scalars(payments.order_by(Payment.received_at))),
+        list(session.scalars(holds.order_by(Hold.created_at))),
         entry.status if entry else None,
         waitlist.position(session, entry) if entry and entry.status == "WAITING" else None,
-        timeline.for_object(session, ObjectType.BOOKING, booking.id, reader=reader),
+        events,
+        timeline.describe(session, events),
     )
 
 

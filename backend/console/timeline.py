@@ -1,15 +1,14 @@
-"""The timeline page (SALES, OPS): recent events or one object's, each by its own area."""
+"""The timeline page (SALES, OPS): recent events or one object's, each by its own area, each
+as the sentence staff read (`timeline.describe`) over its code and its JSON."""
 
 from __future__ import annotations
 
 import json
 
 from sanic.response import HTTPResponse
-from sqlalchemy import select
 
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
-from backend.models import Staff
 from backend.services import timeline
 
 
@@ -21,12 +20,11 @@ def timeline_page(ctx: Ctx) -> HTTPResponse:
         found = timeline.for_object(ctx.session, object_type, object_id, reader=ctx.member)
     else:
         found = timeline.latest(ctx.session, reader=ctx.member, limit=100)
-    staff_names = {s.id: s.name for s in ctx.session.scalars(select(Staff))}
     return ctx.page(
         "timeline.html",
         events=found,
+        sentences=timeline.describe(ctx.session, found),
         object_type=object_type,
         object_id=object_id,
-        staff_names=staff_names,
         as_json=lambda e: json.dumps(e.as_dict(), indent=2, ensure_ascii=False),
     )

@@ -4,37 +4,19 @@ the area every timeline event belongs to. Pure data, no I/O.
 The same table decides which pages and API routes a role may open and which events it reads
 on a timeline or the live stream (`backend.services.timeline.visible_to`): a role that cannot
 open the incident page cannot read an incident's text elsewhere either. ADMIN sees every area.
-An event whose kind is not in `EVENT_AREAS` is visible to ADMIN only (fail closed): a new
-action code stays hidden until someone decides who may read it.
+Each timeline action code's area is declared with its sentence in one registry,
+`backend.domain.timeline_actions`; `EVENT_AREAS` is read from it. An event whose kind no entry
+covers is visible to ADMIN only (fail closed): a new action code stays hidden until someone
+declares it, and with it who may read it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
 
+from backend.domain.areas import ABOUT_OBJECT, Area
 from backend.domain.enums import ObjectType, Role
-
-
-class Area(StrEnum):
-    LEADS = "leads"  # enquiries, their quotes and their assignment to a rep
-    BOOKINGS = "bookings"  # bookings, holds, waitlist, payments, the customers' notices
-    DEPARTURES = "departures"  # departures and their seats
-    MESSAGES = "messages"  # customers' conversations and contact details
-    CATALOGUE = "catalogue"  # products and the assistant's answers (reading them)
-    FEEDBACK = "feedback"  # guests' ratings and comments, KPIs
-    TRIPS = "trips"  # trips, assignments, check-ins, guides' positions and field updates
-    STAFF_MESSAGES = "staff_messages"  # what guides and staff write to or get from the product
-    INCIDENTS = "incidents"  # incidents: their texts, escalations, notices to guests
-    PAYROLL = "payroll"  # what staff are paid for a trip
-    STAFF_DIRECTORY = "staff_directory"  # colleagues' phones and roles
-    STAFF_ADMIN = "staff_admin"  # adding staff, roles, tokens, (de)activation
-    SIGN_IN = "sign_in"  # sign-in codes, links and sessions
-    ADMINISTRATION = "administration"  # changing products, departures, answers; the system
-    MY_TRIPS = "my_trips"  # a guide's or porter's own assignments
-    ACCOUNT = "account"  # one's own profile, token and sign-out
-    TIMELINE = "timeline"  # the timeline pages: each event shown by its own area
-
+from backend.domain.timeline_actions import ACTIONS
 
 S, OP, G, P = Role.SALES, Role.OPS, Role.GUIDE, Role.PORTER
 
@@ -59,86 +41,11 @@ AREA_ROLES: Mapping[Area, tuple[Role, ...]] = {
     Area.TIMELINE: (S, OP),
 }
 
-# A message, e-mail or console reply belongs to the area of what it is about.
-ABOUT_OBJECT = None
-
-# Timeline action codes → area. A key ending in "." is a prefix (codes built at run time,
-# e.g. state changes `tms.booking.status.<state>`); other keys are exact codes. No key is a
-# prefix of another (tests check), so the order of the keys never matters.
-EVENT_AREAS: Mapping[str, Area | None] = {
-    # Leads
-    "tms.lead.created": Area.LEADS,
-    "tms.lead.status.": Area.LEADS,
-    "tms.lead.assigned": Area.LEADS,
-    "tms.lead.sla.breached": Area.LEADS,
-    "tms.lead.details": Area.LEADS,
-    "tms.lead.trek_changed": Area.LEADS,
-    "tms.lead.requoted": Area.LEADS,
-    "tms.lead.message": Area.LEADS,
-    "tms.lead.quote_override": Area.LEADS,
-    # Bookings, holds, the waitlist, payments
-    "tms.booking.created": Area.BOOKINGS,
-    "tms.booking.status.": Area.BOOKINGS,
-    "tms.booking.payment_status.": Area.BOOKINGS,
-    "tms.booking.payment.flagged": Area.BOOKINGS,
-    "tms.booking.refund_due": Area.BOOKINGS,
-    "tms.booking.notice.": Area.BOOKINGS,
-    "tms.hold.created": Area.BOOKINGS,
-    "tms.hold.status.": Area.BOOKINGS,
-    "tms.departure.hold.": Area.BOOKINGS,
-    "tms.waitlist_entry.created": Area.BOOKINGS,
-    "tms.waitlist_entry.status.": Area.BOOKINGS,
-    "tms.payment.received": Area.BOOKINGS,
-    "tms.payment.already_recorded": Area.BOOKINGS,
-    # Departures
-    "tms.departure.created": Area.DEPARTURES,
-    "tms.departure.changed": Area.DEPARTURES,
-    # Guests' feedback
-    "tms.booking.feedback": Area.FEEDBACK,
-    "tms.conversation.feedback": Area.FEEDBACK,
-    "tms.trip.feedback.": Area.FEEDBACK,
-    # Conversations and contacts
-    "tms.conversation.opened": Area.MESSAGES,
-    "tms.conversation.bound": Area.MESSAGES,
-    "tms.conversation.bot_paused": Area.MESSAGES,
-    "tms.conversation.bot_resumed": Area.MESSAGES,
-    "tms.conversation.question_answered": Area.MESSAGES,
-    "tms.conversation.question_unanswered": Area.MESSAGES,
-    "tms.conversation.unhandled": Area.MESSAGES,
-    "tms.contact.email_set": Area.MESSAGES,
-    "tms.contact.opted_in": Area.MESSAGES,
-    "tms.contact.opted_out": Area.MESSAGES,
-    "tms.contact.message_withheld": Area.MESSAGES,
-    "tms.contact.media.received": Area.MESSAGES,
-    "tms.message.": ABOUT_OBJECT,
-    "tms.email.": ABOUT_OBJECT,
-    "tms.console.reply": ABOUT_OBJECT,
-    # The catalogue and the assistant's answers
-    "tms.product.created": Area.CATALOGUE,
-    "tms.product.changed": Area.CATALOGUE,
-    "tms.faq.answer_updated": Area.CATALOGUE,
-    "tms.faq.defaults_loaded": Area.CATALOGUE,
-    # Trips, assignments, attendance (guides' check-ins and positions)
-    "tms.trip.created": Area.TRIPS,
-    "tms.trip.status.": Area.TRIPS,
-    "tms.trip.checkin.missing": Area.TRIPS,
-    "tms.trip.field_update": Area.TRIPS,
-    "tms.trip.media.attached": Area.TRIPS,
-    "tms.assignment.status.": Area.TRIPS,
-    "tms.attendance.created": Area.TRIPS,
-    "tms.attendance.status.": Area.TRIPS,
-    # Payroll: an assignment's creation carries the compensation offered
-    "tms.assignment.created": Area.PAYROLL,
-    "tms.assignment.payroll.": Area.PAYROLL,
-    # Incidents
-    "tms.incident.": Area.INCIDENTS,
-    "tms.trip.incident.": Area.INCIDENTS,
-    # Staff administration and sign-in: every `tms.staff.*` code (people, roles, tokens,
-    # sign-in codes and sessions) is ADMIN's alone, new ones included.
-    "tms.staff.": Area.STAFF_ADMIN,
-    # The operator as a whole
-    "tms.demo.history_seeded": Area.ADMINISTRATION,
-}
+# Timeline action codes → area, from the one registry of action codes
+# (backend/domain/timeline_actions.py: a key ending in "." is a prefix for codes built at run
+# time, e.g. state changes `tms.booking.status.<state>`; other keys are exact codes). No key is
+# a prefix of another (tests check), so the order of the keys never matters.
+EVENT_AREAS: Mapping[str, Area | None] = {action.code: action.area for action in ACTIONS}
 
 # A message's area by what it is about (`ABOUT_OBJECT` codes).
 OBJECT_AREAS: Mapping[str, Area] = {

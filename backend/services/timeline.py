@@ -2,7 +2,10 @@
 
 Staff read it through `reader=`: a reader sees only the events of the areas their roles may
 see (`backend.domain.access`), filtered in SQL so that a page of 50 is 50 visible events.
-Without a reader (the product's own code) every event is returned."""
+Without a reader (the product's own code) every event is returned.
+
+`describe` gives each event the sentence staff read ("Sarah quoted $6,840 for 3 travellers"),
+declared with its code in `backend.domain.timeline_actions`."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tr
 from sqlalchemy.orm import Session, object_session
 
 from backend import clock
-from backend.domain import access
+from backend.domain import access, timeline_actions
 from backend.domain.access import ABOUT_OBJECT, Area
 from backend.domain.actor import Actor
 from backend.domain.enums import Role
@@ -121,6 +124,52 @@ def recent_by_action(
         .limit(limit)
     )
     return list(session.scalars(_for_reader(query, reader)))
+
+
+# -- what staff read -------------------------------------------------------------------------
+def describe(session: Session, events: Sequence[TimelineEvent]) -> dict[int, str]:
+    """Each event's sentence, by event id. The staff members the events name (who acted, by
+    id or by phone, and a content field holding a staff id) are read in one query."""
+    ids: set[str] = set()
+    phones: set[str] = set()
+    for event in events:
+        if event.actor_staff_id:
+            ids.add(event.actor_staff_id)
+        if event.actor_phone:
+            phones.add(event.actor_phone)
+        ids.update(_staff_ids_in(event))
+    by_id: dict[str, str] = {}
+    by_phone: dict[str, str] = {}
+    if ids or phones:
+        for staff_id, phone, name in session.execute(
+            select(Staff.id, Staff.phone, Staff.name).where(
+                or_(Staff.id.in_(ids), Staff.phone.in_(phones))
+            )
+        ):
+            by_id[staff_id], by_phone[phone] = name, name
+    said: dict[int, str] = {}
+    for event in events:
+        named = by_id.get(event.actor_staff_id or "") or by_phone.get(event.actor_phone or "")
+        actor = timeline_actions.actor_words(event.source, event.actor_phone, named)
+        content = dict(_content(event))
+        for key in _staff_fields(event):
+            content[key] = by_id.get(str(content.get(key)))  # no name: a plainer sentence
+        said[event.id] = timeline_actions.sentence(event.action, content, actor)
+    return said
+
+
+def _content(event: TimelineEvent) -> dict[str, Any]:
+    return event.content if isinstance(event.content, dict) else {}
+
+
+def _staff_fields(event: TimelineEvent) -> tuple[str, ...]:
+    entry = timeline_actions.action_for(event.action)
+    return entry.staff_fields if entry is not None else ()
+
+
+def _staff_ids_in(event: TimelineEvent) -> set[str]:
+    content = _content(event)
+    return {str(content[key]) for key in _staff_fields(event) if content.get(key)}
 
 
 # -- who may read what -------------------------------------------------------------------------

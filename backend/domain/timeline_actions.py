@@ -1,0 +1,729 @@
+"""Every timeline action code, declared once: the sentence staff read for it and the area it
+belongs to (which roles may read it). Pure data, no I/O.
+
+A code the product writes (`timeline.record(action=...)`) must be covered by an entry here
+(tests/backend/domain/test_timeline_actions.py scans backend/ and actions/ for them). An entry
+is either an exact code or a prefix ending in "." for codes built at run time (a state change
+`tms.booking.status.<state>`); a prefix entry may give a sentence per suffix (`by_suffix`), the
+rest of its codes read its default sentence with `{state}`. No key is a prefix of another, so
+the order of the entries never matters.
+
+The area decides who reads the event (`backend.domain.access.EVENT_AREAS` is built from these
+entries; a code no entry covers is ADMIN's alone). Who is *notified* of what is another table:
+`backend/services/routing.py`'s ROUTES.
+
+A sentence is a `str.format` template over the event's `content`, tried richest first: the
+first whose fields are all there (not None, not empty) is the one shown, so a missing field
+never breaks a page; the last of each list uses no content field. Besides the content:
+`{actor}` who did it (a staff member's name, "the customer", "the system", ...), `{state}` the
+part of the code after a prefix, in words, and `{fields}` the content's keys, in words.
+Formats: `{amount:money}` minor units in the content's `currency`, `{role:lower}`,
+`{topic:words}` (underscores and dashes as spaces), `{seats:seat}` a count of a noun ("1 seat",
+"3 seats"; a list counts its items)."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.domain.areas import ABOUT_OBJECT, Area
+from backend.domain.money import Money
+
+
+@dataclass(frozen=True)
+class TimelineAction:
+    code: str  # an exact code, or a prefix ending in "."
+    area: Area | None  # None (ABOUT_OBJECT): the area of what the event is about
+    says: tuple[str, ...]  # sentences, richest first
+    by_suffix: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # prefix codes
+    staff_fields: tuple[str, ...] = ()  # content fields holding a staff id, read as the name
+
+    @property
+    def is_prefix(self) -> bool:
+        return self.code.endswith(".")
+
+
+def _exact(
+    code: str, area: Area | None, *says: str, staff_fields: tuple[str, ...] = ()
+) -> TimelineAction:
+    return TimelineAction(code, area, says, staff_fields=staff_fields)
+
+
+def _prefix(
+    code: str,
+    area: Area | None,
+    *says: str,
+    by_suffix: Mapping[str, tuple[str, ...]] | None = None,
+) -> TimelineAction:
+    assert code.endswith("."), code
+    return TimelineAction(code, area, says, by_suffix=dict(by_suffix or {}))
+
+
+L, B, D, F = Area.LEADS, Area.BOOKINGS, Area.DEPARTURES, Area.FEEDBACK
+M, C, T, PAY, INC = Area.MESSAGES, Area.CATALOGUE, Area.TRIPS, Area.PAYROLL, Area.INCIDENTS
+
+ACTIONS: tuple[TimelineAction, ...] = (
+    # -- Leads ----------------------------------------------------------------------------------
+    _exact(
+        "tms.lead.created",
+        L,
+        "New lead {reference} from {actor}: {product} for {partySize:traveller}, {travelDate}",
+        "New lead {reference} from {actor}: {product} for {partySize:traveller}",
+        "New lead {reference} from {actor}: {product}",
+        "New lead from {actor}",
+    ),
+    _prefix(
+        "tms.lead.status.",
+        L,
+        "{actor} moved the lead from {from:lower} to {to:lower}",
+        "{actor} moved the lead to {state}",
+        by_suffix={
+            "contacted": ("{actor} got in touch with the customer",),
+            "quoted": (
+                "{actor} quoted {total} for {partySize:traveller} on the {departure} departure",
+                "{actor} quoted {total}",
+                "{actor} quoted the lead",
+            ),
+            "won": ("{actor} turned the lead into booking {booking}", "{actor} won the lead"),
+            "lost": ("{actor} marked the lead lost: {reason}", "{actor} marked the lead lost"),
+        },
+    ),
+    _exact(
+        "tms.lead.assigned",
+        L,
+        "{actor} assigned the lead to {to}",
+        "{actor} assigned the lead",
+        staff_fields=("to",),
+    ),
+    _exact(
+        "tms.lead.sla.breached",
+        L,
+        "Nobody contacted the customer within {hours:hour}: operations alerted, "
+        "lead moved to {reassignedTo}",
+        "Nobody contacted the customer within {hours:hour}: operations alerted",
+        "Nobody contacted the customer in time: operations alerted",
+        staff_fields=("reassignedTo",),
+    ),
+    _exact(
+        "tms.lead.details", L, "{actor} added to the lead: {fields}", "{actor} added to the lead"
+    ),
+    _exact(
+        "tms.lead.trek_changed",
+        L,
+        "{actor} changed the trek from {from} to {to}",
+        "{actor} changed the trek to {to}",
+        "{actor} changed the trek",
+    ),
+    _exact(
+        "tms.lead.requoted",
+        L,
+        "{actor} quoted again: {total} for {partySize:traveller} on the {departure} departure",
+        "{actor} quoted again: {total}",
+        "{actor} quoted the lead again",
+    ),
+    _exact("tms.lead.message", L, "{actor} enquired: “{message}”", "{text}", "{actor} enquired"),
+    _exact(
+        "tms.lead.quote_override",
+        L,
+        "{actor} changed the standard price ({standardTotal}): {reason}",
+        "{actor} changed the standard price: {reason}",
+        "{actor} changed the standard price",
+    ),
+    # -- Bookings, holds, the waitlist, payments -------------------------------------------------
+    _exact(
+        "tms.booking.created",
+        B,
+        "{actor} made booking {reference}: {product} on {departure} for "
+        "{partySize:traveller}, {total}",
+        "{actor} made booking {reference}",
+        "{actor} made the booking",
+    ),
+    _prefix(
+        "tms.booking.status.",
+        B,
+        "{actor} set the booking to {state}: {reason}",
+        "{actor} set the booking to {state}",
+        by_suffix={
+            "waitlisted": ("Back on the waitlist: {reason}", "On the waitlist"),
+            "offered": ("A spot on the departure was offered to the customer",),
+            "held": ("Seats held: {paymentMinutes:minute} to pay", "Seats held for the customer"),
+            "payment_pending": (
+                "Payment arrived ({reason}): confirming the booking",
+                "Payment arrived: confirming the booking",
+            ),
+            "confirmed": ("{actor} confirmed the booking",),
+            "completed": ("The trip is over: booking completed",),
+            "cancelled": (
+                "{actor} cancelled the booking: {reason}",
+                "{actor} cancelled the booking",
+            ),
+            "expired": ("The booking expired: {reason}", "The booking expired"),
+        },
+    ),
+    _prefix(
+        "tms.booking.payment_status.",
+        B,
+        "Payment status: {state}",
+        by_suffix={"deposit_paid": ("Deposit paid",), "full_paid": ("Paid in full",)},
+    ),
+    _exact(
+        "tms.booking.payment.flagged",
+        B,
+        "A payment needs attention: {reason}",
+        "A payment needs attention",
+    ),
+    _exact(
+        "tms.booking.refund_due",
+        B,
+        "Cancelled after {paid:money} was paid: refund due",
+        "Cancelled after payment: refund due",
+    ),
+    _prefix(
+        "tms.booking.notice.",
+        B,
+        "Notice sent to the customer: {state}",
+        by_suffix={
+            "pre-departure": ("Pre-departure message sent to the customer",),
+            "balance-overdue": ("The balance is overdue: staff alerted",),
+        },
+    ),
+    _exact(
+        "tms.hold.created",
+        B,
+        "{actor} held {seats:seat} for booking {booking}",
+        "{actor} held seats",
+    ),
+    _prefix(
+        "tms.hold.status.",
+        B,
+        "Hold {state}",
+        by_suffix={
+            "converted": ("The hold is paid: seats taken",),
+            "released": ("{actor} released the hold",),
+            "expired": ("The hold expired",),
+        },
+    ),
+    _prefix(
+        "tms.departure.hold.",
+        B,
+        "Hold {state}",
+        by_suffix={
+            "created": ("{seats:seat} held for booking {booking}", "Seats held"),
+            "converted": ("{seats:seat} paid for", "Held seats paid for"),
+            "released": ("{seats:seat} released", "Held seats released"),
+            "expired": ("A hold on {seats:seat} expired", "A hold expired"),
+        },
+    ),
+    _exact(
+        "tms.waitlist_entry.created",
+        B,
+        "{actor} joined the waitlist with booking {booking}",
+        "{actor} joined the waitlist",
+    ),
+    _prefix(
+        "tms.waitlist_entry.status.",
+        B,
+        "Waitlist: {state}",
+        by_suffix={
+            "offered": ("A spot was offered from the waitlist",),
+            "accepted": ("{actor} took the spot offered",),
+            "waiting": ("Back in the waitlist queue: {reason}", "Back in the waitlist queue"),
+            "expired": ("The spot offered expired",),
+            "cancelled": ("{actor} left the waitlist",),
+        },
+    ),
+    _exact(
+        "tms.payment.received",
+        B,
+        "{amount:money} received for booking {booking}",
+        "{amount:money} received",
+        "Payment received",
+    ),
+    _exact(
+        "tms.payment.already_recorded",
+        B,
+        "Payment {eventId} reported again: already recorded",
+        "A payment was reported again: already recorded",
+    ),
+    # -- Departures -----------------------------------------------------------------------------
+    _exact(
+        "tms.departure.created",
+        D,
+        "{actor} added a {product} departure on {startDate} ({capacity:seat})",
+        "{actor} added a departure on {startDate}",
+        "{actor} added the departure",
+    ),
+    _exact(
+        "tms.departure.changed",
+        D,
+        "{actor} changed the departure's {fields}",
+        "{actor} changed the departure",
+    ),
+    # -- Guests' feedback -----------------------------------------------------------------------
+    _exact(
+        "tms.booking.feedback",
+        F,
+        "{actor} rated the trip {rating}/5: “{comment}”",
+        "{actor} rated the trip {rating}/5",
+        "{actor} wrote feedback: “{comment}”",
+        "{actor} wrote feedback: “{text}”",
+        "{actor} gave feedback",
+    ),
+    _exact(
+        "tms.conversation.feedback",
+        F,
+        "{actor} wrote feedback: “{text}”",
+        "{actor} gave feedback",
+    ),
+    _prefix(
+        "tms.trip.feedback.",
+        F,
+        "Trip feedback: {state}",
+        by_suffix={
+            "received": (
+                "A guest of booking {booking} rated the trip {rating}/5: “{comment}”",
+                "A guest of booking {booking} rated the trip {rating}/5",
+                "A guest of booking {booking} wrote feedback: “{comment}”",
+                "A guest gave feedback",
+            ),
+            "requested": (
+                "{guests:guest} asked for feedback",
+                "The guests were asked for feedback",
+            ),
+        },
+    ),
+    # -- Conversations and contacts ---------------------------------------------------------
+    _exact("tms.conversation.opened", M, "{actor} started a conversation"),
+    _exact(
+        "tms.conversation.bound",
+        M,
+        "The conversation is now filed under the {objectType:lower}",
+        "The conversation was filed",
+    ),
+    _exact("tms.conversation.bot_paused", M, "{actor} paused the assistant: staff answer now"),
+    _exact("tms.conversation.bot_resumed", M, "{actor} let the assistant answer again"),
+    _exact(
+        "tms.conversation.question_answered",
+        M,
+        "The assistant answered a question on {topic:words}: “{text}”",
+        "The assistant answered a question on {topic:words}",
+        "The assistant answered a question",
+    ),
+    _exact(
+        "tms.conversation.question_unanswered",
+        M,
+        "The assistant could not answer: “{text}”",
+        "The assistant could not answer a question",
+    ),
+    _exact(
+        "tms.conversation.unhandled",
+        M,
+        "The assistant did not understand: “{text}”",
+        "The assistant did not understand a message",
+    ),
+    _exact(
+        "tms.contact.email_set",
+        M,
+        "{actor} set the e-mail address to {email}",
+        "{actor} set the e-mail address",
+    ),
+    _exact("tms.contact.opted_in", M, "{actor} agreed to receive messages again"),
+    _exact("tms.contact.opted_out", M, "{actor} wrote STOP: no more messages"),
+    _exact(
+        "tms.contact.message_withheld",
+        M,
+        "A {purpose:words} message was not sent: {reason}",
+        "A message was not sent: the customer wrote STOP",
+    ),
+    _exact(
+        "tms.contact.media.received",
+        M,
+        "{actor} sent a {kind}: “{caption}”",
+        "{actor} sent a {kind}",
+        "{actor} sent a file",
+    ),
+    _prefix(
+        "tms.message.",
+        ABOUT_OBJECT,
+        "WhatsApp message: {state}",
+        by_suffix={
+            "inbound": ("{actor} wrote: “{text}”", "{actor} wrote a message"),
+            "inbound.retried": ("A message received is being handled again",),
+            "outbound": ("Sent on WhatsApp: “{text}”", "A WhatsApp message was sent"),
+            "outbound.retried": ("A WhatsApp message is being sent again",),
+        },
+    ),
+    _prefix(
+        "tms.email.",
+        ABOUT_OBJECT,
+        "E-mail: {state}",
+        by_suffix={
+            "queued": ("E-mail “{subject}” queued for {to}", "An e-mail was queued"),
+            "sent": ("E-mail “{subject}” sent to {to}", "An e-mail was sent"),
+            "failed": (
+                "E-mail “{subject}” to {to} failed: {error}",
+                "E-mail “{subject}” to {to} failed",
+                "An e-mail failed",
+            ),
+            "retried": ("E-mail to {to} is being sent again", "An e-mail is being sent again"),
+        },
+    ),
+    _exact(
+        "tms.console.reply",
+        ABOUT_OBJECT,
+        "{actor} replied with the {template:words} template: “{text}”",
+        "{actor} replied: “{text}”",
+        "{actor} replied",
+    ),
+    # -- The catalogue and the assistant's answers ----------------------------------------------
+    _exact(
+        "tms.product.created",
+        C,
+        "{actor} added the product {code}: {name}",
+        "{actor} added the product {code}",
+        "{actor} added a product",
+    ),
+    _exact(
+        "tms.product.changed",
+        C,
+        "{actor} changed the product's {fields}",
+        "{actor} changed the product",
+    ),
+    _exact(
+        "tms.faq.answer_updated",
+        C,
+        "{actor} changed the answer on {topic:words} for {product}",
+        "{actor} changed the answer on {topic:words}",
+        "{actor} changed an answer",
+    ),
+    _exact(
+        "tms.faq.defaults_loaded",
+        C,
+        "{answers:answer} loaded from the defaults",
+        "The default answers were loaded",
+    ),
+    # -- Trips, assignments, attendance (guides' check-ins and positions) -----------------------
+    _exact("tms.trip.created", T, "{actor} created trip {reference}", "{actor} created the trip"),
+    _prefix(
+        "tms.trip.status.",
+        T,
+        "{actor} set the trip to {state}",
+        by_suffix={
+            "in_progress": ("{by} checked in: the trip has started", "The trip has started"),
+            "ended": (
+                "{actor} checked out: the trip has ended. “{note}”",
+                "{actor} checked out: the trip has ended",
+            ),
+            "cancelled": ("{actor} cancelled the trip",),
+        },
+    ),
+    _exact(
+        "tms.trip.checkin.missing",
+        T,
+        "No check-in from {guides} at the meeting time: operations alerted",
+        "No check-in at the meeting time: operations alerted",
+    ),
+    _exact(
+        "tms.trip.field_update",
+        T,
+        "{actor} sent an update: “{text}”",
+        "{actor} sent an update",
+    ),
+    _exact(
+        "tms.trip.media.attached",
+        T,
+        "{actor} sent a {kind} from the trip: “{caption}”",
+        "{actor} sent a {kind} from the trip",
+        "{actor} sent a file from the trip",
+    ),
+    _prefix(
+        "tms.assignment.status.",
+        T,
+        "Assignment {state}",
+        by_suffix={
+            "offered": (
+                "{actor} offered the assignment: {reason}",
+                "{actor} offered the assignment",
+            ),
+            "accepted": ("{actor} accepted the assignment",),
+            "declined": ("{actor} declined the assignment",),
+            "expired": (
+                "No answer to the assignment offer within {hours:hour}",
+                "No answer to the assignment offer",
+            ),
+            "cancelled": ("{actor} cancelled the assignment",),
+            "completed": ("Assignment completed",),
+        },
+    ),
+    _exact(
+        "tms.attendance.created",
+        T,
+        "{staff} checked in on trip {trip}",
+        "{actor} checked in",
+    ),
+    _prefix(
+        "tms.attendance.status.",
+        T,
+        "Attendance: {state}",
+        by_suffix={"trip_complete": ("Checked out: trip complete",)},
+    ),
+    # -- Payroll: an assignment's creation carries the compensation offered ----------------------
+    _exact(
+        "tms.assignment.created",
+        PAY,
+        "{actor} offered {staff} the {role:lower} role on {trip}",
+        "{actor} offered {staff} an assignment",
+        "{actor} offered an assignment",
+    ),
+    _prefix(
+        "tms.assignment.payroll.",
+        PAY,
+        "Payroll: {state}",
+        by_suffix={"added": ("{amount:money} added to payroll", "Added to payroll")},
+    ),
+    # -- Incidents --------------------------------------------------------------------------------
+    _prefix(
+        "tms.incident.",
+        INC,
+        "Incident: {state}",
+        by_suffix={
+            "created": (
+                "{actor} reported a {severity:lower} incident on trip {trip}: “{text}”",
+                "{actor} reported an incident on trip {trip}",
+                "{actor} reported an incident",
+            ),
+            "status.in_progress": ("{actor} set the incident in progress",),
+            "status.resolved": ("{actor} resolved the incident",),
+            "acknowledged": ("{actor} acknowledged the incident",),
+            "updated": (
+                "{actor} noted on the incident: {note}",
+                "{actor} wrote the resolution: {resolution}",
+                "{actor} set the ETA to {eta}",
+                "{actor} updated the incident",
+            ),
+            "field_update": (
+                "{actor} sent an update on the incident: “{text}”",
+                "{actor} sent an update on the incident",
+            ),
+            "guests_notified": ("{actor} told all the guests: “{text}”", "{actor} told the guests"),
+            "guest_notified": (
+                "{actor} told the guests of {bookings:booking}: “{text}”",
+                "{actor} told some of the guests",
+            ),
+            "media.attached": (
+                "{actor} sent a {kind} for the incident: “{caption}”",
+                "{actor} sent a {kind} for the incident",
+                "{actor} sent a file for the incident",
+            ),
+            "escalated": (
+                "Nobody acknowledged the incident within {minutes:minute}: "
+                "escalated to admins and operations",
+                "Incident escalated to admins and operations",
+            ),
+        },
+    ),
+    _prefix(
+        "tms.trip.incident.",
+        INC,
+        "Incident: {state}",
+        by_suffix={
+            "reported": (
+                "{actor} reported a {severity:lower} incident: “{text}”",
+                "{actor} reported an incident",
+            )
+        },
+    ),
+    # -- Staff administration and sign-in: every `tms.staff.*` code (people, roles, tokens,
+    # sign-in codes and sessions) is ADMIN's alone, new ones included. ----------------------------
+    _prefix(
+        "tms.staff.",
+        Area.STAFF_ADMIN,
+        "Staff: {state}",
+        by_suffix={
+            "created": (
+                "{actor} added {name} to the staff as {roles:lower}",
+                "{actor} added {name} to the staff",
+                "{actor} added a staff member",
+            ),
+            "token_issued": (
+                "{actor} issued {name} an API token: {label}",
+                "{actor} issued an API token",
+            ),
+            "token_rotated": (
+                "{actor} gave {name} a new API token",
+                "{actor} issued a new API token",
+            ),
+            "token_revoked": (
+                "{actor} revoked {name}'s API token “{label}”",
+                "{actor} revoked an API token",
+            ),
+            "deactivated": ("{actor} deactivated {name}", "{actor} deactivated a staff member"),
+            "reactivated": ("{actor} reactivated {name}", "{actor} reactivated a staff member"),
+            "roles_changed": (
+                "{actor} changed {name}'s roles to {after:lower}",
+                "{actor} changed a staff member's roles",
+            ),
+            "available": ("{actor} marked {name} available", "{actor} marked someone available"),
+            "away": ("{actor} marked {name} away", "{actor} marked someone away"),
+            "sign_in.code_sent": ("A sign-in code was sent to {actor}",),
+            "sign_in.code_refused": (
+                "No new sign-in code for {actor}: {reason}",
+                "No new sign-in code for {actor}",
+            ),
+            "sign_in.code_wrong": (
+                "A wrong sign-in code for {actor} ({attempts:attempt})",
+                "A wrong sign-in code for {actor}",
+            ),
+            "sign_in.link_created": ("{actor} created a one-time sign-in link",),
+            "signed_in": ("{actor} signed in by {how:words}", "{actor} signed in"),
+            "signed_out": ("{actor} signed out",),
+            "sessions_ended": (
+                "{actor} ended {sessions:session} of the staff member",
+                "{actor} ended the staff member's sessions",
+            ),
+            "sessions_ended_elsewhere": (
+                "{actor} signed out everywhere else ({sessions:session})",
+                "{actor} signed out everywhere else",
+            ),
+        },
+    ),
+    # -- The operator as a whole ------------------------------------------------------------------
+    _exact(
+        "tms.demo.history_seeded",
+        Area.ADMINISTRATION,
+        "Demo history of {days:day} loaded",
+        "Demo history loaded",
+    ),
+)
+
+BY_CODE: Mapping[str, TimelineAction] = {a.code: a for a in ACTIONS}
+_PREFIXES = tuple(a for a in ACTIONS if a.is_prefix)
+
+# Who did it, when no staff member is known: by the actor's source (`backend.domain.enums`).
+# The assistant acts for the customer who wrote (source WHATSAPP); its own steps say so.
+ACTOR_BY_SOURCE: Mapping[str, str] = {
+    "WHATSAPP": "the customer",
+    "ADMIN": "an administrator",
+    "SYSTEM": "the system",
+    "SCHEDULER": "the system",
+    "PAYMENT": "the payment provider",
+}
+
+
+def action_for(code: str) -> TimelineAction | None:
+    """The entry that covers `code` (None: an undeclared code, ADMIN's alone)."""
+    exact = BY_CODE.get(code)
+    if exact is not None:
+        return exact
+    return next((a for a in _PREFIXES if code.startswith(a.code)), None)
+
+
+def sentences_for(code: str) -> tuple[str, ...]:
+    """The sentences `code` may read as, richest first (empty: an undeclared code)."""
+    entry = action_for(code)
+    if entry is None:
+        return ()
+    if entry.is_prefix:
+        return entry.by_suffix.get(code[len(entry.code) :], entry.says)
+    return entry.says
+
+
+def actor_words(source: str | None, phone: str | None, staff_name: str | None) -> str:
+    """Who did it, as the sentence names them: the staff member's name when known."""
+    if staff_name:
+        return staff_name
+    return ACTOR_BY_SOURCE.get(source or "") or phone or "someone"
+
+
+def sentence(code: str, content: Mapping[str, Any] | None, actor: str) -> str:
+    """What happened, in a sentence staff read: the richest of the code's sentences whose
+    fields `content` holds. Never fails: an undeclared code reads as itself."""
+    entry = action_for(code)
+    fields = content if isinstance(content, Mapping) else {}
+    state = code[len(entry.code) :] if entry is not None and entry.is_prefix else None
+    formatter = _Formatter(fields, actor=actor, state=state)
+    for template in sentences_for(code):
+        try:
+            return _capitalised(formatter.format(template))
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError):
+            continue  # a field missing or unusable: a plainer sentence
+    return _capitalised(f"{actor}: {code}")
+
+
+def template_fields(template: str) -> list[tuple[str, str]]:
+    """The (field, format) pairs a sentence uses (the tests check them)."""
+    return [
+        (name, spec or "")
+        for _, name, spec, _ in string.Formatter().parse(template)
+        if name is not None
+    ]
+
+
+LONGEST_VALUE = 120  # characters of one field shown (a message's text can be long)
+FORMATS = ("money", "lower", "words")
+SPECIAL_FIELDS = ("actor", "state", "fields")
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, content: Mapping[str, Any], *, actor: str, state: str | None) -> None:
+        super().__init__()
+        self.content = content
+        self.special = {"actor": actor, "state": _words(state) if state else None}
+        self.special["fields"] = ", ".join(_words(k) for k in content) or None
+
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        # A plain name only: no attribute or index look-ups into the content.
+        if not field_name.isidentifier():
+            raise KeyError(field_name)
+        value = self.special[field_name] if field_name in SPECIAL_FIELDS else None
+        if field_name not in SPECIAL_FIELDS:
+            value = self.content.get(field_name)
+        if value is None or value == "" or value == [] or value == {}:
+            raise KeyError(field_name)
+        return value, field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "money":
+            currency = self.content.get("currency")
+            if isinstance(value, bool) or not isinstance(value, int) or not currency:
+                raise ValueError("money needs integer minor units and a currency")
+            return Money(value, str(currency)).format()
+        if format_spec == "lower":
+            return _text(value).lower()
+        if format_spec == "words":
+            return _words(_text(value))
+        if format_spec.isalpha():
+            return _count(value, format_spec)
+        if format_spec:
+            raise ValueError(f"unknown format {format_spec!r}")
+        return _text(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool | Mapping):
+        raise ValueError("not shown in a sentence")
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value if v not in (None, ""))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = " ".join(str(value).split())
+    return text if len(text) <= LONGEST_VALUE else text[: LONGEST_VALUE - 1].rstrip() + "…"
+
+
+def _count(value: Any, noun: str) -> str:
+    if isinstance(value, list | tuple):
+        value = len(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("a count is a number")
+    number = _text(value)
+    return f"{number} {noun}{'' if value == 1 else 's'}"
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace("_", " ").replace("-", " ").replace(".", " ").split())
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
