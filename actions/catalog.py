@@ -1,4 +1,4 @@
-"""Questions about the catalogue: dates, prices, what is included."""
+"""Questions about the catalog: dates, prices, what is included."""
 
 from __future__ import annotations
 

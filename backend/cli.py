@@ -57,7 +57,7 @@ def cmd_demo_load(args: argparse.Namespace) -> int:
     with transaction() as session:
         world = demo_data.load(session, calendar)
     print(
-        f"Demo world loaded for the {calendar.season} season: catalogue, departures, staff, "
+        f"Demo world loaded for the {calendar.season} season: catalog, departures, staff, "
         "guests, waitlist, a trip under way today."
     )
     print("\nStaff API tokens (shown once):")

@@ -1,4 +1,4 @@
-"""The workflows' world, loaded through the services: catalogue, staff, guests, waitlist, a trip
+"""The workflows' world, loaded through the services: catalog, staff, guests, waitlist, a trip
 under way, on the workflows' own calendar (`StoryCalendar`).
 
 The demo and the tests put the clock of every process on the story's day before loading it
@@ -205,7 +205,7 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
     """Load the demo world into an empty database (DomainError if it is not empty), as of
     the clock's now: put the clock on `calendar.morning` first for the workflows' story."""
     if session.scalar(select(Product).limit(1)) is not None:
-        raise DomainError("The database already has a catalogue; the demo loads into an empty one")
+        raise DomainError("The database already has a catalog; the demo loads into an empty one")
     world = DemoWorld()
     for name, phone, roles in STAFF:
         # The story runs a whole season (December to April): its tokens last as long.

@@ -43,7 +43,7 @@ from backend.stack import Part, Stack, free_port, trained_model
 from backend.whatsapp.inbox_worker import rasa_channel_headers
 
 PY = str(PROJECT_ROOT / ".venv/bin/python")
-# A customer's question that goes to a custom action and the backend's catalogue.
+# A customer's question that goes to a custom action and the backend's catalog.
 QUESTION = "what's included in the Everest Base Camp trek?"
 ANSWER = "Everest Base Camp Trek includes"  # every measured turn must get the real answer
 STORES = ("stock", "bounded")

@@ -15,7 +15,7 @@ from backend.services import knowledge, timeline
 
 
 @console_bp.get("/answers")
-@console_page(Area.CATALOGUE)
+@console_page(Area.CATALOG)
 def answers_page(ctx: Ctx) -> HTTPResponse:
     stored: dict[str, list[Any]] = {}
     for answer in knowledge.all_answers(ctx.session):

@@ -63,7 +63,7 @@ NAV: list[tuple[str, str, Area]] = [
     ("Incidents", "/console/incidents", Area.INCIDENTS),
     ("Timeline", "/console/timeline", Area.TIMELINE),
     ("KPIs", "/console/kpis", Area.FEEDBACK),
-    ("Answers", "/console/answers", Area.CATALOGUE),
+    ("Answers", "/console/answers", Area.CATALOG),
     ("Admin", "/console/admin", Area.STAFF_ADMIN),
     ("My trips", "/console/me", Area.MY_TRIPS),
 ]

@@ -26,7 +26,7 @@ AREA_ROLES: Mapping[Area, tuple[Role, ...]] = {
     Area.BOOKINGS: (S, OP),
     Area.DEPARTURES: (S, OP),
     Area.MESSAGES: (S, OP),
-    Area.CATALOGUE: (S, OP),
+    Area.CATALOG: (S, OP),
     Area.FEEDBACK: (S, OP),
     Area.TRIPS: (OP,),
     Area.STAFF_MESSAGES: (OP,),
@@ -64,8 +64,8 @@ OBJECT_AREAS: Mapping[str, Area] = {
     ObjectType.ASSIGNMENT: Area.TRIPS,
     ObjectType.INCIDENT: Area.INCIDENTS,
     ObjectType.STAFF: Area.STAFF_MESSAGES,
-    ObjectType.PRODUCT: Area.CATALOGUE,
-    ObjectType.FAQ: Area.CATALOGUE,
+    ObjectType.PRODUCT: Area.CATALOG,
+    ObjectType.FAQ: Area.CATALOG,
     ObjectType.SYSTEM: Area.ADMINISTRATION,
 }
 

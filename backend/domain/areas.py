@@ -14,7 +14,7 @@ class Area(StrEnum):
     BOOKINGS = "bookings"  # bookings, holds, waitlist, payments, the customers' notices
     DEPARTURES = "departures"  # departures and their seats
     MESSAGES = "messages"  # customers' conversations and contact details
-    CATALOGUE = "catalogue"  # products and the assistant's answers (reading them)
+    CATALOG = "catalog"  # products and the assistant's answers (reading them)
     FEEDBACK = "feedback"  # guests' ratings and comments, KPIs
     TRIPS = "trips"  # trips, assignments, check-ins, guides' positions and field updates
     STAFF_MESSAGES = "staff_messages"  # what guides and staff write to or get from the product

@@ -62,7 +62,7 @@ def _prefix(
 
 
 L, B, D, F = Area.LEADS, Area.BOOKINGS, Area.DEPARTURES, Area.FEEDBACK
-M, C, T, PAY, INC = Area.MESSAGES, Area.CATALOGUE, Area.TRIPS, Area.PAYROLL, Area.INCIDENTS
+M, C, T, PAY, INC = Area.MESSAGES, Area.CATALOG, Area.TRIPS, Area.PAYROLL, Area.INCIDENTS
 
 ACTIONS: tuple[TimelineAction, ...] = (
     # -- Leads ----------------------------------------------------------------------------------
@@ -377,7 +377,7 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "{actor} replied: “{text}”",
         "{actor} replied",
     ),
-    # -- The catalogue and the assistant's answers ----------------------------------------------
+    # -- The catalog and the assistant's answers ----------------------------------------------
     _exact(
         "tms.product.created",
         C,

@@ -1,4 +1,4 @@
-"""The catalogue: products by code, name or alias, and their departures."""
+"""The catalog: products by code, name or alias, and their departures."""
 
 from __future__ import annotations
 

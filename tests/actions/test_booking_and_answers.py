@@ -209,7 +209,7 @@ def test_feedback_is_stored_on_the_booking(world):
         assert "Rajesh was brilliant" in s.get(Booking, booking.id).feedback
 
 
-def test_catalogue_answers(world):
+def test_catalog_answers(world):
     dates = run_action(
         ActionAskDates(),
         make_tracker(

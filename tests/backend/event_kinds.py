@@ -131,7 +131,7 @@ KINDS: list[Kind] = [
     Kind("ASSIGNMENT", "tms.email.queued", OPS_ONLY, {"to": "guide@example.com"}),
     Kind("LEAD", "tms.console.reply", SALES_ONLY),
     Kind("BOOKING", "tms.console.reply", BOTH),
-    # The catalogue and the assistant's answers
+    # The catalog and the assistant's answers
     Kind("PRODUCT", "tms.product.created", BOTH),
     Kind("PRODUCT", "tms.product.changed", BOTH),
     Kind("FAQ", "tms.faq.answer_updated", BOTH),

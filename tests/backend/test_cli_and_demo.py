@@ -89,7 +89,7 @@ def test_demo_load_refuses_a_database_that_has_data(db_url, capsys):
     with transaction() as s:
         s.add(Product(code="XYZ", name="x", short_name="x", days=1, price_per_person_minor=1))
     assert cli.main(["demo", "load"]) == 2
-    assert "already has a catalogue" in capsys.readouterr().err
+    assert "already has a catalog" in capsys.readouterr().err
 
 
 def test_demo_load_puts_the_world_on_the_real_calendar(db_url, capsys):

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from backend.console.auth import _with_pre
 from backend.console.web import clear_session_cookie, set_session_cookie
 from backend.db import transaction
-from backend.models import Staff, TimelineEvent
 from backend.domain.actor import SYSTEM
+from backend.models import Staff, TimelineEvent
 from backend.services import staff as staff_service
 from backend.services import staff_auth
 
