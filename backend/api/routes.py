@@ -187,9 +187,9 @@ def lead_detail(request: Request, session: Session, member: Staff, lead_id: str)
     return {
         "lead": serializers.lead(lead),
         "conversationId": conversation.id if conversation else None,
-        "messages": serializers.events([e for e in messages if e.event_type == "MESSAGE"]),
+        "messages": serializers.events(session, [e for e in messages if e.event_type == "MESSAGE"]),
         "timeline": serializers.events(
-            timeline.for_object(session, ObjectType.LEAD, lead.id, reader=member)
+            session, timeline.for_object(session, ObjectType.LEAD, lead.id, reader=member)
         ),
     }
 
@@ -304,7 +304,7 @@ def booking_detail(request: Request, session: Session, member: Staff, booking_id
     return {
         "booking": serializers.booking(session, booking),
         "timeline": serializers.events(
-            timeline.for_object(session, ObjectType.BOOKING, booking.id, reader=member)
+            session, timeline.for_object(session, ObjectType.BOOKING, booking.id, reader=member)
         ),
     }
 
@@ -442,7 +442,7 @@ def read_timeline(request: Request, session: Session, member: Staff) -> Any:
             "give object_type and object_id, or conversation_id, or start and end",
             fields={"object_id": "missing"},
         )
-    return {"events": serializers.events(found)}
+    return {"events": serializers.events(session, found)}
 
 
 @api.get("/outbox")
@@ -585,7 +585,9 @@ def deactivate_staff(request: Request, session: Session, member: Staff, staff_id
 @endpoint(Role.SALES, Role.OPS)
 def latest_events(request: Request, session: Session, member: Staff) -> Any:
     """The 50 latest timeline events the caller's roles may read."""
-    return {"events": serializers.events(timeline.latest(session, reader=member, limit=50))}
+    return {
+        "events": serializers.events(session, timeline.latest(session, reader=member, limit=50))
+    }
 
 
 # -- administration: products, departures, staff (ADMIN) -----------------------------------------

@@ -20,7 +20,7 @@ from backend.models import (
     Product,
     Staff,
 )
-from backend.services import assignments, inventory, waitlist
+from backend.services import assignments, inventory, timeline, waitlist
 
 
 def money(minor: int | None, currency: str) -> dict[str, Any] | None:
@@ -227,5 +227,7 @@ def trip_summary(
     }
 
 
-def events(items: list[Any]) -> list[dict[str, Any]]:
-    return [e.as_dict() for e in items]
+def events(session: Session, items: list[Any]) -> list[dict[str, Any]]:
+    """Timeline events as stored, each with the sentence staff read in the console."""
+    sentences = timeline.describe(session, items)
+    return [{**e.as_dict(), "sentence": sentences.get(e.id, e.action)} for e in items]

@@ -164,7 +164,10 @@ def test_timeline_queries_and_the_openapi_document(backend_url, world, pg_db_url
         "/api/timeline",
         params={"object_type": "LEAD", "object_id": lead_id},
     )
-    assert by_object.json()["events"][0]["action"] == "tms.lead.created"
+    created = by_object.json()["events"][0]
+    assert created["action"] == "tms.lead.created"
+    # The sentence staff read in the console comes with the code.
+    assert created["sentence"].startswith("New lead ") and "tms." not in created["sentence"]
     by_time = call(
         backend_url,
         world["sales"],
