@@ -29,7 +29,7 @@ from backend import texts
 from backend.assistant_protocol import RASA_CHANNEL_PATH
 from backend.db import transaction
 from backend.services import catalog
-from backend.stack import free_port
+from backend.stack import free_port, rasa_part
 from backend.whatsapp.inbox_worker import merge_replies, rasa_channel_headers
 from tests.assistant.backing_services import (
     REDIS_URL,
@@ -37,7 +37,7 @@ from tests.assistant.backing_services import (
     fresh_tracker_database,
     redis_problem,
 )
-from tests.processes import Server, start_action_server
+from tests.processes import Part, start, start_action_server
 
 pytestmark = pytest.mark.rasa
 
@@ -55,13 +55,13 @@ FAQ = [
 @dataclass
 class Replicas:
     urls: list[str]
-    servers: list[Server]
+    servers: list[Part]
     tracker: TrackerDatabase
     var_dirs: list[Path]
     redis: str | None  # why Redis is not used, or None when it is
 
     def logs(self) -> str:
-        return "\n".join(s.log_path.read_text(errors="replace") for s in self.servers)
+        return "\n".join(s.tail(lines=100_000) for s in self.servers)
 
 
 @pytest.fixture(scope="module")
@@ -76,30 +76,15 @@ def replicas(trained_model, pg_migrated, tmp_path_factory) -> Iterator[Replicas]
     for n in range(1 if redis else 2):
         port = free_port()
         var_dir = logs / f"var-{n}"
-        servers.append(
-            Server(
-                f"rasa-{n}",
-                [
-                    "bash",
-                    "scripts/rasa.sh",
-                    "run",
-                    "--model",
-                    str(trained_model),
-                    "--port",
-                    str(port),
-                ],
-                {
-                    "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-                    "TRACKER_DIALECT": "postgresql",
-                    "TRACKER_STORE_URL": tracker.rasa_url,
-                    "TRACKER_WINDOW_TURNS": str(WINDOW),
-                    "REDIS_URL": "" if redis else REDIS_URL,
-                    "TMS_VAR_DIR": str(var_dir),
-                },
-                f"http://127.0.0.1:{port}/",
-                logs,
-            )
-        )
+        env = {
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+            "TRACKER_DIALECT": "postgresql",
+            "TRACKER_STORE_URL": tracker.rasa_url,
+            "TRACKER_WINDOW_TURNS": str(WINDOW),
+            "REDIS_URL": "" if redis else REDIS_URL,
+            "TMS_VAR_DIR": str(var_dir),
+        }
+        servers.append(start(rasa_part(trained_model, port, env, name=f"rasa-{n}"), logs))
         urls.append(f"http://127.0.0.1:{port}")
         var_dirs.append(var_dir)
     try:

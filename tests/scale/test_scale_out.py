@@ -34,7 +34,7 @@ from backend.domain.enums import InboxStatus
 from backend.models import InboundMessage, OutboundMessage
 from tests.assistant.backing_services import REDIS_URL, redis_problem
 from tests.conftest import pg_url
-from tests.processes import Server, free_port, start_action_server, start_backend, start_rasa
+from tests.processes import Part, free_port, start_action_server, start_backend, start_rasa
 from tests.processes import start_fake_graph as start_fake
 
 pytestmark = pytest.mark.rasa
@@ -82,10 +82,10 @@ class Cluster:
     database_url: str
     fake_url: str
     backend_ports: list[int]
-    backends: list[Server]
+    backends: list[Part]
     backend_env: dict[str, str]
     logs: Path
-    others: list[Server] = field(default_factory=list)
+    others: list[Part] = field(default_factory=list)
 
     def restart_backend(self, index: int) -> None:
         server, _ = start_backend(
@@ -358,7 +358,7 @@ def test_two_of_every_process_answer_each_message_once_in_order_through_a_crash(
         outbox = defaultdict(list)
         for row in queued:
             outbox[row.recipient_phone].append(row)
-        retried = {(r.recipient_phone, r.body) for r in queued if r.attempts > 1}
+        attempts = {(r.recipient_phone, r.body): r.attempts for r in queued}
         leftover = session.scalar(
             select(func.count())
             .select_from(InboundMessage)
@@ -378,6 +378,8 @@ def test_two_of_every_process_answer_each_message_once_in_order_through_a_crash(
     # yet recorded goes out again from the other process (the Graph API has no idempotency
     # key): it arrives right after itself and its row shows the second attempt.
     received = _texts_to(cluster.fake_url)
+    # How many such copies depends on where in a burst the kill falls: what is guaranteed is
+    # that each copy comes right after itself and is counted in its row's attempts.
     sent_twice = []
     for phone in customers:
         collapsed: list[str] = []
@@ -387,8 +389,8 @@ def test_two_of_every_process_answer_each_message_once_in_order_through_a_crash(
                 continue
             collapsed.append(body)
         assert collapsed == expected[phone], phone
-    assert all(item in retried for item in sent_twice), sent_twice
-    assert len(sent_twice) <= 3, sent_twice
+    copies = Counter(sent_twice)
+    assert all(1 + n <= attempts[item] for item, n in copies.items()), copies
 
     # The number's rate, shared by both senders, never exceeded where Meta counts it.
     stats = httpx.get(f"{cluster.fake_url}/_fake/stats").json()
