@@ -31,14 +31,14 @@ test-fast: setup  ## everything but the tests that need the trained Rasa model
 	$(VENV)/python -m pytest -m "not rasa"
 
 lint: setup  ## ruff, the layers and no cycles (import-linter, .importlinter), types (mypy)
-	$(VENV)/ruff check backend actions addons tests bench
-	$(VENV)/ruff format --check backend actions addons tests bench
+	$(VENV)/ruff check backend actions addons devkit tests bench
+	$(VENV)/ruff format --check backend actions addons devkit tests bench
 	$(VENV)/lint-imports
 	$(VENV)/mypy
 
 format:
-	$(VENV)/ruff format backend actions addons tests bench
-	$(VENV)/ruff check --fix backend actions addons tests bench
+	$(VENV)/ruff format backend actions addons devkit tests bench
+	$(VENV)/ruff check --fix backend actions addons devkit tests bench
 
 bench: setup  ## benchmarks on PostgreSQL; prints figures
 	@bash scripts/ensure-postgres.sh tms_bench

@@ -50,7 +50,7 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_load(args: argparse.Namespace) -> int:
-    from backend import demo_data
+    from devkit import demo_data
 
     # On the real calendar: the next season, with the Pokhara trip under way today.
     calendar = demo_data.StoryCalendar.next_season(clock.local_today())
@@ -71,7 +71,7 @@ def cmd_demo_load(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The self-contained demo: the three workflows through the real stack on SQLite."""
-    from backend.demo import run_demo
+    from devkit.demo import run_demo
 
     return run_demo(serve=bool(getattr(args, "serve", False)))
 
@@ -194,7 +194,7 @@ def cmd_mail_list(args: argparse.Namespace) -> int:
     """What the local SMTP server caught (the demo's, the tests'): newest last."""
     from pathlib import Path
 
-    from backend.mail import local_smtp
+    from devkit import local_smtp
 
     directory = Path(args.dir) if args.dir else local_smtp.capture_dir()
     found = local_smtp.captured(directory)
@@ -291,7 +291,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from backend.chat import chat
+    from devkit.chat import chat
 
     return chat(args.phone, say=list(args.say) if args.say else None, wait=args.wait)
 
@@ -554,8 +554,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The commands that run the development kit (`devkit/`): never in production, where the image
+# does not even contain it.
+DEVELOPMENT_KIT_COMMANDS = (cmd_demo, cmd_demo_load, cmd_chat, cmd_mail_list)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func in DEVELOPMENT_KIT_COMMANDS and get_settings().is_production:
+        print(
+            "error: this command runs the development kit (demo, fakes), never in production",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return int(args.func(args))
     except DomainError as exc:

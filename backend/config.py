@@ -184,7 +184,7 @@ class Settings:
     # -- e-mail -------------------------------------------------------------------------------------
     # smtp://[user:pass@]host[:port] (STARTTLS when offered), smtp+starttls:// (STARTTLS
     # required) or smtps:// (TLS from the start). The default is the local capture server the
-    # demo and the tests run (`python -m backend.mail.local_smtp`).
+    # demo and the tests run (`python -m devkit.local_smtp`).
     smtp_url: str = field(default_factory=lambda: _env("SMTP_URL", "smtp://127.0.0.1:8025"))
     mail_from: str = field(
         default_factory=lambda: _env(

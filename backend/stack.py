@@ -191,7 +191,7 @@ def rasa_part(
 def fake_graph_part(
     port: int, webhook_url: str, env: dict[str, str] | None = None, *, name: str = "fake-graph"
 ) -> Part:
-    argv = [PYTHON, "-m", "backend.whatsapp.fake_graph", "--port", str(port)]
+    argv = [PYTHON, "-m", "devkit.fake_graph", "--port", str(port)]
     return Part(
         name,
         [*argv, "--webhook-url", webhook_url],
@@ -203,7 +203,7 @@ def fake_graph_part(
 def mail_part(port: int, env: dict[str, str] | None = None) -> Part:
     return Part(
         "mail",
-        [PYTHON, "-m", "backend.mail.local_smtp", "--port", str(port)],
+        [PYTHON, "-m", "devkit.local_smtp", "--port", str(port)],
         f"tcp://127.0.0.1:{port}",
         dict(env or {}),
     )

@@ -38,9 +38,9 @@ from backend import clock, migrate
 from backend.assistant_protocol import RASA_CHANNEL_PATH
 from backend.config import PROJECT_ROOT
 from backend.db import dispose_engines, transaction
-from backend.demo_data import StoryCalendar, load
 from backend.stack import Part, Stack, free_port, trained_model
 from backend.whatsapp.inbox_worker import rasa_channel_headers
+from devkit.demo_data import StoryCalendar, load
 
 PY = str(PROJECT_ROOT / ".venv/bin/python")
 # A customer's question that goes to a custom action and the backend's catalog.

@@ -52,10 +52,10 @@ from sqlalchemy import create_engine, text
 from backend import clock
 from backend.config import PROJECT_ROOT, get_settings
 from backend.db import dispose_engines, transaction
-from backend.demo_data import StoryCalendar, load
 from backend.stack import Part, Ports, Stack, free_port, product_parts, trained_model
-from backend.whatsapp.fake_graph import FakeMeta
 from backend.whatsapp.signature import sign
+from devkit.demo_data import StoryCalendar, load
+from devkit.fake_graph import FakeMeta
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 STOCK_DIR = BENCH_DIR / "stock-rasa"

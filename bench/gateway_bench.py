@@ -33,10 +33,10 @@ from backend import clock
 from backend.assistant_protocol import RASA_CHANNEL_PATH
 from backend.config import PROJECT_ROOT
 from backend.db import dispose_engines, transaction
-from backend.demo_data import StoryCalendar, load
 from backend.stack import Part, Ports, Stack, product_parts, trained_model
 from backend.whatsapp.inbox_worker import rasa_channel_headers
 from backend.whatsapp.signature import sign
+from devkit.demo_data import StoryCalendar, load
 
 PY = str(PROJECT_ROOT / ".venv/bin/python")
 PNID = "100000000000001"

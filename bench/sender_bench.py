@@ -26,7 +26,7 @@ from backend.stack import Part, Stack
 def _fake_part(port: int) -> Part:
     return Part(
         "fake-graph",
-        [PY, "-m", "backend.whatsapp.fake_graph", "--port", str(port), "--webhook-url", ""],
+        [PY, "-m", "devkit.fake_graph", "--port", str(port), "--webhook-url", ""],
         f"http://127.0.0.1:{port}/_fake/health",
     )
 

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 
 from backend import clock, migrate
 from backend.db import dispose_engines, normalise_url, session_factory
-from backend.demo_data import STORY
 from backend.models import Base
+from devkit.demo_data import STORY
 
 # Shared fixtures: `browser` (Chromium), `console_server`/`console` (backend + fake Graph API).
 pytest_plugins = ["tests.browser", "tests.live_stack"]

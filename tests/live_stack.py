@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from backend.db import transaction
-from backend.demo_data import load
+from devkit.demo_data import load
 from tests.processes import free_port, start_backend, start_fake_graph
 
 

@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from backend.db import transaction
-from backend.demo_data import load
+from devkit.demo_data import load
 
 
 @dataclass

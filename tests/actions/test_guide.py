@@ -10,7 +10,6 @@ from actions.guide import (
     ActionGuideUpdate,
 )
 from backend.db import transaction
-from backend.demo_data import STORY
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import (
     AssignmentRole,
@@ -23,6 +22,7 @@ from backend.domain.enums import (
 from backend.models import Attendance, Incident, OutboundMessage, PayrollEntry, Trip
 from backend.services import assignments, catalog, trips
 from backend.services import staff as staff_service
+from devkit.demo_data import STORY
 from tests.actions.conftest import AMIT, CUSTOMER, OPS, RAJESH, make_tracker, run_action
 
 

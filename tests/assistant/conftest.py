@@ -50,7 +50,7 @@ def assistant_stack(trained_model, pg_migrated, tmp_path_factory):
 def demo_world_pg(pg_db_url, story_clock):
     """The demo world, freshly loaded into the PostgreSQL test database."""
     from backend.db import transaction
-    from backend.demo_data import load
+    from devkit.demo_data import load
 
     with transaction(pg_db_url) as session:
         load(session)

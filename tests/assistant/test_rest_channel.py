@@ -12,7 +12,6 @@ from sqlalchemy import select
 from backend import texts
 from backend.assistant_protocol import RASA_CHANNEL_PATH
 from backend.db import transaction
-from backend.demo_data import STORY
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import (
     AssignmentRole,
@@ -26,6 +25,7 @@ from backend.models import Booking, Incident, Lead, OutboundMessage
 from backend.services import assignments, catalog, leads, trips
 from backend.services import staff as staff_service
 from backend.whatsapp.inbox_worker import merge_replies, rasa_channel_headers
+from devkit.demo_data import STORY
 
 pytestmark = pytest.mark.rasa
 _wamids = itertools.count(1)

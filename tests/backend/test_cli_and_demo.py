@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from backend import cli, clock
 from backend.db import transaction
-from backend.demo_data import STORY, StoryCalendar, load
 from backend.domain.enums import TripStatus
 from backend.models import ApiToken, Product, Trip
 from backend.services import bookings, catalog, inventory
+from devkit.demo_data import STORY, StoryCalendar, load
 
 
 def test_demo_world_matches_the_workflows(db_url, story_clock):

@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 
 from backend import clock
-from backend.demo_data import STORY, StoryCalendar
+from devkit.demo_data import STORY, StoryCalendar
 from tests.processes import ROOT
 
 READ_CLOCK = "from backend import clock; print(clock.now().isoformat(), clock.local_today())"

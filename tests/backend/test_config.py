@@ -263,3 +263,21 @@ def test_serve_in_production_checks_the_configuration_before_starting_anything(
     for name, value in GOOD.items():
         clean_env.setenv(name, value)
     assert cli.main(["serve"]) == 0 and started == [True]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["demo"], ["demo", "load"], ["chat", "--phone", "+61412000001"], ["mail", "list"]],
+)
+def test_production_refuses_the_development_kits_commands(clean_env, capsys, command):
+    for name, value in GOOD.items():
+        clean_env.setenv(name, value)
+    clean_env.setenv("TMS_ENV", "production")
+    assert cli.main(command) == 2
+    assert "development kit" in capsys.readouterr().err
+
+
+def test_the_production_image_leaves_the_development_kit_out():
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    copied = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")]
+    assert "backend/" in copied and not any(path.startswith("devkit") for path in copied)

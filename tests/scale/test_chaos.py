@@ -35,10 +35,10 @@ import pytest
 from sqlalchemy import select
 
 from backend.db import dispose_engines, transaction
-from backend.demo_data import load
 from backend.domain.enums import InboxStatus
 from backend.models import InboundMessage, OutboundMessage
 from backend.stack import Part, Ports, Stack, free_port, product_parts
+from devkit.demo_data import load
 
 pytestmark = pytest.mark.rasa
 

@@ -29,9 +29,9 @@ from sqlalchemy.engine import make_url
 
 from backend import migrate
 from backend.db import dispose_engines, normalise_url, transaction
-from backend.demo_data import load
 from backend.domain.enums import InboxStatus
 from backend.models import InboundMessage, OutboundMessage
+from devkit.demo_data import load
 from tests.assistant.backing_services import REDIS_URL, redis_problem
 from tests.conftest import pg_url
 from tests.processes import Part, free_port, start_action_server, start_backend, start_rasa

@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.chat import tap_for
 from backend.db import transaction
-from backend.demo_data import load
-from backend.mail import local_smtp
 from backend.payments.provider import payment_event, post_payment_webhook
+from devkit import local_smtp
+from devkit.chat import tap_for
+from devkit.demo_data import load
 from tests.conftest import StoryClock
 from tests.processes import (
     free_port,

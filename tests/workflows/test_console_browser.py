@@ -16,9 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from backend.db import transaction
-from backend.demo import BREAKDOWN_PHOTO
-from backend.demo_data import STORY
-from backend.demo_history import seed_history
 from backend.models import (
     Assignment,
     InboundMessage,
@@ -29,6 +26,9 @@ from backend.models import (
     Trip,
 )
 from backend.services import catalog, staff_auth, trips
+from devkit.demo import BREAKDOWN_PHOTO
+from devkit.demo_data import STORY
+from devkit.demo_history import seed_history
 from tests.processes import ROOT
 from tests.workflows.conftest import body
 

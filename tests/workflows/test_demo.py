@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.demo_data import STORY
+from devkit.demo_data import STORY
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.rasa

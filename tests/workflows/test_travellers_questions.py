@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from backend.db import transaction
-from backend.demo_data import STORY
 from backend.models import Lead
 from backend.services import catalog, knowledge
+from devkit.demo_data import STORY
 
 pytestmark = pytest.mark.rasa
 CUSTOMER = "+61499300016"

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from backend import texts
 from backend.db import transaction
-from backend.demo_data import STORY
 from backend.domain.enums import (
     AssignmentStatus,
     AttendanceStatus,
@@ -32,6 +31,7 @@ from backend.models import (
     Trip,
 )
 from backend.services import catalog, trips
+from devkit.demo_data import STORY
 from tests.workflows.conftest import body
 
 pytestmark = pytest.mark.rasa

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from backend.db import transaction
-from backend.demo_data import STORY
 from backend.domain.enums import BookingStatus, WaitlistStatus
 from backend.models import Booking
 from backend.services import catalog, inventory, waitlist
+from devkit.demo_data import STORY
 from tests.workflows.conftest import body
 
 pytestmark = pytest.mark.rasa

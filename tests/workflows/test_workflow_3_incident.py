@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from backend import links
 from backend.db import transaction
-from backend.demo_data import STORY
 from backend.domain.enums import IncidentStatus, Severity
 from backend.models import Booking, Incident, Trip
 from backend.services import catalog, trips
+from devkit.demo_data import STORY
 from tests.workflows.conftest import body
 
 pytestmark = pytest.mark.rasa

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from backend import clock
 from backend.db import transaction
-from backend.demo_data import load
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus, LeadStatus
 from backend.models import Booking, Departure, Lead, OutboundMessage, Staff, TimelineEvent
 from backend.services import catalog, contacts, leads
+from devkit.demo_data import load
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from backend.db import transaction
-from backend.demo_data import load
 from backend.models import TimelineEvent
 from backend.services import knowledge
+from devkit.demo_data import load
 
 
 @pytest.fixture

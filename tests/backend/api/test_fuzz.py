@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from backend.api.openapi import document
 from backend.app import create_app
 from backend.db import transaction
-from backend.demo_data import load
 from backend.domain.enums import Role
 from backend.models import InboundMessage, MessageStatusEvent, Payment, TimelineEvent
 from backend.payments import signature as payment_signature
+from devkit.demo_data import load
 from tests.backend.whatsapp import payloads as p
 
 pytestmark = pytest.mark.fuzz

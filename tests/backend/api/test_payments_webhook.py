@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from backend import links
 from backend.db import transaction
-from backend.demo_data import load
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Payment
 from backend.payments import signature
 from backend.payments.provider import payment_event, post_payment_webhook
 from backend.services import bookings, catalog, contacts
+from devkit.demo_data import load
 from tests.processes import start_backend
 
 SECRET = "dev-payment-secret"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from backend import clock
 from backend.db import transaction
-from backend.demo_history import DAYS, seed_history
+from devkit.demo_history import DAYS, seed_history
 
 PRIYA = "+9779801000002"
 

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 
 from backend.console import live
 from backend.db import transaction
-from backend.demo_data import load
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import Role
 from backend.models import Staff, TimelineEvent
 from backend.services import catalog, contacts, leads, staff_auth, timeline
 from backend.services import staff as staff_service
+from devkit.demo_data import load
 from tests.backend import event_kinds
 from tests.processes import free_port, start_backend
 

@@ -12,10 +12,8 @@ from sqlalchemy import select
 
 from backend import clock, links
 from backend.db import transaction
-from backend.demo_data import load
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import AssignmentRole, EmailStatus
-from backend.mail import local_smtp
 from backend.mail.sender import INTERRUPTED, MailSender
 from backend.models import Booking, OutboundEmail, OutboundMessage, TimelineEvent
 from backend.payments.provider import payment_event
@@ -30,6 +28,8 @@ from backend.services import (
     staff,
     trips,
 )
+from devkit import local_smtp
+from devkit.demo_data import load
 from tests.processes import free_port
 
 

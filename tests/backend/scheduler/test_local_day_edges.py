@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from backend import clock, texts
-from backend.demo_data import STORY
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus
 from backend.models import Booking
 from backend.scheduler.service import TimerService
 from backend.services import bookings, leads
+from devkit.demo_data import STORY
 from tests import factories
 from tests.backend.scheduler.conftest import messages, reload
 

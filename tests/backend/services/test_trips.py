@@ -4,7 +4,6 @@ from datetime import date
 
 import pytest
 
-from backend.demo_data import STORY
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import (
     AssignmentRole,
@@ -20,6 +19,7 @@ from backend.domain.errors import DomainError, NotFound
 from backend.domain.severity import UpdateVerdict
 from backend.services import assignments, attendance, incidents, trips
 from backend.services.assignments import NotAssigned
+from devkit.demo_data import STORY
 from tests import factories
 
 RESOLVED, NOT_RESOLVED, UNCLEAR = UpdateVerdict

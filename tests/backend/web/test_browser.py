@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from backend import links
 from backend.db import transaction
-from backend.demo_data import load
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Trip
 from backend.services import attendance, bookings, catalog, contacts, incidents, staff, trips
+from devkit.demo_data import load
 from tests.processes import ROOT
 
 playwright = pytest.importorskip("playwright.sync_api")

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from backend import clock, links
 from backend.db import transaction
-from backend.demo_data import load
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus, ObjectType, PaymentStatus, Role
 from backend.models import (
@@ -37,6 +36,7 @@ from backend.services import (
     trips,
     waitlist,
 )
+from devkit.demo_data import load
 
 
 def _get(url: str) -> httpx.Response:

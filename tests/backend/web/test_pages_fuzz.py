@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from backend import links
 from backend.db import transaction
-from backend.demo_data import load
 from backend.domain.guard import allow_status_write
 from backend.models import Booking, Payment
+from devkit.demo_data import load
 
 pytestmark = pytest.mark.fuzz
 

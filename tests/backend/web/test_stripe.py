@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from backend import links
 from backend.db import transaction
-from backend.demo_data import load
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Payment
 from backend.payments.signature import sign
 from backend.services import bookings, catalog, contacts
+from devkit.demo_data import load
 from tests.processes import ROOT, Part, free_port, start, start_backend
 
 SECRET_KEY = "sk_test_0123456789abcdef"
@@ -33,7 +33,7 @@ def stripe_stack(pg_migrated, tmp_path_factory):
         [
             str(ROOT / ".venv/bin/python"),
             "-m",
-            "backend.payments.fake_stripe",
+            "devkit.fake_stripe",
             "--port",
             str(stripe_port),
             "--webhook-url",

@@ -1,7 +1,7 @@
 """A real SMTP server on loopback that keeps every message it receives as an `.eml` file:
 the demo's and the tests' mail server (`aiosmtpd`). `tms mail list` reads what it caught.
 
-    python -m backend.mail.local_smtp --port 8025 --dir var/mail
+    python -m devkit.local_smtp --port 8025 --dir var/mail
 """
 
 from __future__ import annotations

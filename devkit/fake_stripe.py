@@ -8,7 +8,7 @@ form-encoded and are validated, an `Idempotency-Key` replays the first answer (a
 different request under the same key), a session is paid once, sessions expire after 24 h,
 and the webhook is signed with the endpoint's secret in Stripe's `t=…,v1=…` scheme.
 
-    python -m backend.payments.fake_stripe --port 12111 --webhook-url http://127.0.0.1:8000/webhooks/stripe \\
+    python -m devkit.fake_stripe --port 12111 --webhook-url http://127.0.0.1:8000/webhooks/stripe \\
         --secret-key sk_test_local --webhook-secret whsec_local
 """
 

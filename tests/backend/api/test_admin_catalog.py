@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from backend import clock
 from backend.db import transaction
-from backend.demo_data import load
 from backend.models import Departure, Staff, TimelineEvent
 from backend.services import catalog
+from devkit.demo_data import load
 
 
 @pytest.fixture

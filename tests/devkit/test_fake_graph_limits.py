@@ -15,8 +15,8 @@ from backend.domain.whatsapp_messages import (
     Row,
     request_body,
 )
-from backend.whatsapp.fake_graph import FakeMeta, message_choices
 from backend.whatsapp.templates import template_for
+from devkit.fake_graph import FakeMeta, message_choices
 
 WA_ID = "61412000001"
 

@@ -30,11 +30,11 @@ import httpx
 from sqlalchemy import select
 
 from backend import clock
-from backend.chat import tap_for
 from backend.config import PROJECT_ROOT, get_settings
-from backend.demo_data import STAFF, STORY
 from backend.scheduler.kinds import local_moment
 from backend.stack import Ports, Stack, free_port, product_parts, trained_model
+from devkit.chat import tap_for
+from devkit.demo_data import STAFF, STORY
 
 WIDTH = 78
 
@@ -297,7 +297,7 @@ class Director:
     def mail(self, wait_for: str, timeout: float = 30.0) -> None:
         """Print the e-mails the local SMTP server received since the last call, once one to
         `wait_for` (an address) arrived."""
-        from backend.mail import local_smtp
+        from devkit import local_smtp
 
         assert self.mail_dir is not None
         deadline = time.monotonic() + timeout
@@ -353,8 +353,9 @@ def heading(title: str) -> None:
 
 
 def run_demo(*, serve: bool = False) -> int:
-    from backend import demo_data, migrate
+    from backend import migrate
     from backend.db import dispose_engines, transaction
+    from devkit import demo_data
 
     var_dir = Path(os.environ.get("TMS_VAR_DIR", PROJECT_ROOT / "var"))
     demo_dir = var_dir / "demo"
@@ -613,7 +614,7 @@ def workflow_2(d: Director) -> None:
     d.opens(LIAM, "pay", press="kind=full")
 
 
-BREAKDOWN_PHOTO = PROJECT_ROOT / "backend" / "demo_media" / "vehicle-breakdown.jpg"
+BREAKDOWN_PHOTO = Path(__file__).resolve().parent / "demo_media" / "vehicle-breakdown.jpg"
 
 
 def workflow_3(d: Director) -> None:
@@ -736,10 +737,10 @@ def final_states() -> None:
 def console(base_url: str, fake_graph_url: str, *, serve: bool) -> None:
     """A past for the KPIs page, then the console's address and one-time sign-in links."""
     from backend.db import transaction
-    from backend.demo_history import seed_history
     from backend.domain.actor import SYSTEM
     from backend.services import staff as staff_service
     from backend.services import staff_auth
+    from devkit.demo_history import seed_history
 
     heading("The staff console")
     with transaction() as s:

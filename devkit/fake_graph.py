@@ -1,6 +1,6 @@
 """A fake of Meta's Graph API for tests and the demo, strict the way Meta is.
 
-`python -m backend.whatsapp.fake_graph --port 8900 --webhook-url http://127.0.0.1:8000/webhooks/whatsapp`
+`python -m devkit.fake_graph --port 8900 --webhook-url http://127.0.0.1:8000/webhooks/whatsapp`
 
 - `POST /{version}/{phone_number_id}/messages`: checks the Bearer token and the phone number
   id; enforces the limits (text ≤ 4096; 1-3 reply buttons with titles ≤ 20 characters and
