@@ -42,20 +42,24 @@ def claim_in_order(
     unfinished: Sequence[str],
     held_by_other: Callable[[Any], ColumnElement[bool]] | None,
     limit: int,
+    position: Callable[[Any], ColumnElement[int]] | None = None,
 ) -> list[Row]:
     """The next due row of up to `limit` parties, oldest first, locked for this transaction.
 
     `due`: a row that may be handed out now; `unfinished`: the statuses that keep a party's
     later rows waiting behind an earlier one; `held_by_other(alias)`: a row of the party that
-    another worker holds right now (the party waits for it)."""
+    another worker holds right now (the party waits for it); `position(alias)`: a row's place
+    in its party's order (its id unless given: a row queued in place of an earlier one takes
+    that one's place)."""
     column: Any = getattr(model, party)
     earlier = aliased(model)
+    place = position or (lambda alias: alias.id)
     conditions = [
         due,
         ~exists().where(
             getattr(earlier, party) == column,
             earlier.status.in_(list(unfinished)),
-            earlier.id < model.id,
+            place(earlier) < place(model),
         ),
     ]
     if held_by_other is not None:
@@ -64,7 +68,7 @@ def claim_in_order(
     query = (
         select(model)
         .where(and_(*conditions))
-        .order_by(model.id)
+        .order_by(place(model), model.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

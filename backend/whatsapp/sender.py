@@ -21,8 +21,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from backend import clock, queue, texts
@@ -57,6 +58,12 @@ def lease_length() -> timedelta:
 LEASE_MARGIN_SHARE = 1 / 6
 
 
+def _place(row: Any) -> ColumnElement[int]:
+    """A template sent in place of a refused message (131047) goes where that message was: the
+    recipient's next message waits for it."""
+    return func.coalesce(row.fallback_of_id, row.id)
+
+
 def claim(session: Session, limit: int) -> list[int]:
     """Ids of the oldest due row of up to `limit` recipients, leased to this sender under one
     token (each row's `lease_token`). A row whose sender died is due again when its lease ran
@@ -70,6 +77,7 @@ def claim(session: Session, limit: int) -> list[int]:
         unfinished=[OutboxStatus.QUEUED],
         held_by_other=None,
         limit=limit,
+        position=_place,
     )
     queue.lease(rows, now, lease_length())
     return [row.id for row in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -137,6 +138,29 @@ def test_a_131047_answered_at_once_falls_back_too(fake):
     run_sender(passes=2)
     assert [m["type"] for m in received(fake)] == ["template"]
     assert rows()[0].status == OutboxStatus.FAILED
+
+
+def test_the_template_sent_for_a_refused_message_keeps_its_place(fake):
+    # Meta refuses the first message at once (its window closed before ours did): its template
+    # goes before the recipient's next message, not after it.
+    httpx.post(f"{fake}/_fake/config", json={"window_mode": "sync"}).raise_for_status()
+    with transaction() as s:
+        contacts.touch_inbound(contacts.get_or_create_contact(s, CUSTOMER))
+    enqueue(
+        "Your trip has started!",
+        purpose="trip_started",
+        params=["EBC", "Rajesh Kumar", "+9779801000003", "https://tours.example/track/abc"],
+    )
+    enqueue(
+        "🎉 SPOT AVAILABLE!",
+        purpose="waitlist_offer",
+        params=["Annapurna Circuit", "March 20", "$1,800", "2", "https://t.example/book/x"],
+    )
+    run_sender()  # the first is refused: its template is queued
+    with transaction() as s:  # by now the product knows the window is closed
+        contacts.find_contact(s, CUSTOMER).last_inbound_at = clock.now() - timedelta(days=2)
+    run_sender(passes=3)  # the second goes as its template at once: after the first's
+    assert [m["template"] for m in received(fake)] == ["trip_started", "waitlist_spot_available"]
 
 
 @pytest.mark.parametrize("code", [130429, 131056, 131000])
