@@ -28,13 +28,15 @@ from backend.models import (
     InboundMessage,
     Incident,
     Lead,
+    LedgerKind,
+    LedgerMethod,
     OutboundMessage,
     Product,
     Staff,
     Trip,
     WaitlistEntry,
 )
-from backend.services import bookings, timeline
+from backend.services import bookings, ledger, timeline
 from backend.services import references as refs
 
 SEED = 20250315
@@ -192,7 +194,6 @@ def seed_history(session: Session, *, today: date | None = None) -> History:
             discount_minor=quote.discount.minor,
             total_minor=quote.total.minor,
             deposit_minor=quote.deposit.minor,
-            paid_minor=quote.total.minor if paid else 0,
             balance_due_date=quote.balance_due,
             created_at=held_at,
             confirmed_at=held_at + timedelta(hours=3) if paid else None,
@@ -205,6 +206,18 @@ def seed_history(session: Session, *, today: date | None = None) -> History:
             )
         session.add(booking)
         session.flush()
+        if paid:
+            ledger.record(
+                session,
+                booking,
+                kind=LedgerKind.PAYMENT,
+                method=LedgerMethod.LOCAL,
+                amount_minor=quote.total.minor,
+                currency=quote.total.currency,
+                actor=SYSTEM,
+                recorded_at=held_at + timedelta(hours=3),
+                note="imported history",
+            )
         session.add(
             Hold(
                 booking_id=booking.id,

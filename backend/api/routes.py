@@ -3,16 +3,20 @@ member (see `endpoint`); the business work is a service call."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import csv
+import io
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
-from sanic import Blueprint, Request
+from sanic import Blueprint, Request, response
+from sanic.response import HTTPResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api import serializers
 from backend.api.common import EVERY_ROLE, ApiError, endpoint, staff_actor
+from backend.config import get_settings
 from backend.domain.enums import AssignmentRole, IncidentStatus, ObjectType, Role
 from backend.http_common import get_or_404
 from backend.models import (
@@ -37,6 +41,7 @@ from backend.services import (
     incidents,
     knowledge,
     leads,
+    ledger,
     timeline,
     trips,
 )
@@ -324,6 +329,101 @@ def cancel(
         notify_customer=body.notify_customer,
     )
     return {"booking": serializers.booking(session, booking), "seatsFreed": freed}
+
+
+@api.get("/bookings/<booking_id:str>/ledger")
+@endpoint(Role.SALES, Role.OPS)
+def booking_ledger(request: Request, session: Session, member: Staff, booking_id: str) -> Any:
+    """A booking's ledger (by id or reference): every movement of money, oldest first, and what
+    it has paid and still owes (derived from those entries)."""
+    booking = _booking(session, booking_id)
+    return {
+        "booking": booking.reference,
+        "entries": [serializers.ledger_entry(e) for e in ledger.entries_of(session, booking)],
+        "paid": serializers.money(booking.paid_minor, booking.currency),
+        "balance": serializers.money(booking.balance_minor, booking.currency),
+    }
+
+
+LEDGER_CSV_COLUMNS = (
+    "recorded_at",
+    "booking",
+    "kind",
+    "method",
+    "amount",
+    "currency",
+    "base_amount",
+    "base_currency",
+    "rate",
+    "provider_ref",
+    "recorded_by",
+    "note",
+)
+
+
+@api.get("/ledger.csv")
+@endpoint(Role.OPS, query=("from", "to"))
+def ledger_csv(request: Request, session: Session, member: Staff) -> HTTPResponse:
+    """The ledger for the accountant, as CSV with a header row: the entries recorded from the
+    day `from` up to, not including, the day `to` (YYYY-MM-DD, in the operator's timezone).
+    Times are in the operator's timezone; amounts are signed decimals (refunds negative)."""
+    start, end = _local_day(request, "from"), _local_day(request, "to")
+    if end < start:
+        raise ApiError(422, "to must not be before from", fields={"to": "before from"})
+    entries = ledger.between(session, start, end)
+    references = dict(
+        session.execute(
+            select(Booking.id, Booking.reference).where(
+                Booking.id.in_({e.booking_id for e in entries})
+            )
+        ).all()
+    )
+    tz = get_settings().tz
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(LEDGER_CSV_COLUMNS)
+    for e in entries:
+        writer.writerow(
+            (
+                e.recorded_at.astimezone(tz).isoformat(),
+                references[e.booking_id],
+                e.kind,
+                e.method,
+                _decimal(e.amount_minor),
+                e.currency,
+                _decimal(e.base_amount_minor),
+                e.base_currency,
+                e.rate,
+                e.provider_ref or "",
+                e.recorded_by,
+                e.note or "",
+            )
+        )
+    name = f"ledger-{start.date().isoformat()}-{end.date().isoformat()}.csv"
+    return response.text(
+        out.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _local_day(request: Request, name: str) -> datetime:
+    """The start of the day named `name` in the query (YYYY-MM-DD), in the operator's timezone."""
+    raw = request.args.get(name) or ""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ApiError(
+            422, f"{name} must be a date (YYYY-MM-DD)", fields={name: "invalid"}
+        ) from exc
+    return datetime.combine(day, time.min, tzinfo=get_settings().tz)
+
+
+def _decimal(minor: int) -> str:
+    """Minor units as a signed decimal with two places, exactly (-205200 → "-2052.00")."""
+    sign = "-" if minor < 0 else ""
+    whole, cents = divmod(abs(minor), 100)
+    return f"{sign}{whole}.{cents:02d}"
 
 
 def _booking(session: Session, key: str) -> Booking:

@@ -16,6 +16,7 @@ from backend.models import (
     InboundMessage,
     Incident,
     Lead,
+    LedgerEntry,
     OutboundMessage,
     Product,
     Staff,
@@ -117,6 +118,23 @@ def booking(session: Session, item: Booking) -> dict[str, Any]:
         "feedback": item.feedback,
         "feedbackRating": item.feedback_rating,
         "contactEmail": item.contact.email,
+    }
+
+
+def ledger_entry(item: LedgerEntry) -> dict[str, Any]:
+    """One movement of money on a booking (signed: money out is negative)."""
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "method": item.method,
+        "amount": money(item.amount_minor, item.currency),
+        "baseAmount": money(item.base_amount_minor, item.base_currency),
+        "rate": item.rate,
+        "recordedAt": item.recorded_at.isoformat(),
+        "recordedBy": item.recorded_by,
+        "providerRef": item.provider_ref,
+        "paymentId": item.payment_id,
+        "note": item.note,
     }
 
 

@@ -4,6 +4,7 @@ from backend.models.base import Base
 from backend.models.catalog import Departure, Product
 from backend.models.console import ApiToken, SignInCode, SignInLimit, StaffSession
 from backend.models.knowledge import FaqAnswer
+from backend.models.ledger import LedgerEntry, LedgerKind, LedgerMethod
 from backend.models.mail import OutboundEmail
 from backend.models.media import MediaAttachment
 from backend.models.messaging import (
@@ -43,6 +44,9 @@ __all__ = [
     "InboundMessage",
     "Incident",
     "Lead",
+    "LedgerEntry",
+    "LedgerKind",
+    "LedgerMethod",
     "MediaAttachment",
     "MessageStatusEvent",
     "OutboundEmail",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select, text
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from backend.models.base import Base, CreatedMixin, IdMixin, guard_status, status_column
 from backend.models.catalog import Departure, Product
+from backend.models.ledger import LedgerEntry
 from backend.models.people import Contact, Staff
 
 
@@ -94,7 +95,9 @@ class Booking(IdMixin, CreatedMixin, Base):
     discount_minor: Mapped[int] = mapped_column(default=0)
     total_minor: Mapped[int]
     deposit_minor: Mapped[int]
-    paid_minor: Mapped[int] = mapped_column(default=0)
+    if TYPE_CHECKING:
+        # What the booking has paid: derived from its ledger entries (mapped below the class).
+        paid_minor: Mapped[int]
     balance_due_date: Mapped[date]
     feedback: Mapped[str | None] = mapped_column(Text)
     # The customer's 1-5 rating after the trip (page or chat) and when they gave it.
@@ -113,6 +116,16 @@ class Booking(IdMixin, CreatedMixin, Base):
     @property
     def balance_minor(self) -> int:
         return max(self.total_minor - self.paid_minor, 0)
+
+
+# The sum of the booking's ledger entries in the base currency, read with the booking: there is
+# no paid field to write, so what a booking has paid never drifts from its money movements.
+Booking.paid_minor = column_property(
+    select(func.coalesce(func.sum(LedgerEntry.base_amount_minor), 0))
+    .where(LedgerEntry.booking_id == Booking.id)
+    .correlate_except(LedgerEntry)
+    .scalar_subquery()
+)
 
 
 class Hold(IdMixin, CreatedMixin, Base):

@@ -25,8 +25,8 @@ from backend.domain.enums import (
 )
 from backend.domain.errors import DomainError, NotEnoughSeats
 from backend.domain.states import BOOKING, BOOKING_PAYMENT
-from backend.models import Booking, Payment
-from backend.services import emails, inventory, notifications, timeline, waitlist
+from backend.models import Booking, LedgerKind, Payment
+from backend.services import emails, inventory, ledger, notifications, timeline, waitlist
 from backend.services.state import change_state
 
 
@@ -203,7 +203,19 @@ def _apply(
         confirmed_now = True
     elif status not in (BookingStatus.CONFIRMED,):
         return _flag(session, payment, booking, f"booking is {status}: refund", actor)
-    booking.paid_minor += payment.amount_minor
+    ledger.record(
+        session,
+        booking,
+        kind=LedgerKind.PAYMENT,
+        method=ledger.method_of(payment.provider),
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        actor=actor,
+        provider_ref=ledger.payment_ref(payment.provider) + payment.provider_event_id,
+        payment=payment,
+        recorded_at=payment.received_at,
+    )
+    # `paid_minor` now includes this payment (the ledger's sum, read again by `record`).
     target = (
         PaymentStatus.FULL_PAID
         if booking.paid_minor >= booking.total_minor

@@ -32,6 +32,8 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("post", "/api/departures/{departure_id}/assignments"): {OP, A},
     ("get", "/api/bookings/{booking_id}"): {S, OP, A},
     ("post", "/api/bookings/{booking_id}/cancel"): {S, OP, A},
+    ("get", "/api/bookings/{booking_id}/ledger"): {S, OP, A},
+    ("get", "/api/ledger.csv"): {OP, A},
     ("get", "/api/incidents"): {OP, A},
     ("post", "/api/incidents/{incident_id}"): {OP, A},
     ("post", "/api/conversations/{conversation_id}/messages"): {S, OP, A},
