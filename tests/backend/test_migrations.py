@@ -154,3 +154,35 @@ def test_the_ledger_migration_keeps_what_every_booking_has_paid(kind, tmp_path):
         assert "ledger_entries" not in inspect(conn).get_table_names()
     engine.dispose()
     assert restored == paid
+
+
+def test_sqlite_upgrades_a_table_other_rows_point_at(tmp_path):
+    """0012 rebuilds `staff` (SQLite copies a table to change it) while tokens and sessions
+    point at its rows: the upgrade keeps them, and every row still points somewhere."""
+    url = f"sqlite:///{tmp_path / 'staff.sqlite3'}"
+    migrate.upgrade(url, "0011")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO staff (id, name, phone, active, available, api_token_hash,"
+                " created_at) VALUES ('s1', 'Sarah', '+9779801000001', 1, 1, 'abc123', :at)"
+            ),
+            {"at": AT},
+        )
+        conn.execute(text("INSERT INTO staff_roles (staff_id, role) VALUES ('s1', 'SALES')"))
+        conn.execute(
+            text(
+                "INSERT INTO staff_sessions (id, staff_id, csrf_token, expires_at, last_seen_at,"
+                " created_at) VALUES ('h1', 's1', 'c', :at, :at, :at)"
+            ),
+            {"at": AT},
+        )
+    engine.dispose()
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT token_hash FROM api_tokens")).scalars().all() == ["abc123"]
+        assert conn.execute(text("SELECT staff_id FROM staff_sessions")).scalars().all() == ["s1"]
+        assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+    engine.dispose()
