@@ -252,6 +252,7 @@ class InboxWorker:
         self.action_server.known_ready = True  # until Rasa's answer says otherwise
         self.processed = 0
         self.retried = 0
+        self.in_flight = 0  # messages claimed and not yet finished
         self.replies_queued: asyncio.Event | None = None
         # Seconds from storing to replies queued, for each message (the metrics' histogram).
         self.on_processed = on_processed
@@ -264,24 +265,54 @@ class InboxWorker:
         replies_queued: asyncio.Event | None = None,
     ) -> None:
         """The service loop; `wakeup` is set by the webhook when messages arrive, and this sets
-        `replies_queued` so the sender does not wait for its next poll."""
-        self.replies_queued = replies_queued
-        await run_until_stopped("inbox worker", self.run_once, stop, idle_sleep, wakeup)
+        `replies_queued` so the sender does not wait for its next poll.
 
-    def _claim(self) -> tuple[list[int], str]:
+        Batches are not waited for before the next claim: a message waiting for Rasa (up to
+        `ready_wait` while it restarts) must not hold up a guide's photo, a STOP or a paused
+        chat's message that needs no Rasa. At most `concurrency` messages are in flight; a
+        sender's next message is never claimed while one of theirs is (`inbox.claim`)."""
+        self.replies_queued = replies_queued
+        batches: set[asyncio.Task[None]] = set()
+
+        async def one_pass() -> int:
+            free = self.concurrency - self.in_flight
+            if free <= 0:
+                return 0
+            ids, token = await asyncio.to_thread(self._claim, free)
+            if ids:
+                batch = asyncio.create_task(self._work(ids, token))
+                batches.add(batch)
+                batch.add_done_callback(batches.discard)
+            return len(ids)
+
+        try:
+            await run_until_stopped("inbox worker", one_pass, stop, idle_sleep, wakeup)
+        finally:
+            # Their leases lapse and another worker (or this one, restarted) takes them again.
+            for batch in list(batches):
+                batch.cancel()
+            await asyncio.gather(*batches, return_exceptions=True)
+
+    def _claim(self, limit: int | None = None) -> tuple[list[int], str]:
         with transaction() as session:
-            rows = inbox.claim(session, self.concurrency)
+            rows = inbox.claim(session, limit or self.concurrency)
             return [row.id for row in rows], (rows[0].lease_token or "") if rows else ""
 
     async def run_once(self) -> int:
+        """Claim one batch and process it to the end (tests, benchmarks)."""
         ids, token = await asyncio.to_thread(self._claim)
         if ids:
-            renewer = asyncio.create_task(self._renew(token))
-            try:
-                await asyncio.gather(*(self._process(row_id, token) for row_id in ids))
-            finally:
-                renewer.cancel()
+            await self._work(ids, token)
         return len(ids)
+
+    async def _work(self, ids: list[int], token: str) -> None:
+        self.in_flight += len(ids)
+        renewer = asyncio.create_task(self._renew(token))
+        try:
+            await asyncio.gather(*(self._process(row_id, token) for row_id in ids))
+        finally:
+            renewer.cancel()
+            self.in_flight -= len(ids)
 
     async def _renew(self, token: str) -> None:
         """Keep the claim's lease while Rasa works on it (a busy Rasa can take longer than

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,12 +105,21 @@ class Stack:
         ).json()["messages"]
 
     def wait_for(
-        self, phone: str, *, since: int, expect: int = 1, wait: float = 60.0
+        self,
+        phone: str,
+        *,
+        since: int,
+        expect: int = 1,
+        wait: float = 60.0,
+        until: Callable[[list[dict[str, Any]]], bool] | None = None,
     ) -> list[dict[str, Any]]:
+        """The messages to `phone` after `since`, once `expect` arrived (and, with `until`,
+        once they show what it looks for: other messages, a reminder the clock's jump made
+        due, may come first)."""
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             found = self.messages_to(phone, since)
-            if len(found) >= expect:
+            if len(found) >= expect and (until is None or until(found)):
                 time.sleep(0.3)
                 return self.messages_to(phone, since)
             time.sleep(0.1)

@@ -210,3 +210,44 @@ def test_after_the_action_server_failed_a_turn_the_retry_waits_for_it(
     assert (row.status, row.attempts) == (InboxStatus.DONE, 2)
     with transaction() as s:
         assert [m.body for m in s.scalars(select(OutboundMessage))] == ["Namaste!"]
+
+
+def test_a_message_waiting_for_rasa_holds_up_no_other_sender(pg_db_url: str) -> None:
+    """While one customer's message waits for a Rasa that is down, another's STOP (which
+    needs no Rasa) is answered at once: the worker does not wait for a batch to claim more."""
+    with transaction() as s:
+        inbox.store_webhook(
+            s, p.webhook([p.text_message("61412500020", "hello", "wamid.WAITS")]), p.PHONE_NUMBER_ID
+        )
+    rasa = RestartingRasa()  # down throughout
+
+    async def go() -> None:
+        client = RasaClient(RASA, transport=httpx.MockTransport(rasa))
+        worker = InboxWorker(client, Settings(), ready_wait=60)
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop, idle_sleep=0.05))
+        try:
+            await _until(lambda: rasa.asked["down"] >= 2)  # the first message is waiting
+            with transaction() as s:
+                inbox.store_webhook(
+                    s,
+                    p.webhook([p.text_message("61412500021", "STOP", "wamid.STOP")]),
+                    p.PHONE_NUMBER_ID,
+                )
+            await _until(lambda: _row("wamid.STOP").status == InboxStatus.DONE)
+            assert _row("wamid.WAITS").status != InboxStatus.DONE  # still waiting for Rasa
+        finally:
+            stop.set()
+            await running
+            await client.aclose()
+
+    asyncio.run(go())
+    with transaction() as s:
+        assert [m.recipient_phone for m in s.scalars(select(OutboundMessage))] == ["+61412500021"]
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not in time"
+        await asyncio.sleep(0.02)
