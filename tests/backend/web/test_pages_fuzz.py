@@ -119,7 +119,9 @@ def test_a_comment_over_the_maximum_is_refused_with_a_clear_message(world, pg_mi
         # A guest whose trip has ended (the page takes ratings and comments): another booking
         # than the fuzzing's, marked completed here.
         booking = s.scalars(
-            select(Booking).where(Booking.status == "CONFIRMED").order_by(Booking.id)
+            select(Booking)
+            .where(Booking.status == "CONFIRMED", Booking.ref_key != world[1])
+            .order_by(Booking.id)
         ).all()[-1]
         with allow_status_write():  # test setup: the trip's end is not the point here
             booking.status = "COMPLETED"
