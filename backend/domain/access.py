@@ -32,6 +32,7 @@ AREA_ROLES: Mapping[Area, tuple[Role, ...]] = {
     Area.STAFF_MESSAGES: (OP,),
     Area.INCIDENTS: (OP,),
     Area.PAYROLL: (OP,),
+    Area.PAYMENTS: (OP,),
     Area.STAFF_DIRECTORY: (OP,),
     Area.STAFF_ADMIN: (),
     Area.SIGN_IN: (),
@@ -67,6 +68,8 @@ OBJECT_AREAS: Mapping[str, Area] = {
     ObjectType.PRODUCT: Area.CATALOG,
     ObjectType.FAQ: Area.CATALOG,
     ObjectType.SYSTEM: Area.ADMINISTRATION,
+    ObjectType.PAYMENT_PROOF: Area.PAYMENTS,
+    ObjectType.REFUND: Area.BOOKINGS,
 }
 
 # Messages whose purpose says more than their object: a sign-in code is a secret, an

@@ -43,6 +43,25 @@ class PaymentStatus(StrEnum):
     FULL_PAID = "FULL_PAID"
 
 
+class ProofStatus(StrEnum):
+    """A transfer receipt or card-link receipt the customer sent: checked by OPS or ADMIN."""
+
+    PENDING = "PENDING"
+    VERIFIED = "VERIFIED"
+    REJECTED = "REJECTED"
+
+
+class RefundStatus(StrEnum):
+    """What comes back after a cancellation: the customer chooses a refund or a credit, staff
+    approve, the money goes out (or the credit is issued)."""
+
+    AWAITING_CHOICE = "AWAITING_CHOICE"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    PAID_OUT = "PAID_OUT"
+    CREDITED = "CREDITED"
+    DECLINED = "DECLINED"
+
+
 class HoldStatus(StrEnum):
     ACTIVE = "ACTIVE"
     CONVERTED = "CONVERTED"
@@ -131,6 +150,8 @@ class ObjectType(StrEnum):
     PRODUCT = "PRODUCT"
     FAQ = "FAQ"
     SYSTEM = "SYSTEM"  # the operator as a whole (an import, a configuration change)
+    PAYMENT_PROOF = "PAYMENT_PROOF"
+    REFUND = "REFUND"
 
 
 class InboxStatus(StrEnum):

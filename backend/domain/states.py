@@ -19,6 +19,8 @@ H = enums.HoldStatus
 I = enums.IncidentStatus  # noqa: E741
 L = enums.LeadStatus
 P = enums.PaymentStatus
+Pr = enums.ProofStatus
+R = enums.RefundStatus
 T = enums.TripStatus
 W = enums.WaitlistStatus
 
@@ -117,6 +119,22 @@ INCIDENT = _machine(
     "Incident",
     ObjectType.INCIDENT,
     {I.OPEN: {I.IN_PROGRESS, I.RESOLVED}, I.IN_PROGRESS: {I.RESOLVED}},
+)
+
+PAYMENT_PROOF = _machine(
+    "Payment proof",
+    ObjectType.PAYMENT_PROOF,
+    {Pr.PENDING: {Pr.VERIFIED, Pr.REJECTED}},
+)
+
+REFUND = _machine(
+    "Refund",
+    ObjectType.REFUND,
+    {
+        # Staff may approve without waiting for the customer's choice (they chose by phone).
+        R.AWAITING_CHOICE: {R.AWAITING_APPROVAL, R.PAID_OUT, R.CREDITED, R.DECLINED},
+        R.AWAITING_APPROVAL: {R.AWAITING_CHOICE, R.PAID_OUT, R.CREDITED, R.DECLINED},
+    },
 )
 
 # Open booking states: anything from which CANCELLED is reachable.

@@ -4,7 +4,15 @@ from backend.models.base import Base
 from backend.models.catalog import Departure, Product
 from backend.models.console import ApiToken, SignInCode, SignInLimit, StaffSession
 from backend.models.knowledge import FaqAnswer
-from backend.models.ledger import LedgerEntry, LedgerKind, LedgerMethod
+from backend.models.ledger import (
+    CancellationRule,
+    ExchangeRate,
+    LedgerEntry,
+    LedgerKind,
+    LedgerMethod,
+    PaymentProof,
+    Refund,
+)
 from backend.models.mail import OutboundEmail
 from backend.models.media import MediaAttachment
 from backend.models.messaging import (
@@ -36,9 +44,11 @@ __all__ = [
     "Attendance",
     "Base",
     "Booking",
+    "CancellationRule",
     "Contact",
     "Conversation",
     "Departure",
+    "ExchangeRate",
     "FaqAnswer",
     "Hold",
     "InboundMessage",
@@ -52,10 +62,12 @@ __all__ = [
     "OutboundEmail",
     "OutboundMessage",
     "Payment",
+    "PaymentProof",
     "PayrollEntry",
     "Product",
     "RecipientPacing",
     "ReferenceCounter",
+    "Refund",
     "SendingSlots",
     "SentNotice",
     "SignInCode",

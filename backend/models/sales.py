@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from backend.models.base import Base, CreatedMixin, IdMixin, guard_status, status_column
 from backend.models.catalog import Departure, Product
-from backend.models.ledger import LedgerEntry
+from backend.models.ledger import NOT_TOWARDS_PRICE, LedgerEntry
 from backend.models.people import Contact, Staff
 
 
@@ -118,11 +118,15 @@ class Booking(IdMixin, CreatedMixin, Base):
         return max(self.total_minor - self.paid_minor, 0)
 
 
-# The sum of the booking's ledger entries in the base currency, read with the booking: there is
-# no paid field to write, so what a booking has paid never drifts from its money movements.
+# The sum of the booking's ledger entries (surcharges aside) in the base currency, read with the
+# booking: there is no paid field to write, so what a booking has paid never drifts from its
+# money movements.
 Booking.paid_minor = column_property(
     select(func.coalesce(func.sum(LedgerEntry.base_amount_minor), 0))
-    .where(LedgerEntry.booking_id == Booking.id)
+    .where(
+        LedgerEntry.booking_id == Booking.id,
+        LedgerEntry.kind.not_in([str(kind) for kind in NOT_TOWARDS_PRICE]),
+    )
     .correlate_except(LedgerEntry)
     .scalar_subquery()
 )

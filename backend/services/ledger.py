@@ -3,7 +3,8 @@ append-only `LedgerEntry`, and what a booking has paid (`Booking.paid_minor`) is
 
 Entries are only ever added here; nothing updates or deletes one (a correction is a new entry).
 A provider's id, a receipt number or a proof counts once per method: the database refuses the
-second row (`uq_ledger_entries_method_provider_ref`), and `record` answers with the first.
+second row (`uq_ledger_entries_method_provider_ref`, and a receipt number is unique), and
+`record` answers with the first. Surcharges are recorded but do not count towards the price.
 The entry is the record of who recorded what: the caller writes the timeline event of the step
 that moved the money (a payment received, a refund approved), as before."""
 
@@ -59,6 +60,9 @@ def record(
     actor: Actor,
     provider_ref: str | None = None,
     payment: Payment | None = None,
+    proof_id: str | None = None,
+    receipt_number: str | None = None,
+    refund_id: str | None = None,
     base_amount_minor: int | None = None,
     rate: str = SAME_CURRENCY,
     note: str | None = None,
@@ -75,7 +79,7 @@ def record(
         if currency != base:
             raise ValueError(f"{currency} is not the base currency {base}: give the base amount")
         base_amount_minor = amount_minor
-    existing = _already(session, method, provider_ref, payment)
+    existing = find(session, method, provider_ref, payment)
     if existing is not None:
         return existing, False
     entry = LedgerEntry(
@@ -91,6 +95,9 @@ def record(
         recorded_by=actor_label(actor),
         provider_ref=provider_ref,
         payment_id=payment.id if payment is not None else None,
+        proof_id=proof_id,
+        receipt_number=receipt_number,
+        refund_id=refund_id,
         note=note,
     )
     try:
@@ -99,7 +106,7 @@ def record(
             session.flush()
     except IntegrityError:
         # The same reference was recorded concurrently and won the insert.
-        existing = _already(session, method, provider_ref, payment)
+        existing = find(session, method, provider_ref, payment)
         if existing is None:
             raise
         return existing, False
@@ -108,9 +115,10 @@ def record(
     return entry, True
 
 
-def _already(
+def find(
     session: Session, method: LedgerMethod, provider_ref: str | None, payment: Payment | None
 ) -> LedgerEntry | None:
+    """The entry already recorded for this payment, or this reference under this method."""
     if payment is not None:
         found = session.scalar(select(LedgerEntry).where(LedgerEntry.payment_id == payment.id))
         if found is not None:

@@ -1,12 +1,18 @@
-"""Money in: record a provider's payment event once, and confirm the booking it pays for.
+"""Money in: record a payment once, and move the booking it pays for.
 
-Confirmation is a compare-and-set under the booking's row lock; a repeated event is answered
-as already recorded (alf.io). Money that cannot be applied is kept and flagged for staff.
+Every way to pay ends in `receive` (a card provider's event through `record_payment`, a
+verified transfer or card-link proof, cash recorded by staff or the trip's lead guide, a credit
+spent): the money is booked in the ledger in the base currency at the day's rate, and the
+booking moves the same way whatever the method (hold converted, confirmed once the deposit is
+covered, paid in full). Confirmation is a compare-and-set under the booking's row lock; a
+repeated event, proof or receipt is answered as already recorded (alf.io). Money that cannot be
+applied is kept and flagged for staff.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,8 +31,8 @@ from backend.domain.enums import (
 )
 from backend.domain.errors import DomainError, NotEnoughSeats
 from backend.domain.states import BOOKING, BOOKING_PAYMENT
-from backend.models import Booking, LedgerKind, Payment
-from backend.services import emails, inventory, ledger, notifications, timeline, waitlist
+from backend.models import Booking, LedgerEntry, LedgerKind, LedgerMethod, Payment
+from backend.services import emails, inventory, ledger, notifications, rates, timeline, waitlist
 from backend.services.state import change_state
 
 
@@ -34,6 +40,33 @@ from backend.services.state import change_state
 class PaymentOutcome:
     payment: Payment
     booking: Booking
+    duplicate: bool = False
+    confirmed_now: bool = False
+    flagged: str | None = None
+
+
+@dataclass(frozen=True)
+class MoneyIn:
+    """Money received for a booking, however it came: what `receive` books."""
+
+    method: LedgerMethod
+    amount_minor: int  # positive, in `currency`
+    currency: str
+    received_on: date  # the day whose exchange rate applies (a transfer's value date)
+    # Counts once per method: a provider's event id, "proof:<id>", a WhatsApp message id ...
+    provider_ref: str | None = None
+    payment: Payment | None = None
+    proof_id: str | None = None
+    receipt_number: str | None = None
+    note: str | None = None
+    recorded_at: datetime | None = None
+    kind: LedgerKind = LedgerKind.PAYMENT
+
+
+@dataclass(frozen=True)
+class Received:
+    booking: Booking
+    entry: LedgerEntry | None  # None when flagged (nothing was booked)
     duplicate: bool = False
     confirmed_now: bool = False
     flagged: str | None = None
@@ -102,19 +135,9 @@ def record_payment(
     )
     if existing is not None:
         return _duplicate(session, existing, actor)
-    departure_id = session.scalar(select(Booking.departure_id).where(Booking.id == booking_id))
-    if departure_id is None:
+    if session.get(Booking, booking_id) is None:
         raise DomainError(f"No booking {booking_id} for payment {event_id}")
-    # The departure's lock before the booking's: the order every seat-moving path takes (a
-    # late payment may need the seats), so a payment and a cancellation never deadlock.
-    inventory.lock_departure(session, departure_id)
-    booking = session.scalar(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .with_for_update(of=Booking)
-        .execution_options(populate_existing=True)
-    )
-    assert booking is not None
+    booking = lock_booking(session, booking_id)
     kind = expected_kind(booking, amount_minor) if currency == booking.currency else None
     payment = Payment(
         booking_id=booking.id,
@@ -152,14 +175,74 @@ def record_payment(
             "eventId": event_id,
         },
     )
+    money = MoneyIn(
+        method=ledger.method_of(provider),
+        amount_minor=amount_minor,
+        currency=currency,
+        received_on=clock.local_today(),
+        provider_ref=ledger.payment_ref(provider) + event_id,
+        payment=payment,
+        recorded_at=payment.received_at,
+    )
     if kind is None:
-        return _flag(session, payment, booking, "amount does not match what is owed", actor)
-    return _apply(session, payment, booking, kind, actor)
+        received = _flag_money(session, booking, money, "amount does not match what is owed", actor)
+    else:
+        converted = rates.to_base(
+            session, amount_minor, currency, ledger.base_currency(booking), money.received_on
+        )
+        received = _apply(session, booking, money, converted, actor)
+    return PaymentOutcome(
+        payment=payment,
+        booking=booking,
+        confirmed_now=received.confirmed_now,
+        flagged=received.flagged,
+    )
+
+
+def lock_booking(session: Session, booking_id: str) -> Booking:
+    """The departure's lock, then the booking's row lock: the order every seat-moving path
+    takes (a late payment may need the seats), so a payment and a cancellation never deadlock.
+    Returns the booking read again under its lock."""
+    departure_id = session.scalar(select(Booking.departure_id).where(Booking.id == booking_id))
+    if departure_id is None:
+        raise DomainError(f"No booking {booking_id}")
+    inventory.lock_departure(session, departure_id)
+    booking = session.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .with_for_update(of=Booking)
+        .execution_options(populate_existing=True)
+    )
+    assert booking is not None
+    return booking
+
+
+def receive(session: Session, booking_id: str, money: MoneyIn, actor: Actor) -> Received:
+    """Book money received for a booking and move the booking, whatever the method. The same
+    `provider_ref` (or payment) again records nothing and answers `duplicate`. Raises
+    `rates.NoRate` when the money is in another currency and no rate is set for its day.
+    The caller tells the customer (`tell_customer`) and writes its own step's timeline event."""
+    booking = lock_booking(session, booking_id)
+    already = ledger.find(session, money.method, money.provider_ref, money.payment)
+    if already is not None:
+        return Received(booking, already, duplicate=True)
+    converted = rates.to_base(
+        session,
+        money.amount_minor,
+        money.currency,
+        ledger.base_currency(booking),
+        money.received_on,
+    )
+    return _apply(session, booking, money, converted, actor)
 
 
 def _apply(
-    session: Session, payment: Payment, booking: Booking, kind: PaymentKind, actor: Actor
-) -> PaymentOutcome:
+    session: Session,
+    booking: Booking,
+    money: MoneyIn,
+    converted: rates.Converted,
+    actor: Actor,
+) -> Received:
     status = BookingStatus(booking.status)
     confirmed_now = False
     if status == BookingStatus.HELD:
@@ -181,10 +264,10 @@ def _apply(
         try:
             inventory.ensure_available(session, departure, booking.party_size)
         except NotEnoughSeats:
-            return _flag(
+            return _flag_money(
                 session,
-                payment,
                 booking,
+                money,
                 "paid after the hold expired and the seats are gone: refund",
                 actor,
             )
@@ -197,47 +280,67 @@ def _apply(
             reason="late payment, seats still free",
         )
         status = BookingStatus.PAYMENT_PENDING
-    if status == BookingStatus.PAYMENT_PENDING:
+    if status not in (BookingStatus.PAYMENT_PENDING, BookingStatus.CONFIRMED):
+        return _flag_money(session, booking, money, f"booking is {status}: refund", actor)
+    entry, _ = ledger.record(
+        session,
+        booking,
+        kind=money.kind,
+        method=money.method,
+        amount_minor=money.amount_minor,
+        currency=money.currency,
+        base_amount_minor=converted.base_amount_minor,
+        rate=converted.rate,
+        actor=actor,
+        provider_ref=money.provider_ref,
+        payment=money.payment,
+        proof_id=money.proof_id,
+        receipt_number=money.receipt_number,
+        note=money.note,
+        recorded_at=money.recorded_at,
+    )
+    # `paid_minor` now includes this money (the ledger's sum, read again by `record`).
+    paid = booking.paid_minor
+    if status == BookingStatus.PAYMENT_PENDING and paid >= min(
+        booking.deposit_minor, booking.total_minor
+    ):
         change_state(session, booking, BOOKING, BookingStatus.CONFIRMED, actor)
         booking.confirmed_at = clock.now()
         confirmed_now = True
-    elif status not in (BookingStatus.CONFIRMED,):
-        return _flag(session, payment, booking, f"booking is {status}: refund", actor)
-    ledger.record(
-        session,
-        booking,
-        kind=LedgerKind.PAYMENT,
-        method=ledger.method_of(payment.provider),
-        amount_minor=payment.amount_minor,
-        currency=payment.currency,
-        actor=actor,
-        provider_ref=ledger.payment_ref(payment.provider) + payment.provider_event_id,
-        payment=payment,
-        recorded_at=payment.received_at,
-    )
-    # `paid_minor` now includes this payment (the ledger's sum, read again by `record`).
-    target = (
-        PaymentStatus.FULL_PAID
-        if booking.paid_minor >= booking.total_minor
-        else PaymentStatus.DEPOSIT_PAID
-    )
-    if booking.payment_status != target:
+    elif status == BookingStatus.PAYMENT_PENDING:
+        short = booking.deposit_minor - paid
+        booking.attention_reason = f"deposit short by {short} minor units: ask for the rest"
+    if paid >= booking.total_minor:
+        target: PaymentStatus | None = PaymentStatus.FULL_PAID
+    elif paid >= booking.deposit_minor:
+        target = PaymentStatus.DEPOSIT_PAID
+    else:
+        target = None
+    if target is not None and booking.payment_status != target:
         change_state(
             session,
             booking,
             BOOKING_PAYMENT,
             target,
             actor,
-            amount=payment.amount_minor,
-            kind=str(kind),
+            amount=converted.base_amount_minor,
+            kind=str(_kind_word(booking, target, paid - converted.base_amount_minor)),
+            method=str(money.method),
         )
-    return PaymentOutcome(payment=payment, booking=booking, confirmed_now=confirmed_now)
+    return Received(booking, entry, confirmed_now=confirmed_now)
 
 
-def _flag(
-    session: Session, payment: Payment, booking: Booking, reason: str, actor: Actor
-) -> PaymentOutcome:
-    payment.flagged_reason = reason
+def _kind_word(booking: Booking, target: PaymentStatus, paid_before: int) -> PaymentKind:
+    if target == PaymentStatus.DEPOSIT_PAID:
+        return PaymentKind.DEPOSIT
+    return PaymentKind.FULL if paid_before <= 0 else PaymentKind.BALANCE
+
+
+def _flag_money(
+    session: Session, booking: Booking, money: MoneyIn, reason: str, actor: Actor
+) -> Received:
+    if money.payment is not None:
+        money.payment.flagged_reason = reason
     booking.attention_reason = reason
     timeline.record(
         session,
@@ -246,9 +349,16 @@ def _flag(
         event_type="PAYMENT_FLAGGED",
         action="tms.booking.payment.flagged",
         actor=actor,
-        content={"paymentId": payment.id, "amount": payment.amount_minor, "reason": reason},
+        content={
+            "paymentId": money.payment.id if money.payment is not None else None,
+            "proofId": money.proof_id,
+            "method": str(money.method),
+            "amount": money.amount_minor,
+            "currency": money.currency,
+            "reason": reason,
+        },
     )
-    return PaymentOutcome(payment=payment, booking=booking, flagged=reason)
+    return Received(booking, None, flagged=reason)
 
 
 def _duplicate(session: Session, payment: Payment, actor: Actor) -> PaymentOutcome:
@@ -300,8 +410,31 @@ def apply_provider_event(
     )
     if outcome.duplicate:
         return outcome
+    notify_received(
+        session,
+        booking,
+        amount_minor=outcome.payment.amount_minor,
+        confirmed_now=outcome.confirmed_now,
+        flagged=outcome.flagged,
+        actor=actor,
+    )
+    return outcome
+
+
+def notify_received(
+    session: Session,
+    booking: Booking,
+    *,
+    amount_minor: int,
+    confirmed_now: bool,
+    flagged: str | None,
+    actor: Actor,
+) -> None:
+    """Tell the customer what their money did (confirmed, balance received, or passed to
+    staff) and alert staff about money that could not be applied: the same whatever the
+    method. `amount_minor` is in the booking's currency (the base amount of foreign money)."""
     contact = booking.contact
-    if outcome.flagged:
+    if flagged:
         notifications.to_contact(
             session,
             contact,
@@ -310,7 +443,7 @@ def apply_provider_event(
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
         )
-        alert = texts.staff_payment_flagged(booking, outcome.payment.amount_minor, outcome.flagged)
+        alert = texts.staff_payment_flagged(booking, amount_minor, flagged)
         notifications.to_role(
             session,
             Role.OPS,
@@ -328,13 +461,13 @@ def apply_provider_event(
                 object_type=ObjectType.BOOKING,
                 object_id=booking.id,
             )
-    elif outcome.confirmed_now:
+    elif confirmed_now:
         emails.booking_confirmation(session, booking, actor)
         entry = waitlist.entry_of(session, booking)
         body = (
             texts.waitlist_confirmed(booking)
             if entry is not None
-            else texts.booking_confirmed(booking, outcome.payment.amount_minor)
+            else texts.booking_confirmed(booking, amount_minor)
         )
         notifications.to_contact(
             session,
@@ -348,9 +481,8 @@ def apply_provider_event(
         notifications.to_contact(
             session,
             contact,
-            texts.balance_received(booking, outcome.payment.amount_minor),
+            texts.balance_received(booking, amount_minor),
             purpose="customer_update",
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
         )
-    return outcome
