@@ -247,6 +247,22 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "Payment {eventId} reported again: already recorded",
         "A payment was reported again: already recorded",
     ),
+    _exact(
+        "tms.payment.cash_received",
+        B,
+        "{recordedBy} recorded {amount:money} in cash for booking {booking}: receipt {receipt}",
+        "{recordedBy} recorded {amount:money} in cash: receipt {receipt}",
+        "Cash recorded",
+        staff_fields=("recordedBy",),
+    ),
+    _exact(
+        "tms.payment.cash_flagged",
+        B,
+        "{recordedBy} took {amount:money} in cash for booking {booking}, not applied: {reason}",
+        "Cash taken but not applied: {reason}",
+        "Cash taken but not applied",
+        staff_fields=("recordedBy",),
+    ),
     # -- Departures -----------------------------------------------------------------------------
     _exact(
         "tms.departure.created",

@@ -668,6 +668,23 @@ def balance_received(booking: Booking, amount_minor: int) -> str:
     )
 
 
+def cash_receipt_customer(
+    booking: Booking,
+    receipt: str,
+    amount_minor: int,
+    currency: str,
+    received_by: Staff,
+    day: date,
+) -> str:
+    return (
+        f"🧾 Cash receipt {receipt}\n\n"
+        f"Received: {money(amount_minor, currency)} in cash for {booking.reference}\n"
+        f"Date: {long_date(day)}\n"
+        f"Received by: {received_by.name}\n\n"
+        "Please keep this number: it is your receipt."
+    )
+
+
 def payment_needs_staff_customer(booking: Booking) -> str:
     return (
         f"We received your payment for {booking.reference}. Our team needs to check it and will "

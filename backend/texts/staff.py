@@ -3,6 +3,7 @@ alerts sales reps and operations get."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from backend.config import get_settings
@@ -321,6 +322,75 @@ def staff_payment_flagged(booking: Booking, amount_minor: int, reason: str) -> s
         f"💳 Payment needs attention: {money(amount_minor, booking.currency)} for {booking.reference} "
         f"({booking.contact.display_name}, {booking.contact.phone}): {reason}"
     )
+
+
+# -- cash on arrival (PAID, the console's payments page) ---------------------------------------
+PAID_EXAMPLE = "PAID EBC2501234 4788 USD CASH"
+
+
+def paid_command_format() -> str:
+    return (
+        "To record cash for a booking's balance, send:\n\n"
+        f"{PAID_EXAMPLE}\n\n"
+        "(the booking reference, the amount, then the currency if it is not the booking's)."
+    )
+
+
+def cash_recorded(booking: Booking, receipt: str, amount_minor: int, currency: str) -> str:
+    balance = (
+        "Paid in full ✓"
+        if booking.balance_minor == 0
+        else f"Still owed: {money(booking.balance_minor, booking.currency)}"
+    )
+    return (
+        f"✅ Cash recorded: {money(amount_minor, currency)} for {booking.reference} "
+        f"({booking.contact.display_name}).\nReceipt: {receipt}\n{balance}"
+    )
+
+
+def cash_already_recorded(booking: Booking, receipt: str | None) -> str:
+    return f"Already recorded: that cash for {booking.reference} has receipt {receipt or '-'}."
+
+
+def cash_flagged(booking: Booking) -> str:
+    return (
+        f"⚠️ The cash for {booking.reference} could not be applied to the booking; operations "
+        "were told and will sort it out. Keep the cash and the customer's details."
+    )
+
+
+def cash_bad_amount() -> str:
+    return "The amount must be above zero, like 4788 or 4788.50."
+
+
+def cash_bad_currency(currency: str) -> str:
+    return f"'{currency[:12]}' is not a currency code: write it like USD, EUR or NPR."
+
+
+def cash_key_reused() -> str:
+    return "This form (or key) already recorded another cash payment: reload the page and try again."
+
+
+def cash_nothing_owed(booking: Booking) -> str:
+    if booking.status in ("CANCELLED", "EXPIRED", "COMPLETED"):
+        return f"Nothing is owed on {booking.reference}: it is {booking.status.lower()}."
+    return f"Nothing is owed on {booking.reference}: it is paid in full."
+
+
+def cash_no_rate(currency: str, day: date) -> str:
+    return (
+        f"There is no {currency} exchange rate for {long_date(day)}: operations must set one "
+        "(Admin, exchange rates) before cash in that currency can be recorded."
+    )
+
+
+def cash_more_than_owed(
+    booking: Booking, owed_minor: int, currency: str, owed_in_currency: int | None
+) -> str:
+    owed = money(owed_minor, booking.currency)
+    if owed_in_currency is not None and currency != booking.currency:
+        owed += f" ({money(owed_in_currency, currency)} at today's rate)"
+    return f"That is more than is owed: {booking.reference} owes {owed}. Nothing was recorded."
 
 
 def guide_ops_update(text: str) -> str:
