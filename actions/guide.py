@@ -1,4 +1,5 @@
-"""Guide commands from the field: CHECKIN, ISSUE, UPDATE, CHECKOUT <ref> [text].
+"""Guide commands from the field: CHECKIN, ISSUE, UPDATE, CHECKOUT <ref> [text], and PAID
+<booking ref> <amount> [currency] [CASH] for cash on arrival.
 
 The sender must be staff with an accepted assignment on that trip. A reference that is not
 theirs gets the same answer as one that does not exist (`assignments.trip_for_staff`), and a missing
@@ -7,16 +8,19 @@ or malformed one is answered with the right format.
 
 from __future__ import annotations
 
-from actions.common import TmsAction, Turn
+import uuid
+from decimal import Decimal
+
+from actions.common import TmsAction, Turn, wamid_of
 from actions.handoff import keep_for_staff
 from actions.questions import ask_yes_no
 from backend import clock, texts
 from backend.domain import choices
-from backend.domain.commands import parse_command
+from backend.domain.commands import parse_command, parse_paid_note
 from backend.domain.errors import InvalidReference, NotFound
 from backend.domain.severity import UpdateVerdict
 from backend.models import Trip
-from backend.services import assignments, attendance, incidents
+from backend.services import assignments, attendance, cash, incidents, rates
 from backend.services.routing import StaffEvent
 
 
@@ -116,3 +120,68 @@ class ActionGuideCheckout(GuideCommand):
         for incident in result.open_incidents:
             reply += texts.checkout_with_open_incident(trip, incident)
         turn.say(reply)
+
+
+class ActionGuidePaid(TmsAction):
+    """PAID <booking ref> <amount> [currency] [CASH]: cash received for a booking's balance,
+    recorded by the trip's lead guide. The customer gets a receipt number in the chat, the
+    guide a confirmation; the same message processed twice records once (its WhatsApp id is
+    the idempotency key). Someone else's booking gets the same answer as an unknown one."""
+
+    NAME = "action_guide_paid"
+
+    def handle(self, turn: Turn) -> None:
+        if turn.staff is None:
+            # A customer writing "Paid EBC-2501234 ...": a person on the team answers.
+            keep_for_staff(turn, StaffEvent.PASSED_TO_TEAM)
+            turn.say(texts.passed_to_the_team())
+            return
+        command = parse_command(turn.text)
+        reference = (command.reference if command else None) or turn.reference_in_text()
+        paid = parse_paid_note(command.note) if command else None
+        mine = assignments.current_trips_of(turn.session, turn.staff)
+        if not reference or paid is None:
+            turn.say(texts.paid_command_format() + texts.guide_trips(mine))
+            return
+        try:
+            booking = cash.find_booking_for(turn.session, reference, turn.staff, in_the_field=True)
+            receipt = cash.record_cash(
+                turn.session,
+                reference,
+                amount_minor=_minor_units(paid.amount),
+                currency=paid.currency or booking.currency,
+                actor=turn.actor,
+                recorder=turn.staff,
+                idempotency_key=f"wa:{_message_id(turn)}",
+            )
+        except InvalidReference:
+            turn.say(texts.paid_command_format() + texts.guide_trips(mine))
+            return
+        except NotFound:
+            turn.say(texts.reference_not_found(reference) + texts.guide_trips(mine))
+            return
+        except (cash.CashRefused, rates.NoRate) as refused:
+            turn.say(str(refused))
+            return
+        if receipt.duplicate:
+            turn.say(texts.cash_already_recorded(receipt.booking, receipt.receipt_number))
+        elif receipt.receipt_number is None:
+            turn.say(texts.cash_flagged(receipt.booking))
+        else:
+            turn.say(
+                texts.cash_recorded(
+                    receipt.booking, receipt.receipt_number, receipt.amount_minor, receipt.currency
+                )
+            )
+
+
+def _minor_units(amount: str) -> int:
+    return int((Decimal(amount) * 100).to_integral_value())
+
+
+def _message_id(turn: Turn) -> str:
+    """The inbound WhatsApp message's id (the same message processed twice has the same one);
+    Rasa's own message id when there is none (the local chat), else a fresh one."""
+    return str(
+        wamid_of(turn.tracker) or turn.tracker.latest_message.get("message_id") or uuid.uuid4()
+    )

@@ -1,7 +1,7 @@
 """An NLU component that recognises guide commands deterministically.
 
 It runs last in the pipeline (after the statistical classifier and the fallback): a message
-that starts with CHECKIN, ISSUE, UPDATE, CHECKOUT, ACCEPT, DECLINE or CONFIRM gets that
+that starts with CHECKIN, ISSUE, UPDATE, CHECKOUT, PAID, ACCEPT, DECLINE or CONFIRM gets that
 command's intent with full confidence, and its reference as the `ref` entity, whatever the
 classifier guessed. The grammar is `backend/domain/commands.py`, shared with the actions.
 """

@@ -1,6 +1,7 @@
 """Guide commands as guides type them on a bumpy road: CHECKIN / ISSUE / UPDATE / CHECKOUT
-<ref> [text], and ACCEPT / DECLINE / CONFIRM, in any case, with any spacing or punctuation,
-with or without the reference's hyphen (`TRP2412002`, `trp-2412002`, `TRP 2412002`).
+<ref> [text], PAID <ref> <amount> [currency] [CASH], and ACCEPT / DECLINE / CONFIRM, in any
+case, with any spacing or punctuation, with or without the reference's hyphen (`TRP2412002`,
+`trp-2412002`, `TRP 2412002`).
 
 Plain Python on purpose (no imports beyond the standard library): the assistant's NLU
 component (`addons/guide_commands.py`, Python 3.10 with Rasa) and the guide actions (Python
@@ -19,13 +20,14 @@ INTENTS = {
     "ISSUE": "guide_issue",
     "UPDATE": "guide_update",
     "CHECKOUT": "guide_checkout",
+    "PAID": "guide_paid",
     "ACCEPT": "affirm",
     "CONFIRM": "affirm",
     "DECLINE": "deny",
 }
 
 _COMMAND = (
-    r"(?P<command>check[\s_\-]*in|check[\s_\-]*out|issue|update|"
+    r"(?P<command>check[\s_\-]*in|check[\s_\-]*out|issue|update|paid|"
     r"accept(?:ed)?|confirm(?:ed)?|decline(?:d)?)"
 )
 _REFERENCE = r"(?P<reference>[A-Za-z]{2,5}[ \-]?\d{7,})"
@@ -40,7 +42,7 @@ REFERENCE_ANYWHERE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,5}-?\d{7,})(?!\d)"
 
 @dataclass(frozen=True)
 class GuideCommand:
-    command: str  # CHECKIN, ISSUE, UPDATE, CHECKOUT, ACCEPT, CONFIRM or DECLINE
+    command: str  # CHECKIN, ISSUE, UPDATE, CHECKOUT, PAID, ACCEPT, CONFIRM or DECLINE
     reference: str | None  # as written, without inner spaces ("trp-2412002" → "trp-2412002")
     note: str  # what follows the reference, stripped
     reference_span: tuple[int, int] | None  # where the reference is in the text
@@ -64,10 +66,15 @@ def parse_command(text: str | None) -> GuideCommand | None:
     if match is None:
         return None
     reference = match.group("reference")
+    command = _command_word(match.group("command"))
+    note = match.group("note").strip()
+    if command == "PAID" and reference is None and note and not note[0].isdigit():
+        # "Paid the deposit yesterday": a customer's words, not a guide's command.
+        return None
     return GuideCommand(
-        command=_command_word(match.group("command")),
+        command=command,
         reference=reference.replace(" ", "") if reference else None,
-        note=match.group("note").strip(),
+        note=note,
         reference_span=match.span("reference") if reference else None,
     )
 
@@ -76,3 +83,35 @@ def reference_in(text: str | None) -> str | None:
     """A reference anywhere in a message (a guide who wrote it after some words)."""
     found = REFERENCE_ANYWHERE.search(text or "")
     return found.group(1) if found else None
+
+
+# What follows PAID's reference: an amount, then optionally the currency and the word CASH, in
+# any case and spacing ("4788 USD CASH", "4,788.50 usd", "USD 4788", "$4788 cash").
+_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "₹": "INR"}
+_PAID_NOTE = re.compile(
+    r"^(?P<before>[A-Za-z]{3}|[$€£₹])?[\s:]*(?P<amount>\d[\d,']*(?:\.\d{1,2})?)"
+    r"(?:[\s:]*(?P<after>(?!cash\b)[A-Za-z]{3}(?![A-Za-z])))?[\s.,:;\-]*(?:cash)?[\s.!]*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class PaidNote:
+    amount: str  # decimal text without separators ("4788", "4788.50")
+    currency: str | None  # upper case, None when not written
+
+
+def parse_paid_note(note: str) -> PaidNote | None:
+    """The amount and currency of `PAID <ref> <amount> [currency] [CASH]`, or None."""
+    match = _PAID_NOTE.match(note.strip())
+    if match is None:
+        return None
+    before, after = match.group("before"), match.group("after")
+    if before and after:
+        return None
+    written = before or after
+    currency = _SYMBOLS.get(written, written.upper()) if written else None
+    if currency == "CAS":
+        return None
+    amount = re.sub(r"[,']", "", match.group("amount"))
+    return PaidNote(amount=amount, currency=currency)
