@@ -3,8 +3,6 @@ member (see `endpoint`); the business work is a service call."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
@@ -42,6 +40,7 @@ from backend.services import (
     knowledge,
     leads,
     ledger,
+    ledger_export,
     timeline,
     trips,
 )
@@ -345,22 +344,6 @@ def booking_ledger(request: Request, session: Session, member: Staff, booking_id
     }
 
 
-LEDGER_CSV_COLUMNS = (
-    "recorded_at",
-    "booking",
-    "kind",
-    "method",
-    "amount",
-    "currency",
-    "base_amount",
-    "base_currency",
-    "rate",
-    "provider_ref",
-    "recorded_by",
-    "note",
-)
-
-
 @api.get("/ledger.csv")
 @endpoint(Role.OPS, query=("from", "to"))
 def ledger_csv(request: Request, session: Session, member: Staff) -> HTTPResponse:
@@ -370,38 +353,10 @@ def ledger_csv(request: Request, session: Session, member: Staff) -> HTTPRespons
     start, end = _local_day(request, "from"), _local_day(request, "to")
     if end < start:
         raise ApiError(422, "to must not be before from", fields={"to": "before from"})
-    entries = ledger.between(session, start, end)
-    references = dict(
-        session.execute(
-            select(Booking.id, Booking.reference).where(
-                Booking.id.in_({e.booking_id for e in entries})
-            )
-        ).all()
-    )
-    tz = get_settings().tz
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(LEDGER_CSV_COLUMNS)
-    for e in entries:
-        writer.writerow(
-            (
-                e.recorded_at.astimezone(tz).isoformat(),
-                references[e.booking_id],
-                e.kind,
-                e.method,
-                _decimal(e.amount_minor),
-                e.currency,
-                _decimal(e.base_amount_minor),
-                e.base_currency,
-                e.rate,
-                e.provider_ref or "",
-                e.recorded_by,
-                e.note or "",
-            )
-        )
+    text = ledger_export.csv_text(session, start, end)
     name = f"ledger-{start.date().isoformat()}-{end.date().isoformat()}.csv"
     return response.text(
-        out.getvalue(),
+        text,
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -417,13 +372,6 @@ def _local_day(request: Request, name: str) -> datetime:
             422, f"{name} must be a date (YYYY-MM-DD)", fields={name: "invalid"}
         ) from exc
     return datetime.combine(day, time.min, tzinfo=get_settings().tz)
-
-
-def _decimal(minor: int) -> str:
-    """Minor units as a signed decimal with two places, exactly (-205200 → "-2052.00")."""
-    sign = "-" if minor < 0 else ""
-    whole, cents = divmod(abs(minor), 100)
-    return f"{sign}{whole}.{cents:02d}"
 
 
 def _booking(session: Session, key: str) -> Booking:

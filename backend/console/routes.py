@@ -20,6 +20,7 @@ from backend.console import (  # noqa: F401  (each module adds its routes to the
     leads,
     live,
     me,
+    payments,
     timeline,
 )
 from backend.console.web import console_bp

@@ -61,6 +61,7 @@ NAV: list[tuple[str, str, Area]] = [
     ("Departures", "/console/departures", Area.DEPARTURES),
     ("Today", "/console/today", Area.TRIPS),
     ("Incidents", "/console/incidents", Area.INCIDENTS),
+    ("Payments", "/console/payments", Area.PAYMENTS),
     ("Timeline", "/console/timeline", Area.TIMELINE),
     ("KPIs", "/console/kpis", Area.FEEDBACK),
     ("Answers", "/console/answers", Area.CATALOG),

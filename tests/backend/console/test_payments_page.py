@@ -1,0 +1,120 @@
+"""The console's payments page over real HTTP: OPS and ADMIN only, cash recorded once however
+often the form is sent, the day's movements by method, the accountant's CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import httpx
+from sqlalchemy import select
+
+from backend import clock, texts
+from backend.db import transaction
+from backend.models import LedgerEntry
+from backend.services import bookings, catalog
+from tests import factories
+
+SARAH, PRIYA, RAJESH, ANIL = "+9779801000001", "+9779801000002", "+9779801000003", "+9779801000009"
+
+
+def _csrf(page: httpx.Response) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def _token(page: httpx.Response) -> str:
+    return re.search(r'name="token" value="([^"]+)"', page.text).group(1)
+
+
+def _owing(db: str) -> tuple[str, str, int]:
+    """(id, reference, balance) of a new booking on a demo departure, its deposit paid."""
+    with transaction(db) as s:
+        departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
+        booking = factories.confirmed_booking(s, departure, 2)
+        return booking.id, booking.reference, booking.balance_minor
+
+
+def _cash_entries(db: str) -> list[LedgerEntry]:
+    with transaction(db) as s:
+        return list(s.scalars(select(LedgerEntry).where(LedgerEntry.method == "cash")))
+
+
+def test_only_ops_and_admin_open_the_payments_page(console, pg_db_url):
+    sarah = console.sign_in(SARAH)
+    assert sarah.get("/console/payments").status_code == 403
+    assert sarah.get("/console/payments/ledger.csv").status_code == 403
+    assert "/console/payments" not in sarah.get("/console/leads").text
+    rajesh = console.sign_in(RAJESH)
+    assert rajesh.get("/console/payments").status_code == 403
+    priya = console.sign_in(PRIYA)
+    page = priya.get("/console/payments")
+    assert page.status_code == 200 and 'href="/console/payments"' in page.text
+    assert "Cash received" in page.text and "Movements on" in page.text
+    assert console.sign_in(ANIL).get("/console/payments").status_code == 200
+
+
+def test_cash_from_the_form_records_once_and_shows_in_the_days_movements(console, pg_db_url):
+    _, reference, owed = _owing(pg_db_url)
+    priya = console.sign_in(PRIYA)
+    page = priya.get("/console/payments", params={"booking": reference})
+    assert f'value="{reference}"' in page.text
+    form = {
+        "csrf": _csrf(page),
+        "token": _token(page),
+        "booking": reference.lower(),
+        "amount": f"{owed // 100 - 1000:,}",
+        "currency": "",
+    }
+    first = priya.post("/console/payments/cash", data=form)
+    assert first.status_code == 303 and first.headers["location"] == "/console/payments"
+    again = priya.post("/console/payments/cash", data=form)  # a double submit
+    assert again.status_code == 303
+    entries = _cash_entries(pg_db_url)
+    assert len(entries) == 1 and entries[0].amount_minor == (owed // 100 - 1000) * 100
+    receipt = entries[0].receipt_number
+    shown = priya.get("/console/payments")
+    assert "Already recorded" in shown.text and receipt in shown.text
+    assert 'data-total="cash-USD"' in shown.text and f"{reference}" in shown.text
+    # A new form (a new token) for more than is now owed is refused with what is owed.
+    with transaction(pg_db_url) as s:
+        still = bookings.find_booking(s, reference).balance_minor
+    page = priya.get("/console/payments")
+    refused = priya.post(
+        "/console/payments/cash",
+        data={**form, "csrf": _csrf(page), "token": _token(page), "amount": "99999"},
+    )
+    assert refused.status_code == 303
+    flash = priya.get("/console/payments").text
+    assert "more than is owed" in flash and texts.money(still, "USD") in flash
+    assert len(_cash_entries(pg_db_url)) == 1 and still == owed - entries[0].amount_minor
+    # A form without its CSRF token changes nothing.
+    forged = priya.post("/console/payments/cash", data={**form, "csrf": "x", "token": "new"})
+    assert forged.status_code == 403 and len(_cash_entries(pg_db_url)) == 1
+
+
+def test_the_accountants_csv_from_the_console(console, pg_db_url):
+    _, reference, owed = _owing(pg_db_url)
+    priya = console.sign_in(PRIYA)
+    page = priya.get("/console/payments")
+    priya.post(
+        "/console/payments/cash",
+        data={
+            "csrf": _csrf(page),
+            "token": _token(page),
+            "booking": reference,
+            "amount": "100.00",
+            "currency": "USD",
+        },
+    )
+    today = clock.local_today().isoformat()
+    assert f"/console/payments/ledger.csv?from={today}" in priya.get("/console/payments").text
+    answer = priya.get("/console/payments/ledger.csv")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    cash_rows = [r for r in rows if r["method"] == "cash"]
+    assert [(r["booking"], r["amount"], r["currency"]) for r in cash_rows] == [
+        (reference, "100.00", "USD")
+    ]
+    assert sum(1 for r in rows if r["booking"] == reference) == 2  # the deposit, the cash
+    assert owed > 100_00
