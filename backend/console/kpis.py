@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse
 from backend import clock
 from backend.config import get_settings
 from backend.console.web import Ctx, console_bp, console_page
-from backend.domain.access import Area
+from backend.domain.access import Area, may_see
 from backend.domain.errors import DomainError
 from backend.services import kpis
 
@@ -33,12 +33,20 @@ def _range(ctx: Ctx) -> tuple[date, date]:
     return since, min(until, since + timedelta(days=3660))
 
 
+def _money(ctx: Ctx) -> bool:
+    """The money collected is shown to those who may see payments (OPS, ADMIN)."""
+    return may_see(ctx.member.roles, Area.PAYMENTS)
+
+
 @console_bp.get("/kpis")
 @console_page(Area.FEEDBACK)
 def kpis_page(ctx: Ctx) -> HTTPResponse:
     since, until = _range(ctx)
     return ctx.page(
-        "kpis.html", report=kpis.report(ctx.session, since, until), since=since, until=until
+        "kpis.html",
+        report=kpis.report(ctx.session, since, until, with_money=_money(ctx)),
+        since=since,
+        until=until,
     )
 
 
@@ -46,7 +54,7 @@ def kpis_page(ctx: Ctx) -> HTTPResponse:
 @console_page(Area.FEEDBACK)
 def kpis_json(ctx: Ctx) -> HTTPResponse:
     since, until = _range(ctx)
-    return response.json(kpis.report(ctx.session, since, until).as_dict())
+    return response.json(kpis.report(ctx.session, since, until, with_money=_money(ctx)).as_dict())
 
 
 @console_bp.get("/kpis.csv")
@@ -56,7 +64,9 @@ def kpis_csv(ctx: Ctx) -> HTTPResponse:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["metric", "group", "value"])
-    for metric, group, value in kpis.report(ctx.session, since, until).rows():
+    for metric, group, value in kpis.report(
+        ctx.session, since, until, with_money=_money(ctx)
+    ).rows():
         writer.writerow([metric, group, value])
     return response.text(
         out.getvalue(),

@@ -24,11 +24,14 @@ from backend.models import (
     InboundMessage,
     Incident,
     Lead,
+    LedgerKind,
+    LedgerMethod,
     OutboundMessage,
     Staff,
     WaitlistEntry,
 )
-from backend.services import feedback
+from backend.services import feedback, ledger
+from backend.services.ledger_export import decimal_text, totals_of
 
 
 def percentile(values: Iterable[float], fraction: float) -> float | None:
@@ -84,6 +87,9 @@ class Report:
     inbound: dict[str, Any] = field(default_factory=dict)
     satisfaction: dict[str, Any] = field(default_factory=dict)
     weeks: list[dict[str, Any]] = field(default_factory=list)
+    # Money collected by method and currency (payments and surcharges; credits are not
+    # money): only for those who may see payments (`report(..., with_money=True)`).
+    collected: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -118,6 +124,11 @@ class Report:
         yield "rating_average", "all", self.satisfaction.get("average")
         yield "ratings", "all", self.satisfaction.get("ratings")
         yield "rating_response_rate", "all", self.satisfaction.get("response_rate")
+        for row in self.collected:
+            group = f"{row['method']}:{row['currency']}"
+            yield "collected_entries", group, row["count"]
+            yield "collected_amount", group, decimal_text(row["amount_minor"])
+            yield "collected_base_amount", group, decimal_text(row["base_amount_minor"])
 
 
 def _bounds(since: date, until: date) -> tuple[datetime, datetime]:
@@ -128,7 +139,8 @@ def _bounds(since: date, until: date) -> tuple[datetime, datetime]:
     )
 
 
-def report(session: Session, since: date, until: date) -> Report:
+def report(session: Session, since: date, until: date, *, with_money: bool = False) -> Report:
+    """The range's figures; `with_money`: the money collected too (OPS and ADMIN see it)."""
     start, end = _bounds(since, until)
     result = Report(since, until)
     _leads(session, result, start, end)
@@ -142,7 +154,21 @@ def report(session: Session, since: date, until: date) -> Report:
         "response_rate": summary["responseRate"],
         "distribution": summary["distribution"],
     }
+    if with_money:
+        result.collected = collected(session, start, end)
     return result
+
+
+def collected(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Money in (payments and surcharges) recorded in [start, end), by method and currency:
+    entries, the amount received and its value in the base currency. Credits spent are not
+    money collected; refunds are money out."""
+    entries = [
+        e
+        for e in ledger.between(session, start, end)
+        if e.kind in (LedgerKind.PAYMENT, LedgerKind.SURCHARGE) and e.method != LedgerMethod.CREDIT
+    ]
+    return [asdict(total) for total in totals_of(entries)]
 
 
 def _leads(session: Session, result: Report, start: datetime, end: datetime) -> None:

@@ -118,3 +118,28 @@ def test_the_accountants_csv_from_the_console(console, pg_db_url):
     ]
     assert sum(1 for r in rows if r["booking"] == reference) == 2  # the deposit, the cash
     assert owed > 100_00
+
+
+def test_the_kpis_show_money_collected_to_ops_only(console, pg_db_url):
+    _, reference, _ = _owing(pg_db_url)
+    priya = console.sign_in(PRIYA)
+    page = priya.get("/console/payments")
+    priya.post(
+        "/console/payments/cash",
+        data={
+            "csrf": _csrf(page),
+            "token": _token(page),
+            "booking": reference,
+            "amount": "250",
+            "currency": "",
+        },
+    )
+    today = clock.local_today().isoformat()
+    window = {"since": today, "until": today}
+    kpis = priya.get("/console/kpis", params=window)
+    assert 'data-kpi="collected_cash_USD"' in kpis.text and "$250" in kpis.text
+    figures = priya.get("/console/kpis.json", params=window).json()
+    assert {"method": "cash", "currency": "USD"}.items() <= figures["collected"][0].items()
+    sarah = console.sign_in(SARAH)
+    assert "collected_cash" not in sarah.get("/console/kpis", params=window).text
+    assert sarah.get("/console/kpis.json", params=window).json()["collected"] == []

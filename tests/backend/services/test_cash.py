@@ -4,11 +4,12 @@ never more than is owed, with a unique receipt number the customer gets in the c
 import pytest
 from sqlalchemy import select
 
+from backend import clock
 from backend.domain.actor import SYSTEM, Actor
 from backend.domain.enums import AssignmentRole, PaymentStatus, Role, Source
 from backend.domain.errors import NotFound
 from backend.models import LedgerEntry, LedgerMethod, OutboundMessage
-from backend.services import assignments, cash, rates, trips
+from backend.services import assignments, cash, kpis, rates, trips
 from tests import factories
 
 
@@ -238,3 +239,32 @@ def test_nothing_owed_and_bad_amounts_are_refused(session, frozen_clock):
             session, booking.reference, amount_minor=1_00, idempotency_key="wa:more", **args
         )
     assert "Nothing is owed" in str(nothing.value)
+
+
+def test_the_kpis_count_money_collected_by_method_and_currency(session, frozen_clock):
+    booking, guide, _ = _world(session)
+    rates.set_rate(session, currency="NPR", base_currency="USD", rate="0.0075", actor=SYSTEM)
+    for key, amount, currency in (
+        ("a", 100_00, "USD"),
+        ("b", 200_00, "USD"),
+        ("c", 10_000_00, "NPR"),
+    ):
+        cash.record_cash(
+            session,
+            booking.reference,
+            amount_minor=amount,
+            currency=currency,
+            actor=_chat(guide),
+            recorder=guide,
+            idempotency_key=f"wa:{key}",
+        )
+    today = clock.local_today()
+    without = kpis.report(session, today, today)
+    assert without.collected == []  # only for those who may see payments
+    rows = {
+        (r["method"], r["currency"]): (r["count"], r["amount_minor"], r["base_amount_minor"])
+        for r in kpis.report(session, today, today, with_money=True).collected
+    }
+    assert rows[("cash", "USD")] == (2, 300_00, 300_00)
+    assert rows[("cash", "NPR")] == (1, 10_000_00, 75_00)
+    assert rows[("local", "USD")] == (1, booking.deposit_minor, booking.deposit_minor)
