@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 
 from actions.common import Turn
-from actions.context import product_in_context
+from actions.context import booking_in_context, product_in_context
+from backend import texts
 from backend.domain.enums import ObjectType
-from backend.services import knowledge, timeline
+from backend.domain.errors import NotFound
+from backend.services import bookings, cancellation_policy, knowledge, timeline
 
 # The topics the contract intents own (ask_payment, ask_inclusions, ask_price): which one a
 # question means, by its words. The first topic whose words match wins.
@@ -63,6 +65,8 @@ def answer_question(turn: Turn, topic: str | None, *, sure: bool = True) -> bool
     if answer is None:
         return False
     turn.say(answer)
+    if topic in MONEY_BACK_TOPICS:
+        say_what_comes_back(turn)
     timeline.record(
         turn.session,
         object_type=ObjectType.CONVERSATION,
@@ -73,3 +77,29 @@ def answer_question(turn: Turn, topic: str | None, *, sure: bool = True) -> bool
         content={"topic": topic, "product": product.code if product else None, "text": turn.text},
     )
     return True
+
+
+# "How much would I get back?": the policy's and the refunds' answers add, for a customer with
+# an open booking they have paid for, what would come back if they cancelled today.
+MONEY_BACK_TOPICS = frozenset({"cancellation_policy", "refunds"})
+
+
+def say_what_comes_back(turn: Turn) -> None:
+    try:
+        named = booking_in_context(turn)
+    except NotFound:
+        named = None
+    mine = bookings.bookings_of_contact(turn.session, turn.contact)
+    paid = cancellation_policy.open_paid_bookings(([named] if named else []) + list(mine))
+    if not paid:
+        return
+    booking = paid[0]
+    back = cancellation_policy.refundable(turn.session, booking)
+    turn.say(
+        texts.refundable_today(
+            booking,
+            amount_minor=back.amount_minor,
+            paid_minor=back.paid_minor,
+            days_before=back.days_before,
+        )
+    )

@@ -14,6 +14,8 @@ from sanic import Request, Sanic, response
 from sqlalchemy import text
 
 from backend.api import cash as _cash_api  # noqa: F401  (POST /api/payments/cash on `api`)
+from backend.api import money_admin as _money_admin  # noqa: F401  (rates, the policy)
+from backend.api import proofs as _proofs  # noqa: F401  (the payment proofs' routes)
 from backend.api.common import ApiError, authenticate, error_response
 from backend.api.openapi import document as openapi_document
 from backend.api.payments_webhook import payments_bp, stripe_bp

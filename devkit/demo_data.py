@@ -18,7 +18,16 @@ from backend.domain.enums import AssignmentRole, Role
 from backend.domain.errors import DomainError
 from backend.models import Departure, Product
 from backend.scheduler.kinds import local_moment
-from backend.services import assignments, attendance, bookings, contacts, knowledge, payments, trips
+from backend.services import (
+    assignments,
+    attendance,
+    bookings,
+    cancellation_policy,
+    contacts,
+    knowledge,
+    payments,
+    trips,
+)
 from backend.services import staff as staff_service
 
 INCLUSIONS_TREK = [
@@ -281,6 +290,16 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
     )
     session.add_all([ebc, ann, pkr])
     session.flush()
+    # The Pokhara tour's own cancellation policy: free up to 24 hours before (the treks follow
+    # the house policy, seeded by migration 0014).
+    cancellation_policy.replace_lines(
+        session,
+        pkr,
+        [
+            cancellation_policy.PolicyLine(1, 100, note="free up to 24 hours before"),
+            cancellation_policy.PolicyLine(0, 0, note="no refund within 24 hours"),
+        ],
+    )
 
     ebc_main = _departure(session, ebc, calendar.ebc_start, capacity=16)
     _departure(session, ebc, calendar.ebc_later, capacity=16)

@@ -97,6 +97,12 @@ def truncate_pg(url: str) -> None:
             if attempt == 4:
                 raise
             time.sleep(0.2 * (attempt + 1))
+    # The house cancellation policy is seeded by migration 0014: put it back as it was.
+    from backend.services.cancellation_policy import HOUSE_LINES, replace_lines
+
+    with Session(engine) as session:
+        replace_lines(session, None, HOUSE_LINES)
+        session.commit()
     engine.dispose()
 
 

@@ -420,6 +420,20 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "{answers:answer} loaded from the defaults",
         "The default answers were loaded",
     ),
+    _exact(
+        "tms.cancellation_policy.changed",
+        C,
+        "{actor} changed the cancellation policy of {product}: {lines}",
+        "{actor} changed the house cancellation policy: {lines}",
+        "{actor} changed the cancellation policy",
+    ),
+    _exact(
+        "tms.exchange_rate.set",
+        Area.PAYMENTS,
+        "{actor} set the {currency} rate from {validFrom}: {rate} {baseCurrency} "
+        "(buffer {bufferPercent} %)",
+        "{actor} set an exchange rate",
+    ),
     # -- Trips, assignments, attendance (guides' check-ins and positions) -----------------------
     _exact("tms.trip.created", T, "{actor} created trip {reference}", "{actor} created the trip"),
     _prefix(

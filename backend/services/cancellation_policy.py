@@ -14,9 +14,13 @@ from datetime import date
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, texts
+from backend.domain.actor import Actor
+from backend.domain.enums import ObjectType
 from backend.domain.errors import DomainError
+from backend.domain.states import OPEN_BOOKING_STATES
 from backend.models import Booking, CancellationRule, Product
+from backend.services import rates, timeline
 
 
 class PolicyRefused(DomainError):
@@ -39,6 +43,14 @@ class Refundable:
     days_before: int  # whole days from the day asked about to the departure
     line: PolicyLine | None  # the line that applied; None when nothing was paid
     paid_minor: int
+
+
+# The house policy as migration 0014 seeded it (for a database emptied by a test's truncation).
+HOUSE_LINES = (
+    PolicyLine(30, 100, 5000, "admin fee kept"),
+    PolicyLine(15, 70, 0, "the deposit is kept"),
+    PolicyLine(0, 0, 0, "no refund"),
+)
 
 
 def lines_for(session: Session, product: Product | None) -> list[PolicyLine]:
@@ -99,11 +111,32 @@ def check(lines: Sequence[PolicyLine]) -> None:
         raise PolicyRefused("add a line for 0 days: what applies in the last days")
 
 
-def replace_lines(session: Session, product: Product | None, lines: Sequence[PolicyLine]) -> None:
+def own_lines(session: Session, product: Product | None) -> list[PolicyLine]:
+    """A product's own lines (the house lines with `product` None), most days first; an empty
+    list for a product that follows the house policy."""
+    condition = (
+        CancellationRule.product_id == product.id
+        if product is not None
+        else CancellationRule.product_id.is_(None)
+    )
+    rows = session.scalars(select(CancellationRule).where(condition)).all()
+    lines = [PolicyLine(r.days_before, r.refund_percent, r.fee_minor, r.note) for r in rows]
+    return sorted(lines, key=lambda line: line.days_before, reverse=True)
+
+
+def replace_lines(
+    session: Session,
+    product: Product | None,
+    lines: Sequence[PolicyLine],
+    *,
+    actor: Actor | None = None,
+) -> None:
     """Replace a product's lines (or the house lines with `product` None). A product given
-    no lines falls back to the house lines: pass an empty list to clear its own."""
+    no lines falls back to the house lines: pass an empty list to clear its own. With an
+    `actor`, the change is on the timeline (the lines before and after)."""
     if lines or product is None:
         check(lines)
+    before = own_lines(session, product) if actor is not None else []
     product_id = product.id if product is not None else None
     condition = (
         CancellationRule.product_id == product_id
@@ -122,3 +155,59 @@ def replace_lines(session: Session, product: Product | None, lines: Sequence[Pol
             )
         )
     session.flush()
+    if actor is not None:
+        currency = product.currency if product is not None else house_currency(session)
+        timeline.record(
+            session,
+            object_type=ObjectType.PRODUCT if product is not None else ObjectType.SYSTEM,
+            object_id=product.id if product is not None else "cancellation_policy",
+            event_type="POLICY_CHANGED",
+            action="tms.cancellation_policy.changed",
+            actor=actor,
+            content={
+                "product": product.code if product is not None else None,
+                "lines": texts.policy_lines_summary(
+                    sorted(lines, key=lambda line: line.days_before, reverse=True), currency
+                )
+                if lines
+                else "the house policy applies",
+                "before": [_as_dict(line) for line in before],
+                "after": [_as_dict(line) for line in lines],
+            },
+        )
+
+
+def _as_dict(line: PolicyLine) -> dict[str, object]:
+    return {
+        "daysBefore": line.days_before,
+        "refundPercent": line.refund_percent,
+        "feeMinor": line.fee_minor,
+        "note": line.note,
+    }
+
+
+def house_currency(session: Session) -> str:
+    """The currency the house policy's fees are in: the base currency."""
+    return rates.base_currency(session)
+
+
+def answer(session: Session, product: Product | None, notes: str | None = None) -> str:
+    """The FAQ's answer on the cancellation policy, written from the lines that apply to the
+    product (the house lines without one), then `notes`: the rest of the stored answer (what
+    happens when the operator cancels, moving dates). Editing the policy changes it at once."""
+    lines = lines_for(session, product)
+    currency = product.currency if product is not None else house_currency(session)
+    own = product is not None and bool(own_lines(session, product))
+    return texts.cancellation_policy_answer(
+        lines, currency, product=product if own else None, notes=notes
+    )
+
+
+def open_paid_bookings(bookings: Sequence[Booking], on: date | None = None) -> list[Booking]:
+    """Of a customer's bookings, those still open, paid something and not yet departed."""
+    day = on or clock.local_today()
+    return [
+        b
+        for b in bookings
+        if b.status in OPEN_BOOKING_STATES and b.paid_minor > 0 and b.departure.start_date >= day
+    ]

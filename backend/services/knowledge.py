@@ -23,10 +23,11 @@ from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType
 from backend.domain.errors import DomainError, NotFound
 from backend.models import FaqAnswer, Product
-from backend.services import timeline
+from backend.services import cancellation_policy, timeline
 
 FAQ_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "faq.yml"
 ANSWER_LIMIT = 2000
+POLICY_TOPIC = "cancellation_policy"  # answered from the policy's lines, then the stored text
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,12 @@ def answer_for(session: Session, topic: str, product: Product | None = None) -> 
         a.product_code: a.answer
         for a in session.scalars(select(FaqAnswer).where(FaqAnswer.topic == topic))
     }
-    if product is not None and product.code in rows:
-        return rows[product.code]
-    return rows.get("")
+    stored = rows[product.code] if product is not None and product.code in rows else rows.get("")
+    if topic == POLICY_TOPIC:
+        # The policy's lines are data (ADMIN edits them): the answer is written from them, the
+        # stored answer adds what else the operator says.
+        return cancellation_policy.answer(session, product, stored)
+    return stored
 
 
 def all_answers(session: Session) -> list[FaqAnswer]:

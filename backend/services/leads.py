@@ -23,6 +23,7 @@ from backend.services import (
     contacts,
     inventory,
     notifications,
+    rates,
     routing,
     timeline,
     timers,
@@ -569,7 +570,9 @@ def send_quote(
     notifications.to_contact(
         session,
         lead.contact,
-        texts.quote_message(rep, departure, quote),
+        texts.quote_message(
+            rep, departure, quote, rates.indicative_for(session, quote.total, lead.contact.phone)
+        ),
         purpose="quote",
         object_type=ObjectType.LEAD,
         object_id=lead.id,

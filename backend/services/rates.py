@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,8 +19,12 @@ from sqlalchemy.orm import Session
 
 from backend import clock
 from backend.domain.actor import Actor
+from backend.domain.currencies import currency_for_phone, minor_digits
+from backend.domain.enums import ObjectType
 from backend.domain.errors import DomainError
-from backend.models import ExchangeRate
+from backend.domain.money import Money
+from backend.models import ExchangeRate, Product
+from backend.services import timeline
 from backend.services.ledger import SAME_CURRENCY, actor_label
 
 
@@ -97,7 +101,28 @@ def set_rate(
             f"a {currency} rate from {valid_from:%d %b %Y} is already set; rates are never "
             "changed: set the new one from the next day"
         ) from None
+    timeline.record(
+        session,
+        object_type=ObjectType.SYSTEM,
+        object_id=f"exchange_rate:{currency}",
+        event_type="RATE_SET",
+        action="tms.exchange_rate.set",
+        actor=actor,
+        content={
+            "currency": currency,
+            "baseCurrency": base_currency,
+            "rate": row.rate,
+            "bufferPercent": row.buffer_percent,
+            "validFrom": valid_from.isoformat(),
+        },
+    )
     return row
+
+
+def _unit_shift(from_currency: str, to_currency: str) -> Decimal:
+    """Minor units of `to_currency` per minor unit of `from_currency` at a rate of one: 1 for
+    two currencies with cents, 100 from the yen to the dollar's cents."""
+    return Decimal(10) ** (minor_digits(to_currency) - minor_digits(from_currency))
 
 
 def rate_on(session: Session, currency: str, base_currency: str, day: date) -> ExchangeRate:
@@ -124,7 +149,8 @@ def to_base(
     if currency.upper() == base_currency.upper():
         return Converted(amount_minor, SAME_CURRENCY, None)
     row = rate_on(session, currency, base_currency, day)
-    base = (Decimal(amount_minor) * Decimal(row.rate)).quantize(Decimal(1), ROUND_HALF_UP)
+    base = Decimal(amount_minor) * Decimal(row.rate) * _unit_shift(currency, base_currency)
+    base = base.quantize(Decimal(1), ROUND_HALF_UP)
     return Converted(int(base), row.rate, row.valid_from)
 
 
@@ -139,10 +165,30 @@ def indicative(
         row = rate_on(session, currency, base_currency, day)
     except NoRate:
         return None
-    buffered = Decimal(base_amount_minor) / Decimal(row.rate)
+    buffered = Decimal(base_amount_minor) / Decimal(row.rate) * _unit_shift(base_currency, currency)
     buffered *= 1 + Decimal(row.buffer_percent) / 100
-    whole_units = (buffered / 100).quantize(Decimal(1), rounding="ROUND_CEILING")
-    return int(whole_units) * 100
+    unit = Decimal(10) ** minor_digits(currency)
+    whole_units = (buffered / unit).quantize(Decimal(1), rounding=ROUND_CEILING)
+    return int(whole_units * unit)
+
+
+def indicative_for(
+    session: Session, amount: Money, phone: str | None, day: date | None = None
+) -> Money | None:
+    """A quote's amount in the currency of the customer's phone (`+49…` → euros), at the
+    day's rate plus its buffer; None when their currency is the price's, is not known, or has
+    no rate set (the quote then shows the price only)."""
+    currency = currency_for_phone(phone)
+    if currency is None or currency == amount.currency.upper():
+        return None
+    minor = indicative(session, amount.minor, amount.currency, currency, day or clock.local_today())
+    return Money(minor, currency) if minor is not None else None
+
+
+def base_currency(session: Session) -> str:
+    """The currency the books are kept in: the products' (the first by code), else US
+    dollars. Rates are set against it."""
+    return session.scalar(select(Product.currency).order_by(Product.code).limit(1)) or "USD"
 
 
 def history(session: Session, currency: str | None = None) -> Sequence[ExchangeRate]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from backend.texts.format import money
+
 if TYPE_CHECKING:
-    pass
+    from backend.texts.customer import PolicyLineView
 
 
 def staff_sign_in_code(code: str) -> str:
@@ -60,3 +63,15 @@ CONVERSATION_FOLLOWUP = (
     "Sorry for the wait! We have an answer to your last message. Reply here and we'll pick up "
     "where we left off."
 )
+
+
+def policy_lines_summary(lines: Sequence[PolicyLineView], currency: str) -> str:
+    """A policy's lines in one line, for the timeline and the admin page: "30+ days 100% −
+    $50 · 15+ days 70% · 0+ days 0%"."""
+    parts = []
+    for line in lines:
+        part = f"{line.days_before}+ days {line.refund_percent}%"
+        if line.fee_minor:
+            part += f" − {money(line.fee_minor, currency)}"
+        parts.append(part)
+    return " · ".join(parts)

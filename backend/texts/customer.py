@@ -9,7 +9,8 @@ from typing import Protocol
 
 from backend import links
 from backend.config import get_settings
-from backend.domain.money import Quote
+from backend.domain.currencies import currency_name
+from backend.domain.money import Money, Quote
 from backend.domain.wishes import Miss
 from backend.models import Booking, Departure, Lead, Product, Staff, Trip
 from backend.texts.format import (
@@ -59,7 +60,11 @@ def enquiry_received(lead: Lead, month_hint: str | None) -> str:
     )
 
 
-def quote_message(rep: Staff | None, departure: Departure, quote: Quote) -> str:
+def quote_message(
+    rep: Staff | None, departure: Departure, quote: Quote, indicative: Money | None = None
+) -> str:
+    """Workflow 1 step 2. `indicative`: the total in the customer's own currency at today's
+    rate plus its buffer, when a rate is set and their currency is not the price's."""
     product = departure.product
     operator = get_settings().operator_name
     greeting = (
@@ -85,6 +90,10 @@ def quote_message(rep: Staff | None, departure: Departure, quote: Quote) -> str:
         deadline = quote.early_bird_deadline
         when = f" (book before {deadline:%b} {deadline.day})" if deadline else ""
         lines += ["", f"Early bird discount{when}: {quote.total}"]
+    if indicative is not None:
+        lines.append(
+            f"≈ {indicative} in {currency_name(indicative.currency)} (indicative, at today's rate)"
+        )
     lines += ["", f"Interested? I can hold {quote.party_size} spots for 24 hours."]
     return "\n".join(lines)
 
@@ -508,6 +517,92 @@ def cancelled(booking: Booking) -> str:
 
 def cancel_kept(booking: Booking) -> str:
     return f"No problem, booking {booking.reference} stays as it is. 👍"
+
+
+class PolicyLineView(Protocol):
+    """What the policy's copy reads of a line (`backend.services.cancellation_policy.PolicyLine`)."""
+
+    @property
+    def days_before(self) -> int: ...
+
+    @property
+    def refund_percent(self) -> int: ...
+
+    @property
+    def fee_minor(self) -> int: ...
+
+
+def _policy_days(days: int) -> str:
+    return "24 hours" if days == 1 else f"{days} days"
+
+
+def _policy_outcome(line: PolicyLineView, currency: str) -> str:
+    if line.refund_percent == 0:
+        return "no refund"
+    if line.refund_percent == 100:
+        what = "everything you've paid comes back"
+    else:
+        what = f"{line.refund_percent}% of the trip's price comes back"
+        what += " (never more than you've paid)"
+    if line.fee_minor:
+        what += f", minus a {money(line.fee_minor, currency)} admin fee"
+    return what
+
+
+def cancellation_policy_answer(
+    lines: Sequence[PolicyLineView],
+    currency: str,
+    *,
+    product: Product | None = None,
+    notes: str | None = None,
+) -> str:
+    """The FAQ's answer on cancelling, written from the policy's lines (most days first);
+    `product` when the lines are that product's own; `notes`: what else the operator says."""
+    title = (
+        f"Cancellation policy for the {product.short_name}:"
+        if product is not None
+        else "Our cancellation policy:"
+    )
+    out = [title]
+    previous: int | None = None
+    for line in lines:
+        outcome = _policy_outcome(line, currency)
+        if previous is None and line.days_before == 0:
+            when = "Whenever you cancel"
+        elif previous is None:
+            when = f"{_policy_days(line.days_before)} or more before departure"
+            when = when[0].upper() + when[1:]
+        elif line.days_before == 0:
+            when = f"Less than {_policy_days(previous)} before"
+        else:
+            when = f"{line.days_before} to {previous - 1} days before"
+        out.append(f"• {when}: {outcome}")
+        previous = line.days_before
+    if notes and notes.strip():
+        out += ["", notes.strip()]
+    return "\n".join(out)
+
+
+def refundable_today(
+    booking: Booking, *, amount_minor: int, paid_minor: int, days_before: int
+) -> str:
+    """The chat's "how much would I get back?" for the customer's paid booking."""
+    when = (
+        f"today ({days_before} day{'' if days_before == 1 else 's'} before departure)"
+        if days_before > 0
+        else "today"
+    )
+    paid = money(paid_minor, booking.currency)
+    if amount_minor <= 0:
+        return (
+            f"For your booking {booking.reference}: if you cancelled {when}, nothing of the "
+            f"{paid} you've paid would come back under the policy. You can still ask us about "
+            "moving to another date."
+        )
+    return (
+        f"For your booking {booking.reference}: if you cancelled {when}, "
+        f"{money(amount_minor, booking.currency)} of the {paid} you've paid would come back."
+    )
 
 
 def handoff_started(rep: Staff | None) -> str:

@@ -61,6 +61,14 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("patch", "/api/departures/{departure_id}"): {A},
     ("post", "/api/staff"): {A},
     ("patch", "/api/staff/{staff_id}"): {A},
+    # Money settings (backend/api/money_admin.py).
+    ("get", "/api/exchange-rates"): {S, OP, A},
+    ("post", "/api/exchange-rates"): {A},
+    ("get", "/api/cancellation-policy"): {S, OP, A},
+    ("put", "/api/cancellation-policy"): {A},
+    ("get", "/api/products/{code}/cancellation-policy"): {S, OP, A},
+    ("put", "/api/products/{code}/cancellation-policy"): {A},
+    ("get", "/api/bookings/{booking_id}/refundable"): {S, OP, A},
 }
 # Routes without a staff token say who may use them instead (`access`).
 NOT_STAFF = {
