@@ -181,6 +181,48 @@ class Settings:
         default_factory=lambda: _env("STRIPE_API_BASE", "https://api.stripe.com")
     )
 
+    # -- ways to pay beside the card provider (docs/payments.md) ----------------------------------
+    # Which methods the pay page and the chat offer, separated by commas: "card" (the provider
+    # above, when set), "bank_transfer" (the bank details below, confirmed by a receipt the
+    # customer sends), "bank_card_link" (a bank's card payment page, PAYMENT_CARD_LINK_URL, plus
+    # a surcharge, confirmed by a receipt as a transfer is). Cash is recorded by staff.
+    payment_methods: str = field(
+        default_factory=lambda: _env("PAYMENT_METHODS", "card,bank_transfer,bank_card_link")
+    )
+    # The operator's account customers transfer to (shown on the pay page and in the chat).
+    bank_account_name: str = field(
+        default_factory=lambda: _env("BANK_ACCOUNT_NAME", "Adventure Treks Pvt. Ltd.")
+    )
+    bank_name: str = field(default_factory=lambda: _env("BANK_NAME", "Himalayan Demo Bank Ltd."))
+    bank_account_number: str = field(
+        default_factory=lambda: _env("BANK_ACCOUNT_NUMBER", "01234567890123")
+    )
+    bank_swift: str = field(default_factory=lambda: _env("BANK_SWIFT", "HDBLNPKA"))
+    bank_branch: str = field(default_factory=lambda: _env("BANK_BRANCH", "Thamel, Kathmandu"))
+    # The bank's card payment page ("{reference}" and "{amount}" are filled in when present);
+    # empty: no card link is offered.
+    card_link_url: str = field(
+        default_factory=lambda: _env(
+            "PAYMENT_CARD_LINK_URL", "https://pay.himalayan-demo-bank.example/adventure-treks"
+        )
+    )
+    # What the bank charges on a card-link payment, in percent, added on top (decimal text).
+    card_link_surcharge_percent: str = field(
+        default_factory=lambda: _env("PAYMENT_CARD_LINK_SURCHARGE_PERCENT", "3.5")
+    )
+    # A verified receipt's value date older than this many days is flagged for a second look.
+    proof_value_date_max_age_days: int = field(
+        default_factory=lambda: int(_env("PAYMENT_PROOF_MAX_AGE_DAYS", "14"))
+    )
+    # A receipt uploaded on the pay page: at most this many bytes (photo or PDF).
+    proof_max_bytes: int = field(
+        default_factory=lambda: int(_env("PAYMENT_PROOF_MAX_BYTES", str(10 * 1024 * 1024)))
+    )
+    # After a rejected receipt the hold (kept while it was checked) runs this long again.
+    proof_rejected_hold_hours: int = field(
+        default_factory=lambda: int(_env("PAYMENT_PROOF_REJECTED_HOLD_HOURS", "24"))
+    )
+
     # -- e-mail -------------------------------------------------------------------------------------
     # smtp://[user:pass@]host[:port] (STARTTLS when offered), smtp+starttls:// (STARTTLS
     # required) or smtps:// (TLS from the start). The default is the local capture server the
@@ -283,6 +325,10 @@ class Settings:
     @property
     def rasa_urls(self) -> list[str]:
         return [url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip()]
+
+    @property
+    def enabled_payment_methods(self) -> set[str]:
+        return {m.strip().lower() for m in self.payment_methods.split(",") if m.strip()}
 
     @property
     def is_production(self) -> bool:

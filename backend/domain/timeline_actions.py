@@ -256,6 +256,51 @@ ACTIONS: tuple[TimelineAction, ...] = (
         staff_fields=("recordedBy",),
     ),
     _exact(
+        "tms.payment_proof.created",
+        Area.PAYMENTS,
+        "{actor} sent a {method:words} receipt for booking {booking} ({source}, "
+        "says {amount:money})",
+        "{actor} sent a {method:words} receipt for booking {booking} ({source})",
+        "{actor} filed a payment receipt",
+    ),
+    _prefix(
+        "tms.payment_proof.status.",
+        Area.PAYMENTS,
+        "{actor} marked the receipt {state}",
+        by_suffix={
+            "verified": (
+                "{actor} verified the receipt for booking {booking}: {amount:money} received, "
+                "value date {valueDate}, despite: {flags}",
+                "{actor} verified the receipt for booking {booking}: {amount:money} received, "
+                "value date {valueDate}",
+                "{actor} verified the receipt",
+            ),
+            "rejected": (
+                "{actor} rejected the receipt for booking {booking}: {reason}",
+                "{actor} rejected the receipt: {reason}",
+                "{actor} rejected the receipt",
+            ),
+        },
+    ),
+    _exact(
+        "tms.payment_proof.file_read",
+        Area.PAYMENTS,
+        "{actor} opened the receipt of booking {booking}",
+        "{actor} opened the receipt",
+    ),
+    _exact(
+        "tms.booking.hold.kept_for_proof",
+        B,
+        "The hold is kept until {until} while the receipt is checked",
+        "The hold is kept while the receipt is checked",
+    ),
+    _exact(
+        "tms.booking.hold.resumed_after_proof",
+        B,
+        "The receipt was not accepted: the hold runs until {until}",
+        "The receipt was not accepted: the hold runs again",
+    ),
+    _exact(
         "tms.payment.cash_flagged",
         B,
         "{recordedBy} took {amount:money} in cash for booking {booking}, not applied: {reason}",

@@ -7,9 +7,11 @@ a message that none handles is a turn for the assistant.
 2. `paused`: a conversation a rep has paused: the message goes to the rep, the assistant
    stays quiet.
 3. `silent`: reactions and system notices: on the timeline, nobody answers.
-4. `not dialogue`: media, locations and anything without text: kept (`media.receive`) and
+4. `payment receipt`: a customer's photo or PDF while a booking of theirs awaits payment by
+   transfer or card link: kept, filed on the booking as a proof to check, and acknowledged.
+5. `not dialogue`: media, locations and anything without text: kept (`media.receive`) and
    acknowledged.
-5. Otherwise the assistant: a `DialogueTurn`. When it answers nothing, `forward_unanswered`
+6. Otherwise the assistant: a `DialogueTurn`. When it answers nothing, `forward_unanswered`
    tells staff.
 
 A new kind of arrival is one entry in `ARRIVAL_HANDLERS`. The inbox worker
@@ -30,7 +32,7 @@ from backend import texts
 from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType, Source
 from backend.models import Contact, Conversation, InboundMessage
-from backend.services import consent, media, outbox, routing
+from backend.services import consent, media, outbox, payment_proofs, routing
 from backend.services import staff as staff_service
 
 logger = logging.getLogger(__name__)
@@ -152,10 +154,29 @@ def keep_and_acknowledge(session: Session, row: InboundMessage, arrival: Arrival
     return True
 
 
+def is_payment_receipt(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """A customer's photo or PDF while a booking of theirs awaits payment (transfer or card
+    link switched on): plausibly the receipt (`payment_proofs.chat_receipt_booking`)."""
+    return payment_proofs.chat_receipt_booking(session, row, arrival.contact) is not None
+
+
+def file_payment_receipt(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """Kept as any media is, and filed on the booking as a proof to check; the customer is
+    told it is being checked (or that this file was received already)."""
+    booking = payment_proofs.chat_receipt_booking(session, row, arrival.contact)
+    filed = media.receive(session, row, arrival.contact)
+    if booking is None or filed is None:
+        return False
+    payment_proofs.file_from_chat(session, filed.attachment, booking, arrival.actor)
+    _reply(session, arrival, texts.proof_received(booking))
+    return True
+
+
 ARRIVAL_HANDLERS: tuple[ArrivalHandler, ...] = (
     ArrivalHandler("consent", is_consent_command, apply_consent),
     ArrivalHandler("paused", is_paused, forward_to_rep),
     ArrivalHandler("silent", is_silent, leave_on_timeline),
+    ArrivalHandler("payment receipt", is_payment_receipt, file_payment_receipt),
     ArrivalHandler("not dialogue", is_not_dialogue, keep_and_acknowledge),
 )
 

@@ -109,8 +109,9 @@ def hold_placed(booking: Booking, expires_at: datetime) -> str:
         f"1. Pay deposit: {money(booking.deposit_minor, booking.currency)} ({departure.product.deposit_percent}%)\n"
         "   OR\n"
         f"2. Pay full amount: {money(booking.total_minor, booking.currency)}\n\n"
-        f"Payment link: {payment_link(booking.ref_key)}\n\n"
-        "After payment:\n"
+        f"Payment link: {payment_link(booking.ref_key)}\n"
+        + (f"{transfer_possible()}\n" if transfer_possible() else "")
+        + "\nAfter payment:\n"
         "✓ Instant confirmation\n"
         "✓ Welcome kit sent\n"
         "✓ Preparation guide\n"
@@ -456,12 +457,14 @@ def payment_info(booking: Booking) -> str:
             f"Deposit: {money(booking.deposit_minor, booking.currency)} or full amount: "
             f"{money(booking.total_minor, booking.currency)}\n\n"
             f"Payment link: {payment_link(booking.ref_key)}"
+            + (f"\n{transfer_possible()}" if transfer_possible() else "")
         )
     return (
         f"Booking {booking.reference}:\n"
         f"Paid: {money(booking.paid_minor, booking.currency)}\n"
         f"Balance: {money(booking.balance_minor, booking.currency)} (due {long_date(booking.balance_due_date)})\n\n"
         f"Pay now: {payment_link(booking.ref_key, 'balance')}"
+        + (f"\n{transfer_possible()}" if transfer_possible() else "")
     )
 
 
@@ -784,6 +787,39 @@ def payment_needs_staff_customer(booking: Booking) -> str:
     return (
         f"We received your payment for {booking.reference}. Our team needs to check it and will "
         "contact you shortly. Nothing else to do for now. 🙏"
+    )
+
+
+# -- transfer and card-link receipts (backend/services/payment_proofs.py) ------------------------
+def transfer_possible() -> str:
+    """One line under a payment link when transfers are on: where the details are, what to do."""
+    if "bank_transfer" not in get_settings().enabled_payment_methods:
+        return ""
+    return "🏦 Bank transfer also possible: details on the payment page; send us the receipt here."
+
+
+def proof_received(booking: Booking) -> str:
+    held = "; your seats stay held meanwhile" if booking.status == "HELD" else ""
+    return (
+        f"Thanks! We've received your payment receipt for {booking.reference} and are checking it "
+        f"now. You'll hear from us here once it's verified{held}. 🙏"
+    )
+
+
+def proof_already_received(booking: Booking) -> str:
+    return (
+        f"We already have this receipt for {booking.reference} ✓ (already received). "
+        "No need to send it again: we'll message you once it's checked."
+    )
+
+
+def proof_rejected(booking: Booking, reason: str, hold_until: datetime | None) -> str:
+    held = f" Your seats stay held until {local_datetime(hold_until)}." if hold_until else ""
+    return (
+        f"We couldn't verify the payment receipt for {booking.reference}: {reason}\n\n"
+        "Please send a clear photo or PDF of the bank's receipt showing the amount, the date and "
+        f"the reference {booking.reference}, or pay another way: "
+        f"{payment_link(booking.ref_key)}{held}"
     )
 
 

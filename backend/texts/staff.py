@@ -7,7 +7,16 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from backend.config import get_settings
-from backend.models import Assignment, Booking, Incident, Lead, Product, Staff, Trip
+from backend.models import (
+    Assignment,
+    Booking,
+    Incident,
+    Lead,
+    PaymentProof,
+    Product,
+    Staff,
+    Trip,
+)
 from backend.texts.format import MEDIA_WORDS, local_time, long_date, money, short_range, trek_label
 
 if TYPE_CHECKING:
@@ -322,6 +331,22 @@ def staff_payment_flagged(booking: Booking, amount_minor: int, reason: str) -> s
         f"💳 Payment needs attention: {money(amount_minor, booking.currency)} for {booking.reference} "
         f"({booking.contact.display_name}, {booking.contact.phone}): {reason}"
     )
+
+
+# -- transfer and card-link receipts (backend/services/payment_proofs.py) ------------------------
+def staff_proof_to_check(booking: Booking, proof: PaymentProof) -> str:
+    how = {"bank_transfer": "transfer", "bank_card_link": "card-link"}.get(proof.method, "payment")
+    stated = (
+        f" (says {money(proof.stated_amount_minor, proof.stated_currency or booking.currency)})"
+        if proof.stated_amount_minor is not None
+        else ""
+    )
+    where = {"chat": "in the chat", "page": "on the pay page"}.get(proof.source, "")
+    return (
+        f"🧾 A {how} receipt to check for {booking.reference}{stated}, sent {where} by "
+        f"{booking.contact.display_name} ({booking.contact.phone}). Verify or reject it on the "
+        "console's payments page."
+    ).replace(" sent  by", " sent by")
 
 
 # -- cash on arrival (PAID, the console's payments page) ---------------------------------------

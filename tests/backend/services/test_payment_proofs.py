@@ -1,0 +1,404 @@
+"""Transfer and card-link receipts: filed once (the same file twice is "already received"),
+checked with flags for a second look, verified into the ledger exactly as any payment (the
+card link's surcharge apart), rejected with a reason the customer reads; the hold is kept while
+a receipt waits; concurrent verifies book once. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from backend import clock
+from backend.config import get_settings
+from backend.db import transaction
+from backend.domain.actor import SYSTEM, Actor
+from backend.domain.enums import BookingStatus, PaymentStatus, ProofStatus, Role, Source
+from backend.models import (
+    Departure,
+    Hold,
+    InboundMessage,
+    LedgerEntry,
+    LedgerKind,
+    LedgerMethod,
+    MediaAttachment,
+    OutboundMessage,
+    PaymentProof,
+    Product,
+)
+from backend.services import (
+    bookings,
+    inventory,
+    ledger,
+    payment_methods,
+    payment_proofs,
+    payments,
+    rates,
+)
+from backend.services.payment_proofs import AlreadyDecided, AlreadyReceived, ProofRefused
+from tests import factories
+
+JPEG = b"\xff\xd8\xff\xe0" + b"receipt-bytes" * 20
+PDF = b"%PDF-1.4\n" + b"0" * 200
+
+
+@pytest.fixture(autouse=True)
+def _media_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("PAYMENT_CARD_LINK_SURCHARGE_PERCENT", "3.5")
+    monkeypatch.setenv("PAYMENT_PROOF_MAX_AGE_DAYS", "14")
+
+
+def _held(session, size=3, phone=None):
+    product = session.scalar(select(Product).where(Product.code == "EBC"))
+    dep = session.scalar(select(Departure)) if product else None
+    if dep is None:
+        start = clock.local_today() + timedelta(days=90)
+        dep = factories.departure(session, product or factories.ebc(session), start=start)
+    return bookings.hold_new_booking(
+        session,
+        contact=factories.contact(session, phone),
+        departure_id=dep.id,
+        party_size=size,
+        actor=SYSTEM,
+    )
+
+
+def _ops(session, name="Priya"):
+    member = factories.staff(session, name, Role.OPS)
+    return member, Actor(Source.ADMIN, phone=member.phone, staff_id=member.id)
+
+
+def _customer(booking):
+    return Actor(Source.WHATSAPP, phone=booking.contact.phone)
+
+
+def _upload(session, booking, data=JPEG, method=LedgerMethod.BANK_TRANSFER, **extra):
+    return payment_proofs.file_upload(
+        session,
+        booking,
+        data=data,
+        filename="receipt.jpg",
+        content_type="image/jpeg",
+        method=method,
+        actor=_customer(booking),
+        **extra,
+    )
+
+
+def _bodies(session, phone):
+    return list(
+        session.scalars(
+            select(OutboundMessage.body)
+            .where(OutboundMessage.recipient_phone == phone)
+            .order_by(OutboundMessage.id)
+        )
+    )
+
+
+def test_a_transfer_receipt_is_filed_checked_and_confirms_the_booking(session, frozen_clock):
+    booking = _held(session)
+    ops, actor = _ops(session)
+    proof = _upload(session, booking)
+    assert proof.status == ProofStatus.PENDING and proof.source == "page"
+    assert proof.content_type == "image/jpeg" and proof.storage_key
+    assert list(payment_proofs.pending(session)) == [proof]
+    # The customer is told it is being checked, OPS get a task.
+    assert any("checking it" in b for b in _bodies(session, booking.contact.phone))
+    assert any(booking.reference in b and "receipt" in b for b in _bodies(session, ops.phone))
+    content, kind = payment_proofs.read_file(session, proof, actor)
+    assert (content, kind) == (JPEG, "image/jpeg")
+
+    today = clock.local_today()
+    assert (
+        payment_proofs.flags_for(
+            session, proof, amount_minor=booking.deposit_minor, currency="USD", value_date=today
+        )
+        == []
+    )
+    received = payment_proofs.verify(
+        session,
+        proof.id,
+        amount_minor=booking.deposit_minor,
+        currency="usd",
+        value_date=today,
+        actor=actor,
+    )
+    assert received.confirmed_now and booking.status == BookingStatus.CONFIRMED
+    assert booking.payment_status == PaymentStatus.DEPOSIT_PAID
+    entry = received.entry
+    assert (entry.method, entry.provider_ref, entry.proof_id) == (
+        "bank_transfer",
+        f"proof:{proof.id}",
+        proof.id,
+    )
+    assert proof.status == ProofStatus.VERIFIED and proof.flags == []
+    assert (proof.amount_minor, proof.currency, proof.value_date) == (
+        booking.deposit_minor,
+        "USD",
+        today,
+    )
+    assert proof.decided_by == ops.id
+    assert payment_proofs.pending(session) == []
+    assert any("Booking Confirmed" in b for b in _bodies(session, booking.contact.phone))
+
+
+def test_wrong_amount_currency_and_dates_are_flagged_and_recorded(session, frozen_clock):
+    booking = _held(session)
+    _, actor = _ops(session)
+    proof = _upload(
+        session, booking, stated_amount_minor=booking.deposit_minor, stated_currency="USD"
+    )
+    today = clock.local_today()
+
+    def flags(amount, currency, day):
+        return payment_proofs.flags_for(
+            session, proof, amount_minor=amount, currency=currency, value_date=day
+        )
+
+    assert flags(booking.deposit_minor, "USD", today) == []
+    assert flags(booking.total_minor, "USD", today) == ["stated_amount"]
+    assert flags(1_000_00, "USD", today) == ["amount", "stated_amount"]
+    assert "value_date_old" in flags(booking.deposit_minor, "USD", today - timedelta(days=15))
+    assert "value_date_old" not in flags(booking.deposit_minor, "USD", today - timedelta(days=14))
+    assert "value_date_before_booking" in flags(
+        booking.deposit_minor, "USD", today - timedelta(days=2)
+    )
+    assert flags(booking.deposit_minor, "USD", today + timedelta(days=1)) == ["value_date_future"]
+    # Another currency: a clear refusal until a rate is set, then flagged.
+    with pytest.raises(rates.NoRate, match="set a rate for EUR"):
+        flags(1_900_00, "EUR", today)
+    with pytest.raises(rates.NoRate, match="set a rate"):
+        payment_proofs.verify(
+            session, proof.id, amount_minor=1_900_00, currency="EUR", value_date=today, actor=actor
+        )
+    assert proof.status == ProofStatus.PENDING and ledger.entries_of(session, booking) == []
+    rates.set_rate(session, currency="EUR", base_currency="USD", rate="1.08", actor=SYSTEM)
+    eur = round(booking.deposit_minor / 1.08)
+    assert flags(eur, "EUR", today) == ["currency", "stated_amount"]
+    # Verifying with flags is allowed, and the flags stay on the proof and the entry.
+    received = payment_proofs.verify(
+        session, proof.id, amount_minor=1_000_00, currency="USD", value_date=today, actor=actor
+    )
+    assert received.entry is not None and "the amount is not what is owed" in received.entry.note
+    assert proof.flags == ["amount", "stated_amount"]
+    assert booking.status == BookingStatus.PAYMENT_PENDING  # short of the deposit
+
+
+def test_the_card_link_surcharge_is_a_separate_entry(session, frozen_clock):
+    booking = _held(session)
+    _, actor = _ops(session)
+    [offer] = [
+        o
+        for o in payment_methods.offers(session, booking)
+        if o.method == "bank_card_link" and o.amount_minor == booking.deposit_minor
+    ]
+    assert offer.surcharge_minor == round(booking.deposit_minor * 0.035)
+    assert offer.total_minor == booking.deposit_minor + offer.surcharge_minor
+    proof = _upload(session, booking, method=LedgerMethod.BANK_CARD_LINK)
+    assert payment_proofs.flags_for(
+        session, proof, amount_minor=offer.total_minor, currency="USD",
+        value_date=clock.local_today(),
+    ) == []  # fmt: skip
+    payment_proofs.verify(
+        session,
+        proof.id,
+        amount_minor=offer.total_minor,
+        currency="USD",
+        value_date=clock.local_today(),
+        actor=actor,
+    )
+    entries = ledger.entries_of(session, booking)
+    assert [(e.kind, e.amount_minor) for e in entries] == [
+        (LedgerKind.PAYMENT, booking.deposit_minor),
+        (LedgerKind.SURCHARGE, offer.surcharge_minor),
+    ]
+    assert booking.paid_minor == booking.deposit_minor  # the surcharge is not towards the price
+    assert booking.status == BookingStatus.CONFIRMED
+
+
+def test_the_same_file_twice_records_once(session, frozen_clock):
+    booking = _held(session)
+    other = _held(session)
+    _upload(session, booking, data=PDF)
+    with pytest.raises(AlreadyReceived, match="already received") as again:
+        _upload(session, other, data=PDF)
+    assert again.value.proof.booking_id == booking.id
+    assert session.scalar(select(PaymentProof).where(PaymentProof.booking_id == other.id)) is None
+
+
+def test_uploads_that_cannot_be_receipts_are_refused_clearly(session, frozen_clock, monkeypatch):
+    booking = _held(session)
+    with pytest.raises(ProofRefused, match="empty"):
+        _upload(session, booking, data=b"")
+    with pytest.raises(ProofRefused, match="not a photo"):
+        _upload(session, booking, data=b"MZ\x90\x00 an executable")
+    monkeypatch.setenv("PAYMENT_PROOF_MAX_BYTES", "100")
+    with pytest.raises(ProofRefused, match="too big"):
+        _upload(session, booking, data=PDF)
+    monkeypatch.delenv("PAYMENT_PROOF_MAX_BYTES")
+    with pytest.raises(ProofRefused, match="transfer or a card-link"):
+        _upload(session, booking, method=LedgerMethod.CASH)
+    paid = factories.confirmed_booking(session, booking.departure, 1)
+    payments.receive(
+        session,
+        paid.id,
+        payments.MoneyIn(
+            LedgerMethod.CASH, paid.balance_minor, "USD", clock.local_today(), provider_ref="c1"
+        ),
+        SYSTEM,
+    )
+    with pytest.raises(ProofRefused, match="Nothing is owed"):
+        _upload(session, paid)
+    assert session.scalar(select(PaymentProof.id)) is None
+
+
+def test_a_decided_proof_is_not_decided_again(session, frozen_clock):
+    booking = _held(session)
+    _, actor = _ops(session)
+    proof = _upload(session, booking)
+    today = clock.local_today()
+    payment_proofs.verify(
+        session, proof.id, amount_minor=booking.deposit_minor, currency="USD", value_date=today,
+        actor=actor,
+    )  # fmt: skip
+    with pytest.raises(AlreadyDecided, match="already verified"):
+        payment_proofs.verify(
+            session, proof.id, amount_minor=booking.deposit_minor, currency="USD",
+            value_date=today, actor=actor,
+        )  # fmt: skip
+    with pytest.raises(AlreadyDecided, match="already verified"):
+        payment_proofs.reject(session, proof.id, reason="blurry", actor=actor)
+    assert len(ledger.entries_of(session, booking)) == 1
+
+
+def test_the_hold_is_kept_while_a_receipt_waits_and_runs_again_after_a_rejection(
+    session, frozen_clock
+):
+    booking = _held(session)
+    _, actor = _ops(session)
+    hold = inventory.active_hold(session, booking)
+    first_expiry = hold.expires_at
+    proof = _upload(session, booking)
+    kept = datetime.combine(booking.departure.start_date, time(0), tzinfo=get_settings().tz)
+    assert hold.expires_at == kept > first_expiry
+    # Past the hold's own expiry: the scheduler's expiry does nothing while the receipt waits.
+    frozen_clock.advance(hours=25)
+    assert not bookings.expire_hold(session, booking, SYSTEM)
+    assert booking.status == BookingStatus.HELD
+    with clock.frozen(first_expiry + timedelta(hours=1)):
+        rejected = payment_proofs.reject(
+            session, proof.id, reason="The amount is not readable", actor=actor
+        )
+        assert rejected.status == ProofStatus.REJECTED
+        assert rejected.reject_reason == "The amount is not readable"
+        told = _bodies(session, booking.contact.phone)[-1]
+        assert "The amount is not readable" in told and "/pay/" in told
+        assert "stay held until" in told
+        hold = session.scalar(select(Hold).where(Hold.booking_id == booking.id))
+        assert hold.expires_at == clock.now() + timedelta(hours=24)
+    with clock.frozen(first_expiry + timedelta(hours=26)):
+        assert bookings.expire_hold(session, booking, SYSTEM)
+
+
+def test_a_chat_proof_reads_its_file_once_stored_and_a_repeat_file_is_already_received(
+    session, frozen_clock
+):
+    booking = _held(session)
+    _, actor = _ops(session)
+    medias = []
+    for n in (1, 2):
+        row = InboundMessage(
+            wamid=f"wamid.PROOF{n}",
+            from_phone=booking.contact.phone,
+            message_type="image",
+            payload={
+                "image": {"id": f"M{n}", "mime_type": "image/jpeg", "caption": "Paid USD 2052"}
+            },
+            status="DONE",
+            stored_at=clock.now(),
+        )
+        session.add(row)
+        session.flush()
+        media = MediaAttachment(
+            inbound_message_id=row.id,
+            from_phone=row.from_phone,
+            kind="image",
+            media_id=f"M{n}",
+            mime_type="image/jpeg",
+            caption="Paid USD 2052",
+            status="PENDING",
+            attempts=0,
+        )
+        session.add(media)
+        session.flush()
+        medias.append(media)
+    first = payment_proofs.file_from_chat(session, medias[0], booking, _customer(booking))
+    assert payment_proofs.file_from_chat(session, medias[0], booking, SYSTEM) is first
+    assert (first.stated_amount_minor, first.stated_currency) == (2_052_00, "USD")
+    with pytest.raises(Exception, match="still being fetched"):
+        payment_proofs.read_file(session, first, actor)
+    frozen_clock.advance(minutes=1)
+    second = payment_proofs.file_from_chat(session, medias[1], booking, _customer(booking))
+    # The fetcher stores both files: the same bytes.
+    for media in medias:
+        media.status, media.storage_key, media.sha256 = "STORED", f"k/{media.id}.jpg", "ab" * 32
+    pending = payment_proofs.pending(session)
+    assert pending == [first] and first.sha256 == "ab" * 32
+    assert second.status == ProofStatus.REJECTED and "already received" in second.reject_reason
+    assert "already received" in _bodies(session, booking.contact.phone)[-1]
+    with pytest.raises(AlreadyDecided, match="already received"):
+        payment_proofs.verify(
+            session, second.id, amount_minor=2_052_00, currency="USD",
+            value_date=clock.local_today(), actor=actor,
+        )  # fmt: skip
+
+
+def test_parse_stated_and_amounts():
+    assert payment_proofs.parse_stated("Paid USD 2,052.00 for EBC-2501234") == (
+        payment_proofs.Stated(2_052_00, "USD")
+    )
+    assert payment_proofs.parse_stated("$2052") == payment_proofs.Stated(2_052_00, "USD")
+    assert payment_proofs.parse_stated("1900 eur") == payment_proofs.Stated(1_900_00, "EUR")
+    assert payment_proofs.parse_stated("EBC-2501234") == payment_proofs.Stated(None, None)
+    assert payment_proofs.to_minor("2052.00", "USD") == 2_052_00
+    assert payment_proofs.to_minor("2,052.5", "USD") == 2_052_50
+    with pytest.raises(Exception, match="decimals"):
+        payment_proofs.to_minor("2052.001", "USD")
+    with pytest.raises(Exception, match="not an amount"):
+        payment_proofs.to_minor("-5", "USD")
+    assert payment_methods.split_card_link(2_052_00 + 71_82) == (2_052_00, 71_82)
+
+
+def test_concurrent_verifies_of_one_proof_book_once(pg_db_url, frozen_clock, tmp_path):
+    with transaction(pg_db_url) as s:
+        booking = _held(s)
+        _, actor = _ops(s)
+        proof_id = _upload(s, booking).id
+        amount, booking_id = booking.deposit_minor, booking.id
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def verify() -> None:
+        barrier.wait()
+        try:
+            with transaction(pg_db_url) as s:
+                payment_proofs.verify(
+                    s, proof_id, amount_minor=amount, currency="USD",
+                    value_date=clock.local_today(), actor=actor,
+                )  # fmt: skip
+            outcomes.append("booked")
+        except AlreadyDecided:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=verify) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["booked", "refused"]
+    with transaction(pg_db_url) as s:
+        entries = list(s.scalars(select(LedgerEntry).where(LedgerEntry.booking_id == booking_id)))
+        assert len(entries) == 1
