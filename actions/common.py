@@ -27,8 +27,8 @@ from backend.domain.commands import reference_in
 from backend.domain.enums import Source
 from backend.domain.errors import ConcurrentChange, DomainError, InvalidPhoneNumber
 from backend.domain.phones import normalise_phone
-from backend.models import ActionReceipt, Contact, Conversation, Staff
-from backend.services import contacts
+from backend.models import ActionReceipt, Booking, Contact, Conversation, Refund, Staff
+from backend.services import contacts, refunds
 from backend.services import staff as staff_service
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,8 @@ class TmsAction(Action):
                         logger.info("replaying %s for %s", self.name(), wamid)
                         return receipt.messages, receipt.events
                 turn = self._turn(session, tracker, phone)
-                self.handle(turn)
+                if not typed_refund_choice(turn):
+                    self.handle(turn)
                 if wamid:
                     session.add(
                         ActionReceipt(
@@ -168,6 +169,31 @@ class TmsAction(Action):
             actor=Actor(Source.WHATSAPP, phone=phone, conversation_id=conversation.id),
             text=typed_text(tracker),
         )
+
+
+def answer_refund_choice(turn: Turn, refund: Refund, choice: str) -> None:
+    """The customer chose a refund or a credit (a button, a typed word): recorded once, OPS
+    alerted, the customer told what happens next (or that it is already settled)."""
+    booking = turn.session.get(Booking, refund.booking_id)
+    assert booking is not None
+    if refunds.choose(turn.session, refund, choice, turn.actor):
+        turn.say(texts.refund_choice_received(booking, choice, refund.refundable_minor))
+    else:
+        turn.say(texts.refund_choice_already(booking, str(refund.status), refund.choice))
+
+
+def typed_refund_choice(turn: Turn) -> bool:
+    """REFUND or CREDIT typed as the whole message while one of the sender's refunds waits for
+    their choice: that choice, whatever intent the assistant read in the word (the buttons'
+    question is asked by the backend, outside any conversation's pending slot)."""
+    choice = refunds.choice_in(turn.text) if turn.text else None
+    if choice is None:
+        return False
+    refund = refunds.open_of_contact(turn.session, turn.contact.id)
+    if refund is None:
+        return False
+    answer_refund_choice(turn, refund, choice)
+    return True
 
 
 def typed_text(tracker: Tracker) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from actions.common import Turn
+from actions.common import Turn, answer_refund_choice
 from actions.context import pending_question
 from actions.holds import ask_for_email, place_hold_from_quote
 from backend import clock, texts
@@ -34,15 +34,17 @@ from backend.domain.enums import (
     IncidentStatus,
     LeadStatus,
     ObjectType,
+    RefundStatus,
     WaitlistStatus,
 )
-from backend.models import Assignment, Booking, Incident, Lead
+from backend.models import Assignment, Booking, Incident, Lead, Refund
 from backend.services import (
     assignments,
     bookings,
     incidents,
     inventory,
     leads,
+    refunds,
     routing,
     waitlist,
 )
@@ -165,6 +167,12 @@ def _cancel(turn: Turn, booking: Booking) -> None:
         conversation=turn.conversation,
     )
     turn.say(texts.cancelled(booking))
+    refund = refunds.current(turn.session, booking)
+    if refund is not None and refund.status == RefundStatus.AWAITING_CHOICE:
+        turn.say(
+            texts.refund_choice_question(booking, refund.refundable_minor, refund.policy_note),
+            buttons=refund_buttons(refund),
+        )
 
 
 def _keep(turn: Turn, booking: Booking) -> None:
@@ -173,6 +181,40 @@ def _keep(turn: Turn, booking: Booking) -> None:
         if booking.status == BookingStatus.CANCELLED
         else texts.cancel_kept(booking)
     )
+
+
+# -- after a cancellation: a refund or a credit for a later trip (two buttons) -------------
+
+
+def _customers_refund(turn: Turn, about: AnswerTo) -> tuple[Refund, str | None] | None:
+    """The refund and the choice its button carries (`refund:<id>:credit`); None when the
+    refund is not the sender's."""
+    refund = turn.session.get(Refund, about.object_id)
+    booking = turn.session.get(Booking, refund.booking_id) if refund is not None else None
+    if refund is None or booking is None or booking.contact_id != turn.contact.id:
+        return None
+    choice = about.extra[0] if about.extra and about.extra[0] in refunds.CHOICES else None
+    return refund, choice
+
+
+def refund_buttons(refund: Refund) -> list[dict[str, str]]:
+    return [
+        choices.button(title, "affirm", answers)
+        for title, answers in refunds.choice_answers(refund.id)
+    ]
+
+
+def _refund_chosen(turn: Turn, found: tuple[Refund, str | None]) -> None:
+    refund, choice = found
+    if choice is None:  # a typed Yes: which one?
+        booking = turn.session.get(Booking, refund.booking_id)
+        assert booking is not None
+        turn.say(
+            texts.refund_choice_question(booking, refund.refundable_minor, refund.policy_note),
+            buttons=refund_buttons(refund),
+        )
+        return
+    answer_refund_choice(turn, refund, choice)
 
 
 # -- a waitlist spot on offer (CONFIRM / DECLINE) -----------------------------------------
@@ -296,6 +338,12 @@ REGISTRY: list[Question] = [
         open_question=_open_offer,
     ),
     Question(choices.EMAIL, _own_contact, yes=_ask_email_again, no=_skip_email),
+    Question(
+        choices.REFUND,
+        _customers_refund,
+        yes=_refund_chosen,
+        no=lambda turn, found: turn.say(texts.no_problem()),
+    ),
     Question(
         choices.QUOTE,
         _customers_lead,

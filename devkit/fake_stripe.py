@@ -1,7 +1,14 @@
-"""A small local stand-in for the two Stripe endpoints the product uses, for the tests:
+"""A small local stand-in for the Stripe endpoints the product uses, for the tests:
 `POST /v1/checkout/sessions` and `GET /v1/checkout/sessions/{id}`, plus the hosted checkout
 page a customer pays on, which then sends Stripe's signed `checkout.session.completed`
-webhook to the backend.
+webhook to the backend; and refunds: `POST /v1/refunds` (and `GET /v1/refunds/{id}`).
+
+A paid session has a PaymentIntent (`pi_...`, on the session's `payment_intent`) with one
+charge. A refund names the `payment_intent` (or the `charge`) and an `amount` (all that is left
+when left out); like Stripe, it is refused when more than what is left on the charge
+(`amount_too_large`) or when the charge is refunded in full already
+(`charge_already_refunded`), answers a `re_...` refund that `succeeded`, and an
+`Idempotency-Key` replays the first answer.
 
 It behaves like Stripe where it matters: the secret key is checked, parameters arrive
 form-encoded and are validated, an `Idempotency-Key` replays the first answer (and refuses a
@@ -68,7 +75,11 @@ def create_app(
     app = Sanic(name)
     sessions: dict[str, dict[str, Any]] = {}
     idempotent: dict[str, tuple[str, dict[str, Any]]] = {}  # key -> (request body, answer)
+    intents: dict[str, dict[str, Any]] = {}  # pi_... -> amount, amount_refunded, charge, ...
+    refunds: dict[str, dict[str, Any]] = {}
     app.ctx.sessions = sessions
+    app.ctx.intents = intents
+    app.ctx.refunds = refunds
     app.ctx.events = []
 
     def authorised(request: Request) -> bool:
@@ -105,6 +116,7 @@ def create_app(
             "mode": "payment",
             "status": "open",
             "payment_status": "unpaid",
+            "payment_intent": None,
             "amount_total": amount,
             "currency": item["price_data"]["currency"],
             "client_reference_id": params.get("client_reference_id"),
@@ -161,10 +173,115 @@ def create_app(
         if session["status"] != "complete":  # a session is paid once
             session["status"] = "complete"
             session["payment_status"] = "paid"
+            intent_id = f"pi_{secrets.token_hex(12)}"
+            intents[intent_id] = {
+                "id": intent_id,
+                "charge": f"ch_{secrets.token_hex(12)}",
+                "amount": session["amount_total"],
+                "amount_refunded": 0,
+                "currency": session["currency"],
+            }
+            session["payment_intent"] = intent_id
             await _send_webhook(app, session, webhook_url, webhook_secret)
         return response.redirect(_success_url(session), status=303)
 
+    def replayed(request: Request) -> Any:
+        """The first answer under this Idempotency-Key, a refusal for other parameters, or
+        None for a new key."""
+        key = request.headers.get("idempotency-key")
+        if not key or key not in idempotent:
+            return None
+        first_body, answer = idempotent[key]
+        if first_body != (request.body or b"").decode():
+            return _error(
+                400,
+                "Keys for idempotent requests can only be used with the same parameters "
+                "they were first used with.",
+                "idempotency_error",
+            )
+        return response.json(answer, headers={"Idempotent-Replayed": "true"})
+
+    @app.post("/v1/refunds")
+    async def create_refund(request: Request):
+        if not authorised(request):
+            return _error(401, "Invalid API Key provided")
+        replay = replayed(request)
+        if replay is not None:
+            return replay
+        params = parse_form(request.body or b"")
+        intent = None
+        if params.get("payment_intent"):
+            intent = intents.get(str(params["payment_intent"]))
+            if intent is None:
+                return _error(
+                    404,
+                    f"No such payment_intent: '{params['payment_intent']}'",
+                    code="resource_missing",
+                    param="payment_intent",
+                )
+        elif params.get("charge"):
+            intent = next((i for i in intents.values() if i["charge"] == params["charge"]), None)
+            if intent is None:
+                return _error(
+                    404,
+                    f"No such charge: '{params['charge']}'",
+                    code="resource_missing",
+                    param="charge",
+                )
+        else:
+            return _error(400, "One of `charge` or `payment_intent` is required.")
+        left = intent["amount"] - intent["amount_refunded"]
+        if left <= 0:
+            return _error(
+                400,
+                f"Charge {intent['charge']} has already been refunded.",
+                code="charge_already_refunded",
+            )
+        raw_amount = str(params.get("amount", left))
+        if not raw_amount.isdigit() or int(raw_amount) <= 0:
+            return _error(400, "Invalid positive integer", param="amount")
+        amount = int(raw_amount)
+        if amount > left:
+            return _error(
+                400,
+                f"Refund amount ({_major(amount, intent['currency'])}) is greater than "
+                f"unrefunded amount on charge ({_major(left, intent['currency'])})",
+                code="amount_too_large",
+                param="amount",
+            )
+        intent["amount_refunded"] += amount
+        refund = {
+            "id": f"re_{secrets.token_hex(12)}",
+            "object": "refund",
+            "amount": amount,
+            "charge": intent["charge"],
+            "currency": intent["currency"],
+            "payment_intent": intent["id"],
+            "reason": params.get("reason"),
+            "metadata": params.get("metadata") or {},
+            "status": "succeeded",
+            "created": int(time.time()),
+        }
+        refunds[refund["id"]] = refund
+        key = request.headers.get("idempotency-key")
+        if key:
+            idempotent[key] = ((request.body or b"").decode(), refund)
+        return response.json(refund)
+
+    @app.get("/v1/refunds/<refund_id:str>")
+    async def retrieve_refund(request: Request, refund_id: str):
+        if not authorised(request):
+            return _error(401, "Invalid API Key provided")
+        refund = refunds.get(refund_id)
+        if refund is None:
+            return _error(404, f"No such refund: '{refund_id}'", code="resource_missing")
+        return response.json(refund)
+
     return app
+
+
+def _major(minor: int, currency: str) -> str:
+    return f"{currency.upper()} {minor / 100:,.2f}"
 
 
 def _validate(params: dict[str, Any]) -> str | None:
@@ -234,6 +351,11 @@ def main() -> None:
     @app.get("/_fake/health")
     async def health(request: Request):
         return response.json({"ok": True})
+
+    @app.post("/_fake/webhooks")
+    async def webhook_sink(request: Request):
+        """Where the webhooks go when a test runs the fake without a backend."""
+        return response.json({"received": True})
 
     app.run(host="127.0.0.1", port=args.port, single_process=True, access_log=False)
 

@@ -25,6 +25,7 @@ FULL_DEPARTURE = "full"  # the full departure's options (the departure): 1 / 2 /
 FEEDBACK = "feedback"  # the rating asked after a trip (the booking): 1 to 5
 RESOLVED = "resolved"  # "is the issue resolved?" (the incident): Yes / No
 CANCEL = "cancel"  # "cancel this booking?" (the reference): Yes / No
+REFUND = "refund"  # after a cancellation (the refund, then the choice): Refund / Credit
 # Asked in words only (no buttons), kept in the `pending_question` slot in the same form:
 EMAIL = "email"  # "what is your e-mail address?" (the contact): a typed Yes asks again, No skips
 PARTY_FOR = "party_for"  # "how many of you?" before a full departure's option (1 or 2)

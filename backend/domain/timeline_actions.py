@@ -180,6 +180,40 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "Cancelled after {paid:money} was paid: refund due",
         "Cancelled after payment: refund due",
     ),
+    _exact(
+        "tms.booking.refund.none",
+        B,
+        "Cancelled after {paid:money} was paid: nothing comes back ({policy})",
+        "Cancelled after payment: nothing comes back under the policy",
+    ),
+    # -- Refunds and credits after a cancellation (backend/services/refunds.py) -----------------
+    _exact(
+        "tms.refund.created",
+        Area.PAYMENTS,
+        "{amount:money} can come back for {booking} ({policy}): the customer chooses",
+        "A refund was opened: the customer chooses a refund or a credit",
+    ),
+    _prefix(
+        "tms.refund.status.",
+        Area.PAYMENTS,
+        "Refund: {state}",
+        by_suffix={
+            "awaiting_approval": (
+                "{actor} chose a {choice}: waiting for approval",
+                "Waiting for approval",
+            ),
+            "awaiting_choice": ("Waiting for the customer's choice",),
+            "paid_out": ("{actor} approved the refund: {amount:money} paid out", "Refund paid out"),
+            "credited": ("{actor} approved a credit of {amount:money}", "Credit issued"),
+            "declined": ("{actor} declined the refund: {reason}", "{actor} declined the refund"),
+        },
+    ),
+    _exact(
+        "tms.refund.choice_changed",
+        Area.PAYMENTS,
+        "{actor} changed the choice to a {choice}",
+        "{actor} changed the choice",
+    ),
     _prefix(
         "tms.booking.notice.",
         B,

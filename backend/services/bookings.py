@@ -16,13 +16,14 @@ from backend.domain.enums import (
     HoldStatus,
     ObjectType,
     PaymentStatus,
+    RefundStatus,
     WaitlistStatus,
 )
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.money import Money, Quote, quote_price
 from backend.domain.states import BOOKING, OPEN_BOOKING_STATES, SEAT_TAKING_BOOKING_STATES, WAITLIST
 from backend.models import Booking, Contact, Departure, Lead, WaitlistEntry
-from backend.services import inventory, notifications, timeline, waitlist
+from backend.services import inventory, notifications, refunds, timeline, waitlist
 from backend.services import references as refs
 from backend.services.state import change_state, lock_for_change, log_created
 
@@ -210,8 +211,9 @@ def open_booking_on(session: Session, contact: Contact, departure: Departure) ->
 
 
 def cancel_booking(session: Session, booking: Booking, actor: Actor, *, reason: str = "") -> int:
-    """Cancel an open booking and hand any seats it had to the waitlist. Money already paid is
-    flagged for a refund.
+    """Cancel an open booking and hand any seats it had to the waitlist. Money already paid
+    opens a Refund for what the cancellation policy gives back (`refunds.current(booking)`;
+    the caller asks the customer to choose: `refunds.offer_choice`).
 
     The booking's row is locked and re-read first: if it changed since the caller read it (a
     payment confirmed it a moment ago), ConcurrentChange: nothing is cancelled and the caller
@@ -224,16 +226,8 @@ def cancel_booking(session: Session, booking: Booking, actor: Actor, *, reason: 
     change_state(session, booking, BOOKING, BookingStatus.CANCELLED, actor, reason=reason)
     booking.closed_at = clock.now()
     if booking.paid_minor:
-        booking.attention_reason = "cancelled after payment: refund due"
-        timeline.record(
-            session,
-            object_type=ObjectType.BOOKING,
-            object_id=booking.id,
-            event_type="REFUND_DUE",
-            action="tms.booking.refund_due",
-            actor=actor,
-            content={"paid": booking.paid_minor, "currency": booking.currency},
-        )
+        # What comes back, by the policy: a Refund the customer turns into money or credit.
+        refunds.open_after_cancellation(session, booking, actor)
     freed = booking.party_size if took_seats else 0
     hold = inventory.active_hold(session, booking)
     if hold is not None:
@@ -266,6 +260,9 @@ def cancel_by_staff(
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
         )
+        refund = refunds.current(session, booking)
+        if refund is not None and refund.status == RefundStatus.AWAITING_CHOICE:
+            refunds.offer_choice(session, refund)
     return freed
 
 

@@ -522,6 +522,72 @@ def cancel_kept(booking: Booking) -> str:
     return f"No problem, booking {booking.reference} stays as it is. 👍"
 
 
+# -- refunds and credits after a cancellation (backend/services/refunds.py) -------------------
+REFUND_BUTTON = "Refund"
+CREDIT_BUTTON = "Credit for later"  # WhatsApp keeps 20 characters of a button
+
+
+def refund_choice_question(booking: Booking, amount_minor: int, policy_note: str | None) -> str:
+    why = f" ({policy_note})" if policy_note else ""
+    return (
+        f"Under our cancellation policy{why}, {money(amount_minor, booking.currency)} of what "
+        f"you paid for {booking.reference} comes back to you.\n\n"
+        "Would you like it refunded to how you paid, or kept as a credit for a later trip "
+        "(any trek, you pay with it on the pay page)? Tap a button or reply REFUND or CREDIT."
+    )
+
+
+def refund_policy_note(days_before: int, line: PolicyLineView | None, currency: str) -> str:
+    if line is None:
+        return f"cancelled {_policy_days(max(days_before, 0))} before departure"
+    return (
+        f"cancelled {_policy_days(max(days_before, 0))} before departure: "
+        f"{_policy_outcome(line, currency)}"
+    )
+
+
+def refund_policy_note_operator() -> str:
+    return "we cancelled the departure: everything you paid comes back"
+
+
+def refund_choice_received(booking: Booking, choice: str, amount_minor: int) -> str:
+    what = "a refund" if choice == "refund" else "a credit for a later trip"
+    return (
+        f"Thanks, noted: {what} of {money(amount_minor, booking.currency)} for "
+        f"{booking.reference}. Our team approves it shortly and we'll tell you here."
+    )
+
+
+def refund_choice_already(booking: Booking, status: str, choice: str | None) -> str:
+    if status == "AWAITING_APPROVAL" and choice:
+        what = "a refund" if choice == "refund" else "a credit for a later trip"
+        return f"You chose {what} for {booking.reference}; our team is on it."
+    return f"The refund for {booking.reference} is already settled ({status.lower().replace('_', ' ')})."
+
+
+def refund_paid_out(booking: Booking, amount_minor: int, currency: str, method: str) -> str:
+    if method in ("stripe", "local"):
+        how = "to the card you paid with; it shows on your statement within 5 to 10 working days"
+    else:
+        how = "by bank transfer; it reaches your account within a few working days"
+    return f"💸 We've refunded {money(amount_minor, currency)} for {booking.reference} {how}."
+
+
+def credit_issued(booking: Booking, amount_minor: int, available_minor: int, currency: str) -> str:
+    return (
+        f"🎟️ {money(amount_minor, currency)} from {booking.reference} is now credit for a later "
+        f"trip (your credit: {money(available_minor, currency)}). Book any trek as usual and "
+        'choose "Pay with credit" on the pay page, or tell us here and we\'ll apply it.'
+    )
+
+
+def refund_declined(booking: Booking, reason: str) -> str:
+    return (
+        f"About your refund for {booking.reference}: our team could not approve it ({reason}). "
+        "Reply here if you'd like to talk it over."
+    )
+
+
 class PolicyLineView(Protocol):
     """What the policy's copy reads of a line (`backend.services.cancellation_policy.PolicyLine`)."""
 

@@ -333,6 +333,14 @@ def staff_payment_flagged(booking: Booking, amount_minor: int, reason: str) -> s
     )
 
 
+def staff_refund_chosen(booking: Booking, choice: str, amount_minor: int, currency: str) -> str:
+    what = "a refund" if choice == "refund" else "a credit for a later trip"
+    return (
+        f"💸 {booking.contact.display_name} chose {what} of {money(amount_minor, currency)} for "
+        f"cancelled {booking.reference}: approve or decline it on the booking's page."
+    )
+
+
 # -- transfer and card-link receipts (backend/services/payment_proofs.py) ------------------------
 def staff_proof_to_check(booking: Booking, proof: PaymentProof) -> str:
     how = {"bank_transfer": "transfer", "bank_card_link": "card-link"}.get(proof.method, "payment")
