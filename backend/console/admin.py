@@ -8,16 +8,18 @@ from typing import Any
 from sanic.response import HTTPResponse
 from sqlalchemy import select
 
-from backend import clock
+from backend import clock, texts
 from backend.config import get_settings
 from backend.console.forms import amount_minor, whole_number
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
+from backend.domain.currencies import currency_name
 from backend.domain.enums import Role
 from backend.domain.errors import DomainError
 from backend.http_common import get_or_404
 from backend.models import Departure, Product, Staff
-from backend.services import catalog
+from backend.services import cancellation_policy as policy
+from backend.services import catalog, rates
 from backend.services import staff as staff_service
 
 
@@ -28,9 +30,11 @@ def admin_page(ctx: Ctx) -> HTTPResponse:
 
 
 def _admin(ctx: Ctx, new_token: dict[str, str] | None = None) -> HTTPResponse:
+    products = list(ctx.session.scalars(select(Product).order_by(Product.code)))
     return ctx.page(
         "admin.html",
-        products=list(ctx.session.scalars(select(Product).order_by(Product.code))),
+        products=products,
+        **_money_settings(ctx, products),
         departures=catalog.all_departures(ctx.session, from_date=clock.local_today()),
         staff=list(ctx.session.scalars(select(Staff).order_by(Staff.name))),
         roles=list(Role),
@@ -187,3 +191,90 @@ def admin_roles(ctx: Ctx, staff_id: str) -> HTTPResponse:
         ctx.session, worker, [r for r in Role if ctx.form(f"role_{r}") == "1"], ctx.actor
     )
     return ctx.done("/console/admin", f"{worker.name}: {', '.join(sorted(worker.roles)).lower()}")
+
+
+# -- money settings: exchange rates and the cancellation policy (issue 23) ---------------------
+POLICY_ROWS = 6  # lines a policy form offers (its lines, then blank rows)
+
+
+def _money_settings(ctx: Ctx, products: list[Product]) -> dict[str, Any]:
+    """The rates' history (newest first per currency) and each policy's lines, for the page."""
+    house_currency = policy.house_currency(ctx.session)
+    house = policy.own_lines(ctx.session, None)
+    return {
+        "base_currency": rates.base_currency(ctx.session),
+        "rate_history": rates.history(ctx.session),
+        "currency_name": currency_name,
+        "today": clock.local_today(),
+        "policy_rows": POLICY_ROWS,
+        "house_policy": {
+            "lines": house,
+            "currency": house_currency,
+            "summary": texts.policy_lines_summary(house, house_currency),
+        },
+        "product_policies": {
+            p.id: {"own": own, "summary": texts.policy_lines_summary(own, p.currency)}
+            for p in products
+            for own in [policy.own_lines(ctx.session, p)]
+        },
+    }
+
+
+@console_bp.post("/admin/rates")
+@console_page(Area.ADMINISTRATION)
+def admin_set_rate(ctx: Ctx) -> HTTPResponse:
+    row = rates.set_rate(
+        ctx.session,
+        currency=ctx.form("currency")[:3],
+        base_currency=rates.base_currency(ctx.session),
+        rate=ctx.form("rate")[:32],
+        buffer_percent=ctx.form("buffer_percent")[:16] or "0",
+        valid_from=_day(ctx.form("valid_from")),
+        actor=ctx.actor,
+    )
+    return ctx.done(
+        "/console/admin#rates-h",
+        f"1 {row.currency} = {row.rate} {row.base_currency} from {row.valid_from.isoformat()}",
+    )
+
+
+def _policy_lines(ctx: Ctx, currency: str) -> list[policy.PolicyLine]:
+    """The rows typed into a policy form; a row without its days is left out."""
+    lines = []
+    for n in range(POLICY_ROWS):
+        days = ctx.form(f"days_{n}")
+        if not days.strip():
+            continue
+        fee = amount_minor(ctx.form(f"fee_{n}"), f"Fee of line {n + 1}") or 0
+        if currency.upper() == "JPY":
+            fee //= 100
+        lines.append(
+            policy.PolicyLine(
+                whole_number(days, f"Days of line {n + 1}", 0, 730),
+                whole_number(ctx.form(f"percent_{n}") or "0", f"% of line {n + 1}", 0, 100),
+                fee,
+                ctx.form(f"note_{n}")[:300].strip() or None,
+            )
+        )
+    return lines
+
+
+@console_bp.post("/admin/policy")
+@console_page(Area.ADMINISTRATION)
+def admin_house_policy(ctx: Ctx) -> HTTPResponse:
+    lines = _policy_lines(ctx, policy.house_currency(ctx.session))
+    policy.replace_lines(ctx.session, None, lines, actor=ctx.actor)
+    return ctx.done("/console/admin#policy-h", "The house cancellation policy is saved")
+
+
+@console_bp.post("/admin/products/<product_id:str>/policy")
+@console_page(Area.ADMINISTRATION)
+def admin_product_policy(ctx: Ctx, product_id: str) -> HTTPResponse:
+    product = get_or_404(ctx.session, Product, product_id, "product")
+    house = ctx.form("house") == "1"
+    lines = [] if house else _policy_lines(ctx, product.currency)
+    if not house and not lines:
+        raise DomainError("Give the policy's lines, or tick “Follow the house policy”")
+    policy.replace_lines(ctx.session, product, lines, actor=ctx.actor)
+    told = "follows the house policy" if house else "has its own cancellation policy"
+    return ctx.done("/console/admin#policy-h", f"{product.code} {told}")
