@@ -6,6 +6,7 @@ CSV for the accountant (the same writer as `GET /api/ledger.csv`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sanic import response
@@ -17,10 +18,11 @@ from backend.console import forms
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
 from backend.domain.errors import DomainError
-from backend.models import LedgerEntry, Staff
-from backend.services import cash, ledger_export, rates
+from backend.models import Booking, LedgerEntry, PaymentProof, Staff
+from backend.services import cash, ledger_export, payment_proofs, rates
 
 PAGE = "/console/payments"
+NO_RATE = "no exchange rate is set for the stated currency"
 
 
 def _day(raw: str, label: str, default: date) -> date:
@@ -52,6 +54,48 @@ def recorders(ctx: Ctx, entries: list[LedgerEntry]) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Task:
+    """A proof waiting for verification, as the page shows it."""
+
+    proof: PaymentProof
+    booking: Booking
+    flags: list[str]  # what to look at twice, in words
+    owed: list[int]  # the amounts that would be right now (the booking's currency)
+    amount_text: str  # the form's amount: the stated one, else the first owed
+
+
+def _flags(ctx: Ctx, proof: PaymentProof, booking: Booking) -> list[str]:
+    """The proof's own flags, and those of the amount the customer stated (if they did)."""
+    codes = list(proof.flags or [])
+    if proof.stated_amount_minor is not None:
+        try:
+            codes += payment_proofs.flags_for(
+                ctx.session,
+                proof,
+                amount_minor=proof.stated_amount_minor,
+                currency=proof.stated_currency or booking.currency,
+                value_date=None,
+            )
+        except rates.NoRate:
+            return [*payment_proofs.flag_words(codes), NO_RATE]
+    return payment_proofs.flag_words(list(dict.fromkeys(codes)))
+
+
+def verification_tasks(ctx: Ctx) -> list[Task]:
+    tasks = []
+    for proof in payment_proofs.pending(ctx.session):
+        booking = ctx.session.get(Booking, proof.booking_id)
+        assert booking is not None
+        owed = payment_proofs.owed_amounts(booking)
+        amount = proof.stated_amount_minor if proof.stated_amount_minor is not None else None
+        if amount is None and owed:
+            amount = owed[0]
+        text = ledger_export.decimal_text(amount) if amount is not None else ""
+        tasks.append(Task(proof, booking, _flags(ctx, proof, booking), owed, text))
+    return tasks
+
+
 @console_bp.get("/payments")
 @console_page(Area.PAYMENTS)
 def payments_page(ctx: Ctx) -> HTTPResponse:
@@ -64,6 +108,7 @@ def payments_page(ctx: Ctx) -> HTTPResponse:
         today=today,
         next_day=day + timedelta(days=1),
         previous_day=day - timedelta(days=1),
+        proofs=verification_tasks(ctx),
         moves=moves,
         recorders=recorders(ctx, list(moves.entries)),
         cash_token=cash.new_form_token(),
@@ -104,7 +149,7 @@ def payments_cash(ctx: Ctx) -> HTTPResponse:
         message = texts.cash_recorded(
             receipt.booking, receipt.receipt_number, receipt.amount_minor, receipt.currency
         )
-    return ctx.done(PAGE, message)
+    return ctx.done(PAGE, message.replace("\n", " · "))
 
 
 @console_bp.get("/payments/ledger.csv")
@@ -125,3 +170,70 @@ def payments_ledger_csv(ctx: Ctx) -> HTTPResponse:
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="ledger-{start}-{end}.csv"'},
     )
+
+
+def _proof(ctx: Ctx, proof_id: str) -> PaymentProof:
+    return payment_proofs.get(ctx.session, proof_id[:64])
+
+
+# What a proof's file may be shown as in the browser; anything else is downloaded.
+INLINE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf")
+
+
+@console_bp.get("/payments/proofs/<proof_id:str>/file")
+@console_page(Area.PAYMENTS)
+def proof_file(ctx: Ctx, proof_id: str) -> HTTPResponse:
+    """The receipt as the customer sent it (the read is on the proof's timeline). Images and
+    PDFs open in the browser; any other type is downloaded, never rendered as a page."""
+    content, content_type = payment_proofs.read_file(ctx.session, _proof(ctx, proof_id), ctx.actor)
+    inline = content_type in INLINE_TYPES
+    headers = {
+        "Content-Disposition": "inline" if inline else 'attachment; filename="proof"',
+        # A PDF opens in the browser's viewer; nothing in the file may run or load anything.
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; object-src 'self';"
+        " style-src 'unsafe-inline'; frame-ancestors 'self'",
+    }
+    return response.raw(
+        content,
+        content_type=content_type if inline else "application/octet-stream",
+        headers=headers,
+    )
+
+
+@console_bp.post("/payments/proofs/<proof_id:str>/verify")
+@console_page(Area.PAYMENTS)
+def proof_verify(ctx: Ctx, proof_id: str) -> HTTPResponse:
+    """The money as received (amount, currency, value date): booked, the booking moved."""
+    proof = _proof(ctx, proof_id)
+    currency = ctx.form("currency").upper()[:3]
+    amount = payment_proofs.to_minor(ctx.form("amount"), currency)
+    value_date = _day(ctx.form("value_date"), "Value date", clock.local_today())
+    received = payment_proofs.verify(
+        ctx.session,
+        proof.id,
+        amount_minor=amount,
+        currency=currency,
+        value_date=value_date,
+        actor=ctx.actor,
+    )
+    return ctx.done(
+        PAGE,
+        texts.console_proof_verified(
+            received.booking.reference,
+            amount,
+            currency,
+            received.confirmed_now,
+            payment_proofs.flag_words(list(proof.flags or [])),
+        ),
+    )
+
+
+@console_bp.post("/payments/proofs/<proof_id:str>/reject")
+@console_page(Area.PAYMENTS)
+def proof_reject(ctx: Ctx, proof_id: str) -> HTTPResponse:
+    """Rejected with a reason the customer reads."""
+    proof = _proof(ctx, proof_id)
+    payment_proofs.reject(ctx.session, proof.id, reason=ctx.form("reason"), actor=ctx.actor)
+    booking = ctx.session.get(Booking, proof.booking_id)
+    assert booking is not None
+    return ctx.done(PAGE, texts.console_proof_rejected(booking.reference))

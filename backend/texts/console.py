@@ -53,6 +53,22 @@ def console_too_many_tries(seconds: int) -> str:
     return f"Too many tries from this connection. Please wait {wait}, then try again."
 
 
+def console_proof_verified(
+    reference: str, amount_minor: int, currency: str, confirmed_now: bool, flags: Sequence[str]
+) -> str:
+    """The payments page after a proof is verified."""
+    done = f"Verified: {money(amount_minor, currency)} booked for {reference}"
+    if confirmed_now:
+        done += "; the booking is confirmed"
+    if flags:
+        done += f" (checked twice: {', '.join(flags)})"
+    return done + ". The customer is told on WhatsApp."
+
+
+def console_proof_rejected(reference: str) -> str:
+    return f"Rejected the proof for {reference}: the customer is told why on WhatsApp."
+
+
 CONSOLE_FORM_EXPIRED = (
     "That form had expired (or came from another site): nothing was changed. Please try again."
 )

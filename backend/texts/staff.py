@@ -401,7 +401,7 @@ def cash_bad_currency(currency: str) -> str:
 
 
 def cash_key_reused() -> str:
-    return "This form (or key) already recorded another cash payment: reload the page and try again."
+    return "This form already recorded another cash payment: reload the page and try again."
 
 
 def cash_nothing_owed(booking: Booking) -> str:

@@ -6,14 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
 
 from backend import clock, texts
 from backend.db import transaction
-from backend.models import LedgerEntry
-from backend.services import bookings, catalog
+from backend.domain.actor import SYSTEM, Actor
+from backend.domain.enums import BookingStatus, ProofStatus, Source
+from backend.models import LedgerEntry, LedgerMethod, OutboundMessage, PaymentProof
+from backend.services import bookings, catalog, payment_proofs
 from tests import factories
 
 SARAH, PRIYA, RAJESH, ANIL = "+9779801000001", "+9779801000002", "+9779801000003", "+9779801000009"
@@ -143,3 +146,108 @@ def test_the_kpis_show_money_collected_to_ops_only(console, pg_db_url):
     sarah = console.sign_in(SARAH)
     assert "collected_cash" not in sarah.get("/console/kpis", params=window).text
     assert sarah.get("/console/kpis.json", params=window).json()["collected"] == []
+
+
+RECEIPT = Path(__file__).resolve().parents[3] / "devkit" / "demo_media" / "transfer-receipt.jpg"
+
+
+def _proof_waiting(db: str, console, monkeypatch, *, stated: int | None = None) -> tuple[str, str]:
+    """A held booking whose customer uploaded a transfer receipt: (proof id, booking ref)."""
+    monkeypatch.setenv("MEDIA_DIR", str(console.media_dir))  # the backend's media folder
+    with transaction(db) as s:
+        departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
+        booking = bookings.hold_new_booking(
+            s,
+            contact=factories.contact(s),
+            departure_id=departure.id,
+            party_size=2,
+            actor=SYSTEM,
+        )
+        proof = payment_proofs.file_upload(
+            s,
+            booking,
+            data=RECEIPT.read_bytes() + booking.id.encode(),  # one file per test (sha256)
+            filename="transfer-receipt.jpg",
+            content_type="image/jpeg",
+            method=LedgerMethod.BANK_TRANSFER,
+            actor=Actor(Source.WHATSAPP, phone=booking.contact.phone),
+            stated_amount_minor=stated,
+            stated_currency="USD" if stated is not None else None,
+        )
+        return proof.id, booking.reference
+
+
+def _task(page: httpx.Response, proof_id: str) -> str:
+    found = re.search(
+        rf'<article class="proof" id="proof-{proof_id}".*?</article>', page.text, re.S
+    )
+    assert found, f"no task for {proof_id}"
+    return found.group(0)
+
+
+def test_a_proof_is_a_task_verified_from_its_form(console, pg_db_url, monkeypatch):
+    proof_id, reference = _proof_waiting(pg_db_url, console, monkeypatch, stated=99_00)
+    priya = console.sign_in(PRIYA)
+    page = priya.get("/console/payments")
+    task = _task(page, proof_id)
+    assert reference in task and "$99" in task  # the stated amount
+    assert "not the amount the customer said" in task or "not what is owed" in task
+    image = priya.get(f"/console/payments/proofs/{proof_id}/file")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    assert image.content.startswith(RECEIPT.read_bytes()[:64])
+    sarah = console.sign_in(SARAH)
+    assert sarah.get(f"/console/payments/proofs/{proof_id}/file").status_code == 403
+    with transaction(pg_db_url) as s:
+        deposit = bookings.find_booking(s, reference).deposit_minor
+    verified = priya.post(
+        f"/console/payments/proofs/{proof_id}/verify",
+        data={
+            "csrf": _csrf(page),
+            "amount": f"{deposit // 100}.{deposit % 100:02d}",
+            "currency": "usd",
+            "value_date": clock.local_today().isoformat(),
+        },
+    )
+    assert verified.status_code == 303
+    after = priya.get("/console/payments")
+    assert f"Verified: {texts.money(deposit, 'USD')} booked for {reference}" in after.text
+    assert f'id="proof-{proof_id}"' not in after.text
+    with transaction(pg_db_url) as s:
+        booking = bookings.find_booking(s, reference)
+        assert booking.status == BookingStatus.CONFIRMED and booking.paid_minor == deposit
+        assert s.get(PaymentProof, proof_id).status == ProofStatus.VERIFIED
+    # Deciding it again changes nothing.
+    again = priya.post(
+        f"/console/payments/proofs/{proof_id}/reject",
+        data={"csrf": _csrf(after), "reason": "twice"},
+    )
+    assert again.status_code == 303
+    with transaction(pg_db_url) as s:
+        assert s.get(PaymentProof, proof_id).status == ProofStatus.VERIFIED
+
+
+def test_a_proof_rejected_with_a_reason_the_customer_reads(console, pg_db_url, monkeypatch):
+    proof_id, reference = _proof_waiting(pg_db_url, console, monkeypatch)
+    priya = console.sign_in(PRIYA)
+    page = priya.get("/console/payments")
+    assert "no amount stated" in _task(page, proof_id)
+    empty = priya.post(
+        f"/console/payments/proofs/{proof_id}/reject", data={"csrf": _csrf(page), "reason": " "}
+    )
+    assert empty.status_code == 303 and "Say why" in priya.get("/console/payments").text
+    rejected = priya.post(
+        f"/console/payments/proofs/{proof_id}/reject",
+        data={"csrf": _csrf(page), "reason": "The receipt shows no amount"},
+    )
+    assert rejected.status_code == 303
+    assert f"Rejected the proof for {reference}" in priya.get("/console/payments").text
+    with transaction(pg_db_url) as s:
+        proof = s.get(PaymentProof, proof_id)
+        assert proof.status == ProofStatus.REJECTED
+        assert proof.reject_reason == "The receipt shows no amount"
+        booking = bookings.find_booking(s, reference)
+        assert booking.paid_minor == 0
+        told = s.scalars(
+            select(OutboundMessage.body).where(OutboundMessage.contact_id == booking.contact_id)
+        ).all()
+        assert any("The receipt shows no amount" in body for body in told)
