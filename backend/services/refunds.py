@@ -23,7 +23,6 @@ provider refund, which is then recorded once."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -43,6 +42,7 @@ from backend.services import (
     credits,
     ledger,
     notifications,
+    payment_proofs,
     payments,
     timeline,
 )
@@ -87,6 +87,7 @@ class OutgoingTransfer:
     data: bytes | None = None
     filename: str | None = None
     content_type: str | None = None
+    source: str = "console"  # console | api
 
 
 # -- opening -----------------------------------------------------------------------------------
@@ -471,16 +472,11 @@ def _file_proof(
     transfer: OutgoingTransfer,
     actor: Actor,
 ) -> str | None:
-    """File the outgoing transfer's receipt through `payment_proofs.file_upload` (direction
-    "out"); None without a file, or while that service is not there yet (the reference then
-    stands alone and staff keep the receipt)."""
+    """File the outgoing transfer's receipt as a proof (direction "out", pending the
+    accountant's check like any other); None without a file (the reference stands alone)."""
     if not transfer.data:
         return None
-    try:
-        proofs = importlib.import_module("backend.services.payment_proofs")
-    except ModuleNotFoundError:
-        return None
-    proof = proofs.file_upload(
+    proof = payment_proofs.file_upload(
         session,
         booking,
         data=transfer.data,
@@ -492,6 +488,7 @@ def _file_proof(
         stated_currency=refund.currency,
         direction="out",
         refund_id=refund.id,
+        source=transfer.source,
     )
     return str(proof.id)
 

@@ -23,6 +23,7 @@ from backend.models import (
     LedgerKind,
     LedgerMethod,
     OutboundMessage,
+    PaymentProof,
     Product,
     Refund,
     TimelineEvent,
@@ -44,9 +45,7 @@ class FakeCards:
     def refund(self, *, checkout_id, amount_minor, currency, idempotency_key):
         if self.refuse:
             raise refunds.CardRefundFailed(self.refuse)
-        self.calls.append(
-            {"checkout": checkout_id, "amount": amount_minor, "key": idempotency_key}
-        )
+        self.calls.append({"checkout": checkout_id, "amount": amount_minor, "key": idempotency_key})
         return f"re_test_{len(self.calls)}"
 
 
@@ -177,7 +176,9 @@ def _cancelled(session, provider="test", days_before=40, contact=None):
     if provider == "transfer":
         _transfer(session, booking, booking.deposit_minor)
     else:
-        _pay(session, booking, booking.deposit_minor, provider=provider, ref=f"cs_test_{booking.id}")
+        _pay(
+            session, booking, booking.deposit_minor, provider=provider, ref=f"cs_test_{booking.id}"
+        )
     bookings.cancel_booking(session, booking, SYSTEM)
     return booking, refunds.current(session, booking)
 
@@ -212,11 +213,13 @@ def test_a_card_refund_goes_through_the_provider_once_and_is_a_negative_entry(
 
 def test_the_provider_refusing_books_nothing(session, frozen_clock):
     booking, refund = _cancelled(session, provider="stripe")
-    with pytest.raises(refunds.CardRefundFailed):
+    with pytest.raises(refunds.CardRefundFailed, match="too much"):
         refunds.approve(
             session, refund.id, actor=STAFF, choice="refund", cards=FakeCards("too much")
         )
-    session.rollback()
+    assert not [e for e in ledger.entries_of(session, booking) if e.kind == LedgerKind.REFUND]
+    assert refund.status == RefundStatus.AWAITING_CHOICE
+    assert booking.paid_minor == booking.deposit_minor
 
 
 def test_a_transfer_refund_needs_the_outgoing_transfer(session, frozen_clock):
@@ -235,6 +238,26 @@ def test_a_transfer_refund_needs_the_outgoing_transfer(session, frozen_clock):
     assert entry.method == "bank_transfer" and entry.amount_minor == -refund.refundable_minor
     assert "NABIL-OUT-0042" in entry.note and entry.refund_id == refund.id
     assert "bank transfer" in _outbound(session, booking.contact.phone)[-1].body
+
+
+def test_the_outgoing_transfer_s_receipt_is_filed_as_a_proof_out(
+    session, frozen_clock, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    booking, refund = _cancelled(session, provider="transfer")
+    refunds.approve(
+        session,
+        refund.id,
+        actor=STAFF,
+        choice="refund",
+        transfer=refunds.OutgoingTransfer(
+            data=b"%PDF-1.4\n" + b"0" * 200, filename="out.pdf", content_type="application/pdf"
+        ),
+    )
+    [entry] = [e for e in ledger.entries_of(session, booking) if e.kind == LedgerKind.REFUND]
+    proof = session.get(PaymentProof, entry.proof_id)
+    assert proof is not None and proof.direction == "out" and proof.refund_id == refund.id
+    assert proof.stated_amount_minor == refund.refundable_minor
 
 
 def test_less_than_allowed_may_go_back_never_more(session, frozen_clock):
@@ -308,7 +331,7 @@ def _race(pg_db_url, work):
             with transaction(pg_db_url) as s:
                 job(s)
             outcomes.append("done")
-        except (refunds.RefundRefused, Exception) as exc:  # noqa: BLE001
+        except Exception as exc:
             outcomes.append(type(exc).__name__)
 
     threads = [threading.Thread(target=run, args=(job,)) for job in work]
@@ -341,3 +364,69 @@ def test_racing_approvals_never_give_back_more_than_was_paid(pg_db_url, frozen_c
         assert 0 < out <= allowed <= paid
         assert s.get(Booking, booking_id).paid_minor == paid - out >= 0
         assert s.get(Refund, refund_id).status in (RefundStatus.PAID_OUT, RefundStatus.CREDITED)
+
+
+# -- in the chat: a tapped button, a typed word ------------------------------------------------
+
+
+def _cancelled_in_the_demo(customer: str):
+    """A paid booking of the demo world's, cancelled by staff with the customer told: the
+    buttons as queued (title → payload)."""
+    from backend.services import catalog, contacts
+
+    with transaction() as s:
+        departure = next(
+            d
+            for d in catalog.departures_of(s, catalog.get_product(s, "EBC"))
+            if (d.start_date - clock.local_today()).days > 30
+        )
+        booking = bookings.hold_new_booking(
+            s,
+            contact=contacts.get_or_create_contact(s, customer, name="Ola Berg"),
+            departure_id=departure.id,
+            party_size=1,
+            actor=SYSTEM,
+        )
+        _pay(s, booking, booking.deposit_minor)
+        bookings.cancel_by_staff(s, booking, STAFF, reason="by phone", notify_customer=True)
+        refund = refunds.current(s, booking)
+        row = [m for m in _outbound(s, customer) if m.kind == "buttons"][-1]
+        return refund.id, {b["title"]: b["id"] for b in row.buttons}
+
+
+def test_a_tap_chooses_and_a_typed_word_chooses_too(db_url, story_clock):
+    from actions.answers import ActionAffirm
+    from actions.knowledge import ActionAnswerFaq
+    from devkit.demo_data import load
+    from tests.actions.conftest import make_tracker, run_action, tap
+
+    with transaction() as s:
+        load(s)
+    customer = "+61499000071"
+    refund_id, buttons = _cancelled_in_the_demo(customer)
+    assert list(buttons) == ["Refund", "Credit for later"]
+    ran = run_action(ActionAffirm(), tap(customer, buttons["Credit for later"]))
+    assert "credit for a later trip" in ran.text, ran.text
+    with transaction() as s:
+        refund = s.get(Refund, refund_id)
+        assert (refund.status, refund.choice) == (RefundStatus.AWAITING_APPROVAL, "credit")
+    # Changing their mind while it waits: the other button.
+    ran = run_action(ActionAffirm(), tap(customer, buttons["Refund"]))
+    assert "a refund" in ran.text
+    with transaction() as s:
+        assert s.get(Refund, refund_id).choice == "refund"
+    # Someone else's button changes nothing.
+    other = run_action(ActionAffirm(), tap("+61499000072", buttons["Credit for later"]))
+    with transaction() as s:
+        assert s.get(Refund, refund_id).choice == "refund"
+    assert "credit" not in other.text.lower()
+
+    second_id, _ = _cancelled_in_the_demo(customer)
+    typed = run_action(ActionAnswerFaq(), make_tracker(customer, "Credit", "faq"))
+    assert "credit for a later trip" in typed.text, typed.text
+    with transaction() as s:
+        refund = s.get(Refund, second_id)
+        assert (refund.status, refund.choice) == (RefundStatus.AWAITING_APPROVAL, "credit")
+    # Once chosen, a typed word is not taken for a choice again: the question is answered.
+    with transaction() as s:
+        assert refunds.open_of_contact(s, s.get(Booking, refund.booking_id).contact_id) is None
