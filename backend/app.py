@@ -16,6 +16,7 @@ from sqlalchemy import text
 from backend.api import cash as _cash_api  # noqa: F401  (POST /api/payments/cash on `api`)
 from backend.api import money_admin as _money_admin  # noqa: F401  (rates, the policy)
 from backend.api import proofs as _proofs  # noqa: F401  (the payment proofs' routes)
+from backend.api import refunds as _refunds_api  # noqa: F401  (a booking's refunds)
 from backend.api.common import ApiError, authenticate, error_response
 from backend.api.openapi import document as openapi_document
 from backend.api.payments_webhook import payments_bp, stripe_bp
@@ -28,6 +29,7 @@ from backend.http_common import access
 from backend.mail.sender import MailSender
 from backend.metrics import CONTENT_TYPE, ProductMetrics
 from backend.scheduler.leader import SchedulerRunner
+from backend.services import payment_methods
 from backend.supervision import restart_report
 from backend.web import limits
 from backend.web.pages import pages_bp, pay_bp
@@ -132,8 +134,10 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         app.blueprint(payments_bp)
     app.blueprint(pages_bp)
     app.blueprint(console_bp)
-    if settings.payment_provider in ("local", "stripe"):
-        app.blueprint(pay_bp)  # no provider, no pay pages
+    if settings.payment_provider in ("local", "stripe") or payment_methods.proof_methods_enabled(
+        settings
+    ):
+        app.blueprint(pay_bp)  # no provider and no transfer or card link: no pay pages
     if settings.payment_provider == "stripe":
         app.blueprint(stripe_bp)
 

@@ -420,7 +420,11 @@ def production_problems(settings: Settings) -> list[str]:
             "PAYMENT_PROVIDER=local: its pay pages mark bookings paid with no money; demo only"
         )
     elif settings.payment_provider != "stripe":
-        problems.append("PAYMENT_PROVIDER is not set: customers' pay links would lead nowhere")
+        if "card" in settings.enabled_payment_methods:
+            problems.append(
+                "PAYMENT_PROVIDER is not set: customers' pay links would lead nowhere (or take "
+                "card out of PAYMENT_METHODS to take transfers and card links only)"
+            )
     elif not settings.stripe_secret_key or not settings.stripe_webhook_secret:
         problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are needed with Stripe")
     if not os.environ.get("SMTP_URL"):
@@ -463,6 +467,17 @@ def exposed_development_problems(settings: Settings) -> list[str]:
 def production_notes(settings: Settings) -> list[str]:
     """What is allowed in production but worth a second look."""
     notes: list[str] = []
+    methods = settings.enabled_payment_methods
+    if "bank_transfer" in methods and not os.environ.get("BANK_ACCOUNT_NUMBER"):
+        notes.append(
+            "BANK_ACCOUNT_NUMBER is not set: the pay page shows the demo bank account (set the "
+            "BANK_* variables, or take bank_transfer out of PAYMENT_METHODS)"
+        )
+    if "bank_card_link" in methods and not os.environ.get("PAYMENT_CARD_LINK_URL"):
+        notes.append(
+            "PAYMENT_CARD_LINK_URL is not set: the pay page links to the demo bank's card page "
+            "(set it, or take bank_card_link out of PAYMENT_METHODS)"
+        )
     for name, host in (
         ("RASA_HOST", settings.rasa_host),
         ("ACTION_SERVER_HOST", settings.action_server_host),

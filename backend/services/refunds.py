@@ -62,9 +62,13 @@ class RefundRefused(DomainError):
     """The refund cannot be decided so: already decided, more than allowed or than was paid,
     no choice given, a transfer without its proof or reference."""
 
+    code = "refund_refused"
+
 
 class CardRefundFailed(DomainError):
     """The card provider refused the refund (its message says why)."""
+
+    code = "card_refund_failed"
 
 
 class CardRefunds(Protocol):

@@ -40,6 +40,9 @@ BODY_LIMITS: tuple[tuple[str, int], ...] = (
     ("/console/sign-in", 8 * KIB),
     ("/console", 128 * KIB),
     ("/pay/", 32 * KIB),
+    # A transfer's receipt (a photo or PDF) uploaded on the pay page: PAYMENT_PROOF_MAX_BYTES
+    # (10 MB by default, refused with the page's own words) plus the form around it.
+    ("/pay-receipt/", 12 * KIB * KIB),
     ("/book/", 32 * KIB),
     ("/track/", 32 * KIB),
     ("/feedback/", 32 * KIB),

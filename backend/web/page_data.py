@@ -15,7 +15,16 @@ from backend import clock, links, texts
 from backend.config import get_settings
 from backend.domain.enums import BookingStatus, PaymentKind, TripStatus, WaitlistStatus
 from backend.models import Attendance, Booking, Staff, Trip
-from backend.services import assignments, feedback, incidents, inventory, payments, waitlist
+from backend.services import (
+    assignments,
+    feedback,
+    incidents,
+    inventory,
+    payment_methods,
+    payment_proofs,
+    payments,
+    waitlist,
+)
 
 KIND_LABELS = {
     PaymentKind.DEPOSIT: "Pay deposit",
@@ -61,9 +70,13 @@ def pay(
     *,
     just_paid: bool = False,
     returned_kind: str | None = None,
+    receipt: str | None = None,
+    receipt_error: str | None = None,
 ) -> Page:
     """`just_paid`: back from the local provider; `returned_kind`: back from a checkout the
-    provider says is paid (its webhook may still be on its way: then "confirming")."""
+    provider says is paid (its webhook may still be on its way: then "confirming");
+    `receipt`: back from sending a receipt ("sent", or "already" received before);
+    `receipt_error`: why an uploaded receipt was refused (the page says it, 400)."""
     booking = booking_by_key(session, claims.reference_key)
     if booking is None:
         return refused(expired=False)
@@ -82,6 +95,7 @@ def pay(
     ]
     hold = inventory.active_hold(session, booking)
     state = "due" if options else _pay_state(booking)
+    checking = [p for p in payment_proofs.proofs_of(session, booking) if p.status == "PENDING"]
     context = {
         "booking": _summary(booking),
         "state": state,
@@ -92,8 +106,75 @@ def pay(
         "confirming": confirming,
         "book_url": links.book_url(booking.ref_key) if state == "offered" else None,
         "deposit_percent": booking.departure.product.deposit_percent,
+        **_other_methods(session, booking),
+        "checking": [texts.local_datetime(p.created_at) for p in checking],
+        "receipt": receipt if receipt in ("sent", "already") else None,
+        "receipt_error": receipt_error,
+        "receipt_max": f"{get_settings().proof_max_bytes // (1024 * 1024)} MB",
+        "currency": booking.currency,
     }
-    return Page("pay.html", context)
+    return Page("pay.html", context, status=400 if receipt_error else 200)
+
+
+METHOD_KIND_LABELS = {
+    PaymentKind.DEPOSIT: "Deposit",
+    PaymentKind.FULL: "Full amount",
+    PaymentKind.BALANCE: "Balance",
+}
+
+
+def receipt_methods(session: Session, booking: Booking) -> list[str]:
+    """The methods a receipt can be sent for now (those offered for what is owed)."""
+    offered = {o.method for o in payment_methods.offers(session, booking)}
+    return [m for m in (payment_methods.TRANSFER, payment_methods.CARD_LINK) if m in offered]
+
+
+def _other_methods(session: Session, booking: Booking) -> dict[str, Any]:
+    """The pay page's methods beside the card: the bank transfer (details, the reference to
+    quote, the amounts) and the bank's card page (amount, surcharge, total, link), and whether
+    the card provider's buttons show. Amounts are those owed now."""
+    offers = payment_methods.offers(session, booking)
+    transfer = [o for o in offers if o.method == payment_methods.TRANSFER]
+    card_link = [o for o in offers if o.method == payment_methods.CARD_LINK]
+
+    def label(offer: payment_methods.MethodOffer) -> str:
+        word = METHOD_KIND_LABELS[offer.kind]
+        if offer.kind == PaymentKind.DEPOSIT:
+            word += f" ({booking.departure.product.deposit_percent}%)"
+        return word
+
+    return {
+        "card_on": payment_methods.CARD in payment_methods.enabled(),
+        "transfer": {
+            "details": transfer[0].details,
+            "amounts": [
+                {"label": label(o), "amount": texts.money(o.total_minor, o.currency)}
+                for o in transfer
+            ],
+        }
+        if transfer
+        else None,
+        "card_link": {
+            "percent": card_link[0].surcharge_percent,
+            "rows": [
+                {
+                    "label": label(o),
+                    "amount": texts.money(o.amount_minor, o.currency),
+                    "surcharge": texts.money(o.surcharge_minor, o.currency),
+                    "total": texts.money(o.total_minor, o.currency),
+                    "url": o.url,
+                }
+                for o in card_link
+            ],
+        }
+        if card_link
+        else None,
+        "receipt_methods": [
+            (method, payment_methods.LABELS[method])
+            for method in (payment_methods.TRANSFER, payment_methods.CARD_LINK)
+            if any(o.method == method for o in offers)
+        ],
+    }
 
 
 def _pay_state(booking: Booking) -> str:

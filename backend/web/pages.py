@@ -5,7 +5,9 @@ reference, grants access, and a wrong, expired or other-purpose token gets a fri
 that says what to do. Pages work without JavaScript (forms post, the track page refreshes
 itself); they never cache, never send the token on as a Referer, and cannot be framed.
 
-The pay routes exist only when a payment provider is configured (`PAYMENT_PROVIDER`).
+The pay routes exist when a card provider is configured (`PAYMENT_PROVIDER`) or a bank transfer
+or card link is switched on (`PAYMENT_METHODS`): the pay page shows the methods that apply to
+the booking and takes a receipt (`/pay-receipt/<token>`, a photo or PDF, multipart).
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from backend.domain.actor import Actor
 from backend.domain.enums import BookingStatus, ObjectType, PaymentKind, Source
 from backend.domain.errors import DomainError
 from backend.http_common import access
+from backend.models import LedgerMethod
 from backend.payments import checkout
-from backend.services import feedback, leads, notifications, waitlist
+from backend.services import feedback, leads, notifications, payment_proofs, waitlist
 from backend.services.payments import checkout_key
 from backend.web import limits, page_data
 from backend.web.page_data import Page
@@ -164,10 +167,19 @@ async def pay_page(request: Request, token: str, claims: links.LinkClaims):
             returned_kind = state.kind or ""
     page = await _in_transaction(
         lambda s: page_data.pay(
-            s, claims, just_paid=request.args.get("paid") == "1", returned_kind=returned_kind
+            s,
+            claims,
+            just_paid=request.args.get("paid") == "1",
+            returned_kind=returned_kind,
+            receipt=request.args.get("receipt"),
         )
     )
-    return _html(page)
+    return _html(_with_receipt_form(page, token))
+
+
+def _with_receipt_form(page: Page, token: str) -> Page:
+    page.context["receipt_action"] = f"/pay-receipt/{token}"
+    return page
 
 
 @pay_bp.post("/pay/<token:str>")
@@ -178,7 +190,12 @@ async def pay_page(request: Request, token: str, claims: links.LinkClaims):
 async def pay(request: Request, token: str, claims: links.LinkClaims):
     kind = form_value(request, "kind")
     provider = checkout.provider()
-    assert provider is not None  # the route exists only with a provider
+    if provider is None:
+        # Transfers and card links only (no card provider): nothing to start here.
+        page = await _in_transaction(lambda s: page_data.pay(s, claims))
+        page.context["stale"] = True
+        page.status = 409
+        return _html(_with_receipt_form(page, token))
 
     def prepare(session: Session) -> checkout.Order | Page:
         found = page_data.payable(session, claims, kind)
@@ -203,7 +220,7 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):
 
     prepared = await _in_transaction(prepare)
     if isinstance(prepared, Page):
-        return _html(prepared)
+        return _html(_with_receipt_form(prepared, token))
     try:
         started = await asyncio.to_thread(provider.start, prepared)
     except Exception:
@@ -211,10 +228,71 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):
         page = await _in_transaction(lambda s: page_data.pay(s, claims))
         page.context["provider_down"] = True
         page.status = 502
-        return _html(page)
+        return _html(_with_receipt_form(page, token))
     if started.paid_now:
         return _see_other(f"/pay/{token}?paid=1")
     return _see_other(started.redirect_url)
+
+
+@pay_bp.post("/pay-receipt/<token:str>")
+@access("the customer: a signed pay link; a transfer or card-link receipt (photo or PDF)")
+@page_rate
+@signed("pay")
+async def pay_receipt(request: Request, token: str, claims: links.LinkClaims):
+    """The receipt of a transfer or a card-link payment, uploaded on the pay page: filed as a
+    proof for staff to check (backend/services/payment_proofs.py). A refusal (no file, not a
+    photo or PDF, too big, nothing owed) is said on the page, and nothing is filed."""
+    upload = request.files.get("receipt") if request.files else None
+    chosen = form_value(request, "method", 20)
+    stated_text = form_value(request, "amount", 20).strip()
+
+    def act(session: Session) -> Page | str:
+        booking = page_data.booking_by_key(session, claims.reference_key)
+        if booking is None:
+            return page_data.refused(expired=False)
+        methods = page_data.receipt_methods(session, booking)
+        if not methods:
+            return page_data.pay(
+                session, claims, receipt_error="Receipts are not taken for this booking now."
+            )
+        if upload is None or not upload.body:
+            return page_data.pay(
+                session, claims, receipt_error="Choose the photo or PDF of your receipt first."
+            )
+        method = LedgerMethod(chosen if chosen in methods else methods[0])
+        stated = None
+        if stated_text:
+            try:
+                stated = payment_proofs.to_minor(stated_text, booking.currency)
+            except DomainError:
+                return page_data.pay(
+                    session,
+                    claims,
+                    receipt_error=f"“{stated_text}” is not an amount: write it like 2052.00, "
+                    "or leave it empty.",
+                )
+        try:
+            payment_proofs.file_upload(
+                session,
+                booking,
+                data=upload.body,
+                filename=upload.name or "",
+                content_type=upload.type or "",
+                method=method,
+                actor=_customer(booking.contact.phone),
+                stated_amount_minor=stated,
+                stated_currency=booking.currency if stated is not None else None,
+            )
+        except payment_proofs.AlreadyReceived:
+            return "already"
+        except payment_proofs.ProofRefused as exc:
+            return page_data.pay(session, claims, receipt_error=str(exc))
+        return "sent"
+
+    done = await _in_transaction(act)
+    if isinstance(done, Page):
+        return _html(_with_receipt_form(done, token))
+    return _see_other(f"/pay/{token}?receipt={done}")
 
 
 # -- book ------------------------------------------------------------------------------------------

@@ -69,6 +69,9 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("get", "/api/products/{code}/cancellation-policy"): {S, OP, A},
     ("put", "/api/products/{code}/cancellation-policy"): {A},
     ("get", "/api/bookings/{booking_id}/refundable"): {S, OP, A},
+    # Refunds and credits (backend/api/refunds.py).
+    ("get", "/api/bookings/{booking_id}/refunds"): {OP, A},
+    ("post", "/api/bookings/{booking_id}/refunds"): {OP, A},
 }
 # Routes without a staff token say who may use them instead (`access`).
 NOT_STAFF = {

@@ -1,0 +1,240 @@
+"""The pay page's ways to pay: the card as before, the bank transfer with the operator's bank
+details and the reference to quote, the bank's card page with its surcharge and the total
+shown before paying, and the receipt upload (photo or PDF) with clear refusals. Readable on a
+phone without JavaScript. Against the real backend (its own process) on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from backend import clock, links, rendering
+from backend.db import dispose_engines, transaction
+from backend.domain.actor import SYSTEM
+from backend.domain.enums import ProofStatus
+from backend.models import Booking, OutboundMessage, PaymentProof
+from backend.services import bookings, catalog, contacts, payment_methods
+from backend.web import page_data
+from devkit.demo_data import load
+from tests import factories
+from tests.conftest import truncate_pg
+from tests.processes import start_backend
+
+JPEG = b"\xff\xd8\xff\xe0" + b"a transfer receipt" * 40
+PDF = b"%PDF-1.7\n" + b"receipt " * 60
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request, tmp_path_factory):
+    """(backend URL, database URL, media folder): the backend with the demo's pay settings."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("pay-db") / "pay.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_migrated")
+    media = tmp_path_factory.mktemp("pay-media")
+    server, port = start_backend(
+        url,
+        tmp_path_factory.mktemp("pay-logs"),
+        workers=False,
+        extra_env={
+            "PAGE_REQUESTS_PER_MINUTE": "0",
+            "CHECKOUT_REQUESTS_PER_HOUR": "0",
+            "MEDIA_DIR": str(media),
+            "PAYMENT_CARD_LINK_SURCHARGE_PERCENT": "3.5",
+            "PAYMENT_PROOF_MAX_BYTES": str(64 * 1024),
+        },
+    )
+    try:
+        server.wait_ready(60)
+        yield f"http://127.0.0.1:{port}", url, media
+    finally:
+        server.stop()
+        dispose_engines()
+
+
+@pytest.fixture
+def world(stack, story_clock, monkeypatch):
+    base, url, media = stack
+    if url.startswith("postgresql"):
+        truncate_pg(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MEDIA_DIR", str(media))
+    monkeypatch.setenv("PAYMENT_PROVIDER", "local")  # as the backend runs (start_backend)
+    monkeypatch.setenv("PAYMENT_CARD_LINK_SURCHARGE_PERCENT", "3.5")
+    monkeypatch.setenv("PAYMENT_PROOF_MAX_BYTES", str(64 * 1024))
+    with transaction(url) as s:
+        if s.scalar(select(Booking.id).limit(1)) is None:
+            load(s)
+    return base, url
+
+
+_phones = iter(range(600100, 699999))
+
+
+def _hold(url: str) -> str:
+    with transaction(url) as s:
+        n = next(_phones)
+        departure = factories.departure(
+            s,
+            catalog.get_product(s, "EBC"),
+            start=clock.local_today() + timedelta(days=200 + n % 1000),
+        )
+        contact = contacts.get_or_create_contact(s, f"+61499{n}", name="Anna Berg")
+        booking = bookings.hold_new_booking(
+            s, contact=contact, departure_id=departure.id, party_size=3, actor=SYSTEM
+        )
+        return booking.ref_key
+
+
+def _text(answer: httpx.Response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.text)).replace(" ,", ",")
+
+
+def _upload(base, token, data, name="receipt.jpg", mime="image/jpeg", **form):
+    return httpx.post(
+        f"{base}/pay-receipt/{token}",
+        data={"method": "bank_transfer", **form},
+        files={"receipt": (name, data, mime)},
+        timeout=30,
+        follow_redirects=False,
+    )
+
+
+def _proofs(url: str, key: str) -> list[PaymentProof]:
+    with transaction(url) as s:
+        found = list(
+            s.scalars(
+                select(PaymentProof)
+                .join(Booking, Booking.id == PaymentProof.booking_id)
+                .where(Booking.ref_key == key)
+            )
+        )
+        for proof in found:
+            s.expunge(proof)
+        return found
+
+
+def test_the_page_shows_each_method_with_the_bank_details_and_the_surcharge(world):
+    base, url = world
+    key = _hold(url)
+    answer = httpx.get(f"{base}/pay/{links.token_for('pay', key)}", timeout=30)
+    assert answer.status_code == 200
+    page = _text(answer)
+    with transaction(url) as s:
+        reference = s.scalar(select(Booking.reference).where(Booking.ref_key == key))
+    # The card as before.
+    assert "Pay deposit (30%) $2,052" in page and "Pay full amount $6,840" in page
+    # The transfer: the operator's account and the reference to quote, with the amounts.
+    for shown in (
+        "Pay by bank transfer",
+        "Adventure Treks Pvt. Ltd.",
+        "Himalayan Demo Bank Ltd.",
+        "01234567890123",
+        "HDBLNPKA",
+        "Thamel, Kathmandu",
+        f"Reference {reference}",
+        "Deposit (30%) $2,052",
+        "Full amount $6,840",
+    ):
+        assert shown in page, shown
+    # The card link: the surcharge and the total before paying.
+    assert "adds a 3.5% card surcharge" in page
+    assert "Deposit (30%) $2,052 Surcharge (3.5%) $71.82 Total $2,123.82" in page
+    assert "Full amount $6,840 Surcharge (3.5%) $239.40 Total $7,079.40" in page
+    assert "https://pay.himalayan-demo-bank.example/adventure-treks" in answer.text
+    # A receipt form, multipart, for either way; no script, made for a phone.
+    assert 'enctype="multipart/form-data"' in answer.text
+    assert 'name="receipt"' in answer.text and "application/pdf" in answer.text
+    assert "<script" not in answer.text
+    assert 'name="viewport" content="width=device-width' in answer.text
+
+
+def test_a_receipt_uploaded_is_filed_once_and_the_customer_told(world):
+    base, url = world
+    key = _hold(url)
+    token = links.token_for("pay", key)
+    sent = _upload(base, token, JPEG, amount="2052.00")
+    assert sent.status_code == 303 and sent.headers["location"].endswith("?receipt=sent")
+    [proof] = _proofs(url, key)
+    assert (proof.status, proof.method, proof.source) == (
+        ProofStatus.PENDING,
+        "bank_transfer",
+        "page",
+    )
+    assert (proof.stated_amount_minor, proof.stated_currency, proof.content_type) == (
+        2_052_00,
+        "USD",
+        "image/jpeg",
+    )
+    page = _text(httpx.get(f"{base}{sent.headers['location']}", timeout=30))
+    assert "Receipt received ✓" in page and "we're checking: sent" in page
+    assert "kept while we check your receipt" in page
+    with transaction(url) as s:
+        bodies = s.scalars(select(OutboundMessage.body)).all()
+        assert any("checking it" in b for b in bodies)
+    # The same file again, even for the card link: already received, nothing new filed.
+    again = _upload(base, token, JPEG, method="bank_card_link")
+    assert again.headers["location"].endswith("?receipt=already")
+    page = _text(httpx.get(f"{base}{again.headers['location']}", timeout=30))
+    assert "already received" in page
+    assert len(_proofs(url, key)) == 1
+    # A PDF for the card link is another receipt.
+    assert (
+        _upload(base, token, PDF, "r.pdf", "application/pdf", method="bank_card_link").status_code
+        == 303
+    )
+    assert sorted(p.method for p in _proofs(url, key)) == ["bank_card_link", "bank_transfer"]
+
+
+@pytest.mark.parametrize(
+    ("data", "form", "status", "said"),
+    [
+        (b"MZ\x90\x00 not a picture", {}, 400, "is not a photo (JPEG, PNG, WebP, HEIC) or a PDF"),
+        (b"", {}, 400, "Choose the photo or PDF of your receipt first"),
+        (JPEG * 100, {}, 400, "The file is too big"),
+        (JPEG, {"amount": "lots"}, 400, "is not an amount"),
+    ],
+)
+def test_a_file_that_cannot_be_a_receipt_is_refused_clearly(world, data, form, status, said):
+    base, url = world
+    key = _hold(url)
+    answer = _upload(base, links.token_for("pay", key), data, **form)
+    assert answer.status_code == status
+    assert said in _text(answer)
+    assert "Pay by bank transfer" in _text(answer)  # the page, with what is owed, again
+    assert _proofs(url, key) == []
+
+
+def test_over_the_door_limit_is_refused_before_reading(world):
+    base, url = world
+    key = _hold(url)
+    answer = _upload(base, links.token_for("pay", key), b"\xff\xd8\xff" + b"0" * (13 * 1024 * 1024))
+    assert answer.status_code == 413
+    assert _proofs(url, key) == []
+
+
+def test_the_methods_follow_the_settings(world, monkeypatch):
+    _, url = world
+    key = _hold(url)
+    with transaction(url) as s:
+        booking = s.scalar(select(Booking).where(Booking.ref_key == key))
+        assert {o.method for o in payment_methods.offers(s, booking)} == {
+            "card",
+            "bank_transfer",
+            "bank_card_link",
+        }
+        monkeypatch.setenv("PAYMENT_METHODS", "bank_transfer")
+        assert {o.method for o in payment_methods.offers(s, booking)} == {"bank_transfer"}
+        page = page_data.pay(s, links.read("pay", links.token_for("pay", key)))
+        html = rendering.render("web/pay.html", **page.context, receipt_action="/x")
+        assert "Pay by bank transfer" in html and "card surcharge" not in html
+        assert "Pay deposit" not in html  # no card buttons
+        assert 'name="method" value="bank_transfer"' in html
