@@ -628,7 +628,7 @@ def cancellation_policy_answer(
     """The FAQ's answer on cancelling, written from the policy's lines (most days first);
     `product` when the lines are that product's own; `notes`: what else the operator says."""
     title = (
-        f"Cancellation policy for the {product.short_name}:"
+        f"Cancellation policy for the {product.name}:"
         if product is not None
         else "Our cancellation policy:"
     )

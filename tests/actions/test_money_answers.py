@@ -118,7 +118,7 @@ def test_a_customer_with_a_paid_booking_hears_what_would_come_back(world):
     policy = run_action(
         ActionAnswerFaq(), _asked(phone, "what's your cancellation policy?", "cancellation_policy")
     )
-    assert policy.texts[0].startswith("Cancellation policy for the EBC:")
+    assert policy.texts[0].startswith("Cancellation policy for the Everest Base Camp Trek:")
     assert "Whenever you cancel: everything you've paid comes back" in policy.texts[0]
     with transaction() as s:
         booking = s.get(Booking, booking_id)
