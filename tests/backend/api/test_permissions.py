@@ -72,6 +72,10 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     # Refunds and credits (backend/api/refunds.py).
     ("get", "/api/bookings/{booking_id}/refunds"): {OP, A},
     ("post", "/api/bookings/{booking_id}/refunds"): {OP, A},
+    # Transfer and card-link receipts (backend/api/proofs.py).
+    ("get", "/api/payment-proofs"): {OP, A},
+    ("post", "/api/payment-proofs/{proof_id}/verify"): {OP, A},
+    ("post", "/api/payment-proofs/{proof_id}/reject"): {OP, A},
 }
 # Routes without a staff token say who may use them instead (`access`).
 NOT_STAFF = {
@@ -82,6 +86,7 @@ NOT_STAFF = {
     # The customers' pages: a signed link is the key (backend/links.py).
     ("get", "/pay/<token:str>"),
     ("post", "/pay/<token:str>"),
+    ("post", "/pay-receipt/<token:str>"),
     ("get", "/book/<token:str>"),
     ("post", "/book/<token:str>"),
     ("get", "/track/<token:str>"),
@@ -102,7 +107,11 @@ NOT_STAFF = {
 }
 # The pay pages only with a payment provider; each provider's webhook only with that provider
 # (the local provider's, which marks bookings paid with no money, never beside Stripe).
-PAY_PAGES = {("get", "/pay/<token:str>"), ("post", "/pay/<token:str>")}
+PAY_PAGES = {
+    ("get", "/pay/<token:str>"),
+    ("post", "/pay/<token:str>"),
+    ("post", "/pay-receipt/<token:str>"),
+}
 LOCAL_ONLY = {("post", "/webhooks/payments")}
 STRIPE_ONLY = {("post", "/webhooks/stripe")}
 
@@ -120,8 +129,16 @@ def _unmarked(app) -> set[tuple[str, str]]:
 
 
 def test_without_a_payment_provider_there_are_no_pay_routes():
-    bare = create_app(replace(get_settings(), payment_provider=""), workers=False)
+    bare = create_app(
+        replace(get_settings(), payment_provider="", payment_methods="card"), workers=False
+    )
     assert _unmarked(bare) == NOT_STAFF - PAY_PAGES - LOCAL_ONLY - STRIPE_ONLY
+    # Transfers (or a bank's card page) alone are enough for the pay pages.
+    transfers = create_app(
+        replace(get_settings(), payment_provider="", payment_methods="bank_transfer"),
+        workers=False,
+    )
+    assert _unmarked(transfers) == NOT_STAFF - LOCAL_ONLY - STRIPE_ONLY
     local = create_app(replace(get_settings(), payment_provider="local"), workers=False)
     assert _unmarked(local) == NOT_STAFF - STRIPE_ONLY
 
