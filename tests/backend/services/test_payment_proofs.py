@@ -5,18 +5,23 @@ a receipt waits; concurrent verifies book once. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import threading
 from datetime import datetime, time, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 
-from backend import clock
-from backend.config import get_settings
+from backend import clock, texts
+from backend.config import Settings, get_settings
 from backend.db import transaction
 from backend.domain.actor import SYSTEM, Actor
 from backend.domain.enums import BookingStatus, PaymentStatus, ProofStatus, Role, Source
 from backend.models import (
+    Booking,
     Departure,
     Hold,
     InboundMessage,
@@ -38,7 +43,12 @@ from backend.services import (
     rates,
 )
 from backend.services.payment_proofs import AlreadyDecided, AlreadyReceived, ProofRefused
+from backend.whatsapp import inbox, signature
+from backend.whatsapp.inbox_worker import InboxWorker, RasaClient
+from backend.whatsapp.media import MediaFetcher
 from tests import factories
+from tests.backend.services.test_arrivals import RecordingRasa, message
+from tests.backend.whatsapp import payloads as p
 
 JPEG = b"\xff\xd8\xff\xe0" + b"receipt-bytes" * 20
 PDF = b"%PDF-1.4\n" + b"0" * 200
@@ -402,3 +412,85 @@ def test_concurrent_verifies_of_one_proof_book_once(pg_db_url, frozen_clock, tmp
     with transaction(pg_db_url) as s:
         entries = list(s.scalars(select(LedgerEntry).where(LedgerEntry.booking_id == booking_id)))
         assert len(entries) == 1
+
+
+# -- the chat: a signed webhook with the receipt's photo -----------------------------------------
+class _Graph:
+    """The Graph API's media download, as the fetcher calls it: the receipt's bytes."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    async def download_media(self, media_id, max_bytes, *, url_refusal=None):
+        return self.content, "image/jpeg"
+
+
+def _webhook_arrives(message: dict) -> RecordingRasa:
+    """The message as Meta signs it, checked and stored, then taken by the inbox worker."""
+    raw, headers = p.signed(p.webhook([message]))
+    assert signature.signature_valid(raw, headers["X-Hub-Signature-256"], p.APP_SECRET)
+    with transaction() as s:
+        inbox.store_webhook(s, json.loads(raw), p.PHONE_NUMBER_ID)
+    rasa = RecordingRasa()
+
+    async def work() -> None:
+        client = RasaClient("http://rasa.test:5005", transport=httpx.MockTransport(rasa))
+        worker = InboxWorker(client, Settings())
+
+        async def action_server_up() -> bool:
+            return True
+
+        worker.action_server_up = action_server_up  # type: ignore[method-assign]
+        try:
+            while await worker.run_once():
+                pass
+        finally:
+            await client.aclose()
+
+    asyncio.run(work())
+    return rasa
+
+
+def test_a_receipt_photo_in_the_chat_is_filed_as_a_proof(db_url, frozen_clock):
+    with transaction() as s:
+        booking = _held(s, phone="+61412600099")
+        ops, _ = _ops(s)
+        booking_id, reference, ops_phone = booking.id, booking.reference, ops.phone
+        first_expiry = inventory.active_hold(s, booking).expires_at
+    rasa = _webhook_arrives(
+        message(
+            "+61412600099",
+            "image",
+            {"id": "MEDIA-R1", "mime_type": "image/jpeg", "caption": f"Paid USD 2052 {reference}"},
+        )
+    )
+    assert rasa.sent == []  # not a turn for the assistant
+    with transaction() as s:
+        [proof] = s.scalars(select(PaymentProof).where(PaymentProof.booking_id == booking_id))
+        assert (proof.source, proof.status, proof.method) == ("chat", "PENDING", "bank_transfer")
+        assert (proof.stated_amount_minor, proof.stated_currency) == (2_052_00, "USD")
+        media = s.get(MediaAttachment, proof.media_id)
+        assert media.status == "PENDING" and media.kind == "image"
+        booking = s.get(Booking, booking_id)
+        assert _bodies(s, "+61412600099") == [texts.proof_received(booking)]
+        assert any(reference in b and "receipt to check" in b for b in _bodies(s, ops_phone))
+        assert booking.status == BookingStatus.HELD
+        assert inventory.active_hold(s, booking).expires_at > first_expiry
+    # The fetcher stores the file; the proof reads it from then on.
+    fetcher = MediaFetcher(_Graph(JPEG), Settings())  # type: ignore[arg-type]
+    assert asyncio.run(fetcher.run_once()) == 1
+    with transaction() as s:
+        [pending] = payment_proofs.pending(s)
+        assert pending.sha256 == hashlib.sha256(JPEG).hexdigest()
+        content, kind = payment_proofs.read_file(s, pending, SYSTEM)
+        assert (content, kind) == (JPEG, "image/jpeg")
+
+
+def test_media_without_a_booking_awaiting_payment_goes_where_it_went(db_url, frozen_clock):
+    rasa = _webhook_arrives(
+        message("+61412600098", "image", {"id": "MEDIA-R2", "mime_type": "image/jpeg"})
+    )
+    assert rasa.sent == []
+    with transaction() as s:
+        assert s.scalar(select(PaymentProof.id)) is None
+        assert _bodies(s, "+61412600098") == [texts.media_received("image")]
