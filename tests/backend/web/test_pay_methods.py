@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from tests import factories
 from tests.conftest import truncate_pg
 from tests.processes import start_backend
 
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 JPEG = b"\xff\xd8\xff\xe0" + b"a transfer receipt" * 40
 PDF = b"%PDF-1.7\n" + b"receipt " * 60
 
@@ -238,3 +240,32 @@ def test_the_methods_follow_the_settings(world, monkeypatch):
         assert "Pay by bank transfer" in html and "card surcharge" not in html
         assert "Pay deposit" not in html  # no card buttons
         assert 'name="method" value="bank_transfer"' in html
+
+
+def test_on_a_phone_without_javascript_the_methods_fit_and_a_receipt_goes_in(
+    world, browser, tmp_path
+):
+    base, url = world
+    key = _hold(url)
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 360, "height": 740}, java_script_enabled=False, device_scale_factor=2
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/pay/{links.token_for('pay', key)}")
+        assert page.locator("#transfer").is_visible() and page.locator("#card-link").is_visible()
+        # Nothing wider than the phone's screen (no sideways scrolling).
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        if url.startswith("postgresql"):
+            page.screenshot(path=str(SCREENSHOTS / "pay-methods-phone.png"), full_page=True)
+        receipt = tmp_path / "receipt.pdf"
+        receipt.write_bytes(PDF + b"phone")
+        page.set_input_files("input[name=receipt]", str(receipt))
+        page.fill("input[name=amount]", "2052")
+        page.click("#receipt button[type=submit]")
+        page.wait_for_url("**receipt=sent")
+        assert "Receipt received ✓" in page.inner_text("#receipt")
+    finally:
+        context.close()
+    [proof] = _proofs(url, key)
+    assert (proof.content_type, proof.stated_amount_minor) == ("application/pdf", 2_052_00)
