@@ -423,11 +423,12 @@ def flags_for(
     owed = owed_amounts(booking)
     if currency != booking.currency:
         flags.append("currency")
-        day = value_date or clock.local_today()
-        converted = _to_base(session, booking, price_part, currency, day).base_amount_minor
-        if not any(abs(converted - o) * 100 <= o for o in owed):
-            flags.append("amount")
-    elif price_part not in owed:
+        if proof.direction == "in":
+            day = value_date or clock.local_today()
+            converted = _to_base(session, booking, price_part, currency, day).base_amount_minor
+            if not any(abs(converted - o) * 100 <= o for o in owed):
+                flags.append("amount")
+    elif proof.direction == "in" and price_part not in owed:
         flags.append("amount")
     if value_date is not None:
         today = clock.local_today()
@@ -477,6 +478,10 @@ def verify(
     flags = flags_for(
         session, proof, amount_minor=amount_minor, currency=currency, value_date=value_date
     )
+    if proof.direction == "out":
+        return _checked_outgoing(
+            session, proof, booking, amount_minor, currency, value_date, flags, actor
+        )
     method = LedgerMethod(proof.method)
     price_part, surcharge = amount_minor, 0
     if method == LedgerMethod.BANK_CARD_LINK:
@@ -539,6 +544,47 @@ def verify(
             actor=actor,
         )
     return received
+
+
+def _checked_outgoing(
+    session: Session,
+    proof: PaymentProof,
+    booking: Booking,
+    amount_minor: int,
+    currency: str,
+    value_date: date,
+    flags: list[str],
+    actor: Actor,
+) -> payments.Received:
+    """Our own transfer for a refund (direction "out"): checked against its receipt and marked
+    verified; the refund's ledger entry was booked by the refund (backend/services/refunds.py),
+    so nothing is booked here. Answers that entry, if there is one."""
+    proof.amount_minor, proof.currency, proof.value_date = amount_minor, currency, value_date
+    proof.flags = flags
+    proof.decided_by = actor.staff_id
+    proof.decided_at = clock.now()
+    change_state(
+        session,
+        proof,
+        PAYMENT_PROOF,
+        ProofStatus.VERIFIED,
+        actor,
+        booking=booking.reference,
+        amount=amount_minor,
+        currency=currency,
+        valueDate=value_date.isoformat(),
+        flags="; ".join(flag_words(flags)) or None,
+        direction="out",
+    )
+    entry = next(
+        (
+            e
+            for e in ledger.entries_of(session, booking)
+            if proof.refund_id is not None and e.refund_id == proof.refund_id
+        ),
+        None,
+    )
+    return payments.Received(booking, entry)
 
 
 def reject(session: Session, proof_id: str, *, reason: str, actor: Actor) -> PaymentProof:

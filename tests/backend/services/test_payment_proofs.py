@@ -494,3 +494,20 @@ def test_media_without_a_booking_awaiting_payment_goes_where_it_went(db_url, fro
     with transaction() as s:
         assert s.scalar(select(PaymentProof.id)) is None
         assert _bodies(s, "+61412600098") == [texts.media_received("image")]
+
+
+def test_our_outgoing_transfers_receipt_is_checked_without_booking_money(session, frozen_clock):
+    booking = _held(session)
+    ops, actor = _ops(session)
+    proof = _upload(session, booking, data=PDF, direction="out", stated_amount_minor=500_00,
+                    stated_currency="USD")  # fmt: skip
+    assert proof.direction == "out"
+    assert not any("receipt to check" in b for b in _bodies(session, ops.phone))  # no alert
+    assert inventory.active_hold(session, booking).expires_at < clock.now() + timedelta(days=2)
+    received = payment_proofs.verify(
+        session, proof.id, amount_minor=500_00, currency="USD", value_date=clock.local_today(),
+        actor=actor,
+    )  # fmt: skip
+    assert received.entry is None and ledger.entries_of(session, booking) == []
+    assert proof.status == ProofStatus.VERIFIED and proof.flags == []
+    assert booking.status == BookingStatus.HELD
