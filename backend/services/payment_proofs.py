@@ -146,7 +146,8 @@ def awaiting_payment(
 def chat_receipt_booking(session: Session, row: InboundMessage, contact: Contact) -> Booking | None:
     """The booking a customer's photo or document is a receipt for, or None when it is not
     plausibly a receipt: staff's media, other kinds, another file type, no receipt methods
-    switched on, or nothing owed by transfer or card link."""
+    switched on, nothing owed now; for a confirmed booking's balance, a photo whose caption
+    does not speak of paying (a PDF, or "paid the balance", "USD 4788" is one)."""
     if row.message_type not in CHAT_KINDS or not payment_methods.proof_methods_enabled():
         return None
     content = (row.payload or {}).get(row.message_type) or {}
@@ -158,7 +159,14 @@ def chat_receipt_booking(session: Session, row: InboundMessage, contact: Contact
     if staff_service.by_phone(session, contact.phone) is not None:
         return None
     caption = content.get("caption") if isinstance(content.get("caption"), str) else None
-    return awaiting_payment(session, contact, caption)
+    booking = awaiting_payment(session, contact, caption)
+    if booking is None or booking.status != BookingStatus.CONFIRMED:
+        return booking  # a hold or a deposit short: what they send now is most likely the receipt
+    # A confirmed booking's balance: a PDF, or a photo whose caption speaks of paying (a trip
+    # photo months before the balance is due is not a receipt).
+    if row.message_type == "document" or _speaks_of_paying(caption):
+        return booking
+    return None
 
 
 def file_from_chat(
@@ -795,6 +803,19 @@ def to_minor(text: str, currency: str) -> int:
     if value != value.quantize(Decimal(1).scaleb(-digits)):
         raise DomainError(f"{text!r} has more than {digits} decimals for {currency}")
     return int(value.scaleb(digits))
+
+
+_PAYING_WORDS = re.compile(
+    r"\b(paid|pay|payment|transfer(red)?|receipt|balance|deposit|bank|swift|card|remit\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _speaks_of_paying(caption: str | None) -> bool:
+    return bool(caption) and (
+        _PAYING_WORDS.search(caption or "") is not None
+        or parse_stated(caption).amount_minor is not None
+    )
 
 
 def _method_from_caption(caption: str | None) -> LedgerMethod:

@@ -511,3 +511,31 @@ def test_our_outgoing_transfers_receipt_is_checked_without_booking_money(session
     assert received.entry is None and ledger.entries_of(session, booking) == []
     assert proof.status == ProofStatus.VERIFIED and proof.flags == []
     assert booking.status == BookingStatus.HELD
+
+
+def test_a_confirmed_bookings_photo_is_a_receipt_only_when_it_speaks_of_paying(
+    session, frozen_clock
+):
+    held = _held(session)
+    confirmed = factories.confirmed_booking(session, held.departure, 1)
+
+    def row(kind, content):
+        return InboundMessage(message_type=kind, payload={kind: content})
+
+    photo = {"id": "M", "mime_type": "image/jpeg"}
+    # A hold: any photo or PDF now is most likely the receipt.
+    assert payment_proofs.chat_receipt_booking(session, row("image", photo), held.contact) is held
+    # A confirmed booking's balance: a trip photo is not; a caption about paying or a PDF is.
+    contact = confirmed.contact
+    assert payment_proofs.chat_receipt_booking(session, row("image", photo), contact) is None
+    with_caption = {**photo, "caption": "Balance paid by bank transfer"}
+    assert (
+        payment_proofs.chat_receipt_booking(session, row("image", with_caption), contact)
+        is confirmed
+    )
+    pdf = {"id": "D", "mime_type": "application/pdf", "filename": "swift.pdf"}
+    assert payment_proofs.chat_receipt_booking(session, row("document", pdf), contact) is confirmed
+    # Not a photo or PDF, or staff, or nothing owed: not a receipt.
+    doc = {"id": "D", "mime_type": "application/msword"}
+    assert payment_proofs.chat_receipt_booking(session, row("document", doc), held.contact) is None
+    assert payment_proofs.chat_receipt_booking(session, row("audio", photo), held.contact) is None
