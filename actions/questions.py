@@ -173,6 +173,8 @@ def _cancel(turn: Turn, booking: Booking) -> None:
             texts.refund_choice_question(booking, refund.refundable_minor, refund.policy_note),
             buttons=refund_buttons(refund),
         )
+    elif (nothing := refunds.nothing_back(turn.session, booking)) is not None:
+        turn.say(nothing)
 
 
 def _keep(turn: Turn, booking: Booking) -> None:
@@ -339,17 +341,17 @@ REGISTRY: list[Question] = [
     ),
     Question(choices.EMAIL, _own_contact, yes=_ask_email_again, no=_skip_email),
     Question(
-        choices.REFUND,
-        _customers_refund,
-        yes=_refund_chosen,
-        no=lambda turn, found: turn.say(texts.no_problem()),
-    ),
-    Question(
         choices.QUOTE,
         _customers_lead,
         yes=_hold_quoted,
         no=lambda turn, lead: turn.say(texts.hold_not_now()),
         open_question=_open_quote,
+    ),
+    Question(
+        choices.REFUND,
+        _customers_refund,
+        yes=_refund_chosen,
+        no=lambda turn, found: turn.say(texts.no_problem()),
     ),
 ]
 

@@ -139,7 +139,7 @@ def decide_refund(
             transfer=transfer,
         )
     elif body.choice is not None:
-        refunds.choose(session, refund, body.choice, actor)
+        refunds.choose(session, refund, body.choice, actor, tell_customer=True)
     else:
         raise ApiError(
             422, "say what to do: choice, approve or decline", fields={"body": "nothing to do"}

@@ -121,7 +121,7 @@ def booking_refund(ctx: Ctx, booking_id: str) -> HTTPResponse:
         )
         return ctx.done(back, f"Refund for {booking.reference} declined; the customer is told")
     if action == "choose" and choice:
-        refunds.choose(ctx.session, refund, choice, ctx.actor)
+        refunds.choose(ctx.session, refund, choice, ctx.actor, tell_customer=True)
         return ctx.done(back, f"Noted: a {choice}; approve it when ready")
     if action != "approve":
         raise DomainError("Choose, approve or decline")

@@ -263,6 +263,15 @@ def cancel_by_staff(
         refund = refunds.current(session, booking)
         if refund is not None and refund.status == RefundStatus.AWAITING_CHOICE:
             refunds.offer_choice(session, refund)
+        elif (nothing := refunds.nothing_back(session, booking)) is not None:
+            notifications.to_contact(
+                session,
+                booking.contact,
+                nothing,
+                purpose="customer_update",
+                object_type=ObjectType.BOOKING,
+                object_id=booking.id,
+            )
     return freed
 
 

@@ -187,6 +187,17 @@ def offer_choice(session: Session, refund: Refund) -> None:
     )
 
 
+def nothing_back(session: Session, booking: Booking) -> str | None:
+    """For a cancelled booking that paid but gets nothing back under the policy: what the
+    customer is told (None when a refund is open or nothing was paid)."""
+    if booking.paid_minor <= 0 or current(session, booking) is not None:
+        return None
+    policy = cancellation_policy.refundable(session, booking)
+    return texts.refund_nothing_back(
+        booking, texts.refund_policy_note(policy.days_before, policy.line, booking.currency)
+    )
+
+
 def choice_answers(refund_id: str) -> list[tuple[str, str]]:
     """The two buttons as (title, what they answer): each names the refund and the choice
     (`refund:<id>:credit`), so an old message's button still means what it said. A tap
@@ -225,10 +236,13 @@ def choice_in(words: str) -> str | None:
 # -- the customer's choice ------------------------------------------------------------------
 
 
-def choose(session: Session, refund: Refund, choice: str, actor: Actor) -> bool:
-    """The customer chose a refund or a credit: AWAITING_APPROVAL, OPS alerted, the customer
-    told. While it waits for approval they may change their mind. False (nothing done) when
-    the refund is already decided or the same choice was made before."""
+def choose(
+    session: Session, refund: Refund, choice: str, actor: Actor, *, tell_customer: bool = False
+) -> bool:
+    """The customer chose a refund or a credit: AWAITING_APPROVAL, OPS alerted. While it waits
+    for approval they may change their mind. False (nothing done) when the refund is already
+    decided or the same choice was made before. In the chat the action answers the customer;
+    staff choosing with them (console, API) pass `tell_customer`."""
     if choice not in CHOICES:
         raise RefundRefused(f"choose {' or '.join(CHOICES)}")
     booking = payments.lock_booking(session, refund.booking_id)
@@ -249,6 +263,15 @@ def choose(session: Session, refund: Refund, choice: str, actor: Actor) -> bool:
             action="tms.refund.choice_changed",
             actor=actor,
             content={"choice": choice, "booking": booking.reference},
+        )
+    if tell_customer:
+        notifications.to_contact(
+            session,
+            booking.contact,
+            texts.refund_choice_received(booking, choice, refund.refundable_minor),
+            purpose="customer_update",
+            object_type=ObjectType.REFUND,
+            object_id=refund.id,
         )
     notifications.to_role(
         session,
@@ -301,11 +324,9 @@ def approve(
             f"The booking has {texts.money(booking.paid_minor, refund.currency)} paid: "
             "nothing more can go back"
         )
-    refund.choice = choice
-    refund.decided_by = staff.id if staff is not None else None
-    refund.decided_at = clock.now()
     if choice == CREDIT_CHOICE:
         _issue_credit(session, booking, refund, amount, actor)
+        _decided(refund, choice, staff)
         change_state(
             session,
             refund,
@@ -320,6 +341,7 @@ def approve(
     else:
         method = _pay_out(session, booking, refund, amount, actor, cards, transfer)
         refund.method = str(method)
+        _decided(refund, choice, staff)
         change_state(
             session,
             refund,
@@ -340,6 +362,13 @@ def approve(
         object_id=refund.id,
     )
     return refund
+
+
+def _decided(refund: Refund, choice: str, staff: Staff | None) -> None:
+    """Who decided, once the money moved (a refusal on the way leaves the refund as it was)."""
+    refund.choice = choice
+    refund.decided_by = staff.id if staff is not None else None
+    refund.decided_at = clock.now()
 
 
 def decline(

@@ -514,8 +514,9 @@ def cancel_confirm_question(booking: Booking) -> str:
 
 
 def cancelled(booking: Booking) -> str:
-    refund = "\nOur team will contact you about your refund." if booking.paid_minor else ""
-    return f"Booking {booking.reference} is cancelled. We're sorry to see you go.{refund}"
+    # What comes back of a paid booking follows in its own message (refund_choice_question,
+    # refund_nothing_back).
+    return f"Booking {booking.reference} is cancelled. We're sorry to see you go."
 
 
 def cancel_kept(booking: Booking) -> str:
@@ -534,6 +535,14 @@ def refund_choice_question(booking: Booking, amount_minor: int, policy_note: str
         f"you paid for {booking.reference} comes back to you.\n\n"
         "Would you like it refunded to how you paid, or kept as a credit for a later trip "
         "(any trek, you pay with it on the pay page)? Tap a button or reply REFUND or CREDIT."
+    )
+
+
+def refund_nothing_back(booking: Booking, policy_note: str | None) -> str:
+    why = f" ({policy_note})" if policy_note else ""
+    return (
+        f"Under our cancellation policy{why}, nothing of what you paid for {booking.reference} "
+        "comes back. If you think that's wrong, reply here and a person will look at it."
     )
 
 

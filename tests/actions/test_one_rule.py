@@ -250,6 +250,7 @@ def test_a_typed_yes_follows_the_registry_order():
         choices.WAITLIST_OFFER,
         choices.EMAIL,
         choices.QUOTE,
+        choices.REFUND,
     ]
 
 

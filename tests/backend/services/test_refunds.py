@@ -143,8 +143,11 @@ def test_in_the_last_two_weeks_nothing_comes_back_and_nothing_paid_opens_nothing
 ):
     late = _booking(session, 5)
     _pay(session, late, late.deposit_minor)
-    bookings.cancel_booking(session, late, SYSTEM)
+    bookings.cancel_by_staff(session, late, STAFF, reason="asked", notify_customer=True)
     assert refunds.current(session, late) is None
+    told = [m.body for m in _outbound(session, late.contact.phone)][-2:]
+    assert "is cancelled" in told[0] and "nothing of what you paid" in told[1], told
+    assert "5 days before departure: no refund" in told[1]
     assert session.scalar(
         select(TimelineEvent).where(
             TimelineEvent.object_id == late.id, TimelineEvent.action == "tms.booking.refund.none"
@@ -310,6 +313,10 @@ def test_choosing_alerts_ops(session, frozen_clock):
     refunds.choose(session, refund, "credit", Actor(Source.WHATSAPP, phone=booking.contact.phone))
     alert = _outbound(session, ops.phone)[-1].body
     assert "credit" in alert and booking.reference in alert
+    assert not [m for m in _outbound(session, booking.contact.phone) if "noted" in m.body]
+    refunds.choose(session, refund, "refund", STAFF, tell_customer=True)
+    told = _outbound(session, booking.contact.phone)[-1].body
+    assert "noted: a refund" in told
 
 
 def test_typed_words(session):
