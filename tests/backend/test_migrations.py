@@ -186,3 +186,43 @@ def test_sqlite_upgrades_a_table_other_rows_point_at(tmp_path):
         assert conn.execute(text("SELECT staff_id FROM staff_sessions")).scalars().all() == ["s1"]
         assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
     engine.dispose()
+
+
+def test_the_faq_words_money_changed_follow_unless_an_operator_edited_them(tmp_path):
+    """0015: the stored default answers money made untrue change; an edited one stays."""
+    import importlib.util
+    from pathlib import Path
+
+    import backend
+
+    path = Path(backend.__file__).parent / "migrations/versions/0015_faq_words_for_money.py"
+    spec = importlib.util.spec_from_file_location("faq_words", path)
+    assert spec is not None and spec.loader is not None
+    words = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(words)
+    (topic, code, old, new), (other_topic, other_code, _, _) = words.CHANGED[0], words.CHANGED[1]
+    url = f"sqlite:///{tmp_path / 'faq.sqlite3'}"
+    migrate.upgrade(url, "0014")
+    engine = create_engine(url)
+    insert = text(
+        "INSERT INTO faq_answers (id, topic, product_code, answer, updated_at)"
+        " VALUES (:id, :topic, :code, :answer, :at)"
+    )
+    with engine.begin() as conn:
+        conn.execute(insert, {"id": "a", "topic": topic, "code": code, "answer": old, "at": AT})
+        conn.execute(
+            insert,
+            {"id": "b", "topic": other_topic, "code": other_code, "answer": "Ours.", "at": AT},
+        )
+    engine.dispose()
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT id, answer FROM faq_answers")).all())
+    engine.dispose()
+    assert stored == {"a": new, "b": "Ours."}
+    migrate.downgrade(url, "0014")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT answer FROM faq_answers WHERE id = 'a'")) == old
+    engine.dispose()
