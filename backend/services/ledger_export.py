@@ -52,7 +52,7 @@ def references_of(session: Session, entries: Sequence[LedgerEntry]) -> dict[str,
     if not ids:
         return {}
     return dict(
-        session.execute(select(Booking.id, Booking.reference).where(Booking.id.in_(ids))).all()  # type: ignore[arg-type]
+        session.execute(select(Booking.id, Booking.reference).where(Booking.id.in_(ids))).all()
     )
 
 
