@@ -1,15 +1,19 @@
 """Cash on arrival: only the trip's lead guide (in the chat) or OPS records it, once per key,
 never more than is owed, with a unique receipt number the customer gets in the chat."""
 
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
 import pytest
 from sqlalchemy import select
 
 from backend import clock
+from backend.db import transaction
 from backend.domain.actor import SYSTEM, Actor
 from backend.domain.enums import AssignmentRole, PaymentStatus, Role, Source
 from backend.domain.errors import NotFound
-from backend.models import LedgerEntry, LedgerMethod, OutboundMessage
-from backend.services import assignments, cash, kpis, rates, trips
+from backend.models import LedgerEntry, LedgerMethod, OutboundMessage, Staff
+from backend.services import assignments, bookings, cash, kpis, rates, trips
 from tests import factories
 
 
@@ -268,3 +272,37 @@ def test_the_kpis_count_money_collected_by_method_and_currency(session, frozen_c
     assert rows[("cash", "USD")] == (2, 300_00, 300_00)
     assert rows[("cash", "NPR")] == (1, 10_000_00, 75_00)
     assert rows[("local", "USD")] == (1, booking.deposit_minor, booking.deposit_minor)
+
+
+def test_concurrent_cash_records_once_per_key_with_distinct_receipts(pg_db_url):
+    """On PostgreSQL: ten requests with the same key at once record once; ten with their own
+    keys record ten entries with ten receipt numbers, never more than was owed."""
+    with transaction(pg_db_url) as s:
+        booking, _, ops = _world(s)
+        reference, ops_id, owed = booking.reference, ops.id, booking.balance_minor
+    barrier = Barrier(20)
+
+    def attempt(key: str) -> str:
+        barrier.wait()
+        with transaction(pg_db_url) as s:
+            member = s.get(Staff, ops_id)
+            return cash.record_cash(
+                s,
+                reference,
+                amount_minor=100_00,
+                currency="USD",
+                actor=_console(member),
+                recorder=member,
+                idempotency_key=key,
+            ).receipt_number
+
+    keys = ["console:same"] * 10 + [f"console:{n}" for n in range(10)]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        numbers = list(pool.map(attempt, keys))
+    assert len(set(numbers[:10])) == 1  # the same key: one receipt for all ten
+    assert len(set(numbers)) == 11
+    with transaction(pg_db_url) as s:
+        entries = s.scalars(select(LedgerEntry).where(LedgerEntry.method == "cash")).all()
+        assert len(entries) == 11
+        assert sorted(e.receipt_number for e in entries) == sorted(set(numbers))
+        assert bookings.find_booking(s, reference).balance_minor == owed - 11 * 100_00
