@@ -239,7 +239,7 @@ class Director:
             timeout=30,
             headers={"Authorization": f"Bearer {self.tokens[who]}"},
         )
-        if answer.status_code != 200:
+        if answer.status_code not in (200, 201):
             self.print_block("admin API answered", f"{answer.status_code} {answer.text}")
             raise SystemExit(1)
         self.flush()
@@ -494,13 +494,29 @@ def workflow_1(d: Director) -> None:
     with transaction() as s:
         booking_ref = s.scalar(select(Booking.reference).where(Booking.lead_id == lead_id))
     d.at(STORY.today, "14:20")
-    # Step 4: Emma taps the payment link in the hold message and pays the deposit.
-    d.opens(EMMA, "pay", press="kind=deposit")
-    d.mail(wait_for=EMMA_EMAIL)
+    # Step 4: Emma opens the payment link to see the ways to pay, pays the deposit by bank
+    # transfer from her bank's app and sends the receipt in the chat; Priya checks it.
+    d.opens(EMMA, "pay")
+    d.at(STORY.today, "14:35")
+    d.sends_photo(EMMA, TRANSFER_RECEIPT, "Deposit sent by bank transfer")
+    d.at(STORY.today, "15:10")
+    waiting = d.staff(
+        "Priya", "GET", "/api/payment-proofs?status=pending", "proofs waiting to be checked"
+    )
+    proof = next(p for p in waiting["proofs"] if p["booking"] == booking_ref)
     with transaction() as s:
         booking = s.scalars(select(Booking).where(Booking.reference == booking_ref)).one()
+        deposit = f"{booking.deposit_minor / 100:.2f}"
         due, start = booking.balance_due_date, booking.departure.start_date
         end = booking.departure.end_date
+    d.staff(
+        "Priya",
+        "POST",
+        f"/api/payment-proofs/{proof['id']}/verify",
+        "the transfer is in the operator's account: amount, currency and value date as received",
+        {"amount": deposit, "currency": "USD", "valueDate": STORY.today.isoformat()},
+    )
+    d.mail(wait_for=EMMA_EMAIL)
     notice_at = get_settings().notice_local_time
     d.scheduler_fires(
         local_moment(due - timedelta(days=7), notice_at, get_settings()),
@@ -508,8 +524,6 @@ def workflow_1(d: Director) -> None:
         "a week before the balance is due",
         wait_for=EMMA,
     )
-    d.at(due - timedelta(days=6), "10:00")
-    d.opens(EMMA, "pay", press="kind=balance")
     d.scheduler_fires(
         local_moment(start - timedelta(days=14), notice_at, get_settings()),
         "pre-departure",
@@ -527,6 +541,12 @@ def workflow_1(d: Director) -> None:
     d.at(start - timedelta(days=14), "11:10")
     d.taps(RAJESH, "Accept")
     d.mail(wait_for="rajesh@")
+    d.at(start, "05:45")
+    # Emma pays the balance in cash on arrival in Kathmandu; Rajesh records it.
+    with transaction() as s:
+        balance = s.scalars(select(Booking).where(Booking.reference == booking_ref)).one()
+        owed = f"{balance.balance_minor // 100}"
+    d.says(RAJESH, f"PAID {booking_ref} {owed} USD CASH")
     d.at(start, "06:00")
     d.says(RAJESH, f"CHECKIN {reference}")
     d.at(start, "06:30")
@@ -615,6 +635,7 @@ def workflow_2(d: Director) -> None:
 
 
 BREAKDOWN_PHOTO = Path(__file__).resolve().parent / "demo_media" / "vehicle-breakdown.jpg"
+TRANSFER_RECEIPT = Path(__file__).resolve().parent / "demo_media" / "transfer-receipt.jpg"
 
 
 def workflow_3(d: Director) -> None:

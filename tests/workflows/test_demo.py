@@ -111,7 +111,8 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
         f"--- Saturday, March 1, {season} ---",
         "Hi! Your EBC Trek starts in 14 days! 🏔️",
         "Pre-departure checklist:",
-        "Balance: fully paid ✓",
+        "Balance payment: $4,788",  # Emma's, two weeks before: she pays it in cash on arrival
+        "Balance: fully paid ✓",  # Liam's, paid in full
         "✓ Assignment confirmed!",
         "Start date: March 15, 6:00 AM",
         f"--- Saturday, March 15, {season} ---",
@@ -148,7 +149,13 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
         # The links: followed, and the pages tell the chat's story.
         "Emma Clarke (customer) opens pay link (200)",
         "[ Pay deposit (30%) $2,052 ]",
-        "Payment received ✓",
+        # Issue 23: the deposit by bank transfer, its receipt checked; the balance in cash.
+        "🏦 Pay by bank transfer",
+        "Emma Clarke (customer) sends a photo on WhatsApp",
+        "We've received your payment receipt for EBC-",
+        "POST /api/payment-proofs/",
+        f"PAID EBC-{year % 100}12",
+        f"🧾 Cash receipt CR-EBC{year % 100}12",
         "Paid in full ✓",
         "E-mail → emma.clarke@example.com",
         "Subject: Booking confirmed: Everest Base Camp Trek",
