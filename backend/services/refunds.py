@@ -430,7 +430,8 @@ def _pay_out(
     cards: CardRefunds | None,
     transfer: OutgoingTransfer | None,
 ) -> LedgerMethod:
-    """Book the refund's money out: cards first, then the transfer. The main method."""
+    """Book the refund's money out where it came from: cards first, then what was paid from
+    credit (back to the credit: it is not cashed out), then the transfer. The main method."""
     plan: list[tuple[LedgerEntry, int]] = []
     rest = amount
     for entry, left in card_refundable(session, booking):
@@ -439,6 +440,8 @@ def _pay_out(
         part = min(left, rest)
         plan.append((entry, part))
         rest -= part
+    back_to_credit = min(rest, credit_paid(session, booking))
+    rest -= back_to_credit
     if rest > 0 and (transfer is None or not (transfer.reference or transfer.data)):
         raise RefundRefused(
             f"{texts.money(rest, refund.currency)} goes back by bank transfer: make the transfer, "
@@ -473,6 +476,9 @@ def _pay_out(
         )
         refund.provider_refund_id = refund.provider_refund_id or provider_id
         method = method or LedgerMethod(entry.method)
+    if back_to_credit > 0:
+        _issue_credit(session, booking, refund, back_to_credit, actor, part="paid from credit")
+        method = method or LedgerMethod.CREDIT
     if rest > 0:
         assert transfer is not None
         proof_id = _file_proof(session, booking, refund, rest, transfer, actor)
@@ -527,7 +533,13 @@ def _file_proof(
 
 
 def _issue_credit(
-    session: Session, booking: Booking, refund: Refund, amount: int, actor: Actor
+    session: Session,
+    booking: Booking,
+    refund: Refund,
+    amount: int,
+    actor: Actor,
+    *,
+    part: str | None = None,
 ) -> None:
     ledger.record(
         session,
@@ -539,8 +551,16 @@ def _issue_credit(
         actor=actor,
         provider_ref=f"refund:{refund.id}",
         refund_id=refund.id,
-        note="credit for a later trip",
+        note=f"credit for a later trip ({part})" if part else "credit for a later trip",
     )
+
+
+def credit_paid(session: Session, booking: Booking) -> int:
+    """What the booking paid from credit and has not had back as credit yet."""
+    entries = ledger.entries_of(session, booking)
+    spent = sum(e.base_amount_minor for e in entries if e.kind == LedgerKind.CREDIT_SPENT)
+    issued = -sum(e.base_amount_minor for e in entries if e.kind == LedgerKind.CREDIT_ISSUED)
+    return max(spent - issued, 0)
 
 
 def _get(session: Session, refund_id: str) -> Refund:

@@ -577,6 +577,8 @@ def refund_choice_already(booking: Booking, status: str, choice: str | None) -> 
 def refund_paid_out(booking: Booking, amount_minor: int, currency: str, method: str) -> str:
     if method in ("stripe", "local"):
         how = "to the card you paid with; it shows on your statement within 5 to 10 working days"
+    elif method == "credit":
+        how = "back to your credit for a later trip, as you paid it"
     else:
         how = "by bank transfer; it reaches your account within a few working days"
     return f"💸 We've refunded {money(amount_minor, currency)} for {booking.reference} {how}."

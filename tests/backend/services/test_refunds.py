@@ -297,6 +297,21 @@ def test_a_credit_is_issued_then_spent_on_a_later_booking(session, frozen_clock)
     assert credits.available(session, booking.contact) == amount - later.deposit_minor
 
 
+def test_what_was_paid_from_credit_goes_back_to_the_credit(session, frozen_clock):
+    booking, refund = _cancelled(session)
+    refunds.approve(session, refund.id, actor=STAFF, choice="credit")
+    credit = credits.available(session, booking.contact)
+    later = _booking(session, 50, size=1, contact=booking.contact)
+    credits.spend(session, later, amount_minor=later.deposit_minor, actor=SYSTEM)
+    bookings.cancel_booking(session, later, SYSTEM)
+    second = refunds.current(session, later)
+    assert second.refundable_minor == later.deposit_minor - 50_00
+    refunds.approve(session, second.id, actor=STAFF, choice="refund")  # no transfer needed
+    assert second.status == RefundStatus.PAID_OUT and second.method == "credit"
+    assert credits.available(session, booking.contact) == credit - 50_00
+    assert "back to your credit" in _outbound(session, booking.contact.phone)[-1].body
+
+
 def test_staff_decline_with_a_reason_the_customer_reads(session, frozen_clock):
     booking, refund = _cancelled(session)
     with pytest.raises(refunds.RefundRefused):
