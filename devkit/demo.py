@@ -600,11 +600,13 @@ def workflow_2(d: Director) -> None:
         full = catalog.departure_on(s, catalog.get_product(s, "ANN"), STORY.annapurna_full)
         assert full is not None
         day = f"{full.start_date:%B} {full.start_date.day}"
-        cancelling = s.scalar(
-            select(Booking.reference).where(
+        cancelled = s.scalars(
+            select(Booking).where(
                 Booking.departure_id == full.id, Booking.status == BookingStatus.CONFIRMED
             )
-        )
+        ).first()
+        assert cancelled is not None
+        cancelling, cancelling_phone = cancelled.reference, cancelled.contact.phone
     d.at(STORY.on(3, 3), "10:00")
     d.says(LIAM, f"Interested in Annapurna Circuit {day}")
     d.says(LIAM, "2")
@@ -618,6 +620,7 @@ def workflow_2(d: Director) -> None:
         wait_for=PRIYA,
     )
     d.at(STORY.on(3, 10), "09:00")
+    d.cast |= {cancelling_phone}  # the customer who cancels, until their refund is settled
     d.staff(
         "Sarah",
         "POST",
@@ -625,6 +628,18 @@ def workflow_2(d: Director) -> None:
         "another customer cancels (3 seats free)",
         {"reason": "customer cancelled"},
     )
+    # They choose a refund of what the policy gives back (they paid by card: it goes back
+    # through the card provider); Priya approves it.
+    d.at(STORY.on(3, 10), "09:05")
+    d.says(cancelling_phone, "REFUND")  # outside 24 hours the template carries no buttons
+    d.staff(
+        "Priya",
+        "POST",
+        f"/api/bookings/{cancelling}/refunds",
+        "the refund the customer chose, approved",
+        {"approve": True},
+    )
+    d.cast -= {cancelling_phone}
     d.at(STORY.on(3, 10), "09:10")
     d.taps(LIAM, "Confirm")
     d.says(LIAM, "skip")

@@ -290,8 +290,19 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
     )
     session.add_all([ebc, ann, pkr])
     session.flush()
-    # The Pokhara tour's own cancellation policy: free up to 24 hours before (the treks follow
-    # the house policy, seeded by migration 0014).
+    # The Pokhara tour's own cancellation policy: free up to 24 hours before; the Annapurna
+    # Circuit's, whose departures fill and have a waitlist: the deposit's share of the price
+    # back up to a week before (a freed place is likely taken); Everest follows the house
+    # policy, seeded by migration 0014.
+    cancellation_policy.replace_lines(
+        session,
+        ann,
+        [
+            cancellation_policy.PolicyLine(30, 100, 5000, note="all but a $50 admin fee"),
+            cancellation_policy.PolicyLine(7, 30, note="the deposit's share comes back"),
+            cancellation_policy.PolicyLine(0, 0, note="no refund in the last week"),
+        ],
+    )
     cancellation_policy.replace_lines(
         session,
         pkr,

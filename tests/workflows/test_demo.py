@@ -125,6 +125,10 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
         "March 27: Available ✓",
         "Position: #3 on waitlist",
         f"--- Monday, March 10, {season} ---",
+        # Issue 23: the customer who cancelled chooses a refund the policy allows; it is paid.
+        "Under our cancellation policy (cancelled 10 days before departure",
+        "chose a refund of $1,620",
+        "We've refunded $1,620 for ANN-",
         "🎉 SPOT AVAILABLE!",
         "Your patience paid off! 🎉",
         "Date: March 20-April 3",
