@@ -76,6 +76,7 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("get", "/api/payment-proofs"): {OP, A},
     ("post", "/api/payment-proofs/{proof_id}/verify"): {OP, A},
     ("post", "/api/payment-proofs/{proof_id}/reject"): {OP, A},
+    ("post", "/api/payments/cash"): {OP, A},
 }
 # Routes without a staff token say who may use them instead (`access`).
 NOT_STAFF = {
