@@ -102,9 +102,13 @@ def test_the_pay_pages_exist_only_with_a_payment_provider(
     # The shared test backend runs with PAYMENT_PROVIDER=local: the page pays.
     page = httpx.get(f"{backend_url}/pay/{token}")
     assert page.status_code == 200 and "Pay deposit" in page.text
-    # A backend without a provider (production's default) has no such routes.
+    # A backend without a provider (production's default), and without the bank transfer or
+    # card link that need no provider (docs/payments.md), has no such routes.
     server, port = start_backend(
-        pg_migrated, tmp_path, workers=False, extra_env={"PAYMENT_PROVIDER": ""}
+        pg_migrated,
+        tmp_path,
+        workers=False,
+        extra_env={"PAYMENT_PROVIDER": "", "PAYMENT_METHODS": "card"},
     )
     try:
         server.wait_ready(60)
