@@ -64,7 +64,8 @@ serve: setup  ## the whole stack in the foreground: backend, Rasa, action server
 screenshots: setup  ## refresh docs/screenshots from the browser tests (a plain test run writes to var/)
 	@bash scripts/ensure-postgres.sh tms_test
 	TMS_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(VENV)/python -m pytest -q \
-		tests/backend/web/test_browser.py tests/workflows/test_console_browser.py
+		tests/backend/web/test_browser.py tests/workflows/test_console_browser.py \
+		tests/backend/web/test_pay_methods.py tests/backend/console/test_payments_browser.py
 
 train: setup  ## train the Rasa model if the data changed
 	@bash scripts/train.sh

@@ -90,3 +90,39 @@ def spend(
         note="paid from the customer's credit",
     )
     return payments.receive(session, booking.id, money, actor)
+
+
+def usable_on(session: Session, booking: Booking) -> int:
+    """How much of the contact's credit this booking can take now: what it still owes, up to
+    the credit (0 when it owes nothing or is not open for payment)."""
+    if booking.status not in payments.PAYABLE or booking.balance_minor <= 0:
+        return 0
+    return min(available(session, booking.contact), booking.balance_minor)
+
+
+def pay_from_credit(
+    session: Session, booking: Booking, *, actor: Actor, key: str
+) -> payments.Received | None:
+    """The customer pays what they can of the booking from their credit (the pay page's
+    button) and is told what it did, as for any payment. `key` names this one spend (two
+    clicks on the same page spend once). None when there is nothing to use."""
+    amount = usable_on(session, booking)
+    if amount <= 0:
+        return None
+    received = spend(session, booking, amount_minor=amount, actor=actor, provider_ref=key)
+    if not received.duplicate:
+        payments.notify_received(
+            session,
+            received.booking,
+            amount_minor=amount,
+            confirmed_now=received.confirmed_now,
+            flagged=received.flagged,
+            actor=actor,
+        )
+    return received
+
+
+def spend_key(booking: Booking) -> str:
+    """One key per state of what the booking has paid: the same page's button twice names the
+    same spend; after it, the page shows a new one."""
+    return f"page:{booking.ref_key}:{booking.paid_minor}"

@@ -17,6 +17,7 @@ from backend.domain.enums import BookingStatus, PaymentKind, TripStatus, Waitlis
 from backend.models import Attendance, Booking, Staff, Trip
 from backend.services import (
     assignments,
+    credits,
     feedback,
     incidents,
     inventory,
@@ -72,8 +73,9 @@ def pay(
     returned_kind: str | None = None,
     receipt: str | None = None,
     receipt_error: str | None = None,
+    credit_used: bool = False,
 ) -> Page:
-    """`just_paid`: back from the local provider; `returned_kind`: back from a checkout the
+    """`credit_used`: back from paying with the customer's credit; `just_paid`: back from the local provider; `returned_kind`: back from a checkout the
     provider says is paid (its webhook may still be on its way: then "confirming");
     `receipt`: back from sending a receipt ("sent", or "already" received before);
     `receipt_error`: why an uploaded receipt was refused (the page says it, 400)."""
@@ -112,8 +114,23 @@ def pay(
         "receipt_error": receipt_error,
         "receipt_max": f"{get_settings().proof_max_bytes // (1024 * 1024)} MB",
         "currency": booking.currency,
+        "credit": _credit(session, booking) if options else None,
+        "credit_used": credit_used,
     }
     return Page("pay.html", context, status=400 if receipt_error else 200)
+
+
+def _credit(session: Session, booking: Booking) -> dict[str, Any] | None:
+    """The customer's credit from a cancelled booking, when this one can take some of it."""
+    usable = credits.usable_on(session, booking)
+    if usable <= 0:
+        return None
+    return {
+        "usable": texts.money(usable, booking.currency),
+        "available": texts.money(credits.available(session, booking.contact), booking.currency),
+        "covers_all": usable >= booking.balance_minor,
+        "key": credits.spend_key(booking),
+    }
 
 
 METHOD_KIND_LABELS = {

@@ -33,7 +33,7 @@ from backend.domain.errors import DomainError
 from backend.http_common import access
 from backend.models import LedgerMethod
 from backend.payments import checkout
-from backend.services import feedback, leads, notifications, payment_proofs, waitlist
+from backend.services import credits, feedback, leads, notifications, payment_proofs, waitlist
 from backend.services.payments import checkout_key
 from backend.web import limits, page_data
 from backend.web.page_data import Page
@@ -172,13 +172,16 @@ async def pay_page(request: Request, token: str, claims: links.LinkClaims):
             just_paid=request.args.get("paid") == "1",
             returned_kind=returned_kind,
             receipt=request.args.get("receipt"),
+            credit_used=request.args.get("credit") == "used",
         )
     )
     return _html(_with_receipt_form(page, token))
 
 
 def _with_receipt_form(page: Page, token: str) -> Page:
+    """The pay page's other forms post to their own routes with the same signed token."""
     page.context["receipt_action"] = f"/pay-receipt/{token}"
+    page.context["credit_action"] = f"/pay-credit/{token}"
     return page
 
 
@@ -293,6 +296,34 @@ async def pay_receipt(request: Request, token: str, claims: links.LinkClaims):
     if isinstance(done, Page):
         return _html(_with_receipt_form(done, token))
     return _see_other(f"/pay/{token}?receipt={done}")
+
+
+@pay_bp.post("/pay-credit/<token:str>")
+@access("the customer: a signed pay link; pays what is owed from their own credit, once")
+@page_rate
+@signed("pay")
+async def pay_with_credit(request: Request, token: str, claims: links.LinkClaims):
+    """The customer's credit (from a cancelled booking) pays what it can of this booking. The
+    form's key names the page's state, so a double click spends once; a stale page (paid
+    meanwhile, no credit left) says where the booking stands now."""
+    key = form_value(request, "key", 100)
+
+    def act(session: Session) -> Page | None:
+        booking = page_data.booking_by_key(session, claims.reference_key)
+        if booking is None:
+            return page_data.refused(expired=False)
+        if key != credits.spend_key(booking) or credits.usable_on(session, booking) <= 0:
+            page = page_data.pay(session, claims)
+            page.context["stale"] = True
+            page.status = 409
+            return page
+        credits.pay_from_credit(session, booking, actor=_customer(booking.contact.phone), key=key)
+        return None
+
+    done = await _in_transaction(act)
+    if isinstance(done, Page):
+        return _html(_with_receipt_form(done, token))
+    return _see_other(f"/pay/{token}?credit=used")
 
 
 # -- book ------------------------------------------------------------------------------------------

@@ -88,6 +88,7 @@ NOT_STAFF = {
     ("get", "/pay/<token:str>"),
     ("post", "/pay/<token:str>"),
     ("post", "/pay-receipt/<token:str>"),
+    ("post", "/pay-credit/<token:str>"),
     ("get", "/book/<token:str>"),
     ("post", "/book/<token:str>"),
     ("get", "/track/<token:str>"),
@@ -112,6 +113,7 @@ PAY_PAGES = {
     ("get", "/pay/<token:str>"),
     ("post", "/pay/<token:str>"),
     ("post", "/pay-receipt/<token:str>"),
+    ("post", "/pay-credit/<token:str>"),
 }
 LOCAL_ONLY = {("post", "/webhooks/payments")}
 STRIPE_ONLY = {("post", "/webhooks/stripe")}

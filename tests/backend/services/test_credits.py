@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from backend import links
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus, PaymentStatus
@@ -130,3 +131,31 @@ def test_two_spends_at_once_never_overdraw(pg_db_url, frozen_clock):
     assert sorted(outcomes) == ["refused", "spent"]
     with transaction(pg_db_url) as s:
         assert credits.available(s, s.get(Contact, contact_id)) == 100_00
+
+
+def test_paying_from_credit_on_the_pay_page_takes_what_is_owed_once_and_tells_the_customer(
+    session, frozen_clock
+):
+    from backend.models import OutboundMessage
+    from backend.web import page_data
+
+    contact, _ = _with_credit(session, 5_000_00)
+    later = _held(session, contact, size=1)
+    owed = later.balance_minor
+    assert 0 < owed < 5_000_00
+    claims = links.read("pay", links.pay_url(later.ref_key).rsplit("/", 1)[1])
+    shown = page_data.pay(session, claims).context["credit"]
+    assert shown["covers_all"] and shown["key"] == credits.spend_key(later)
+    assert credits.usable_on(session, later) == owed
+    key = credits.spend_key(later)
+    first = credits.pay_from_credit(session, later, actor=SYSTEM, key=key)
+    again = credits.pay_from_credit(session, later, actor=SYSTEM, key=key)
+    assert first is not None and not first.duplicate and first.confirmed_now
+    assert again is None  # nothing is owed any more: a second click spends nothing
+    assert later.paid_minor == owed and later.payment_status == PaymentStatus.FULL_PAID
+    assert credits.available(session, contact) == 5_000_00 - owed
+    assert page_data.pay(session, claims).context.get("credit") is None
+    told = session.scalars(
+        select(OutboundMessage.purpose).where(OutboundMessage.recipient_phone == contact.phone)
+    ).all()
+    assert "booking_confirmed" in told

@@ -6,6 +6,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from datetime import timedelta
@@ -27,7 +28,11 @@ from tests import factories
 from tests.conftest import truncate_pg
 from tests.processes import start_backend
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+# `make screenshots` points this at docs/screenshots; a test run changes no tracked file.
+SCREENSHOTS = Path(
+    os.environ.get("TMS_SCREENSHOTS_DIR")
+    or Path(__file__).resolve().parents[3] / "var" / "screenshots"
+)
 JPEG = b"\xff\xd8\xff\xe0" + b"a transfer receipt" * 40
 PDF = b"%PDF-1.7\n" + b"receipt " * 60
 
@@ -257,6 +262,7 @@ def test_on_a_phone_without_javascript_the_methods_fit_and_a_receipt_goes_in(
         # Nothing wider than the phone's screen (no sideways scrolling).
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         if url.startswith("postgresql"):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "pay-methods-phone.png"), full_page=True)
         receipt = tmp_path / "receipt.pdf"
         receipt.write_bytes(PDF + b"phone")
@@ -269,3 +275,47 @@ def test_on_a_phone_without_javascript_the_methods_fit_and_a_receipt_goes_in(
         context.close()
     [proof] = _proofs(url, key)
     assert (proof.content_type, proof.stated_amount_minor) == ("application/pdf", 2_052_00)
+
+
+def test_credit_from_a_cancelled_booking_pays_on_the_page_once(world):
+    from backend.models import LedgerEntry, LedgerKind, LedgerMethod
+    from backend.services import credits, ledger
+
+    base, url = world
+    key, earlier = _hold(url), _hold(url)
+    with transaction(url) as s:
+        booking = s.scalars(select(Booking).where(Booking.ref_key == key)).one()
+        old = s.scalars(select(Booking).where(Booking.ref_key == earlier)).one()
+        old.contact_id = booking.contact_id  # the same customer's earlier booking
+        s.flush()
+        ledger.record(
+            s,
+            old,
+            kind=LedgerKind.CREDIT_ISSUED,
+            method=LedgerMethod.CREDIT,
+            amount_minor=-1_000_00,
+            currency=ledger.base_currency(old),
+            actor=SYSTEM,
+        )
+        spend_key = credits.spend_key(booking)
+    token = links.pay_url(key).rsplit("/", 1)[1]
+    page = _text(httpx.get(f"{base}/pay/{token}", timeout=30))
+    assert "Pay with your credit" in page and "Use $1,000 of my credit" in page
+    used = httpx.post(
+        f"{base}/pay-credit/{token}", data={"key": spend_key}, timeout=30, follow_redirects=False
+    )
+    assert used.status_code == 303 and used.headers["location"].endswith("?credit=used")
+    again = httpx.post(f"{base}/pay-credit/{token}", data={"key": spend_key}, timeout=30)
+    assert again.status_code == 409 and "Nothing was charged" in _text(again)
+    with transaction(url) as s:
+        booking = s.scalars(select(Booking).where(Booking.ref_key == key)).one()
+        spent = s.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.booking_id == booking.id,
+                LedgerEntry.kind == str(LedgerKind.CREDIT_SPENT),
+            )
+        ).all()
+        assert [e.base_amount_minor for e in spent] == [1_000_00]
+        assert booking.paid_minor == 1_000_00
+    after = _text(httpx.get(f"{base}/pay/{token}?credit=used", timeout=30))
+    assert "Your credit was used ✓" in after and "Pay with your credit" not in after
