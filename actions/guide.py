@@ -18,6 +18,7 @@ from backend import clock, texts
 from backend.domain import choices
 from backend.domain.commands import parse_command, parse_paid_note
 from backend.domain.errors import InvalidReference, NotFound
+from backend.domain.money import minor_units
 from backend.domain.severity import UpdateVerdict
 from backend.models import Trip
 from backend.services import assignments, attendance, cash, incidents, rates
@@ -145,11 +146,12 @@ class ActionGuidePaid(TmsAction):
             return
         try:
             booking = cash.find_booking_for(turn.session, reference, turn.staff, in_the_field=True)
+            currency = paid.currency or booking.currency
             receipt = cash.record_cash(
                 turn.session,
                 reference,
-                amount_minor=_minor_units(paid.amount),
-                currency=paid.currency or booking.currency,
+                amount_minor=_minor_units(paid.amount, currency),
+                currency=currency,
                 actor=turn.actor,
                 recorder=turn.staff,
                 idempotency_key=f"wa:{_message_id(turn)}",
@@ -175,8 +177,8 @@ class ActionGuidePaid(TmsAction):
             )
 
 
-def _minor_units(amount: str) -> int:
-    return int((Decimal(amount) * 100).to_integral_value())
+def _minor_units(amount: str, currency: str) -> int:
+    return minor_units(Decimal(amount), currency)
 
 
 def _message_id(turn: Turn) -> str:

@@ -16,6 +16,7 @@ from backend.api import serializers
 from backend.api.common import ApiError, endpoint, staff_actor
 from backend.api.routes import api
 from backend.domain.enums import Role
+from backend.domain.money import minor_units
 from backend.models import Staff
 from backend.services import cash
 
@@ -25,7 +26,9 @@ IDEMPOTENCY_KEY_MAX = 64
 
 class CashBody(BaseModel):
     booking: str = Field(min_length=3, max_length=40, description="the booking's reference")
-    amount: Decimal = Field(gt=0, le=10_000_000, decimal_places=2, description='"4788.00"')
+    amount: Decimal = Field(
+        ge=Decimal("0.01"), le=10_000_000, decimal_places=2, description='"4788.00"'
+    )
     currency: str | None = Field(
         default=None,
         min_length=3,
@@ -54,7 +57,7 @@ def record_cash(request: Request, session: Session, member: Staff, body: CashBod
         receipt = cash.record_cash(
             session,
             body.booking,
-            amount_minor=int(body.amount * 100),
+            amount_minor=minor_units(body.amount, body.currency or found.currency),
             currency=(body.currency or found.currency).upper(),
             actor=staff_actor(member),
             recorder=member,

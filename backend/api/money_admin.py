@@ -16,8 +16,8 @@ from backend import clock, texts
 from backend.api import serializers
 from backend.api.common import ApiError, endpoint, staff_actor
 from backend.api.routes import api
-from backend.domain.currencies import minor_digits
 from backend.domain.enums import Role
+from backend.domain.money import minor_digits
 from backend.models import Booking, ExchangeRate, Product, Staff
 from backend.services import bookings, catalog, rates
 from backend.services import cancellation_policy as policy

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from backend.api import serializers
 from backend.api.common import ApiError, endpoint, staff_actor
 from backend.api.routes import api
-from backend.domain.currencies import minor_digits
 from backend.domain.enums import Role
 from backend.domain.errors import NotFound
+from backend.domain.money import minor_units
 from backend.models import Booking, Refund, Staff
 from backend.payments.refunds import card_refunds
 from backend.services import bookings, cancellation_policy, credits, refunds
@@ -31,7 +31,7 @@ class RefundBody(BaseModel):
     )
     amount: Decimal | None = Field(
         default=None,
-        gt=0,
+        ge=Decimal("0.01"),
         le=10_000_000,
         description='less than the policy allows, in the refund\'s currency ("150.00")',
     )
@@ -116,7 +116,7 @@ def decide_refund(
     elif body.approve:
         amount = None
         if body.amount is not None:
-            amount = int(body.amount * (10 ** minor_digits(refund.currency)))
+            amount = minor_units(body.amount, refund.currency)
         proof = _proof(body)
         transfer = (
             refunds.OutgoingTransfer(

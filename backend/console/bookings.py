@@ -11,9 +11,9 @@ from sanic.response import HTTPResponse
 from backend.console import page_data
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area, may_see
-from backend.domain.currencies import minor_digits
 from backend.domain.enums import ObjectType
 from backend.domain.errors import DomainError
+from backend.domain.money import minor_digits
 from backend.http_common import get_or_404
 from backend.models import Booking
 from backend.payments.refunds import card_refunds

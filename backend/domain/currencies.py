@@ -91,7 +91,6 @@ _NAMES: dict[str, str] = {
 }
 
 # Minor units per currency where they are not 2 (as `backend.domain.money.Money` counts them).
-_MINOR_DIGITS: dict[str, int] = {"JPY": 0}
 
 
 def currency_for_phone(phone: str | None) -> str | None:
@@ -110,8 +109,3 @@ def currency_for_phone(phone: str | None) -> str | None:
 def currency_name(code: str) -> str:
     """How a currency is named in a sentence ("euros"); its code when we have no name."""
     return _NAMES.get(code.upper(), code.upper())
-
-
-def minor_digits(code: str) -> int:
-    """Digits after the decimal point: 2 for most, 0 for the yen."""
-    return _MINOR_DIGITS.get(code.upper(), 2)

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "NPR": "Rs "}
-_MINOR_DIGITS = {"JPY": 0}
+# Currencies without cents (ISO 4217 exponent 0); every other one has two decimals.
+_MINOR_DIGITS = {"JPY": 0, "KRW": 0}
+
+
+def minor_digits(currency: str) -> int:
+    """Digits after the decimal point: 2 for most, 0 for the yen and the won."""
+    return _MINOR_DIGITS.get(currency.upper(), 2)
+
+
+def minor_units(value: Decimal, currency: str) -> int:
+    """A decimal amount in `currency` ("2052.00") in minor units, rounded half up."""
+    return int(value.scaleb(minor_digits(currency)).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 @dataclass(frozen=True, order=True)
@@ -21,9 +33,7 @@ class Money:
     @classmethod
     def of(cls, major: int | str, currency: str = "USD") -> Money:
         """`Money.of(2400)` is $2,400.00."""
-        from decimal import Decimal
-
-        digits = _MINOR_DIGITS.get(currency, 2)
+        digits = minor_digits(currency)
         return cls(int(Decimal(str(major)) * (10**digits)), currency)
 
     def __add__(self, other: Money) -> Money:
@@ -47,7 +57,7 @@ class Money:
 
     def format(self) -> str:
         """As the workflows write it: `$6,840`, or `$2,052.50` when there are cents."""
-        digits = _MINOR_DIGITS.get(self.currency, 2)
+        digits = minor_digits(self.currency)
         symbol = _SYMBOLS.get(self.currency, self.currency + " ")
         sign = "-" if self.minor < 0 else ""
         major, minor = divmod(abs(self.minor), 10**digits) if digits else (abs(self.minor), 0)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from backend.config import Settings, get_settings
 from backend.domain.enums import PaymentKind
+from backend.domain.money import minor_digits
 from backend.models import Booking, LedgerMethod
 from backend.services import payments
 
@@ -31,7 +32,6 @@ CARD_LINK = str(LedgerMethod.BANK_CARD_LINK)
 # The methods confirmed by a receipt the customer sends.
 PROOF_METHODS = (LedgerMethod.BANK_TRANSFER, LedgerMethod.BANK_CARD_LINK)
 
-ZERO_DECIMAL = frozenset({"JPY", "KRW"})
 
 LABELS = {
     CARD: "Card",
@@ -131,10 +131,6 @@ def card_link_url(booking: Booking, total_minor: int, settings: Settings | None 
     return template.replace("{reference}", quote(booking.reference)).replace(
         "{amount}", quote(amount)
     )
-
-
-def minor_digits(currency: str) -> int:
-    return 0 if currency.upper() in ZERO_DECIMAL else 2
 
 
 def decimal_text(minor: int, currency: str) -> str:

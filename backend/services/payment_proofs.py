@@ -50,6 +50,7 @@ from backend.domain.actor import SYSTEM, Actor
 from backend.domain.commands import reference_in
 from backend.domain.enums import BookingStatus, ObjectType, ProofStatus, Role
 from backend.domain.errors import DomainError, NotFound
+from backend.domain.money import minor_digits
 from backend.domain.references import reference_key
 from backend.domain.states import PAYMENT_PROOF
 from backend.models import (
@@ -788,7 +789,7 @@ def parse_stated(caption: str | None) -> Stated:
             value = Decimal(match.group("num").replace(",", ""))
         except InvalidOperation:
             continue
-        digits = payment_methods.minor_digits(code)
+        digits = minor_digits(code)
         return Stated(int(value.scaleb(digits)), code)
     return Stated(None, None)
 
@@ -796,7 +797,7 @@ def parse_stated(caption: str | None) -> Stated:
 def to_minor(text: str, currency: str) -> int:
     """A decimal amount as typed ("2052.00", "2,052") in minor units; DomainError otherwise."""
     cleaned = (text or "").strip().replace(",", "")
-    digits = payment_methods.minor_digits(currency)
+    digits = minor_digits(currency)
     if not re.fullmatch(r"\d{1,12}(\.\d+)?", cleaned):
         raise DomainError(f"{text!r} is not an amount (like 2052.00)")
     value = Decimal(cleaned)

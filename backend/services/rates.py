@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from backend import clock
 from backend.domain.actor import Actor
-from backend.domain.currencies import currency_for_phone, minor_digits
+from backend.domain.currencies import currency_for_phone
 from backend.domain.enums import ObjectType
 from backend.domain.errors import DomainError
-from backend.domain.money import Money
+from backend.domain.money import Money, minor_digits
 from backend.models import ExchangeRate, Product
 from backend.services import timeline
 from backend.services.ledger import SAME_CURRENCY, actor_label
