@@ -427,6 +427,7 @@ def production_problems(settings: Settings) -> list[str]:
             )
     elif not settings.stripe_secret_key or not settings.stripe_webhook_secret:
         problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are needed with Stripe")
+    problems += _demo_payment_details(settings)
     if not os.environ.get("SMTP_URL"):
         problems.append("SMTP_URL is not set: confirmation e-mails would go nowhere")
     elif not settings.smtp_url.startswith(("smtps://", "smtp+starttls://")) and smtp_host(
@@ -439,6 +440,24 @@ def production_problems(settings: Settings) -> list[str]:
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _demo_payment_details(settings: Settings) -> list[str]:
+    """The demo's bank account and card page are defaults so that the demo runs as it is; in
+    production a customer would send real money to them: refused until set."""
+    problems: list[str] = []
+    methods = settings.enabled_payment_methods
+    if "bank_transfer" in methods and not os.environ.get("BANK_ACCOUNT_NUMBER"):
+        problems.append(
+            "BANK_ACCOUNT_NUMBER is not set: the pay page would show the demo bank account (set "
+            "the BANK_* variables, or take bank_transfer out of PAYMENT_METHODS)"
+        )
+    if "bank_card_link" in methods and not os.environ.get("PAYMENT_CARD_LINK_URL"):
+        problems.append(
+            "PAYMENT_CARD_LINK_URL is not set: the pay page would link to the demo bank's card "
+            "page (set it, or take bank_card_link out of PAYMENT_METHODS)"
+        )
+    return problems
 
 
 def exposed_development_problems(settings: Settings) -> list[str]:
@@ -467,17 +486,6 @@ def exposed_development_problems(settings: Settings) -> list[str]:
 def production_notes(settings: Settings) -> list[str]:
     """What is allowed in production but worth a second look."""
     notes: list[str] = []
-    methods = settings.enabled_payment_methods
-    if "bank_transfer" in methods and not os.environ.get("BANK_ACCOUNT_NUMBER"):
-        notes.append(
-            "BANK_ACCOUNT_NUMBER is not set: the pay page shows the demo bank account (set the "
-            "BANK_* variables, or take bank_transfer out of PAYMENT_METHODS)"
-        )
-    if "bank_card_link" in methods and not os.environ.get("PAYMENT_CARD_LINK_URL"):
-        notes.append(
-            "PAYMENT_CARD_LINK_URL is not set: the pay page links to the demo bank's card page "
-            "(set it, or take bank_card_link out of PAYMENT_METHODS)"
-        )
     for name, host in (
         ("RASA_HOST", settings.rasa_host),
         ("ACTION_SERVER_HOST", settings.action_server_host),

@@ -36,9 +36,12 @@ GOOD = {
     "PUBLIC_BASE_URL": "https://tours.example",
     "SMTP_URL": "smtps://mailer:secret@smtp.example:465",
     "METRICS_TOKEN": "metrics-token-0123456789abcdef",
+    "PAYMENT_METHODS": "card",
 }
 SETTINGS_VARIABLES = (
     *GOOD,
+    "BANK_ACCOUNT_NUMBER",
+    "PAYMENT_CARD_LINK_URL",
     "TMS_CLOCK_FILE",
     "METRICS_TOKEN",
     "BACKEND_HOST",
@@ -107,6 +110,15 @@ def test_production_refuses_sqlite_short_secrets_and_a_moved_clock(clean_env):
         ({"LINK_SECRET": "dev-link-secret"}, "LINK_SECRET is the public development default"),
         ({"SMTP_URL": None}, "SMTP_URL is not set"),
         ({"SMTP_URL": "smtp://u:p@smtp.example:25"}, "SMTP_URL sends in clear to another host"),
+        # The demo's bank details would take real customers' money: refused until set.
+        (
+            {"PAYMENT_METHODS": "card,bank_transfer"},
+            "BANK_ACCOUNT_NUMBER is not set: the pay page would show the demo bank account",
+        ),
+        (
+            {"PAYMENT_METHODS": "bank_card_link", "PAYMENT_PROVIDER": None},
+            "PAYMENT_CARD_LINK_URL is not set: the pay page would link to the demo bank's card",
+        ),
     ],
 )
 def test_production_needs_real_links_payments_and_mail(clean_env, changes, problem):
