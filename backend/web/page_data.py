@@ -112,12 +112,19 @@ def pay(
         "checking": [texts.local_datetime(p.created_at) for p in checking],
         "receipt": receipt if receipt in ("sent", "already") else None,
         "receipt_error": receipt_error,
-        "receipt_max": f"{get_settings().proof_max_bytes // (1024 * 1024)} MB",
+        "receipt_max": _size(get_settings().proof_max_bytes),
         "currency": booking.currency,
         "credit": _credit(session, booking) if options else None,
         "credit_used": credit_used,
     }
     return Page("pay.html", context, status=400 if receipt_error else 200)
+
+
+def _size(limit: int) -> str:
+    """A byte limit as a person reads it: "10 MB", "64 KB"."""
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):.3g} MB"
+    return f"{max(limit // 1024, 1)} KB"
 
 
 def _credit(session: Session, booking: Booking) -> dict[str, Any] | None:
