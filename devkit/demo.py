@@ -749,6 +749,7 @@ def final_states() -> None:
                 print(
                     f"    {event.occurred_at.astimezone(get_settings().tz):%H:%M:%S} {event.action} ({event.source})"
                 )
+        _ledger(s)
         from collections import Counter
 
         from backend.models.scheduling import apscheduler_jobs
@@ -768,6 +769,54 @@ def final_states() -> None:
             + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
             + "); `tms timers list` shows them"
         )
+
+
+def _ledger(s: Any) -> None:
+    """The story's money, as the ledger has it, and the accountant's CSV: its rows add up to
+    what every booking in it has paid."""
+    import csv
+    import io
+    from collections import defaultdict
+    from decimal import Decimal
+
+    from sqlalchemy import func
+
+    from backend.models import Booking, LedgerEntry, LedgerKind
+    from backend.services import ledger, ledger_export
+
+    refunded = select(LedgerEntry.booking_id).where(LedgerEntry.kind == str(LedgerKind.REFUND))
+    story = s.scalars(
+        select(Booking)
+        .where(Booking.lead_id.is_not(None) | Booking.id.in_(refunded))
+        .order_by(Booking.created_at)
+    ).all()
+    for booking in story:
+        for e in ledger.entries_of(s, booking):
+            ref = e.receipt_number or e.provider_ref or e.note or ""
+            print(
+                f"Ledger {booking.reference}: {e.kind} by {e.method}, "
+                f"{e.amount_minor / 100:,.2f} {e.currency} ({ref[:40]})"
+            )
+    # From the first movement to the last (the story's clock ends back on its first day).
+    first, last = s.execute(
+        select(func.min(LedgerEntry.recorded_at), func.max(LedgerEntry.recorded_at))
+    ).one()
+    start, end = (clock.as_utc(at).astimezone(get_settings().tz).date() for at in (first, last))
+    text = ledger_export.csv_text(
+        s, ledger_export.day_start(start), ledger_export.day_start(end + timedelta(days=1))
+    )
+    rows = list(csv.DictReader(io.StringIO(text)))
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        if row["kind"] != LedgerKind.SURCHARGE:
+            sums[row["booking"]] += Decimal(row["base_amount"])
+    paid = {b.reference: Decimal(b.paid_minor) / 100 for b in s.scalars(select(Booking))}
+    balanced = all(paid.get(ref) == total for ref, total in sums.items())
+    print(
+        f"Ledger CSV for the accountant (GET /api/ledger.csv?from={start}&to={end}): "
+        f"{len(rows)} movements of {len(sums)} bookings; "
+        + ("every booking's rows add up to what it has paid ✓" if balanced else "DOES NOT BALANCE")
+    )
 
 
 def console(base_url: str, fake_graph_url: str, *, serve: bool) -> None:

@@ -150,6 +150,11 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
         "Booking EBC-",
         "RESOLVED, response time 50 min",
         "timers waiting in the job store",
+        # The story's money in the ledger, and the accountant's CSV that balances.
+        "payment by bank_transfer, 2,052.00 USD (proof:",
+        "payment by cash, 4,788.00 USD (CR-EBC",
+        "refund by local, -1,620.00 USD",
+        "every booking's rows add up to what it has paid ✓",
         # The links: followed, and the pages tell the chat's story.
         "Emma Clarke (customer) opens pay link (200)",
         "[ Pay deposit (30%) $2,052 ]",
