@@ -497,22 +497,7 @@ def verify(
         price_part, surcharge = payment_methods.split_card_link(amount_minor)
     # Converted before anything changes: no rate, nothing written.
     converted = _to_base(session, booking, price_part, currency, value_date)
-    proof.amount_minor, proof.currency, proof.value_date = amount_minor, currency, value_date
-    proof.flags = flags
-    proof.decided_by = actor.staff_id
-    proof.decided_at = clock.now()
-    change_state(
-        session,
-        proof,
-        PAYMENT_PROOF,
-        ProofStatus.VERIFIED,
-        actor,
-        booking=booking.reference,
-        amount=amount_minor,
-        currency=currency,
-        valueDate=value_date.isoformat(),
-        flags="; ".join(flag_words(flags)) or None,
-    )
+    _mark_verified(session, proof, booking, amount_minor, currency, value_date, flags, actor)
     received = payments.receive(
         session,
         booking.id,
@@ -568,22 +553,8 @@ def _checked_outgoing(
     """Our own transfer for a refund (direction "out"): checked against its receipt and marked
     verified; the refund's ledger entry was booked by the refund (backend/services/refunds.py),
     so nothing is booked here. Answers that entry, if there is one."""
-    proof.amount_minor, proof.currency, proof.value_date = amount_minor, currency, value_date
-    proof.flags = flags
-    proof.decided_by = actor.staff_id
-    proof.decided_at = clock.now()
-    change_state(
-        session,
-        proof,
-        PAYMENT_PROOF,
-        ProofStatus.VERIFIED,
-        actor,
-        booking=booking.reference,
-        amount=amount_minor,
-        currency=currency,
-        valueDate=value_date.isoformat(),
-        flags="; ".join(flag_words(flags)) or None,
-        direction="out",
+    _mark_verified(
+        session, proof, booking, amount_minor, currency, value_date, flags, actor, direction="out"
     )
     entry = next(
         (
@@ -713,6 +684,37 @@ def _booking(session: Session, proof: PaymentProof) -> Booking:
     booking = session.get(Booking, proof.booking_id)
     assert booking is not None
     return booking
+
+
+def _mark_verified(
+    session: Session,
+    proof: PaymentProof,
+    booking: Booking,
+    amount_minor: int,
+    currency: str,
+    value_date: date,
+    flags: list[str],
+    actor: Actor,
+    **content: str,
+) -> None:
+    """The proof checked: what was received, what to look at twice, who decided and when."""
+    proof.amount_minor, proof.currency, proof.value_date = amount_minor, currency, value_date
+    proof.flags = flags
+    proof.decided_by = actor.staff_id
+    proof.decided_at = clock.now()
+    change_state(
+        session,
+        proof,
+        PAYMENT_PROOF,
+        ProofStatus.VERIFIED,
+        actor,
+        booking=booking.reference,
+        amount=amount_minor,
+        currency=currency,
+        valueDate=value_date.isoformat(),
+        flags="; ".join(flag_words(flags)) or None,
+        **content,
+    )
 
 
 def _lock(session: Session, proof_id: str) -> PaymentProof:
