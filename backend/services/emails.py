@@ -93,6 +93,8 @@ def assignment_details(
         dates=texts.date_range(departure.start_date, departure.end_date),
         meeting=_meeting(departure),
         role=ROLE_LABELS.get(AssignmentRole(assignment.role), assignment.role),
+        # Only the trip's lead guide records a guest's cash (backend/services/cash.py).
+        records_cash=assignment.role == AssignmentRole.LEAD_GUIDE,
         group=group,
         compensation=texts.money(assignment.compensation_minor, assignment.currency),
     )

@@ -534,7 +534,7 @@ def refund_choice_question(booking: Booking, amount_minor: int, policy_note: str
         f"Under our cancellation policy{why}, {money(amount_minor, booking.currency)} of what "
         f"you paid for {booking.reference} comes back to you.\n\n"
         "Would you like it refunded to how you paid, or kept as a credit for a later trip "
-        "(any trek, you pay with it on the pay page)? Tap a button or reply REFUND or CREDIT."
+        "(any trek, you pay with it on the pay page)? Reply REFUND or CREDIT."
     )
 
 
