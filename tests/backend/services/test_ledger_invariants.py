@@ -153,8 +153,11 @@ def _check(s: Session) -> None:
         assert credits.available(s, contact) == -issued - spent
 
 
+# Derandomized: the same 60 runs every time (a random search belongs to the `fuzz` group; this
+# one is in every run and must pass on any day).
 @settings(
     max_examples=60,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
