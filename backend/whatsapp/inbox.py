@@ -155,6 +155,16 @@ class ParsedWebhook:
     ignored_changes: int = 0
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def parse_webhook(payload: Any, phone_number_id: str) -> ParsedWebhook:
     """The rows of every message and status of a webhook body, in the body's order. Raises
     MalformedPayload when the body is not shaped like a WhatsApp webhook. A well-formed body
@@ -162,6 +172,9 @@ def parse_webhook(payload: Any, phone_number_id: str) -> ParsedWebhook:
     sense, and logged."""
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise MalformedPayload("expected an object with an `entry` list")
+    # PostgreSQL's text cannot hold NUL: a "\u0000" in a message would fail the store (a 500,
+    # and Meta's retries would fail the same way); it carries nothing a person wrote.
+    payload = _without_nul(payload)
     parsed = ParsedWebhook()
     now = clock.now()
     for entry in payload["entry"]:

@@ -156,3 +156,14 @@ def test_arrival_opens_the_window_and_writes_the_timeline_once(session, frozen_c
     ).all()
     assert len(events) == 1
     assert events[0].content["direction"] == "inbound" and events[0].source == "WHATSAPP"
+
+
+def test_a_nul_character_in_a_message_is_dropped_not_a_failed_store(session):
+    """PostgreSQL's text cannot hold NUL (the fuzzing found a 500 that Meta's retries would
+    have hit forever): the message is stored without it."""
+    body = p.webhook([p.text_message("61412000002", "hi\x00 there", wamid="wamid.NUL\x001")])
+    result = inbox.store_webhook(session, body, p.PHONE_NUMBER_ID)
+    session.commit()
+    assert result.messages_new == 1
+    stored = session.scalars(select(InboundMessage)).one()
+    assert stored.text == "hi there" and stored.wamid == "wamid.NUL1"
