@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import signal
 import socket
 import sys
 import time
@@ -443,6 +444,10 @@ def run_demo(*, serve: bool = False) -> int:
         )
         if serve:
             print("\nThe stack keeps running for the console; Ctrl-C stops it.", flush=True)
+            # Ctrl-C even when started in the background (a non-interactive shell's `&` starts
+            # a process with SIGINT ignored), and a plain `kill` as well.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
             try:
                 while True:
                     stack.check_alive()  # a part that dies ends the demo with its log's name

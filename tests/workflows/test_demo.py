@@ -171,7 +171,6 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
         "Subject: Booking confirmed: Everest Base Camp Trek",
         f"pre-trek-guide-ebc-{season}-03-15.pdf",
         "E-mail → rajesh@adventure-treks.example",
-        "PAID <booking> <amount> USD CASH",  # the lead guide's trip details name the command
         "Emma Clarke (customer) opens track link (200)",
         "Lead guide: Rajesh Kumar",
         "Emma Clarke (customer) opens feedback link (200)",
