@@ -56,6 +56,7 @@ from backend.domain.states import PAYMENT_PROOF
 from backend.models import (
     Booking,
     Contact,
+    Hold,
     InboundMessage,
     LedgerKind,
     LedgerMethod,
@@ -640,18 +641,7 @@ def _keep_hold(session: Session, booking: Booking, actor: Actor) -> datetime | N
     until = datetime.combine(departure.start_date, time(0), tzinfo=get_settings().tz)
     if until <= hold.expires_at:
         return None
-    hold.expires_at = until
-    timers.touch(session, ObjectType.BOOKING, booking.id)
-    timeline.record(
-        session,
-        object_type=ObjectType.BOOKING,
-        object_id=booking.id,
-        event_type="HOLD",
-        action="tms.booking.hold.kept_for_proof",
-        actor=actor,
-        content={"booking": booking.reference, "until": until.isoformat()},
-    )
-    return until
+    return _move_hold(session, booking, hold, until, "tms.booking.hold.kept_for_proof", actor)
 
 
 def _resume_hold(session: Session, booking: Booking, actor: Actor) -> datetime | None:
@@ -665,6 +655,13 @@ def _resume_hold(session: Session, booking: Booking, actor: Actor) -> datetime |
         hold.expires_at,
         clock.now() + timedelta(hours=get_settings().proof_rejected_hold_hours),
     )
+    return _move_hold(session, booking, hold, until, "tms.booking.hold.resumed_after_proof", actor)
+
+
+def _move_hold(
+    session: Session, booking: Booking, hold: Hold, until: datetime, action: str, actor: Actor
+) -> datetime:
+    """The hold's new expiry, its timer re-planned and the move on the booking's timeline."""
     hold.expires_at = until
     timers.touch(session, ObjectType.BOOKING, booking.id)
     timeline.record(
@@ -672,7 +669,7 @@ def _resume_hold(session: Session, booking: Booking, actor: Actor) -> datetime |
         object_type=ObjectType.BOOKING,
         object_id=booking.id,
         event_type="HOLD",
-        action="tms.booking.hold.resumed_after_proof",
+        action=action,
         actor=actor,
         content={"booking": booking.reference, "until": until.isoformat()},
     )
