@@ -6,6 +6,8 @@ Every variable has an embedded default so the product runs with no configuration
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -40,6 +42,9 @@ DEVELOPMENT_SECRETS = {
     "ACTION_SERVER_SECRET": "dev-action-secret",
     "RASA_CHANNEL_SECRET": "dev-rasa-secret",
     "LINK_SECRET": "dev-link-secret",
+    # A Fernet key (urlsafe base64 of 32 bytes); in production a comma-separated list, the
+    # newest first (backend/sealing.py: key rotation).
+    "TRAVELLER_DATA_KEYS": "F7jBiVvQhcizpzI6c3a9EG04dPiMK5qNt8jRxnjhjdI=",
 }
 MIN_SECRET_LENGTH = 16
 
@@ -64,6 +69,16 @@ class Settings:
     )
     # Signs the customers' links (backend/links.py).
     link_secret: str = field(default_factory=lambda: _secret("LINK_SECRET"))
+    # Seals traveller papers at rest (passport numbers, dates of birth, medical notes, photos).
+    traveller_data_keys: str = field(default_factory=lambda: _secret("TRAVELLER_DATA_KEYS"))
+    # Days after a trip ends before its travellers' papers are purged (an incident's dossier
+    # keeps what it holds).
+    traveller_purge_days: int = field(
+        default_factory=lambda: int(_env("TRAVELLER_PURGE_DAYS", "90"))
+    )
+    traveller_photo_max_bytes: int = field(
+        default_factory=lambda: int(_env("TRAVELLER_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+    )
     hold_hours: int = field(default_factory=lambda: int(_env("HOLD_HOURS", "24")))
     waitlist_offer_hours: int = field(
         default_factory=lambda: int(_env("WAITLIST_OFFER_HOURS", "2"))
@@ -403,6 +418,7 @@ def production_problems(settings: Settings) -> list[str]:
             problems.append(f"{name} is the public development default")
         elif len(value) < MIN_SECRET_LENGTH and name != "WHATSAPP_ACCESS_TOKEN":
             problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+    problems += _traveller_key_problems()
     if not os.environ.get("DATABASE_URL"):
         problems.append("DATABASE_URL is not set (the embedded SQLite file is for development)")
     elif settings.is_sqlite:
@@ -440,6 +456,29 @@ def production_problems(settings: Settings) -> list[str]:
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _traveller_key_problems() -> list[str]:
+    """Each TRAVELLER_DATA_KEYS entry must be a Fernet key (never echoed)."""
+    keys = [k.strip() for k in os.environ.get("TRAVELLER_DATA_KEYS", "").split(",") if k.strip()]
+    problems = []
+    if DEVELOPMENT_SECRETS["TRAVELLER_DATA_KEYS"] in keys[1:]:
+        problems.append("TRAVELLER_DATA_KEYS still holds the public development key")
+    bad = 0
+    for key in keys:
+        try:
+            if len(base64.urlsafe_b64decode(key.encode())) != 32:
+                bad += 1
+        except (ValueError, binascii.Error):
+            bad += 1
+    if bad:
+        problems.append(
+            f"TRAVELLER_DATA_KEYS has {bad} "
+            f"{'entry that is not a Fernet key' if bad == 1 else 'entries that are not Fernet keys'}"
+            " (make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
+        )
+    return problems
 
 
 def _demo_payment_details(settings: Settings) -> list[str]:

@@ -251,7 +251,8 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
         itinerary=_itinerary("EBC"),
         packing_list=PACKING_TREK,
         difficulty="challenging",
-        max_altitude_m=5545,
+        max_altitude_m=5545,  # Kala Patthar
+        permits=["TIMS", "SNP", "KPLRM"],
         min_age=12,
     )
     ann = Product(
@@ -268,7 +269,8 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
         itinerary=_itinerary("ANN"),
         packing_list=PACKING_TREK,
         difficulty="challenging",
-        max_altitude_m=5416,
+        max_altitude_m=5416,  # Thorong La
+        permits=["TIMS", "ACAP"],
         min_age=12,
     )
     pkr = Product(

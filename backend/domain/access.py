@@ -33,6 +33,7 @@ AREA_ROLES: Mapping[Area, tuple[Role, ...]] = {
     Area.INCIDENTS: (OP,),
     Area.PAYROLL: (OP,),
     Area.PAYMENTS: (OP,),
+    Area.TRAVELLER_PAPERS: (OP,),
     Area.STAFF_DIRECTORY: (OP,),
     Area.STAFF_ADMIN: (),
     Area.SIGN_IN: (),

@@ -20,6 +20,8 @@ class Area(StrEnum):
     STAFF_MESSAGES = "staff_messages"  # what guides and staff write to or get from the product
     INCIDENTS = "incidents"  # incidents: their texts, escalations, notices to guests
     PAYROLL = "payroll"  # what staff are paid for a trip
+    # travellers' papers: passports, insurance, emergency contacts, medical notes, photos
+    TRAVELLER_PAPERS = "traveller_papers"
     PAYMENTS = "payments"  # proofs of payment and their checking, the ledger, refunds paid out
     STAFF_DIRECTORY = "staff_directory"  # colleagues' phones and roles
     STAFF_ADMIN = "staff_admin"  # adding staff, roles, tokens, (de)activation

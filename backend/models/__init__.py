@@ -36,6 +36,7 @@ from backend.models.sales import (
 )
 from backend.models.scheduling import SentNotice, TimerTouch
 from backend.models.timeline import TimelineEvent
+from backend.models.travellers import Traveller
 
 __all__ = [
     "ActionReceipt",
@@ -77,6 +78,7 @@ __all__ = [
     "StaffSession",
     "TimelineEvent",
     "TimerTouch",
+    "Traveller",
     "Trip",
     "WaitlistEntry",
 ]

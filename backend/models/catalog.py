@@ -35,6 +35,8 @@ class Product(IdMixin, CreatedMixin, Base):
         String(16), default="moderate"
     )  # easy|moderate|challenging
     max_altitude_m: Mapped[int | None]
+    # Permit codes (backend.domain.permits), each traveller's papers filed for them.
+    permits: Mapped[list[Any]] = mapped_column(default=list)
     min_age: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
 

@@ -30,6 +30,7 @@ GOOD = {
     "DATABASE_URL": "postgresql+psycopg://tms@db.internal:5432/tms",
     "WHATSAPP_API_BASE_URL": "https://graph.facebook.com/v23.0",
     "LINK_SECRET": "link-secret-0123456789abcdef",
+    "TRAVELLER_DATA_KEYS": "hGr3wAcS6dO3Y2oYt7yGJ0bd4oUuVNVqC9JNdRz8i1E=",
     "PAYMENT_PROVIDER": "stripe",
     "STRIPE_SECRET_KEY": "sk_live_0123456789",
     "STRIPE_WEBHOOK_SECRET": "whsec_live_0123456789",
@@ -293,3 +294,22 @@ def test_the_production_image_leaves_the_development_kit_out():
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     copied = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")]
     assert "backend/" in copied and not any(path.startswith("devkit") for path in copied)
+
+
+def test_production_refuses_traveller_keys_that_are_not_fernet_keys_or_the_public_one(clean_env):
+    for name, value in GOOD.items():
+        clean_env.setenv(name, value)
+    clean_env.setenv("TRAVELLER_DATA_KEYS", "not-a-fernet-key-but-long-enough")
+    assert production_problems(Settings()) == [
+        "TRAVELLER_DATA_KEYS has 1 entry that is not a Fernet key (make one with: python -c "
+        "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+    ]
+    public = DEVELOPMENT_SECRETS["TRAVELLER_DATA_KEYS"]
+    clean_env.setenv("TRAVELLER_DATA_KEYS", f"{GOOD['TRAVELLER_DATA_KEYS']},{public}")
+    assert production_problems(Settings()) == [
+        "TRAVELLER_DATA_KEYS still holds the public development key"
+    ]
+    clean_env.setenv("TRAVELLER_DATA_KEYS", public)
+    assert production_problems(Settings()) == [
+        "TRAVELLER_DATA_KEYS is the public development default"
+    ]

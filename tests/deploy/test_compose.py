@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import base64
 import contextlib
 import copy
 import functools
@@ -262,7 +263,14 @@ def example_environment() -> dict[str, str]:
     for line in ENV_EXAMPLE.read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             name, _, value = line.partition("=")
-            env[name.strip()] = value.strip() or hashlib.sha256(name.encode()).hexdigest()[:32]
+            made = hashlib.sha256(name.encode())
+            # A Fernet key where one is asked for (the operator runs the line the file gives).
+            filler = (
+                base64.urlsafe_b64encode(made.digest()).decode()
+                if name.strip() == "TRAVELLER_DATA_KEYS"
+                else made.hexdigest()[:32]
+            )
+            env[name.strip()] = value.strip() or filler
     return env
 
 
