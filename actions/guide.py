@@ -12,7 +12,7 @@ import uuid
 from decimal import Decimal
 
 from actions.common import TmsAction, Turn, wamid_of
-from actions.handoff import keep_for_staff
+from actions.handoff import PASSED_TO_TEAM, keep_for_staff
 from actions.questions import ask_yes_no
 from backend import clock, texts
 from backend.domain import choices
@@ -22,7 +22,6 @@ from backend.domain.money import minor_units
 from backend.domain.severity import UpdateVerdict
 from backend.models import Trip
 from backend.services import assignments, attendance, cash, incidents, rates
-from backend.services.routing import StaffEvent
 
 
 class GuideCommand(TmsAction):
@@ -37,7 +36,7 @@ class GuideCommand(TmsAction):
         if turn.staff is None:
             # A customer whose message starts with "Issue ..." or "Update ...": not a
             # command of theirs; their words go to the team like any other request.
-            keep_for_staff(turn, StaffEvent.PASSED_TO_TEAM)
+            keep_for_staff(turn, PASSED_TO_TEAM)
             turn.say(texts.passed_to_the_team())
             return
         mine = assignments.current_trips_of(turn.session, turn.staff)
@@ -134,7 +133,7 @@ class ActionGuidePaid(TmsAction):
     def handle(self, turn: Turn) -> None:
         if turn.staff is None:
             # A customer writing "Paid EBC-2501234 ...": a person on the team answers.
-            keep_for_staff(turn, StaffEvent.PASSED_TO_TEAM)
+            keep_for_staff(turn, PASSED_TO_TEAM)
             turn.say(texts.passed_to_the_team())
             return
         command = parse_command(turn.text)

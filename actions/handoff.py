@@ -1,5 +1,6 @@
 """Handing a message or the whole conversation to a person: on the timeline for staff, and
-the people `backend.services.routing` names told. Imports no action module."""
+the people the timeline action registry names told (`backend.services.routing.alert`).
+Imports no action module."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from actions.common import Turn
 from backend import texts
 from backend.domain.enums import ObjectType
 from backend.services import contacts, leads, routing, timeline
-from backend.services.routing import StaffEvent
+
+NOT_UNDERSTOOD = "tms.conversation.unhandled"
+QUESTION_FOR_TEAM = "tms.conversation.question_unanswered"
+PASSED_TO_TEAM = "tms.conversation.passed_to_team"
 
 
-def keep_for_staff(turn: Turn, event: StaffEvent = StaffEvent.NOT_UNDERSTOOD) -> None:
-    """A message the assistant cannot act on: on the conversation's timeline for staff, and
-    whoever `routing.ROUTES` names for `event` told."""
+def keep_for_staff(turn: Turn, alert_for: str = NOT_UNDERSTOOD) -> None:
+    """A message the assistant cannot act on: on the conversation's timeline for staff
+    (`tms.conversation.unhandled`), and whoever the registry names for `alert_for` (the code of
+    what the customer was told happened to it) told."""
     timeline.record(
         turn.session,
         object_type=turn.conversation.object_type or ObjectType.CONVERSATION,
@@ -22,9 +27,9 @@ def keep_for_staff(turn: Turn, event: StaffEvent = StaffEvent.NOT_UNDERSTOOD) ->
         actor=turn.actor,
         content={"text": turn.text},
     )
-    routing.tell_staff(
+    routing.alert(
         turn.session,
-        event,
+        alert_for,
         texts.rep_unanswered_message(turn.contact.display_name, turn.contact.phone, turn.text),
         object_type=ObjectType.CONVERSATION,
         object_id=turn.conversation.id,
@@ -44,9 +49,9 @@ def hand_off(turn: Turn) -> None:
         lead.reference if lead else None,
         turn.text,
     )
-    told = routing.tell_staff(
+    told = routing.alert(
         turn.session,
-        StaffEvent.HANDOFF,
+        "tms.conversation.bot_paused",
         alert,
         object_type=ObjectType.CONVERSATION,
         object_id=turn.conversation.id,

@@ -39,9 +39,9 @@ def place_hold_from_quote(turn: Turn, lead: Lead | None = None) -> None:
         turn.say(texts.no_open_enquiry())
         return
     if lead.status != LeadStatus.QUOTED:
-        routing.tell_staff(
+        routing.alert(
             turn.session,
-            routing.StaffEvent.HOLD_BEFORE_QUOTE,
+            "tms.lead.hold_requested",
             texts.rep_hold_requested(lead),
             object_type=ObjectType.LEAD,
             object_id=lead.id,

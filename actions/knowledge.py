@@ -10,11 +10,10 @@ from typing import Any
 
 from actions.common import TmsAction, Turn
 from actions.faq import answer_question
-from actions.handoff import keep_for_staff
+from actions.handoff import QUESTION_FOR_TEAM, keep_for_staff
 from backend import texts
 from backend.domain.enums import ObjectType
 from backend.services import timeline
-from backend.services.routing import StaffEvent
 
 # Below this the topic is a guess: better to ask the team than to answer the wrong question.
 MIN_TOPIC_CONFIDENCE = 0.5
@@ -40,7 +39,7 @@ def hand_question_to_team(turn: Turn) -> None:
         actor=turn.actor,
         content={"text": turn.text},
     )
-    keep_for_staff(turn, StaffEvent.QUESTION_FOR_TEAM)
+    keep_for_staff(turn, QUESTION_FOR_TEAM)
     turn.say(texts.question_for_the_team())
 
 

@@ -156,9 +156,9 @@ def _cancel(turn: Turn, booking: Booking) -> None:
     bookings.cancel_booking(
         turn.session, booking, turn.actor, reason="cancelled by the customer on WhatsApp"
     )
-    routing.tell_staff(
+    routing.alert(
         turn.session,
-        routing.StaffEvent.BOOKING_CANCELLED,
+        "tms.booking.status.cancelled",
         texts.rep_booking_cancelled(
             turn.contact.display_name, booking.reference, booking.party_size
         ),

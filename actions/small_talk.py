@@ -5,7 +5,6 @@ from __future__ import annotations
 from actions import handoff
 from actions.common import TmsAction, Turn
 from backend import texts
-from backend.services.routing import StaffEvent
 
 
 class ActionGreet(TmsAction):
@@ -42,5 +41,5 @@ class ActionHelp(TmsAction):
     NAME = "action_help"
 
     def handle(self, turn: Turn) -> None:
-        handoff.keep_for_staff(turn, StaffEvent.NOT_UNDERSTOOD)
+        handoff.keep_for_staff(turn, handoff.NOT_UNDERSTOOD)
         turn.say(texts.help_message())

@@ -9,8 +9,13 @@ rest of its codes read its default sentence with `{state}`. No key is a prefix o
 the order of the entries never matters.
 
 The area decides who reads the event (`backend.domain.access.EVENT_AREAS` is built from these
-entries; a code no entry covers is ADMIN's alone). Who is *notified* of what is another table:
-`backend/services/routing.py`'s ROUTES.
+entries; a code no entry covers is ADMIN's alone). An entry's `alerts` (a prefix entry's
+`alerts_by_suffix`) say who is *alerted* on WhatsApp when it happens, as pretix derives a
+notification type from a log action: `backend.services.routing.alert` reads them, so who hears
+about what is this table and nothing else (tests/backend/services/test_alerts.py lists it). A
+few codes exist for an alert only (`tms.lead.hold_requested`, the conversation's
+`passed_to_team`, `forwarded`, `assistant_silent`): what staff see on the timeline there is the
+customer's message itself.
 
 A sentence is a `str.format` template over the event's `content`, tried richest first: the
 first whose fields are all there (not None, not empty) is the one shown, so a missing field
@@ -26,10 +31,52 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from backend.domain.areas import ABOUT_OBJECT, Area
 from backend.domain.money import Money
+
+
+class Audience(StrEnum):
+    """Who an alert reaches."""
+
+    NOBODY = "nobody"
+    REP = "rep"  # the sales rep of the lead (given, or the conversation's)
+    SALES = "sales"  # every active sales member
+    SALES_ON_DUTY = "sales_on_duty"  # active sales members marked available
+    OPS = "ops"  # every active operations member
+    ADMIN = "admin"  # every active administrator
+    NAMED = "named"  # the staff member the event is about (the guide, the new rep), given
+
+
+# Outbox purposes of staff alerts (`backend.domain.access.PURPOSE_AREAS` files them).
+REP_ALERT, STAFF_ALERT = "rep_alert", "staff_alert"
+OPS_ALERT, OPS_URGENT_ALERT = "ops_alert", "ops_urgent_alert"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One audience alerted on WhatsApp (an outbox row each, with `purpose`). REP: the rep
+    first, else `no_rep`; a staff member sending the message (a guide writing to the
+    assistant) is routed to `staff_sender` instead, and their "rep" is not looked for
+    (None: routed like a customer)."""
+
+    to: Audience
+    purpose: str
+    why: str = field(default="", compare=False)
+    no_rep: Audience = Audience.NOBODY
+    staff_sender: Audience | None = None
+
+
+def rep(
+    why: str, *, no_rep: Audience = Audience.NOBODY, staff_sender: Audience | None = None
+) -> Alert:
+    return Alert(Audience.REP, REP_ALERT, why, no_rep, staff_sender)
+
+
+def ops(why: str, *, urgent: bool = False) -> Alert:
+    return Alert(Audience.OPS, OPS_URGENT_ALERT if urgent else OPS_ALERT, why)
 
 
 @dataclass(frozen=True)
@@ -39,6 +86,8 @@ class TimelineAction:
     says: tuple[str, ...]  # sentences, richest first
     by_suffix: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # prefix codes
     staff_fields: tuple[str, ...] = ()  # content fields holding a staff id, read as the name
+    alerts: tuple[Alert, ...] = ()  # who is alerted, in order (none: nobody)
+    alerts_by_suffix: Mapping[str, tuple[Alert, ...]] = field(default_factory=dict)
 
     @property
     def is_prefix(self) -> bool:
@@ -46,9 +95,13 @@ class TimelineAction:
 
 
 def _exact(
-    code: str, area: Area | None, *says: str, staff_fields: tuple[str, ...] = ()
+    code: str,
+    area: Area | None,
+    *says: str,
+    staff_fields: tuple[str, ...] = (),
+    alerts: tuple[Alert, ...] = (),
 ) -> TimelineAction:
-    return TimelineAction(code, area, says, staff_fields=staff_fields)
+    return TimelineAction(code, area, says, staff_fields=staff_fields, alerts=alerts)
 
 
 def _prefix(
@@ -56,13 +109,22 @@ def _prefix(
     area: Area | None,
     *says: str,
     by_suffix: Mapping[str, tuple[str, ...]] | None = None,
+    alerts_by_suffix: Mapping[str, tuple[Alert, ...]] | None = None,
 ) -> TimelineAction:
     assert code.endswith("."), code
-    return TimelineAction(code, area, says, by_suffix=dict(by_suffix or {}))
+    return TimelineAction(
+        code,
+        area,
+        says,
+        by_suffix=dict(by_suffix or {}),
+        alerts_by_suffix=dict(alerts_by_suffix or {}),
+    )
 
 
 L, B, D, F = Area.LEADS, Area.BOOKINGS, Area.DEPARTURES, Area.FEEDBACK
 M, C, T, PAY, INC = Area.MESSAGES, Area.CATALOG, Area.TRIPS, Area.PAYROLL, Area.INCIDENTS
+NOBODY, NAMED, ADMIN = Audience.NOBODY, Audience.NAMED, Audience.ADMIN
+SALES, SALES_ON_DUTY, OPS = Audience.SALES, Audience.SALES_ON_DUTY, Audience.OPS
 
 ACTIONS: tuple[TimelineAction, ...] = (
     # -- Leads ----------------------------------------------------------------------------------
@@ -73,6 +135,7 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "New lead {reference} from {actor}: {product} for {partySize:traveller}",
         "New lead {reference} from {actor}: {product}",
         "New lead from {actor}",
+        alerts=(rep("an unassigned lead is on the console"),),
     ),
     _prefix(
         "tms.lead.status.",
@@ -105,6 +168,10 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "Nobody contacted the customer within {hours:hour}: operations alerted",
         "Nobody contacted the customer in time: operations alerted",
         staff_fields=("reassignedTo",),
+        alerts=(
+            Alert(NAMED, REP_ALERT, "the lead moved to them"),
+            ops("nobody contacted the customer in time"),
+        ),
     ),
     _exact(
         "tms.lead.details", L, "{actor} added to the lead: {fields}", "{actor} added to the lead"
@@ -115,6 +182,14 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "{actor} changed the trek from {from} to {to}",
         "{actor} changed the trek to {to}",
         "{actor} changed the trek",
+        alerts=(rep("as a new lead"),),
+    ),
+    _exact(
+        "tms.lead.hold_requested",
+        L,
+        "{actor} asked to hold seats before a quote: “{text}”",
+        "{actor} asked to hold seats before a quote",
+        alerts=(rep("the customer is ready to book: someone must quote", no_rep=SALES),),
     ),
     _exact(
         "tms.lead.requoted",
@@ -161,6 +236,8 @@ ACTIONS: tuple[TimelineAction, ...] = (
             ),
             "expired": ("The booking expired: {reason}", "The booking expired"),
         },
+        # Said only when the customer cancels in the chat (staff cancelling know it).
+        alerts_by_suffix={"cancelled": (rep("seats were freed", no_rep=SALES),)},
     ),
     _prefix(
         "tms.booking.payment_status.",
@@ -173,6 +250,10 @@ ACTIONS: tuple[TimelineAction, ...] = (
         B,
         "A payment needs attention: {reason}",
         "A payment needs attention",
+        alerts=(
+            ops("money arrived that could not be applied"),
+            rep("their customer's money needs attention"),
+        ),
     ),
     _exact(
         "tms.booking.refund_due",
@@ -207,12 +288,14 @@ ACTIONS: tuple[TimelineAction, ...] = (
             "credited": ("{actor} approved a credit of {amount:money}", "Credit issued"),
             "declined": ("{actor} declined the refund: {reason}", "{actor} declined the refund"),
         },
+        alerts_by_suffix={"awaiting_approval": (ops("a refund or credit waits for approval"),)},
     ),
     _exact(
         "tms.refund.choice_changed",
         Area.PAYMENTS,
         "{actor} changed the choice to a {choice}",
         "{actor} changed the choice",
+        alerts=(ops("what waits for approval changed"),),
     ),
     _prefix(
         "tms.booking.notice.",
@@ -221,6 +304,12 @@ ACTIONS: tuple[TimelineAction, ...] = (
         by_suffix={
             "pre-departure": ("Pre-departure message sent to the customer",),
             "balance-overdue": ("The balance is overdue: staff alerted",),
+        },
+        alerts_by_suffix={
+            "balance-overdue": (
+                rep("money is owed after the due date", no_rep=SALES),
+                ops("money is owed after the due date"),
+            )
         },
     ),
     _exact(
@@ -296,6 +385,8 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "says {amount:money})",
         "{actor} sent a {method:words} receipt for booking {booking} ({source})",
         "{actor} filed a payment receipt",
+        # Said only for money coming in (a refund's receipt is staff's own).
+        alerts=(ops("a receipt waits to be checked"),),
     ),
     _prefix(
         "tms.payment_proof.status.",
@@ -397,7 +488,18 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "The conversation is now filed under the {objectType:lower}",
         "The conversation was filed",
     ),
-    _exact("tms.conversation.bot_paused", M, "{actor} paused the assistant: staff answer now"),
+    _exact(
+        "tms.conversation.bot_paused",
+        M,
+        "{actor} paused the assistant: staff answer now",
+        # Said only when the customer asks for a person (staff pausing it know it).
+        alerts=(
+            rep(
+                "the bot is paused: only someone on duty can pick it up",
+                no_rep=SALES_ON_DUTY,
+            ),
+        ),
+    ),
     _exact("tms.conversation.bot_resumed", M, "{actor} let the assistant answer again"),
     _exact(
         "tms.conversation.question_answered",
@@ -411,12 +513,44 @@ ACTIONS: tuple[TimelineAction, ...] = (
         M,
         "The assistant could not answer: “{text}”",
         "The assistant could not answer a question",
+        alerts=(
+            rep('the customer was told "I\'ll ask the team"', no_rep=SALES, staff_sender=NOBODY),
+        ),
     ),
     _exact(
         "tms.conversation.unhandled",
         M,
         "The assistant did not understand: “{text}”",
         "The assistant did not understand a message",
+        alerts=(
+            rep(
+                "the help answer promised no person; the message is on the timeline",
+                staff_sender=NOBODY,
+            ),
+        ),
+    ),
+    # For an alert only: the timeline shows the customer's message (and the help answer).
+    _exact(
+        "tms.conversation.passed_to_team",
+        M,
+        "{actor}'s message was passed to the team: “{text}”",
+        "{actor}'s message was passed to the team",
+        alerts=(rep("the customer was told it was passed on", no_rep=SALES, staff_sender=NOBODY),),
+    ),
+    _exact(
+        "tms.conversation.forwarded",
+        M,
+        "The assistant is paused: {actor}'s message went to staff",
+        alerts=(rep("nobody else answers a paused chat", no_rep=SALES),),
+    ),
+    _exact(
+        "tms.conversation.assistant_silent",
+        M,
+        "The assistant said nothing to “{text}”: staff alerted",
+        "The assistant said nothing: staff alerted",
+        alerts=(
+            rep("the assistant said nothing: a person must look", no_rep=SALES, staff_sender=OPS),
+        ),
     ),
     _exact(
         "tms.contact.email_set",
@@ -527,12 +661,25 @@ ACTIONS: tuple[TimelineAction, ...] = (
             ),
             "cancelled": ("{actor} cancelled the trip",),
         },
+        # Said when a guide checks in or out in the chat.
+        alerts_by_suffix={
+            "in_progress": (ops("the trip has started"),),
+            "ended": (ops("the trip is over; an incident still open must be closed"),),
+        },
     ),
     _exact(
         "tms.trip.checkin.missing",
         T,
         "No check-in from {guides} at the meeting time: operations alerted",
         "No check-in at the meeting time: operations alerted",
+        alerts=(ops("nobody is known to be with the guests", urgent=True),),
+    ),
+    # For an alert only (the trip may be delayed: the guests are not asked for feedback yet).
+    _exact(
+        "tms.trip.checkout.missing",
+        T,
+        "No check-out after the trip's last day: operations alerted",
+        alerts=(ops("the trip may still be under way"),),
     ),
     _exact(
         "tms.trip.field_update",
@@ -564,6 +711,14 @@ ACTIONS: tuple[TimelineAction, ...] = (
             ),
             "cancelled": ("{actor} cancelled the assignment",),
             "completed": ("Assignment completed",),
+        },
+        alerts_by_suffix={
+            "accepted": (ops("the trip's team is taking shape"),),
+            "declined": (ops("someone else must be assigned"),),
+            "expired": (
+                ops("someone else must be assigned"),
+                Alert(NAMED, STAFF_ALERT, "a late Accept finds nothing to accept"),
+            ),
         },
     ),
     _exact(
@@ -632,6 +787,15 @@ ACTIONS: tuple[TimelineAction, ...] = (
                 "Incident escalated to admins and operations",
             ),
         },
+        alerts_by_suffix={
+            # The guide's own update, and operations' message to the guide (`updated`).
+            "status.resolved": (ops("the guide says it is over"),),
+            "updated": (Alert(NAMED, STAFF_ALERT, "operations wrote to the guide"),),
+            "escalated": (
+                Alert(ADMIN, OPS_URGENT_ALERT, "nobody acknowledged the incident in time"),
+                ops("nobody acknowledged the incident in time", urgent=True),
+            ),
+        },
     ),
     _prefix(
         "tms.trip.incident.",
@@ -643,6 +807,8 @@ ACTIONS: tuple[TimelineAction, ...] = (
                 "{actor} reported an incident",
             )
         },
+        # Urgent when the severity is high or critical (the caller says so).
+        alerts_by_suffix={"reported": (ops("a guide reported an incident"),)},
     ),
     # -- Staff administration and sign-in: every `tms.staff.*` code (people, roles, tokens,
     # sign-in codes and sessions) is ADMIN's alone, new ones included. ----------------------------
@@ -737,6 +903,23 @@ def sentences_for(code: str) -> tuple[str, ...]:
     if entry.is_prefix:
         return entry.by_suffix.get(code[len(entry.code) :], entry.says)
     return entry.says
+
+
+def alerts_for(code: str) -> tuple[Alert, ...]:
+    """Who is alerted when `code` happens, in order (empty: nobody, or an undeclared code)."""
+    entry = action_for(code)
+    if entry is None:
+        return ()
+    if entry.is_prefix:
+        return entry.alerts_by_suffix.get(code[len(entry.code) :], ())
+    return entry.alerts
+
+
+def alerting_codes() -> list[str]:
+    """Every code that alerts someone (a prefix entry's codes by suffix)."""
+    return [a.code for a in ACTIONS if a.alerts] + [
+        a.code + suffix for a in ACTIONS for suffix in a.alerts_by_suffix
+    ]
 
 
 def actor_words(source: str | None, phone: str | None, staff_name: str | None) -> str:

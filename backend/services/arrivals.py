@@ -116,9 +116,9 @@ def is_paused(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
 def forward_to_rep(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
     """A paused conversation is a person's: they get every message, whatever its type."""
     text = row.text or f"[{row.message_type}]"
-    routing.tell_staff(
+    routing.alert(
         session,
-        routing.StaffEvent.WHILE_PAUSED,
+        "tms.conversation.forwarded",
         texts.rep_forward(arrival.contact.display_name, arrival.contact.phone, text),
         object_type=ObjectType.CONVERSATION,
         object_id=arrival.conversation.id,
@@ -219,9 +219,9 @@ def route(session: Session, row: InboundMessage, arrival: Arrival) -> DialogueTu
 def forward_unanswered(session: Session, row: InboundMessage, contact: Contact) -> None:
     """After the dialogue: the assistant said nothing, so a person should see the message."""
     conversation = session.get(Conversation, row.conversation_id) if row.conversation_id else None
-    routing.tell_staff(
+    routing.alert(
         session,
-        routing.StaffEvent.ASSISTANT_SILENT,
+        "tms.conversation.assistant_silent",
         texts.rep_unanswered_message(contact.display_name, contact.phone, row.text or ""),
         object_type=ObjectType.CONVERSATION,
         object_id=row.conversation_id,

@@ -14,19 +14,19 @@ from backend.domain.enums import (
     AssignmentRole,
     AssignmentStatus,
     ObjectType,
-    Role,
     TimerKind,
     TripStatus,
 )
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.states import ASSIGNMENT
+from backend.domain.timeline_actions import Audience
 from backend.models import (
     Assignment,
     Departure,
     Staff,
     Trip,
 )
-from backend.services import emails, notifications, timers, trips
+from backend.services import emails, notifications, routing, timers, trips
 from backend.services.state import change_state, log_created
 
 
@@ -154,13 +154,12 @@ def respond_to_assignment(
         emails.assignment_details(session, assignment, actor)
     if notify:
         verdict = "accepted" if accept else "DECLINED"
-        notifications.to_role(
+        routing.alert(
             session,
-            Role.OPS,
+            "tms.assignment.status.accepted" if accept else "tms.assignment.status.declined",
             f"{'✅' if accept else '❌'} {assignment.staff.name} {verdict} "
             f"{role_label(assignment.role)} on {assignment.trip.reference} "
             f"({assignment.trip.departure.product.name})",
-            purpose="ops_alert",
             object_type=ObjectType.ASSIGNMENT,
             object_id=assignment.id,
         )
@@ -241,20 +240,15 @@ def expire_unanswered_offer(session: Session, assignment: Assignment, actor: Act
     hours = get_settings().assignment_response_hours
     change_state(session, assignment, ASSIGNMENT, AssignmentStatus.EXPIRED, actor, hours=hours)
     assignment.responded_at = None
-    notifications.to_role(
+    routing.alert(
         session,
-        Role.OPS,
-        texts.ops_assignment_unanswered(assignment, hours),
-        purpose="ops_alert",
+        "tms.assignment.status.expired",
+        {
+            Audience.OPS: texts.ops_assignment_unanswered(assignment, hours),
+            Audience.NAMED: texts.assignment_offer_expired(assignment),
+        },
         object_type=ObjectType.ASSIGNMENT,
         object_id=assignment.id,
-    )
-    notifications.to_staff(
-        session,
-        assignment.staff,
-        texts.assignment_offer_expired(assignment),
-        purpose="staff_alert",
-        object_type=ObjectType.ASSIGNMENT,
-        object_id=assignment.id,
+        member=assignment.staff,
     )
     return "offer expired, operations and the staff member told"

@@ -19,7 +19,6 @@ from backend.domain.enums import (
     BookingStatus,
     IncidentStatus,
     ObjectType,
-    Role,
     TimerKind,
     TripStatus,
 )
@@ -39,6 +38,7 @@ from backend.services import (
     bookings,
     feedback,
     notifications,
+    routing,
     timeline,
     timers,
     trips,
@@ -92,11 +92,10 @@ def check_in(
     guests = trips.guests_of(session, trip)
     headcount = sum(b.party_size for b in guests)
     if started_now and notify:
-        notifications.to_role(
+        routing.alert(
             session,
-            Role.OPS,
+            "tms.trip.status.in_progress",
             texts.ops_trip_started(trip, member, headcount),
-            purpose="ops_alert",
             object_type=ObjectType.TRIP,
             object_id=trip.id,
         )
@@ -181,11 +180,10 @@ def check_out(
             completed.append(booking)
     if notify:
         feedback.request_feedback(session, trip, guests, actor)
-        notifications.to_role(
+        routing.alert(
             session,
-            Role.OPS,
+            "tms.trip.status.ended",
             f"🏁 Trip ended: {trip.reference} ({trip.departure.product.name}), checked out by {member.name}.\n{note}",
-            purpose="ops_alert",
             object_type=ObjectType.TRIP,
             object_id=trip.id,
         )
@@ -198,11 +196,10 @@ def check_out(
     )
     for incident in still_open:
         # The guide has gone home; the incident must not stay open by oversight.
-        notifications.to_role(
+        routing.alert(
             session,
-            Role.OPS,
+            "tms.trip.status.ended",
             texts.ops_close_incident_after_checkout(trip, incident),
-            purpose="ops_alert",
             object_type=ObjectType.INCIDENT,
             object_id=incident.id,
         )
@@ -229,11 +226,10 @@ def alert_missing_checkin(session: Session, trip: Trip, actor: Actor) -> str:
             .order_by(Assignment.role.desc(), Staff.name)
         )
     )
-    notifications.to_role(
+    routing.alert(
         session,
-        Role.OPS,
+        "tms.trip.checkin.missing",
         texts.ops_guide_not_checked_in(trip, guides, get_settings().checkin_grace_minutes),
-        purpose="ops_urgent_alert",
         object_type=ObjectType.TRIP,
         object_id=trip.id,
     )

@@ -19,13 +19,12 @@ from backend.domain.enums import (
     AssignmentStatus,
     BookingStatus,
     ObjectType,
-    Role,
     TimerKind,
     TripStatus,
 )
 from backend.domain.errors import DomainError
 from backend.models import Assignment, Booking, Contact, Staff, Trip
-from backend.services import notifications, timeline, timers, trips
+from backend.services import notifications, routing, timeline, timers, trips
 
 # A bare "5" from a guest this long after their trip ended is still a rating of that trip.
 RATING_REPLY_DAYS = 30
@@ -249,11 +248,10 @@ def follow_up_feedback(session: Session, trip: Trip, actor: Actor) -> str:
     if trip.status != TripStatus.ENDED:
         if not timers.record_notice(session, NO_CHECKOUT_NOTICE, trip.id):
             return "nothing to do: operations already told"
-        notifications.to_role(
+        routing.alert(
             session,
-            Role.OPS,
+            "tms.trip.checkout.missing",
             texts.ops_trip_not_checked_out(trip),
-            purpose="ops_alert",
             object_type=ObjectType.TRIP,
             object_id=trip.id,
         )

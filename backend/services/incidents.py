@@ -8,12 +8,12 @@ from sqlalchemy.orm import Session
 from backend import clock, texts
 from backend.config import get_settings
 from backend.domain.actor import Actor
-from backend.domain.enums import IncidentStatus, ObjectType, Role, Severity, TimerKind
+from backend.domain.enums import IncidentStatus, ObjectType, Severity, TimerKind
 from backend.domain.errors import DomainError
 from backend.domain.severity import UpdateVerdict, assess_update, classify_severity
 from backend.domain.states import INCIDENT
 from backend.models import Booking, Incident, Staff, Trip
-from backend.services import assignments, notifications, timeline, timers, trips
+from backend.services import assignments, notifications, routing, timeline, timers, trips
 from backend.services.state import change_state, log_created
 
 _SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
@@ -61,14 +61,13 @@ def report_incident(
         },
     )
     if notify:
-        urgent = incident.severity in (Severity.HIGH, Severity.CRITICAL)
-        notifications.to_role(
+        routing.alert(
             session,
-            Role.OPS,
+            "tms.trip.incident.reported",
             texts.ops_incident_alert(trip, incident, reporter),
-            purpose="ops_urgent_alert" if urgent else "ops_alert",
             object_type=ObjectType.INCIDENT,
             object_id=incident.id,
+            urgent=incident.severity in (Severity.HIGH, Severity.CRITICAL),
         )
     return incident
 
@@ -156,11 +155,10 @@ def resolve_from_field(session: Session, incident: Incident, text: str, actor: A
     """The guide says it is over: RESOLVED, operations told, and the guests if they were told
     about the problem."""
     update_incident(session, incident, actor, status=IncidentStatus.RESOLVED, resolution=text)
-    notifications.to_role(
+    routing.alert(
         session,
-        Role.OPS,
+        "tms.incident.status.resolved",
         texts.ops_incident_resolved(incident.trip, incident),
-        purpose="ops_alert",
         object_type=ObjectType.INCIDENT,
         object_id=incident.id,
     )
@@ -239,14 +237,14 @@ def ops_update(
         guide = guide or assignments.lead_guide(session, trip)
         if guide is not None:
             sent["guide"] = len(
-                notifications.to_staff(
+                routing.alert(
                     session,
-                    guide,
+                    "tms.incident.updated",
                     texts.guide_ops_update(message_to_guide),
-                    purpose="staff_alert",
                     object_type=ObjectType.INCIDENT,
                     object_id=incident.id,
-                )
+                    member=guide,
+                ).rows
             )
     if message_to_guests:
         guests = trips.guests_of(session, trip)
@@ -320,16 +318,13 @@ def escalate_unacknowledged(session: Session, incident: Incident, actor: Actor) 
     if not timers.record_notice(session, TimerKind.INCIDENT_ESCALATION, incident.id):
         return "nothing to do: already escalated"
     minutes = get_settings().incident_ack_minutes
-    body = texts.incident_escalation(incident, minutes)
-    for role in (Role.ADMIN, Role.OPS):
-        notifications.to_role(
-            session,
-            role,
-            body,
-            purpose="ops_urgent_alert",
-            object_type=ObjectType.INCIDENT,
-            object_id=incident.id,
-        )
+    routing.alert(
+        session,
+        "tms.incident.escalated",
+        texts.incident_escalation(incident, minutes),
+        object_type=ObjectType.INCIDENT,
+        object_id=incident.id,
+    )
     timeline.record(
         session,
         object_type=ObjectType.INCIDENT,

@@ -13,10 +13,11 @@ from backend import clock, texts
 from backend.config import get_settings
 from backend.domain import choices, references
 from backend.domain.actor import Actor
-from backend.domain.enums import LeadStatus, ObjectType, Role, Source, TimerKind
+from backend.domain.enums import LeadStatus, ObjectType, Source, TimerKind
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.money import Quote
 from backend.domain.states import LEAD
+from backend.domain.timeline_actions import Audience
 from backend.models import Booking, Contact, Conversation, Departure, Lead, Product, Staff
 from backend.services import (
     bookings,
@@ -110,21 +111,16 @@ def escalate_uncontacted(session: Session, lead: Lead, actor: Actor) -> str:
         new_rep = staff_service.next_sales_rep(session, exclude=lead.assigned_staff_id)
         if new_rep is not None:
             assign_lead(session, lead, new_rep.id, actor)
-            notifications.to_staff(
-                session,
-                new_rep,
-                texts.rep_lead_reassigned(lead, hours),
-                purpose="rep_alert",
-                object_type=ObjectType.LEAD,
-                object_id=lead.id,
-            )
-    notifications.to_role(
+    routing.alert(
         session,
-        Role.OPS,
-        texts.ops_lead_sla_breached(lead, previous_rep, hours, new_rep),
-        purpose="ops_alert",
+        "tms.lead.sla.breached",
+        {
+            Audience.NAMED: texts.rep_lead_reassigned(lead, hours),
+            Audience.OPS: texts.ops_lead_sla_breached(lead, previous_rep, hours, new_rep),
+        },
         object_type=ObjectType.LEAD,
         object_id=lead.id,
+        member=new_rep,
     )
     timeline.record(
         session,
@@ -157,11 +153,9 @@ def add_details(session: Session, lead: Lead, answers: dict[str, Any], actor: Ac
     )
 
 
-def _alert_rep(session: Session, lead: Lead, event: routing.StaffEvent, text: str) -> None:
-    """The lead's rep hears about it on WhatsApp (see routing.ROUTES for a lead without one)."""
-    routing.tell_staff(
-        session, event, text, object_type=ObjectType.LEAD, object_id=lead.id, lead=lead
-    )
+def _alert_rep(session: Session, lead: Lead, code: str, text: str) -> None:
+    """Whom the registry names for `code` hears about it on WhatsApp (the lead's rep)."""
+    routing.alert(session, code, text, object_type=ObjectType.LEAD, object_id=lead.id, lead=lead)
 
 
 SWITCHABLE = (LeadStatus.NEW, LeadStatus.CONTACTED)
@@ -200,9 +194,7 @@ def change_trek(
             "partySize": lead.party_size,
         },
     )
-    _alert_rep(
-        session, lead, routing.StaffEvent.LEAD_TREK_CHANGED, texts.rep_lead_trek_changed(lead, old)
-    )
+    _alert_rep(session, lead, "tms.lead.trek_changed", texts.rep_lead_trek_changed(lead, old))
     return old
 
 
@@ -453,7 +445,7 @@ def open_enquiry(
             "message": enquiry_text,
         },
     )
-    _alert_rep(session, lead, routing.StaffEvent.NEW_LEAD, texts.rep_new_lead(lead))
+    _alert_rep(session, lead, "tms.lead.created", texts.rep_new_lead(lead))
     return lead
 
 

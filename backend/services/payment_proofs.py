@@ -48,7 +48,7 @@ from backend import clock, texts
 from backend.config import get_settings
 from backend.domain.actor import SYSTEM, Actor
 from backend.domain.commands import reference_in
-from backend.domain.enums import BookingStatus, ObjectType, ProofStatus, Role
+from backend.domain.enums import BookingStatus, ObjectType, ProofStatus
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.money import minor_digits
 from backend.domain.references import reference_key
@@ -70,6 +70,7 @@ from backend.services import (
     payment_methods,
     payments,
     rates,
+    routing,
     timeline,
     timers,
 )
@@ -302,11 +303,10 @@ def _filed(
         holdKeptUntil=kept_until.isoformat() if kept_until else None,
     )
     if proof.direction == "in":
-        notifications.to_role(
+        routing.alert(
             session,
-            Role.OPS,
+            "tms.payment_proof.created",
             texts.staff_proof_to_check(booking, proof),
-            purpose="ops_alert",
             object_type=ObjectType.PAYMENT_PROOF,
             object_id=proof.id,
         )

@@ -32,7 +32,16 @@ from backend.domain.enums import (
 from backend.domain.errors import DomainError, NotEnoughSeats
 from backend.domain.states import BOOKING, BOOKING_PAYMENT
 from backend.models import Booking, LedgerEntry, LedgerKind, LedgerMethod, Payment
-from backend.services import emails, inventory, ledger, notifications, rates, timeline, waitlist
+from backend.services import (
+    emails,
+    inventory,
+    ledger,
+    notifications,
+    rates,
+    routing,
+    timeline,
+    waitlist,
+)
 from backend.services.state import change_state
 
 
@@ -443,24 +452,14 @@ def notify_received(
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
         )
-        alert = texts.staff_payment_flagged(booking, amount_minor, flagged)
-        notifications.to_role(
+        routing.alert(
             session,
-            Role.OPS,
-            alert,
-            purpose="ops_alert",
+            "tms.booking.payment.flagged",
+            texts.staff_payment_flagged(booking, amount_minor, flagged),
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
+            lead=booking.lead,
         )
-        if booking.lead is not None and booking.lead.assigned_staff is not None:
-            notifications.to_staff(
-                session,
-                booking.lead.assigned_staff,
-                alert,
-                purpose="rep_alert",
-                object_type=ObjectType.BOOKING,
-                object_id=booking.id,
-            )
     elif confirmed_now:
         emails.booking_confirmation(session, booking, actor)
         entry = waitlist.entry_of(session, booking)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from backend import clock, texts
 from backend.domain import choices
 from backend.domain.actor import Actor
-from backend.domain.enums import ObjectType, RefundStatus, Role
+from backend.domain.enums import ObjectType, RefundStatus
 from backend.domain.errors import DomainError
 from backend.domain.states import REFUND
 from backend.models import Booking, LedgerEntry, LedgerKind, LedgerMethod, Refund, Staff
@@ -44,6 +44,7 @@ from backend.services import (
     notifications,
     payment_proofs,
     payments,
+    routing,
     timeline,
 )
 from backend.services.state import change_state, lock_row, log_created
@@ -252,7 +253,8 @@ def choose(
     ):
         return False
     refund.choice = choice
-    if refund.status == RefundStatus.AWAITING_CHOICE:
+    first_choice = refund.status == RefundStatus.AWAITING_CHOICE
+    if first_choice:
         change_state(session, refund, REFUND, RefundStatus.AWAITING_APPROVAL, actor, choice=choice)
     else:
         timeline.record(
@@ -273,11 +275,10 @@ def choose(
             object_type=ObjectType.REFUND,
             object_id=refund.id,
         )
-    notifications.to_role(
+    routing.alert(
         session,
-        Role.OPS,
+        "tms.refund.status.awaiting_approval" if first_choice else "tms.refund.choice_changed",
         texts.staff_refund_chosen(booking, choice, refund.refundable_minor, refund.currency),
-        purpose="ops_alert",
         object_type=ObjectType.BOOKING,
         object_id=booking.id,
     )

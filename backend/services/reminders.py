@@ -11,13 +11,11 @@ from backend.domain.enums import (
     BookingStatus,
     ObjectType,
     PaymentStatus,
-    Role,
     TimerKind,
     balance_reminder_kind,
 )
 from backend.models import Booking
-from backend.services import notifications, timeline, timers
-from backend.services import staff as staff_service
+from backend.services import notifications, routing, timeline, timers
 
 
 def owes_balance(booking: Booking) -> bool:
@@ -92,25 +90,13 @@ def alert_balance_overdue(session: Session, booking: Booking, actor: Actor) -> s
         return "nothing to do: nothing owed"
     if not timers.record_notice(session, TimerKind.BALANCE_OVERDUE, booking.id):
         return "nothing to do: already alerted"
-    body = texts.staff_balance_overdue(booking)
-    rep = booking.lead.assigned_staff if booking.lead is not None else None
-    recipients = [rep] if rep is not None else staff_service.with_role(session, Role.SALES)
-    for member in recipients:
-        notifications.to_staff(
-            session,
-            member,
-            body,
-            purpose="rep_alert",
-            object_type=ObjectType.BOOKING,
-            object_id=booking.id,
-        )
-    notifications.to_role(
+    routing.alert(
         session,
-        Role.OPS,
-        body,
-        purpose="ops_alert",
+        "tms.booking.notice.balance-overdue",
+        texts.staff_balance_overdue(booking),
         object_type=ObjectType.BOOKING,
         object_id=booking.id,
+        lead=booking.lead,
     )
     booking.attention_reason = "balance overdue"
     _log(session, booking, TimerKind.BALANCE_OVERDUE, actor, balance=booking.balance_minor)

@@ -1,87 +1,54 @@
-"""Who hears about what a customer did: one table, one function.
+"""Who hears about what: staff alerts read from the timeline action registry, in one function.
 
-Every customer event staff must hear about is a row of `ROUTES`: the customer's rep is told
-first; with no rep, the row's `no_rep` audience is; when the sender is staff themselves (a
-guide writing to the assistant), the row's `staff_sender` audience is, and their "rep" is not
-looked for. The assistant's actions, the inbox worker and the lead service all call
-`tell_staff`, so the same event reaches the same people whichever entry point saw it.
+Who is alerted when something happens is declared with the action's code in
+`backend.domain.timeline_actions` (`alerts`, as pretix derives a notification type from each
+log action type): the rep of the lead or conversation first, else the declaration's `no_rep`
+audience; a staff sender (a guide writing to the assistant) reaches the `staff_sender`
+audience and their "rep" is not looked for; a role (operations, admins, sales on duty); or the
+staff member the event is about (`named`: the guide, the new rep). `alert` is the one way a
+service or an action alerts staff about an event: it looks the code up and alerts exactly
+whom it declares, a WhatsApp message each (an outbox row with the declaration's purpose).
+
+Why the call sites call `alert` rather than `timeline.record` alerting by itself: whether to
+alert is the call site's business rule (a booking cancelled by the customer in the chat is
+news to sales, one cancelled by staff is not; a guide's check-in alerts operations, the
+console's does not), the alert's words name objects the event's content does not hold (the
+contact's name, the trip's product), and the event is sometimes recorded deep inside another
+service (`state.change_state`). So the caller records as before and, where it alerts, calls
+`alert(code, text, ...)` with the code of the event it is about; *whom* is never decided
+there. Outage alerts (`notifications.coalesced_alert`) are not about a timeline event and
+stay as they are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from backend.domain import timeline_actions
 from backend.domain.enums import ObjectType, Role
-from backend.models import Booking, Conversation, Lead, Staff
+from backend.domain.timeline_actions import OPS_ALERT, OPS_URGENT_ALERT, Alert, Audience
+from backend.models import Booking, Conversation, Lead, OutboundMessage, Staff
 from backend.services import notifications
 from backend.services import staff as staff_service
 
-
-class Audience(StrEnum):
-    NOBODY = "nobody"
-    SALES = "sales"  # every active sales member
-    SALES_ON_DUTY = "sales_on_duty"  # active sales members marked available
-    OPS = "ops"  # every active operations member
+__all__ = ["Audience", "Told", "alert", "audience", "who_hears"]
 
 
-class StaffEvent(StrEnum):
-    NEW_LEAD = "new_lead"
-    LEAD_TREK_CHANGED = "lead_trek_changed"
-    HOLD_BEFORE_QUOTE = "hold_before_quote"
-    BOOKING_CANCELLED = "booking_cancelled"
-    HANDOFF = "handoff"
-    NOT_UNDERSTOOD = "not_understood"
-    QUESTION_FOR_TEAM = "question_for_team"
-    PASSED_TO_TEAM = "passed_to_team"
-    WHILE_PAUSED = "while_paused"
-    ASSISTANT_SILENT = "assistant_silent"
-
-
-@dataclass(frozen=True)
-class Route:
-    no_rep: Audience
-    # None: a staff sender is routed like a customer.
-    staff_sender: Audience | None = None
-    why: str = field(default="", compare=False)
-
-
-ROUTES: dict[StaffEvent, Route] = {
-    StaffEvent.NEW_LEAD: Route(Audience.NOBODY, why="an unassigned lead is on the console"),
-    StaffEvent.LEAD_TREK_CHANGED: Route(Audience.NOBODY, why="as a new lead"),
-    StaffEvent.HOLD_BEFORE_QUOTE: Route(
-        Audience.SALES, why="the customer is ready to book: someone must quote"
-    ),
-    StaffEvent.BOOKING_CANCELLED: Route(Audience.SALES, why="seats were freed"),
-    StaffEvent.HANDOFF: Route(
-        Audience.SALES_ON_DUTY, why="the bot is paused: only someone on duty can pick it up"
-    ),
-    StaffEvent.NOT_UNDERSTOOD: Route(
-        Audience.NOBODY,
-        Audience.NOBODY,
-        why="the help answer promised no person; the message is on the timeline",
-    ),
-    StaffEvent.QUESTION_FOR_TEAM: Route(
-        Audience.SALES, Audience.NOBODY, why='the customer was told "I\'ll ask the team"'
-    ),
-    StaffEvent.PASSED_TO_TEAM: Route(
-        Audience.SALES, Audience.NOBODY, why="the customer was told it was passed on"
-    ),
-    StaffEvent.WHILE_PAUSED: Route(Audience.SALES, why="nobody else answers a paused chat"),
-    StaffEvent.ASSISTANT_SILENT: Route(
-        Audience.SALES, Audience.OPS, why="the assistant said nothing: a person must look"
-    ),
-}
+class NotAnAlert(LookupError):
+    """The code declares no alert: a call site alerting for it is a mistake."""
 
 
 @dataclass(frozen=True)
 class Told:
-    """The rep (None when there is none or the sender is staff) and everyone alerted."""
+    """The rep (None when there is none or the sender is staff), everyone alerted (in order;
+    one alerted twice over two audiences is listed twice) and the outbox rows."""
 
     rep: Staff | None
     staff: list[Staff]
+    rows: list[OutboundMessage] = field(default_factory=list)
 
 
 def lead_of_conversation(session: Session, conversation: Conversation) -> Lead | None:
@@ -107,58 +74,131 @@ def rep_of_conversation(session: Session, conversation: Conversation | None) -> 
     return rep_of_lead(session, lead_of_conversation(session, conversation))
 
 
+_ROLES: Mapping[Audience, Role] = {
+    Audience.SALES: Role.SALES,
+    Audience.OPS: Role.OPS,
+    Audience.ADMIN: Role.ADMIN,
+}
+
+
 def audience(session: Session, who: Audience) -> list[Staff]:
-    if who == Audience.SALES:
-        return staff_service.with_role(session, Role.SALES)
+    """The members of a role audience (REP and NAMED are people, not roles: see `who_hears`)."""
     if who == Audience.SALES_ON_DUTY:
         return staff_service.with_role(session, Role.SALES, available_only=True)
-    if who == Audience.OPS:
-        return staff_service.with_role(session, Role.OPS)
-    return []
+    role = _ROLES.get(who)
+    return staff_service.with_role(session, role) if role is not None else []
 
 
-def who_hears(
+def _one(
     session: Session,
-    event: StaffEvent,
+    declared: Alert,
     *,
-    conversation: Conversation | None = None,
-    lead: Lead | None = None,
-    sender_is_staff: bool = False,
+    conversation: Conversation | None,
+    lead: Lead | None,
+    member: Staff | None,
+    sender_is_staff: bool,
 ) -> Told:
-    """The people `event` reaches. The rep is the lead's when a lead is given, else the
-    conversation's."""
-    route = ROUTES[event]
-    if sender_is_staff and route.staff_sender is not None:
-        return Told(None, audience(session, route.staff_sender))
+    if declared.to == Audience.NAMED:
+        return Told(None, [member] if member is not None else [])
+    if declared.to != Audience.REP:
+        return Told(None, audience(session, declared.to))
+    if sender_is_staff and declared.staff_sender is not None:
+        return Told(None, audience(session, declared.staff_sender))
     rep = rep_of_lead(session, lead) if lead is not None else None
     rep = rep or rep_of_conversation(session, conversation)
     if rep is not None:
         return Told(rep, [rep])
-    return Told(None, audience(session, route.no_rep))
+    return Told(None, audience(session, declared.no_rep))
 
 
-def tell_staff(
+def _reached(
     session: Session,
-    event: StaffEvent,
-    body: str,
+    code: str,
     *,
-    object_type: str,
+    conversation: Conversation | None,
+    lead: Lead | None,
+    member: Staff | None,
+    sender_is_staff: bool,
+) -> list[tuple[Alert, Told]]:
+    declared = timeline_actions.alerts_for(code)
+    if not declared:
+        raise NotAnAlert(f"{code} alerts nobody: declare its alerts in timeline_actions")
+    return [
+        (
+            one,
+            _one(
+                session,
+                one,
+                conversation=conversation,
+                lead=lead,
+                member=member,
+                sender_is_staff=sender_is_staff,
+            ),
+        )
+        for one in declared
+    ]
+
+
+def who_hears(
+    session: Session,
+    code: str,
+    *,
+    conversation: Conversation | None = None,
+    lead: Lead | None = None,
+    member: Staff | None = None,
+    sender_is_staff: bool = False,
+) -> Told:
+    """The people the registry says `code` reaches, in its order. The rep is the lead's when a
+    lead is given, else the conversation's; `member` is the NAMED one."""
+    reached = _reached(
+        session,
+        code,
+        conversation=conversation,
+        lead=lead,
+        member=member,
+        sender_is_staff=sender_is_staff,
+    )
+    rep = next((told.rep for _, told in reached if told.rep is not None), None)
+    return Told(rep, [person for _, told in reached for person in told.staff])
+
+
+def alert(
+    session: Session,
+    code: str,
+    body: str | Mapping[Audience, str],
+    *,
+    object_type: str | None,
     object_id: str | None,
     conversation: Conversation | None = None,
     lead: Lead | None = None,
+    member: Staff | None = None,
     sender_is_staff: bool = False,
+    urgent: bool = False,
 ) -> Told:
-    """Alert whoever `ROUTES` says hears about `event` (a WhatsApp message each)."""
-    told = who_hears(
-        session, event, conversation=conversation, lead=lead, sender_is_staff=sender_is_staff
+    """Alert whoever the registry declares for `code`: a WhatsApp message each, about
+    `object_type`/`object_id`, with the declaration's purpose (`urgent`: an operations alert
+    is sent as urgent). `body` is the text, or a text per audience where they read different
+    words (the lead's new rep and operations)."""
+    reached = _reached(
+        session,
+        code,
+        conversation=conversation,
+        lead=lead,
+        member=member,
+        sender_is_staff=sender_is_staff,
     )
-    for member in told.staff:
-        notifications.to_staff(
-            session,
-            member,
-            body,
-            purpose="rep_alert",
-            object_type=object_type,
-            object_id=object_id,
-        )
-    return told
+    rows: list[OutboundMessage] = []
+    for declared, told in reached:
+        text = body if isinstance(body, str) else body[declared.to]
+        urgent_now = urgent and declared.purpose == OPS_ALERT
+        for person in told.staff:
+            rows += notifications.to_staff(
+                session,
+                person,
+                text,
+                purpose=OPS_URGENT_ALERT if urgent_now else declared.purpose,
+                object_type=object_type,
+                object_id=object_id,
+            )
+    rep = next((told.rep for _, told in reached if told.rep is not None), None)
+    return Told(rep, [person for _, told in reached for person in told.staff], rows)

@@ -21,9 +21,10 @@ from actions.small_talk import ActionHelp
 from backend import texts
 from backend.config import get_settings
 from backend.db import transaction
-from backend.domain import choices
+from backend.domain import choices, timeline_actions
 from backend.domain.actor import SYSTEM, Actor
 from backend.domain.enums import BookingStatus, LeadStatus, ObjectType, Source
+from backend.domain.timeline_actions import Audience
 from backend.models import Booking, Contact, Conversation, Lead, OutboundMessage
 from backend.services import catalog, contacts, inventory, leads, routing
 from backend.services import staff as staff_service
@@ -74,12 +75,12 @@ def _last_message_id() -> int:
         return max(s.scalars(select(OutboundMessage.id)), default=0)
 
 
-def _expected(event: routing.StaffEvent) -> set[str]:
-    """Who the one table says hears about `event` in the customer's conversation."""
+def _expected(code: str) -> set[str]:
+    """Who the registry says hears about `code` in the customer's conversation."""
     with transaction() as s:
         contact = s.scalar(select(Contact).where(Contact.phone == CUSTOMER))
         conversation = contacts.active_conversation(s, contact)
-        return {m.phone for m in routing.who_hears(s, event, conversation=conversation).staff}
+        return {m.phone for m in routing.who_hears(s, code, conversation=conversation).staff}
 
 
 # -- 1. who hears about what -------------------------------------------------------------
@@ -88,34 +89,39 @@ CHAT_EVENTS = {
     "not understood": (
         ActionHelp,
         "what's your favourite colour",
-        routing.StaffEvent.NOT_UNDERSTOOD,
+        "tms.conversation.unhandled",
     ),
-    "asks for a person": (ActionHumanHandoff, "can I talk to a person", routing.StaffEvent.HANDOFF),
+    "asks for a person": (
+        ActionHumanHandoff,
+        "can I talk to a person",
+        "tms.conversation.bot_paused",
+    ),
     "hold before a quote": (
         ActionRequestHold,
         "please hold the spots",
-        routing.StaffEvent.HOLD_BEFORE_QUOTE,
+        "tms.lead.hold_requested",
     ),
     "question for the team": (
         ActionAnswerFaq,
         "can my drone fly at base camp",
-        routing.StaffEvent.QUESTION_FOR_TEAM,
+        "tms.conversation.question_unanswered",
     ),
 }
 
 
-def test_every_event_has_a_route():
-    assert set(routing.ROUTES) == set(routing.StaffEvent)
+def test_every_chat_event_alerts_the_rep_first():
+    for _, _, code in CHAT_EVENTS.values():
+        assert [a.to for a in timeline_actions.alerts_for(code)] == [Audience.REP], code
 
 
 @pytest.mark.parametrize("rep", ["the rep", "no rep"])
 @pytest.mark.parametrize("case", list(CHAT_EVENTS))
 def test_each_action_tells_whom_the_table_names(world, case, rep):
-    action, text, event = CHAT_EVENTS[case]
+    action, text, code = CHAT_EVENTS[case]
     lead_id = _enquire()
     if rep == "no rep":
         _without_rep(lead_id)
-    expected = _expected(event)
+    expected = _expected(code)
     assert expected == ({SARAH} if rep == "the rep" else expected)
     since = _last_message_id()
     run_action(action(), make_tracker(CUSTOMER, text, "x"))
@@ -134,7 +140,7 @@ def test_without_a_rep_sales_hear_of_a_cancellation_as_of_a_hold_request(world):
     assert sales
     since = _last_message_id()
     run_action(ActionAffirm(), tap(CUSTOMER, choices.payload("affirm", f"cancel:{reference}")))
-    assert _alerted(since) == sales == _expected(routing.StaffEvent.BOOKING_CANCELLED)
+    assert _alerted(since) == sales == _expected("tms.booking.status.cancelled")
 
 
 # -- 2. a hold being placed --------------------------------------------------------------
@@ -287,17 +293,17 @@ def test_action_modules_import_helpers_never_each_other():
 
 
 def test_the_inbox_workers_cases_are_rows_of_the_same_table(world):
-    """What the inbox worker's two alerts will get from routing.tell_staff: a paused chat and
+    """What the inbox worker's two alerts will get from routing.alert: a paused chat and
     a silent assistant reach the rep, else sales; a staff sender's silence reaches ops."""
     _without_rep(_enquire())
     with transaction() as s:
         sales = {m.phone for m in staff_service.with_role(s, "SALES")}
         ops = {m.phone for m in staff_service.with_role(s, "OPS")}
         conversation = s.scalar(select(Conversation))
-        for event in (routing.StaffEvent.WHILE_PAUSED, routing.StaffEvent.ASSISTANT_SILENT):
-            told = routing.who_hears(s, event, conversation=conversation)
+        for code in ("tms.conversation.forwarded", "tms.conversation.assistant_silent"):
+            told = routing.who_hears(s, code, conversation=conversation)
             assert {m.phone for m in told.staff} == sales and told.rep is None
         told = routing.who_hears(
-            s, routing.StaffEvent.ASSISTANT_SILENT, conversation=None, sender_is_staff=True
+            s, "tms.conversation.assistant_silent", conversation=None, sender_is_staff=True
         )
         assert {m.phone for m in told.staff} == ops
