@@ -12,10 +12,12 @@ The area decides who reads the event (`backend.domain.access.EVENT_AREAS` is bui
 entries; a code no entry covers is ADMIN's alone). An entry's `alerts` (a prefix entry's
 `alerts_by_suffix`) say who is *alerted* on WhatsApp when it happens, as pretix derives a
 notification type from a log action: `backend.services.routing.alert` reads them, so who hears
-about what is this table and nothing else (tests/backend/services/test_alerts.py lists it). A
-few codes exist for an alert only (`tms.lead.hold_requested`, the conversation's
-`passed_to_team`, `forwarded`, `assistant_silent`): what staff see on the timeline there is the
-customer's message itself.
+about what is this table and nothing else (tests/backend/services/test_alerts.py lists it);
+whether a given event alerts at all is the caller's rule (a booking the customer cancels in
+the chat does, one staff cancel does not). A few codes exist for an alert only, nobody records
+them: `tms.lead.hold_requested`, the conversation's `passed_to_team`, `forwarded` and
+`assistant_silent` (the timeline shows the customer's message itself), and
+`tms.trip.checkout.missing` (the scheduler's notice).
 
 A sentence is a `str.format` template over the event's `content`, tried richest first: the
 first whose fields are all there (not None, not empty) is the one shown, so a missing field

@@ -11,13 +11,15 @@ whom it declares, a WhatsApp message each (an outbox row with the declaration's 
 
 Why the call sites call `alert` rather than `timeline.record` alerting by itself: whether to
 alert is the call site's business rule (a booking cancelled by the customer in the chat is
-news to sales, one cancelled by staff is not; a guide's check-in alerts operations, the
-console's does not), the alert's words name objects the event's content does not hold (the
-contact's name, the trip's product), and the event is sometimes recorded deep inside another
-service (`state.change_state`). So the caller records as before and, where it alerts, calls
-`alert(code, text, ...)` with the code of the event it is about; *whom* is never decided
-there. Outage alerts (`notifications.coalesced_alert`) are not about a timeline event and
-stay as they are.
+news to sales, one cancelled by staff is not; an incident resolved by the guide's update is
+news to operations, one they resolve is not), the alert's words name things the event's
+content does not hold (the contact's name, the trip's product), and the event is sometimes
+recorded deep inside another service (`state.change_state`). So the caller records as before
+and, where it alerts, calls `alert(code, text, ...)` with the code of the event it is about;
+*whom* is never decided there. Not from the registry: the assignment offer (a question with
+buttons, `assignments.offer_assignment`), the sign-in code, a payment event naming no known
+booking (nothing is recorded) and the coalesced outage alerts
+(`notifications.coalesced_alert`): none is an alert about a timeline event.
 """
 
 from __future__ import annotations
