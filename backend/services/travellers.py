@@ -542,3 +542,14 @@ def purge(session: Session, traveller: Traveller, *, reason: str) -> None:
         actor=Actor(Source.SYSTEM),
         content={"booking": booking.reference, "traveller": traveller.position, "why": reason},
     )
+
+
+# -- For the other exports of a departure's papers ---------------------------------------------
+
+
+def log_read(
+    session: Session, booking: Booking, member: Staff, what: str, positions: Sequence[int]
+) -> None:
+    """Record a read of the booking's papers whose reader a caller has already checked (the
+    lead guide's manifest: `backend.services.traveller_papers_pdf`)."""
+    _log_view(session, booking, member, what, positions)
