@@ -106,6 +106,22 @@ class Settings:
             )
         )
     )
+    # Days before departure on which the booker hears what is still missing from the
+    # travellers' papers, and the day operations are alerted about each booking still short.
+    papers_reminder_days: tuple[int, ...] = field(
+        default_factory=lambda: tuple(
+            sorted(
+                {
+                    int(d)
+                    for d in _env("PAPERS_REMINDER_DAYS", "30,14,7").split(",")
+                    if d.strip() and int(d) > 0  # "0": none
+                },
+                reverse=True,
+            )
+        )
+    )
+    # 0 turns the alert off.
+    papers_alert_days: int = field(default_factory=lambda: int(_env("PAPERS_ALERT_DAYS", "5")))
     # Local time of day at which date-based notices (reminders, pre-departure) go out.
     notice_local_time: str = field(default_factory=lambda: _env("NOTICE_LOCAL_TIME", "09:00"))
     assignment_response_hours: float = field(

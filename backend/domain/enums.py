@@ -188,6 +188,12 @@ class TimerKind(StrEnum):
     GUIDE_CHECKIN = "guide-checkin"
     FEEDBACK_REQUEST = "feedback-request"
     INCIDENT_ESCALATION = "incident-escalation"
+    PAPERS_INCOMPLETE = "papers-incomplete"
+
+
+def papers_reminder_kind(days_before: int) -> str:
+    """One kind per configured reminder of the travellers' papers: `papers-reminder-30d`."""
+    return f"papers-reminder-{days_before}d"
 
 
 def balance_reminder_kind(days_before: int) -> str:

@@ -866,6 +866,58 @@ ACTIONS: tuple[TimelineAction, ...] = (
             ),
         },
     ),
+    # -- Travellers' papers (never their values: those are sealed) ------------------------------
+    _exact(
+        "tms.traveller.invited",
+        B,
+        "The customer was sent the link for the travellers' papers of {booking}",
+        "The customer was sent the link for the travellers' papers",
+    ),
+    _exact(
+        "tms.traveller.updated",
+        B,
+        "{actor} updated traveller {traveller}'s papers: {changed}",
+        "{actor} updated a traveller's papers",
+    ),
+    _exact(
+        "tms.traveller.photo_filed",
+        B,
+        "{actor} filed the {photo:words} of traveller {traveller}",
+        "{actor} filed a traveller's photo",
+    ),
+    _exact(
+        "tms.traveller.papers_read",
+        Area.TRAVELLER_PAPERS,
+        "{actor} opened the travellers' papers of {booking} ({what})",
+        "{actor} opened the travellers' papers",
+    ),
+    _exact(
+        "tms.traveller.verified",
+        B,
+        "{actor} verified traveller {traveller}'s papers",
+        "{actor} verified a traveller's papers",
+    ),
+    _exact("tms.traveller.locked", B, "{actor} locked the travellers' papers for the permits"),
+    _exact("tms.traveller.reopened", B, "{actor} reopened the travellers' papers for changes"),
+    _exact(
+        "tms.traveller.purged",
+        B,
+        "Traveller {traveller}'s papers were deleted ({why:words})",
+        "A traveller's papers were deleted",
+    ),
+    _exact(
+        "tms.traveller.reminded",
+        B,
+        "The customer was reminded of the papers still missing for {travellers}",
+        "The customer was reminded of the papers still missing",
+    ),
+    _exact(
+        "tms.traveller.papers_incomplete",
+        B,
+        "Operations were alerted: papers still missing for {travellers}",
+        "Operations were alerted: papers still missing",
+        alerts=(ops("the trip is days away and permits need every traveller's papers"),),
+    ),
     # -- The operator as a whole ------------------------------------------------------------------
     _exact(
         "tms.demo.history_seeded",

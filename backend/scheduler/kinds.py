@@ -30,6 +30,7 @@ from backend.domain.enums import (
     TripStatus,
     WaitlistStatus,
     balance_reminder_kind,
+    papers_reminder_kind,
 )
 from backend.models import (
     Assignment,
@@ -50,6 +51,7 @@ from backend.services import (
     incidents,
     inventory,
     leads,
+    papers_chase,
     reminders,
     waitlist,
 )
@@ -200,6 +202,34 @@ def _pre_departure_wanted(
     )
 
 
+def _days_before_start_wanted(kind: str, days_before: int) -> Wanted:
+    """Confirmed bookings, `days_before` their trip starts (the travellers' papers)."""
+
+    def wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
+        settings = get_settings()
+        today = clock.local_today()
+        query = _only(
+            _confirmed_bookings(kind).where(Departure.start_date > today), Booking.id, ids
+        )
+        return (
+            (
+                i,
+                local_moment(
+                    start - timedelta(days=days_before), settings.notice_local_time, settings
+                ),
+            )
+            for i, start, _due in session.execute(query)
+        )
+
+    return wanted
+
+
+def _papers_reminder(days_before: int) -> Callable[[Session, Booking], str]:
+    return lambda session, booking: papers_chase.send_reminder(
+        session, booking, days_before, SCHEDULER
+    )
+
+
 def _balance_wanted(kind: str, days_from_due: int) -> Wanted:
     def wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
         settings = get_settings()
@@ -327,6 +357,26 @@ def timer_specs(settings: Settings | None = None) -> list[TimerSpec]:
                 _balance_wanted(kind, -days),
                 _on(Booking, _balance_reminder(days)),
                 stale_after=stale,
+            )
+        )
+    for days in settings.papers_reminder_days:
+        kind = papers_reminder_kind(days)
+        specs.append(
+            TimerSpec(
+                kind,
+                ObjectType.BOOKING,
+                _days_before_start_wanted(kind, days),
+                _on(Booking, _papers_reminder(days)),
+                stale_after=stale,
+            )
+        )
+    if settings.papers_alert_days > 0:
+        specs.append(
+            TimerSpec(
+                TimerKind.PAPERS_INCOMPLETE,
+                ObjectType.BOOKING,
+                _days_before_start_wanted(TimerKind.PAPERS_INCOMPLETE, settings.papers_alert_days),
+                _on(Booking, lambda s, b: papers_chase.alert_incomplete(s, b, SCHEDULER)),
             )
         )
     specs += [

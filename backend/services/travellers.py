@@ -247,7 +247,7 @@ def save(
             content={
                 "booking": booking.reference,
                 "traveller": position,
-                "fields": [rules.BY_NAME[n].api for n in changed],
+                "changed": [rules.BY_NAME[n].label.lower() for n in changed],
                 "source": source,
                 "missing": len(traveller.missing),
             },

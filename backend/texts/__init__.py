@@ -83,6 +83,7 @@ from backend.texts.customer import (
     nothing_fits,
     offer_expired,
     ok_nothing_pending,
+    papers_invite,
     passed_to_the_team,
     payment_info,
     payment_needs_staff_customer,
@@ -128,6 +129,7 @@ from backend.texts.format import (
     short_range,
     trek_label,
 )
+from backend.texts.papers import papers_reminder, papers_reminder_params, staff_papers_incomplete
 from backend.texts.staff import (
     assignment_accepted,
     assignment_already_answered,
@@ -305,6 +307,9 @@ __all__ = [
     "ops_trip_not_checked_out",
     "ops_trip_started",
     "paid_command_format",
+    "papers_invite",
+    "papers_reminder",
+    "papers_reminder_params",
     "passed_to_the_team",
     "payment_info",
     "payment_link",
@@ -343,6 +348,7 @@ __all__ = [
     "spot_available",
     "spot_available_params",
     "staff_balance_overdue",
+    "staff_papers_incomplete",
     "staff_payment_flagged",
     "staff_proof_to_check",
     "staff_refund_chosen",

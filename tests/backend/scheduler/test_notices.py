@@ -22,6 +22,14 @@ from tests.backend.scheduler.conftest import job_ids, messages, reload
 
 pytestmark = pytest.mark.asyncio
 
+
+@pytest.fixture(autouse=True)
+def _no_papers_chase(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These are the money and trip notices; the papers' own are in test_papers_chase.py."""
+    monkeypatch.setenv("PAPERS_REMINDER_DAYS", "0")
+    monkeypatch.setenv("PAPERS_ALERT_DAYS", "0")
+
+
 # 09:00 in Kathmandu (UTC+05:45) is 03:15 UTC.
 NOTICE_UTC = (3, 15)
 
