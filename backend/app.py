@@ -34,6 +34,7 @@ from backend.services import payment_methods
 from backend.supervision import restart_report
 from backend.web import limits
 from backend.web.pages import pages_bp, pay_bp
+from backend.web.papers import papers_bp
 from backend.whatsapp import inbox, signature
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.inbox_worker import InboxWorker, RasaClient
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         # (or no provider) it is not there to be tried.
         app.blueprint(payments_bp)
     app.blueprint(pages_bp)
+    app.blueprint(papers_bp)
     app.blueprint(console_bp)
     if settings.payment_provider in ("local", "stripe") or payment_methods.proof_methods_enabled(
         settings

@@ -1,7 +1,8 @@
 """The links the chat sends customers: pay, confirm a waitlist offer, track the trip, give
-feedback. Each carries a signed token bound to its booking and its purpose, with an expiry:
-a booking reference alone opens nothing, a pay token does not open the track page, and a
-tampered or expired token is refused (the page then says what to do instead).
+feedback, fill in the travellers' papers. Each carries a signed token bound to its booking and
+its purpose, with an expiry: a booking reference alone opens nothing, a pay token does not open
+the track page, and a tampered or expired token is refused (the page then says what to do
+instead).
 
 Tokens are itsdangerous `URLSafeTimedSerializer` strings (HMAC-SHA1 over a compact JSON
 payload, one salt per purpose), signed with `LINK_SECRET` and stamped with the project's
@@ -26,6 +27,9 @@ LIFETIMES = {
     "book": timedelta(days=3),
     "track": timedelta(days=120),
     "feedback": timedelta(days=120),
+    # Sent after the deposit, months before the trip; reopened to correct until ops lock the
+    # papers. Well past the trip: the page then says the details were checked or purged.
+    "papers": timedelta(days=400),
 }
 PAY_KINDS = ("deposit", "full", "balance")
 
@@ -102,3 +106,7 @@ def track_url(reference_key: str) -> str:
 
 def feedback_url(reference_key: str) -> str:
     return url_for("feedback", reference_key)
+
+
+def papers_url(reference_key: str) -> str:
+    return url_for("papers", reference_key)

@@ -252,6 +252,23 @@ def feedback_request(trip: Trip, booking: Booking) -> str:
     )
 
 
+def papers_invite(booking: Booking, link: str) -> str:
+    """Right after the deposit: the travellers' papers page (backend/web/papers.py)."""
+    departure = booking.departure
+    people = booking.party_size
+    whose = "your" if people == 1 else f"each of the {people} travellers'"
+    return (
+        f"📋 One more step for your {trek_label(departure.product)} "
+        f"({long_date(departure.start_date)}): the trekking permits are issued in {whose} "
+        "passport name, so we need the passport details, travel insurance (with helicopter "
+        "evacuation), an emergency contact and the arrival flight"
+        f"{'' if people == 1 else ' of everyone'}.\n\n"
+        f"Fill them in here, on your phone, a traveller at a time (it saves as you go): {link}\n\n"
+        "The link is yours alone: please don't share it. You can correct the details until "
+        "our operations team has checked them."
+    )
+
+
 def passed_to_the_team() -> str:
     """A customer's message that reads like a guide's command ("Issue with my payment",
     "Check-in time at Lukla?"): a person answers it."""

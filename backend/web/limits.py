@@ -46,6 +46,10 @@ BODY_LIMITS: tuple[tuple[str, int], ...] = (
     ("/book/", 32 * KIB),
     ("/track/", 32 * KIB),
     ("/feedback/", 32 * KIB),
+    # The travellers' papers page: a traveller's form (its longest field 1,000 characters),
+    # and one photo at a time on its own route: TRAVELLER_PHOTO_MAX_BYTES (8 MB) and the form.
+    ("/papers/", 32 * KIB),
+    ("/papers-photo/", 10 * KIB * KIB),
 )
 # Any other route (health, metrics, static files) takes no body worth the name.
 DEFAULT_BODY_LIMIT = 16 * KIB
