@@ -142,7 +142,7 @@ def test_a_papers_link_lasts_until_well_after_the_trip_then_expires(frozen_clock
 
 
 # -- the forms --------------------------------------------------------------------------------
-def test_two_travellers_filled_through_the_forms(world, pg_db_url):
+def test_two_travellers_filled_through_the_forms(world, pg_db_url, tmp_path_factory):
     key, start, end = _hold(pg_db_url)
     url = _page_url(world, key)
     page = _get(url)
@@ -197,6 +197,9 @@ def test_two_travellers_filled_through_the_forms(world, pg_db_url):
         ).all()
     assert [c["source"] for c in sources] == ["page", "page"]
     assert all("PA1234567" not in str(c) for c in sources)
+    # Nor in the backend's logs (tests/backend/web/conftest.py keeps them under web-logs).
+    logs = [p for p in tmp_path_factory.getbasetemp().glob("web-logs*/**/*") if p.is_file()]
+    assert logs and not any(b"PA1234567" in p.read_bytes() for p in logs)
 
 
 def test_a_wrong_field_is_shown_again_with_its_sentence_and_the_right_ones_kept(world, pg_db_url):
