@@ -77,6 +77,14 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("post", "/api/payment-proofs/{proof_id}/verify"): {OP, A},
     ("post", "/api/payment-proofs/{proof_id}/reject"): {OP, A},
     ("post", "/api/payments/cash"): {OP, A},
+    # The traveller file (backend/api/travellers.py, traveller_exports.py): the manifest is
+    # open to every role and the service gives it to a guide for the trip they lead only.
+    ("get", "/api/bookings/{reference}/travellers"): {OP, A},
+    ("put", "/api/bookings/{reference}/travellers/{position}"): {OP, A},
+    ("get", "/api/departures/{departure_id}/readiness"): {S, OP, A},
+    ("get", "/api/departures/{departure_id}/permits.csv"): {OP, A},
+    ("get", "/api/departures/{departure_id}/permits.pdf"): {OP, A},
+    ("get", "/api/departures/{departure_id}/manifest.pdf"): EVERYONE,
 }
 # Routes without a staff token say who may use them instead (`access`).
 NOT_STAFF = {
