@@ -158,6 +158,8 @@ def test_two_travellers_filled_through_the_forms(world, pg_db_url, tmp_path_fact
     assert 'type="radio" name="coversHelicopter" value="yes"' in page.text
     assert "<script" not in page.text and "http" not in page.text.split("<footer>")[0]
     assert text.count("Still needed:") == 2
+    # Small for a slow connection: two travellers (a nationality list each, ~6 KB), no assets.
+    assert len(page.content) < 36_000, len(page.content)
 
     first = _post(f"{url}/1", _form(start, end))
     assert first.status_code == 303
