@@ -24,6 +24,8 @@ from backend.http_common import get_or_404
 from backend.models import Booking, Departure, Traveller
 from backend.services import bookings, traveller_papers_pdf, travellers
 
+NOTHING_YET = rules.missing({}, {})
+
 
 @dataclass(frozen=True)
 class TravellerLine:
@@ -37,6 +39,7 @@ class TravellerLine:
     purged: bool
     missing: list[str]  # in words
     flags: list[str]  # in words
+    untouched: bool  # nothing filled in yet (then the page says so, not all 18 gaps)
 
 
 def _line(traveller: Traveller) -> TravellerLine:
@@ -49,6 +52,7 @@ def _line(traveller: Traveller) -> TravellerLine:
         purged=traveller.purged_at is not None,
         missing=rules.missing_words(list(traveller.missing or [])),
         flags=[rules.FLAG_WORDS.get(f, f) for f in traveller.flags or []],
+        untouched=list(traveller.missing or []) == NOTHING_YET,
     )
 
 

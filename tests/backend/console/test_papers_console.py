@@ -5,8 +5,10 @@ traveller verified and locks and reopens the papers; the exports go to who may h
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,11 +19,15 @@ from backend import clock
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import AssignmentRole
-from backend.models import Booking, TimelineEvent
-from backend.services import assignments, catalog, travellers, trips
+from backend.models import Booking, Staff, TimelineEvent
+from backend.services import assignments, catalog, staff_auth, travellers, trips
 from backend.services import staff as staff_service
 from tests import factories
 from tests.backend.services.test_travellers import _jpeg
+from tests.processes import ROOT
+
+SHOTS = Path(os.environ.get("TMS_SCREENSHOTS_DIR") or ROOT / "var" / "screenshots")
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True}
 
 SARAH, PRIYA, RAJESH, ANIL = "+9779801000001", "+9779801000002", "+9779801000003", "+9779801000009"
 
@@ -54,7 +60,7 @@ def _papers(departure) -> dict:
 @pytest.fixture
 def papers(console, pg_db_url, monkeypatch):
     """On the demo's Everest departure, a booking of two: Ava's papers complete with both
-    photos (no helicopter cover), her companion's still empty. Rajesh leads the trip."""
+    photos (no helicopter cover), her companion Noah's name only. Rajesh leads the trip."""
     monkeypatch.setenv("MEDIA_DIR", str(console.media_dir))  # the backend's media folder
     with transaction(pg_db_url) as s:
         departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
@@ -62,6 +68,7 @@ def papers(console, pg_db_url, monkeypatch):
         travellers.save(s, booking, 1, _papers(departure), SYSTEM)
         for kind in ("passport_photo", "portrait_photo"):
             travellers.file_photo(s, booking, kind, _jpeg(), SYSTEM, position=1)
+        travellers.save(s, booking, 2, {"full_name": "Noah Martin", "diet": "vegan"}, SYSTEM)
         trip = trips.ensure_trip(s, departure, SYSTEM)
         rajesh = staff_service.by_phone(s, RAJESH)
         offer = assignments.assign_staff(s, trip, rajesh, AssignmentRole.LEAD_GUIDE, 0, SYSTEM)
@@ -110,9 +117,11 @@ def test_sales_sees_readiness_in_words_and_no_papers(console, papers):
     text = page.text
     mine = text[text.index(f'id="papers-{papers["booking"]}"') :]
     assert "1 of 2 complete" in mine and "0 of 2 verified" in mine
-    assert "Ava Martin" in mine and "Traveller 2 (no name yet)" in mine
+    assert "Ava Martin" in mine and "Noah Martin" in mine
     assert "insurance does not cover helicopter evacuation" in mine
-    assert "passport number" in mine and "a portrait photo" in mine  # what traveller 2 lacks
+    assert "Missing: nationality, passport number, passport expiry date" in mine  # Noah's
+    assert "a photo of the passport&#39;s photo page, a portrait photo" in mine
+    assert "Nothing filled in yet" in text  # the demo's other bookings' travellers
     for secret in ("PA7654321", "penicillin", "CM-5521", "+61412345678"):
         assert secret not in text
     assert "View papers" not in text and "permits.pdf" not in text and "manifest.pdf" not in text
@@ -126,7 +135,7 @@ def test_ops_reads_the_papers_verifies_and_locks_through_the_console(console, pa
     page = browser.get(routes["papers"])
     assert "PA7654321" in page.text and "penicillin allergy" in page.text
     assert f'src="{routes["photo"]}"' in page.text
-    assert page.text.count("Verified: the photos match") == 1  # Ava only: 2 is not complete
+    assert page.text.count("Verified: the photos match") == 1  # Ava only: Noah is not complete
     photo = browser.get(routes["photo"])
     assert photo.content == _jpeg() and photo.headers["content-type"] == "image/jpeg"
     csrf = _csrf(page)
@@ -174,3 +183,39 @@ def test_ops_reads_the_papers_verifies_and_locks_through_the_console(console, pa
 def test_the_departure_page_links_to_the_papers(console, papers):
     page = console.sign_in(SARAH).get(f"/console/departures/{papers['departure']}")
     assert f'href="/console/departures/{papers["departure"]}/papers"' in page.text
+
+
+def test_ops_verifies_a_traveller_on_a_phone(browser, console, papers, pg_db_url):
+    """In Chromium on a phone: the readiness, then the booking's papers with both photos, and
+    the Verified button. Screenshots go to var/screenshots/ (`make screenshots`: docs/)."""
+    pytest.importorskip("playwright.sync_api")
+    with transaction(pg_db_url) as s:
+        member = s.scalar(select(Staff).where(Staff.phone == PRIYA))
+        cookie = staff_auth.open_session(s, member, how="test").cookie
+    context = browser.new_context(**PHONE)
+    context.add_cookies(
+        [{"name": "tms_console", "value": cookie, "url": f"{console.url}/console/"}]
+    )
+    page = context.new_page()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        page.goto(f"{console.url}/console/departures/{papers['departure']}/papers")
+        card = page.locator(f"#papers-{papers['booking']}")
+        assert "insurance does not cover helicopter evacuation" in card.inner_text()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page scrolls sideways on a phone ({width} px)"
+        page.screenshot(path=str(SHOTS / "console-papers-readiness.png"), full_page=True)
+        card.get_by_role("link", name="View papers").click()
+        for kind in ("passport_photo", "portrait_photo"):
+            photo = page.locator(f'img[src$="/travellers/1/{kind}"]')
+            photo.scroll_into_view_if_needed()  # loaded lazily, when in sight
+            page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+            )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.get_by_role("button", name="Verified: the photos match these details").click()
+        page.locator(".flash").wait_for()
+        assert "papers are verified" in page.locator(".flash").inner_text()
+        page.screenshot(path=str(SHOTS / "console-papers-booking.png"), full_page=True)
+    finally:
+        context.close()
