@@ -24,6 +24,12 @@ from pathlib import Path
 os.environ.setdefault(
     "TMS_CLOCK_FILE", str(Path(tempfile.mkdtemp(prefix="tms-clock-")) / "clock.json")
 )
+# Every Sanic server the tests start (the backend, Rasa) reads SANIC_* from its environment.
+# Stopping, Sanic waits up to GRACEFUL_SHUTDOWN_TIMEOUT (15 s by default, production keeps it)
+# for open connections to close: a console page's event stream or a kept-alive client held
+# five modules' teardown for 16 s each. The workers stop before that wait (before_server_stop),
+# so a test server loses nothing by dropping its connections after a second.
+os.environ.setdefault("SANIC_GRACEFUL_SHUTDOWN_TIMEOUT", "1")
 
 import pytest
 from sqlalchemy import create_engine, text
