@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,8 +65,8 @@ class Console:
         return browser
 
 
-@pytest.fixture(scope="module")
-def console_server(pg_migrated, tmp_path_factory):
+def serve_console(pg_migrated: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """The backend with its workers and the fake Graph API, until the generator is closed."""
     logs = tmp_path_factory.mktemp("console-logs")
     port = free_port()
     fake, fake_port = start_fake_graph(f"http://127.0.0.1:{port}/webhooks/whatsapp", logs)
@@ -90,6 +91,12 @@ def console_server(pg_migrated, tmp_path_factory):
     finally:
         backend.stop()
         fake.stop()
+
+
+@pytest.fixture(scope="module")
+def console_server(pg_migrated, tmp_path_factory):
+    """Per module; tests/backend/console shares one for its package (its conftest)."""
+    yield from serve_console(pg_migrated, tmp_path_factory)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The backend service in its own process (workers off, the local payment provider), shared
-by the page tests."""
+by the page tests: one for the package (each module started its own). With the workers off it
+only answers requests; every test empties the database (`pg_db_url`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from tests.processes import start_backend
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def backend_url(pg_migrated, tmp_path_factory):
     server, port = start_backend(
         pg_migrated,
