@@ -160,6 +160,14 @@ class Settings:
     whatsapp_app_secret: str = field(default_factory=lambda: _secret("WHATSAPP_APP_SECRET"))
     whatsapp_verify_token: str = field(default_factory=lambda: _secret("WHATSAPP_VERIFY_TOKEN"))
     whatsapp_access_token: str = field(default_factory=lambda: _secret("WHATSAPP_ACCESS_TOKEN"))
+    # The published WhatsApp Flow asking for a traveller's papers in the chat (the Flow JSON
+    # is backend/whatsapp/flows/traveller_papers.json). Empty: only the page's link is sent.
+    whatsapp_papers_flow_id: str = field(
+        default_factory=lambda: _env(
+            "WHATSAPP_PAPERS_FLOW_ID",
+            "" if _env("TMS_ENV", "development").lower() == "production" else "demo-papers-flow",
+        )
+    )
     whatsapp_phone_number_id: str = field(
         default_factory=lambda: _env("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
     )

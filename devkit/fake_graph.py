@@ -12,6 +12,10 @@
   sends signed `sent` / `delivered` / `read` status webhooks back.
 - `GET /{version}/{media-id}` and the URL it gives (expiring after `media_url_seconds`): the
   two-step media download, both with the Bearer token.
+- Interactive `flow` messages are checked as Meta does (version "3", a token, one published
+  Flow by id or name (`config.flows`), a call to action ≤ 20 characters without emoji, the
+  navigate payload's screen); a phone completes one with `inbound` `type: flow_reply`
+  (`flow_token`, `response`, `context_id`): Meta's `nfm_reply` with its `response_json`.
 - Test controls under `/_fake/`: `inbound` (a customer writes: a signed webhook to the
   backend), `media` (a phone uploads a file: its media id for an inbound message),
   `messages` (what was received), `wait` (a long poll for the messages to one recipient),
@@ -42,12 +46,15 @@ from backend.domain.whatsapp_messages import (
     BUTTON_BODY_LIMIT,
     BUTTON_LIMIT,
     BUTTON_TITLE_LIMIT,
+    FLOW_CTA_LIMIT,
+    FLOW_MESSAGE_VERSION,
     LIST_BUTTON_LIMIT,
     LIST_ROW_DESCRIPTION_LIMIT,
     LIST_ROW_ID_LIMIT,
     LIST_ROW_LIMIT,
     LIST_ROW_TITLE_LIMIT,
     TEXT_LIMIT,
+    has_emoji,
 )
 from backend.whatsapp.signature import sign
 from backend.whatsapp.templates import all_template_names, approved
@@ -94,6 +101,8 @@ class FakeMeta:
             "shuffle_statuses": False,
             "duplicate_statuses": False,
             "latency": 0.0,
+            # The WhatsApp Flows published on this business account (their ids).
+            "flows": ["demo-papers-flow"],
         }
         self.webhooks_sent = 0
 
@@ -124,7 +133,9 @@ class FakeMeta:
                     100, f"Param text['body'] must be at most {TEXT_LIMIT} characters long"
                 )
         elif kind == "interactive":
-            refused = check_interactive(body.get("interactive") or {})
+            refused = check_interactive(
+                body.get("interactive") or {}, published_flows=self.config["flows"]
+            )
             if refused is not None:
                 return error(131009, f"Parameter value is not valid: {refused}")
         elif kind == "template":
@@ -216,6 +227,10 @@ class FakeMeta:
                 "interactive": (body.get("interactive") or {}).get("type"),
                 "template": (body.get("template") or {}).get("name"),
                 "template_params": params,
+                # A Flow's parameters (its token answers it: `inbound` type `flow_reply`).
+                "flow": ((body.get("interactive") or {}).get("action") or {}).get("parameters")
+                if (body.get("interactive") or {}).get("type") == "flow"
+                else None,
                 # What the phone shows: the approved body with the parameters filled in.
                 "rendered": spec.render(params) if spec else None,
                 "at": self.now().isoformat(),
@@ -294,12 +309,17 @@ class FakeMeta:
         raise AssertionError("unreachable")
 
 
-def check_interactive(interactive: dict[str, Any]) -> str | None:
-    """What Meta would refuse in an interactive message (reply buttons or a list), or None."""
+def check_interactive(
+    interactive: dict[str, Any], published_flows: list[str] | tuple[str, ...] = ()
+) -> str | None:
+    """What Meta would refuse in an interactive message (reply buttons, a list or a Flow), or
+    None."""
     body = ((interactive.get("body") or {}).get("text")) or ""
     if not body or len(body) > BUTTON_BODY_LIMIT:
         return f"body text must be 1 to {BUTTON_BODY_LIMIT} characters"
     action = interactive.get("action") or {}
+    if interactive.get("type") == "flow":
+        return check_flow(action, published_flows)
     if interactive.get("type") == "button":
         buttons = action.get("buttons") or []
         if not 1 <= len(buttons) <= BUTTON_LIMIT:
@@ -333,6 +353,38 @@ def check_interactive(interactive: dict[str, Any]) -> str | None:
             ids.add(row_id)
         return None
     return f"Unsupported interactive type {interactive.get('type')!r}"
+
+
+def check_flow(action: dict[str, Any], published_flows: list[str] | tuple[str, ...]) -> str | None:
+    """What Meta refuses in a `flow` message's action (Flows: "Sending a Flow")."""
+    parameters = action.get("parameters") or {}
+    if action.get("name") != "flow":
+        return "action.name must be 'flow'"
+    if parameters.get("flow_message_version") != FLOW_MESSAGE_VERSION:
+        return f"flow_message_version must be {FLOW_MESSAGE_VERSION!r}"
+    if not parameters.get("flow_token"):
+        return "flow_token is required"
+    flow_id, flow_name = parameters.get("flow_id"), parameters.get("flow_name")
+    if bool(flow_id) == bool(flow_name):
+        return "exactly one of flow_id and flow_name"
+    if (flow_id or flow_name) not in published_flows and parameters.get("mode") != "draft":
+        return f"Flow {flow_id or flow_name!r} is not published on this account"
+    cta = parameters.get("flow_cta") or ""
+    if not cta or len(cta) > FLOW_CTA_LIMIT or has_emoji(cta):
+        return f"flow_cta must be 1 to {FLOW_CTA_LIMIT} characters without emoji: {cta!r}"
+    flow_action = parameters.get("flow_action", "navigate")
+    payload = parameters.get("flow_action_payload")
+    if flow_action == "navigate":
+        if not isinstance(payload, dict) or not payload.get("screen"):
+            return "flow_action_payload.screen is required with navigate"
+        if "data" in payload and not (isinstance(payload["data"], dict) and payload["data"]):
+            return "flow_action_payload.data must be a non-empty object"
+    elif flow_action == "data_exchange":
+        if payload is not None:
+            return "flow_action_payload must be left out with data_exchange"
+    else:
+        return f"flow_action must be navigate or data_exchange, not {flow_action!r}"
+    return None
 
 
 def message_choices(body: dict[str, Any]) -> list[dict[str, str]]:
@@ -497,6 +549,21 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
                 "type": kind,
                 kind: {"id": data.get("payload") or data.get("text"), "title": data.get("text")},
             }
+        elif message["type"] == "flow_reply":
+            # A Flow completed on the phone: Meta's `nfm_reply`, the answers as a JSON string
+            # with the flow_token the message carried, in reply (`context`) to that message.
+            message["type"] = "interactive"
+            answers = {"flow_token": data.get("flow_token"), **(data.get("response") or {})}
+            message["interactive"] = {
+                "type": "nfm_reply",
+                "nfm_reply": {
+                    "name": "flow",
+                    "body": "Sent",
+                    "response_json": json.dumps(answers),
+                },
+            }
+            if data.get("context_id"):
+                message["context"] = {"from": fake.phone_number_id, "id": data["context_id"]}
         elif message["type"] == "button":
             # A template's quick reply: its payload and the button's text.
             message["button"] = {

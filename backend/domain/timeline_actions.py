@@ -874,6 +874,18 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "The customer was sent the link for the travellers' papers",
     ),
     _exact(
+        "tms.traveller.flow_sent",
+        B,
+        "The customer was sent the form for traveller {traveller}'s papers in the chat",
+        "The customer was sent the papers form in the chat",
+    ),
+    _exact(
+        "tms.traveller.flow_refused",
+        None,
+        "A papers form answer was refused: {why}",
+        "A papers form answer was refused",
+    ),
+    _exact(
         "tms.traveller.updated",
         B,
         "{actor} updated traveller {traveller}'s papers: {changed}",

@@ -17,6 +17,8 @@ LIST_ROW_TITLE_LIMIT = 24
 LIST_ROW_DESCRIPTION_LIMIT = 72
 LIST_ROW_ID_LIMIT = 200
 LIST_BUTTON_LIMIT = 20  # the label of the button that opens the list
+FLOW_CTA_LIMIT = 20  # the label of the button that opens a Flow (no emoji)
+FLOW_MESSAGE_VERSION = "3"
 
 
 class MessageLimitError(ValueError):
@@ -168,7 +170,60 @@ class Template:
         return {"type": "template", "template": template}
 
 
-WireMessage = Text | Buttons | ListMessage | Template
+def has_emoji(text: str) -> bool:
+    """Characters Meta counts as emoji (pictographs, symbols, their joiners and selectors)."""
+    return any(
+        ord(ch) >= 0x1F000 or 0x2600 <= ord(ch) <= 0x27BF or ch in "\u200d\ufe0f" for ch in text
+    )
+
+
+@dataclass(frozen=True)
+class FlowMessage:
+    """An interactive `flow` message: a button opening a published WhatsApp Flow at `screen`
+    with `data`; the answer comes back as an `nfm_reply` carrying `flow_token`."""
+
+    body: str
+    flow_id: str
+    flow_token: str
+    cta: str
+    screen: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.body.strip() or len(self.body) > BUTTON_BODY_LIMIT:
+            raise MessageLimitError(f"flow body must be 1 to {BUTTON_BODY_LIMIT} characters")
+        if not self.cta or len(self.cta) > FLOW_CTA_LIMIT or has_emoji(self.cta):
+            raise MessageLimitError(
+                f"flow button {self.cta!r} must be 1 to {FLOW_CTA_LIMIT} characters, no emoji"
+            )
+        if not self.flow_id or not self.flow_token or not self.screen:
+            raise MessageLimitError("a flow needs its id, a token and the first screen")
+
+    def payload(self) -> dict[str, Any]:
+        navigate: dict[str, Any] = {"screen": self.screen}
+        if self.data:
+            navigate["data"] = self.data
+        return {
+            "type": "interactive",
+            "interactive": {
+                "type": "flow",
+                "body": {"text": self.body},
+                "action": {
+                    "name": "flow",
+                    "parameters": {
+                        "flow_message_version": FLOW_MESSAGE_VERSION,
+                        "flow_token": self.flow_token,
+                        "flow_id": self.flow_id,
+                        "flow_cta": self.cta,
+                        "flow_action": "navigate",
+                        "flow_action_payload": navigate,
+                    },
+                },
+            },
+        }
+
+
+WireMessage = Text | Buttons | ListMessage | FlowMessage | Template
 
 
 def request_body(to_wa_id: str, message: WireMessage) -> dict[str, Any]:

@@ -72,9 +72,11 @@ class OutboundMessage(CreatedMixin, Base):
     recipient_phone: Mapped[str] = mapped_column(String(20), index=True)
     contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"))
     staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # text | buttons | template
+    kind: Mapped[str] = mapped_column(String(16))  # text | buttons | list | flow | template
     body: Mapped[str | None] = mapped_column(Text)
     buttons: Mapped[list[Any]] = mapped_column(default=list)
+    # A flow message's Flow: {"flow_id", "flow_token", "cta", "screen", "data"}.
+    flow: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # The proactive kind of message ("trip_started", ...): picks the template outside 24 h.
     purpose: Mapped[str | None] = mapped_column(String(40))
     template_name: Mapped[str | None] = mapped_column(String(80))

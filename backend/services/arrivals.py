@@ -7,11 +7,13 @@ a message that none handles is a turn for the assistant.
 2. `paused`: a conversation a rep has paused: the message goes to the rep, the assistant
    stays quiet.
 3. `silent`: reactions and system notices: on the timeline, nobody answers.
-4. `payment receipt`: a customer's photo or PDF while a booking of theirs awaits payment by
+4. `flow answer`: a WhatsApp Flow's answer (the travellers' papers), filed by
+   `papers_flow.receive`.
+5. `payment receipt`: a customer's photo or PDF while a booking of theirs awaits payment by
    transfer or card link: kept, filed on the booking as a proof to check, and acknowledged.
-5. `not dialogue`: media, locations and anything without text: kept (`media.receive`) and
+6. `not dialogue`: media, locations and anything without text: kept (`media.receive`) and
    acknowledged.
-6. Otherwise the assistant: a `DialogueTurn`. When it answers nothing, `forward_unanswered`
+7. Otherwise the assistant: a `DialogueTurn`. When it answers nothing, `forward_unanswered`
    tells staff.
 
 A new kind of arrival is one entry in `ARRIVAL_HANDLERS`. The inbox worker
@@ -32,7 +34,7 @@ from backend import texts
 from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType, Source
 from backend.models import Contact, Conversation, InboundMessage
-from backend.services import consent, media, outbox, payment_proofs, routing
+from backend.services import consent, media, outbox, papers_flow, payment_proofs, routing
 from backend.services import staff as staff_service
 
 logger = logging.getLogger(__name__)
@@ -154,6 +156,18 @@ def keep_and_acknowledge(session: Session, row: InboundMessage, arrival: Arrival
     return True
 
 
+def is_flow_answer(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """A WhatsApp Flow's answer (an `nfm_reply`): the travellers' papers form."""
+    return papers_flow.is_answer(row)
+
+
+def file_flow_answer(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """Filed through the traveller file's rules; the customer hears what was saved, what to
+    correct and what is still to come."""
+    _reply(session, arrival, papers_flow.receive(session, row, arrival.contact, arrival.actor))
+    return True
+
+
 def is_payment_receipt(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
     """A customer's photo or PDF while a booking of theirs awaits payment (transfer or card
     link switched on): plausibly the receipt (`payment_proofs.chat_receipt_booking`)."""
@@ -176,6 +190,7 @@ ARRIVAL_HANDLERS: tuple[ArrivalHandler, ...] = (
     ArrivalHandler("consent", is_consent_command, apply_consent),
     ArrivalHandler("paused", is_paused, forward_to_rep),
     ArrivalHandler("silent", is_silent, leave_on_timeline),
+    ArrivalHandler("flow answer", is_flow_answer, file_flow_answer),
     ArrivalHandler("payment receipt", is_payment_receipt, file_payment_receipt),
     ArrivalHandler("not dialogue", is_not_dialogue, keep_and_acknowledge),
 )

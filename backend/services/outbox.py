@@ -109,6 +109,38 @@ def enqueue_buttons(
     return _queue(session, [_row("list" if as_list else "buttons", body, options, **common)])
 
 
+def enqueue_flow(
+    session: Session,
+    *,
+    to_phone: str,
+    body: str,
+    flow: dict[str, Any],
+    contact_id: str | None = None,
+    purpose: str | None = None,
+    template_params: list[Any] | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+) -> list[OutboundMessage]:
+    """Queue a WhatsApp Flow ({"flow_id", "flow_token", "cta", "screen", "data"}): a form
+    inside the chat. It needs the 24-hour window; outside it the row goes as its purpose's
+    template (which must carry another way to the same form, a link)."""
+    row = _row(
+        "flow",
+        body,
+        [],
+        to_phone=to_phone,
+        contact_id=contact_id,
+        staff_id=None,
+        purpose=purpose,
+        template_params=template_params,
+        object_type=object_type,
+        object_id=object_id,
+        conversation_id=None,
+    )
+    row.flow = dict(flow)
+    return _queue(session, [row])
+
+
 def _row(
     kind: str,
     body: str,

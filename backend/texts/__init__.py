@@ -129,7 +129,15 @@ from backend.texts.format import (
     short_range,
     trek_label,
 )
-from backend.texts.papers import papers_reminder, papers_reminder_params, staff_papers_incomplete
+from backend.texts.papers import (
+    papers_flow_offer,
+    papers_flow_saved,
+    papers_flow_unreadable,
+    papers_locked_in_chat,
+    papers_reminder,
+    papers_reminder_params,
+    staff_papers_incomplete,
+)
 from backend.texts.staff import (
     assignment_accepted,
     assignment_already_answered,
@@ -307,7 +315,11 @@ __all__ = [
     "ops_trip_not_checked_out",
     "ops_trip_started",
     "paid_command_format",
+    "papers_flow_offer",
+    "papers_flow_saved",
+    "papers_flow_unreadable",
     "papers_invite",
+    "papers_locked_in_chat",
     "papers_reminder",
     "papers_reminder_params",
     "passed_to_the_team",

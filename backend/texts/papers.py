@@ -58,3 +58,50 @@ def staff_papers_incomplete(booking: Booking, gaps: Sequence[Gap]) -> str:
         f"{booking.contact.phone}) leaves {long_date(departure.start_date)} "
         f"({departure.product.short_name}). Missing:\n{_lines(gaps)}"
     )
+
+
+def papers_flow_offer(booking: Booking, position: int, name: str | None, total: int) -> str:
+    who = name or f"traveller {position}"
+    of = f" ({position} of {total})" if total > 1 else ""
+    return (
+        f"📋 The trekking permits for {booking.reference} are issued in each traveller's "
+        f"passport name. Tap below to add {who}'s details{of}: it takes two minutes."
+    )
+
+
+def papers_flow_saved(
+    booking: Booking,
+    position: int,
+    name: str | None,
+    wrong: Sequence[str],
+    still: Sequence[str],
+    link: str,
+) -> str:
+    who = name or f"Traveller {position}"
+    if wrong:
+        return (
+            f"Thanks! {who}'s details are saved, but some need a correction:\n"
+            + "\n".join(f"• {line}" for line in wrong)
+            + f"\n\nYou can correct them here: {link}"
+        )
+    if still:
+        return (
+            f"Thanks! {who}'s details are saved. Still to come: {', '.join(still)}. "
+            "Send the photos right here in the chat, or add them on the page: "
+            f"{link}"
+        )
+    return f"Thanks! {who}'s details are complete ✅"
+
+
+def papers_flow_unreadable() -> str:
+    return (
+        "Sorry, we couldn't read that form. Please add the travellers' details with the link "
+        "we sent you, or reply here and we'll help."
+    )
+
+
+def papers_locked_in_chat(booking: Booking) -> str:
+    return (
+        f"The travellers' details for {booking.reference} have already been checked by our "
+        "operations team for the permits. Reply here to tell us what should change."
+    )

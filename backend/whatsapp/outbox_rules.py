@@ -14,6 +14,7 @@ from backend.domain.enums import OutboxStatus
 from backend.domain.whatsapp_messages import (
     Button,
     Buttons,
+    FlowMessage,
     ListMessage,
     MessageLimitError,
     Row,
@@ -95,6 +96,15 @@ def wire_message(
         return Buttons(
             body=row.body or "",
             buttons=tuple(Button(id=b["id"], title=b["title"]) for b in row.buttons),
+        )
+    if row.kind == "flow" and row.flow:
+        return FlowMessage(
+            body=row.body or "",
+            flow_id=str(row.flow["flow_id"]),
+            flow_token=str(row.flow["flow_token"]),
+            cta=str(row.flow["cta"]),
+            screen=str(row.flow["screen"]),
+            data=dict(row.flow.get("data") or {}),
         )
     if row.kind == "list":
         return ListMessage(

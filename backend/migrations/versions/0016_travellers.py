@@ -1,5 +1,6 @@
 """The traveller file: a row per traveller of a booking, its details sealed (Fernet, keys from
-the environment), and the permits each product needs (the permit worksheet's columns).
+the environment), the permits each product needs (the permit worksheet's columns), and an
+outbound message's WhatsApp Flow (the papers asked for inside the chat).
 
 Revision ID: 0016
 Revises: 0015
@@ -58,6 +59,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("travellers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_travellers_booking_id"), ["booking_id"], unique=False)
+    with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("flow", sa.JSON(), nullable=True))
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.add_column(sa.Column("permits", sa.JSON(), nullable=False, server_default="[]"))
     with op.batch_alter_table("products", schema=None) as batch_op:
@@ -65,6 +68,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.drop_column("flow")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_column("permits")
     with op.batch_alter_table("travellers", schema=None) as batch_op:

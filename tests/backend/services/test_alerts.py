@@ -67,6 +67,8 @@ WHO_HEARS = {
     "tms.incident.status.resolved": ("ops",),
     "tms.incident.updated": ("named/staff_alert",),
     "tms.incident.escalated": ("admin!", "ops!"),
+    # The travellers' papers, 5 days before the trip (backend/services/papers_chase.py).
+    "tms.traveller.papers_incomplete": ("ops",),
 }
 
 

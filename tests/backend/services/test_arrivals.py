@@ -140,6 +140,7 @@ def test_the_handlers_are_tried_in_this_order() -> None:
         "consent",
         "paused",
         "silent",
+        "flow answer",
         "payment receipt",
         "not dialogue",
     ]
