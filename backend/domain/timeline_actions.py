@@ -788,6 +788,31 @@ ACTIONS: tuple[TimelineAction, ...] = (
                 "escalated to admins and operations",
                 "Incident escalated to admins and operations",
             ),
+            # The insurer-first checklist (backend/services/incident_rescue.py).
+            "rescue.opened": (
+                "The insurer-first checklist opened: a critical incident that mentions {words}",
+                "The insurer-first checklist opened",
+            ),
+            "rescue.insurer_called": (
+                "{actor} called the insurer {insurer}: case number {case}",
+                "{actor} called the insurer: case number {case}",
+                "{actor} called the insurer",
+            ),
+            "rescue.evacuation_arranged": (
+                "{actor} arranged the evacuation with {provider} for {at} before the insurer "
+                "was called: {override}",
+                "{actor} arranged the evacuation with {provider} for {at}",
+                "{actor} arranged the evacuation",
+            ),
+            "rescue.hospital": (
+                "{actor} recorded the hospital: {hospital}",
+                "{actor} recorded the hospital",
+            ),
+            "rescue.family_informed": (
+                "{actor} informed the family ({contact})",
+                "{actor} informed the family",
+            ),
+            "dossier_exported": ("{actor} exported the incident dossier for the insurer's claim",),
         },
         alerts_by_suffix={
             # The guide's own update, and operations' message to the guide (`updated`).

@@ -13,7 +13,15 @@ from backend.domain.errors import DomainError
 from backend.domain.severity import UpdateVerdict, assess_update, classify_severity
 from backend.domain.states import INCIDENT
 from backend.models import Booking, Incident, Staff, Trip
-from backend.services import assignments, notifications, routing, timeline, timers, trips
+from backend.services import (
+    assignments,
+    incident_rescue,
+    notifications,
+    routing,
+    timeline,
+    timers,
+    trips,
+)
 from backend.services.state import change_state, log_created
 
 _SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
@@ -60,6 +68,7 @@ def report_incident(
             "text": incident.description,
         },
     )
+    incident_rescue.open_if_due(session, incident, actor)
     if notify:
         routing.alert(
             session,
@@ -146,6 +155,7 @@ def guide_update(session: Session, incident: Incident, text: str, actor: Actor) 
         actor=actor,
         content={"text": text, "verdict": str(verdict)},
     )
+    incident_rescue.open_if_due(session, incident, actor)
     if verdict == UpdateVerdict.RESOLVED:
         resolve_from_field(session, incident, text, actor)
     return verdict
