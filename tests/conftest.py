@@ -12,11 +12,13 @@ clock at another moment, to prove that nothing else depends on the day the suite
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,15 +34,15 @@ os.environ.setdefault(
 os.environ.setdefault("SANIC_GRACEFUL_SHUTDOWN_TIMEOUT", "1")
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Table, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from backend import clock, migrate
-from backend.db import dispose_engines, normalise_url, session_factory
+from backend.db import dispose_engines, normalise_url, session_factory, transaction
 from backend.models import Base
-from devkit.demo_data import STORY
+from devkit.demo_data import STORY, DemoWorld, load
 
 # Shared fixtures: `browser` (Chromium), `console_server`/`console` (backend + fake Graph API).
 pytest_plugins = ["tests.browser", "tests.live_stack"]
@@ -110,6 +112,110 @@ def truncate_pg(url: str) -> None:
         replace_lines(session, None, HOUSE_LINES)
         session.commit()
     engine.dispose()
+
+
+@dataclass
+class _WorldCopy:
+    """The demo world as its first load left the database: each table's rows, the counters."""
+
+    world: DemoWorld
+    seeded: frozenset[str]  # the tables holding rows before the load (the migrations' seeds)
+    rows: list[tuple[Table, list[dict[str, object]]]]
+    counters: list[tuple[str, object]]  # PostgreSQL's sequences, SQLite's sqlite_sequence
+    loaded_after: timedelta  # how far past the story's morning the clock stood once loaded
+
+
+_world_copies: dict[tuple[object, ...], _WorldCopy] = {}
+
+
+def _tables_with_rows(session: Session) -> frozenset[str]:
+    tables = Base.metadata.sorted_tables
+    probe = " UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables
+    )
+    return frozenset(session.execute(text(probe)).scalars())
+
+
+def _counters(session: Session) -> list[tuple[str, object]]:
+    if session.get_bind().dialect.name == "postgresql":
+        found = session.execute(
+            text("SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'")
+        )
+    else:
+        exists = session.scalar(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"))
+        found = session.execute(text("SELECT name, seq FROM sqlite_sequence")) if exists else []
+    return [(str(name), value) for name, value in found]
+
+
+def _restore(session: Session, copy: _WorldCopy) -> None:
+    for name in copy.seeded:
+        session.execute(text(f'DELETE FROM "{name}"'))
+    for table, rows in copy.rows:
+        if rows:
+            session.execute(table.insert(), rows)
+    if session.get_bind().dialect.name == "postgresql":
+        for name, value in copy.counters:
+            if value is None:
+                session.execute(text("SELECT setval(:s, 1, false)"), {"s": name})
+            else:
+                session.execute(text("SELECT setval(:s, :v, true)"), {"s": name, "v": value})
+    elif copy.counters:
+        session.execute(text("DELETE FROM sqlite_sequence"))
+        for name, value in copy.counters:
+            session.execute(
+                text("INSERT INTO sqlite_sequence (name, seq) VALUES (:n, :v)"),
+                {"n": name, "v": value},
+            )
+
+
+def load_demo_world(url: str) -> DemoWorld:
+    """`devkit.demo_data.load` into the emptied database at `url`, the clock on the story's
+    morning (`story_clock`): what console, API, action and workflow tests start from.
+
+    The load runs the services (some 1,100 statements, a second or more each time, a few
+    hundred times a run): its first result on each database kind is kept, rows and counters,
+    and later calls copy it back (the same rows, the same tokens) and put the clock where the
+    load would have left it. Only on the story's morning, the database as emptied and the same
+    settings; otherwise, or if the copy is refused, the services load it."""
+    shared = clock.shared()
+    since = clock.now() - STORY.morning
+    on_the_morning = shared is not None and timedelta(0) <= since < timedelta(seconds=5)
+    environment = tuple(
+        sorted(
+            (k, v)
+            for k, v in os.environ.items()
+            if k not in ("PYTEST_CURRENT_TEST", "DATABASE_URL")
+        )
+    )
+    key = (make_url(url).get_backend_name(), environment)
+    kept = _world_copies.get(key) if on_the_morning else None
+    with session_factory(url)() as session:
+        seeded = _tables_with_rows(session)
+        if kept is not None and seeded == kept.seeded:
+            try:
+                _restore(session, kept)
+                session.commit()
+            except Exception:
+                session.rollback()  # then the services load it
+            else:
+                assert shared is not None
+                if clock.now() - STORY.morning < kept.loaded_after:
+                    shared.move_to(STORY.morning + kept.loaded_after)
+                return copy.deepcopy(kept.world)
+        session.rollback()
+    with transaction(url) as session:
+        world = load(session)
+    if on_the_morning and key not in _world_copies:
+        loaded_after = clock.now() - STORY.morning
+        with session_factory(url)() as session:
+            rows = [
+                (table, [dict(row) for row in session.execute(select(table)).mappings()])
+                for table in Base.metadata.sorted_tables
+            ]
+            _world_copies[key] = _WorldCopy(
+                copy.deepcopy(world), seeded, rows, _counters(session), loaded_after
+            )
+    return world
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

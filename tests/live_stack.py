@@ -17,8 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.db import transaction
-from devkit.demo_data import load
+from tests.conftest import load_demo_world
 from tests.processes import free_port, start_backend, start_fake_graph
 
 
@@ -103,7 +102,6 @@ def console_server(pg_migrated, tmp_path_factory):
 def console(console_server, pg_db_url, story_clock):
     """The demo world, fresh, on the story's morning."""
     httpx.post(f"{console_server.fake_url}/_fake/reset").raise_for_status()
-    with transaction(pg_db_url) as session:
-        world = load(session)
+    world = load_demo_world(pg_db_url)
     console_server.tokens = dict(world.staff_tokens)
     return console_server

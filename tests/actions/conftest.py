@@ -11,8 +11,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from backend.db import transaction
-from devkit.demo_data import load
+from tests.conftest import load_demo_world
 
 
 @dataclass
@@ -80,8 +79,7 @@ def entity(name: str, value: str) -> dict[str, Any]:
 
 @pytest.fixture
 def world(db_url, story_clock):
-    with transaction() as session:
-        return load(session)
+    return load_demo_world(db_url)
 
 
 CUSTOMER = "+61499000001"

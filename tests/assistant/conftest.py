@@ -49,9 +49,7 @@ def assistant_stack(trained_model, pg_migrated, tmp_path_factory):
 @pytest.fixture
 def demo_world_pg(pg_db_url, story_clock):
     """The demo world, freshly loaded into the PostgreSQL test database."""
-    from backend.db import transaction
-    from devkit.demo_data import load
+    from tests.conftest import load_demo_world
 
-    with transaction(pg_db_url) as session:
-        load(session)
+    load_demo_world(pg_db_url)
     return pg_db_url

@@ -16,12 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.db import transaction
 from backend.payments.provider import payment_event, post_payment_webhook
 from devkit import local_smtp
 from devkit.chat import tap_for
-from devkit.demo_data import load
-from tests.conftest import StoryClock
+from tests.conftest import StoryClock, load_demo_world
 from tests.processes import (
     free_port,
     start_action_server,
@@ -221,8 +219,7 @@ def stack(full_stack, pg_db_url, story_clock):
     if full_stack.mail_dir is not None:
         for old in full_stack.mail_dir.glob("*.eml"):
             old.unlink()
-    with transaction(pg_db_url) as session:
-        world = load(session)
+    world = load_demo_world(pg_db_url)
     full_stack.tokens = {
         "sales": world.staff_tokens["Sarah Gurung"],
         "ops": world.staff_tokens["Priya Thapa"],
