@@ -14,6 +14,7 @@ from sanic import Request, Sanic, response
 from sqlalchemy import text
 
 from backend.api import cash as _cash_api  # noqa: F401  (POST /api/payments/cash on `api`)
+from backend.api import incident_rescue as _rescue_api  # noqa: F401  (checklist, dossier)
 from backend.api import money_admin as _money_admin  # noqa: F401  (rates, the policy)
 from backend.api import proofs as _proofs  # noqa: F401  (the payment proofs' routes)
 from backend.api import refunds as _refunds_api  # noqa: F401  (a booking's refunds)

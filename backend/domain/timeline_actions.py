@@ -809,7 +809,7 @@ ACTIONS: tuple[TimelineAction, ...] = (
                 "{actor} recorded the hospital",
             ),
             "rescue.family_informed": (
-                "{actor} informed the family ({contact})",
+                "{actor} informed the family: {contact}",
                 "{actor} informed the family",
             ),
             "dossier_exported": ("{actor} exported the incident dossier for the insurer's claim",),

@@ -36,6 +36,10 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("get", "/api/ledger.csv"): {OP, A},
     ("get", "/api/incidents"): {OP, A},
     ("post", "/api/incidents/{incident_id}"): {OP, A},
+    # On the mountain (backend/api/incident_rescue.py): the guests' papers, the checklist.
+    ("get", "/api/incidents/{incident_id}/rescue"): {OP, A},
+    ("post", "/api/incidents/{incident_id}/rescue/{step}"): {OP, A},
+    ("get", "/api/incidents/{incident_id}/dossier.pdf"): {OP, A},
     ("post", "/api/conversations/{conversation_id}/messages"): {S, OP, A},
     ("post", "/api/conversations/{conversation_id}/handoff"): {S, OP, A},
     ("get", "/api/timeline"): {S, OP, A},

@@ -6,17 +6,32 @@ and the evacuation before the insurer is refused unless someone says why."""
 
 from __future__ import annotations
 
+import io
+import re
+import shutil
+import subprocess
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from backend import clock
 from backend.domain import rescue
 from backend.domain.actor import SYSTEM, Actor
-from backend.domain.enums import Role, Source
-from backend.models import TimelineEvent
-from backend.services import incident_rescue, incidents, timeline, travellers, trips
+from backend.domain.enums import AssignmentRole, Role, Source
+from backend.models import InboundMessage, TimelineEvent
+from backend.services import (
+    assignments,
+    incident_dossier_pdf,
+    incident_rescue,
+    incidents,
+    media,
+    media_files,
+    timeline,
+    travellers,
+    trips,
+)
 from tests import factories
 from tests.backend.services.test_travellers import _details, _world
 
@@ -247,3 +262,116 @@ def test_sales_and_guides_see_no_papers_on_an_incident(session, frozen_clock):
     assert reads == []
     admin = factories.staff(session, "Anil", Role.ADMIN)
     assert incident_rescue.guests_for_incident(session, incident, admin)
+
+
+# -- The dossier --------------------------------------------------------------------------------
+
+
+def _from_the_field(session, trip, guide, incident, tmp_path):
+    """Rajesh leads the trip: a photo (a real JPEG in the media folder) and a location reach
+    the incident as the WhatsApp media do."""
+    offer = assignments.assign_staff(session, trip, guide, AssignmentRole.LEAD_GUIDE, 0, SYSTEM)
+    assignments.respond_to_assignment(session, offer, True, SYSTEM, notify=False)
+    contact = factories.contact(session, guide.phone, "Rajesh")
+    sent = [
+        ("image", {"id": "media-1", "mime_type": "image/jpeg", "caption": "Her ankle, swollen"}),
+        ("location", {"latitude": 27.9479, "longitude": 86.8106, "name": "Lobuche"}),
+    ]
+    for n, (kind, content) in enumerate(sent):
+        row = InboundMessage(
+            wamid=f"wamid.field-{n}",
+            from_phone=guide.phone,
+            message_type=kind,
+            payload={kind: content},
+            stored_at=clock.now(),
+        )
+        session.add(row)
+        session.flush()
+        filed = media.receive(session, row, contact)
+        assert filed.incident is not None and filed.incident.id == incident.id
+        if kind == "image":
+            photo = Image.new("RGB", (640, 480), (40, 90, 160))
+            out = io.BytesIO()
+            photo.save(out, "JPEG")
+            key = f"2024/12/{filed.attachment.id}.jpg"
+            media_files.put(key, out.getvalue())
+            filed.attachment.status, filed.attachment.storage_key = media.STORED, key
+            filed.attachment.size_bytes = len(out.getvalue())
+    session.flush()
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:
+    path = tmp_path / "dossier.pdf"
+    path.write_bytes(data)
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+def test_the_dossier_holds_the_case_each_step_the_guests_insurers_and_the_field_reports(
+    session, frozen_clock, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    trip, booking, second, ops, guide = _trip_with_guests(session)
+    incident = _report(session, trip, guide, "Guest fell near Lobuche, injured, needs evacuation")
+    _from_the_field(session, trip, guide, incident, tmp_path)
+    incidents.guide_update(
+        session,
+        incident,
+        "Pain is bad, helicopter please",
+        Actor(Source.WHATSAPP, phone=guide.phone),
+    )
+    for step, given in [
+        (rescue.INSURER_CALLED, {"case": "WN-CASE-4471", "insurer": "World Nomads"}),
+        (rescue.EVACUATION_ARRANGED, {"provider": "Simrik Air", "at": "15:30"}),
+        (rescue.HOSPITAL, {"hospital": "CIWEC Hospital, Kathmandu"}),
+        (rescue.FAMILY_INFORMED, {"contact": "Tom Clarke (brother)"}),
+    ]:
+        frozen_clock.advance(minutes=9)
+        incident_rescue.record_step(session, incident, step, given, _as(ops))
+    data = incident_dossier_pdf.dossier_pdf(session, incident, ops)
+    (tmp_path / "dossier.pdf").write_bytes(data)
+    text = " ".join(_pdf_text(data, tmp_path).split())
+    for seen in (
+        "Incident dossier: Everest Base Camp Trek",
+        trip.reference,
+        "Insurer's case number: WN-CASE-4471 (World Nomads)",
+        "Guest fell near Lobuche, injured, needs evacuation",
+        "Pain is bad, helicopter please",
+        "Insurer called, case number recorded",
+        "Evacuation arranged",
+        "Simrik Air",
+        "CIWEC Hospital, Kathmandu",
+        "Family informed",
+        "Tom Clarke (brother)",
+        "Priya",
+        "Emma Clarke",
+        "Ann Lee",
+        "Allianz Travel",
+        "AZ-5521",
+        "+4989909090",
+        "WN-778812",
+        "no helicopter cover",
+        "27.94790, 86.81060",
+        "Her ankle, swollen",
+    ):
+        assert seen in text, seen
+    for absent in ("Zed Stranger", "ZZ9999999", "AA1111111", "penicillin"):
+        assert absent not in text, absent  # another trip; no passport, no medical notes
+    assert re.search(rb"/Subtype\s*/Image", data)  # the guide's photo is in it
+    reads = session.scalars(
+        select(TimelineEvent).where(TimelineEvent.action == "tms.traveller.papers_read")
+    ).all()
+    assert sorted(e.object_id for e in reads) == sorted([booking.id, second.id])
+    assert all(e.content["what"].startswith("incident dossier ") for e in reads)
+    exported = [
+        e
+        for e in timeline.for_object(session, "INCIDENT", incident.id)
+        if e.action == incident_dossier_pdf.EXPORTED
+    ]
+    assert [(e.actor_staff_id, e.content["case"]) for e in exported] == [(ops.id, "WN-CASE-4471")]
+    with pytest.raises(travellers.NotAllowed):
+        incident_dossier_pdf.dossier_pdf(
+            session, incident, factories.staff(session, "Sarah", Role.SALES)
+        )
