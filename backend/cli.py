@@ -277,6 +277,29 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_travellers_rotate_keys(args: argparse.Namespace) -> int:
+    from backend.db import transaction
+    from backend.services import travellers
+
+    with transaction() as session:
+        rows, photos = travellers.reseal_all(session)
+    print(
+        f"re-sealed {rows} travellers' details and {photos} photos under the newest key of "
+        "TRAVELLER_DATA_KEYS: the older keys may now be removed"
+    )
+    return 0
+
+
+def cmd_travellers_purge(args: argparse.Namespace) -> int:
+    from backend.db import transaction
+    from backend.services import travellers
+
+    with transaction() as session:
+        purged = travellers.purge_due(session)
+    print(f"purged the papers of {purged} travellers whose trip ended long enough ago")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     # Checked here, before any part starts: otherwise the one that refuses says why only in
@@ -518,6 +541,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("departures", help="departures with availability").set_defaults(
         func=cmd_departures
     )
+
+    papers = sub.add_parser("travellers", help="the traveller file's keys and retention")
+    papers_sub = papers.add_subparsers(dest="travellers_command", required=True)
+    papers_sub.add_parser(
+        "rotate-keys", help="re-seal every traveller's papers under the newest key"
+    ).set_defaults(func=cmd_travellers_rotate_keys)
+    papers_sub.add_parser(
+        "purge", help="purge the papers past TRAVELLER_PURGE_DAYS now (the scheduler does hourly)"
+    ).set_defaults(func=cmd_travellers_purge)
 
     sub.add_parser("serve", help="run the whole stack in the foreground").set_defaults(
         func=cmd_serve

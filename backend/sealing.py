@@ -3,7 +3,7 @@ the keys of `TRAVELLER_DATA_KEYS`, the newest first.
 
 A database dump, a backup or the media folder alone reveals nothing sealed: the keys live in
 the environment only. Rotation: put a new key first in the list (the old ones stay readable),
-then `tms rotate-traveller-keys` re-seals every value under the new key; the old key can go
+then `tms travellers rotate-keys` re-seals every value under the new key; the old key can go
 once it has run. Production refuses to start without real keys (backend/config.py).
 """
 

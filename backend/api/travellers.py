@@ -91,18 +91,26 @@ def list_travellers(request: Request, session: Session, member: Staff, reference
     }
 
 
-@api.put("/bookings/<reference>/travellers/<position:int>")
+@api.put("/bookings/<reference>/travellers/<position:str>")
 @endpoint(*PAPERS, body=TravellerBody)
 def put_traveller(
-    request: Request, session: Session, member: Staff, reference: str, position: int, body: Any
+    request: Request, session: Session, member: Staff, reference: str, position: str, body: Any
 ) -> Any:
     """Set traveller `position`'s details (1 to the party's size). All or nothing: one field
     wrong answers 422 naming each wrong field and saves none. Locked papers answer 409."""
     booking = bookings.find_booking(session, reference)
+    if not position.isdigit():
+        raise NotFound(f"No traveller {position!r}: travellers are numbered 1, 2, 3 ...")
     raw = {rules.BY_API[k].name: v for k, v in body.model_dump(exclude_unset=True).items()}
     try:
         saved = travellers.save(
-            session, booking, position, raw, staff_actor(member), all_or_nothing=True, source="api"
+            session,
+            booking,
+            int(position),
+            raw,
+            staff_actor(member),
+            all_or_nothing=True,
+            source="api",
         )
     except rules.TravellerInvalid as exc:
         raise ApiError(

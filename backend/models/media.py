@@ -36,7 +36,8 @@ class MediaAttachment(IdMixin, CreatedMixin, Base):
     staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
     trip_id: Mapped[str | None] = mapped_column(ForeignKey("trips.id"), index=True)
     incident_id: Mapped[str | None] = mapped_column(ForeignKey("incidents.id"), index=True)
-    # PENDING (to fetch) → STORED, or FAILED after the last attempt; LOCATION has no file.
+    # PENDING (to fetch) → STORED, or FAILED after the last attempt; LOCATION has no file;
+    # SEALED: a traveller's photo, kept sealed in the traveller file instead.
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]

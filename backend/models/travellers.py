@@ -30,6 +30,9 @@ class Traveller(IdMixin, CreatedMixin, Base):
     passport_photo_type: Mapped[str | None] = mapped_column(String(40))
     portrait_photo_key: Mapped[str | None] = mapped_column(String(120))
     portrait_photo_type: Mapped[str | None] = mapped_column(String(40))
+    # A photo sent in the chat, reserved here until the media fetcher has its bytes.
+    passport_photo_media_id: Mapped[str | None] = mapped_column(String(36))
+    portrait_photo_media_id: Mapped[str | None] = mapped_column(String(36))
     # Field and photo names still empty; what ops must weigh (domain.travellers.FLAG_WORDS).
     missing: Mapped[list[Any]] = mapped_column(default=list)
     flags: Mapped[list[Any]] = mapped_column(default=list)

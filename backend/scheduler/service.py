@@ -38,7 +38,7 @@ from backend.models import TimerTouch
 from backend.scheduler import runner
 from backend.scheduler.kinds import job_id, timer_specs
 from backend.scheduler.store import TimerJobStore
-from backend.services import staff_auth
+from backend.services import staff_auth, travellers
 
 logger = logging.getLogger(__name__)
 
@@ -228,11 +228,16 @@ class TimerService:
         return report
 
     def housekeeping(self) -> int:
-        """Rows kept only for a while: stale sign-in limits, long-expired codes."""
+        """Rows kept only for a while: stale sign-in limits, long-expired codes; travellers'
+        papers past their retention (TRAVELLER_PURGE_DAYS after the trip)."""
         with transaction(self.url) as session:
             forgotten = staff_auth.forget_stale(session)
-        logger.info("housekeeping: %d stale rows removed", forgotten)
-        return forgotten
+        with transaction(self.url) as session:
+            purged = travellers.purge_due(session)
+        logger.info(
+            "housekeeping: %d stale rows removed, %d travellers' papers purged", forgotten, purged
+        )
+        return forgotten + purged
 
     def drain_touches(self, limit: int = 5000) -> int:
         """Re-evaluate the timers of the objects that changed since the last drain."""

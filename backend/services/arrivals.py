@@ -9,11 +9,13 @@ a message that none handles is a turn for the assistant.
 3. `silent`: reactions and system notices: on the timeline, nobody answers.
 4. `flow answer`: a WhatsApp Flow's answer (the travellers' papers), filed by
    `papers_flow.receive`.
-5. `payment receipt`: a customer's photo or PDF while a booking of theirs awaits payment by
+5. `traveller photo`: a passport page or a portrait for the traveller file, filed on the next
+   traveller lacking one (`papers_photos`), sealed as soon as its bytes arrive.
+6. `payment receipt`: a customer's photo or PDF while a booking of theirs awaits payment by
    transfer or card link: kept, filed on the booking as a proof to check, and acknowledged.
-6. `not dialogue`: media, locations and anything without text: kept (`media.receive`) and
+7. `not dialogue`: media, locations and anything without text: kept (`media.receive`) and
    acknowledged.
-7. Otherwise the assistant: a `DialogueTurn`. When it answers nothing, `forward_unanswered`
+8. Otherwise the assistant: a `DialogueTurn`. When it answers nothing, `forward_unanswered`
    tells staff.
 
 A new kind of arrival is one entry in `ARRIVAL_HANDLERS`. The inbox worker
@@ -34,7 +36,15 @@ from backend import texts
 from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType, Source
 from backend.models import Contact, Conversation, InboundMessage
-from backend.services import consent, media, outbox, papers_flow, payment_proofs, routing
+from backend.services import (
+    consent,
+    media,
+    outbox,
+    papers_flow,
+    papers_photos,
+    payment_proofs,
+    routing,
+)
 from backend.services import staff as staff_service
 
 logger = logging.getLogger(__name__)
@@ -168,6 +178,22 @@ def file_flow_answer(session: Session, row: InboundMessage, arrival: Arrival) ->
     return True
 
 
+def is_traveller_photo(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """A photo for the traveller file: a passport page or a portrait, by its caption or while a
+    traveller of the customer's next trip lacks one (`papers_photos.target_of`)."""
+    return papers_photos.target_of(session, row, arrival.contact) is not None
+
+
+def file_traveller_photo(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """Reserved on the next traveller lacking that photo (sealed once its bytes arrive); the
+    customer is told whose it was filed as."""
+    reply = papers_photos.reserve(session, row, arrival.contact, arrival.actor)
+    if reply is None:
+        return False
+    _reply(session, arrival, reply)
+    return True
+
+
 def is_payment_receipt(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
     """A customer's photo or PDF while a booking of theirs awaits payment (transfer or card
     link switched on): plausibly the receipt (`payment_proofs.chat_receipt_booking`)."""
@@ -191,6 +217,7 @@ ARRIVAL_HANDLERS: tuple[ArrivalHandler, ...] = (
     ArrivalHandler("paused", is_paused, forward_to_rep),
     ArrivalHandler("silent", is_silent, leave_on_timeline),
     ArrivalHandler("flow answer", is_flow_answer, file_flow_answer),
+    ArrivalHandler("traveller photo", is_traveller_photo, file_traveller_photo),
     ArrivalHandler("payment receipt", is_payment_receipt, file_payment_receipt),
     ArrivalHandler("not dialogue", is_not_dialogue, keep_and_acknowledge),
 )

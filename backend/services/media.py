@@ -27,6 +27,8 @@ from backend.services import staff as staff_service
 FILE_KINDS = {"image", "audio", "video", "document", "sticker"}
 LOCATION = "location"
 PENDING, STORED, FAILED, NO_FILE = "PENDING", "STORED", "FAILED", "NO_FILE"
+# A traveller's photo: its bytes went sealed into the traveller file, never to the media folder.
+SEALED = "SEALED"
 
 
 @dataclass(frozen=True)

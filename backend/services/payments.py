@@ -37,6 +37,8 @@ from backend.services import (
     inventory,
     ledger,
     notifications,
+    papers_flow,
+    papers_invite,
     rates,
     routing,
     timeline,
@@ -476,6 +478,10 @@ def notify_received(
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
         )
+        # The travellers' papers, right after the deposit: the page's link, and the form in
+        # the chat for the first traveller (backend/services/papers_invite.py, papers_flow.py).
+        papers_invite.invite(session, booking, actor)
+        papers_flow.offer(session, booking, actor)
     else:
         notifications.to_contact(
             session,

@@ -553,3 +553,20 @@ def log_read(
     """Record a read of the booking's papers whose reader a caller has already checked (the
     lead guide's manifest: `backend.services.traveller_papers_pdf`)."""
     _log_view(session, booking, member, what, positions)
+
+
+def reseal_all(session: Session) -> tuple[int, int]:
+    """Key rotation: every sealed value and photo re-sealed under the newest key of
+    TRAVELLER_DATA_KEYS (the older keys can go once this has run). (travellers, photos)."""
+    rows = photos = 0
+    for traveller in session.scalars(select(Traveller).where(Traveller.purged_at.is_(None))):
+        if traveller.sealed_details:
+            traveller.sealed_details = sealing.reseal(traveller.sealed_details.encode()).decode()
+            rows += 1
+        for kind in rules.PHOTOS:
+            key = getattr(traveller, f"{kind}_key")
+            if key:
+                media_files.put(key, sealing.reseal(media_files.get(key)))
+                photos += 1
+    session.flush()
+    return rows, photos

@@ -105,3 +105,14 @@ def papers_locked_in_chat(booking: Booking) -> str:
         f"The travellers' details for {booking.reference} have already been checked by our "
         "operations team for the permits. Reply here to tell us what should change."
     )
+
+
+def papers_photo_received(booking: Booking, who: str, what: str) -> str:
+    return (
+        f"📸 Thanks! Filed as {who}'s {what.removeprefix('a ')} for {booking.reference}. "
+        "If that's the wrong traveller, reply here and we'll move it."
+    )
+
+
+def papers_photo_refused(why: str) -> str:
+    return f"Sorry, we couldn't file that photo: {why} Please send it again."

@@ -28,7 +28,8 @@ from backend import clock, queue
 from backend.config import Settings, get_settings
 from backend.db import transaction
 from backend.models import MediaAttachment
-from backend.services.media import FAILED, PENDING, STORED
+from backend.services import papers_photos
+from backend.services.media import FAILED, PENDING, SEALED, STORED
 from backend.whatsapp.client import GraphClient, MediaUrlRefused
 from backend.workers import run_until_stopped
 
@@ -169,13 +170,16 @@ class MediaFetcher:
             if row is None:
                 return
             mime = mime or row.mime_type
-            key = key_for(row, mime)
-            self.store.put(key, content)
+            # A passport photo goes sealed into the traveller file, never here in the clear.
+            sealed = papers_photos.claim_stored(session, row, content)
+            if not sealed:
+                key = key_for(row, mime)
+                self.store.put(key, content)
+                row.storage_key = key
             row.mime_type = mime
-            row.storage_key = key
             row.size_bytes = len(content)
             row.sha256 = hashlib.sha256(content).hexdigest()
-            row.status = STORED
+            row.status = SEALED if sealed else STORED
             row.stored_at = clock.now()
             row.lease_token = None
             row.next_attempt_at = None

@@ -35,6 +35,8 @@ def upgrade() -> None:
         sa.Column("passport_photo_type", sa.String(length=40), nullable=True),
         sa.Column("portrait_photo_key", sa.String(length=120), nullable=True),
         sa.Column("portrait_photo_type", sa.String(length=40), nullable=True),
+        sa.Column("passport_photo_media_id", sa.String(length=36), nullable=True),
+        sa.Column("portrait_photo_media_id", sa.String(length=36), nullable=True),
         sa.Column("missing", sa.JSON(), nullable=False),
         sa.Column("flags", sa.JSON(), nullable=False),
         sa.Column("verified_at", UTCDateTime(timezone=True), nullable=True),

@@ -141,6 +141,7 @@ def test_the_handlers_are_tried_in_this_order() -> None:
         "paused",
         "silent",
         "flow answer",
+        "traveller photo",
         "payment receipt",
         "not dialogue",
     ]

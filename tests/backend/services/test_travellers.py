@@ -247,3 +247,22 @@ def test_papers_are_purged_after_the_trip_and_the_name_stays(
     row = session.scalar(select(Traveller).where(Traveller.booking_id == booking.id))
     assert row.sealed_details is None and row.passport_photo_key is None and row.purged_at
     assert row.full_name == "Emma Clarke" and not (tmp_path / key).exists()
+
+
+def test_key_rotation_reseals_details_and_photos_under_the_newest_key(
+    session, frozen_clock, tmp_path, monkeypatch
+):
+    from cryptography.fernet import Fernet
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path))
+    monkeypatch.setenv("TRAVELLER_DATA_KEYS", old)
+    booking, ops = _world(session, 1)
+    _complete(session, booking, 1, passport="R1234567")
+    monkeypatch.setenv("TRAVELLER_DATA_KEYS", f"{new},{old}")
+    assert travellers.reseal_all(session) == (1, 2)
+    monkeypatch.setenv("TRAVELLER_DATA_KEYS", new)  # the old key is gone
+    [(row, values)] = travellers.read_for_staff(session, booking, ops)
+    assert values["passport_number"] == "R1234567"
+    data, _ = travellers.photo_for_staff(session, booking, 1, "portrait_photo", ops)
+    assert data == _jpeg()
