@@ -262,7 +262,7 @@ def test_key_rotation_reseals_details_and_photos_under_the_newest_key(
     monkeypatch.setenv("TRAVELLER_DATA_KEYS", f"{new},{old}")
     assert travellers.reseal_all(session) == (1, 2)
     monkeypatch.setenv("TRAVELLER_DATA_KEYS", new)  # the old key is gone
-    [(row, values)] = travellers.read_for_staff(session, booking, ops)
+    [(_row, values)] = travellers.read_for_staff(session, booking, ops)
     assert values["passport_number"] == "R1234567"
     data, _ = travellers.photo_for_staff(session, booking, 1, "portrait_photo", ops)
     assert data == _jpeg()
