@@ -13,13 +13,12 @@ from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus, LeadStatus
 from backend.models import Booking, Departure, Lead, OutboundMessage, Staff, TimelineEvent
 from backend.services import catalog, contacts, leads
-from devkit.demo_data import load
+from tests.conftest import load_demo_world
 
 
 @pytest.fixture
 def world(backend_url, pg_db_url, story_clock):
-    with transaction(pg_db_url) as s:
-        tokens = load(s).staff_tokens
+    tokens = load_demo_world(pg_db_url).staff_tokens
     return {
         "sales": tokens["Sarah Gurung"],
         "ops": tokens["Priya Thapa"],

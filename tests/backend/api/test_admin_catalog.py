@@ -14,13 +14,12 @@ from backend import clock
 from backend.db import transaction
 from backend.models import Departure, Staff, TimelineEvent
 from backend.services import catalog
-from devkit.demo_data import load
+from tests.conftest import load_demo_world
 
 
 @pytest.fixture
 def admin(backend_url, pg_db_url, story_clock):
-    with transaction(pg_db_url) as s:
-        tokens = load(s).staff_tokens
+    tokens = load_demo_world(pg_db_url).staff_tokens
 
     def call(method: str, path: str, token: str | None = None, **kw) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or tokens['Anil Admin']}"}

@@ -10,13 +10,12 @@ from sqlalchemy import select
 from backend.db import transaction
 from backend.models import TimelineEvent
 from backend.services import knowledge
-from devkit.demo_data import load
+from tests.conftest import load_demo_world
 
 
 @pytest.fixture
 def call(backend_url, pg_db_url, story_clock):
-    with transaction(pg_db_url) as s:
-        tokens = load(s).staff_tokens
+    tokens = load_demo_world(pg_db_url).staff_tokens
 
     def request(method: str, path: str, who: str = "Anil Admin", **kw) -> httpx.Response:
         headers = {"Authorization": f"Bearer {tokens[who]}"}

@@ -17,7 +17,7 @@ from backend.models import Booking, Payment
 from backend.payments import signature
 from backend.payments.provider import payment_event, post_payment_webhook
 from backend.services import bookings, catalog, contacts
-from devkit.demo_data import load
+from tests.conftest import load_demo_world
 from tests.processes import start_backend
 
 SECRET = "dev-payment-secret"
@@ -25,8 +25,8 @@ SECRET = "dev-payment-secret"
 
 @pytest.fixture
 def held(backend_url, pg_db_url, story_clock):
+    load_demo_world(pg_db_url)
     with transaction(pg_db_url) as s:
-        load(s)
         departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
         booking = bookings.hold_new_booking(
             s,

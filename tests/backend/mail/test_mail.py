@@ -29,14 +29,13 @@ from backend.services import (
     trips,
 )
 from devkit import local_smtp
-from devkit.demo_data import load
+from tests.conftest import load_demo_world
 from tests.processes import free_port
 
 
 @pytest.fixture
 def world(pg_db_url, story_clock):
-    with transaction(pg_db_url) as s:
-        load(s)
+    load_demo_world(pg_db_url)
     return pg_db_url
 
 

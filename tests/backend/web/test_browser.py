@@ -17,7 +17,7 @@ from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Trip
 from backend.services import attendance, bookings, catalog, contacts, incidents, staff, trips
-from devkit.demo_data import load
+from tests.conftest import load_demo_world
 from tests.processes import ROOT
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -45,8 +45,7 @@ def phone_without_js(browser):
 
 @pytest.fixture
 def world(backend_url, pg_db_url, story_clock):
-    with transaction(pg_db_url) as s:
-        load(s)
+    load_demo_world(pg_db_url)
     SHOTS.mkdir(parents=True, exist_ok=True)
     return backend_url
 

@@ -36,7 +36,7 @@ from backend.services import (
     trips,
     waitlist,
 )
-from devkit.demo_data import load
+from tests.conftest import load_demo_world
 
 
 def _get(url: str) -> httpx.Response:
@@ -54,8 +54,7 @@ def _text(answer: httpx.Response) -> str:
 
 @pytest.fixture
 def world(backend_url, pg_db_url, story_clock):
-    with transaction(pg_db_url) as s:
-        load(s)
+    load_demo_world(pg_db_url)
     return backend_url
 
 
