@@ -9,12 +9,22 @@ from sanic.response import HTTPResponse
 from backend import clock
 from backend.console import page_data
 from backend.console.web import Ctx, console_bp, console_page
+from backend.domain import rescue
 from backend.domain.access import Area, may_see, media_area
 from backend.domain.enums import IncidentStatus, ObjectType
 from backend.domain.errors import NotFound
 from backend.http_common import get_or_404
 from backend.models import Incident, MediaAttachment, Staff
-from backend.services import assignments, incidents, media, timeline, trips
+from backend.services import (
+    assignments,
+    incident_dossier_pdf,
+    incident_rescue,
+    incidents,
+    media,
+    timeline,
+    travellers,
+    trips,
+)
 from backend.whatsapp.media import store_for
 
 
@@ -50,9 +60,25 @@ def incident_page(ctx: Ctx, incident_id: str) -> HTTPResponse:
     incident = _incident(ctx, incident_id)
     guests = trips.guests_of(ctx.session, incident.trip)
     events = timeline.for_object(ctx.session, ObjectType.INCIDENT, incident.id, reader=ctx.member)
+    # The guests' papers open for OPS and ADMIN, on the page a person opens (each time on the
+    # bookings' timelines); the page's background refresh never opens them again.
+    papers = travellers.may_read(ctx.member)
+    everyone = ctx.arg("guests") == "all"
+    rescue_guests = (
+        incident_rescue.guests_for_incident(ctx.session, incident, ctx.member, everyone=everyone)
+        if papers and not ctx.request.headers.get("x-console-live")
+        else None
+    )
     return ctx.page(
         "incident.html",
         incident=incident,
+        papers=papers,
+        rescue_guests=rescue_guests,
+        concerned=incident_rescue.concerned(ctx.session, incident),
+        everyone=everyone,
+        checklist=incident_rescue.checklist(ctx.session, incident),
+        steps=rescue.STEPS,
+        local_now=clock.local_now().strftime("%Y-%m-%dT%H:%M"),
         reporter=ctx.session.get(Staff, incident.reported_by_staff_id)
         if incident.reported_by_staff_id
         else None,
@@ -146,3 +172,36 @@ def incident_acknowledge(ctx: Ctx, incident_id: str) -> HTTPResponse:
     incident = _incident(ctx, incident_id)
     incidents.acknowledge(ctx.session, incident, ctx.actor)
     return ctx.done(f"/console/incidents/{incident.id}", "Acknowledged")
+
+
+@console_bp.post("/incidents/<incident_id:str>/rescue")
+@console_page(Area.INCIDENTS)
+def incident_rescue_step(ctx: Ctx, incident_id: str) -> HTTPResponse:
+    """A step of the insurer-first checklist (the form's `step`), through the same rules as
+    the admin API's: a refusal comes back to the incident's page with its reason."""
+    incident = _incident(ctx, incident_id)
+    step = ctx.form("step")
+    fields = ("case", "insurer", "provider", "at", "hospital", "contact", "note", "override")
+    done = incident_rescue.record_step(
+        ctx.session, incident, step, {f: ctx.form(f) or None for f in fields}, ctx.actor
+    )
+    label = rescue.BY_CODE[step].label
+    return ctx.done(f"/console/incidents/{incident.id}#rescue", f"{label}: recorded by {done.by}")
+
+
+@console_bp.get("/incidents/<incident_id:str>/dossier.pdf")
+@console_page(Area.INCIDENTS)
+def incident_dossier(ctx: Ctx, incident_id: str) -> HTTPResponse:
+    """The incident dossier for the insurer's claim (OPS, ADMIN; the export is recorded)."""
+    incident = _incident(ctx, incident_id)
+    data = incident_dossier_pdf.dossier_pdf(ctx.session, incident, ctx.member)
+    return response.raw(
+        data,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{incident_dossier_pdf.filename(incident)}"'
+            ),
+            "Cache-Control": "no-store",
+        },
+    )

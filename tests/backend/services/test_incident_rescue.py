@@ -7,10 +7,12 @@ and the evacuation before the insurer is refused unless someone says why."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -34,6 +36,9 @@ from backend.services import (
 )
 from tests import factories
 from tests.backend.services.test_travellers import _details, _world
+from tests.processes import ROOT
+
+SHOTS = Path(os.environ.get("TMS_SCREENSHOTS_DIR") or ROOT / "var" / "screenshots")
 
 
 def _trip_with_guests(session):
@@ -308,6 +313,20 @@ def _pdf_text(data: bytes, tmp_path) -> str:
     ).stdout
 
 
+def _render(data: bytes, tmp_path) -> None:
+    """The dossier's pages as images (60 dpi) in var/screenshots/: incident-dossier.png, -2."""
+    if shutil.which("pdftoppm") is None:
+        return
+    path = tmp_path / "dossier.pdf"
+    path.write_bytes(data)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(tmp_path / "page")], check=True)
+    for n, page in enumerate(sorted(tmp_path.glob("page-*.png")), start=1):
+        shutil.copy(
+            page, SHOTS / ("incident-dossier.png" if n == 1 else f"incident-dossier-{n}.png")
+        )
+
+
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
 def test_the_dossier_holds_the_case_each_step_the_guests_insurers_and_the_field_reports(
     session, frozen_clock, tmp_path, monkeypatch
@@ -331,7 +350,7 @@ def test_the_dossier_holds_the_case_each_step_the_guests_insurers_and_the_field_
         frozen_clock.advance(minutes=9)
         incident_rescue.record_step(session, incident, step, given, _as(ops))
     data = incident_dossier_pdf.dossier_pdf(session, incident, ops)
-    (tmp_path / "dossier.pdf").write_bytes(data)
+    _render(data, tmp_path)
     text = " ".join(_pdf_text(data, tmp_path).split())
     for seen in (
         "Incident dossier: Everest Base Camp Trek",
