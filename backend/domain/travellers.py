@@ -298,6 +298,37 @@ def flags(values: Mapping[str, Any], trip: Trip) -> list[str]:
     return found
 
 
+# What a customer reads for a whole group of missing fields (a reminder stays short).
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "the passport details",
+        ("full_name", "nationality", "passport_number", "passport_expiry", "date_of_birth", "sex"),
+    ),
+    (
+        "the travel insurance",
+        ("insurer", "policy_number", "assistance_phone", "covers_helicopter", "cover_altitude_m"),
+    ),
+    ("an emergency contact", ("emergency_name", "emergency_relationship", "emergency_phone")),
+    ("the arrival flight", ("arrival_flight", "arrival_date")),
+    ("the two photos", ("passport_photo", "portrait_photo")),
+)
+
+
+def missing_summary(names: list[str]) -> list[str]:
+    """Like `missing_words`, a whole group missing said in a few words ("the passport
+    details"); a group partly filled names what is left of it."""
+    missing = set(names)
+    words: list[str] = []
+    for label, group in GROUPS:
+        gone = [n for n in group if n in missing]
+        if not gone:
+            continue
+        # No helicopter cover: no altitude asked for, so the group is whole without it.
+        needed = [n for n in group if n != "cover_altitude_m" or n in missing]
+        words += [label] if len(gone) == len(needed) and len(gone) > 1 else missing_words(gone)
+    return words
+
+
 def missing_words(names: list[str]) -> list[str]:
     """What a customer reads for each missing name ("passport number", "a portrait photo")."""
     words = []

@@ -20,7 +20,7 @@ from backend.texts.papers import Gap, gap_of
 def gaps(session: Session, booking: Booking) -> list[Gap]:
     """Each traveller still missing something, with what (in a customer's words)."""
     return [
-        gap_of(t.position, t.full_name, rules.missing_words(list(t.missing)))
+        gap_of(t.position, t.full_name, rules.missing_summary(list(t.missing)))
         for t in travellers.ensure(session, booking)
         if t.missing and t.purged_at is None
     ]

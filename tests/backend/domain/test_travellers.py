@@ -142,3 +142,20 @@ def test_a_passport_that_no_longer_lasts_after_a_moved_trip_is_flagged():
 def test_sealed_values_round_trip_through_json():
     values = _complete()
     assert rules.from_json(rules.to_json(values)) == values
+
+
+def test_a_whole_group_missing_is_said_in_a_few_words():
+    everything = rules.missing({}, {})
+    assert rules.missing_summary(everything) == [
+        "the passport details",
+        "the travel insurance",
+        "an emergency contact",
+        "the arrival flight",
+        "the two photos",
+    ]
+    some = rules.missing(_complete() | {"sex": None, "emergency_phone": None}, {})
+    assert rules.missing_summary(some) == [
+        "sex as in the passport",
+        "emergency contact's phone",
+        "the two photos",
+    ]

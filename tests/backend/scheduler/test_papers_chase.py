@@ -103,7 +103,7 @@ async def test_the_booker_hears_what_is_missing_by_name_until_complete_and_ops_a
     frozen_clock.at = _day_before(booking, 30)
     assert [job for job, _ in timers_service.run_due()] == [f"papers-reminder-30d:{booking.id}"]
     [first] = messages(db_url, "papers_reminder")
-    assert "Traveller 2: full name as in the passport, nationality" in first.body
+    assert "Traveller 2: the passport details, the travel insurance" in first.body
     assert "Emma Clarke" not in first.body  # complete: not chased
     assert factories.link_in(first.body, "papers") == links.LinkClaims("papers", booking.ref_key)
 
