@@ -1,11 +1,12 @@
 """Payment proofs over the admin API (OPS, ADMIN): the pending ones, verify as received (the
 booking moves, flags returned and kept), reject with a reason the customer receives; a
 decided proof is refused; a foreign currency with no rate says to set one. Against the real
-backend (its own process) on SQLite and PostgreSQL."""
+backend (its own process) on PostgreSQL: the rules beneath are tested on both databases
+(tests/backend/services/test_payment_proofs.py), and the demo (SQLite) verifies a receipt over
+this API end to end."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 from itertools import count
 
@@ -28,14 +29,9 @@ _numbers = count(1)
 _tokens: dict[str, dict[str, str]] = {}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def stack(request, tmp_path_factory):
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("proofs-db") / "proofs.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("pg_migrated")
+@pytest.fixture(scope="module")
+def stack(pg_migrated, tmp_path_factory):
+    url = pg_migrated
     media = tmp_path_factory.mktemp("proofs-media")
     server, port = start_backend(
         url,

@@ -1,14 +1,14 @@
 """The pay page's ways to pay: the card as before, the bank transfer with the operator's bank
 details and the reference to quote, the bank's card page with its surcharge and the total
 shown before paying, and the receipt upload (photo or PDF) with clear refusals. Readable on a
-phone without JavaScript. Against the real backend (its own process) on SQLite and
-PostgreSQL."""
+phone without JavaScript. Against the real backend (its own process) on PostgreSQL: the rules
+beneath are tested on both databases (tests/backend/services), and the demo (SQLite) opens the
+pay page's ways to pay."""
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,15 +37,10 @@ JPEG = b"\xff\xd8\xff\xe0" + b"a transfer receipt" * 40
 PDF = b"%PDF-1.7\n" + b"receipt " * 60
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def stack(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def stack(pg_migrated, tmp_path_factory):
     """(backend URL, database URL, media folder): the backend with the demo's pay settings."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("pay-db") / "pay.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("pg_migrated")
+    url = pg_migrated
     media = tmp_path_factory.mktemp("pay-media")
     server, port = start_backend(
         url,
