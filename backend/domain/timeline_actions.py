@@ -899,6 +899,26 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "The customer was sent the link for the travellers' papers",
     ),
     _exact(
+        "tms.contact.data_erasure_requested",
+        None,
+        "{name} asked in the chat to delete their personal data",
+        "The customer asked in the chat to delete their personal data",
+        alerts=(ops("a person must confirm it with the customer, then erase the papers"),),
+    ),
+    _exact(
+        "tms.contact.data_copy_requested",
+        None,
+        "{name} asked in the chat for a copy of their personal data",
+        "The customer asked in the chat for a copy of their personal data",
+        alerts=(ops("a person must send the customer what is held about them"),),
+    ),
+    _exact(
+        "tms.contact.data_erased",
+        None,
+        "{actor} erased the papers of {travellers:traveller} at the customer's request",
+        "{actor} erased the customer's papers at their request",
+    ),
+    _exact(
         "tms.traveller.flow_sent",
         B,
         "The customer was sent the form for traveller {traveller}'s papers in the chat",

@@ -4,18 +4,20 @@ a message that none handles is a turn for the assistant.
 
 1. `consent`: STOP / START from a customer (not staff): applied and confirmed here, whoever
    else is talking to them (the assistant, a paused conversation's rep).
-2. `paused`: a conversation a rep has paused: the message goes to the rep, the assistant
+2. `data request`: "delete my data", "a copy of my data" from a customer: recorded,
+   operations alerted, the customer told a person will confirm (`data_requests`).
+3. `paused`: a conversation a rep has paused: the message goes to the rep, the assistant
    stays quiet.
-3. `silent`: reactions and system notices: on the timeline, nobody answers.
-4. `flow answer`: a WhatsApp Flow's answer (the travellers' papers), filed by
+4. `silent`: reactions and system notices: on the timeline, nobody answers.
+5. `flow answer`: a WhatsApp Flow's answer (the travellers' papers), filed by
    `papers_flow.receive`.
-5. `traveller photo`: a passport page or a portrait for the traveller file, filed on the next
+6. `traveller photo`: a passport page or a portrait for the traveller file, filed on the next
    traveller lacking one (`papers_photos`), sealed as soon as its bytes arrive.
-6. `payment receipt`: a customer's photo or PDF while a booking of theirs awaits payment by
+7. `payment receipt`: a customer's photo or PDF while a booking of theirs awaits payment by
    transfer or card link: kept, filed on the booking as a proof to check, and acknowledged.
-7. `not dialogue`: media, locations and anything without text: kept (`media.receive`) and
+8. `not dialogue`: media, locations and anything without text: kept (`media.receive`) and
    acknowledged.
-8. Otherwise the assistant: a `DialogueTurn`. When it answers nothing, `forward_unanswered`
+9. Otherwise the assistant: a `DialogueTurn`. When it answers nothing, `forward_unanswered`
    tells staff.
 
 A new kind of arrival is one entry in `ARRIVAL_HANDLERS`. The inbox worker
@@ -38,6 +40,7 @@ from backend.domain.enums import ObjectType, Source
 from backend.models import Contact, Conversation, InboundMessage
 from backend.services import (
     consent,
+    data_requests,
     media,
     outbox,
     papers_flow,
@@ -118,6 +121,22 @@ def apply_consent(session: Session, row: InboundMessage, arrival: Arrival) -> bo
         consent.opt_in(session, arrival.contact, actor)
         body = texts.consent_started()
     _reply(session, arrival, body)
+    return True
+
+
+def is_data_request(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """ "Delete my data", "a copy of my data": a customer's request about their personal data."""
+    return (
+        row.message_type == "text"
+        and data_requests.kind_of(row.text) is not None
+        and staff_service.by_phone(session, arrival.contact.phone) is None
+    )
+
+
+def take_data_request(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    kind = data_requests.kind_of(row.text)
+    assert kind is not None
+    _reply(session, arrival, data_requests.request(session, arrival.contact, kind, arrival.actor))
     return True
 
 
@@ -214,6 +233,7 @@ def file_payment_receipt(session: Session, row: InboundMessage, arrival: Arrival
 
 ARRIVAL_HANDLERS: tuple[ArrivalHandler, ...] = (
     ArrivalHandler("consent", is_consent_command, apply_consent),
+    ArrivalHandler("data request", is_data_request, take_data_request),
     ArrivalHandler("paused", is_paused, forward_to_rep),
     ArrivalHandler("silent", is_silent, leave_on_timeline),
     ArrivalHandler("flow answer", is_flow_answer, file_flow_answer),

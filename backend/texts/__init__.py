@@ -130,6 +130,8 @@ from backend.texts.format import (
     trek_label,
 )
 from backend.texts.papers import (
+    data_erased,
+    data_request_received,
     papers_flow_offer,
     papers_flow_saved,
     papers_flow_unreadable,
@@ -138,6 +140,7 @@ from backend.texts.papers import (
     papers_photo_refused,
     papers_reminder,
     papers_reminder_params,
+    staff_data_request,
     staff_papers_incomplete,
 )
 from backend.texts.staff import (
@@ -260,6 +263,8 @@ __all__ = [
     "console_proof_verified",
     "console_too_many_tries",
     "credit_issued",
+    "data_erased",
+    "data_request_received",
     "date_range",
     "dates_list",
     "departure_full_options",
@@ -364,6 +369,7 @@ __all__ = [
     "spot_available",
     "spot_available_params",
     "staff_balance_overdue",
+    "staff_data_request",
     "staff_papers_incomplete",
     "staff_payment_flagged",
     "staff_proof_to_check",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from backend.models import Booking
+from backend.models import Booking, Contact
 from backend.texts.format import long_date
 
 # (the traveller as the customer knows them, what is missing: "passport number", ...)
@@ -116,3 +116,32 @@ def papers_photo_received(booking: Booking, who: str, what: str) -> str:
 
 def papers_photo_refused(why: str) -> str:
     return f"Sorry, we couldn't file that photo: {why} Please send it again."
+
+
+def data_request_received(erase: bool) -> str:
+    if erase:
+        return (
+            "We've received your request to delete your personal data. A member of our team "
+            "will confirm it with you here shortly; your bookings and payments stay on record, "
+            "as the law requires."
+        )
+    return (
+        "We've received your request for a copy of the personal data we hold about you. A "
+        "member of our team will send it to you shortly."
+    )
+
+
+def staff_data_request(contact: Contact, erase: bool) -> str:
+    what = "to delete their personal data" if erase else "for a copy of their personal data"
+    return (
+        f"🔒 {contact.display_name} ({contact.phone}) asked in the chat {what}. "
+        "Confirm with them, then use the admin API (docs/travellers.md: privacy requests)."
+    )
+
+
+def data_erased(travellers: int) -> str:
+    return (
+        f"Done: the passport details, insurance, emergency contacts, medical notes and photos "
+        f"of {travellers} traveller{'s' if travellers != 1 else ''} are deleted. Your bookings "
+        "and payments stay on record, as the law requires."
+    )

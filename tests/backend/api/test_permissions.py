@@ -89,6 +89,9 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("get", "/api/departures/{departure_id}/permits.csv"): {OP, A},
     ("get", "/api/departures/{departure_id}/permits.pdf"): {OP, A},
     ("get", "/api/departures/{departure_id}/manifest.pdf"): EVERYONE,
+    # A customer's privacy requests (backend/api/data_requests.py).
+    ("post", "/api/contacts/{contact_id}/erase-papers"): {OP, A},
+    ("get", "/api/contacts/{contact_id}/data.json"): {OP, A},
 }
 # Routes without a staff token say who may use them instead (`access`).
 NOT_STAFF = {

@@ -69,6 +69,9 @@ WHO_HEARS = {
     "tms.incident.escalated": ("admin!", "ops!"),
     # The travellers' papers, 5 days before the trip (backend/services/papers_chase.py).
     "tms.traveller.papers_incomplete": ("ops",),
+    # A customer's privacy request (backend/services/data_requests.py).
+    "tms.contact.data_erasure_requested": ("ops",),
+    "tms.contact.data_copy_requested": ("ops",),
 }
 
 

@@ -138,6 +138,7 @@ def pause_conversation(phone: str) -> None:
 def test_the_handlers_are_tried_in_this_order() -> None:
     assert [handler.name for handler in ARRIVAL_HANDLERS] == [
         "consent",
+        "data request",
         "paused",
         "silent",
         "flow answer",
