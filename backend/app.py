@@ -14,12 +14,12 @@ from sanic import Request, Sanic, response
 from sqlalchemy import text
 
 from backend.api import cash as _cash_api  # noqa: F401  (POST /api/payments/cash on `api`)
+from backend.api import data_requests as _data_requests_api  # noqa: F401  (privacy requests)
 from backend.api import incident_rescue as _rescue_api  # noqa: F401  (checklist, dossier)
 from backend.api import money_admin as _money_admin  # noqa: F401  (rates, the policy)
 from backend.api import proofs as _proofs  # noqa: F401  (the payment proofs' routes)
 from backend.api import refunds as _refunds_api  # noqa: F401  (a booking's refunds)
 from backend.api import traveller_exports as _traveller_exports  # noqa: F401  (its PDFs)
-from backend.api import data_requests as _data_requests_api  # noqa: F401  (privacy requests)
 from backend.api import travellers as _travellers_api  # noqa: F401  (the traveller file)
 from backend.api.common import ApiError, authenticate, error_response
 from backend.api.openapi import document as openapi_document
