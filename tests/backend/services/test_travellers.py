@@ -4,6 +4,7 @@ checked and sealed, ops' verification and lock, a departure's readiness and perm
 
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -266,3 +267,41 @@ def test_key_rotation_reseals_details_and_photos_under_the_newest_key(
     assert values["passport_number"] == "R1234567"
     data, _ = travellers.photo_for_staff(session, booking, 1, "portrait_photo", ops)
     assert data == _jpeg()
+
+
+def test_a_dump_of_the_database_reveals_no_sealed_value(session, db_url, frozen_clock):
+    """What a stolen backup holds: `pg_dump`'s output, or the SQLite file itself."""
+    import shutil
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+
+    booking, _ = _world(session, 1)
+    travellers.save(session, booking, 1, _details(booking, passport="DUMP7654321"), SYSTEM)
+    session.commit()
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        session.close()
+        # The file and its write-ahead log, as a copy of the folder would hold them.
+        files = [Path(url.database or ""), Path(f"{url.database}-wal")]
+        dumped = b"".join(f.read_bytes() for f in files if f.exists())
+    else:
+        pg_dump = shutil.which("pg_dump")
+        assert pg_dump, "pg_dump (postgresql-client) is installed by scripts/install-system-deps.sh"
+        dumped = subprocess.run(
+            [
+                pg_dump,
+                "-h",
+                url.host or "127.0.0.1",
+                "-p",
+                str(url.port or 5432),
+                "-U",
+                url.username or "postgres",
+                url.database or "",
+            ],
+            capture_output=True,
+            check=True,
+        ).stdout
+    assert b"Emma Clarke" in dumped  # the dump is real: the name is in the clear
+    for secret in (b"DUMP7654321", b"asthma", b"WN-778812", b"+447911123456"):
+        assert secret not in dumped
