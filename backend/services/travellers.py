@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from backend import clock, sealing
@@ -33,7 +33,7 @@ from backend.domain.areas import Area
 from backend.domain.enums import BookingStatus, ObjectType, Source
 from backend.domain.errors import DomainError, NotFound
 from backend.domain.permits import PERMITS, fields_for
-from backend.models import Booking, Departure, Staff, Traveller
+from backend.models import Booking, Departure, Incident, Staff, Traveller, Trip
 from backend.services import media_files, timeline
 
 # A live booking's travellers count towards a departure's papers (a cancelled one's don't).
@@ -505,13 +505,21 @@ def _cell(value: Any) -> str:
 
 def purge_due(session: Session) -> int:
     """Purge the papers of trips that ended `TRAVELLER_PURGE_DAYS` ago (default 90): the
-    sealed details and the photos go, the name and the timeline stay. Returns how many."""
-    cutoff = clock.local_today() - timedelta(days=get_settings().traveller_purge_days)
+    sealed details and the photos go, the name and the timeline stay. A trip with an incident
+    still open, or resolved less than that long ago, keeps its papers: the incident dossier
+    and the insurer's claim need them. Returns how many."""
+    days = timedelta(days=get_settings().traveller_purge_days)
+    cutoff = clock.local_today() - days
+    claim_open = exists().where(
+        Trip.departure_id == Departure.id,
+        Incident.trip_id == Trip.id,
+        or_(Incident.resolved_at.is_(None), Incident.resolved_at > clock.now() - days),
+    )
     due = session.scalars(
         select(Traveller)
         .join(Booking, Booking.id == Traveller.booking_id)
         .join(Departure, Departure.id == Booking.departure_id)
-        .where(Departure.end_date < cutoff, Traveller.purged_at.is_(None))
+        .where(Departure.end_date < cutoff, Traveller.purged_at.is_(None), ~claim_open)
     )
     count = 0
     for traveller in due:

@@ -305,3 +305,26 @@ def test_a_dump_of_the_database_reveals_no_sealed_value(session, db_url, frozen_
     assert b"Emma Clarke" in dumped  # the dump is real: the name is in the clear
     for secret in (b"DUMP7654321", b"asthma", b"WN-778812", b"+447911123456"):
         assert secret not in dumped
+
+
+def test_a_trip_with_an_incident_keeps_its_papers_for_the_claim(
+    session, frozen_clock, tmp_path, monkeypatch
+):
+    from backend.domain.enums import IncidentStatus
+    from backend.services import incidents, trips
+
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path))
+    booking, _ = _world(session, 1)
+    _complete(session, booking, 1)
+    trip = trips.ensure_trip(session, booking.departure, SYSTEM)
+    incident = incidents.report_incident(
+        session, trip, None, "Guest fell and hurt an ankle", SYSTEM, notify=False
+    )
+    end = booking.departure.end_date
+    frozen_clock.advance(days=(end - clock.local_today()).days + 120)
+    assert travellers.purge_due(session) == 0  # the incident is still open
+    incidents.update_incident(session, incident, SYSTEM, status=IncidentStatus.RESOLVED)
+    frozen_clock.advance(days=89)
+    assert travellers.purge_due(session) == 0  # resolved less than 90 days ago
+    frozen_clock.advance(days=2)
+    assert travellers.purge_due(session) == 1
