@@ -34,6 +34,7 @@ from backend import clock
 from backend.config import PROJECT_ROOT, get_settings
 from backend.scheduler.kinds import local_moment
 from backend.stack import Ports, Stack, free_port, product_parts, trained_model
+from devkit import demo_papers
 from devkit.chat import tap_for
 from devkit.demo_data import STAFF, STORY
 
@@ -108,12 +109,14 @@ class Director:
         names: dict[str, str],
         tokens: dict[str, str],
         mail_dir: Path | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.backend_url = backend_url
         self.fake_url = fake_url
         self.names = names
         self.tokens = tokens
         self.mail_dir = mail_dir
+        self.files_dir = files_dir  # where the files staff download are saved (var/demo)
         self.mails_seen = 0
         self.received: dict[str, list[str]] = {}  # what each person got, oldest first
         self.shown: dict[str, list[dict[str, Any]]] = {}  # the same, as the fake API has them
@@ -172,6 +175,7 @@ class Director:
             self.received.setdefault("+" + message["to"], []).append(_rendered(message))
             self.shown.setdefault("+" + message["to"], []).append(message)
         elsewhere: Counter[str] = Counter()
+        alike: Counter[tuple[str, str]] = Counter()  # (to whom, which kind): after the first
         for text, phones in _same_text_together(arrived):
             shown = [p for p in phones if p in self.cast]
             if not shown:
@@ -179,7 +183,15 @@ class Director:
                 continue
             others = len(phones) - len(shown)
             to = ", ".join(self.who(p) for p in shown)
+            kind = _kind_of(text)
+            if kind is not None:
+                alike[(to, kind)] += 1
+                if alike[(to, kind)] > 1:
+                    continue
             self.print_block(f"WhatsApp → {to}" + (f" and {others} others" if others else ""), text)
+        for (to, kind), count in alike.items():
+            if count > 1:
+                print(f"    (and {count - 1} more like it to {to}: “{kind} …”)")
         for first_line, count in elsewhere.items():
             print(f"    (also sent to other guests and staff: {count} × “{first_line}”)")
 
@@ -246,12 +258,14 @@ class Director:
         self.flush()
         return answer.json()
 
-    def scheduler_fires(self, when: datetime, kind: str, what: str, wait_for: str) -> None:
+    def scheduler_fires(
+        self, when: datetime, kind: str, what: str, wait_for: str, expect: int = 1
+    ) -> None:
         """Time passes until `when`; the backend's scheduler fires its timer on its own."""
         local = when.astimezone(get_settings().tz)
         self.at(local.date(), f"{local:%H:%M}")
         self.print_block(f"⏩ {what}", f"the scheduler's {kind} timer fires")
-        self.flush(wait_for=wait_for)
+        self.flush(wait_for=wait_for, expect=expect)
 
     def opens(
         self,
@@ -333,11 +347,22 @@ def _rendered(message: dict[str, Any]) -> str:
             + (f"\n{buttons.strip()}" if buttons else "")
         )
     text = message["text"] or ""
-    if message.get("interactive") == "list":
+    if message.get("flow"):  # a WhatsApp Flow: its button opens the form in the chat
+        text += f"\n[ {message['flow'].get('flow_cta')} ]"
+    elif message.get("interactive") == "list":
         text += "\n☰ " + "\n☰ ".join(message.get("buttons") or [])
     elif message.get("buttons"):
         text += "\n" + "  ".join(f"[ {b} ]" for b in message["buttons"])
     return text
+
+
+# Alerts that come by the dozen about the seeded bookings (each about another booking): the
+# first is printed, the others counted.
+ALIKE = (re.compile(r"📋 Papers incomplete: "),)
+
+
+def _kind_of(text: str) -> str | None:
+    return next((m.group(0).strip() for p in ALIKE if (m := p.search(text))), None)
 
 
 def _same_text_together(messages: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
@@ -432,6 +457,7 @@ def run_demo(*, serve: bool = False) -> int:
             names,
             tokens,
             mail_dir,
+            demo_dir,
         )
         workflow_1(director)
         workflow_2(director)
@@ -463,6 +489,18 @@ def run_demo(*, serve: bool = False) -> int:
 EMMA, LIAM = "+61499000001", "+61499000002"
 EMMA_EMAIL = "emma.clarke@example.com"
 SARAH, PRIYA, RAJESH, AMIT = (phone for _, phone, _ in STAFF[:4])
+
+
+def _wait_for_flow(d: Director, phone: str, timeout: float = 30.0) -> None:
+    """The Flow goes out with the deposit's confirmation: wait until the phone has it."""
+    deadline = time.monotonic() + timeout
+    while not any(m.get("flow") for m in d.shown.get(phone, [])):
+        if time.monotonic() > deadline:
+            print(
+                f"    (still waiting for a message to {d.who(phone)}: no Flow after {timeout:.0f}s)"
+            )
+            raise SystemExit(1)
+        d.flush(timeout=2)
 
 
 def workflow_1(d: Director) -> None:
@@ -498,6 +536,7 @@ def workflow_1(d: Director) -> None:
     d.says(EMMA, EMMA_EMAIL)
     with transaction() as s:
         booking_ref = s.scalar(select(Booking.reference).where(Booking.lead_id == lead_id))
+    assert booking_ref is not None
     d.at(STORY.today, "14:20")
     # Step 4: Emma opens the payment link to see the ways to pay, pays the deposit by bank
     # transfer from her bank's app and sends the receipt in the chat; Priya checks it.
@@ -522,6 +561,18 @@ def workflow_1(d: Director) -> None:
         {"amount": deposit, "currency": "USD", "valueDate": STORY.today.isoformat()},
     )
     d.mail(wait_for=EMMA_EMAIL)
+    # Issue 24: the travellers' papers, asked for right after the deposit (the page's link
+    # and the WhatsApp Flow for traveller 1). Emma answers the Flow for herself in the chat;
+    # the Flow for traveller 2 follows, but she has the others' passports at hand and fills
+    # travellers 2 and 3 on the page, with her passport's photo page.
+    party = demo_papers.travellers(STORY.today, start, end)
+    _wait_for_flow(d, EMMA)
+    d.at(STORY.today, "15:20")
+    demo_papers.answers_flow(d, EMMA, party[1])
+    d.at(STORY.today, "15:30")
+    demo_papers.fills_page(d, EMMA, 2, party[2])
+    demo_papers.fills_page(d, EMMA, 3, party[3])
+    demo_papers.uploads_photos(d, EMMA, [(1, "passport_photo")])
     notice_at = get_settings().notice_local_time
     d.scheduler_fires(
         local_moment(due - timedelta(days=7), notice_at, get_settings()),
@@ -534,6 +585,7 @@ def workflow_1(d: Director) -> None:
         "pre-departure",
         "Step 5: two weeks before departure",
         wait_for=EMMA,
+        expect=2,  # the checklist, and the papers reminder naming what is still missing
     )
     d.at(start - timedelta(days=14), "11:00")
     d.staff(
@@ -546,6 +598,25 @@ def workflow_1(d: Director) -> None:
     d.at(start - timedelta(days=14), "11:10")
     d.taps(RAJESH, "Accept")
     d.mail(wait_for="rajesh@")
+    # The reminder worked: the photos still missing, on the page; Priya checks each traveller's
+    # photos against the details, verifies them and exports the permit worksheet.
+    d.at(start - timedelta(days=14), "12:00")
+    demo_papers.uploads_photos(
+        d,
+        EMMA,
+        [
+            (1, "portrait_photo"),
+            (2, "passport_photo"),
+            (2, "portrait_photo"),
+            (3, "passport_photo"),
+            (3, "portrait_photo"),
+        ],
+    )
+    d.at(start - timedelta(days=14), "12:30")
+    demo_papers.verifies(d, "Priya", PRIYA, booking_ref, [1, 2, 3])
+    demo_papers.readiness(d, "Priya", departure_id, booking_ref)
+    assert d.files_dir is not None
+    demo_papers.exports(d, "Priya", departure_id, d.files_dir)
     d.at(start, "05:45")
     # Emma pays the balance in cash on arrival in Kathmandu; Rajesh records it.
     with transaction() as s:
@@ -564,6 +635,7 @@ def workflow_1(d: Director) -> None:
     with transaction() as s:
         incident_id = s.scalar(select(Incident.id).order_by(Incident.reported_at.desc()))
         emma_booking = s.scalar(select(Booking.id).where(Booking.reference == booking_ref))
+    assert incident_id is not None
     d.at(start + timedelta(days=4), "16:10")
     d.staff(
         "Priya",
@@ -578,6 +650,8 @@ def workflow_1(d: Director) -> None:
             },
         },
     )
+    # Operations see the guests' insurers: one call to the insurer before any helicopter.
+    demo_papers.insurers_on_the_mountain(d, "Priya", incident_id, booking_ref)
     d.at(start + timedelta(days=4), "16:20")
     d.opens(EMMA, "track")  # the track link from the trip's start: the notice is on it
     d.at(end, "17:00")

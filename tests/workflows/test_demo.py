@@ -179,6 +179,27 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
         "Spot reserved ✓",
         "opens track link (200)",
         "Travel update 📍",
+        # Issue 24: the travellers' papers, in the chat's Flow and on the page, chased two
+        # weeks before the trip, verified and exported; their insurers on the mountain.
+        "Tap below to add traveller 1's details (1 of 3)",
+        "[ Add details ]",
+        "Emma Clarke (customer) fills in the Flow on WhatsApp",
+        "Thanks! Emma Clarke's details are saved. Still to come:",
+        "Tap below to add traveller 2's details (2 of 3)",
+        "Emma Clarke (customer) fills in traveller 2 on the papers page",
+        "Emma Clarke (customer) fills in traveller 3 on the papers page",
+        "Traveller 3: Chloe Nguyen\n    Saved ✓",
+        "Your insurance cover ends below the trek's highest point: our operations team will be in touch.",
+        "(template papers_reminder, outside the 24-hour window)",
+        "we still need: Emma Clarke: a portrait photo; Oliver Clarke: the two photos; "
+        "Chloe Nguyen: the two photos.",
+        "Photo received ✓",
+        "Chloe Nguyen's papers are verified ✓",
+        "3 of 3 complete, 3 verified; flags: cover_below_altitude",
+        "permits.csv: ",
+        " traveller rows",
+        "permits.pdf: ",
+        "World Nomads policy WN-58213377, 24-hour assistance +442038650411",
         "Satisfaction: 1 rating, average 5.0",
         "Seeded 140 past leads",
         "Console: http://127.0.0.1:",
@@ -186,9 +207,14 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
     ):
         assert line in out, f"missing from the demo transcript: {line!r}"
     assert "still waiting for a message" not in out
+    # The seeded bookings' papers alerts to operations are counted, not printed one by one.
+    assert out.count("📋 Papers incomplete:") <= 4, out.count("📋 Papers incomplete:")
     assert "no e-mail to" not in out and "link in the last message" not in out
     assert "COMPLETED, payments FULL_PAID" in out and "TRP" in out and ": ENDED" in out
     assert (tmp_path / "demo" / "demo.sqlite3").exists()
+    # The permit worksheet Priya downloaded is a PDF in var/demo, as the transcript says.
+    saved = re.search(r"permits\.pdf: \d+ KB saved to (\S+\.pdf)", out)
+    assert saved and Path(saved.group(1)).read_bytes()[:5] == b"%PDF-", out[-3000:]
     # `tms mail list` shows what the demo's local SMTP server caught.
     listed = subprocess.run(
         [str(ROOT / ".venv/bin/tms"), "mail", "list"],
