@@ -28,6 +28,7 @@ from apscheduler.schedulers import base as apscheduler_base
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, delete, select
 from sqlalchemy.engine import make_url
 
@@ -95,6 +96,24 @@ class _ProjectClockDatetime(datetime):
 
 apscheduler_base.datetime = _ProjectClockDatetime
 
+
+class _CatchUpOnce(IntervalTrigger):
+    """An interval whose runs missed while the clock jumped forward are one run, now.
+
+    APScheduler lists every missed run before coalescing them, one interval at a time: the
+    touches' drain runs each second, so a clock moved a month ahead (the tests' and the demo's
+    shared clock, a machine resumed from sleep) would be 2.6 million run times built in
+    memory before anything ran."""
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        upcoming = super().get_next_fire_time(previous_fire_time, now)
+        if previous_fire_time is not None and upcoming is not None and upcoming < now:
+            return now
+        return upcoming
+
+
 # job id → (kind, subject id, run at)
 WantedJobs = dict[str, tuple[str, str, datetime]]
 
@@ -154,9 +173,7 @@ class TimerService:
             # Intervals start from the project's clock (APScheduler would take the machine's).
             self.scheduler.add_job(
                 self.drain_touches,
-                "interval",
-                seconds=self.settings.scheduler_drain_seconds,
-                start_date=clock.now(),
+                _CatchUpOnce(seconds=self.settings.scheduler_drain_seconds, start_date=clock.now()),
                 id="internal:drain-touches",
                 name="internal:drain-touches",
                 jobstore="internal",
@@ -164,9 +181,9 @@ class TimerService:
             )
             self.scheduler.add_job(
                 self.reconcile,
-                "interval",
-                minutes=self.settings.scheduler_reconcile_minutes,
-                start_date=clock.now(),
+                _CatchUpOnce(
+                    minutes=self.settings.scheduler_reconcile_minutes, start_date=clock.now()
+                ),
                 id="internal:reconcile",
                 name="internal:reconcile",
                 jobstore="internal",
@@ -174,9 +191,7 @@ class TimerService:
             )
             self.scheduler.add_job(
                 self.housekeeping,
-                "interval",
-                hours=1,
-                start_date=clock.now(),
+                _CatchUpOnce(hours=1, start_date=clock.now()),
                 id="internal:housekeeping",
                 name="internal:housekeeping",
                 jobstore="internal",

@@ -193,7 +193,10 @@ def is_flow_answer(session: Session, row: InboundMessage, arrival: Arrival) -> b
 def file_flow_answer(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
     """Filed through the traveller file's rules; the customer hears what was saved, what to
     correct and what is still to come."""
-    _reply(session, arrival, papers_flow.receive(session, row, arrival.contact, arrival.actor))
+    filed = papers_flow.receive(session, row, arrival.contact, arrival.actor)
+    _reply(session, arrival, filed.reply)
+    if filed.then_offer is not None:
+        papers_flow.offer(session, filed.then_offer, arrival.actor)
     return True
 
 

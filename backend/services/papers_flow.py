@@ -131,24 +131,31 @@ def is_answer(row: InboundMessage) -> bool:
     )
 
 
-def receive(session: Session, row: InboundMessage, contact: Contact, actor: Actor) -> str:
-    """File a Flow's answer; the reply for the customer."""
+@dataclass(frozen=True)
+class Filed:
+    reply: str  # for the customer, first
+    then_offer: Booking | None = None  # then the Flow for its next traveller missing a detail
+
+
+def receive(session: Session, row: InboundMessage, contact: Contact, actor: Actor) -> Filed:
+    """File a Flow's answer: the reply for the customer, and the booking whose next traveller
+    gets the Flow after that reply (`offer`)."""
     nfm = ((row.payload or {}).get("interactive") or {}).get("nfm_reply") or {}
     try:
         answer = json.loads(nfm.get("response_json") or "")
     except (TypeError, ValueError):
         answer = None
     if not isinstance(answer, dict):
-        return texts.papers_flow_unreadable()
+        return Filed(texts.papers_flow_unreadable())
     try:
         claims = read_token(answer.get("flow_token"))
     except FlowRefused as exc:
         _log_refused(session, None, contact, actor, str(exc))
-        return texts.papers_flow_unreadable()
+        return Filed(texts.papers_flow_unreadable())
     booking = session.scalar(select(Booking).where(Booking.ref_key == claims.ref_key))
     if booking is None or booking.contact_id != contact.id:
         _log_refused(session, booking, contact, actor, "another phone than the booker's")
-        return texts.papers_flow_unreadable()
+        return Filed(texts.papers_flow_unreadable())
     raw = {
         name: _value(answer[name])
         for name in rules.BY_NAME
@@ -157,7 +164,7 @@ def receive(session: Session, row: InboundMessage, contact: Contact, actor: Acto
     try:
         saved = travellers.save(session, booking, claims.position, raw, actor, source="flow")
     except travellers.PapersLocked:
-        return texts.papers_locked_in_chat(booking)
+        return Filed(texts.papers_locked_in_chat(booking))
     wrong = [f"{rules.BY_NAME[name].label}: {why}" for name, why in sorted(saved.errors.items())]
     still = rules.missing_words([n for n in saved.traveller.missing if n not in saved.errors])
     reply = texts.papers_flow_saved(
@@ -168,9 +175,7 @@ def receive(session: Session, row: InboundMessage, contact: Contact, actor: Acto
         still,
         links.papers_url(booking.ref_key),
     )
-    if not wrong:
-        offer(session, booking, actor)  # the next traveller still missing something
-    return reply
+    return Filed(reply, None if wrong else booking)
 
 
 def _value(value: Any) -> Any:

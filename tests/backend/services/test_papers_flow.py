@@ -148,6 +148,14 @@ def test_an_answer_is_filed_and_the_next_traveller_is_offered() -> None:
     )
     second = _flows(booking_id)[-1]
     assert papers_flow.read_token(second.flow["flow_token"]).position == 2
+    with transaction() as s:
+        saved_reply = s.scalar(
+            select(OutboundMessage.id).where(
+                OutboundMessage.recipient_phone == phone,
+                OutboundMessage.body.like("%details are saved%"),
+            )
+        )
+    assert saved_reply < second.id  # the thanks first, then the next traveller's form
 
 
 def test_wrong_answers_are_named_and_the_right_ones_kept() -> None:
