@@ -13,12 +13,15 @@ import io
 import re
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-if TYPE_CHECKING:
-    from devkit.demo import Director
+from devkit.demo_reading import link_in, page_text
+
+# devkit.demo.Director, which plays the people: importing it here would be a cycle (it
+# imports this module to tell the papers' part of the story).
+Director = Any
 
 
 def travellers(today: date, start: date, end: date) -> dict[int, dict[str, str]]:
@@ -113,8 +116,6 @@ def _api_names() -> dict[str, str]:
 
 
 def _page_url(d: Director, phone: str) -> str:
-    from devkit.demo import link_in
-
     url = next(
         (u for t in reversed(d.received.get(phone, [])) if (u := link_in(t, "papers"))), None
     )
@@ -243,8 +244,6 @@ def uploads_photos(d: Director, phone: str, photos: list[tuple[int, str]]) -> st
 
 
 def _page_text(html: str) -> str:
-    from devkit.demo import page_text
-
     return page_text(html)
 
 
