@@ -38,7 +38,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -66,6 +65,7 @@ from backend.models import (
 from backend.services import (
     inventory,
     ledger,
+    media_files,
     notifications,
     payment_methods,
     payments,
@@ -268,7 +268,7 @@ def file_upload(
         _refuse_known(session, digest)
         raise
     key = f"proofs/{clock.now():%Y/%m}/{proof.id}{ACCEPTED_TYPES[sniffed]}"
-    _put(key, data)
+    media_files.put(key, data)
     proof.storage_key = key
     _filed(session, proof, booking, actor, new=False)
     if direction == "in":
@@ -616,7 +616,7 @@ def read_file(session: Session, proof: PaymentProof, actor: Actor) -> tuple[byte
         raise DomainError("The file is still being fetched from WhatsApp: try again in a minute")
     if key is None:
         raise DomainError("This proof has no file")
-    content = _get(key)
+    content = media_files.get(key, missing="The receipt's file is missing from the media folder")
     timeline.record(
         session,
         object_type=ObjectType.PAYMENT_PROOF,
@@ -851,28 +851,3 @@ def _size(n: int) -> str:
 def _clean_name(filename: str) -> str | None:
     name = os.path.basename((filename or "").replace("\\", "/")).replace("\x00", "").strip()
     return name[:240] or None
-
-
-# The media folder (MEDIA_DIR), the same layout as the media fetcher's store
-# (backend/whatsapp/media.py, an edge this layer does not import): files named by key.
-def _path(key: str) -> Path:
-    root = Path(get_settings().media_dir)
-    path = (root / key).resolve()
-    if root.resolve() not in path.parents:
-        raise ValueError(f"media key {key!r} leaves the store")
-    return path
-
-
-def _put(key: str, content: bytes) -> None:
-    path = _path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".part")
-    temporary.write_bytes(content)
-    os.replace(temporary, path)
-
-
-def _get(key: str) -> bytes:
-    try:
-        return _path(key).read_bytes()
-    except FileNotFoundError as exc:
-        raise DomainError("The receipt's file is missing from the media folder") from exc
