@@ -68,8 +68,14 @@ class RuleClassifier(GraphComponent, IntentClassifier):
     ) -> tuple[str, tuple[str, str | None, tuple[int, int] | None] | None] | None:
         raise NotImplementedError
 
+    def applies_to(self, metadata: dict[str, Any]) -> bool:
+        """Whether the rule reads this message at all (its channel metadata: who wrote it)."""
+        return True
+
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
+            if not self.applies_to(message.get("metadata") or {}):
+                continue
             found = self.classify(message.get(TEXT))
             if found is None:
                 continue

@@ -25,6 +25,8 @@ INTENTS = {
     "CONFIRM": "affirm",
     "DECLINE": "deny",
 }
+# The intents only staff can have: a customer's message never gets one.
+STAFF_ONLY_INTENTS = frozenset(intent for intent in INTENTS.values() if intent.startswith("guide_"))
 
 _COMMAND = (
     r"(?P<command>check[\s_\-]*in|check[\s_\-]*out|issue|update|paid|"

@@ -246,7 +246,7 @@ ARRIVAL_HANDLERS: tuple[ArrivalHandler, ...] = (
 )
 
 
-def dialogue_turn(row: InboundMessage, arrival: Arrival) -> DialogueTurn:
+def dialogue_turn(row: InboundMessage, arrival: Arrival, *, from_staff: bool) -> DialogueTurn:
     return DialogueTurn(
         row_id=row.id,
         sender=arrival.contact.phone,
@@ -255,6 +255,9 @@ def dialogue_turn(row: InboundMessage, arrival: Arrival) -> DialogueTurn:
             "wamid": row.wamid,
             "profile_name": row.profile_name,
             "message_type": row.message_type,
+            # The guide-command rule reads this (addons/guide_commands.py): a customer's
+            # "Update: we're 3 now" is their news, never a guide's UPDATE.
+            "sender_kind": "staff" if from_staff else "customer",
         },
     )
 
@@ -278,7 +281,8 @@ def route(session: Session, row: InboundMessage, arrival: Arrival) -> DialogueTu
     """None when a handler took the message (it is done); else the assistant's turn."""
     if handled_by(session, row, arrival) is not None:
         return None
-    return dialogue_turn(row, arrival)
+    from_staff = staff_service.by_phone(session, arrival.contact.phone) is not None
+    return dialogue_turn(row, arrival, from_staff=from_staff)
 
 
 def forward_unanswered(session: Session, row: InboundMessage, contact: Contact) -> None:

@@ -13,6 +13,7 @@ from backend import texts
 from backend.assistant_protocol import RASA_CHANNEL_PATH
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
+from backend.domain.commands import STAFF_ONLY_INTENTS
 from backend.domain.enums import (
     AssignmentRole,
     BookingStatus,
@@ -32,7 +33,7 @@ _wamids = itertools.count(1)
 RAJESH = "+9779801000003"
 
 
-def say(stack, sender: str, text: str) -> list[str]:
+def say(stack, sender: str, text: str, **metadata: str) -> list[str]:
     answer = httpx.post(
         f"{stack['rasa_url']}{RASA_CHANNEL_PATH}",
         headers=rasa_channel_headers(),
@@ -40,7 +41,11 @@ def say(stack, sender: str, text: str) -> list[str]:
         json={
             "sender": sender,
             "message": text,
-            "metadata": {"wamid": f"wamid.REST{next(_wamids):06d}", "profile_name": "Emma"},
+            "metadata": {
+                "wamid": f"wamid.REST{next(_wamids):06d}",
+                "profile_name": "Emma",
+                **metadata,
+            },
         },
     )
     answer.raise_for_status()
@@ -137,6 +142,35 @@ def test_guide_commands_and_refusals(assistant_stack, demo_world_pg, story_clock
         )
     unknown = say(assistant_stack, RAJESH, "CHECKIN TRP9912999")
     assert "I couldn't find TRP9912999" in unknown[0]
+
+
+def _last_intent(stack, sender: str) -> str:
+    tracker = httpx.get(f"{stack['rasa_url']}/conversations/{sender}/tracker", timeout=60)
+    tracker.raise_for_status()
+    return tracker.json()["latest_message"]["intent"]["name"]
+
+
+def test_a_customers_update_or_issue_is_never_a_guide_command(
+    assistant_stack, demo_world_pg, story_clock
+):
+    """The backend names the sender's kind (`sender_kind`, services/arrivals.py): a customer's
+    words that start like a command are read for what they say; a guide's are commands."""
+    with transaction(demo_world_pg) as s:
+        departure = catalog.departures_of(s, catalog.get_product(s, "EBC"))[0]
+        reference = trips.ensure_trip(s, departure, SYSTEM).reference
+    customer = "+61499100077"
+    for text in (
+        "Update: we're 3 now",
+        "Issue with the payment link, it says expired",
+        f"update {reference} my friend can't come after all",
+        "checkin time at the hotel?",
+        "paid the deposit yesterday",
+    ):
+        say(assistant_stack, customer, text, sender_kind="customer")
+        intent = _last_intent(assistant_stack, customer)
+        assert intent not in STAFF_ONLY_INTENTS, (text, intent)
+    say(assistant_stack, RAJESH, f"UPDATE {reference} all fine now", sender_kind="staff")
+    assert _last_intent(assistant_stack, RAJESH) == "guide_update"
 
 
 def test_rasa_answers_only_the_backend(assistant_stack, demo_world_pg):

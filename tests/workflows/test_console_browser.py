@@ -234,8 +234,8 @@ def test_ops_assign_a_guide_see_the_accept_and_handle_the_incident_live(stack, b
     link_to_incident.click()
     page.get_by_role("button", name="Acknowledge").click()
     page.get_by_text("Acknowledged").first.wait_for()
-    page.get_by_label("Status").select_option("IN_PROGRESS")
-    page.get_by_label("ETA").fill("11:20 AM")
+    page.get_by_label("Status", exact=True).select_option("IN_PROGRESS")
+    page.get_by_label("ETA", exact=True).fill("11:20 AM")
     page.get_by_label("Message to the guide").fill(
         "Backup vehicle dispatched, ETA 11:20 AM. Keep guests comfortable."
     )

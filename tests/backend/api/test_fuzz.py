@@ -22,8 +22,8 @@ from backend.db import transaction
 from backend.domain.enums import Role
 from backend.models import InboundMessage, MessageStatusEvent, Payment, TimelineEvent
 from backend.payments import signature as payment_signature
-from devkit.demo_data import load
 from tests.backend.whatsapp import payloads as p
+from tests.conftest import load_demo_world
 
 pytestmark = pytest.mark.fuzz
 
@@ -178,8 +178,7 @@ API_FUZZ = settings(
 
 @pytest.fixture
 def role_tokens(backend_url, pg_db_url, story_clock) -> dict[str, str]:
-    with transaction(pg_db_url) as s:
-        tokens = load(s).staff_tokens
+    tokens = load_demo_world(pg_db_url).staff_tokens
     return {
         Role.SALES: tokens["Sarah Gurung"],
         Role.OPS: tokens["Priya Thapa"],

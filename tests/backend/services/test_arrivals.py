@@ -40,12 +40,14 @@ class RecordingRasa:
     def __init__(self, answer: tuple[str, ...] = ("Namaste!",)) -> None:
         self.answer = answer
         self.sent: list[str] = []
+        self.metadata: list[dict[str, Any]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
             return httpx.Response(200, text="Hello from Rasa: 3.6.21")
         turn = json.loads(request.content)
         self.sent.append(turn["message"])
+        self.metadata.append(turn["metadata"])
         return httpx.Response(
             200, json=[{"recipient_id": turn["sender"], "text": text} for text in self.answer]
         )
@@ -175,6 +177,14 @@ def test_stop_from_staff_goes_to_the_assistant() -> None:
         guide = factories.staff(s, "Rajesh Kumar", Role.GUIDE).phone
     rasa = arrive(text(guide, "STOP"))
     assert rasa.sent == ["STOP"] and not opted_out(guide)
+
+
+def test_the_assistant_is_told_whether_a_customer_or_staff_wrote() -> None:
+    """The guide-command rule reads it: a customer's "Update: we're 3 now" is no command."""
+    with transaction() as s:
+        guide = factories.staff(s, "Rajesh Kumar", Role.GUIDE).phone
+    rasa = arrive(text(CUSTOMER, "Update: we're 3 now"), text(guide, "UPDATE TRP2503001 ok"))
+    assert [m["sender_kind"] for m in rasa.metadata] == ["customer", "staff"]
 
 
 def test_stop_in_a_paused_conversation_is_consent_not_a_message_for_the_rep() -> None:
