@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import clock, texts
+from backend import clock, i18n, texts
 from backend.assistant_protocol import RETRY_MARKER
 from backend.config import get_settings
 from backend.db import transaction
@@ -28,7 +28,7 @@ from backend.domain.enums import Source
 from backend.domain.errors import ConcurrentChange, DomainError, InvalidPhoneNumber
 from backend.domain.phones import normalise_phone
 from backend.models import ActionReceipt, Booking, Contact, Conversation, Refund, Staff
-from backend.services import contacts, refunds
+from backend.services import contacts, languages, refunds
 from backend.services import staff as staff_service
 
 logger = logging.getLogger(__name__)
@@ -135,8 +135,10 @@ class TmsAction(Action):
                         logger.info("replaying %s for %s", self.name(), wamid)
                         return receipt.messages, receipt.events
                 turn = self._turn(session, tracker, phone)
-                if not typed_refund_choice(turn):
-                    self.handle(turn)
+                # Replies in the customer's language (services/languages.py keeps it).
+                with i18n.speaking(languages.language_of(turn.contact)):
+                    if not typed_refund_choice(turn):
+                        self.handle(turn)
                 if wamid:
                     session.add(
                         ActionReceipt(

@@ -560,6 +560,27 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "{actor} set the e-mail address to {email}",
         "{actor} set the e-mail address",
     ),
+    _exact(
+        "tms.contact.language_detected",
+        M,
+        "The customer writes in {language_name}: answered in it from now on",
+        "The customer's language was recognised",
+    ),
+    _exact(
+        "tms.contact.language_chosen",
+        M,
+        "{actor} asked to be written to in {language_name}",
+        "{actor} chose a language",
+    ),
+    _exact(
+        "tms.conversation.foreign_language",
+        M,
+        "{actor} wrote in {language_name}, which the assistant does not speak: staff alerted",
+        "{actor} wrote in a language the assistant does not speak: staff alerted",
+        alerts=(
+            rep("a person must answer in a language the assistant does not speak", no_rep=SALES),
+        ),
+    ),
     _exact("tms.contact.opted_in", M, "{actor} agreed to receive messages again"),
     _exact("tms.contact.opted_out", M, "{actor} wrote STOP: no more messages"),
     _exact(

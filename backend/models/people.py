@@ -22,6 +22,10 @@ class Contact(IdMixin, CreatedMixin, Base):
     last_inbound_at: Mapped[datetime | None]
     # STOP: no marketing or non-essential messages until START (backend/services/consent.py).
     opted_out_at: Mapped[datetime | None]
+    # ISO 639-1: what they are written to in (backend/services/languages.py); None until known
+    # (English). `language_chosen`: they asked for it, so detection no longer changes it.
+    language: Mapped[str | None] = mapped_column(String(8))
+    language_chosen: Mapped[bool] = mapped_column(default=False)
 
     @property
     def display_name(self) -> str:

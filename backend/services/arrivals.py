@@ -9,6 +9,9 @@ a message that none handles is a turn for the assistant.
 3. `paused`: a conversation a rep has paused: the message goes to the rep, the assistant
    stays quiet.
 4. `silent`: reactions and system notices: on the timeline, nobody answers.
+   `language choice`: "English please", "auf Deutsch bitte": the customer's language, kept
+   and confirmed in it. `foreign language`: clearly written in a language the assistant does
+   not speak: answered in English that the team has it, the rep told which language.
 5. `flow answer`: a WhatsApp Flow's answer (the travellers' papers), filed by
    `papers_flow.receive`.
 6. `traveller photo`: a passport page or a portrait for the traveller file, filed on the next
@@ -34,19 +37,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backend import texts
+from backend import i18n, texts
+from backend.domain import languages as language_rules
 from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType, Source
 from backend.models import Contact, Conversation, InboundMessage
 from backend.services import (
     consent,
     data_requests,
+    languages,
     media,
     outbox,
     papers_flow,
     papers_photos,
     payment_proofs,
     routing,
+    timeline,
 )
 from backend.services import staff as staff_service
 
@@ -185,6 +191,65 @@ def keep_and_acknowledge(session: Session, row: InboundMessage, arrival: Arrival
     return True
 
 
+def _from_customer_text(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    return (
+        row.message_type == "text"
+        and bool(row.text)
+        and staff_service.by_phone(session, arrival.contact.phone) is None
+    )
+
+
+def is_language_choice(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """ "English please", "auf Deutsch bitte": all the message asks is a language."""
+    return _from_customer_text(session, row, arrival) and (
+        language_rules.requested_language(row.text) is not None
+    )
+
+
+def choose_language(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    code = language_rules.requested_language(row.text)
+    assert code is not None
+    languages.choose(session, arrival.contact, code, arrival.actor)
+    _reply(session, arrival, texts.language_chosen(code))
+    return True
+
+
+def is_foreign_language(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """Clearly written in a language the assistant does not speak (Italian, Japanese, ...)."""
+    return (
+        _from_customer_text(session, row, arrival)
+        and not arrival.contact.language_chosen
+        and languages.foreign_language(row.text) is not None
+    )
+
+
+def hand_foreign_language_to_rep(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """A short answer in English that the team has it, and the rep told which language: a
+    guess in the wrong language would be worse than a person a little later."""
+    code = languages.foreign_language(row.text)
+    assert code is not None
+    contact = arrival.contact
+    timeline.record(
+        session,
+        object_type=ObjectType.CONVERSATION,
+        object_id=arrival.conversation.id,
+        event_type="LANGUAGE",
+        action="tms.conversation.foreign_language",
+        actor=arrival.actor,
+        content={"language": code, "language_name": language_rules.name_of(code)},
+    )
+    routing.alert(
+        session,
+        "tms.conversation.foreign_language",
+        texts.rep_foreign_language(contact.display_name, contact.phone, code, row.text or ""),
+        object_type=ObjectType.CONVERSATION,
+        object_id=arrival.conversation.id,
+        conversation=arrival.conversation,
+    )
+    _reply(session, arrival, texts.foreign_language_received(code))
+    return True
+
+
 def is_flow_answer(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
     """A WhatsApp Flow's answer (an `nfm_reply`): the travellers' papers form."""
     return papers_flow.is_answer(row)
@@ -239,6 +304,8 @@ ARRIVAL_HANDLERS: tuple[ArrivalHandler, ...] = (
     ArrivalHandler("data request", is_data_request, take_data_request),
     ArrivalHandler("paused", is_paused, forward_to_rep),
     ArrivalHandler("silent", is_silent, leave_on_timeline),
+    ArrivalHandler("language choice", is_language_choice, choose_language),
+    ArrivalHandler("foreign language", is_foreign_language, hand_foreign_language_to_rep),
     ArrivalHandler("flow answer", is_flow_answer, file_flow_answer),
     ArrivalHandler("traveller photo", is_traveller_photo, file_traveller_photo),
     ArrivalHandler("payment receipt", is_payment_receipt, file_payment_receipt),
@@ -246,7 +313,9 @@ ARRIVAL_HANDLERS: tuple[ArrivalHandler, ...] = (
 )
 
 
-def dialogue_turn(row: InboundMessage, arrival: Arrival, *, from_staff: bool) -> DialogueTurn:
+def dialogue_turn(
+    row: InboundMessage, arrival: Arrival, *, from_staff: bool, language: str
+) -> DialogueTurn:
     return DialogueTurn(
         row_id=row.id,
         sender=arrival.contact.phone,
@@ -258,6 +327,7 @@ def dialogue_turn(row: InboundMessage, arrival: Arrival, *, from_staff: bool) ->
             # The guide-command rule reads this (addons/guide_commands.py): a customer's
             # "Update: we're 3 now" is their news, never a guide's UPDATE.
             "sender_kind": "staff" if from_staff else "customer",
+            "language": language,
         },
     )
 
@@ -279,10 +349,16 @@ def handled_by(
 
 def route(session: Session, row: InboundMessage, arrival: Arrival) -> DialogueTurn | None:
     """None when a handler took the message (it is done); else the assistant's turn."""
-    if handled_by(session, row, arrival) is not None:
-        return None
+    with i18n.speaking(languages.language_of(arrival.contact)):
+        if handled_by(session, row, arrival) is not None:
+            return None
     from_staff = staff_service.by_phone(session, arrival.contact.phone) is not None
-    return dialogue_turn(row, arrival, from_staff=from_staff)
+    language = (
+        languages.language_of(arrival.contact)
+        if from_staff
+        else languages.notice(session, arrival.contact, row.text, arrival.actor)
+    )
+    return dialogue_turn(row, arrival, from_staff=from_staff, language=language)
 
 
 def forward_unanswered(session: Session, row: InboundMessage, contact: Contact) -> None:

@@ -129,6 +129,11 @@ from backend.texts.format import (
     short_range,
     trek_label,
 )
+from backend.texts.languages import (
+    foreign_language_received,
+    language_chosen,
+    rep_foreign_language,
+)
 from backend.texts.papers import (
     data_erased,
     data_request_received,
@@ -276,6 +281,7 @@ __all__ = [
     "enquiry_trek_changed",
     "feedback_request",
     "feedback_thanks",
+    "foreign_language_received",
     "full_option_titles",
     "goodbye",
     "greeting",
@@ -297,6 +303,7 @@ __all__ = [
     "incident_resolved",
     "inclusions_info",
     "issue_logged",
+    "language_chosen",
     "local_datetime",
     "local_time",
     "long_date",
@@ -357,6 +364,7 @@ __all__ = [
     "refund_policy_note_operator",
     "refundable_today",
     "rep_booking_cancelled",
+    "rep_foreign_language",
     "rep_forward",
     "rep_handoff",
     "rep_hold_requested",

@@ -48,6 +48,7 @@ WHO_HEARS = {
     "tms.conversation.question_unanswered": ("rep else sales (staff: nobody)",),
     "tms.conversation.passed_to_team": ("rep else sales (staff: nobody)",),
     "tms.conversation.forwarded": ("rep else sales",),
+    "tms.conversation.foreign_language": ("rep else sales",),
     "tms.conversation.assistant_silent": ("rep else sales (staff: ops)",),
     # Money.
     "tms.booking.payment.flagged": ("ops", "rep else nobody"),

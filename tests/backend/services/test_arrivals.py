@@ -143,6 +143,8 @@ def test_the_handlers_are_tried_in_this_order() -> None:
         "data request",
         "paused",
         "silent",
+        "language choice",
+        "foreign language",
         "flow answer",
         "traveller photo",
         "payment receipt",
@@ -185,6 +187,38 @@ def test_the_assistant_is_told_whether_a_customer_or_staff_wrote() -> None:
         guide = factories.staff(s, "Rajesh Kumar", Role.GUIDE).phone
     rasa = arrive(text(CUSTOMER, "Update: we're 3 now"), text(guide, "UPDATE TRP2503001 ok"))
     assert [m["sender_kind"] for m in rasa.metadata] == ["customer", "staff"]
+
+
+def test_a_customer_who_asks_for_a_language_is_answered_in_it_from_then_on() -> None:
+    rasa = arrive(text(CUSTOMER, "auf Deutsch bitte"))
+    assert rasa.sent == []
+    assert sent_to(CUSTOMER) == [texts.language_chosen("de")]
+    rasa = arrive(text(CUSTOMER, "When is the next Everest trek, and how much is it?"))
+    assert rasa.metadata[-1]["language"] == "de"  # chosen: detection does not change it
+    assert "tms.contact.language_chosen" in actions_on_timeline()
+
+
+def test_a_clear_message_in_a_spoken_language_sets_the_language_for_the_assistant() -> None:
+    rasa = arrive(text(CUSTOMER, "Hola, queremos ir al campo base del Everest en octubre"))
+    assert rasa.metadata[-1]["language"] == "es"
+    rasa = arrive(text(CUSTOMER, "ok"), rasa=rasa)
+    assert rasa.metadata[-1]["language"] == "es"  # too short to change it
+    assert actions_on_timeline().count("tms.contact.language_detected") == 1
+
+
+def test_a_language_the_assistant_does_not_speak_goes_to_the_rep_with_an_english_answer() -> None:
+    with transaction() as s:
+        rep = factories.staff(s, "Sita Rai", Role.SALES)
+    said = "Buongiorno, vorrei prenotare il trekking al campo base dell'Everest"
+    rasa = arrive(text(CUSTOMER, said))
+    assert rasa.sent == []
+    assert sent_to(CUSTOMER) == [texts.foreign_language_received("it")]
+    alert = sent_to(rep.phone)
+    assert len(alert) == 1 and "Italian" in alert[0] and said in alert[0]
+    assert actions_on_timeline()[-2:] == [
+        "tms.message.inbound",
+        "tms.conversation.foreign_language",
+    ]
 
 
 def test_stop_in_a_paused_conversation_is_consent_not_a_message_for_the_rep() -> None:

@@ -1,0 +1,89 @@
+"""The product's copy in the customer's language.
+
+English is written in the code and is the message id; German, French and Spanish come from
+Babel catalogues, `backend/locale/<code>/LC_MESSAGES/messages.po`, read once (no compile step;
+staff may edit a catalogue and restart). The language is set for a turn, a reply or a message
+(`speaking`): the copy functions in `backend/texts/` call `gettext` and stay unaware of who reads.
+
+A message id missing from a catalogue, or a translation marked fuzzy, falls back to English:
+a customer never reads an empty message. `scripts/translations.sh` extracts the ids and
+updates the catalogues; tests/backend/test_i18n.py checks each catalogue is complete and keeps
+every placeholder.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+from backend.domain import languages
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+
+_language: ContextVar[str] = ContextVar("tms_language", default=languages.ENGLISH)
+
+
+def current() -> str:
+    """The language copy is written in right now."""
+    return _language.get()
+
+
+@contextmanager
+def speaking(code: str | None) -> Iterator[str]:
+    """Copy in `code` inside the block (English for a language not spoken or None)."""
+    chosen = code if code is not None and languages.is_spoken(code) else languages.ENGLISH
+    token = _language.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _language.reset(token)
+
+
+@functools.cache
+def catalogue(code: str) -> dict[str, str | tuple[str, ...]]:
+    """A language's translations by message id (a plural's id is its singular)."""
+    path = LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return {}
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        read = read_po(handle, locale=code)
+    found: dict[str, str | tuple[str, ...]] = {}
+    for message in read:
+        if not message.id or message.fuzzy:
+            continue
+        key = message.id[0] if isinstance(message.id, (tuple, list)) else message.id
+        value = message.string
+        if isinstance(value, (tuple, list)):
+            if all(value):
+                found[key] = tuple(value)
+        elif value:
+            found[key] = value
+    return found
+
+
+def gettext(message: str) -> str:
+    code = current()
+    if code == languages.ENGLISH:
+        return message
+    translated = catalogue(code).get(message)
+    return translated if isinstance(translated, str) else message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    code = current()
+    if code != languages.ENGLISH:
+        translated = catalogue(code).get(singular)
+        if isinstance(translated, tuple):
+            # German, French and Spanish have two forms; French counts 0 as singular.
+            one = n == 1 or (code == "fr" and n == 0)
+            return translated[0] if one or len(translated) == 1 else translated[1]
+    return singular if n == 1 else plural
+
+
+_ = gettext
