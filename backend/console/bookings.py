@@ -23,6 +23,7 @@ from backend.services import (
     contacts,
     conversations,
     credits,
+    languages,
     refunds,
 )
 
@@ -47,6 +48,7 @@ def booking_page(ctx: Ctx, booking_id: str) -> HTTPResponse:
         page=page_data.booking_page(ctx.session, booking, ctx.member),
         chat=page_data.conversation(ctx.session, booking.contact.phone),
         window_open=contacts.window_open(booking.contact),
+        customer_language=languages.reader_language(booking.contact),
         money=_money_card(ctx, booking),
     )
 

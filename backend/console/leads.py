@@ -14,7 +14,7 @@ from backend.domain.access import Area
 from backend.domain.enums import LeadStatus, ObjectType
 from backend.http_common import get_or_404
 from backend.models import Departure, Lead
-from backend.services import bookings, catalog, contacts, conversations, leads, timeline
+from backend.services import bookings, catalog, contacts, conversations, languages, leads, timeline
 
 
 @console_bp.get("/leads")
@@ -79,6 +79,7 @@ def lead_page(ctx: Ctx, lead_id: str) -> HTTPResponse:
         party=party,
         suggested=suggested,
         window_open=contacts.window_open(lead.contact),
+        customer_language=languages.reader_language(lead.contact),
         events=events,
         sentences=timeline.describe(ctx.session, events),
         deadline=page_data.contact_deadline(lead),

@@ -69,6 +69,14 @@ def language_of(contact: Contact) -> str:
     return code if code is not None and languages.is_spoken(code) else languages.ENGLISH
 
 
+def reader_language(contact: Contact) -> str:
+    """For staff: the language the customer is written to in, in English words."""
+    name = languages.name_of(language_of(contact))
+    if contact.language_chosen:
+        return f"{name} (their choice)"
+    return name if contact.language else f"{name} (not yet known)"
+
+
 def choose(session: Session, contact: Contact, code: str, actor: Actor) -> None:
     """The customer asked for a language ("English please"): kept until they ask again."""
     before = contact.language

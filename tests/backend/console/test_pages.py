@@ -15,7 +15,7 @@ from backend.app import create_app
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.models import Booking, Departure, Incident, Lead, Staff, TimelineEvent, Trip
-from backend.services import assignments, catalog, contacts, leads, trips
+from backend.services import assignments, catalog, contacts, languages, leads, trips
 
 SARAH, PRIYA, RAJESH, ANIL = "+9779801000001", "+9779801000002", "+9779801000003", "+9779801000009"
 CUSTOMER = "+61499123456"
@@ -522,3 +522,14 @@ def test_an_admin_edits_an_answer_in_the_console_and_a_rep_only_reads(console, p
             == "No permits for the city tour."
         )
     assert "No permits for the city tour." in anil.get("/console/answers").text
+
+
+def test_the_rep_sees_which_language_the_customer_reads(console, pg_db_url):
+    lead_id = _new_lead(pg_db_url)
+    browser = console.sign_in(SARAH)
+    page = browser.get(f"/console/leads/{lead_id}")
+    assert "The customer reads <strong>English (not yet known)</strong>" in page.text
+    with transaction(pg_db_url) as s:
+        languages.choose(s, contacts.find_contact(s, CUSTOMER), "de", SYSTEM)
+    page = browser.get(f"/console/leads/{lead_id}")
+    assert "The customer reads <strong>German (their choice)</strong>" in page.text
