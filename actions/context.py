@@ -18,7 +18,25 @@ from backend.services import bookings, catalog, leads
 
 UNKNOWN = "unknown"  # a form slot asked for once and not understood: left to the rep
 
-_ORDINALS = {"first": 1, "one": 1, "second": 2, "two": 2, "third": 3, "three": 3}
+_ORDINALS = {
+    "first": 1,
+    "one": 1,
+    "second": 2,
+    "two": 2,
+    "third": 3,
+    "three": 3,
+    # German, French, Spanish ordinals (their cardinals double as other words: "tres bien").
+    "erste[nrs]?": 1,
+    "zweite[nrs]?": 2,
+    "dritte[nrs]?": 3,
+    "premi[eè]re?": 1,
+    "deuxi[eè]me": 2,
+    "seconde": 2,
+    "troisi[eè]me": 3,
+    "primer[oa]?": 1,
+    "segund[oa]": 2,
+    "tercer[oa]?": 3,
+}
 
 
 def resolve_product(session: Session, value: str | None) -> Product | None:

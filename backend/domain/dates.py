@@ -110,16 +110,21 @@ def parse_travel_date(text: str | None, today: date) -> DateWish | None:
         return special
     cleaned = re.sub(r"\bnext\s+", "", phrase, flags=re.IGNORECASE)
     cleaned = _RANGE_RE.sub(lambda m: f"{m.group(1)} {m.group(2)}", cleaned)
-    parser = DateDataParser(
-        languages=["en"],
-        settings={
-            "PREFER_DATES_FROM": "future",
-            "RELATIVE_BASE": datetime(today.year, today.month, today.day),
-            "PREFER_DAY_OF_MONTH": "first",
-        },
-    )
-    data = parser.get_date_data(cleaned)
-    if data.date_obj is None:
+    # English first, as always; then the other languages customers are answered in ("im
+    # März", "en octobre", "15 de marzo"), so an English phrase never reads as another's.
+    for languages in (["en"], ["de", "fr", "es"]):
+        parser = DateDataParser(
+            languages=languages,
+            settings={
+                "PREFER_DATES_FROM": "future",
+                "RELATIVE_BASE": datetime(today.year, today.month, today.day),
+                "PREFER_DAY_OF_MONTH": "first",
+            },
+        )
+        data = parser.get_date_data(cleaned)
+        if data.date_obj is not None:
+            break
+    else:
         return None
     found = data.date_obj.date()
     if data.period == "year":

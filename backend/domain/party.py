@@ -25,19 +25,72 @@ NUMBER_WORDS = {
     "fifteen": 15,
     "sixteen": 16,
     "twenty": 20,
+    # German, French and Spanish, from two up ("un", "ein", "uno" are also articles).
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+    "fuenf": 5,
+    "sechs": 6,
+    "sieben": 7,
+    "acht": 8,
+    "neun": 9,
+    "zehn": 10,
+    "zwölf": 12,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+    "douze": 12,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "siete": 7,
+    "ocho": 8,
+    "nueve": 9,
+    "diez": 10,
+    "doce": 12,
+}
+# "Wir sind zu dritt": German counts a party with its own words.
+_ZU = {
+    "zweit": 2,
+    "dritt": 3,
+    "viert": 4,
+    "fünft": 5,
+    "fuenft": 5,
+    "sechst": 6,
+    "siebt": 7,
+    "acht": 8,
 }
 _NUMBER = r"(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")"
 _COUPLES = re.compile(rf"\b{_NUMBER}\s+couples?\b")
-_ADULTS = re.compile(rf"\b{_NUMBER}\s+(?:adults?|grown[- ]?ups?|parents)\b")
+_ADULTS = re.compile(
+    rf"\b{_NUMBER}\s+(?:adults?|grown[- ]?ups?|parents|erwachsene|adultes|adultos)\b"
+)
 _CHILDREN = re.compile(
-    rf"\b{_NUMBER}\s+(?:kids?|child(?:ren)?|teens?|teenagers?|boys?|girls?|sons?|daughters?)\b"
+    rf"\b{_NUMBER}\s+(?:kids?|child(?:ren)?|teens?|teenagers?|boys?|girls?|sons?|daughters?|"
+    rf"kinder[n]?|enfants|ni[ñn]os|hijos)\b"
 )
 _PEOPLE = re.compile(
     rf"\b{_NUMBER}\s+(?:people|persons?|pax|travell?ers?|guests|friends|of us|hikers?|"
-    rf"trekkers?|adventurers?|colleagues|mates)\b"
+    rf"trekkers?|adventurers?|colleagues|mates|personen|leute|freunde|reisende|"
+    rf"personnes|amis|voyageurs|personas|amigos|viajeros)\b"
 )
-_GROUP_OF = re.compile(rf"\b(?:family|group|party|team|gang) of\s+{_NUMBER}\b")
-_WE_ARE = re.compile(rf"\bwe(?:'re| are)\s+(?:a\s+)?(?:group of\s+)?{_NUMBER}\b")
+_GROUP_OF = re.compile(
+    rf"\b(?:(?:family|group|party|team|gang) of|groupe de|famille de|grupo de|familia de|"
+    rf"gruppe von)\s+{_NUMBER}\b"
+)
+_WE_ARE = re.compile(
+    rf"\b(?:we(?:'re| are)|wir sind|nous sommes|on est|somos)\s+(?:a\s+)?(?:group of\s+)?"
+    rf"{_NUMBER}\b"
+)
+_ZU_N = re.compile(r"\bzu\s+(" + "|".join(_ZU) + r")\b")
 # Someone with their partner or a friend: two, before any children they add.
 _PAIR = re.compile(
     r"\b(?:me and my|my (?:wife|husband|partner|girlfriend|boyfriend|friend) and (?:i|me)\b|"
@@ -74,6 +127,9 @@ def parse_party(text: str | None) -> Party | None:
     adults = 2 * _sum(_COUPLES, lowered) + _sum(_ADULTS, lowered)
     if not adults:
         adults = _sum(_PEOPLE, lowered)
+    if not adults and (zu := _ZU_N.search(lowered)):
+        total = _ZU[zu.group(1)]
+        return Party(total, min(children, total))
     if not adults and (grouped := _GROUP_OF.search(lowered) or _WE_ARE.search(lowered)):
         total = number(grouped.group(1))
         return Party(total, min(children, total)) if 1 <= total <= MAX_PARTY else None

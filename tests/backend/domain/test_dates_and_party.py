@@ -87,3 +87,33 @@ def test_unusable_group_size_is_none(text):
 )
 def test_a_window_reads_back_in_full(text, label):
     assert parse_travel_date(text, TODAY).label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("im März", date(2027, 3, 1), date(2027, 3, 31)),
+        ("en octobre", date(2027, 10, 1), date(2027, 10, 31)),
+        ("15 de marzo", date(2027, 3, 15), date(2027, 3, 15)),
+        ("le 2 avril", date(2027, 4, 2), date(2027, 4, 2)),
+    ],
+)
+def test_dates_in_german_french_and_spanish(text, start, end):
+    wish = parse_travel_date(text, TODAY)
+    assert (wish.start, wish.end) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("text", "party"),
+    [
+        ("wir sind zu dritt", Party(3)),
+        ("Wir sind 4 Personen", Party(4)),
+        ("2 Erwachsene und 2 Kinder", Party(4, 2)),
+        ("nous sommes trois", Party(3)),
+        ("deux personnes", Party(2)),
+        ("somos cuatro amigos", Party(4)),
+        ("un grupo de 8", Party(8)),
+    ],
+)
+def test_parties_in_german_french_and_spanish(text, party):
+    assert parse_party(text) == party
