@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from actions.common import TmsAction, Turn
-from actions.context import party_of_lead, product_in_context
+from actions.context import party_of_lead, product_in_context, resolve_product
 from actions.dates import answer_dates
 from actions.faq import answer_question, topic_by_words
 from backend import clock, texts
+from backend.domain.comparisons import aspects_asked
 from backend.domain.party import parse_group_size
 from backend.domain.wishes import parse_trip_wish
-from backend.services import recommend
+from backend.services import catalog, recommend
 
 
 class ActionAskDates(TmsAction):
@@ -48,6 +49,28 @@ class ActionAskInclusions(TmsAction):
             return  # "are flights included?": what is NOT included, in the operator's words
         product = product_in_context(turn)
         turn.say(texts.inclusions_info(product) if product else texts.which_trek_for_info())
+
+
+class ActionCompareTreks(TmsAction):
+    """ "Which is harder, EBC or the Annapurna circuit?": the treks named (all of them when
+    fewer than two are) side by side from the catalogue, with the answer to what was asked."""
+
+    NAME = "action_compare_treks"
+
+    def handle(self, turn: Turn) -> None:
+        named = catalog.products_in_text(turn.session, turn.text)
+        for value in turn.tracker.get_latest_entity_values("trek"):
+            # The NLU's synonyms know names the catalogue does not ("Annapurna-Runde").
+            product = resolve_product(turn.session, value)
+            if product is not None and product not in named:
+                named.append(product)
+        if len(named) < 2:
+            named += [p for p in catalog.active_products(turn.session) if p not in named]
+        if len(named) < 2:
+            turn.say(texts.compare_which_treks(named))
+            return
+        facts = catalog.facts_of(turn.session, named, clock.local_today())
+        turn.say(texts.comparison(facts, aspects_asked(turn.text)))
 
 
 class ActionRecommend(TmsAction):

@@ -14,6 +14,7 @@ from actions.common import TmsAction, Turn, typed_text
 from actions.context import FULL_OPTIONS, UNKNOWN, first_enquiry_text, resolve_product
 from actions.dates import dates_answer
 from actions.options import answer_party_question
+from actions.private import answer_private_request
 from backend import clock, texts
 from backend.db import transaction
 from backend.domain import choices
@@ -104,6 +105,12 @@ class ActionAskGroupSize(TmsAction):
     NAME = "action_ask_group_size"
 
     def handle(self, turn: Turn) -> None:
+        # "Annapurna in March, are there seats?": the departures and their seats first, then
+        # the party size (the answer the customer asked for does not wait on ours).
+        product = resolve_product(turn.session, turn.slot("trek"))
+        named_date = next(turn.tracker.get_latest_entity_values("travel_date"), None)
+        if product is not None and named_date:
+            turn.say(dates_answer(turn, product))
         turn.say(texts.ask_group_size())
 
 
@@ -131,6 +138,9 @@ class ActionSubmitEnquiry(TmsAction):
 
     def handle(self, turn: Turn) -> None:
         session = turn.session
+        if answer_private_request(turn, first_enquiry_text(turn.tracker)):
+            turn.set_slot("pending_question", None)
+            return
         product = resolve_product(session, turn.slot("trek"))
         wish = parse_travel_date(turn.slot("travel_date"), clock.local_today())
         full = requested_full_departure(session, product, wish)
@@ -197,8 +207,12 @@ class ActionInform(TmsAction):
             return
         answers: dict[str, Any] = {"note": turn.text}
         size = parse_group_size(next(turn.tracker.get_latest_entity_values("group_size"), None))
+        if size is None and (said := parse_party(turn.text)) is not None:
+            size = said.total  # "Update: we're 3 now"
         if size is not None:
             answers["party_size"] = size
+            # The party from now on: "how much is it in total now?" prices this one.
+            turn.set_slot("group_size", str(size))
         travel_date = next(turn.tracker.get_latest_entity_values("travel_date"), None)
         if travel_date:
             answers["dates"] = travel_date

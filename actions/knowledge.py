@@ -11,6 +11,7 @@ from typing import Any
 from actions.common import TmsAction, Turn
 from actions.faq import answer_question
 from actions.handoff import QUESTION_FOR_TEAM, keep_for_staff
+from actions.private import answer_private_request
 from backend import texts
 from backend.domain.enums import ObjectType
 from backend.services import timeline
@@ -95,6 +96,8 @@ class ActionAnswerFaq(TmsAction):
     NAME = "action_answer_faq"
 
     def handle(self, turn: Turn) -> None:
+        if answer_private_request(turn):
+            return  # "a private EBC for the 4 of us": an enquiry, not the policy's words
         selected, confidence = topic_of(turn)
         if not answer_question(turn, decide_topic(turn.text, selected, confidence)):
             hand_question_to_team(turn)

@@ -139,6 +139,13 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "New lead from {actor}",
         alerts=(rep("an unassigned lead is on the console"),),
     ),
+    _exact(
+        "tms.lead.private_requested",
+        L,
+        "{actor} asked for a private departure on {reference}",
+        "{actor} asked for a private departure",
+        alerts=(rep("a private departure is quoted apart", no_rep=SALES),),
+    ),
     _prefix(
         "tms.lead.status.",
         L,

@@ -163,3 +163,18 @@ class Miss:
     kind: str
     value: int | str | None = None
     wanted: int | str | None = None
+
+
+_PRIVATE = re.compile(
+    r"\b(?:private (?:group|departure|trip|tour|trek|expedition)|as a private|privately|"
+    r"just (?:the \w+ of )?us|only (?:our|my) (?:group|family|friends)|"
+    r"privat(?:e|en)? ?(?:tour|reise|trek|gruppe)|privatgruppe|"
+    r"(?:groupe|d[ée]part|trek|voyage|circuit) priv[ée]e?|en priv[ée]|"
+    r"(?:grupo|viaje|tour|trek|salida) privad[oa]|en privado)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_private(text: str | None) -> bool:
+    """ "Could we do EBC as a private group, just the 4 of us?": a departure for them alone."""
+    return bool(_PRIVATE.search(text or ""))

@@ -58,6 +58,8 @@ class Lead(IdMixin, CreatedMixin, Base):
     party_size: Mapped[int | None]
     travel_date_text: Mapped[str | None] = mapped_column(String(80))
     enquiry_text: Mapped[str | None] = mapped_column(Text)
+    # A private departure asked for (just their group, their dates): the rep quotes it apart.
+    private: Mapped[bool] = mapped_column(default=False)
     # Answers the customer gave (dates, fitness, special requirements, ...).
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     quoted_departure_id: Mapped[str | None] = mapped_column(ForeignKey("departures.id"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend import clock
 from backend.domain.actor import Actor
+from backend.domain.comparisons import DIFFICULTY_RANK
 from backend.domain.enums import ObjectType
 from backend.domain.errors import DomainError, NotFound
 from backend.models import Booking, Departure, Product
@@ -80,17 +82,52 @@ def departure_on(session: Session, product: Product, day: date) -> Departure | N
     )
 
 
-def find_product_in_text(session: Session, text: str) -> Product | None:
-    """The product a free sentence mentions ("the everest one please" → EBC), longest name first."""
+def _mentions(session: Session, text: str) -> list[tuple[int, int, Product]]:
+    """(where, how long, product) for each active product's name a sentence mentions."""
     wanted = f" {_norm(text)} "
-    candidates: list[tuple[int, Product]] = []
+    found: list[tuple[int, int, Product]] = []
     for product in session.scalars(select(Product).where(Product.active.is_(True))):
         for name in {product.code.lower(), _norm(product.name), _norm(product.short_name)} | {
             _norm(a) for a in product.aliases
         }:
             if name and f" {name} " in wanted:
-                candidates.append((len(name), product))
-    return max(candidates, key=lambda c: c[0])[1] if candidates else None
+                found.append((wanted.index(f" {name} "), len(name), product))
+    return found
+
+
+def find_product_in_text(session: Session, text: str) -> Product | None:
+    """The product a free sentence mentions ("the everest one please" → EBC), longest name first."""
+    found = _mentions(session, text)
+    return max(found, key=lambda m: m[1])[2] if found else None
+
+
+def products_in_text(session: Session, text: str) -> list[Product]:
+    """Every product a sentence mentions, in the order it names them ("EBC or Annapurna")."""
+    ordered: list[Product] = []
+    for _, _, product in sorted(_mentions(session, text), key=lambda m: (m[0], -m[1])):
+        if product not in ordered:
+            ordered.append(product)
+    return ordered
+
+
+@dataclass(frozen=True)
+class TrekFacts:
+    """What a comparison reads of a trek: the catalogue's data and its season ahead."""
+
+    product: Product
+    difficulty_rank: int
+    months: list[int]  # the months its departures start in, from today on, in calendar order
+
+
+def facts_of(session: Session, products: list[Product], today: date) -> list[TrekFacts]:
+    return [
+        TrekFacts(
+            product,
+            DIFFICULTY_RANK.get(product.difficulty, 1),
+            sorted({d.start_date.month for d in departures_of(session, product, from_date=today)}),
+        )
+        for product in products
+    ]
 
 
 # -- administration: products and departures (ADMIN) -----------------------------------------

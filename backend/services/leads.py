@@ -419,9 +419,10 @@ def open_enquiry(
     travel_date_text: str | None,
     enquiry_text: str,
     actor: Actor,
+    private: bool = False,
 ) -> Lead:
     """Workflow 1 step 1: a lead with a rep, the conversation bound to it, the enquiry on its
-    timeline, and the rep alerted on WhatsApp."""
+    timeline, and the rep alerted on WhatsApp. `private`: a departure for their group alone."""
     lead = create_lead(
         session,
         contact=contact,
@@ -431,6 +432,7 @@ def open_enquiry(
         travel_date_text=travel_date_text,
         enquiry_text=enquiry_text,
     )
+    lead.private = private
     contacts.bind_conversation(session, conversation, ObjectType.LEAD, lead.id, actor)
     timeline.record(
         session,
@@ -440,13 +442,32 @@ def open_enquiry(
         action="tms.lead.message",
         actor=actor,
         content={
-            "text": f"Initial enquiry for {texts.trek_label(product) if product else 'a trip'}",
+            "text": f"Initial enquiry for {texts.trek_label(product) if product else 'a trip'}"
+            + (" (a private departure)" if private else ""),
             "direction": "inbound",
             "message": enquiry_text,
         },
     )
     _alert_rep(session, lead, "tms.lead.created", texts.rep_new_lead(lead))
     return lead
+
+
+def ask_private(session: Session, lead: Lead, actor: Actor) -> None:
+    """The customer wants a departure for their group alone: flagged for the rep (who quotes
+    it apart), once."""
+    if lead.private:
+        return
+    lead.private = True
+    timeline.record(
+        session,
+        object_type=ObjectType.LEAD,
+        object_id=lead.id,
+        event_type="LEAD_UPDATED",
+        action="tms.lead.private_requested",
+        actor=actor,
+        content={"reference": lead.reference},
+    )
+    _alert_rep(session, lead, "tms.lead.private_requested", texts.rep_new_lead(lead))
 
 
 def chat_actor(contact: Contact, conversation: Conversation) -> Actor:

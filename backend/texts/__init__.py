@@ -5,6 +5,7 @@ The copy is kept by audience (`customer`, `staff`, `console`) over the formattin
 (`format`); callers use `texts.<name>` whichever module holds it.
 """
 
+from backend.texts.comparisons import compare_which_treks, comparison
 from backend.texts.console import (
     CONSOLE_CODE_REFUSED,
     CONSOLE_CODE_SENT,
@@ -148,6 +149,7 @@ from backend.texts.papers import (
     staff_data_request,
     staff_papers_incomplete,
 )
+from backend.texts.private import private_enquiry_received
 from backend.texts.staff import (
     assignment_accepted,
     assignment_already_answered,
@@ -262,6 +264,8 @@ __all__ = [
     "checkout_with_open_incident",
     "choice_expired",
     "clock_label",
+    "compare_which_treks",
+    "comparison",
     "consent_started",
     "consent_stopped",
     "console_proof_rejected",
@@ -346,6 +350,7 @@ __all__ = [
     "pre_departure",
     "pre_departure_params",
     "price_info",
+    "private_enquiry_received",
     "proof_already_received",
     "proof_received",
     "proof_rejected",

@@ -242,8 +242,9 @@ def rep_new_lead(lead: Lead) -> str:
         else "group size not given"
     )
     when = lead.travel_date_text or "dates not given"
+    kind = "🔒 PRIVATE departure request" if lead.private else "🆕 New lead"
     return (
-        f"🆕 New lead {lead.reference}: {product}, {size}, {when}\n"
+        f"{kind} {lead.reference}: {product}, {size}, {when}\n"
         f"From {lead.contact.display_name} ({lead.contact.phone})\n"
         f'"{(lead.enquiry_text or "").strip()[:300]}"\n\n'
         "Please contact them within 2 hours."

@@ -263,7 +263,17 @@ def test_a_typed_yes_follows_the_registry_order():
 # -- 4. action modules import helpers, never each other ----------------------------------
 
 ACTIONS = Path(__file__).resolve().parents[2] / "actions"
-HELPERS = {"common", "context", "handoff", "faq", "dates", "holds", "options", "questions"}
+HELPERS = {
+    "common",
+    "context",
+    "handoff",
+    "faq",
+    "dates",
+    "holds",
+    "options",
+    "questions",
+    "private",
+}
 
 
 def _imports(tree: ast.AST) -> list[tuple[str, ast.AST]]:

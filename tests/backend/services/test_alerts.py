@@ -40,6 +40,7 @@ WHO_HEARS = {
     # A customer's lead and chat: the rep first.
     "tms.lead.created": ("rep else nobody",),
     "tms.lead.trek_changed": ("rep else nobody",),
+    "tms.lead.private_requested": ("rep else sales",),
     "tms.lead.hold_requested": ("rep else sales",),
     "tms.lead.sla.breached": ("named/rep_alert", "ops"),
     "tms.booking.status.cancelled": ("rep else sales",),
