@@ -1,26 +1,36 @@
 """What customers read: enquiry, quote, hold, payment, the waitlist, answers, reminders, the
-trip's news, consent, and the titles of the buttons they tap."""
+trip's news, consent, and the titles of the buttons they tap.
+
+Every sentence is a message id for `gettext` (`backend.i18n`), English as written here and
+translated in `backend/locale/`: whole messages, or whole sentences where a message is built
+from parts, with named placeholders. The button titles and the checklist are read when used
+(`__getattr__`), in the language of that moment."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from backend import links
 from backend.config import get_settings
-from backend.domain.currencies import currency_name
 from backend.domain.money import Money, Quote
 from backend.domain.wishes import Miss
+from backend.i18n import _, ngettext
 from backend.models import Booking, Departure, Lead, Product, Staff, Trip
 from backend.texts.format import (
-    MEDIA_WORDS,
+    N_,
+    currency_words,
     date_range,
+    day_month,
     local_datetime,
     local_time,
     long_date,
     money,
+    number,
     payment_link,
+    range_without_year,
+    short_day_month,
     trek_label,
 )
 
@@ -42,22 +52,31 @@ class RecommendedTrip(Protocol):
     def misses(self) -> list[Miss]: ...
 
 
+def _first_name(name: str) -> str:
+    return name.split()[0]
+
+
 def enquiry_received(lead: Lead, month_hint: str | None) -> str:
     product = lead.product
-    name = trek_label(product) if product else "trek"
-    dates_line = f"✓ Available dates in {month_hint}" if month_hint else "✓ Available dates"
-    return (
-        f"Thank you for your interest in {name}! 🏔️\n\n"
-        f"I've created your enquiry (Ref: {lead.reference}).\n\n"
+    # NOTE: Stands in for the trek's name when the enquiry has none yet: "your interest in trek".
+    name = trek_label(product) if product else _("trek")
+    dates_line = (
+        _("✓ Available dates in {month}").format(month=month_hint)
+        if month_hint
+        else _("✓ Available dates")
+    )
+    return _(
+        "Thank you for your interest in {trek}! 🏔️\n\n"
+        "I've created your enquiry (Ref: {reference}).\n\n"
         "A sales expert will contact you within 2 hours with:\n"
         "✓ Detailed itinerary\n"
         "✓ Pricing options\n"
-        f"{dates_line}\n\n"
+        "{dates_line}\n\n"
         "Can you share:\n"
         "1. Specific dates or flexibility?\n"
         "2. Fitness level of group?\n"
         "3. Any special requirements?"
-    )
+    ).format(trek=name, reference=lead.reference, dates_line=dates_line)
 
 
 def quote_message(
@@ -68,54 +87,109 @@ def quote_message(
     product = departure.product
     operator = get_settings().operator_name
     greeting = (
-        f"Hello! I'm {rep.name.split()[0]} from {operator} 👋"
+        _("Hello! I'm {name} from {operator} 👋").format(
+            name=_first_name(rep.name), operator=operator
+        )
         if rep
-        else f"Hello from {operator} 👋"
+        else _("Hello from {operator} 👋").format(operator=operator)
     )
+    party = quote.party_size
     lines = [
         greeting,
         "",
-        f"Great choice on {trek_label(product)}! Here's what we have:",
+        _("Great choice on {trek}! Here's what we have:").format(trek=trek_label(product)),
         "",
-        f"📅 Departure: {date_range(departure.start_date, departure.end_date)} ({product.days} days)",
-        f"👥 Group: {quote.party_size} {'person' if quote.party_size == 1 else 'people'}",
-        f"💰 Price: {quote.price_per_person} per person",
+        # NOTE: English writes "days" for any number; a language may say "1 day".
+        ngettext(
+            "📅 Departure: {dates} ({days} days)",
+            "📅 Departure: {dates} ({days} days)",
+            product.days,
+        ).format(dates=date_range(departure.start_date, departure.end_date), days=product.days),
+        ngettext("👥 Group: {count} person", "👥 Group: {count} people", party).format(count=party),
+        _("💰 Price: {price} per person").format(price=quote.price_per_person),
         "",
-        "Includes:",
+        _("Includes:"),
         *[f"✓ {item}" for item in product.inclusions],
         "",
-        f"Total: {quote.subtotal} for {quote.party_size} pax",
+        ngettext("Total: {total} for {count} pax", "Total: {total} for {count} pax", party).format(
+            total=quote.subtotal, count=party
+        ),
     ]
     if quote.has_discount:
         deadline = quote.early_bird_deadline
-        when = f" (book before {deadline:%b} {deadline.day})" if deadline else ""
-        lines += ["", f"Early bird discount{when}: {quote.total}"]
+        discount = (
+            _("Early bird discount (book before {date}): {total}").format(
+                date=short_day_month(deadline), total=quote.total
+            )
+            if deadline
+            else _("Early bird discount: {total}").format(total=quote.total)
+        )
+        lines += ["", discount]
     if indicative is not None:
         lines.append(
-            f"≈ {indicative} in {currency_name(indicative.currency)} (indicative, at today's rate)"
+            _("≈ {amount} in {currency} (indicative, at today's rate)").format(
+                amount=indicative, currency=currency_words(indicative.currency)
+            )
         )
-    lines += ["", f"Interested? I can hold {quote.party_size} spots for 24 hours."]
+    lines += [
+        "",
+        # NOTE: English writes "spots" for any number; a language may say "1 spot".
+        ngettext(
+            "Interested? I can hold {count} spots for 24 hours.",
+            "Interested? I can hold {count} spots for 24 hours.",
+            party,
+        ).format(count=party),
+    ]
     return "\n".join(lines)
 
 
 def hold_placed(booking: Booking, expires_at: datetime) -> str:
     departure = booking.departure
-    return (
-        f"Perfect! I've reserved {booking.party_size} spots on our "
-        f"{departure.start_date:%B} {departure.start_date.day} {trek_label(departure.product)}.\n\n"
-        f"📋 Booking ID: {booking.reference}\n"
-        f"⏰ Hold expires: {local_datetime(expires_at)}\n\n"
+    transfer = transfer_possible()
+    # NOTE: English writes "spots" for any number; a language may say "1 spot".
+    head = ngettext(
+        "Perfect! I've reserved {count} spots on our {date} {trek}.\n\n"
+        "📋 Booking ID: {reference}\n"
+        "⏰ Hold expires: {expires}\n\n"
         "To confirm, please:\n"
-        f"1. Pay deposit: {money(booking.deposit_minor, booking.currency)} ({departure.product.deposit_percent}%)\n"
+        "1. Pay deposit: {deposit} ({percent}%)\n"
         "   OR\n"
-        f"2. Pay full amount: {money(booking.total_minor, booking.currency)}\n\n"
-        f"Payment link: {payment_link(booking.ref_key)}\n"
-        + (f"{transfer_possible()}\n" if transfer_possible() else "")
-        + "\nAfter payment:\n"
+        "2. Pay full amount: {total}\n\n"
+        "Payment link: {link}",
+        "Perfect! I've reserved {count} spots on our {date} {trek}.\n\n"
+        "📋 Booking ID: {reference}\n"
+        "⏰ Hold expires: {expires}\n\n"
+        "To confirm, please:\n"
+        "1. Pay deposit: {deposit} ({percent}%)\n"
+        "   OR\n"
+        "2. Pay full amount: {total}\n\n"
+        "Payment link: {link}",
+        booking.party_size,
+    ).format(
+        count=booking.party_size,
+        date=day_month(departure.start_date),
+        trek=trek_label(departure.product),
+        reference=booking.reference,
+        expires=local_datetime(expires_at),
+        deposit=money(booking.deposit_minor, booking.currency),
+        percent=departure.product.deposit_percent,
+        total=money(booking.total_minor, booking.currency),
+        link=payment_link(booking.ref_key),
+    )
+    after = _(
+        "After payment:\n"
         "✓ Instant confirmation\n"
         "✓ Welcome kit sent\n"
         "✓ Preparation guide\n"
         "✓ Pre-trek checklist"
+    )
+    return f"{head}\n" + (f"{transfer}\n" if transfer else "") + f"\n{after}"
+
+
+def _balance_line(booking: Booking) -> str:
+    return _("Balance: {balance} (due {due})").format(
+        balance=money(booking.balance_minor, booking.currency),
+        due=long_date(booking.balance_due_date),
     )
 
 
@@ -124,78 +198,94 @@ def booking_confirmed(booking: Booking, paid_minor: int) -> str:
     address, else the offer to send it."""
     departure = booking.departure
     product = departure.product
-    return (
+    head = _(
         "🎉 Booking Confirmed!\n\n"
-        f"Booking: {booking.reference}\n"
-        f"Trek: {product.short_name}\n"
-        f"Dates: {date_range(departure.start_date, departure.end_date)}\n"
-        f"People: {booking.party_size}\n\n"
-        f"Paid: {money(paid_minor, booking.currency)}\n"
-        + (
-            f"Balance: {money(booking.balance_minor, booking.currency)} (due {long_date(booking.balance_due_date)})\n\n"
-            if booking.balance_minor
-            else "Balance: fully paid ✓\n\n"
-        )
-        + (
-            "✓ Confirmation email sent\n✓ Pre-trek guide attached\n\n"
-            if booking.contact.email
-            else "📧 Reply with your e-mail address for the confirmation and the pre-trek guide.\n\n"
-        )
-        + "Need help? Reply here anytime!"
+        "Booking: {reference}\n"
+        "Trek: {trek}\n"
+        "Dates: {dates}\n"
+        "People: {people}\n\n"
+        "Paid: {paid}"
+    ).format(
+        reference=booking.reference,
+        trek=product.short_name,
+        dates=date_range(departure.start_date, departure.end_date),
+        people=booking.party_size,
+        paid=money(paid_minor, booking.currency),
     )
+    balance = _balance_line(booking) if booking.balance_minor else _("Balance: fully paid ✓")
+    mail = (
+        _("✓ Confirmation email sent\n✓ Pre-trek guide attached")
+        if booking.contact.email
+        else _("📧 Reply with your e-mail address for the confirmation and the pre-trek guide.")
+    )
+    return f"{head}\n{balance}\n\n{mail}\n\n" + _("Need help? Reply here anytime!")
 
 
 def departure_full_options(product: Product, full: Departure, alternative: Departure | None) -> str:
-    alt = (
-        f"{alternative.start_date:%B} {alternative.start_date.day}: Available ✓\n\n"
-        if alternative
-        else ""
-    )
-    option_one = (
-        f"1. Book {alternative.start_date:%B} {alternative.start_date.day} (confirm now)\n"
-        if alternative
-        else "1. Talk to our team about other options\n"
-    )
-    return (
-        f"{product.short_name} is very popular! 🏔️\n\n"
-        f"{full.start_date:%B} {full.start_date.day}: FULLY BOOKED ❌\n"
-        f"{alt}"
+    if alternative:
+        return _(
+            "{trek} is very popular! 🏔️\n\n"
+            "{full_date}: FULLY BOOKED ❌\n"
+            "{other_date}: Available ✓\n\n"
+            "Options:\n"
+            "1. Book {other_date} (confirm now)\n"
+            "2. Join waitlist for {full_date}\n"
+            "3. See other dates\n\n"
+            "Reply: 1, 2, or 3"
+        ).format(
+            trek=product.short_name,
+            full_date=day_month(full.start_date),
+            other_date=day_month(alternative.start_date),
+        )
+    return _(
+        "{trek} is very popular! 🏔️\n\n"
+        "{full_date}: FULLY BOOKED ❌\n"
         "Options:\n"
-        f"{option_one}"
-        f"2. Join waitlist for {full.start_date:%B} {full.start_date.day}\n"
+        "1. Talk to our team about other options\n"
+        "2. Join waitlist for {full_date}\n"
         "3. See other dates\n\n"
         "Reply: 1, 2, or 3"
-    )
+    ).format(trek=product.short_name, full_date=day_month(full.start_date))
 
 
 def waitlist_joined(booking: Booking, position: int) -> str:
     departure = booking.departure
-    hours = get_settings().waitlist_offer_hours
-    return (
+    return _(
         "✓ Added to waitlist\n\n"
-        f"Trek: {departure.product.short_name}\n"
-        f"Date: {departure.start_date:%B} {departure.start_date.day}\n"
-        f"Position: #{position} on waitlist\n\n"
+        "Trek: {trek}\n"
+        "Date: {date}\n"
+        "Position: #{position} on waitlist\n\n"
         "If a spot opens:\n"
         "✓ You'll be auto-notified\n"
-        f"✓ {hours}-hour window to confirm\n"
+        "✓ {hours}-hour window to confirm\n"
         "✓ Payment link sent instantly\n\n"
         "Alternative dates available.\n"
         'Reply "DATES" to see.'
+    ).format(
+        trek=departure.product.short_name,
+        date=day_month(departure.start_date),
+        position=position,
+        hours=get_settings().waitlist_offer_hours,
     )
 
 
 def spot_available(booking: Booking, *, hours: int) -> str:
     departure = booking.departure
-    return (
+    return _(
         "🎉 SPOT AVAILABLE!\n\n"
-        f"{departure.product.short_name} - {departure.start_date:%B} {departure.start_date.day}\n\n"
+        "{trek} - {date}\n\n"
         "A spot just opened up!\n\n"
-        f"Price: {money(booking.total_minor, booking.currency)}\n"
-        f"Hold expires: {hours} hours\n\n"
+        "Price: {price}\n"
+        "Hold expires: {hours} hours\n\n"
         "CONFIRM to book now.\n"
         "DECLINE to keep on waitlist.\n\n"
-        f"Confirm: {links.book_url(booking.ref_key)}"
+        "Confirm: {link}"
+    ).format(
+        trek=departure.product.short_name,
+        date=day_month(departure.start_date),
+        price=money(booking.total_minor, booking.currency),
+        hours=hours,
+        link=links.book_url(booking.ref_key),
     )
 
 
@@ -203,7 +293,7 @@ def spot_available_params(booking: Booking, *, hours: int) -> list[str]:
     departure = booking.departure
     return [
         departure.product.short_name,
-        f"{departure.start_date:%B} {departure.start_date.day}",
+        day_month(departure.start_date),
         money(booking.total_minor, booking.currency),
         str(hours),
         links.book_url(booking.ref_key),
@@ -212,224 +302,335 @@ def spot_available_params(booking: Booking, *, hours: int) -> list[str]:
 
 def waitlist_confirmed(booking: Booking) -> str:
     departure = booking.departure
-    return (
+    return _(
         "✅ CONFIRMED!\n\n"
         "Your patience paid off! 🎉\n\n"
-        f"Booking: {booking.reference}\n"
-        f"Trek: {departure.product.short_name}\n"
-        f"Date: {date_range(departure.start_date, departure.end_date).rsplit(',', 1)[0]}\n"
-        f"Price: {money(booking.total_minor, booking.currency)} (paid)\n\n"
+        "Booking: {reference}\n"
+        "Trek: {trek}\n"
+        "Date: {dates}\n"
+        "Price: {price} (paid)\n\n"
         "Welcome kit sent!\n\n"
-        f"See you on {departure.start_date:%B} {departure.start_date.day}! 🏔️"
+        "See you on {date}! 🏔️"
+    ).format(
+        reference=booking.reference,
+        trek=departure.product.short_name,
+        dates=range_without_year(departure.start_date, departure.end_date),
+        price=money(booking.total_minor, booking.currency),
+        date=day_month(departure.start_date),
     )
 
 
 def trip_started_for_guests(trip: Trip, guide: Staff | None, booking: Booking) -> str:
     product = trip.departure.product
-    lines = [f"Your {trek_label(product)} has started! 🎉", ""]
+    parts = [_("Your {trek} has started! 🎉").format(trek=trek_label(product))]
     if guide is not None:
-        lines += [f"Lead Guide: {guide.name}", f"Contact: {guide.phone}", ""]
-    lines += [
-        "Have an amazing journey!",
-        "",
-        "Track progress:",
-        links.track_url(booking.ref_key),
-    ]
-    return "\n".join(lines)
+        parts.append(
+            _("Lead Guide: {name}\nContact: {phone}").format(name=guide.name, phone=guide.phone)
+        )
+    parts.append(
+        _("Have an amazing journey!\n\nTrack progress:\n{link}").format(
+            link=links.track_url(booking.ref_key)
+        )
+    )
+    return "\n\n".join(parts)
 
 
 def feedback_request(trip: Trip, booking: Booking) -> str:
-    return (
-        f"🎉 Congratulations on completing {trek_label(trip.departure.product)}!\n\n"
+    return _(
+        "🎉 Congratulations on completing {trek}!\n\n"
         "We hope you had an amazing journey!\n\n"
         "Please share:\n"
         "1. Your feedback\n"
         "2. Trip photos\n"
         "3. Review\n\n"
-        f"Upload: {links.feedback_url(booking.ref_key)}\n\n"
+        "Upload: {link}\n\n"
         "Or just reply with a rating from 1 to 5 ⭐\n\n"
         "Thank you for traveling with us! 🙏"
-    )
+    ).format(trek=trek_label(trip.departure.product), link=links.feedback_url(booking.ref_key))
 
 
 def papers_invite(booking: Booking, link: str) -> str:
     """Right after the deposit: the travellers' papers page (backend/web/papers.py)."""
     departure = booking.departure
     people = booking.party_size
-    whose = "your" if people == 1 else f"each of the {people} travellers'"
-    return (
-        f"📋 One more step for your {trek_label(departure.product)} "
-        f"({long_date(departure.start_date)}): the trekking permits are issued in {whose} "
+    return ngettext(
+        "📋 One more step for your {trek} ({date}): the trekking permits are issued in your "
         "passport name, so we need the passport details, travel insurance (with helicopter "
-        "evacuation), an emergency contact and the arrival flight"
-        f"{'' if people == 1 else ' of everyone'}.\n\n"
-        f"Fill them in here, on your phone, a traveller at a time (it saves as you go): {link}\n\n"
+        "evacuation), an emergency contact and the arrival flight.\n\n"
+        "Fill them in here, on your phone, a traveller at a time (it saves as you go): {link}\n\n"
         "The link is yours alone: please don't share it. You can correct the details until "
-        "our operations team has checked them."
+        "our operations team has checked them.",
+        "📋 One more step for your {trek} ({date}): the trekking permits are issued in each of "
+        "the {count} travellers' passport name, so we need the passport details, travel "
+        "insurance (with helicopter evacuation), an emergency contact and the arrival flight "
+        "of everyone.\n\n"
+        "Fill them in here, on your phone, a traveller at a time (it saves as you go): {link}\n\n"
+        "The link is yours alone: please don't share it. You can correct the details until "
+        "our operations team has checked them.",
+        people,
+    ).format(
+        trek=trek_label(departure.product),
+        date=long_date(departure.start_date),
+        count=people,
+        link=link,
     )
 
 
 def passed_to_the_team() -> str:
     """A customer's message that reads like a guide's command ("Issue with my payment",
     "Check-in time at Lukla?"): a person answers it."""
-    return "Thanks! I've passed your message to our team; a person will reply here shortly."
+    return _("Thanks! I've passed your message to our team; a person will reply here shortly.")
 
 
 def question_for_the_team() -> str:
-    return (
+    return _(
         "Good question! I don't want to guess, so I've passed it to our team: "
         "someone will reply here shortly. 🙏"
     )
 
 
 def help_message() -> str:
-    return (
-        "I'm the booking assistant of "
-        f"{get_settings().operator_name} 🏔️ I can help you:\n"
+    return _(
+        "I'm the booking assistant of {operator} 🏔️ I can help you:\n"
         '• enquire about a trek (e.g. "Everest Base Camp for 2 in April")\n'
         "• see dates, prices and what's included\n"
         "• hold seats, pay, check or cancel a booking\n"
         "• join a waitlist\n\n"
         'I\'ve kept your message for our team too. Reply "agent" to talk to a person.'
-    )
+    ).format(operator=get_settings().operator_name)
 
 
 def greeting(name: str | None) -> str:
-    hello = f"Hi {name.split()[0]}! 👋" if name else "Hi! 👋"
-    return (
-        f"{hello} Welcome to {get_settings().operator_name}.\n\n"
+    operator = get_settings().operator_name
+    if name:
+        return _(
+            "Hi {name}! 👋 Welcome to {operator}.\n\n"
+            "Which trek are you dreaming of? We run Everest Base Camp, Annapurna Circuit and "
+            "Pokhara Sightseeing."
+        ).format(name=_first_name(name), operator=operator)
+    return _(
+        "Hi! 👋 Welcome to {operator}.\n\n"
         "Which trek are you dreaming of? We run Everest Base Camp, Annapurna Circuit and "
         "Pokhara Sightseeing."
-    )
+    ).format(operator=operator)
 
 
 def goodbye() -> str:
-    return "Thanks for chatting with us! Reply here anytime. 🙏"
+    return _("Thanks for chatting with us! Reply here anytime. 🙏")
 
 
 def you_are_welcome() -> str:
-    return "You're welcome! 😊 Anything else I can help with?"
+    return _("You're welcome! 😊 Anything else I can help with?")
 
 
 def ask_trek(products: list[Product]) -> str:
     names = ", ".join(p.name for p in products)
-    return f"Which trek are you interested in? We run: {names}."
+    return _("Which trek are you interested in? We run: {treks}.").format(treks=names)
 
 
 def ask_group_size() -> str:
-    return "How many people will be travelling?"
+    return _("How many people will be travelling?")
 
 
 def enquiry_trek_changed(lead: Lead, old: Product | None) -> str:
-    name = trek_label(lead.product) if lead.product else "the trek"
-    party = (
-        f" for {lead.party_size} {'person' if lead.party_size == 1 else 'people'}"
-        if lead.party_size
-        else ""
-    )
-    was = f" instead of {trek_label(old)}" if old else ""
+    # NOTE: Stands in for the trek's name when the enquiry has none: "changed your enquiry to the trek".
+    name = trek_label(lead.product) if lead.product else _("the trek")
+    party = lead.party_size
+    values = {
+        "reference": lead.reference,
+        "trek": name,
+        "count": party,
+        "old": trek_label(old) if old else "",
+    }
+    if party and old:
+        changed = ngettext(
+            "No problem! I've changed your enquiry (Ref: {reference}) to {trek} for {count} "
+            "person instead of {old}. 🏔️",
+            "No problem! I've changed your enquiry (Ref: {reference}) to {trek} for {count} "
+            "people instead of {old}. 🏔️",
+            party,
+        )
+    elif party:
+        changed = ngettext(
+            "No problem! I've changed your enquiry (Ref: {reference}) to {trek} for {count} "
+            "person. 🏔️",
+            "No problem! I've changed your enquiry (Ref: {reference}) to {trek} for {count} "
+            "people. 🏔️",
+            party,
+        )
+    elif old:
+        changed = _(
+            "No problem! I've changed your enquiry (Ref: {reference}) to {trek} instead of {old}. 🏔️"
+        )
+    else:
+        changed = _("No problem! I've changed your enquiry (Ref: {reference}) to {trek}. 🏔️")
     return (
-        f"No problem! I've changed your enquiry (Ref: {lead.reference}) to {name}{party}{was}. 🏔️\n\n"
-        "Your sales expert has been told and will send the itinerary and prices for it."
+        changed.format(**values)
+        + "\n\n"
+        + _("Your sales expert has been told and will send the itinerary and prices for it.")
     )
 
 
 def details_noted() -> str:
-    return "Thank you, noted! ✓ Your sales expert will include this in your options."
+    return _("Thank you, noted! ✓ Your sales expert will include this in your options.")
 
 
 def no_open_enquiry() -> str:
-    return "Thanks! Tell me which trek you are interested in and I'll open an enquiry for you."
+    return _("Thanks! Tell me which trek you are interested in and I'll open an enquiry for you.")
 
 
 def hold_needs_quote(lead: Lead) -> str:
-    rep = lead.assigned_staff.name.split()[0] if lead.assigned_staff else "Our sales team"
-    return (
-        f"Great! {rep} is preparing your quote for {lead.reference}; "
-        "as soon as it's ready we can hold your spots. I've let them know you'd like to go ahead. 🙌"
-    )
+    if lead.assigned_staff:
+        return _(
+            "Great! {rep} is preparing your quote for {reference}; as soon as it's ready we can "
+            "hold your spots. I've let them know you'd like to go ahead. 🙌"
+        ).format(rep=_first_name(lead.assigned_staff.name), reference=lead.reference)
+    return _(
+        "Great! Our sales team is preparing your quote for {reference}; as soon as it's ready "
+        "we can hold your spots. I've let them know you'd like to go ahead. 🙌"
+    ).format(reference=lead.reference)
 
 
 def hold_failed_no_seats(departure: Departure, available: int) -> str:
-    left = f"only {available} left" if available else "it is now full"
-    return (
-        f"Sorry, the {departure.start_date:%B} {departure.start_date.day} departure has {left}. "
+    date_ = day_month(departure.start_date)
+    if available:
+        # NOTE: English says "only 1 left" and "only 3 left" alike.
+        return ngettext(
+            "Sorry, the {date} departure has only {count} left. "
+            'Reply DATES to see other dates, or "waitlist" to join the waitlist.',
+            "Sorry, the {date} departure has only {count} left. "
+            'Reply DATES to see other dates, or "waitlist" to join the waitlist.',
+            available,
+        ).format(date=date_, count=available)
+    return _(
+        "Sorry, the {date} departure has it is now full. "
         'Reply DATES to see other dates, or "waitlist" to join the waitlist.'
-    )
+    ).format(date=date_)
 
 
 def dates_list(product: Product, rows: list[tuple[Departure, int]]) -> str:
     if not rows:
-        return f"There are no upcoming departures of {product.name} right now. Our team can suggest alternatives."
-    lines = [f"📅 Upcoming {product.name} departures:", ""]
+        return _(
+            "There are no upcoming departures of {trek} right now. Our team can suggest "
+            "alternatives."
+        ).format(trek=product.name)
+    lines = [_("📅 Upcoming {trek} departures:").format(trek=product.name), ""]
     for departure, free in rows:
-        status = f"{free} spots left ✓" if free else "FULLY BOOKED ❌"
-        lines.append(f"• {date_range(departure.start_date, departure.end_date)}: {status}")
-    lines += ["", 'Tell me the date and group size to book, e.g. "March 27 for 2".']
+        dates = date_range(departure.start_date, departure.end_date)
+        if free:
+            # NOTE: English says "1 spots left" and "3 spots left" alike.
+            line = ngettext(
+                "• {dates}: {count} spots left ✓", "• {dates}: {count} spots left ✓", free
+            ).format(dates=dates, count=free)
+        else:
+            line = _("• {dates}: FULLY BOOKED ❌").format(dates=dates)
+        lines.append(line)
+    lines += ["", _('Tell me the date and group size to book, e.g. "March 27 for 2".')]
     return "\n".join(lines)
 
 
 def recommendations(fits: Sequence[RecommendedTrip], wish_party: int | None) -> str:
     """The trips that fit a described wish, with departures and the party's price."""
-    lines = ["Here's what fits what you told me 👇", ""]
+    lines = [_("Here's what fits what you told me 👇"), ""]
     for fit in fits:
         product = fit.product
-        altitude = f", up to {product.max_altitude_m:,} m" if product.max_altitude_m else ""
-        lines.append(
-            f"🏔️ {product.name}: {product.days} day{'s' if product.days > 1 else ''}, "
-            f"{product.difficulty}{altitude}"
-        )
+        # English: "1 day", and "days" for more (never "0 days").
+        days = product.days if product.days > 1 else 1
+        values = {
+            "trek": product.name,
+            "count": product.days,
+            "difficulty": _(product.difficulty),
+            "altitude": number(product.max_altitude_m or 0),
+        }
+        if product.max_altitude_m:
+            trip = ngettext(
+                "🏔️ {trek}: {count} day, {difficulty}, up to {altitude} m",
+                "🏔️ {trek}: {count} days, {difficulty}, up to {altitude} m",
+                days,
+            )
+        else:
+            trip = ngettext(
+                "🏔️ {trek}: {count} day, {difficulty}",
+                "🏔️ {trek}: {count} days, {difficulty}",
+                days,
+            )
+        lines.append(trip.format(**values))
         dates = ", ".join(
-            f"{d.start_date:%b} {d.start_date.day} ({free} seats)" for d, free in fit.departures
+            ngettext("{date} ({count} seats)", "{date} ({count} seats)", free).format(
+                date=short_day_month(d.start_date), count=free
+            )
+            for d, free in fit.departures
         )
-        lines.append(f"📅 Next: {dates}")
+        lines.append(_("📅 Next: {dates}").format(dates=dates))
         price = money(product.price_per_person_minor, product.currency)
         if fit.total_minor is not None and wish_party:
             lines.append(
-                f"💰 {price} per person: {money(fit.total_minor, product.currency)} for {wish_party}"
+                _("💰 {price} per person: {total} for {count}").format(
+                    price=price, total=money(fit.total_minor, product.currency), count=wish_party
+                )
             )
         else:
-            lines.append(f"💰 {price} per person")
+            lines.append(_("💰 {price} per person").format(price=price))
         lines.append("")
-    lines.append('Tell me the date and how many of you to hold seats, e.g. "December 23 for 4".')
+    lines.append(_('Tell me the date and how many of you to hold seats, e.g. "December 23 for 4".'))
     return "\n".join(lines)
+
+
+# A trek's difficulty as the catalogue writes it, for the copy to translate.
+_DIFFICULTIES = (N_("easy"), N_("moderate"), N_("challenging"), N_("strenuous"))
 
 
 def miss_phrase(miss: Miss, product: Product) -> str:
     """Why a trip does not fit, in a clause: "it is 14 days (you said 7 at most)"."""
     match miss.kind:
         case "too_long":
-            return f"it is {miss.value} days (you said {miss.wanted} at most)"
+            return _("it is {days} days (you said {wanted} at most)").format(
+                days=miss.value, wanted=miss.wanted
+            )
         case "not_easy":
-            return f"it is {miss.value}, not easy"
+            return _("it is {difficulty}, not easy").format(difficulty=_(str(miss.value)))
         case "not_a_challenge":
-            return f"it is {miss.value}, not a challenge"
+            return _("it is {difficulty}, not a challenge").format(difficulty=_(str(miss.value)))
         case "too_high":
-            return f"it goes up to {miss.value:,} m"
+            altitude = number(miss.value) if isinstance(miss.value, int) else f"{miss.value:,}"
+            return _("it goes up to {altitude} m").format(altitude=altitude)
         case "too_young":
-            return f"the minimum age is {miss.value}"
+            return _("the minimum age is {age}").format(age=miss.value)
         case "over_budget":
-            return f"it costs {money(product.price_per_person_minor, product.currency)} per person"
+            return _("it costs {price} per person").format(
+                price=money(product.price_per_person_minor, product.currency)
+            )
         case "no_seats":
-            when = f" in {miss.value}" if miss.value else ""
             seats = int(miss.wanted or 1)
-            return f"no departure{when} has {seats} free seat{'s' if seats > 1 else ''}"
+            form = seats if seats > 1 else 1  # "seat" for 1 (and less), "seats" for more
+            if miss.value:
+                return ngettext(
+                    "no departure in {month} has {count} free seat",
+                    "no departure in {month} has {count} free seats",
+                    form,
+                ).format(month=miss.value, count=seats)
+            return ngettext(
+                "no departure has {count} free seat", "no departure has {count} free seats", form
+            ).format(count=seats)
         case _:  # too_hard
-            return f"it is {miss.value}"
+            return _("it is {difficulty}").format(difficulty=_(str(miss.value)))
 
 
 def nothing_fits(closest: Sequence[RecommendedTrip]) -> str:
-    lines = ["Nothing we run fits all of that, I'm afraid. The closest:", ""]
+    lines = [_("Nothing we run fits all of that, I'm afraid. The closest:"), ""]
     for fit in closest:
         lines.append(
             f"• {fit.product.name}: {'; '.join(miss_phrase(m, fit.product) for m in fit.misses)}."
         )
-    lines += ["", "Our team can also plan a private trip: reply TEAM and a person will help."]
+    lines += [
+        "",
+        _("Our team can also plan a private trip: reply TEAM and a person will help."),
+    ]
     return "\n".join(lines)
 
 
 def ask_what_kind_of_trip() -> str:
-    return (
+    return _(
         "Happy to suggest something! Tell me a little more: how many days you have, how "
         "challenging you'd like it (easy, moderate, challenging), when you're travelling and "
         "who's coming (any children?)."
@@ -437,183 +638,292 @@ def ask_what_kind_of_trip() -> str:
 
 
 def no_dates_in(product: Product, when: str) -> str:
-    return f"No {product.name} departure in {when}, I'm afraid."
+    return _("No {trek} departure in {when}, I'm afraid.").format(trek=product.name, when=when)
 
 
 def price_info(product: Product, party: int | None = None) -> str:
     price = money(product.price_per_person_minor, product.currency)
-    lines = [f"💰 {product.name}: {price} per person ({product.days} days)."]
+    # NOTE: English writes "days" for any number; a language may say "1 day".
+    lines = [
+        ngettext(
+            "💰 {trek}: {price} per person ({count} days).",
+            "💰 {trek}: {price} per person ({count} days).",
+            product.days,
+        ).format(trek=product.name, price=price, count=product.days)
+    ]
     if party and party > 1:
         total = money(product.price_per_person_minor * party, product.currency)
-        lines.append(f"For your group of {party}: {total}.")
+        lines.append(_("For your group of {count}: {total}.").format(count=party, total=total))
     if product.early_bird_percent:
         lines.append(
-            f"Early bird: {product.early_bird_percent}% off when you book "
-            f"{product.early_bird_days_before}+ days before departure."
+            _("Early bird: {percent}% off when you book {days}+ days before departure.").format(
+                percent=product.early_bird_percent, days=product.early_bird_days_before
+            )
         )
     lines.append(
-        f"Deposit {product.deposit_percent}% to confirm; balance due {product.balance_due_days_before} days before departure."
+        _("Deposit {percent}% to confirm; balance due {days} days before departure.").format(
+            percent=product.deposit_percent, days=product.balance_due_days_before
+        )
     )
     return "\n".join(lines)
 
 
 def inclusions_info(product: Product) -> str:
-    return "\n".join([f"{product.name} includes:", *[f"✓ {item}" for item in product.inclusions]])
+    return "\n".join(
+        [
+            _("{trek} includes:").format(trek=product.name),
+            *[f"✓ {item}" for item in product.inclusions],
+        ]
+    )
 
 
 def which_trek_for_info() -> str:
-    return "Which trek would you like to know about? Everest Base Camp, Annapurna Circuit or Pokhara Sightseeing?"
+    return _(
+        "Which trek would you like to know about? Everest Base Camp, Annapurna Circuit or "
+        "Pokhara Sightseeing?"
+    )
 
 
 def payment_info(booking: Booking) -> str:
+    transfer = transfer_possible()
+    after = f"\n{transfer}" if transfer else ""
     if booking.balance_minor == 0:
-        return f"Booking {booking.reference} is fully paid ✓ Nothing more to pay."
+        return _("Booking {reference} is fully paid ✓ Nothing more to pay.").format(
+            reference=booking.reference
+        )
     if booking.paid_minor == 0:
         return (
-            f"Booking {booking.reference}:\n"
-            f"Deposit: {money(booking.deposit_minor, booking.currency)} or full amount: "
-            f"{money(booking.total_minor, booking.currency)}\n\n"
-            f"Payment link: {payment_link(booking.ref_key)}"
-            + (f"\n{transfer_possible()}" if transfer_possible() else "")
+            _(
+                "Booking {reference}:\n"
+                "Deposit: {deposit} or full amount: {total}\n\n"
+                "Payment link: {link}"
+            ).format(
+                reference=booking.reference,
+                deposit=money(booking.deposit_minor, booking.currency),
+                total=money(booking.total_minor, booking.currency),
+                link=payment_link(booking.ref_key),
+            )
+            + after
         )
     return (
-        f"Booking {booking.reference}:\n"
-        f"Paid: {money(booking.paid_minor, booking.currency)}\n"
-        f"Balance: {money(booking.balance_minor, booking.currency)} (due {long_date(booking.balance_due_date)})\n\n"
-        f"Pay now: {payment_link(booking.ref_key, 'balance')}"
-        + (f"\n{transfer_possible()}" if transfer_possible() else "")
+        _("Booking {reference}:\nPaid: {paid}").format(
+            reference=booking.reference, paid=money(booking.paid_minor, booking.currency)
+        )
+        + "\n"
+        + _balance_line(booking)
+        + "\n\n"
+        + _("Pay now: {link}").format(link=payment_link(booking.ref_key, "balance"))
+        + after
     )
 
 
 def no_booking() -> str:
-    return "I couldn't find a booking on this number. If you booked with another number, send me its reference (like EBC-2501234)."
+    return _(
+        "I couldn't find a booking on this number. If you booked with another number, send me "
+        "its reference (like EBC-2501234)."
+    )
 
 
 _STATUS_WORDS = {
-    "WAITLISTED": "on the waitlist",
-    "OFFERED": "offered a spot (reply CONFIRM to take it)",
-    "HELD": "held for you, waiting for payment",
-    "PAYMENT_PENDING": "payment received, confirming",
-    "CONFIRMED": "confirmed ✓",
-    "COMPLETED": "completed 🎉",
-    "EXPIRED": "expired",
-    "CANCELLED": "cancelled",
+    "WAITLISTED": N_("on the waitlist"),
+    "OFFERED": N_("offered a spot (reply CONFIRM to take it)"),
+    "HELD": N_("held for you, waiting for payment"),
+    "PAYMENT_PENDING": N_("payment received, confirming"),
+    "CONFIRMED": N_("confirmed ✓"),
+    "COMPLETED": N_("completed 🎉"),
+    "EXPIRED": N_("expired"),
+    "CANCELLED": N_("cancelled"),
 }
 
 
 def booking_status(booking: Booking, position: int | None = None) -> str:
     departure = booking.departure
+    status = booking.status
     lines = [
-        f"📋 Booking {booking.reference}",
-        f"Trek: {departure.product.short_name}",
-        f"Dates: {date_range(departure.start_date, departure.end_date)}",
-        f"People: {booking.party_size}",
-        f"Status: {_STATUS_WORDS.get(booking.status, booking.status)}",
+        _(
+            "📋 Booking {reference}\n"
+            "Trek: {trek}\n"
+            "Dates: {dates}\n"
+            "People: {people}\n"
+            "Status: {status}"
+        ).format(
+            reference=booking.reference,
+            trek=departure.product.short_name,
+            dates=date_range(departure.start_date, departure.end_date),
+            people=booking.party_size,
+            status=_(_STATUS_WORDS[status]) if status in _STATUS_WORDS else status,
+        )
     ]
     if position is not None:
-        lines.append(f"Position: #{position} on waitlist")
+        lines.append(_("Position: #{position} on waitlist").format(position=position))
     if booking.paid_minor:
-        lines.append(f"Paid: {money(booking.paid_minor, booking.currency)}")
+        lines.append(_("Paid: {paid}").format(paid=money(booking.paid_minor, booking.currency)))
     if booking.balance_minor and booking.status in ("CONFIRMED", "HELD", "PAYMENT_PENDING"):
-        lines.append(
-            f"Balance: {money(booking.balance_minor, booking.currency)} (due {long_date(booking.balance_due_date)})"
-        )
+        lines.append(_balance_line(booking))
     return "\n".join(lines)
 
 
 def cancel_confirm_question(booking: Booking) -> str:
     departure = booking.departure
-    return (
-        f"Do you really want to cancel booking {booking.reference} "
-        f"({departure.product.short_name}, {date_range(departure.start_date, departure.end_date)}, "
-        f"{booking.party_size} people)?\n\nReply YES to cancel or NO to keep it."
+    # NOTE: English says "1 people" and "3 people" alike.
+    return ngettext(
+        "Do you really want to cancel booking {reference} ({trek}, {dates}, {count} people)?"
+        "\n\nReply YES to cancel or NO to keep it.",
+        "Do you really want to cancel booking {reference} ({trek}, {dates}, {count} people)?"
+        "\n\nReply YES to cancel or NO to keep it.",
+        booking.party_size,
+    ).format(
+        reference=booking.reference,
+        trek=departure.product.short_name,
+        dates=date_range(departure.start_date, departure.end_date),
+        count=booking.party_size,
     )
 
 
 def cancelled(booking: Booking) -> str:
     # What comes back of a paid booking follows in its own message (refund_choice_question,
     # refund_nothing_back).
-    return f"Booking {booking.reference} is cancelled. We're sorry to see you go."
+    return _("Booking {reference} is cancelled. We're sorry to see you go.").format(
+        reference=booking.reference
+    )
 
 
 def cancel_kept(booking: Booking) -> str:
-    return f"No problem, booking {booking.reference} stays as it is. 👍"
+    return _("No problem, booking {reference} stays as it is. 👍").format(
+        reference=booking.reference
+    )
 
 
 # -- refunds and credits after a cancellation (backend/services/refunds.py) -------------------
-REFUND_BUTTON = "Refund"
-CREDIT_BUTTON = "Credit for later"  # WhatsApp keeps 20 characters of a button
+_REFUND_BUTTON = N_("Refund")
+_CREDIT_BUTTON = N_("Credit for later")  # WhatsApp keeps 20 characters of a button
 
 
 def refund_choice_question(booking: Booking, amount_minor: int, policy_note: str | None) -> str:
-    why = f" ({policy_note})" if policy_note else ""
+    values = {
+        "note": policy_note,
+        "amount": money(amount_minor, booking.currency),
+        "reference": booking.reference,
+    }
+    if policy_note:
+        first = _(
+            "Under our cancellation policy ({note}), {amount} of what you paid for {reference} "
+            "comes back to you."
+        )
+    else:
+        first = _(
+            "Under our cancellation policy, {amount} of what you paid for {reference} comes "
+            "back to you."
+        )
     return (
-        f"Under our cancellation policy{why}, {money(amount_minor, booking.currency)} of what "
-        f"you paid for {booking.reference} comes back to you.\n\n"
-        "Would you like it refunded to how you paid, or kept as a credit for a later trip "
-        "(any trek, you pay with it on the pay page)? Reply REFUND or CREDIT."
+        first.format(**values)
+        + "\n\n"
+        + _(
+            "Would you like it refunded to how you paid, or kept as a credit for a later trip "
+            "(any trek, you pay with it on the pay page)? Reply REFUND or CREDIT."
+        )
     )
 
 
 def refund_nothing_back(booking: Booking, policy_note: str | None) -> str:
-    why = f" ({policy_note})" if policy_note else ""
-    return (
-        f"Under our cancellation policy{why}, nothing of what you paid for {booking.reference} "
-        "comes back. If you think that's wrong, reply here and a person will look at it."
-    )
+    if policy_note:
+        return _(
+            "Under our cancellation policy ({note}), nothing of what you paid for {reference} "
+            "comes back. If you think that's wrong, reply here and a person will look at it."
+        ).format(note=policy_note, reference=booking.reference)
+    return _(
+        "Under our cancellation policy, nothing of what you paid for {reference} comes back. "
+        "If you think that's wrong, reply here and a person will look at it."
+    ).format(reference=booking.reference)
 
 
 def refund_policy_note(days_before: int, line: PolicyLineView | None, currency: str) -> str:
+    period = _policy_days(max(days_before, 0))
     if line is None:
-        return f"cancelled {_policy_days(max(days_before, 0))} before departure"
-    return (
-        f"cancelled {_policy_days(max(days_before, 0))} before departure: "
-        f"{_policy_outcome(line, currency)}"
+        return _("cancelled {period} before departure").format(period=period)
+    return _("cancelled {period} before departure: {outcome}").format(
+        period=period, outcome=_policy_outcome(line, currency)
     )
 
 
 def refund_policy_note_operator() -> str:
-    return "we cancelled the departure: everything you paid comes back"
+    return _("we cancelled the departure: everything you paid comes back")
 
 
 def refund_choice_received(booking: Booking, choice: str, amount_minor: int) -> str:
-    what = "a refund" if choice == "refund" else "a credit for a later trip"
-    return (
-        f"Thanks, noted: {what} of {money(amount_minor, booking.currency)} for "
-        f"{booking.reference}. Our team approves it shortly and we'll tell you here."
-    )
+    values = {"amount": money(amount_minor, booking.currency), "reference": booking.reference}
+    if choice == "refund":
+        return _(
+            "Thanks, noted: a refund of {amount} for {reference}. Our team approves it shortly "
+            "and we'll tell you here."
+        ).format(**values)
+    return _(
+        "Thanks, noted: a credit for a later trip of {amount} for {reference}. Our team "
+        "approves it shortly and we'll tell you here."
+    ).format(**values)
+
+
+# How a refund's state is named to the customer (its status, lower case, in English).
+_REFUND_STATES = {
+    "AWAITING_CHOICE": N_("awaiting choice"),
+    "AWAITING_APPROVAL": N_("awaiting approval"),
+    "PAID_OUT": N_("paid out"),
+    "CREDITED": N_("credited"),
+    "DECLINED": N_("declined"),
+}
 
 
 def refund_choice_already(booking: Booking, status: str, choice: str | None) -> str:
     if status == "AWAITING_APPROVAL" and choice:
-        what = "a refund" if choice == "refund" else "a credit for a later trip"
-        return f"You chose {what} for {booking.reference}; our team is on it."
-    return f"The refund for {booking.reference} is already settled ({status.lower().replace('_', ' ')})."
+        if choice == "refund":
+            return _("You chose a refund for {reference}; our team is on it.").format(
+                reference=booking.reference
+            )
+        return _("You chose a credit for a later trip for {reference}; our team is on it.").format(
+            reference=booking.reference
+        )
+    state = _REFUND_STATES.get(status)
+    return _("The refund for {reference} is already settled ({state}).").format(
+        reference=booking.reference,
+        state=_(state) if state else status.lower().replace("_", " "),
+    )
 
 
 def refund_paid_out(booking: Booking, amount_minor: int, currency: str, method: str) -> str:
+    values = {"amount": money(amount_minor, currency), "reference": booking.reference}
     if method in ("stripe", "local"):
-        how = "to the card you paid with; it shows on your statement within 5 to 10 working days"
-    elif method == "credit":
-        how = "back to your credit for a later trip, as you paid it"
-    else:
-        how = "by bank transfer; it reaches your account within a few working days"
-    return f"💸 We've refunded {money(amount_minor, currency)} for {booking.reference} {how}."
+        return _(
+            "💸 We've refunded {amount} for {reference} to the card you paid with; it shows on "
+            "your statement within 5 to 10 working days."
+        ).format(**values)
+    if method == "credit":
+        return _(
+            "💸 We've refunded {amount} for {reference} back to your credit for a later trip, "
+            "as you paid it."
+        ).format(**values)
+    return _(
+        "💸 We've refunded {amount} for {reference} by bank transfer; it reaches your account "
+        "within a few working days."
+    ).format(**values)
 
 
 def credit_issued(booking: Booking, amount_minor: int, available_minor: int, currency: str) -> str:
-    return (
-        f"🎟️ {money(amount_minor, currency)} from {booking.reference} is now credit for a later "
-        f"trip (your credit: {money(available_minor, currency)}). Book any trek as usual and "
-        'choose "Pay with credit" on the pay page, or tell us here and we\'ll apply it.'
+    return _(
+        "🎟️ {amount} from {reference} is now credit for a later trip (your credit: "
+        '{available}). Book any trek as usual and choose "Pay with credit" on the pay page, '
+        "or tell us here and we'll apply it."
+    ).format(
+        amount=money(amount_minor, currency),
+        reference=booking.reference,
+        available=money(available_minor, currency),
     )
 
 
 def refund_declined(booking: Booking, reason: str) -> str:
-    return (
-        f"About your refund for {booking.reference}: our team could not approve it ({reason}). "
+    return _(
+        "About your refund for {reference}: our team could not approve it ({reason}). "
         "Reply here if you'd like to talk it over."
-    )
+    ).format(reference=booking.reference, reason=reason)
 
 
 class PolicyLineView(Protocol):
@@ -630,20 +940,26 @@ class PolicyLineView(Protocol):
 
 
 def _policy_days(days: int) -> str:
-    return "24 hours" if days == 1 else f"{days} days"
+    # NOTE: A period before departure, never 1 day (that is "24 hours").
+    return _("24 hours") if days == 1 else _("{count} days").format(count=days)
 
 
 def _policy_outcome(line: PolicyLineView, currency: str) -> str:
     if line.refund_percent == 0:
-        return "no refund"
+        return _("no refund")
+    fee = money(line.fee_minor, currency)
     if line.refund_percent == 100:
-        what = "everything you've paid comes back"
-    else:
-        what = f"{line.refund_percent}% of the trip's price comes back"
-        what += " (never more than you've paid)"
+        if line.fee_minor:
+            return _("everything you've paid comes back, minus a {fee} admin fee").format(fee=fee)
+        return _("everything you've paid comes back")
     if line.fee_minor:
-        what += f", minus a {money(line.fee_minor, currency)} admin fee"
-    return what
+        return _(
+            "{percent}% of the trip's price comes back (never more than you've paid), minus a "
+            "{fee} admin fee"
+        ).format(percent=line.refund_percent, fee=fee)
+    return _("{percent}% of the trip's price comes back (never more than you've paid)").format(
+        percent=line.refund_percent
+    )
 
 
 def cancellation_policy_answer(
@@ -656,23 +972,27 @@ def cancellation_policy_answer(
     """The FAQ's answer on cancelling, written from the policy's lines (most days first);
     `product` when the lines are that product's own; `notes`: what else the operator says."""
     title = (
-        f"Cancellation policy for the {product.name}:"
+        _("Cancellation policy for the {trek}:").format(trek=product.name)
         if product is not None
-        else "Our cancellation policy:"
+        else _("Our cancellation policy:")
     )
     out = [title]
     previous: int | None = None
     for line in lines:
         outcome = _policy_outcome(line, currency)
         if previous is None and line.days_before == 0:
-            when = "Whenever you cancel"
+            when = _("Whenever you cancel")
         elif previous is None:
-            when = f"{_policy_days(line.days_before)} or more before departure"
+            when = _("{period} or more before departure").format(
+                period=_policy_days(line.days_before)
+            )
             when = when[0].upper() + when[1:]
         elif line.days_before == 0:
-            when = f"Less than {_policy_days(previous)} before"
+            when = _("Less than {period} before").format(period=_policy_days(previous))
         else:
-            when = f"{line.days_before} to {previous - 1} days before"
+            when = _("{first} to {last} days before").format(
+                first=line.days_before, last=previous - 1
+            )
         out.append(f"• {when}: {outcome}")
         previous = line.days_before
     if notes and notes.strip():
@@ -684,31 +1004,55 @@ def refundable_today(
     booking: Booking, *, amount_minor: int, paid_minor: int, days_before: int
 ) -> str:
     """The chat's "how much would I get back?" for the customer's paid booking."""
-    when = (
-        f"today ({days_before} day{'' if days_before == 1 else 's'} before departure)"
-        if days_before > 0
-        else "today"
-    )
-    paid = money(paid_minor, booking.currency)
+    values = {
+        "reference": booking.reference,
+        "count": days_before,
+        "paid": money(paid_minor, booking.currency),
+        "amount": money(amount_minor, booking.currency),
+    }
     if amount_minor <= 0:
-        return (
-            f"For your booking {booking.reference}: if you cancelled {when}, nothing of the "
-            f"{paid} you've paid would come back under the policy. You can still ask us about "
-            "moving to another date."
+        if days_before > 0:
+            text = ngettext(
+                "For your booking {reference}: if you cancelled today ({count} day before "
+                "departure), nothing of the {paid} you've paid would come back under the "
+                "policy. You can still ask us about moving to another date.",
+                "For your booking {reference}: if you cancelled today ({count} days before "
+                "departure), nothing of the {paid} you've paid would come back under the "
+                "policy. You can still ask us about moving to another date.",
+                days_before,
+            )
+        else:
+            text = _(
+                "For your booking {reference}: if you cancelled today, nothing of the {paid} "
+                "you've paid would come back under the policy. You can still ask us about "
+                "moving to another date."
+            )
+    elif days_before > 0:
+        text = ngettext(
+            "For your booking {reference}: if you cancelled today ({count} day before "
+            "departure), {amount} of the {paid} you've paid would come back.",
+            "For your booking {reference}: if you cancelled today ({count} days before "
+            "departure), {amount} of the {paid} you've paid would come back.",
+            days_before,
         )
-    return (
-        f"For your booking {booking.reference}: if you cancelled {when}, "
-        f"{money(amount_minor, booking.currency)} of the {paid} you've paid would come back."
-    )
+    else:
+        text = _(
+            "For your booking {reference}: if you cancelled today, {amount} of the {paid} "
+            "you've paid would come back."
+        )
+    return text.format(**values)
 
 
 def handoff_started(rep: Staff | None) -> str:
-    who = rep.name.split()[0] if rep else "A member of our team"
-    return f"Sure! {who} will reply to you here shortly. 🙋"
+    if rep:
+        return _("Sure! {name} will reply to you here shortly. 🙋").format(
+            name=_first_name(rep.name)
+        )
+    return _("Sure! A member of our team will reply to you here shortly. 🙋")
 
 
 def ask_email() -> str:
-    return (
+    return _(
         "📧 What e-mail address should we send your confirmation and pre-trek guide to? "
         "(Reply SKIP to keep everything on WhatsApp.)"
     )
@@ -716,83 +1060,101 @@ def ask_email() -> str:
 
 def email_saved(address: str, confirmations: list[str]) -> str:
     if confirmations:
-        return (
-            f"✓ Thanks! Your confirmation for {', '.join(confirmations)} and the pre-trek guide "
-            f"are on their way to {address}."
-        )
-    return f"✓ Thanks! We'll e-mail your confirmation and pre-trek guide to {address}."
+        return _(
+            "✓ Thanks! Your confirmation for {references} and the pre-trek guide are on their "
+            "way to {address}."
+        ).format(references=", ".join(confirmations), address=address)
+    return _("✓ Thanks! We'll e-mail your confirmation and pre-trek guide to {address}.").format(
+        address=address
+    )
 
 
 def email_not_understood() -> str:
-    return (
+    return _(
         "That doesn't look like an e-mail address. Could you type it again (like name@example.com)?"
     )
 
 
 def email_skipped() -> str:
-    return "No problem, everything stays here on WhatsApp. 👍"
+    return _("No problem, everything stays here on WhatsApp. 👍")
 
 
 def rating_thanks(rating: int, name: str | None) -> str:
-    first = f" {name.split()[0]}" if name else ""
     stars = "⭐" * rating
-    follow = (
-        "We're so glad you enjoyed it! 🙏"
-        if rating >= 4
-        else "Thank you for telling us. Our team will look into it and may reach out. 🙏"
+    head = (
+        _("Thank you {name}! {stars}").format(name=_first_name(name), stars=stars)
+        if name
+        else _("Thank you! {stars}").format(stars=stars)
     )
-    return f"Thank you{first}! {stars}\n\n{follow}"
+    follow = (
+        _("We're so glad you enjoyed it! 🙏")
+        if rating >= 4
+        else _("Thank you for telling us. Our team will look into it and may reach out. 🙏")
+    )
+    return f"{head}\n\n{follow}"
 
 
 def feedback_thanks(name: str | None) -> str:
-    return f"Thank you{' ' + name.split()[0] if name else ''} for your feedback! 🙏 We've passed it to the team."
+    if name:
+        return _("Thank you {name} for your feedback! 🙏 We've passed it to the team.").format(
+            name=_first_name(name)
+        )
+    return _("Thank you for your feedback! 🙏 We've passed it to the team.")
 
 
 def ok_nothing_pending() -> str:
-    return "👍 Got it. How can I help? You can ask about dates, prices or your booking."
+    return _("👍 Got it. How can I help? You can ask about dates, prices or your booking.")
 
 
 def no_problem() -> str:
-    return "No problem! Let me know if there's anything else I can help with."
+    return _("No problem! Let me know if there's anything else I can help with.")
 
 
 def ask_party_size() -> str:
-    return 'How many people will be travelling? (a number, or "just me")'
+    return _('How many people will be travelling? (a number, or "just me")')
 
 
 def waitlist_offer_declined(booking: Booking) -> str:
-    return f"No problem, you stay on the waitlist for {booking.departure.product.short_name}. We'll message you if another spot opens."
+    return _(
+        "No problem, you stay on the waitlist for {trek}. We'll message you if another spot opens."
+    ).format(trek=booking.departure.product.short_name)
 
 
 def waitlist_offer_accepted(booking: Booking, expires_at: datetime) -> str:
-    return (
-        f"🎉 Spot reserved! Booking {booking.reference}\n\n"
-        f"Please pay within {get_settings().waitlist_payment_minutes} minutes "
-        f"(until {local_time(expires_at)}).\n\n"
-        f"Price: {money(booking.total_minor, booking.currency)}\n"
-        f"Payment link: {payment_link(booking.ref_key)}"
+    return _(
+        "🎉 Spot reserved! Booking {reference}\n\n"
+        "Please pay within {minutes} minutes (until {time}).\n\n"
+        "Price: {price}\n"
+        "Payment link: {link}"
+    ).format(
+        reference=booking.reference,
+        minutes=get_settings().waitlist_payment_minutes,
+        time=local_time(expires_at),
+        price=money(booking.total_minor, booking.currency),
+        link=payment_link(booking.ref_key),
     )
 
 
 # Titles: reply buttons ≤ 20 characters, list rows ≤ 24 (longer ones are shortened on queueing).
-ACCEPT, DECLINE = "Accept", "Decline"
+# Each is read when used (`__getattr__` below), in the language of that moment: `texts.CONFIRM`.
+_TITLES = {
+    "ACCEPT": N_("Accept"),
+    "DECLINE": N_("Decline"),
+    "CONFIRM": N_("Confirm"),
+    "HOLD_MY_SEATS": N_("Hold my seats"),
+    "NOT_NOW": N_("Not now"),
+    # NOTE: The button that opens a list of choices (at most 20 characters).
+    "LIST_BUTTON": N_("Choose"),
+    "REFUND_BUTTON": _REFUND_BUTTON,
+    "CREDIT_BUTTON": _CREDIT_BUTTON,
+}
 
-
-CONFIRM = "Confirm"
-
-
-HOLD_MY_SEATS, NOT_NOW = "Hold my seats", "Not now"
-
-
-LIST_BUTTON = "Choose"  # the button that opens a list
-
-
-RATING_TITLES = {
-    5: "⭐⭐⭐⭐⭐ Excellent",
-    4: "⭐⭐⭐⭐ Very good",
-    3: "⭐⭐⭐ Good",
-    2: "⭐⭐ Fair",
-    1: "⭐ Poor",
+_RATING_TITLES = {
+    5: N_("⭐⭐⭐⭐⭐ Excellent"),
+    4: N_("⭐⭐⭐⭐ Very good"),
+    3: N_("⭐⭐⭐ Good"),
+    2: N_("⭐⭐ Fair"),
+    1: N_("⭐ Poor"),
 }
 
 
@@ -800,64 +1162,100 @@ def full_option_titles(full: Departure, alternative: Departure | None) -> list[t
     """The three options of a full departure as list rows (title, description)."""
     return [
         (
-            f"Book {alternative.start_date:%b} {alternative.start_date.day}"
+            _("Book {date}").format(date=short_day_month(alternative.start_date))
             if alternative
-            else "Talk to our team",
-            "Confirm the available date now" if alternative else "Other options with a person",
+            else _("Talk to our team"),
+            _("Confirm the available date now")
+            if alternative
+            else _("Other options with a person"),
         ),
-        (f"Waitlist {full.start_date:%b} {full.start_date.day}", "Be told if a spot opens"),
-        ("See other dates", "Every departure with free seats"),
+        (
+            _("Waitlist {date}").format(date=short_day_month(full.start_date)),
+            _("Be told if a spot opens"),
+        ),
+        (_("See other dates"), _("Every departure with free seats")),
     ]
 
 
 def choice_expired() -> str:
-    return (
+    return _(
         "That button belongs to an older message and no longer applies. "
         'Reply "help" to see what I can do, or ask me anything.'
     )
 
 
+# A booking's state in a sentence (its status, lower case, in English).
+_BOOKING_STATES = {
+    "WAITLISTED": N_("waitlisted"),
+    "OFFERED": N_("offered"),
+    "HELD": N_("held"),
+    # NOTE: A booking's state; English shows the status as it is stored.
+    "PAYMENT_PENDING": N_("payment_pending"),
+    "CONFIRMED": N_("confirmed"),
+    "COMPLETED": N_("completed"),
+    "EXPIRED": N_("expired"),
+    "CANCELLED": N_("cancelled"),
+}
+
+
 def waitlist_offer_gone(booking: Booking) -> str:
-    return (
-        f"The spot offered on {booking.departure.product.short_name} is no longer open "
-        f"(booking {booking.reference} is {str(booking.status).lower()}). "
+    status = str(booking.status)
+    state = _BOOKING_STATES.get(status)
+    return _(
+        "The spot offered on {trek} is no longer open (booking {reference} is {state}). "
         'Reply "status" to see where you stand.'
+    ).format(
+        trek=booking.departure.product.short_name,
+        reference=booking.reference,
+        state=_(state) if state else status.lower(),
     )
 
 
 def seats_already_held(booking: Booking) -> str:
-    return (
-        f"Your seats are already held: booking {booking.reference}. "
-        f"Payment link: {payment_link(booking.ref_key)}"
+    return _("Your seats are already held: booking {reference}. Payment link: {link}").format(
+        reference=booking.reference, link=payment_link(booking.ref_key)
     )
 
 
 def hold_not_now() -> str:
-    return "No problem. The quote stays with us: reply HOLD whenever you are ready. 🙂"
+    return _("No problem. The quote stays with us: reply HOLD whenever you are ready. 🙂")
 
 
 def already_rated(rating: int) -> str:
-    return f"Thanks, we already have your rating ({'⭐' * rating}). 🙏"
+    return _("Thanks, we already have your rating ({stars}). 🙏").format(stars="⭐" * rating)
+
+
+# What a customer reads after sending media, by its kind (`format.MEDIA_WORDS` names them).
+_MEDIA_RECEIVED = {
+    "location": N_("Thanks, we've received your location 📍. Our team can see it. ✓"),
+    "image": N_("Thanks, we've received your photo 📷. Our team can see it. ✓"),
+    "document": N_("Thanks, we've received your document 📄. Our team can see it. ✓"),
+    "video": N_("Thanks, we've received your video 🎬. Our team can see it. ✓"),
+    "audio": N_("Thanks, we've received your voice message 🎤. Our team can see it. ✓"),
+    "sticker": N_("Thanks, we've received your sticker. Our team can see it. ✓"),
+}
 
 
 def media_received(kind: str) -> str:
-    what = MEDIA_WORDS.get(kind, "message")
-    return f"Thanks, we've received your {what}. Our team can see it. ✓"
+    return _(
+        _MEDIA_RECEIVED.get(kind, N_("Thanks, we've received your message. Our team can see it. ✓"))
+    )
 
 
 def unsupported_message() -> str:
-    return "Sorry, I can only read text messages. Please type your question and I'll help. 🙂"
+    return _("Sorry, I can only read text messages. Please type your question and I'll help. 🙂")
 
 
 def balance_received(booking: Booking, amount_minor: int) -> str:
-    return (
-        f"✅ Payment received: {money(amount_minor, booking.currency)} for {booking.reference}.\n"
-        + (
-            "Your booking is fully paid. See you on the trail! 🏔️"
-            if booking.balance_minor == 0
-            else f"Balance: {money(booking.balance_minor, booking.currency)} (due {long_date(booking.balance_due_date)})"
-        )
+    head = _("✅ Payment received: {amount} for {reference}.").format(
+        amount=money(amount_minor, booking.currency), reference=booking.reference
     )
+    rest = (
+        _("Your booking is fully paid. See you on the trail! 🏔️")
+        if booking.balance_minor == 0
+        else _balance_line(booking)
+    )
+    return f"{head}\n{rest}"
 
 
 def cash_receipt_customer(
@@ -868,20 +1266,26 @@ def cash_receipt_customer(
     received_by: Staff,
     day: date,
 ) -> str:
-    return (
-        f"🧾 Cash receipt {receipt}\n\n"
-        f"Received: {money(amount_minor, currency)} in cash for {booking.reference}\n"
-        f"Date: {long_date(day)}\n"
-        f"Received by: {received_by.name}\n\n"
+    return _(
+        "🧾 Cash receipt {receipt}\n\n"
+        "Received: {amount} in cash for {reference}\n"
+        "Date: {date}\n"
+        "Received by: {name}\n\n"
         "Please keep this number: it is your receipt."
+    ).format(
+        receipt=receipt,
+        amount=money(amount_minor, currency),
+        reference=booking.reference,
+        date=long_date(day),
+        name=received_by.name,
     )
 
 
 def payment_needs_staff_customer(booking: Booking) -> str:
-    return (
-        f"We received your payment for {booking.reference}. Our team needs to check it and will "
+    return _(
+        "We received your payment for {reference}. Our team needs to check it and will "
         "contact you shortly. Nothing else to do for now. 🙏"
-    )
+    ).format(reference=booking.reference)
 
 
 # -- transfer and card-link receipts (backend/services/payment_proofs.py) ------------------------
@@ -889,50 +1293,61 @@ def transfer_possible() -> str:
     """One line under a payment link when transfers are on: where the details are, what to do."""
     if "bank_transfer" not in get_settings().enabled_payment_methods:
         return ""
-    return "🏦 Bank transfer also possible: details on the payment page; send us the receipt here."
+    return _(
+        "🏦 Bank transfer also possible: details on the payment page; send us the receipt here."
+    )
 
 
 def proof_received(booking: Booking) -> str:
-    held = "; your seats stay held meanwhile" if booking.status == "HELD" else ""
-    return (
-        f"Thanks! We've received your payment receipt for {booking.reference} and are checking it "
-        f"now. You'll hear from us here once it's verified{held}. 🙏"
-    )
+    if booking.status == "HELD":
+        text = _(
+            "Thanks! We've received your payment receipt for {reference} and are checking it "
+            "now. You'll hear from us here once it's verified; your seats stay held meanwhile. 🙏"
+        )
+    else:
+        text = _(
+            "Thanks! We've received your payment receipt for {reference} and are checking it "
+            "now. You'll hear from us here once it's verified. 🙏"
+        )
+    return text.format(reference=booking.reference)
 
 
 def proof_already_received(booking: Booking) -> str:
-    return (
-        f"We already have this receipt for {booking.reference} ✓ (already received). "
+    return _(
+        "We already have this receipt for {reference} ✓ (already received). "
         "No need to send it again: we'll message you once it's checked."
-    )
+    ).format(reference=booking.reference)
 
 
 def proof_rejected(booking: Booking, reason: str, hold_until: datetime | None) -> str:
-    held = f" Your seats stay held until {local_datetime(hold_until)}." if hold_until else ""
-    return (
-        f"We couldn't verify the payment receipt for {booking.reference}: {reason}\n\n"
+    text = _(
+        "We couldn't verify the payment receipt for {reference}: {reason}\n\n"
         "Please send a clear photo or PDF of the bank's receipt showing the amount, the date and "
-        f"the reference {booking.reference}, or pay another way: "
-        f"{payment_link(booking.ref_key)}{held}"
-    )
+        "the reference {reference}, or pay another way: {link}"
+    ).format(reference=booking.reference, reason=reason, link=payment_link(booking.ref_key))
+    if hold_until:
+        text += " " + _("Your seats stay held until {time}.").format(
+            time=local_datetime(hold_until)
+        )
+    return text
 
 
 def guests_travel_update(trip: Trip, text: str) -> str:
-    return (
+    return _(
         "Travel Update 📍\n\n"
-        f"Trip: {trip.departure.product.short_name}\n"
-        f"{text.strip()}\n\n"
+        "Trip: {trek}\n"
+        "{update}\n\n"
         "Your safety and comfort are our priority.\n\n"
         "Any concerns? Reply here."
-    )
+    ).format(trek=trip.departure.product.short_name, update=text.strip())
 
 
 def affected_guest_update(text: str) -> str:
-    return f"Hello,\n\n{text.strip()}"
+    return _("Hello,\n\n{update}").format(update=text.strip())
 
 
 def guests_all_set() -> str:
-    return (
+    return _(
         "✅ All Set!\n\n"
         "Back on track! 🚐\n\n"
         "Continuing to our destinations.\n\n"
@@ -941,18 +1356,24 @@ def guests_all_set() -> str:
 
 
 def _days_word(days: int) -> str:
-    return "1 day" if days == 1 else f"{days} days"
+    return ngettext("{count} day", "{count} days", days).format(count=days)
 
 
 def hold_expired(booking: Booking) -> str:
     departure = booking.departure
-    return (
-        f"⏰ Your hold on {booking.reference} has expired.\n\n"
-        f"The {booking.party_size} "
-        f"{'spot' if booking.party_size == 1 else 'spots'} on "
-        f"{departure.product.short_name} ({departure.start_date:%B} {departure.start_date.day}) "
-        "have been released.\n\n"
-        "Still keen? Reply BOOK and we'll check what's free, or DATES for other departures."
+    return ngettext(
+        "⏰ Your hold on {reference} has expired.\n\n"
+        "The {count} spot on {trek} ({date}) have been released.\n\n"
+        "Still keen? Reply BOOK and we'll check what's free, or DATES for other departures.",
+        "⏰ Your hold on {reference} has expired.\n\n"
+        "The {count} spots on {trek} ({date}) have been released.\n\n"
+        "Still keen? Reply BOOK and we'll check what's free, or DATES for other departures.",
+        booking.party_size,
+    ).format(
+        reference=booking.reference,
+        count=booking.party_size,
+        trek=departure.product.short_name,
+        date=day_month(departure.start_date),
     )
 
 
@@ -960,26 +1381,26 @@ def hold_expired_params(booking: Booking) -> list[str]:
     departure = booking.departure
     return [
         booking.reference,
-        f"{departure.product.short_name} ({departure.start_date:%B} {departure.start_date.day})",
+        f"{departure.product.short_name} ({day_month(departure.start_date)})",
     ]
 
 
 def offer_expired(booking: Booking) -> str:
     departure = booking.departure
-    return (
-        f"⏰ The spot we offered on {departure.product.short_name} "
-        f"({departure.start_date:%B} {departure.start_date.day}) was not confirmed in time, "
-        "so it has passed to the next person on the waitlist.\n\n"
+    return _(
+        "⏰ The spot we offered on {trek} ({date}) was not confirmed in time, so it has passed "
+        "to the next person on the waitlist.\n\n"
         "Reply DATES to see other departures."
-    )
+    ).format(trek=departure.product.short_name, date=day_month(departure.start_date))
 
 
-# The pre-departure message's checklist; the pre-trek guide (PDF) prints the same list.
-PRE_DEPARTURE_CHECKLIST = (
-    "Valid passport (check!)",
-    "Travel insurance",
-    "Nepal visa ($50 on arrival)",
-    "Vaccinations recommended",
+# The pre-departure message's checklist; the pre-trek guide (PDF) prints the same list. Read
+# when used (`__getattr__` below): `texts.PRE_DEPARTURE_CHECKLIST`.
+_PRE_DEPARTURE_CHECKLIST = (
+    N_("Valid passport (check!)"),
+    N_("Travel insurance"),
+    N_("Nepal visa ($50 on arrival)"),
+    N_("Vaccinations recommended"),
 )
 
 
@@ -987,25 +1408,40 @@ def pre_departure(booking: Booking, today: date) -> str:
     departure = booking.departure
     days = (departure.start_date - today).days
     lines = [
-        f"Hi! Your {trek_label(departure.product)} starts in {_days_word(days)}! 🏔️",
+        ngettext(
+            "Hi! Your {trek} starts in {count} day! 🏔️",
+            "Hi! Your {trek} starts in {count} days! 🏔️",
+            days,
+        ).format(trek=trek_label(departure.product), count=days),
         "",
-        "Pre-departure checklist:",
-        *(f"✓ {item}" for item in PRE_DEPARTURE_CHECKLIST),
+        _("Pre-departure checklist:"),
+        *(f"✓ {_(item)}" for item in _PRE_DEPARTURE_CHECKLIST),
         "",
     ]
     if booking.balance_minor:
         due_in = (booking.balance_due_date - today).days
-        when = f"{_days_word(due_in)}" if due_in > 0 else ("today" if due_in == 0 else "overdue")
+        if due_in > 0:
+            when = _days_word(due_in)
+        elif due_in == 0:
+            # NOTE: When the balance is due, in brackets after the date: "Due: Mar 1 (today)".
+            when = _("today")
+        else:
+            # NOTE: The balance's due date has passed: "Due: Mar 1 (overdue)".
+            when = _("overdue")
         lines += [
-            f"Balance payment: {money(booking.balance_minor, booking.currency)}",
-            f"Due: {booking.balance_due_date:%b} {booking.balance_due_date.day} ({when})",
+            _("Balance payment: {balance}").format(
+                balance=money(booking.balance_minor, booking.currency)
+            ),
+            _("Due: {date} ({when})").format(
+                date=short_day_month(booking.balance_due_date), when=when
+            ),
             "",
-            f"Pay now: {payment_link(booking.ref_key, 'balance')}",
+            _("Pay now: {link}").format(link=payment_link(booking.ref_key, "balance")),
             "",
         ]
     else:
-        lines += ["Balance: fully paid ✓", ""]
-    lines.append("Questions? Reply here!")
+        lines += [_("Balance: fully paid ✓"), ""]
+    lines.append(_("Questions? Reply here!"))
     return "\n".join(lines)
 
 
@@ -1025,15 +1461,42 @@ def pre_departure_params(booking: Booking, today: date) -> list[str]:
 
 def balance_reminder(booking: Booking, today: date) -> str:
     days = (booking.balance_due_date - today).days
-    when = "tomorrow" if days == 1 else ("today" if days <= 0 else f"in {days} days")
-    return (
-        f"💳 Reminder: the balance for {booking.reference} is due {when}.\n\n"
-        f"Trek: {booking.departure.product.short_name}\n"
-        f"Balance: {money(booking.balance_minor, booking.currency)}\n"
-        f"Due: {long_date(booking.balance_due_date)}\n\n"
-        f"Pay now: {payment_link(booking.ref_key, 'balance')}\n\n"
-        "Already paid? Reply here and we'll check."
-    )
+    values = {
+        "reference": booking.reference,
+        "count": days,
+        "trek": booking.departure.product.short_name,
+        "balance": money(booking.balance_minor, booking.currency),
+        "date": long_date(booking.balance_due_date),
+        "link": payment_link(booking.ref_key, "balance"),
+    }
+    if days == 1:
+        text = _(
+            "💳 Reminder: the balance for {reference} is due tomorrow.\n\n"
+            "Trek: {trek}\n"
+            "Balance: {balance}\n"
+            "Due: {date}\n\n"
+            "Pay now: {link}\n\n"
+            "Already paid? Reply here and we'll check."
+        )
+    elif days <= 0:
+        text = _(
+            "💳 Reminder: the balance for {reference} is due today.\n\n"
+            "Trek: {trek}\n"
+            "Balance: {balance}\n"
+            "Due: {date}\n\n"
+            "Pay now: {link}\n\n"
+            "Already paid? Reply here and we'll check."
+        )
+    else:
+        text = _(
+            "💳 Reminder: the balance for {reference} is due in {count} days.\n\n"
+            "Trek: {trek}\n"
+            "Balance: {balance}\n"
+            "Due: {date}\n\n"
+            "Pay now: {link}\n\n"
+            "Already paid? Reply here and we'll check."
+        )
+    return text.format(**values)
 
 
 def balance_reminder_params(booking: Booking) -> list[str]:
@@ -1046,7 +1509,7 @@ def balance_reminder_params(booking: Booking) -> list[str]:
 
 
 def consent_stopped() -> str:
-    return (
+    return _(
         "You're unsubscribed: no more offers, surveys or reminders that can wait. "
         "We'll still message you about your bookings, payments due and your trip's safety. "
         "Reply START to hear from us again."
@@ -1054,4 +1517,16 @@ def consent_stopped() -> str:
 
 
 def consent_started() -> str:
-    return "Welcome back! You'll get our trip updates and offers again. Reply STOP any time."
+    return _("Welcome back! You'll get our trip updates and offers again. Reply STOP any time.")
+
+
+def __getattr__(name: str) -> Any:
+    """`ACCEPT`, `CONFIRM`, ... `RATING_TITLES` and `PRE_DEPARTURE_CHECKLIST` in the language
+    of the moment, each time they are read (PEP 562)."""
+    if name in _TITLES:
+        return _(_TITLES[name])
+    if name == "RATING_TITLES":
+        return {stars: _(title) for stars, title in _RATING_TITLES.items()}
+    if name == "PRE_DEPARTURE_CHECKLIST":
+        return tuple(_(item) for item in _PRE_DEPARTURE_CHECKLIST)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
