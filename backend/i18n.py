@@ -14,10 +14,12 @@ every placeholder.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from backend.domain import languages
 
@@ -84,6 +86,31 @@ def ngettext(singular: str, plural: str, n: int) -> str:
             one = n == 1 or (code == "fr" and n == 0)
             return translated[0] if one or len(translated) == 1 else translated[1]
     return singular if n == 1 else plural
+
+
+def in_english(
+    module_globals: dict[str, Any], chosen: Callable[[str], bool] = lambda name: True
+) -> None:
+    """Every public function of a copy module (or those `chosen` by name) writes in English,
+    whichever customer's language a turn speaks: staff copy (an alert is built inside the
+    customer's turn), an English template's parameters."""
+    for name, value in list(module_globals.items()):
+        if (
+            inspect.isfunction(value)
+            and value.__module__ == module_globals["__name__"]
+            and not name.startswith("_")
+            and chosen(name)
+        ):
+            module_globals[name] = _english(value)
+
+
+def _english(function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def written_in_english(*args: Any, **kwargs: Any) -> Any:
+        with speaking(languages.ENGLISH):
+            return function(*args, **kwargs)
+
+    return written_in_english
 
 
 _ = gettext

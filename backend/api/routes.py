@@ -144,6 +144,8 @@ class FaqBody(BaseModel):
 
     answer: str = Field(min_length=1, max_length=2000, pattern=r"\S")  # not only blanks
     product: str | None = Field(default=None, min_length=2, max_length=8)
+    # The language it is written in: en (the default), de, fr or es.
+    language: Literal["en", "de", "fr", "es"] = "en"
 
 
 class RetryBody(BaseModel):
@@ -728,6 +730,7 @@ def list_faq(request: Request, session: Session, member: Staff) -> Any:
         found.setdefault(answer.topic, []).append(
             {
                 "product": answer.product_code or None,
+                "language": answer.language,
                 "answer": answer.answer,
                 "updatedAt": answer.updated_at.isoformat(),
             }
@@ -743,11 +746,22 @@ def list_faq(request: Request, session: Session, member: Staff) -> Any:
 @api.put("/faq/<topic:str>")
 @endpoint(Role.ADMIN, body=FaqBody)
 def set_faq(request: Request, session: Session, member: Staff, topic: str, body: FaqBody) -> Any:
-    """Change a topic's answer (general, or for one product): the assistant uses it at once."""
+    """Change a topic's answer (general, or for one product; in English or another language
+    customers are answered in): the assistant uses it at once."""
     row = knowledge.set_answer(
-        session, topic, body.answer, staff_actor(member), product_code=body.product or ""
+        session,
+        topic,
+        body.answer,
+        staff_actor(member),
+        product_code=body.product or "",
+        language=body.language,
     )
-    return {"topic": row.topic, "product": row.product_code or None, "answer": row.answer}
+    return {
+        "topic": row.topic,
+        "product": row.product_code or None,
+        "language": row.language,
+        "answer": row.answer,
+    }
 
 
 @api.patch("/staff/<staff_id:str>")

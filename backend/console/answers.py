@@ -8,6 +8,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 
 from backend.console.web import Ctx, console_bp, console_page
+from backend.domain import languages as language_names
 from backend.domain.access import Area
 from backend.domain.enums import Role
 from backend.models import Product
@@ -26,6 +27,7 @@ def answers_page(ctx: Ctx) -> HTTPResponse:
         stored=stored,
         products=list(ctx.session.scalars(select(Product.code).order_by(Product.code))),
         can_edit=ctx.member.has_role(Role.ADMIN),
+        languages={code: language_names.name_of(code) for code in language_names.SPOKEN},
         unanswered=timeline.recent_by_action(
             ctx.session, "tms.conversation.question_unanswered", limit=30, reader=ctx.member
         ),
@@ -36,9 +38,14 @@ def answers_page(ctx: Ctx) -> HTTPResponse:
 @console_page(Area.ADMINISTRATION)
 def answers_change(ctx: Ctx, topic: str) -> HTTPResponse:
     product = ctx.form("product")
-    knowledge.set_answer(ctx.session, topic, ctx.form("answer"), ctx.actor, product_code=product)
+    language = ctx.form("language") or language_names.ENGLISH
+    knowledge.set_answer(
+        ctx.session, topic, ctx.form("answer"), ctx.actor, product_code=product, language=language
+    )
     title = knowledge.topics()[topic].title
+    where = f" for {product}" if product else ""
     return ctx.done(
         f"/console/answers#t-{topic}",
-        f"“{title}”{f' for {product}' if product else ''} saved: the assistant answers with it now",
+        f"“{title}”{where} in {language_names.name_of(language)} saved: the assistant answers "
+        "with it now",
     )

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, i18n
 from backend.config import get_settings
 from backend.domain.enums import ObjectType, Role
 from backend.models import Booking, Contact, OutboundMessage, Staff
-from backend.services import outbox, timers
+from backend.services import languages, outbox, timers
 from backend.services import staff as staff_service
 
 
@@ -118,16 +118,21 @@ def to_guests(
         if booking.contact_id in seen:
             continue
         seen.add(booking.contact_id)
+        # Each guest reads their own language; the approved templates' parameters stay in
+        # the template's language (English).
+        with i18n.speaking(languages.language_of(booking.contact)):
+            text = body(booking) if callable(body) else body
+            titles = buttons(booking) if buttons else None
+        with i18n.speaking(None):
+            params = template_params(booking) if callable(template_params) else template_params
         rows += to_contact(
             session,
             booking.contact,
-            body(booking) if callable(body) else body,
+            text,
             purpose=purpose,
-            template_params=(
-                template_params(booking) if callable(template_params) else template_params
-            ),
+            template_params=params,
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
-            buttons=buttons(booking) if buttons else None,
+            buttons=titles,
         )
     return rows

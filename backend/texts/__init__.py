@@ -5,6 +5,9 @@ The copy is kept by audience (`customer`, `staff`, `console`) over the formattin
 (`format`); callers use `texts.<name>` whichever module holds it.
 """
 
+from typing import Any
+
+from backend.texts import customer
 from backend.texts.comparisons import compare_which_treks, comparison
 from backend.texts.console import (
     CONSOLE_CODE_REFUSED,
@@ -21,16 +24,6 @@ from backend.texts.console import (
     staff_sign_in_code,
 )
 from backend.texts.customer import (
-    ACCEPT,
-    CONFIRM,
-    CREDIT_BUTTON,
-    DECLINE,
-    HOLD_MY_SEATS,
-    LIST_BUTTON,
-    NOT_NOW,
-    PRE_DEPARTURE_CHECKLIST,
-    RATING_TITLES,
-    REFUND_BUTTON,
     affected_guest_update,
     already_rated,
     ask_email,
@@ -210,8 +203,6 @@ from backend.texts.staff import (
 )
 
 __all__ = [
-    "ACCEPT",
-    "CONFIRM",
     "CONSOLE_CODE_REFUSED",
     "CONSOLE_CODE_SENT",
     "CONSOLE_FORBIDDEN",
@@ -219,14 +210,6 @@ __all__ = [
     "CONSOLE_LINK_REFUSED",
     "CONSOLE_SIGN_IN_AGAIN",
     "CONVERSATION_FOLLOWUP",
-    "CREDIT_BUTTON",
-    "DECLINE",
-    "HOLD_MY_SEATS",
-    "LIST_BUTTON",
-    "NOT_NOW",
-    "PRE_DEPARTURE_CHECKLIST",
-    "RATING_TITLES",
-    "REFUND_BUTTON",
     "affected_guest_update",
     "already_rated",
     "ask_email",
@@ -403,3 +386,10 @@ __all__ = [
     "which_trek_for_info",
     "you_are_welcome",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The button titles, rating titles and checklist (`texts.CONFIRM`, ...) read when used,
+    in the language of that moment (`backend.texts.customer`): importing them by name would
+    fix them in English."""
+    return getattr(customer, name)

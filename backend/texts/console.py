@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from backend import i18n
 from backend.texts.format import money
 
 if TYPE_CHECKING:
@@ -91,3 +92,7 @@ def policy_lines_summary(lines: Sequence[PolicyLineView], currency: str) -> str:
             part += f" − {money(line.fee_minor, currency)}"
         parts.append(part)
     return " · ".join(parts)
+
+
+# Staff read English, even when the message is built inside a customer's turn in German.
+i18n.in_english(globals())

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from backend import links
+from backend import i18n, links
 from backend.config import get_settings
 from backend.domain.money import Money, Quote
 from backend.domain.wishes import Miss
@@ -1530,3 +1530,8 @@ def __getattr__(name: str) -> Any:
     if name == "PRE_DEPARTURE_CHECKLIST":
         return tuple(_(item) for item in _PRE_DEPARTURE_CHECKLIST)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# The approved WhatsApp templates are English (issue 26 keeps templates per language as data):
+# their parameters are written in English whoever reads the message.
+i18n.in_english(globals(), lambda name: name.endswith("_params"))

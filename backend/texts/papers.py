@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from backend import i18n
 from backend.i18n import _, ngettext
 from backend.models import Booking, Contact
 from backend.texts.format import long_date
@@ -178,3 +179,7 @@ def data_erased(travellers: int) -> str:
         "law requires.",
         travellers,
     ).format(count=travellers)
+
+
+# The approved WhatsApp templates are English: their parameters too (texts/customer.py).
+i18n.in_english(globals(), lambda name: name.endswith("_params"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from backend import i18n
 from backend.config import get_settings
 from backend.models import (
     Assignment,
@@ -504,3 +505,7 @@ def incident_escalation(incident: Incident, minutes: int) -> str:
         f"{incident.description}\n\n"
         f"Incident id: {incident.id}"
     )
+
+
+# Staff read English, even when the message is built inside a customer's turn in German.
+i18n.in_english(globals())

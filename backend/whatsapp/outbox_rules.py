@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, i18n, texts
 from backend.config import get_settings
 from backend.domain.enums import OutboxStatus
 from backend.domain.whatsapp_messages import (
@@ -23,8 +23,7 @@ from backend.domain.whatsapp_messages import (
     WireMessage,
 )
 from backend.models import Contact, OutboundMessage
-from backend.services import contacts
-from backend.texts import LIST_BUTTON
+from backend.services import contacts, languages
 from backend.whatsapp.templates import TemplateSpec, approved, template_for
 
 
@@ -107,9 +106,13 @@ def wire_message(
             data=dict(row.flow.get("data") or {}),
         )
     if row.kind == "list":
+        # The label of the button that opens the list, in the reader's language.
+        contact = session.get(Contact, row.contact_id) if row.contact_id else None
+        with i18n.speaking(languages.language_of(contact) if contact else None):
+            list_button = texts.LIST_BUTTON
         return ListMessage(
             body=row.body or "",
-            button=LIST_BUTTON,
+            button=list_button,
             rows=tuple(
                 Row(id=b["id"], title=b["title"], description=b.get("description") or "")
                 for b in row.buttons

@@ -522,6 +522,23 @@ def test_an_admin_edits_an_answer_in_the_console_and_a_rep_only_reads(console, p
             == "No permits for the city tour."
         )
     assert "No permits for the city tour." in anil.get("/console/answers").text
+    german = anil.post(
+        "/console/answers/permits",
+        data={
+            "csrf": _csrf(page),
+            "product": "PKR",
+            "language": "de",
+            "answer": "Für die Stadttour braucht es keine Genehmigungen.",
+        },
+    )
+    assert german.status_code == 303
+    with transaction(pg_db_url) as s:
+        from backend.services import knowledge
+
+        pokhara = catalog.get_product(s, "PKR")
+        assert knowledge.answer_for(s, "permits", pokhara, "de").startswith("Für die Stadttour")
+        assert knowledge.answer_for(s, "permits", pokhara, "en") == "No permits for the city tour."
+    assert 'lang="de">Für die Stadttour' in anil.get("/console/answers").text
 
 
 def test_the_rep_sees_which_language_the_customer_reads(console, pg_db_url):
