@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import re
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from backend import i18n
 from backend.domain import languages
 from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType
@@ -67,6 +69,11 @@ def language_of(contact: Contact) -> str:
     """The language to write to this contact in."""
     code = contact.language
     return code if code is not None and languages.is_spoken(code) else languages.ENGLISH
+
+
+def writing_to(contact: Contact) -> AbstractContextManager[str]:
+    """Customer copy inside the block is in this contact's language (`backend/i18n.py`)."""
+    return i18n.speaking(language_of(contact))
 
 
 def reader_language(contact: Contact) -> str:

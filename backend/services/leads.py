@@ -23,6 +23,7 @@ from backend.services import (
     bookings,
     contacts,
     inventory,
+    languages,
     notifications,
     rates,
     routing,
@@ -580,20 +581,20 @@ def send_quote(
         staff_service.get_staff(session, actor.staff_id) if actor.staff_id else lead.assigned_staff
     )
     answers = choices.answer_to(choices.QUOTE, lead.id)
-    notifications.to_contact(
-        session,
-        lead.contact,
-        texts.quote_message(
-            rep, departure, quote, rates.indicative_for(session, quote.total, lead.contact.phone)
-        ),
-        purpose="quote",
-        object_type=ObjectType.LEAD,
-        object_id=lead.id,
-        buttons=[
-            choices.reply_button(texts.HOLD_MY_SEATS, "affirm", answers),
-            choices.reply_button(texts.NOT_NOW, "deny", answers),
-        ],
-    )
+    indicative = rates.indicative_for(session, quote.total, lead.contact.phone)
+    with languages.writing_to(lead.contact):
+        notifications.to_contact(
+            session,
+            lead.contact,
+            texts.quote_message(rep, departure, quote, indicative),
+            purpose="quote",
+            object_type=ObjectType.LEAD,
+            object_id=lead.id,
+            buttons=[
+                choices.reply_button(texts.HOLD_MY_SEATS, "affirm", answers),
+                choices.reply_button(texts.NOT_NOW, "deny", answers),
+            ],
+        )
     return quote
 
 
@@ -601,10 +602,12 @@ def hold_and_send(session: Session, lead: Lead, actor: Actor) -> Booking:
     """Workflow 1 step 3, "Hold Inventory" from the console or the API: the hold from the
     quote and the hold message (the chat answers the customer itself)."""
     placed = place_hold(session, lead, actor)
+    with languages.writing_to(lead.contact):
+        body = texts.hold_placed(placed.booking, placed.expires_at)
     notifications.to_contact(
         session,
         lead.contact,
-        texts.hold_placed(placed.booking, placed.expires_at),
+        body,
         purpose="hold_placed",
         object_type=ObjectType.BOOKING,
         object_id=placed.booking.id,

@@ -35,6 +35,7 @@ from backend.models import Booking, LedgerEntry, LedgerKind, LedgerMethod, Payme
 from backend.services import (
     emails,
     inventory,
+    languages,
     ledger,
     notifications,
     papers_flow,
@@ -465,11 +466,12 @@ def notify_received(
     elif confirmed_now:
         emails.booking_confirmation(session, booking, actor)
         entry = waitlist.entry_of(session, booking)
-        body = (
-            texts.waitlist_confirmed(booking)
-            if entry is not None
-            else texts.booking_confirmed(booking, amount_minor)
-        )
+        with languages.writing_to(contact):
+            body = (
+                texts.waitlist_confirmed(booking)
+                if entry is not None
+                else texts.booking_confirmed(booking, amount_minor)
+            )
         notifications.to_contact(
             session,
             contact,
@@ -483,10 +485,12 @@ def notify_received(
         papers_invite.invite(session, booking, actor)
         papers_flow.offer(session, booking, actor)
     else:
+        with languages.writing_to(contact):
+            body = texts.balance_received(booking, amount_minor)
         notifications.to_contact(
             session,
             contact,
-            texts.balance_received(booking, amount_minor),
+            body,
             purpose="customer_update",
             object_type=ObjectType.BOOKING,
             object_id=booking.id,

@@ -20,7 +20,7 @@ from backend.domain.enums import BookingStatus, LeadStatus, ObjectType, Waitlist
 from backend.domain.errors import DomainError, NotEnoughSeats
 from backend.domain.states import BOOKING, LEAD, WAITLIST
 from backend.models import Booking, WaitlistEntry
-from backend.services import inventory, outbox
+from backend.services import inventory, languages, outbox
 from backend.services.state import change_state, lock_row, log_created
 
 
@@ -103,15 +103,18 @@ def offer_spot(session: Session, entry: WaitlistEntry, actor: Actor) -> None:
     booking = entry.booking
     change_state(session, booking, BOOKING, BookingStatus.OFFERED, actor)
     answers = choices.answer_to(choices.WAITLIST_OFFER, booking.id)
+    with languages.writing_to(booking.contact):
+        buttons = [
+            choices.reply_button(texts.CONFIRM, "affirm", answers),
+            choices.reply_button(texts.DECLINE, "deny", answers),
+        ]
+        body = texts.spot_available(booking, hours=settings.waitlist_offer_hours)
     outbox.enqueue_buttons(
         session,
         to_phone=booking.contact.phone,
         contact_id=booking.contact_id,
-        buttons=[
-            choices.reply_button(texts.CONFIRM, "affirm", answers),
-            choices.reply_button(texts.DECLINE, "deny", answers),
-        ],
-        body=texts.spot_available(booking, hours=settings.waitlist_offer_hours),
+        buttons=buttons,
+        body=body,
         purpose="waitlist_offer",
         template_params=texts.spot_available_params(booking, hours=settings.waitlist_offer_hours),
         object_type=ObjectType.BOOKING,
