@@ -33,7 +33,7 @@ from backend import clock
 from backend.config import PROJECT_ROOT, get_settings
 from backend.scheduler.kinds import local_moment
 from backend.stack import Ports, Stack, free_port, product_parts, trained_model
-from devkit import demo_papers
+from devkit import demo_languages, demo_papers
 from devkit.chat import tap_for
 from devkit.demo_data import STAFF, STORY
 from devkit.demo_reading import link_in, page_text
@@ -383,6 +383,7 @@ def run_demo(*, serve: bool = False) -> int:
     try:
         stack.start(timeout=400)
         names = {EMMA: "Emma Clarke (customer)", LIAM: "Liam Walsh (customer)"}
+        names |= demo_languages.NAMES
         names |= {phone: f"{name} ({roles[0].lower()})" for name, phone, roles in demo_data.STAFF}
         with transaction() as session:
             from backend.models import Contact
@@ -404,6 +405,7 @@ def run_demo(*, serve: bool = False) -> int:
         workflow_1(director)
         workflow_2(director)
         workflow_3(director)
+        demo_languages.in_their_languages(director, heading, STORY, SARAH)
         final_states()
         print(f"\nE-mail the local SMTP server received: `.venv/bin/tms mail list` ({mail_dir})")
         print(f"Logs of every process: {demo_dir / 'logs'}")
