@@ -252,6 +252,7 @@ def test_ops_assign_a_guide_see_the_accept_and_handle_the_incident_live(stack, b
         incident = s.scalar(select(Incident).where(Incident.trip_id == trip.id))
         assert incident.status == "IN_PROGRESS" and incident.acknowledged_at is not None
     photo = page.get_by_role("img", name="Engine failure, waiting at the checkpoint")
+    photo.scroll_into_view_if_needed()  # below the guests' details: loaded when scrolled to
     photo.wait_for()
     assert page.evaluate("img => img.naturalWidth", photo.element_handle()) == 480
     _shot(page, "incident")
