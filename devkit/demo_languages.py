@@ -29,10 +29,14 @@ def in_their_languages(d: Director, heading: Any, story: Any, sarah: str) -> Non
     from backend.models import Booking, Contact, Lead
     from backend.services import catalog
 
-    heading("Travellers in their own languages: German, Spanish, and one the assistant does not speak")
+    heading(
+        "Travellers in their own languages: German, Spanish, and one the assistant does not speak"
+    )
     d.cast = {JONAS, LUCIA, GIULIA, sarah}
     d.at(story.today, "15:10")
-    d.says(JONAS, "Hallo! Wir möchten im März den Everest Base Camp Trek machen, wir sind zu zweit.")
+    d.says(
+        JONAS, "Hallo! Wir möchten im März den Everest Base Camp Trek machen, wir sind zu zweit."
+    )
     with transaction() as s:
         lead = s.scalars(select(Lead).where(Lead.contact.has(phone=JONAS))).one()
         assert lead.product is not None
@@ -55,8 +59,10 @@ def in_their_languages(d: Director, heading: Any, story: Any, sarah: str) -> Non
     print(f"    (Jonas's booking: {held})")
 
     d.at(story.today, "16:00")
-    d.says(LUCIA, "Hola! Necesito visado para entrar en Nepal? Somos de España.")
+    d.says(LUCIA, "Hola, ¿necesito visa para viajar a Nepal? Somos de España.")
     d.says(LUCIA, "Y qué tengo que llevar en la mochila para el trekking?")
 
     d.at(story.today, "16:30")
-    d.says(GIULIA, "Buongiorno, vorrei sapere se il trekking al campo base è adatto ai principianti")
+    d.says(
+        GIULIA, "Buongiorno, vorrei sapere se il trekking al campo base è adatto ai principianti"
+    )

@@ -25,7 +25,7 @@ from backend.services import timeline
 
 # How sure, and how long, a message must be to set a customer's language, or to be taken as
 # written in a language the product does not speak (then a person answers).
-SURE_ENOUGH = 0.6
+SURE_ENOUGH = 0.45
 WORDS_ENOUGH = 3
 FOREIGN_SURE = 0.75
 FOREIGN_WORDS = 4

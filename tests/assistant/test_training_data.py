@@ -3,11 +3,11 @@ on examples it never saw in training."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 import pytest
 
+from tests.assistant import nlu_eval
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.rasa
@@ -39,6 +39,8 @@ CONTRACT_INTENTS = {
     "guide_checkout",
 }
 MIN_ACCURACY = 0.85
+HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
+FAQ_HOLDOUT = ROOT / "tests" / "nlu_faq_holdout.yml"
 MIN_INTENT_F1 = 0.6
 
 
@@ -77,39 +79,20 @@ def test_conversation_tests_pass(trained_model, results_dir):
     assert result.returncode == 0, detail[-4000:] + result.stderr[-3000:]
 
 
-def test_nlu_on_the_held_out_set(trained_model, results_dir):
-    out = results_dir / "nlu"
-    result = rasa(
-        "test",
-        "nlu",
-        "--model",
-        str(trained_model),
-        "--nlu",
-        "tests/nlu_holdout.yml",
-        "--out",
-        str(out),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads((out / "intent_report.json").read_text())
-    rows = {
-        k: v
-        for k, v in report.items()
-        if isinstance(v, dict)
-        and "f1-score" in v
-        and k not in ("macro avg", "weighted avg", "micro avg")
-    }
-    print(f"\nNLU on tests/nlu_holdout.yml: accuracy {report['accuracy']:.3f}")
+def test_nlu_on_the_held_out_set(assistant_stack):
+    parsed = nlu_eval.parse_all(assistant_stack["rasa_url"], nlu_eval.examples(HOLDOUT))
+    rows = nlu_eval.per_intent(parsed)
+    accuracy = nlu_eval.accuracy(parsed)
+    print(f"\nNLU on tests/nlu_holdout.yml: accuracy {accuracy:.3f}")
     print(f"{'intent':<16}{'precision':>10}{'recall':>8}{'f1':>7}{'n':>5}")
     for intent in sorted(rows):
         r = rows[intent]
-        print(
-            f"{intent:<16}{r['precision']:>10.2f}{r['recall']:>8.2f}{r['f1-score']:>7.2f}{r['support']:>5}"
-        )
+        print(f"{intent:<16}{r.precision:>10.2f}{r.recall:>8.2f}{r.f1:>7.2f}{r.support:>5}")
     assert set(rows) >= CONTRACT_INTENTS, (
         f"missing from the held-out set: {CONTRACT_INTENTS - set(rows)}"
     )
-    assert report["accuracy"] >= MIN_ACCURACY
-    weak = {k: round(v["f1-score"], 2) for k, v in rows.items() if v["f1-score"] < MIN_INTENT_F1}
+    assert accuracy >= MIN_ACCURACY
+    weak = {k: round(v.f1, 2) for k, v in rows.items() if v.f1 < MIN_INTENT_F1}
     assert not weak, f"intents below F1 {MIN_INTENT_F1}: {weak}"
 
 
@@ -118,37 +101,20 @@ def test_nlu_on_the_held_out_set(trained_model, results_dir):
 MIN_FAQ_ACCURACY = 0.9
 
 
-def test_faq_topics_on_their_held_out_set(trained_model, results_dir):
+def test_faq_topics_on_their_held_out_set(assistant_stack):
     """Which practical question it is, on questions never trained on, reported per topic: the
     ResponseSelector alone, and as the product answers (the one topic the words name, else the
     selector when it is sure, else the team: actions/knowledge.py)."""
     from actions.knowledge import decide_topic
     from backend.services.knowledge import topics
 
-    out = results_dir / "faq"
-    result = rasa(
-        "test",
-        "nlu",
-        "--model",
-        str(trained_model),
-        "--nlu",
-        "tests/nlu_faq_holdout.yml",
-        "--successes",
-        "--out",
-        str(out),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    seen = [
-        *json.loads((out / "response_selection_successes.json").read_text()),
-        *json.loads((out / "response_selection_errors.json").read_text()),
-    ]
+    seen = nlu_eval.parse_all(assistant_stack["rasa_url"], nlu_eval.examples(FAQ_HOLDOUT))
     per_topic: dict[str, list[tuple[bool, bool]]] = {}
     for example in seen:
-        wanted = example["intent_response_key_target"].split("/", 1)[1]
-        predicted = example["intent_response_key_prediction"]
-        selector = predicted["name"].split("/", 1)[1]
-        answered = decide_topic(example["text"], selector, predicted["confidence"])
-        per_topic.setdefault(wanted, []).append((selector == wanted, answered == wanted))
+        wanted = example.example.topic
+        assert wanted is not None
+        answered = decide_topic(example.example.text, example.topic, example.topic_confidence)
+        per_topic.setdefault(wanted, []).append((example.topic == wanted, answered == wanted))
     selector_accuracy = sum(s for r in per_topic.values() for s, _ in r) / len(seen)
     product_accuracy = sum(a for r in per_topic.values() for _, a in r) / len(seen)
     print(

@@ -247,13 +247,18 @@ def test_ops_assign_a_guide_see_the_accept_and_handle_the_incident_live(stack, b
     page.get_by_text(re.compile("Incident updated")).wait_for()
     for phone in guests:
         assert any("fresh vehicle" in body(m) for m in stack.wait_for(phone, since=since))
-    assert any("Backup vehicle" in body(m) for m in stack.wait_for(AMIT, since=since))
+    stack.wait_for(
+        AMIT, since=since, until=lambda found: any("Backup vehicle" in body(m) for m in found)
+    )
     with transaction(pg_db_url) as s:
         incident = s.scalar(select(Incident).where(Incident.trip_id == trip.id))
         assert incident.status == "IN_PROGRESS" and incident.acknowledged_at is not None
     photo = page.get_by_role("img", name="Engine failure, waiting at the checkpoint")
     photo.scroll_into_view_if_needed()  # below the guests' details: loaded when scrolled to
     photo.wait_for()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+    )
     assert page.evaluate("img => img.naturalWidth", photo.element_handle()) == 480
     _shot(page, "incident")
     _every_field_has_a_label(page)

@@ -36,7 +36,7 @@ def test_workflow_3(stack, pg_db_url):
     )
     assert logged["text"].startswith("⚠️ Issue logged") and "Severity: High" in logged["text"]
     assert "Time: 10:30 AM" in logged["text"]
-    assert any("URGENT" in body(m) for m in stack.wait_for(PRIYA, since=since))
+    stack.wait_for(PRIYA, since=since, until=lambda found: any("URGENT" in body(m) for m in found))
     with transaction(pg_db_url) as s:
         incident = s.scalar(select(Incident).where(Incident.trip_id == trip.id))
         assert (incident.severity, incident.status) == (Severity.HIGH, IncidentStatus.OPEN)
