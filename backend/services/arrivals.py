@@ -353,10 +353,11 @@ def route(session: Session, row: InboundMessage, arrival: Arrival) -> DialogueTu
         if handled_by(session, row, arrival) is not None:
             return None
     from_staff = staff_service.by_phone(session, arrival.contact.phone) is not None
+    # Only typed words say a language: a tap carries a button's payload, not the customer's.
     language = (
-        languages.language_of(arrival.contact)
-        if from_staff
-        else languages.notice(session, arrival.contact, row.text, arrival.actor)
+        languages.notice(session, arrival.contact, row.text, arrival.actor)
+        if not from_staff and row.message_type == "text"
+        else languages.language_of(arrival.contact)
     )
     return dialogue_turn(row, arrival, from_staff=from_staff, language=language)
 

@@ -26,6 +26,8 @@ from backend.services import timeline
 # How sure, and how long, a message must be to set a customer's language, or to be taken as
 # written in a language the product does not speak (then a person answers).
 SURE_ENOUGH = 0.45
+# Or less sure, but far ahead of the runner-up (French with English trek names: 0.43 to 0.15).
+FAIRLY_SURE, AHEAD = 0.35, 2.5
 WORDS_ENOUGH = 3
 FOREIGN_SURE = 0.75
 FOREIGN_WORDS = 4
@@ -40,6 +42,15 @@ class Heard:
     language: str  # ISO 639-1
     confidence: float
     words: int
+    runner_up: float = 0.0  # the next language's confidence
+
+    @property
+    def clear(self) -> bool:
+        """Sure enough to set a customer's language."""
+        return self.words >= WORDS_ENOUGH and (
+            self.confidence >= SURE_ENOUGH
+            or (self.confidence >= FAIRLY_SURE and self.confidence >= AHEAD * self.runner_up)
+        )
 
 
 @functools.cache
@@ -62,7 +73,8 @@ def detect(text: str | None) -> Heard | None:
     if not values:
         return None
     best = values[0]
-    return Heard(best.language.iso_code_639_1.name.lower(), float(best.value), words)
+    runner_up = float(values[1].value) if len(values) > 1 else 0.0
+    return Heard(best.language.iso_code_639_1.name.lower(), float(best.value), words, runner_up)
 
 
 def language_of(contact: Contact) -> str:
@@ -115,8 +127,7 @@ def notice(session: Session, contact: Contact, text: str | None, actor: Actor) -
     if (
         heard is not None
         and languages.is_spoken(heard.language)
-        and heard.confidence >= SURE_ENOUGH
-        and heard.words >= WORDS_ENOUGH
+        and heard.clear
         and heard.language != language_of(contact)
     ):
         contact.language = heard.language

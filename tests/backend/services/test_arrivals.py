@@ -203,6 +203,12 @@ def test_a_clear_message_in_a_spoken_language_sets_the_language_for_the_assistan
     assert rasa.metadata[-1]["language"] == "es"
     rasa = arrive(text(CUSTOMER, "ok"), rasa=rasa)
     assert rasa.metadata[-1]["language"] == "es"  # too short to change it
+    tapped = {
+        "type": "button_reply",
+        "button_reply": {"id": '/affirm{"answer_to": "quote:abc"}', "title": "Reservar plazas"},
+    }
+    rasa = arrive(message(CUSTOMER, "interactive", tapped), rasa=rasa)
+    assert rasa.metadata[-1]["language"] == "es"  # a button's payload says no language
     assert actions_on_timeline().count("tms.contact.language_detected") == 1
 
 

@@ -18,6 +18,7 @@ PHONE = "+4915112345678"
     [
         ("Wir möchten im Oktober zum Everest Base Camp, sind zu zweit", "de"),
         ("Bonjour, combien coûte le trek des Annapurnas pour deux personnes ?", "fr"),
+        ("Bonjour, quel est le tarif pour le camp de base de l'Everest ?", "fr"),
         ("Hola, queremos ir al campo base del Everest en octubre", "es"),
         ("Hi, we are two and would like to do the Everest trek in October", "en"),
     ],
