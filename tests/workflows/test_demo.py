@@ -54,7 +54,8 @@ def _console_opens_with_the_printed_link(out: str) -> None:
         assert signed.status_code == 303
         base = link.group(1).split("/console/")[0]
         kpis = browser.get(f"{base}/console/kpis")
-        assert kpis.status_code == 200 and 'data-kpi="leads">1' in kpis.text
+        # Emma's lead and Jonas's (the German speaker), both on the story's first day.
+        assert kpis.status_code == 200 and 'data-kpi="leads">2 <small>' in kpis.text
         inbox = browser.get(f"{base}/console/leads")
         assert "Emma Clarke" in inbox.text
     # Priya (operations) sees Amit's photo on the workflow 3 incident.
@@ -134,6 +135,11 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
         "Your patience paid off! 🎉",
         "Date: March 20-April 3",
         "Workflow 3: Guide Reports Issue → Ops Resolution → Customer Notification",
+        # Issue 25: travellers in their own language.
+        "Vielen Dank für Ihr Interesse",
+        "[ Plätze reservieren ]",
+        "Jonas's booking: HELD",
+        "Italian",
         "[10:30] Amit Sharma (guide) writes on WhatsApp",
         "Severity: High",
         "Time: 10:30 AM",
