@@ -32,9 +32,6 @@ NAMES = {
     "ko": "Korean",
 }
 
-# The language's own name, as a customer sees it in a reply.
-OWN_NAMES = {"en": "English", "de": "Deutsch", "fr": "français", "es": "español"}
-
 _PLEASE = r"(?:please|pls|plz|bitte|s'il (?:vous|te) pla[iî]t|svp|por favor|porfa)"
 _SWITCH = {
     "en": r"(?:in\s+)?english|auf\s+englisch|en\s+anglais|en\s+ingl[eé]s",
