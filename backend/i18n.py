@@ -28,6 +28,20 @@ DOMAIN = "messages"
 
 _language: ContextVar[str] = ContextVar("tms_language", default=languages.ENGLISH)
 
+# Staff's own wording, by language and message id, read before the catalogue (the console's
+# translations page keeps it in the database; `install_overrides` puts it here).
+_overrides: dict[str, dict[str, str]] = {}
+
+
+def install_overrides(by_language: dict[str, dict[str, str]]) -> None:
+    """Replace staff's wording for every language at once (a reader never sees half of it)."""
+    global _overrides
+    _overrides = {code: dict(table) for code, table in by_language.items()}
+
+
+def override(code: str, message: str) -> str | None:
+    return _overrides.get(code, {}).get(message)
+
 
 def current() -> str:
     """The language copy is written in right now."""
@@ -73,6 +87,9 @@ def gettext(message: str) -> str:
     code = current()
     if code == languages.ENGLISH:
         return message
+    staff_wording = override(code, message)
+    if staff_wording:
+        return staff_wording
     translated = catalogue(code).get(message)
     return translated if isinstance(translated, str) else message
 
