@@ -28,7 +28,7 @@ from backend.domain.enums import Source
 from backend.domain.errors import ConcurrentChange, DomainError, InvalidPhoneNumber
 from backend.domain.phones import normalise_phone
 from backend.models import ActionReceipt, Booking, Contact, Conversation, Refund, Staff
-from backend.services import contacts, languages, refunds
+from backend.services import contacts, languages, refunds, translations
 from backend.services import staff as staff_service
 
 logger = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ class TmsAction(Action):
                     if receipt is not None:
                         logger.info("replaying %s for %s", self.name(), wamid)
                         return receipt.messages, receipt.events
+                translations.refresh(session)  # staff's wording (Translations page), if changed
                 turn = self._turn(session, tracker, phone)
                 # Replies in the customer's language (services/languages.py keeps it).
                 with i18n.speaking(languages.language_of(turn.contact)):
@@ -198,7 +199,18 @@ def typed_refund_choice(turn: Turn) -> bool:
     return True
 
 
+CLARIFYING_TEXT = "clarifying_text"  # the words "Do you mean …?" asked about (actions/clarify.py)
+
+
 def typed_text(tracker: Tracker) -> str:
-    """What the person wrote; a tapped button's payload (`/affirm{...}`) is not words."""
+    """What the person wrote; a tapped button's payload (`/affirm{...}`) is not words, except
+    an answer to "Do you mean …?": the words it asked about, now understood."""
     text = tracker.latest_message.get("text") or ""
-    return "" if text.startswith("/") else text
+    if not text.startswith("/"):
+        return text
+    answered = choices.parse_answer_to(
+        next(tracker.get_latest_entity_values(choices.ANSWER_TO), None)
+    )
+    if answered is not None and answered.kind == choices.CLARIFY:
+        return str(tracker.get_slot(CLARIFYING_TEXT) or "")
+    return ""

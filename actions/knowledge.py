@@ -13,6 +13,7 @@ from actions.faq import answer_question
 from actions.handoff import QUESTION_FOR_TEAM, keep_for_staff
 from actions.private import answer_private_request
 from backend import texts
+from backend.domain import choices
 from backend.domain.enums import ObjectType
 from backend.services import timeline
 
@@ -98,6 +99,11 @@ class ActionAnswerFaq(TmsAction):
     def handle(self, turn: Turn) -> None:
         if answer_private_request(turn):
             return  # "a private EBC for the 4 of us": an enquiry, not the policy's words
+        chosen = next(turn.tracker.get_latest_entity_values(choices.TOPIC), None)
+        if chosen:  # a tapped "Do you mean …?" guess
+            if not answer_question(turn, str(chosen)):
+                hand_question_to_team(turn)
+            return
         selected, confidence = topic_of(turn)
         if not answer_question(turn, decide_topic(turn.text, selected, confidence)):
             hand_question_to_team(turn)

@@ -75,8 +75,16 @@ _ADULTS = re.compile(
 )
 _CHILDREN = re.compile(
     rf"\b{_NUMBER}\s+(?:kids?|child(?:ren)?|teens?|teenagers?|boys?|girls?|sons?|daughters?|"
-    rf"kinder[n]?|enfants|ni[ñn]os|hijos)\b"
+    rf"kinder[n]?|enfants|ados|adolescents|ni[ñn]os|hijos)\b"
 )
+# One child named with an article: "and a kid", "et un ado", "und ein Kind", "y una niña".
+_ONE_CHILD = re.compile(
+    r"\b(?:a|an|un|une|ein|eine|einem|uno|una)\s+(?:kid|child|teen|teenager|boy|girl|son|"
+    r"daughter|ado|enfant|kind|ni[ñn]o|ni[ñn]a|hij[oa])\b"
+)
+# Besides couples or adults: "2 couples and 1 friend", "4 adults and a friend".
+_OTHERS = re.compile(rf"\b{_NUMBER}\s+(?:friends?|colleagues?|mates?|others?)\b")
+_A_FRIEND = re.compile(r"\b(?:and|plus|with|\+|&)\s+a\s+(?:friend|colleague|mate)\b")
 _PEOPLE = re.compile(
     rf"\b{_NUMBER}\s+(?:people|persons?|pax|travell?ers?|guests|friends|of us|hikers?|"
     rf"trekkers?|adventurers?|colleagues|mates|personen|leute|freunde|reisende|"
@@ -96,6 +104,13 @@ _PAIR = re.compile(
     r"\b(?:me and my|my (?:wife|husband|partner|girlfriend|boyfriend|friend) and (?:i|me)\b|"
     r"myself and my)\s*(?:wife|husband|partner|girlfriend|boyfriend|friend|mum|mom|dad|"
     r"mother|father|brother|sister|son|daughter)?"
+    r"|\bme,?\s+(?:and\s+)?(?:my\s+)?(?:wife|husband|partner|girlfriend|boyfriend)\b"
+)
+# The writer (and a partner) besides the people they count: "me and 2 friends", "my wife and
+# I with 3 colleagues", "me, wife and 2 friends".
+_BESIDES_ME = re.compile(
+    rf"\b(?:me|myself|i|wife|husband|partner|girlfriend|boyfriend)\s*(?:,|and|&|\+|with|plus)"
+    rf"\s*(?:my\s+|our\s+)?{_NUMBER}\s+(?:friends|colleagues|mates|others|people|guys)\b"
 )
 _ALONE = re.compile(r"\b(just me|only me|myself|solo|alone|by myself|1 person|on my own)\b")
 _A_COUPLE = re.compile(r"\b(a couple|couple of us|two of us)\b")
@@ -123,10 +138,14 @@ def parse_party(text: str | None) -> Party | None:
     if not text:
         return None
     lowered = text.lower()
-    children = _sum(_CHILDREN, lowered)
+    children = _sum(_CHILDREN, lowered) + len(_ONE_CHILD.findall(lowered))
     adults = 2 * _sum(_COUPLES, lowered) + _sum(_ADULTS, lowered)
-    if not adults:
+    if adults:
+        adults += _sum(_OTHERS, lowered) + len(_A_FRIEND.findall(lowered))
+    else:
         adults = _sum(_PEOPLE, lowered)
+        if adults and _BESIDES_ME.search(lowered):
+            adults += 2 if _PAIR.search(lowered) else 1
     if not adults and (zu := _ZU_N.search(lowered)):
         total = _ZU[zu.group(1)]
         return Party(total, min(children, total))

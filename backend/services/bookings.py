@@ -255,7 +255,7 @@ def cancel_by_staff(
         notifications.to_contact(
             session,
             booking.contact,
-            texts.cancelled(booking),
+            lambda: texts.cancelled(booking),
             purpose="customer_update",
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
@@ -290,7 +290,7 @@ def expire_hold(session: Session, booking: Booking, actor: Actor, *, notify: boo
         notifications.to_contact(
             session,
             booking.contact,
-            texts.hold_expired(booking),
+            lambda: texts.hold_expired(booking),
             purpose="hold_expired",
             template_params=texts.hold_expired_params(booking),
             object_type=ObjectType.BOOKING,

@@ -237,7 +237,9 @@ def record_cash(
         notifications.to_contact(
             session,
             booking.contact,
-            texts.cash_receipt_customer(booking, number, amount_minor, currency, recorder, today),
+            lambda: texts.cash_receipt_customer(
+                booking, number, amount_minor, currency, recorder, today
+            ),
             purpose="customer_update",
             object_type=ObjectType.BOOKING,
             object_id=booking.id,

@@ -66,7 +66,7 @@ def staff_reply(
         rows = notifications.to_contact(
             session,
             contact,
-            texts.CONVERSATION_FOLLOWUP,
+            lambda: texts.CONVERSATION_FOLLOWUP,
             purpose="conversation_followup",
             object_type=object_type,
             object_id=object_id,

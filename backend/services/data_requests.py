@@ -117,7 +117,7 @@ def erase_papers(session: Session, contact: Contact, member: Staff) -> int:
     notifications.to_contact(
         session,
         contact,
-        texts.data_erased(count),
+        lambda: texts.data_erased(count),
         purpose="customer_update",
         object_type=ObjectType.CONTACT,
         object_id=contact.id,

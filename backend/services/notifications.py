@@ -80,20 +80,25 @@ def coalesced_alert(
 def to_contact(
     session: Session,
     contact: Contact,
-    body: str,
+    body: str | Callable[[], str],
     *,
     purpose: str,
     template_params: list[Any] | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
-    buttons: list[dict[str, str]] | None = None,
+    buttons: list[dict[str, str]] | Callable[[], list[dict[str, str]]] | None = None,
 ) -> list[OutboundMessage]:
-    enqueue = partial(outbox.enqueue_buttons, buttons=buttons) if buttons else outbox.enqueue_text
+    """`body` and `buttons` given as functions are written in the contact's language, whoever
+    sends (a rep's click, the scheduler); a string is sent as it is (a rep's own words)."""
+    with languages.writing_to(contact):
+        text = body() if callable(body) else body
+        titles = buttons() if callable(buttons) else buttons
+    enqueue = partial(outbox.enqueue_buttons, buttons=titles) if titles else outbox.enqueue_text
     return enqueue(
         session,
         to_phone=contact.phone,
         contact_id=contact.id,
-        body=body,
+        body=text,
         purpose=purpose,
         template_params=template_params,
         object_type=object_type,

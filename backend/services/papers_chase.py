@@ -50,7 +50,7 @@ def send_reminder(session: Session, booking: Booking, days_before: int, actor: A
     notifications.to_contact(
         session,
         booking.contact,
-        texts.papers_reminder(booking, missing, link, clock.local_today()),
+        lambda: texts.papers_reminder(booking, missing, link, clock.local_today()),
         purpose="papers_reminder",
         template_params=texts.papers_reminder_params(booking, missing, link),
         object_type=ObjectType.BOOKING,

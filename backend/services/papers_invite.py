@@ -43,7 +43,7 @@ def invite(session: Session, booking: Booking, actor: Actor) -> bool:
     notifications.to_contact(
         session,
         booking.contact,
-        texts.papers_invite(booking, links.papers_url(booking.ref_key)),
+        lambda: texts.papers_invite(booking, links.papers_url(booking.ref_key)),
         purpose="customer_update",
         object_type=ObjectType.BOOKING,
         object_id=booking.id,

@@ -133,11 +133,12 @@ def claim_stored(session: Session, attachment: MediaAttachment, content: bytes) 
         )
     except (travellers.PapersRefused, travellers.PapersLocked) as exc:
         contact = contacts.find_contact(session, attachment.from_phone)
+        reason = str(exc)
         if contact is not None:
             notifications.to_contact(
                 session,
                 contact,
-                texts.papers_photo_refused(str(exc)),
+                lambda: texts.papers_photo_refused(reason),
                 purpose="reply",
                 object_type=ObjectType.BOOKING,
                 object_id=booking.id,

@@ -275,7 +275,7 @@ def file_upload(
         notifications.to_contact(
             session,
             booking.contact,
-            texts.proof_received(booking),
+            lambda: texts.proof_received(booking),
             purpose="customer_update",
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
@@ -356,7 +356,7 @@ def sync_file(session: Session, proof: PaymentProof) -> None:
         notifications.to_contact(
             session,
             booking.contact,
-            texts.proof_already_received(booking),
+            lambda: texts.proof_already_received(booking),
             purpose="customer_update",
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
@@ -596,7 +596,7 @@ def reject(session: Session, proof_id: str, *, reason: str, actor: Actor) -> Pay
         notifications.to_contact(
             session,
             booking.contact,
-            texts.proof_rejected(booking, reason, hold_until),
+            lambda: texts.proof_rejected(booking, reason, hold_until),
             purpose="customer_update",
             object_type=ObjectType.BOOKING,
             object_id=booking.id,

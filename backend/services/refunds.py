@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy import select
@@ -40,6 +41,7 @@ from backend.models import Booking, LedgerEntry, LedgerKind, LedgerMethod, Refun
 from backend.services import (
     cancellation_policy,
     credits,
+    languages,
     ledger,
     notifications,
     payment_proofs,
@@ -180,11 +182,11 @@ def offer_choice(session: Session, refund: Refund) -> None:
     notifications.to_contact(
         session,
         booking.contact,
-        texts.refund_choice_question(booking, refund.refundable_minor, refund.policy_note),
+        lambda: texts.refund_choice_question(booking, refund.refundable_minor, refund.policy_note),
         purpose="customer_update",
         object_type=ObjectType.REFUND,
         object_id=refund.id,
-        buttons=choice_buttons(refund.id),
+        buttons=lambda: choice_buttons(refund.id),
     )
 
 
@@ -194,9 +196,10 @@ def nothing_back(session: Session, booking: Booking) -> str | None:
     if booking.paid_minor <= 0 or current(session, booking) is not None:
         return None
     policy = cancellation_policy.refundable(session, booking)
-    return texts.refund_nothing_back(
-        booking, texts.refund_policy_note(policy.days_before, policy.line, booking.currency)
-    )
+    with languages.writing_to(booking.contact):
+        return texts.refund_nothing_back(
+            booking, texts.refund_policy_note(policy.days_before, policy.line, booking.currency)
+        )
 
 
 def choice_answers(refund_id: str) -> list[tuple[str, str]]:
@@ -270,7 +273,7 @@ def choose(
         notifications.to_contact(
             session,
             booking.contact,
-            texts.refund_choice_received(booking, choice, refund.refundable_minor),
+            lambda: texts.refund_choice_received(booking, choice, refund.refundable_minor),
             purpose="customer_update",
             object_type=ObjectType.REFUND,
             object_id=refund.id,
@@ -338,7 +341,7 @@ def approve(
             currency=refund.currency,
         )
         left = credits.available(session, booking.contact)
-        body = texts.credit_issued(booking, amount, left, refund.currency)
+        body = partial(texts.credit_issued, booking, amount, left, refund.currency)
     else:
         method = _pay_out(session, booking, refund, amount, actor, cards, transfer)
         refund.method = str(method)
@@ -353,7 +356,7 @@ def approve(
             currency=refund.currency,
             method=str(method),
         )
-        body = texts.refund_paid_out(booking, amount, refund.currency, method)
+        body = partial(texts.refund_paid_out, booking, amount, refund.currency, method)
     notifications.to_contact(
         session,
         booking.contact,
@@ -391,7 +394,7 @@ def decline(
     notifications.to_contact(
         session,
         booking.contact,
-        texts.refund_declined(booking, reason),
+        lambda: texts.refund_declined(booking, reason),
         purpose="customer_update",
         object_type=ObjectType.REFUND,
         object_id=refund.id,

@@ -53,7 +53,7 @@ def send_pre_departure(session: Session, booking: Booking, actor: Actor) -> str:
     notifications.to_contact(
         session,
         booking.contact,
-        texts.pre_departure(booking, today),
+        lambda: texts.pre_departure(booking, today),
         purpose="pre_departure" if booking.balance_minor else "pre_departure_paid",
         template_params=texts.pre_departure_params(booking, today),
         object_type=ObjectType.BOOKING,
@@ -74,7 +74,7 @@ def send_balance_reminder(
     notifications.to_contact(
         session,
         booking.contact,
-        texts.balance_reminder(booking, clock.local_today()),
+        lambda: texts.balance_reminder(booking, clock.local_today()),
         purpose="balance_reminder",
         template_params=texts.balance_reminder_params(booking),
         object_type=ObjectType.BOOKING,

@@ -20,7 +20,7 @@ from backend.domain.enums import BookingStatus, LeadStatus, ObjectType, Waitlist
 from backend.domain.errors import DomainError, NotEnoughSeats
 from backend.domain.states import BOOKING, LEAD, WAITLIST
 from backend.models import Booking, WaitlistEntry
-from backend.services import inventory, languages, outbox
+from backend.services import inventory, languages, notifications, outbox
 from backend.services.state import change_state, lock_row, log_created
 
 
@@ -185,11 +185,10 @@ def expire_offer(
     booking = entry.booking
     change_state(session, booking, BOOKING, BookingStatus.EXPIRED, actor, reason="offer expired")
     if notify:
-        outbox.enqueue_text(
+        notifications.to_contact(
             session,
-            to_phone=booking.contact.phone,
-            contact_id=booking.contact_id,
-            body=texts.offer_expired(booking),
+            booking.contact,
+            lambda: texts.offer_expired(booking),
             purpose="offer_expired",
             object_type=ObjectType.BOOKING,
             object_id=booking.id,

@@ -8,6 +8,7 @@ The copy is kept by audience (`customer`, `staff`, `console`) over the formattin
 from typing import Any
 
 from backend.texts import customer
+from backend.texts.clarify import clarify_button, clarify_offers, clarify_question
 from backend.texts.comparisons import compare_which_treks, comparison
 from backend.texts.console import (
     CONSOLE_CODE_REFUSED,
@@ -246,6 +247,9 @@ __all__ = [
     "checkin_too_early",
     "checkout_with_open_incident",
     "choice_expired",
+    "clarify_button",
+    "clarify_offers",
+    "clarify_question",
     "clock_label",
     "compare_which_treks",
     "comparison",

@@ -60,6 +60,12 @@ def test_no_date_is_none(text):
         ("we're 6", 6),
         ("on my own", 1),
         ("Annapurna circuit in April? we are 2 couples", 4),
+        ("me and 2 friends", 3),
+        ("me and my wife and 2 friends", 4),
+        ("2 couples and 1 friend", 5),
+        ("4 adults and a friend", 5),
+        ("ebc in oct for me, wife and 2 kids, is it ok for them?", 4),
+        ("2 adults and one kid", 3),
     ],
 )
 def test_group_size_phrases(text, size):
@@ -109,6 +115,8 @@ def test_dates_in_german_french_and_spanish(text, start, end):
         ("wir sind zu dritt", Party(3)),
         ("Wir sind 4 Personen", Party(4)),
         ("2 Erwachsene und 2 Kinder", Party(4, 2)),
+        ("deux adultes et un ado", Party(3, 1)),
+        ("2 Erwachsene und ein Kind", Party(3, 1)),
         ("nous sommes trois", Party(3)),
         ("deux personnes", Party(2)),
         ("somos cuatro amigos", Party(4)),
