@@ -5,6 +5,12 @@ Babel catalogues, `backend/locale/<code>/LC_MESSAGES/messages.po`, read once (no
 staff may edit a catalogue and restart). The language is set for a turn, a reply or a message
 (`speaking`): the copy functions in `backend/texts/` call `gettext` and stay unaware of who reads.
 
+The customer's web pages and e-mails (`backend/templates/web`, `mail`, and the page code in
+`backend/web`) keep their ids in a second domain, `pages` (`pages.po`, `%(name)s`
+placeholders, as Jinja2's i18n extension formats them), read by `pages_gettext` and
+`pages_ngettext`; `backend/rendering.py` installs them in the templates. Staff's own wording
+(`install_overrides`) is read first in both domains.
+
 A message id missing from a catalogue, or a translation marked fuzzy, falls back to English:
 a customer never reads an empty message. `scripts/translations.sh` extracts the ids and
 updates the catalogues; tests/backend/test_i18n.py checks each catalogue is complete and keeps
@@ -25,6 +31,8 @@ from backend.domain import languages
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
+# The web pages' and e-mails' ids (backend/locale/<code>/LC_MESSAGES/pages.po).
+PAGES = "pages"
 
 _language: ContextVar[str] = ContextVar("tms_language", default=languages.ENGLISH)
 
@@ -60,9 +68,10 @@ def speaking(code: str | None) -> Iterator[str]:
 
 
 @functools.cache
-def catalogue(code: str) -> dict[str, str | tuple[str, ...]]:
-    """A language's translations by message id (a plural's id is its singular)."""
-    path = LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalogue(code: str, domain: str = DOMAIN) -> dict[str, str | tuple[str, ...]]:
+    """A language's translations by message id (a plural's id is its singular), in `domain`:
+    the WhatsApp copy's (`messages`) or the pages' and e-mails' (`pages`)."""
+    path = LOCALE_DIR / code / "LC_MESSAGES" / f"{domain}.po"
     if not path.exists():
         return {}
     from babel.messages.pofile import read_po
@@ -83,26 +92,43 @@ def catalogue(code: str) -> dict[str, str | tuple[str, ...]]:
     return found
 
 
-def gettext(message: str) -> str:
+def _translated(domain: str, message: str) -> str:
     code = current()
     if code == languages.ENGLISH:
         return message
     staff_wording = override(code, message)
     if staff_wording:
         return staff_wording
-    translated = catalogue(code).get(message)
+    translated = catalogue(code, domain).get(message)
     return translated if isinstance(translated, str) else message
 
 
-def ngettext(singular: str, plural: str, n: int) -> str:
+def _translated_plural(domain: str, singular: str, plural: str, n: int) -> str:
     code = current()
     if code != languages.ENGLISH:
-        translated = catalogue(code).get(singular)
+        translated = catalogue(code, domain).get(singular)
         if isinstance(translated, tuple):
             # German, French and Spanish have two forms; French counts 0 as singular.
             one = n == 1 or (code == "fr" and n == 0)
             return translated[0] if one or len(translated) == 1 else translated[1]
     return singular if n == 1 else plural
+
+
+def gettext(message: str) -> str:
+    return _translated(DOMAIN, message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _translated_plural(DOMAIN, singular, plural, n)
+
+
+def pages_gettext(message: str) -> str:
+    """A web page's or an e-mail's words in the language spoken now (the `pages` domain)."""
+    return _translated(PAGES, message)
+
+
+def pages_ngettext(singular: str, plural: str, n: int) -> str:
+    return _translated_plural(PAGES, singular, plural, n)
 
 
 def in_english(

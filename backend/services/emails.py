@@ -1,17 +1,24 @@
 """The e-mails the product sends, each queued once: the booking confirmation (workflow 1 step
 4: itinerary, amounts, due date, the balance's pay link, the pre-trek guide attached) and the
-trip details to a guide who accepted an assignment (workflow 1 step 6)."""
+trip details to a guide who accepted an assignment (workflow 1 step 6).
+
+The confirmation is written in the customer's language (`languages.writing_to`: subject,
+body, dates; the words are the `pages` catalogue's, `backend/templates/mail/`); the guide's
+e-mail is staff's, in English whatever language the turn that caused it spoke."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend import links, pre_trek_guide, texts
+from backend import i18n, links, pre_trek_guide, rendering, texts
+from backend.domain import languages as spoken
 from backend.domain.actor import Actor
 from backend.domain.enums import AssignmentRole, BookingStatus, ObjectType
+from backend.i18n import pages_gettext as _
 from backend.models import Assignment, Booking, Departure, OutboundEmail
-from backend.services import mail_outbox
+from backend.services import languages, mail_outbox
+from backend.texts.format import day_month
 
 PRE_TREK_GUIDE = "pre_trek_guide"
 
@@ -42,16 +49,18 @@ def booking_confirmation(session: Session, booking: Booking, actor: Actor) -> Ou
     if not contact.email:
         return None
     departure = booking.departure
-    composed = mail_outbox.compose(
-        "booking_confirmation",
-        name=(contact.name or contact.profile_name or "there").split()[0],
-        booking=booking,
-        product=departure.product,
-        departure=departure,
-        dates=texts.date_range(departure.start_date, departure.end_date),
-        meeting=_meeting(departure),
-        pay_url=links.pay_url(booking.ref_key, "balance") if booking.balance_minor else None,
-    )
+    names = (contact.name or contact.profile_name or "").split()
+    with languages.writing_to(contact):
+        composed = mail_outbox.compose(
+            "booking_confirmation",
+            name=names[0] if names else None,
+            booking=booking,
+            product=departure.product,
+            departure=departure,
+            dates=texts.date_range(departure.start_date, departure.end_date),
+            meeting=_meeting(departure),
+            pay_url=links.pay_url(booking.ref_key, "balance") if booking.balance_minor else None,
+        )
     return mail_outbox.enqueue(
         session,
         dedupe_key=confirmation_key(booking),
@@ -84,20 +93,8 @@ def assignment_details(
         )
         or 0
     )
-    composed = mail_outbox.compose(
-        "assignment_details",
-        name=member.name.split()[0],
-        trip=trip,
-        product=departure.product,
-        departure=departure,
-        dates=texts.date_range(departure.start_date, departure.end_date),
-        meeting=_meeting(departure),
-        role=ROLE_LABELS.get(AssignmentRole(assignment.role), assignment.role),
-        # Only the trip's lead guide records a guest's cash (backend/services/cash.py).
-        records_cash=assignment.role == AssignmentRole.LEAD_GUIDE,
-        group=group,
-        compensation=texts.money(assignment.compensation_minor, assignment.currency),
-    )
+    with i18n.speaking(spoken.ENGLISH):  # staff read English (the guide may write German)
+        composed = _assignment_details(assignment, member.name, group)
     return mail_outbox.enqueue(
         session,
         dedupe_key=f"assignment_details:{assignment.id}",
@@ -112,9 +109,32 @@ def assignment_details(
     )
 
 
+def _assignment_details(assignment: Assignment, name: str, group: int) -> mail_outbox.Composed:
+    trip = assignment.trip
+    departure = trip.departure
+    return mail_outbox.compose(
+        "assignment_details",
+        name=name.split()[0],
+        trip=trip,
+        product=departure.product,
+        departure=departure,
+        dates=texts.date_range(departure.start_date, departure.end_date),
+        meeting=_meeting(departure),
+        role=ROLE_LABELS.get(AssignmentRole(assignment.role), assignment.role),
+        # Only the trip's lead guide records a guest's cash (backend/services/cash.py).
+        records_cash=assignment.role == AssignmentRole.LEAD_GUIDE,
+        group=group,
+        compensation=texts.money(assignment.compensation_minor, assignment.currency),
+    )
+
+
 def _meeting(departure: Departure) -> str:
+    """`March 15 at 7:00 AM`, `15. März um 07:00 Uhr`, in the language spoken now."""
     start = departure.start_date
-    return f"{start:%B} {start.day} at {texts.clock_label(departure.meeting_time)}"
+    return _("%(day)s at %(time)s") % {
+        "day": day_month(start),
+        "time": rendering.meeting_time(start, departure.meeting_time),
+    }
 
 
 def attachment_files(session: Session, row: OutboundEmail) -> list[tuple[str, bytes]]:

@@ -1,17 +1,25 @@
 """What each customer page shows, read from the same services the chat uses, so the page and
 the chat tell the same story. Each function takes a session and the link's claims and returns
-the template and its context; the HTTP side is `backend/web/pages.py`."""
+the template and its context; the HTTP side is `backend/web/pages.py`.
+
+A page is built, and then rendered, in its reader's language (`in_reader_language`,
+`backend/web/page_language.py`): the words the services hand over in English (a label, why a
+receipt was refused) are translated here (`backend/web/words.py`)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Concatenate, ParamSpec
 
+from babel.numbers import format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import clock, links, texts
+from backend import clock, i18n, links, rendering, texts
 from backend.config import get_settings
 from backend.domain.enums import BookingStatus, PaymentKind, TripStatus, WaitlistStatus
 from backend.models import Attendance, Booking, Staff, Trip
@@ -26,12 +34,17 @@ from backend.services import (
     payments,
     waitlist,
 )
+from backend.texts.format import day_month
+from backend.web import page_language, words
+from backend.web.words import N_, _
 
 KIND_LABELS = {
-    PaymentKind.DEPOSIT: "Pay deposit",
-    PaymentKind.FULL: "Pay full amount",
-    PaymentKind.BALANCE: "Pay balance",
+    PaymentKind.DEPOSIT: N_("Pay deposit"),
+    PaymentKind.FULL: N_("Pay full amount"),
+    PaymentKind.BALANCE: N_("Pay balance"),
 }
+# backend/services/payment_methods.py's LABELS, as the receipt form offers them.
+METHOD_LABELS = (N_("Card"), N_("Bank transfer"), N_("Card via our bank's payment page"))
 
 
 @dataclass
@@ -39,10 +52,40 @@ class Page:
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     status: int = 200
+    language: str | None = None  # the reader's (None: no booking; page_language decides)
 
 
 def booking_by_key(session: Session, reference_key: str) -> Booking | None:
     return session.scalar(select(Booking).where(Booking.ref_key == reference_key))
+
+
+P = ParamSpec("P")
+
+
+def in_reader_language(
+    build: Callable[Concatenate[Session, links.LinkClaims, P], Page],
+) -> Callable[Concatenate[Session, links.LinkClaims, P], Page]:
+    """The page is built in the language of the booking's contact (or the one the page was
+    asked for, `?lang=`), and remembers it for rendering."""
+
+    @functools.wraps(build)
+    def built(
+        session: Session, claims: links.LinkClaims, /, *args: P.args, **kwargs: P.kwargs
+    ) -> Page:
+        booking = booking_by_key(session, claims.reference_key)
+        code = page_language.for_reader(booking.contact if booking is not None else None)
+        with i18n.speaking(code):
+            page = build(session, claims, *args, **kwargs)
+        if booking is not None:
+            page.language = code
+        return page
+
+    return built
+
+
+def meeting_words(start: date, meeting_time: str) -> str:
+    """`March 15, 7:00 AM` (`15. März, 07:00 Uhr`): the first day and the meeting time."""
+    return f"{day_month(start)}, {rendering.meeting_time(start, meeting_time)}"
 
 
 def _summary(booking: Booking) -> dict[str, Any]:
@@ -61,10 +104,12 @@ def _summary(booking: Booking) -> dict[str, Any]:
 
 
 def refused(*, expired: bool) -> Page:
+    """The friendly refusal, in no booking's language (`?lang=`, the browser's, English)."""
     return Page("refused.html", {"expired": expired}, status=410 if expired else 404)
 
 
 # -- pay -----------------------------------------------------------------------------------------
+@in_reader_language
 def pay(
     session: Session,
     claims: links.LinkClaims,
@@ -89,7 +134,7 @@ def pay(
     options = [
         {
             "kind": str(kind).lower(),
-            "label": KIND_LABELS[kind],
+            "label": _(KIND_LABELS[kind]),
             "amount": texts.money(amount, booking.currency),
             "suggested": kind == asked,
         }
@@ -111,7 +156,7 @@ def pay(
         **_other_methods(session, booking),
         "checking": [texts.local_datetime(p.created_at) for p in checking],
         "receipt": receipt if receipt in ("sent", "already") else None,
-        "receipt_error": receipt_error,
+        "receipt_error": words.sentence(receipt_error) if receipt_error else None,
         "receipt_max": _size(get_settings().proof_max_bytes),
         "currency": booking.currency,
         "credit": _credit(session, booking) if options else None,
@@ -141,9 +186,9 @@ def _credit(session: Session, booking: Booking) -> dict[str, Any] | None:
 
 
 METHOD_KIND_LABELS = {
-    PaymentKind.DEPOSIT: "Deposit",
-    PaymentKind.FULL: "Full amount",
-    PaymentKind.BALANCE: "Balance",
+    PaymentKind.DEPOSIT: N_("Deposit"),
+    PaymentKind.FULL: N_("Full amount"),
+    PaymentKind.BALANCE: N_("Balance"),
 }
 
 
@@ -162,9 +207,10 @@ def _other_methods(session: Session, booking: Booking) -> dict[str, Any]:
     card_link = [o for o in offers if o.method == payment_methods.CARD_LINK]
 
     def label(offer: payment_methods.MethodOffer) -> str:
-        word = METHOD_KIND_LABELS[offer.kind]
+        word = _(METHOD_KIND_LABELS[offer.kind])
         if offer.kind == PaymentKind.DEPOSIT:
-            word += f" ({booking.departure.product.deposit_percent}%)"
+            percent = booking.departure.product.deposit_percent
+            word = _("%(label)s (%(percent)s%%)") % {"label": word, "percent": percent}
         return word
 
     return {
@@ -179,7 +225,7 @@ def _other_methods(session: Session, booking: Booking) -> dict[str, Any]:
         if transfer
         else None,
         "card_link": {
-            "percent": card_link[0].surcharge_percent,
+            "percent": _percent(card_link[0].surcharge_percent),
             "rows": [
                 {
                     "label": label(o),
@@ -194,11 +240,19 @@ def _other_methods(session: Session, booking: Booking) -> dict[str, Any]:
         if card_link
         else None,
         "receipt_methods": [
-            (method, payment_methods.LABELS[method])
+            (method, _(payment_methods.LABELS[method]))
             for method in (payment_methods.TRANSFER, payment_methods.CARD_LINK)
             if any(o.method == method for o in offers)
         ],
     }
+
+
+def _percent(value: str | None) -> str:
+    """A percentage's number as the reader writes it (`3.5`, `3,5`)."""
+    try:
+        return format_decimal(Decimal(value or "0"), locale=i18n.current())
+    except InvalidOperation:
+        return value or ""
 
 
 def _pay_state(booking: Booking) -> str:
@@ -235,6 +289,7 @@ def order_description(booking: Booking, kind: PaymentKind) -> str:
 
 
 # -- book (a waitlist offer) ----------------------------------------------------------------------
+@in_reader_language
 def book(session: Session, claims: links.LinkClaims, *, message: str | None = None) -> Page:
     booking = booking_by_key(session, claims.reference_key)
     if booking is None:
@@ -276,13 +331,14 @@ def book(session: Session, claims: links.LinkClaims, *, message: str | None = No
         "hold_expires": hold_expires,
         "payment_minutes": get_settings().waitlist_payment_minutes,
         "pay_url": links.pay_url(booking.ref_key) if state == "held" else None,
-        "start": f"{departure.start_date:%B} {departure.start_date.day}",
-        "message": message,
+        "start": day_month(departure.start_date),
+        "message": words.sentence(message) if message else None,
     }
     return Page("book.html", context)
 
 
 # -- track ----------------------------------------------------------------------------------------
+@in_reader_language
 def track(session: Session, claims: links.LinkClaims) -> Page:
     booking = booking_by_key(session, claims.reference_key)
     if booking is None or booking.status not in (
@@ -313,8 +369,7 @@ def track(session: Session, claims: links.LinkClaims) -> Page:
         "itinerary": itinerary,
         "guide": {"name": guide.name, "phone": guide.phone} if guide else None,
         "meeting_point": departure.meeting_point,
-        "meeting": f"{departure.start_date:%B} {departure.start_date.day}, "
-        f"{texts.clock_label(departure.meeting_time)}",
+        "meeting": meeting_words(departure.start_date, departure.meeting_time),
         "checkin": texts.local_datetime(checkin[0]) if checkin else None,
         "checkin_by": checkin[1] if checkin else None,
         # Where the guide last shared the group's location (while the trip is under way).
@@ -358,6 +413,7 @@ def _latest_checkin(session: Session, trip: Trip) -> tuple[datetime, str] | None
 
 
 # -- feedback -------------------------------------------------------------------------------------
+@in_reader_language
 def feedback_page(
     session: Session,
     claims: links.LinkClaims,
@@ -380,7 +436,7 @@ def feedback_page(
         "open": feedback.can_rate(booking),
         "rating": booking.feedback_rating,
         "thanks": thanks,
-        "error": error,
+        "error": words.sentence(error) if error else None,
         "too_long": comment_too_long,
         "max_comment": feedback.MAX_COMMENT,
     }

@@ -5,6 +5,10 @@ reference, grants access, and a wrong, expired or other-purpose token gets a fri
 that says what to do. Pages work without JavaScript (forms post, the track page refreshes
 itself); they never cache, never send the token on as a Referer, and cannot be framed.
 
+A page is in its reader's language: the booking's contact's, or the one asked for with
+`?lang=` for that page (and what it posts), never changing the contact's
+(`backend/web/page_language.py`).
+
 The pay routes exist when a card provider is configured (`PAYMENT_PROVIDER`) or a bank transfer
 or card link is switched on (`PAYMENT_METHODS`): the pay page shows the methods that apply to
 the booking and takes a receipt (`/pay-receipt/<token>`, a photo or PDF, multipart).
@@ -23,7 +27,7 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
-from backend import links, rendering, texts
+from backend import i18n, links, rendering, texts
 from backend.config import get_settings
 from backend.db import transaction
 from backend.domain import references
@@ -33,10 +37,19 @@ from backend.domain.errors import DomainError
 from backend.http_common import access
 from backend.models import LedgerMethod
 from backend.payments import checkout
-from backend.services import credits, feedback, leads, notifications, payment_proofs, waitlist
+from backend.services import (
+    credits,
+    feedback,
+    languages,
+    leads,
+    notifications,
+    payment_proofs,
+    waitlist,
+)
 from backend.services.payments import checkout_key
-from backend.web import limits, page_data
+from backend.web import limits, page_data, page_language, words
 from backend.web.page_data import Page
+from backend.web.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +69,18 @@ SECURITY_HEADERS = {
 }
 
 
-def _html(page: Page) -> HTTPResponse:
-    return response.html(rendering.render(f"web/{page.template}", **page.context), page.status)
+def html_page(page: Page) -> HTTPResponse:
+    """The page rendered in the language it was built in (a refusal, which has no booking:
+    `?lang=`, the browser's, English)."""
+    code = page.language or page_language.for_reader(None)
+    with i18n.speaking(code):
+        body = rendering.render(f"web/{page.template}", **page.context)
+    return response.html(body, page.status, headers={"Content-Language": code})
 
 
 def _see_other(url: str) -> HTTPResponse:
-    return response.redirect(url, status=303)
+    """After a post, back to a page of ours (in the language the page was asked for)."""
+    return response.redirect(page_language.carried(url), status=303)
 
 
 def _path_of(url: str) -> str:
@@ -109,11 +128,12 @@ def signed(purpose: str) -> Callable[[PageHandler], PageHandler]:
     def wrap(handler: PageHandler) -> PageHandler:
         @functools.wraps(handler)
         async def run(request: Request, token: str) -> HTTPResponse:
-            try:
-                claims = links.read(purpose, token)
-            except links.LinkRefused as exc:
-                return _html(page_data.refused(expired=exc.expired))
-            return await handler(request, token, claims)
+            with page_language.asking(page_language.asked_by(request)):
+                try:
+                    claims = links.read(purpose, token)
+                except links.LinkRefused as exc:
+                    return html_page(page_data.refused(expired=exc.expired))
+                return await handler(request, token, claims)
 
         return run
 
@@ -175,13 +195,13 @@ async def pay_page(request: Request, token: str, claims: links.LinkClaims):
             credit_used=request.args.get("credit") == "used",
         )
     )
-    return _html(_with_receipt_form(page, token))
+    return html_page(_with_receipt_form(page, token))
 
 
 def _with_receipt_form(page: Page, token: str) -> Page:
     """The pay page's other forms post to their own routes with the same signed token."""
-    page.context["receipt_action"] = f"/pay-receipt/{token}"
-    page.context["credit_action"] = f"/pay-credit/{token}"
+    page.context["receipt_action"] = page_language.carried(f"/pay-receipt/{token}")
+    page.context["credit_action"] = page_language.carried(f"/pay-credit/{token}")
     return page
 
 
@@ -198,7 +218,7 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):
         page = await _in_transaction(lambda s: page_data.pay(s, claims))
         page.context["stale"] = True
         page.status = 409
-        return _html(_with_receipt_form(page, token))
+        return html_page(_with_receipt_form(page, token))
 
     def prepare(session: Session) -> checkout.Order | Page:
         found = page_data.payable(session, claims, kind)
@@ -223,7 +243,7 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):
 
     prepared = await _in_transaction(prepare)
     if isinstance(prepared, Page):
-        return _html(_with_receipt_form(prepared, token))
+        return html_page(_with_receipt_form(prepared, token))
     try:
         started = await asyncio.to_thread(provider.start, prepared)
     except Exception:
@@ -231,10 +251,10 @@ async def pay(request: Request, token: str, claims: links.LinkClaims):
         page = await _in_transaction(lambda s: page_data.pay(s, claims))
         page.context["provider_down"] = True
         page.status = 502
-        return _html(_with_receipt_form(page, token))
+        return html_page(_with_receipt_form(page, token))
     if started.paid_now:
         return _see_other(f"/pay/{token}?paid=1")
-    return _see_other(started.redirect_url)
+    return response.redirect(started.redirect_url, status=303)
 
 
 @pay_bp.post("/pay-receipt/<token:str>")
@@ -256,11 +276,11 @@ async def pay_receipt(request: Request, token: str, claims: links.LinkClaims):
         methods = page_data.receipt_methods(session, booking)
         if not methods:
             return page_data.pay(
-                session, claims, receipt_error="Receipts are not taken for this booking now."
+                session, claims, receipt_error=N_("Receipts are not taken for this booking now.")
             )
         if upload is None or not upload.body:
             return page_data.pay(
-                session, claims, receipt_error="Choose the photo or PDF of your receipt first."
+                session, claims, receipt_error=N_("Choose the photo or PDF of your receipt first.")
             )
         method = LedgerMethod(chosen if chosen in methods else methods[0])
         stated = None
@@ -269,10 +289,7 @@ async def pay_receipt(request: Request, token: str, claims: links.LinkClaims):
                 stated = payment_proofs.to_minor(stated_text, booking.currency)
             except DomainError:
                 return page_data.pay(
-                    session,
-                    claims,
-                    receipt_error=f"“{stated_text}” is not an amount: write it like 2052.00, "
-                    "or leave it empty.",
+                    session, claims, receipt_error=words.NOT_AN_AMOUNT % {"amount": stated_text}
                 )
         try:
             payment_proofs.file_upload(
@@ -294,7 +311,7 @@ async def pay_receipt(request: Request, token: str, claims: links.LinkClaims):
 
     done = await _in_transaction(act)
     if isinstance(done, Page):
-        return _html(_with_receipt_form(done, token))
+        return html_page(_with_receipt_form(done, token))
     return _see_other(f"/pay/{token}?receipt={done}")
 
 
@@ -322,7 +339,7 @@ async def pay_with_credit(request: Request, token: str, claims: links.LinkClaims
 
     done = await _in_transaction(act)
     if isinstance(done, Page):
-        return _html(_with_receipt_form(done, token))
+        return html_page(_with_receipt_form(done, token))
     return _see_other(f"/pay/{token}?credit=used")
 
 
@@ -332,7 +349,7 @@ async def pay_with_credit(request: Request, token: str, claims: links.LinkClaims
 @page_rate
 @signed("book")
 async def book_page(request: Request, token: str, claims: links.LinkClaims):
-    return _html(await _in_transaction(lambda s: page_data.book(s, claims)))
+    return html_page(await _in_transaction(lambda s: page_data.book(s, claims)))
 
 
 @pages_bp.post("/book/<token:str>")
@@ -357,11 +374,13 @@ async def book_answer(request: Request, token: str, claims: links.LinkClaims):
                 waitlist.decline_offer(session, booking, actor)
         except DomainError:
             return None
-        # The chat tells the same story as the page.
-        if answer == "confirm":
-            body = texts.waitlist_offer_accepted(booking, placed.expires_at)
-        else:
-            body = texts.waitlist_offer_declined(booking)
+        # The chat tells the same story as the page, in the contact's language (whichever
+        # language the page was read in).
+        with languages.writing_to(booking.contact):
+            if answer == "confirm":
+                body = texts.waitlist_offer_accepted(booking, placed.expires_at)
+            else:
+                body = texts.waitlist_offer_declined(booking)
         notifications.to_contact(
             session,
             booking.contact,
@@ -384,7 +403,7 @@ async def book_answer(request: Request, token: str, claims: links.LinkClaims):
 @page_rate
 @signed("track")
 async def track_page(request: Request, token: str, claims: links.LinkClaims):
-    return _html(await _in_transaction(lambda s: page_data.track(s, claims)))
+    return html_page(await _in_transaction(lambda s: page_data.track(s, claims)))
 
 
 # -- feedback --------------------------------------------------------------------------------------
@@ -394,7 +413,9 @@ async def track_page(request: Request, token: str, claims: links.LinkClaims):
 @signed("feedback")
 async def feedback_page(request: Request, token: str, claims: links.LinkClaims):
     thanks = request.args.get("thanks") == "1"
-    return _html(await _in_transaction(lambda s: page_data.feedback_page(s, claims, thanks=thanks)))
+    return html_page(
+        await _in_transaction(lambda s: page_data.feedback_page(s, claims, thanks=thanks))
+    )
 
 
 @pages_bp.post("/feedback/<token:str>")
@@ -409,7 +430,7 @@ async def feedback_submit(request: Request, token: str, claims: links.LinkClaims
         page = await _in_transaction(
             lambda s: page_data.feedback_page(s, claims, comment_too_long=len(comment))
         )
-        return _html(page)
+        return html_page(page)
 
     def give(session: Session) -> Page | None:
         booking = page_data.booking_by_key(session, claims.reference_key)
@@ -430,5 +451,5 @@ async def feedback_submit(request: Request, token: str, claims: links.LinkClaims
 
     page = await _in_transaction(give)
     if page is not None:
-        return _html(page)
+        return html_page(page)
     return _see_other(f"/feedback/{token}?thanks=1")

@@ -9,6 +9,9 @@ that only it takes a photo-sized body (`backend/web/limits.py`, deploy/Caddyfile
 `backend.services.travellers`' (checked by `backend.domain.travellers`); this module only reads
 forms and shows pages.
 
+The page is in its reader's language (`backend/web/page_language.py`); the domain's labels and
+what it says to correct are translated here (`backend/web/words.py`).
+
 The values never appear in a URL (forms post; redirects carry only "saved") nor in a log: a
 failure is logged by its kind and where it happened, never its message (a database error
 would quote the row). Pages never cache, never send the token on as a Referer.
@@ -20,17 +23,20 @@ import asyncio
 import functools
 import logging
 import traceback
+import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
+from babel import Locale
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
-from backend import links, rendering, texts
+from backend import i18n, links, texts
 from backend.config import get_settings
 from backend.db import transaction
+from backend.domain import languages
 from backend.domain import travellers as rules
 from backend.domain.actor import Actor
 from backend.domain.countries import COUNTRIES
@@ -39,9 +45,11 @@ from backend.domain.errors import DomainError
 from backend.http_common import access
 from backend.models import Booking, Traveller
 from backend.services import travellers
-from backend.web import page_data
+from backend.texts.format import number
+from backend.web import page_data, page_language, words
 from backend.web.page_data import Page
-from backend.web.pages import SECURITY_HEADERS, page_rate
+from backend.web.pages import SECURITY_HEADERS, html_page, page_rate
+from backend.web.words import N_, _
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +57,16 @@ papers_bp = Blueprint("customer_papers_pages")
 
 # The booking's states whose papers a customer fills in; the others' page says why not.
 OPEN = (BookingStatus.HELD, BookingStatus.PAYMENT_PENDING, BookingStatus.CONFIRMED)
-SEXES = (("M", "M (male)"), ("F", "F (female)"), ("X", "X (unspecified)"))
+SEXES = (("M", N_("M (male)")), ("F", N_("F (female)")), ("X", N_("X (unspecified)")))
 # Countries by name, for the nationality select.
 NATIONALITIES = sorted(COUNTRIES.items(), key=lambda item: item[1])
-LOCKED_WORDS = (
+LOCKED_WORDS = N_(
     "Checked by our operations team for the permits. Reply on WhatsApp to change something."
 )
+NOT_CHANGEABLE = N_("Nothing was saved: the details of this booking cannot be changed here now.")
+NO_SUCH_TRAVELLER = N_("There is no such traveller.")
+NO_SUCH_PHOTO = N_("There is no such photo.")
+CHOOSE_A_PHOTO = N_("Choose a photo first (JPEG, PNG or WebP).")
 
 
 @papers_bp.on_response
@@ -63,12 +75,8 @@ async def security_headers(request: Request, resp: HTTPResponse) -> None:
         resp.headers.setdefault(name, value)
 
 
-def _html(page: Page) -> HTTPResponse:
-    return response.html(rendering.render(f"web/{page.template}", **page.context), page.status)
-
-
 def _see_other(url: str) -> HTTPResponse:
-    return response.redirect(url, status=303)
+    return response.redirect(page_language.carried(url), status=303)
 
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
@@ -80,11 +88,12 @@ def signed_papers(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def run(request: Request, token: str, **kwargs: Any) -> HTTPResponse:
-        try:
-            claims = links.read("papers", token)
-        except links.LinkRefused as exc:
-            return _html(page_data.refused(expired=exc.expired))
-        return await handler(request, token, claims, **kwargs)
+        with page_language.asking(page_language.asked_by(request)):
+            try:
+                claims = links.read("papers", token)
+            except links.LinkRefused as exc:
+                return html_page(page_data.refused(expired=exc.expired))
+            return await handler(request, token, claims, **kwargs)
 
     return run
 
@@ -115,6 +124,27 @@ def _customer(booking: Booking) -> Actor:
 
 
 # -- what the page shows ----------------------------------------------------------------------
+@functools.cache
+def _nationalities(code: str) -> list[tuple[str, str]]:
+    """The nationality select's countries by name in the reader's language (Babel's names;
+    the domain's English ones for English and for a country Babel does not name)."""
+    if code == languages.ENGLISH:
+        return NATIONALITIES
+    names = Locale.parse(code).territories
+    named = [(country, names.get(country) or english) for country, english in COUNTRIES.items()]
+    return sorted(named, key=lambda item: _folded(item[1]))
+
+
+def _folded(name: str) -> str:
+    """A name as a reader sorts it (Österreich with the O's, Égypte with the E's)."""
+    plain = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in plain if not unicodedata.combining(ch)).casefold()
+
+
+def _country(code: str) -> str:
+    return dict(_nationalities(i18n.current())).get(code, COUNTRIES.get(code, code))
+
+
 def _shown(spec: rules.Field, value: Any) -> str:
     """A stored value as a form field holds it."""
     if value is None:
@@ -131,21 +161,14 @@ def _read(spec: rules.Field, value: Any) -> str:
     if value is None or value == "":
         return "—"
     if spec.kind == "country":
-        return COUNTRIES.get(str(value), str(value))
+        return _country(str(value))
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if isinstance(value, date):
         return texts.long_date(value)
     if spec.kind == "altitude":
-        return f"{value:,} m"
+        return f"{number(value)} m"
     return str(value)
-
-
-def _flag_sentence(flag: str) -> str:
-    words = rules.FLAG_WORDS.get(flag, flag.replace("_", " "))
-    if flag == "changed_after_verification":
-        return "Details changed after our team checked them: they will look at them again."
-    return f"Your {words}: our operations team will be in touch."
 
 
 def _state(booking: Booking, rows: list[Traveller]) -> str:
@@ -162,6 +185,7 @@ def _state(booking: Booking, rows: list[Traveller]) -> str:
     return "open"
 
 
+@page_data.in_reader_language
 def build(
     session: Session,
     claims: links.LinkClaims,
@@ -176,7 +200,8 @@ def build(
 ) -> Page:
     """The page. `posted`: (traveller, what they typed by field name, errors by field name),
     shown instead of the stored values for the fields in error; `photo_error`: (traveller,
-    photo, why it was refused)."""
+    photo, why it was refused). `notice` and the errors are the English of the domain or of
+    this module, translated here."""
     booking = page_data.booking_by_key(session, claims.reference_key)
     if booking is None:
         return page_data.refused(expired=False)
@@ -192,8 +217,8 @@ def build(
             {
                 "name": spec.api,
                 "id": f"t{n}-{spec.api}",
-                "label": spec.label,
-                "hint": "" if spec.kind == "sex" else spec.hint,  # the select says it
+                "label": _(spec.label),
+                "hint": "" if spec.kind == "sex" or not spec.hint else _(spec.hint),
                 "kind": spec.kind,
                 "required": spec.required,
                 "limit": spec.limit,
@@ -201,20 +226,23 @@ def build(
                 if spec.name in errors
                 else _shown(spec, values.get(spec.name)),
                 "read": _read(spec, values.get(spec.name)),
-                "error": errors.get(spec.name),
+                "error": words.sentence(errors[spec.name]) if spec.name in errors else None,
             }
             for spec in rules.FIELDS
         ]
         photos = [
             {
                 "kind": kind,
-                "label": words[0].upper() + words[1:],
+                "label": _(words.PHOTO_LABELS.get(kind, said[0].upper() + said[1:])),
+                "send": _(words.PHOTO_BUTTONS.get(kind, "Send " + said)),
                 "filed": getattr(traveller, f"{kind}_key") is not None,
-                "action": f"/papers-photo/{token}/{n}/{kind}",
+                "action": page_language.carried(f"/papers-photo/{token}/{n}/{kind}"),
                 "just_saved": photo_saved == (n, kind),
-                "error": photo_error[2] if photo_error and photo_error[:2] == (n, kind) else None,
+                "error": words.sentence(photo_error[2])
+                if photo_error and photo_error[:2] == (n, kind)
+                else None,
             }
-            for kind, words in rules.PHOTOS.items()
+            for kind, said in rules.PHOTOS.items()
         ]
         sections.append(
             {
@@ -223,11 +251,11 @@ def build(
                 "booker": n == 1,
                 "fields": fields,
                 "photos": photos,
-                "missing": rules.missing_words(list(traveller.missing or [])),
+                "missing": words.missing_words(list(traveller.missing or [])),
                 "missing_fields": sum(m not in rules.PHOTOS for m in traveller.missing or []),
                 "missing_photos": sum(m in rules.PHOTOS for m in traveller.missing or []),
-                "flags": [_flag_sentence(f) for f in traveller.flags or []],
-                "action": f"/papers/{token}/{n}",
+                "flags": [words.flag_sentence(f) for f in traveller.flags or []],
+                "action": page_language.carried(f"/papers/{token}/{n}"),
                 "saved": saved == n,
                 "errors": len(errors),
                 "verified": traveller.verified_at is not None,
@@ -242,11 +270,11 @@ def build(
         "state": state,
         "travellers": sections,
         "complete": sum(1 for t in rows if not t.missing),
-        "nationalities": NATIONALITIES,
-        "sexes": SEXES,
+        "nationalities": _nationalities(i18n.current()),
+        "sexes": [(code, _(label)) for code, label in SEXES],
         "photo_max": f"{get_settings().traveller_photo_max_bytes // (1024 * 1024)} MB",
-        "locked_words": LOCKED_WORDS,
-        "notice": notice,
+        "locked_words": _(LOCKED_WORDS),
+        "notice": words.sentence(notice) if notice else None,
     }
     return Page("papers.html", context, status=status)
 
@@ -259,11 +287,7 @@ def _closed_answer(
     state = _state(booking, rows)
     if state == "open":
         return None
-    notice = (
-        LOCKED_WORDS
-        if state == "locked"
-        else "Nothing was saved: the details of this booking cannot be changed here now."
-    )
+    notice = LOCKED_WORDS if state == "locked" else NOT_CHANGEABLE
     return build(session, claims, token, notice=notice, status=409)
 
 
@@ -288,7 +312,7 @@ async def papers_page(request: Request, token: str, claims: links.LinkClaims):
         )
     )
     assert isinstance(page, Page)
-    return _html(page)
+    return html_page(page)
 
 
 @papers_bp.post("/papers/<token:str>/<n:int>")
@@ -305,7 +329,7 @@ async def papers_save(request: Request, token: str, claims: links.LinkClaims, n:
         if booking is None:
             return page_data.refused(expired=False)
         if not 1 <= n <= booking.party_size:
-            return build(session, claims, token, notice="There is no such traveller.", status=404)
+            return build(session, claims, token, notice=NO_SUCH_TRAVELLER, status=404)
         closed = _closed_answer(session, claims, token, booking)
         if closed is not None:
             return closed
@@ -319,7 +343,7 @@ async def papers_save(request: Request, token: str, claims: links.LinkClaims, n:
 
     done = await _in_transaction(act)
     if isinstance(done, Page):
-        return _html(done)
+        return html_page(done)
     return _see_other(f"/papers/{token}?saved={n}#traveller-{n}")
 
 
@@ -335,13 +359,12 @@ async def papers_photo(request: Request, token: str, claims: links.LinkClaims, n
         if booking is None:
             return page_data.refused(expired=False)
         if kind not in rules.PHOTOS or not 1 <= n <= booking.party_size:
-            return build(session, claims, token, notice="There is no such photo.", status=404)
+            return build(session, claims, token, notice=NO_SUCH_PHOTO, status=404)
         closed = _closed_answer(session, claims, token, booking)
         if closed is not None:
             return closed
         if upload is None or not upload.body:
-            refusal = "Choose a photo first (JPEG, PNG or WebP)."
-            return build(session, claims, token, photo_error=(n, kind, refusal), status=400)
+            return build(session, claims, token, photo_error=(n, kind, CHOOSE_A_PHOTO), status=400)
         try:
             travellers.file_photo(
                 session,
@@ -360,5 +383,5 @@ async def papers_photo(request: Request, token: str, claims: links.LinkClaims, n
 
     done = await _in_transaction(act)
     if isinstance(done, Page):
-        return _html(done)
+        return html_page(done)
     return _see_other(f"/papers/{token}?photo={n}-{kind}#traveller-{n}")

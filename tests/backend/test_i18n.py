@@ -7,6 +7,8 @@ No database: the copy reads domain objects, built here without a session."""
 
 from __future__ import annotations
 
+import io
+import re
 import string
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from backend import i18n, texts
@@ -324,3 +327,87 @@ def test_a_short_english_plural_stays_as_it_was() -> None:
     assert "• March 15-28, 2025: 1 spots left ✓" in english
     assert "• March 16-29, 2025: FULLY BOOKED ❌" in english
     assert "• 15.–28. März 2025: noch 1 Platz frei ✓" in german
+
+
+# -- the customer's pages and e-mails: the `pages` domain --------------------------------------
+PAGES_TEMPLATE = i18n.LOCALE_DIR / f"{i18n.PAGES}.pot"
+
+
+def _pages_catalogue(code: str) -> Catalog:
+    return _read(i18n.LOCALE_DIR / code / "LC_MESSAGES" / f"{i18n.PAGES}.po", code)
+
+
+def _percent_placeholders(text: str) -> list[str]:
+    """A page's `%(name)s` fields and its `%%` (Jinja2's i18n extension formats with `%`: a
+    lone `%` in a translation breaks the page)."""
+    found = re.findall(r"%(?:\((\w+)\)s|(%))", text)
+    assert text.count("%") == sum(2 if escaped else 1 for _, escaped in found), text
+    return sorted(name or "%%" for name, escaped in found)
+
+
+def _tags(text: str) -> list[str]:
+    return sorted(re.findall(r"</?\w+[^>]*>", text))
+
+
+def test_the_pages_template_holds_the_ids_the_pages_and_emails_use() -> None:
+    """backend/locale/pages.pot is up to date with the templates and the page code: after a
+    change, run `scripts/translations.sh --domain pages` and translate what it marks."""
+    method_map, options_map = parse_mapping_cfg(io.StringIO((ROOT / "babel-pages.cfg").read_text()))
+    extracted = {
+        (msgid if isinstance(msgid, str) else msgid[0])
+        for _file, _line, msgid, _comments, _context in extract_from_dir(
+            str(ROOT / "backend"), method_map, options_map, KEYWORDS
+        )
+    }
+    template = {_ids(message)[0] for message in _messages(_read(PAGES_TEMPLATE))}
+    assert extracted == template
+    assert {"Pay deposit", "Booking confirmed: %(product)s, %(dates)s (%(reference)s)"} < template
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_each_pages_catalogue_is_complete_and_keeps_placeholders_and_tags(code: str) -> None:
+    catalog = _pages_catalogue(code)
+    template = {_ids(message) for message in _messages(_read(PAGES_TEMPLATE))}
+    assert template - {_ids(m) for m in _messages(catalog)} == set(), f"translations.sh ({code})"
+    assert catalog.num_plurals == 2
+    untranslated = [_ids(m)[0][:60] for m in _messages(catalog) if not _translated(m)]
+    assert untranslated == []
+    faults = []
+    for message in _messages(catalog):
+        ids = _ids(message)
+        for n, translation in enumerate(_strings(message)):
+            source = ids[min(n, len(ids) - 1)]
+            if _percent_placeholders(translation) != _percent_placeholders(source):
+                faults.append(f"{source[:60]!r}: placeholders {translation!r}")
+            if _tags(translation) != _tags(source):
+                faults.append(f"{source[:60]!r}: tags {translation!r}")
+            if translation == source and len(source) > 12 and "%" not in source:
+                faults.append(f"{source[:60]!r}: left in English")
+    assert faults == []
+
+
+def test_a_page_word_reads_in_the_language_of_the_moment_and_staff_wording_first() -> None:
+    assert i18n.pages_gettext("Pay deposit") == "Pay deposit"
+    with speaking("de"):
+        assert i18n.pages_gettext("Pay deposit") == "Anzahlung bezahlen"
+        assert i18n.pages_ngettext(
+            "Saved, except %(count)s field to correct below.",
+            "Saved, except %(count)s fields to correct below.",
+            3,
+        ) == ("Gespeichert, bis auf %(count)s Felder, die Sie unten korrigieren müssen.")
+        # Not a WhatsApp message: the messages domain does not know it.
+        assert i18n.gettext("Pay deposit") == "Pay deposit"
+    with speaking("fr"):  # French counts 0 as one
+        assert i18n.pages_ngettext(
+            "Saved, except %(count)s field to correct below.",
+            "Saved, except %(count)s fields to correct below.",
+            0,
+        ) == ("Enregistré, sauf %(count)s champ à corriger ci-dessous.")
+    try:
+        i18n.install_overrides({"de": {"Pay deposit": "Jetzt anzahlen"}})
+        with speaking("de"):
+            assert i18n.pages_gettext("Pay deposit") == "Jetzt anzahlen"
+        with speaking("fr"):
+            assert i18n.pages_gettext("Pay deposit") == "Payer l'acompte"
+    finally:
+        i18n.install_overrides({})
