@@ -794,8 +794,9 @@ def parse_stated(caption: str | None) -> Stated:
 
 
 def to_minor(text: str, currency: str) -> int:
-    """A decimal amount as typed ("2052.00", "2,052") in minor units; DomainError otherwise."""
-    cleaned = (text or "").strip().replace(",", "")
+    """A decimal amount as typed ("2052.00", "2,052", "2.052,50", "2052,5") in minor units;
+    DomainError otherwise."""
+    cleaned = _decimal_point(re.sub(r"[\s\u00a0\u202f']", "", text or ""))
     digits = minor_digits(currency)
     if not re.fullmatch(r"\d{1,12}(\.\d+)?", cleaned):
         raise DomainError(f"{text!r} is not an amount (like 2052.00)")
@@ -803,6 +804,19 @@ def to_minor(text: str, currency: str) -> int:
     if value != value.quantize(Decimal(1).scaleb(-digits)):
         raise DomainError(f"{text!r} has more than {digits} decimals for {currency}")
     return int(value.scaleb(digits))
+
+
+def _decimal_point(text: str) -> str:
+    """The amount with a decimal point and no grouping: of "," and ".", the last one written is
+    the decimal mark when both are; a lone comma is one when 1 or 2 digits follow it (a
+    European "2052,50"), else it groups thousands ("2,052")."""
+    if "," in text and "." in text:
+        mark = "," if text.rfind(",") > text.rfind(".") else "."
+        grouping = "." if mark == "," else ","
+        return text.replace(grouping, "").replace(mark, ".")
+    if re.fullmatch(r"\d+,\d{1,2}", text):
+        return text.replace(",", ".")
+    return text.replace(",", "")
 
 
 _PAYING_WORDS = re.compile(

@@ -375,6 +375,11 @@ def test_parse_stated_and_amounts():
     assert payment_proofs.parse_stated("EBC-2501234") == payment_proofs.Stated(None, None)
     assert payment_proofs.to_minor("2052.00", "USD") == 2_052_00
     assert payment_proofs.to_minor("2,052.5", "USD") == 2_052_50
+    # As Europeans write them: a decimal comma, a dot or a space between thousands.
+    assert payment_proofs.to_minor("2052,00", "EUR") == 2_052_00
+    assert payment_proofs.to_minor("2.052,50", "EUR") == 2_052_50
+    assert payment_proofs.to_minor("2 052,5", "EUR") == 2_052_50
+    assert payment_proofs.to_minor("2,052", "USD") == 2_052_00
     with pytest.raises(Exception, match="decimals"):
         payment_proofs.to_minor("2052.001", "USD")
     with pytest.raises(Exception, match="not an amount"):
