@@ -19,6 +19,7 @@ from backend.api import incident_rescue as _rescue_api  # noqa: F401  (checklist
 from backend.api import money_admin as _money_admin  # noqa: F401  (rates, the policy)
 from backend.api import proofs as _proofs  # noqa: F401  (the payment proofs' routes)
 from backend.api import refunds as _refunds_api  # noqa: F401  (a booking's refunds)
+from backend.api import translations as _translations_api  # noqa: F401  (the copy's wording)
 from backend.api import traveller_exports as _traveller_exports  # noqa: F401  (its PDFs)
 from backend.api import travellers as _travellers_api  # noqa: F401  (the traveller file)
 from backend.api.common import ApiError, authenticate, error_response
@@ -33,7 +34,7 @@ from backend.http_common import access
 from backend.mail.sender import MailSender
 from backend.metrics import CONTENT_TYPE, ProductMetrics
 from backend.scheduler.leader import SchedulerRunner
-from backend.services import payment_methods
+from backend.services import payment_methods, translations
 from backend.supervision import restart_report
 from backend.web import limits
 from backend.web.pages import pages_bp, pay_bp
@@ -187,6 +188,10 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
         return response.raw(
             await asyncio.to_thread(product_metrics.render), content_type=CONTENT_TYPE
         )
+
+    @app.after_server_start
+    async def load_staff_wording(app: Sanic) -> None:
+        await asyncio.to_thread(translations.load_at_start)  # the Translations page's words
 
     @app.after_server_start
     async def start_workers(app: Sanic) -> None:

@@ -23,6 +23,7 @@ from backend.console import (  # noqa: F401  (each module adds its routes to the
     papers,
     payments,
     timeline,
+    translations,
 )
 from backend.console.web import console_bp
 

@@ -65,6 +65,7 @@ NAV: list[tuple[str, str, Area]] = [
     ("Timeline", "/console/timeline", Area.TIMELINE),
     ("KPIs", "/console/kpis", Area.FEEDBACK),
     ("Answers", "/console/answers", Area.CATALOG),
+    ("Translations", "/console/translations", Area.CATALOG),
     ("Admin", "/console/admin", Area.STAFF_ADMIN),
     ("My trips", "/console/me", Area.MY_TRIPS),
 ]

@@ -71,6 +71,7 @@ OBJECT_AREAS: Mapping[str, Area] = {
     ObjectType.SYSTEM: Area.ADMINISTRATION,
     ObjectType.PAYMENT_PROOF: Area.PAYMENTS,
     ObjectType.REFUND: Area.BOOKINGS,
+    ObjectType.TRANSLATION: Area.CATALOG,
 }
 
 # Messages whose purpose says more than their object: a sign-in code is a secret, an

@@ -152,6 +152,7 @@ class ObjectType(StrEnum):
     SYSTEM = "SYSTEM"  # the operator as a whole (an import, a configuration change)
     PAYMENT_PROOF = "PAYMENT_PROOF"
     REFUND = "REFUND"
+    TRANSLATION = "TRANSLATION"  # staff's wording of one customer text in one language
 
 
 class InboxStatus(StrEnum):

@@ -664,6 +664,19 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "The default answers were loaded",
     ),
     _exact(
+        "tms.translation.saved",
+        C,
+        "{actor} wrote the {languageName} words for “{message}”: “{after}”",
+        "{actor} wrote the {languageName} words for “{message}”",
+        "{actor} changed a text customers read",
+    ),
+    _exact(
+        "tms.translation.reset",
+        C,
+        "{actor} put the {languageName} words for “{message}” back to the catalogue's",
+        "{actor} put a text customers read back to the catalogue's translation",
+    ),
+    _exact(
         "tms.cancellation_policy.changed",
         C,
         "{actor} changed the cancellation policy of {product}: {lines}",

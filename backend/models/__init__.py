@@ -36,6 +36,7 @@ from backend.models.sales import (
 )
 from backend.models.scheduling import SentNotice, TimerTouch
 from backend.models.timeline import TimelineEvent
+from backend.models.translations import StaffTranslation
 from backend.models.travellers import Traveller
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "Staff",
     "StaffRole",
     "StaffSession",
+    "StaffTranslation",
     "TimelineEvent",
     "TimerTouch",
     "Traveller",

@@ -53,6 +53,7 @@ from backend.services import (
     payment_proofs,
     routing,
     timeline,
+    translations,
 )
 from backend.services import staff as staff_service
 
@@ -349,6 +350,7 @@ def handled_by(
 
 def route(session: Session, row: InboundMessage, arrival: Arrival) -> DialogueTurn | None:
     """None when a handler took the message (it is done); else the assistant's turn."""
+    translations.refresh(session)  # staff's wording (Translations page), if it changed
     with i18n.speaking(languages.language_of(arrival.contact)):
         if handled_by(session, row, arrival) is not None:
             return None

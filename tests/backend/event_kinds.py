@@ -136,6 +136,8 @@ KINDS: list[Kind] = [
     Kind("PRODUCT", "tms.product.changed", BOTH),
     Kind("FAQ", "tms.faq.answer_updated", BOTH),
     Kind("FAQ", "tms.faq.defaults_loaded", BOTH),
+    Kind("TRANSLATION", "tms.translation.saved", BOTH, {"languageName": "German"}),
+    Kind("TRANSLATION", "tms.translation.reset", BOTH),
     # Trips, assignments, attendance: OPS
     Kind("TRIP", "tms.trip.created", OPS_ONLY),
     Kind("TRIP", "tms.trip.status.in_progress", OPS_ONLY),

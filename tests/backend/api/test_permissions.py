@@ -58,6 +58,8 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("post", "/api/staff/{staff_id}/deactivate"): {A},
     ("get", "/api/faq"): {S, OP, A},
     ("put", "/api/faq/{topic}"): {A},
+    ("get", "/api/translations"): {S, OP, A},
+    ("put", "/api/translations/{language}"): {A},
     ("get", "/api/products"): {S, OP, A},
     ("post", "/api/products"): {A},
     ("patch", "/api/products/{product_id}"): {A},
