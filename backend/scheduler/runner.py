@@ -13,7 +13,7 @@ from typing import Protocol
 from backend import clock
 from backend.db import transaction
 from backend.scheduler.kinds import TimerSpec, timer_specs
-from backend.services import timers
+from backend.services import timers, translations
 
 logger = logging.getLogger(__name__)
 JOB_FUNCTION = "backend.scheduler.runner:run_timer"
@@ -77,6 +77,8 @@ def execute(kind: str, subject_id: str, *, url: str | None = None) -> str:
     if spec is None:
         return "nothing to do: no such timer under the current configuration"
     with transaction(url) as session:
+        # A reminder reads staff's current wording, even on a replica no customer wrote to.
+        translations.refresh(session)
         due = next((at for _, at in spec.wanted(session, [subject_id])), None)
         now = clock.now()
         if due is None:
