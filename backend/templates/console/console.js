@@ -3,6 +3,9 @@
 // build step. EventSource reconnects by itself and resumes from the last event id it saw.
 (function () {
   "use strict";
+  // On a phone the menu scrolls sideways: keep the page's own entry in view.
+  var current = document.querySelector('header.top nav a[aria-current="page"]');
+  if (current && current.scrollIntoView) current.scrollIntoView({ block: "nearest", inline: "center" });
   var regions = document.querySelectorAll("[data-live]");
   var status = document.getElementById("live-status");
   if (!regions.length || !window.EventSource) { if (status) status.hidden = true; return; }
