@@ -114,12 +114,15 @@ class ActionAskPayment(TmsAction):
     NAME = "action_ask_payment"
 
     def handle(self, turn: Turn) -> None:
+        topic = topic_by_words("ask_payment", turn.text)
+        if topic == "children" and answer_question(turn, topic):
+            return  # "how much does the kid pay?": a price, booked or not
         booking = booking_in_context(turn)
         if booking is not None:
             turn.say(texts.payment_info(booking))
             return
         # "Can I pay by bank transfer?" before booking is a policy question, not a lookup.
-        if not answer_question(turn, topic_by_words("ask_payment", turn.text)):
+        if not answer_question(turn, topic):
             turn.say(texts.no_booking())
 
 

@@ -63,7 +63,13 @@ class ValidateEnquiryForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         with transaction() as session:
-            product = resolve_product(session, str(value))
+            # "Pokhara sightseeing tour" may come as two entities, one of them no trek ("tour"):
+            # the first that names one, else the trek the words name.
+            for named in (value, *tracker.get_latest_entity_values("trek")):
+                product = resolve_product(session, str(named))
+                if product is not None:
+                    return {"trek": product.code}
+            product = catalog.find_product_in_text(session, typed_text(tracker))
             if product is not None:
                 return {"trek": product.code}
         return {"trek": UNKNOWN if tracker.get_slot("requested_slot") == "trek" else None}
@@ -201,6 +207,8 @@ class ActionInform(TmsAction):
     def handle(self, turn: Turn) -> None:
         if answer_party_question(turn):
             return
+        if answer_private_request(turn):
+            return  # "EBC as a private group, just the 4 of us": an enquiry of its own
         lead = leads.lead_of_conversation(turn.session, turn.conversation)
         if lead is None:
             turn.say(texts.no_open_enquiry())

@@ -17,6 +17,16 @@ from backend.services import bookings, cancellation_policy, knowledge, timeline
 # question means, by its words. The first topic whose words match wins.
 TOPIC_WORDS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
     "ask_payment": [
+        # "How much does the kid pay?": a child's price, not how to pay.
+        (
+            "children",
+            re.compile(
+                r"\b(kids?|child(ren)?|infants?|bab(y|ies)|toddlers?|son|daughter)\b.*"
+                r"\b(pay|cost|price|free|half|discount)|"
+                r"\b(how much|price|cost)\b.*\b(kids?|child(ren)?|infants?|bab(y|ies)|toddlers?)\b",
+                re.I,
+            ),
+        ),
         (
             "currency",
             re.compile(

@@ -58,8 +58,9 @@ def _first_name(name: str) -> str:
 
 def enquiry_received(lead: Lead, month_hint: str | None) -> str:
     product = lead.product
-    # NOTE: Stands in for the trek's name when the enquiry has none yet: "your interest in trek".
-    name = trek_label(product) if product else _("trek")
+    # NOTE: Stands in for the trek's name when the enquiry has none yet: "your interest in our
+    # treks".
+    name = trek_label(product) if product else _("our treks")
     dates_line = (
         _("✓ Available dates in {month}").format(month=month_hint)
         if month_hint

@@ -3,6 +3,7 @@ from the catalogue and the open enquiry, not handed to the team."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from actions.catalog import ActionAskPrice, ActionCompareTreks
@@ -89,20 +90,23 @@ def test_a_changed_party_is_the_one_priced_next(world):
     assert "3" in priced.text and "$7,200" in priced.text
 
 
-def test_a_private_group_request_opens_an_enquiry_flagged_private(world):
+@pytest.mark.parametrize("intent", ["faq", "inform"])
+def test_a_private_group_request_opens_an_enquiry_flagged_private(world, intent):
+    """Whichever intent the words got: the private-departures question, or details given."""
     from actions.knowledge import ActionAnswerFaq
     from backend.models import Lead
 
+    action = ActionAnswerFaq() if intent == "faq" else ActionInform()
     tracker = make_tracker(
         CUSTOMER,
         "could we do EBC as a private group, just the 4 of us in October?",
-        "faq",
+        intent,
         entities=[
             {"entity": "trek", "value": "EBC"},
             {"entity": "travel_date", "value": "October"},
         ],
     )
-    ran = run_action(ActionAnswerFaq(), tracker)
+    ran = run_action(action, tracker)
     assert ran.text.startswith("A private EBC Trek for your group (4 people, October)")
     with transaction() as s:
         (lead,) = s.scalars(select(Lead)).all()
@@ -121,3 +125,30 @@ def test_a_private_question_about_rooms_is_no_private_departure(world):
     run_action(ActionAnswerFaq(), tracker)
     with transaction() as s:
         assert s.scalars(select(Lead)).all() == []
+
+
+def test_how_much_the_kid_pays_is_the_childrens_price_not_how_to_pay(world):
+    from actions.booking import ActionAskPayment
+    from backend.services import knowledge
+
+    ran = run_action(
+        ActionAskPayment(), make_tracker(CUSTOMER, "how much does the kid pay?", "ask_payment")
+    )
+    with transaction() as s:
+        children = knowledge.answer_for(s, "children")
+    assert children is not None and ran.text == children
+
+
+def test_a_trek_named_in_two_entities_is_the_one_that_names_a_trek(world):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.enquiry import ValidateEnquiryForm
+
+    tracker = make_tracker(
+        CUSTOMER,
+        "Hi! Pokhara sightseeing tour for me, my wife and our son in March",
+        "enquire_trip",
+        entities=[{"entity": "trek", "value": "PKR"}, {"entity": "trek", "value": "tour"}],
+    )
+    validated = ValidateEnquiryForm().validate_trek("tour", CollectingDispatcher(), tracker, {})
+    assert validated == {"trek": "PKR"}
