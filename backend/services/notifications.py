@@ -123,21 +123,18 @@ def to_guests(
         if booking.contact_id in seen:
             continue
         seen.add(booking.contact_id)
-        # Each guest reads their own language; the approved templates' parameters stay in
-        # the template's language (English).
-        with i18n.speaking(languages.language_of(booking.contact)):
-            text = body(booking) if callable(body) else body
-            titles = buttons(booking) if buttons else None
+        # Each guest reads their own language (`to_contact` writes the copy in it); the
+        # approved templates' parameters stay in the template's language (English).
         with i18n.speaking(None):
             params = template_params(booking) if callable(template_params) else template_params
         rows += to_contact(
             session,
             booking.contact,
-            text,
+            partial(body, booking) if callable(body) else body,
             purpose=purpose,
             template_params=params,
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
-            buttons=titles,
+            buttons=partial(buttons, booking) if buttons else None,
         )
     return rows
