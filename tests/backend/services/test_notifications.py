@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from backend import texts
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus
@@ -69,3 +70,19 @@ def test_a_reps_own_words_go_as_written(db_url, story_clock):
         booking.contact.language = "fr"
         notifications.to_contact(s, booking.contact, "Prices", purpose="staff_message")
         assert _last_to(s, booking).body == "Prices"
+
+
+def test_each_guest_of_a_departure_reads_their_own_language(db_url, story_clock):
+    load_demo_world(db_url)
+    with transaction() as s:
+        confirmed = s.scalars(
+            select(Booking).where(Booking.status == BookingStatus.CONFIRMED).order_by(Booking.id)
+        ).all()
+        by_contact = {b.contact_id: b for b in confirmed}
+        german, english = list(by_contact.values())[:2]
+        german.contact.language, english.contact.language = "de", "en"
+        notifications.to_guests(
+            s, [german, english], lambda booking: texts.cancelled(booking), purpose="test"
+        )
+        assert "ist storniert" in (_last_to(s, german).body or "")
+        assert "is cancelled" in (_last_to(s, english).body or "")
