@@ -35,6 +35,7 @@ from backend.models.sales import (
     WaitlistEntry,
 )
 from backend.models.scheduling import SentNotice, TimerTouch
+from backend.models.templates import MessageTemplate
 from backend.models.timeline import TimelineEvent
 from backend.models.translations import StaffTranslation
 from backend.models.travellers import Traveller
@@ -61,6 +62,7 @@ __all__ = [
     "LedgerMethod",
     "MediaAttachment",
     "MessageStatusEvent",
+    "MessageTemplate",
     "OutboundEmail",
     "OutboundMessage",
     "Payment",
