@@ -240,6 +240,12 @@ class FakeMeta:
         return wamid
 
     def statuses_for(self, wamid: str, wa_id: str, late_failure: bool) -> list[dict[str, Any]]:
+        """The status webhooks of an accepted message, each with Meta's per-message `pricing`
+        (PMP): free-form messages are free service messages; a utility template inside the
+        customer service window is free (`free_customer_service`); marketing, authentication
+        and utility outside the window are billed (`regular`). A marketing template to a number
+        in `config["marketing_refusals"]` (wa_id → 131050 the user stopped marketing, or 131049
+        Meta's per-user marketing limit) fails as Meta reports it: a `failed` status."""
         ts = str(int(self.now().timestamp()))
         if late_failure:
             return [
@@ -251,8 +257,46 @@ class FakeMeta:
                     "errors": [{"code": 131047, "title": "Re-engagement message"}],
                 }
             ]
+        sent = next((m for m in reversed(self.messages) if m["id"] == wamid), {})
+        category = "service"
+        if sent.get("type") == "template":
+            spec = approved(sent.get("template") or "")
+            category = str(
+                (self.config.get("template_categories") or {}).get(sent.get("template"))
+                or getattr(spec, "category", None)
+                or "utility"
+            ).lower()
+        refusal = (self.config.get("marketing_refusals") or {}).get(wa_id)
+        if category == "marketing" and refusal:
+            title = {
+                131050: "Unable to deliver message: the user stopped marketing messages",
+                131049: "This message was not delivered to maintain healthy ecosystem engagement",
+            }
+            return [
+                {
+                    "id": wamid,
+                    "status": "failed",
+                    "timestamp": ts,
+                    "recipient_id": wa_id,
+                    "errors": [
+                        {
+                            "code": int(refusal),
+                            "title": title.get(
+                                int(refusal), "Message failed to send because of an unknown error"
+                            ),
+                        }
+                    ],
+                }
+            ]
+        free = category == "service" or (category == "utility" and self.window_open(wa_id))
+        pricing = {
+            "billable": not free,
+            "pricing_model": "PMP",
+            "category": category,
+            "type": "free_customer_service" if free else "regular",
+        }
         items = [
-            {"id": wamid, "status": s, "timestamp": ts, "recipient_id": wa_id}
+            {"id": wamid, "status": s, "timestamp": ts, "recipient_id": wa_id, "pricing": pricing}
             for s in self.config["statuses"]
         ]
         if self.config["shuffle_statuses"]:
