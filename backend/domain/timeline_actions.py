@@ -690,6 +690,15 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "(buffer {bufferPercent} %)",
         "{actor} set an exchange rate",
     ),
+    _exact(
+        "tms.message_rate.set",
+        Area.PAYMENTS,
+        "{actor} set the WhatsApp {category} price for {market} (+{callingCode}) from "
+        "{validFrom}: {price} {currency}",
+        "{actor} set the WhatsApp {category} price for {market} from {validFrom}: "
+        "{price} {currency}",
+        "{actor} set a WhatsApp message price",
+    ),
     # -- Trips, assignments, attendance (guides' check-ins and positions) -----------------------
     _exact("tms.trip.created", T, "{actor} created trip {reference}", "{actor} created the trip"),
     _prefix(

@@ -25,6 +25,7 @@ from backend.models.messaging import (
 )
 from backend.models.operations import Assignment, Attendance, Incident, PayrollEntry, Trip
 from backend.models.people import Contact, Staff, StaffRole
+from backend.models.pricing import MessageCost, MessageRate
 from backend.models.sales import (
     Booking,
     Conversation,
@@ -61,6 +62,8 @@ __all__ = [
     "LedgerKind",
     "LedgerMethod",
     "MediaAttachment",
+    "MessageCost",
+    "MessageRate",
     "MessageStatusEvent",
     "MessageTemplate",
     "OutboundEmail",

@@ -1,6 +1,8 @@
 """Delivery statuses: they arrive late, twice and out of order; a row only ever moves forward.
 
 sent < delivered < read (read without delivered is fine); failed keeps its error code.
+A delivered message is priced then, from the status's `pricing` object and the rate card
+(`backend.services.message_prices`).
 A `failed` with 131047 (the 24-hour window had closed) sends the message's template instead,
 once.
 """
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from backend.domain.enums import OutboxStatus
 from backend.models import MessageStatusEvent, OutboundMessage
+from backend.services import message_prices
 from backend.whatsapp.errors import ReEngagementMessage
 
 logger = logging.getLogger(__name__)
@@ -99,5 +102,11 @@ def apply_status(session: Session, row: OutboundMessage, event: MessageStatusEve
         row.delivered_at = row.delivered_at or at
     elif status == OutboxStatus.READ:
         row.read_at = row.read_at or at
+    if status in (OutboxStatus.DELIVERED, OutboxStatus.READ):
+        # Meta bills a delivered message; a `read` stands for a `delivered` it skipped.
+        pricing = (event.payload or {}).get("pricing")
+        message_prices.price_delivered(
+            session, row, pricing if isinstance(pricing, dict) else None, row.delivered_at or at
+        )
     if RANK[OutboxStatus(status)] > RANK.get(OutboxStatus(row.status), 0):
         row.status = status
