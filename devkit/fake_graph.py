@@ -257,7 +257,7 @@ class FakeMeta:
                     "errors": [{"code": 131047, "title": "Re-engagement message"}],
                 }
             ]
-        sent = next((m for m in reversed(self.messages) if m["id"] == wamid), {})
+        sent: dict[str, Any] = next((m for m in reversed(self.messages) if m["id"] == wamid), {})
         category = "service"
         if sent.get("type") == "template":
             spec = approved(sent.get("template") or "")
