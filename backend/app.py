@@ -16,6 +16,7 @@ from sqlalchemy import text
 from backend.api import cash as _cash_api  # noqa: F401  (POST /api/payments/cash on `api`)
 from backend.api import data_requests as _data_requests_api  # noqa: F401  (privacy requests)
 from backend.api import incident_rescue as _rescue_api  # noqa: F401  (checklist, dossier)
+from backend.api import message_rates as _message_rates_api  # noqa: F401  (Meta's prices)
 from backend.api import money_admin as _money_admin  # noqa: F401  (rates, the policy)
 from backend.api import proofs as _proofs  # noqa: F401  (the payment proofs' routes)
 from backend.api import refunds as _refunds_api  # noqa: F401  (a booking's refunds)

@@ -265,6 +265,73 @@ def cmd_departures(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_message_rates_list(args: argparse.Namespace) -> int:
+    from backend.services import message_prices
+
+    with transaction() as session:
+        lines = message_prices.rate_card(session)
+        later = message_prices.upcoming(session)
+        print(f"{'Market':<26} {'Code':>5} {'Category':<16} {'Price':>10} {'Cur':<4} From")
+        for row in [*lines, *later]:
+            code = f"+{row.calling_code}" if row.calling_code else "*"
+            print(
+                f"{row.market:<26} {code:>5} {row.category:<16} {row.price:>10} "
+                f"{row.currency:<4} {row.valid_from}"
+            )
+    return 0
+
+
+def cmd_message_rates_set(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from backend.services import message_prices
+
+    with transaction() as session:
+        row = message_prices.set_rate(
+            session,
+            market=args.market,
+            calling_code=args.calling_code,
+            category=args.category,
+            price=args.price,
+            currency=args.currency,
+            valid_from=date.fromisoformat(args.valid_from) if args.valid_from else None,
+            actor=Actor(Source.ADMIN),
+        )
+        print(
+            f"{row.market} (+{row.calling_code or '*'}) {row.category}: {row.price} "
+            f"{row.currency} per delivered message from {row.valid_from}"
+        )
+    return 0
+
+
+def cmd_spend(args: argparse.Namespace) -> int:
+    from datetime import date, timedelta
+
+    from backend.services import message_prices
+
+    until = date.fromisoformat(args.until) if args.until else clock.local_today()
+    since = date.fromisoformat(args.since) if args.since else until - timedelta(days=90)
+    with transaction() as session:
+        spent = message_prices.spend_for_days(session, since, until)
+    total = " + ".join(f"{amount} {cur}" for cur, amount in (spent.total or {}).items())
+    print(f"WhatsApp spend {since} to {until}: {total or 'nothing billed'}")
+    print(
+        f"{spent.messages} messages delivered, {spent.billable} billed, "
+        f"{spent.unpriced} billed but not priced (no rate card line)"
+    )
+    for title, name, lines in (
+        ("By month", "month", spent.by_month),
+        ("By purpose", "purpose", spent.by_purpose),
+        ("By country", "country", spent.by_country),
+    ):
+        print(f"\n{title}")
+        for line in lines or []:
+            print(
+                f"  {line[name]:<16} {line['messages']:>6} {line['amount']:>12} {line['currency']}"
+            )
+    return 0
+
+
 def cmd_timeline(args: argparse.Namespace) -> int:
     import json
 
@@ -541,6 +608,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("departures", help="departures with availability").set_defaults(
         func=cmd_departures
     )
+
+    rates = sub.add_parser("message-rates", help="Meta's WhatsApp rate card as kept here")
+    rates_sub = rates.add_subparsers(dest="rates_command", required=True)
+    rates_sub.add_parser("list", help="the lines valid today and those to come").set_defaults(
+        func=cmd_message_rates_list
+    )
+    rate_set = rates_sub.add_parser("set", help="set a price per delivered message")
+    rate_set.add_argument("market", help="Meta's market name, e.g. Germany")
+    rate_set.add_argument("calling_code", help='e.g. 49; "" for every other number')
+    rate_set.add_argument("category", help="marketing, utility, authentication, ...")
+    rate_set.add_argument("price", help="e.g. 0.1365")
+    rate_set.add_argument("--currency", default="USD")
+    rate_set.add_argument("--from", dest="valid_from", help="YYYY-MM-DD (today if none)")
+    rate_set.set_defaults(func=cmd_message_rates_set)
+    spend = sub.add_parser("spend", help="what WhatsApp messages cost: month, purpose, country")
+    spend.add_argument("--since", help="YYYY-MM-DD (90 days before --until if none)")
+    spend.add_argument("--until", help="YYYY-MM-DD (today if none)")
+    spend.set_defaults(func=cmd_spend)
 
     papers = sub.add_parser("travellers", help="the traveller file's keys and retention")
     papers_sub = papers.add_subparsers(dest="travellers_command", required=True)

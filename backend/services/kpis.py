@@ -30,7 +30,7 @@ from backend.models import (
     Staff,
     WaitlistEntry,
 )
-from backend.services import feedback, ledger
+from backend.services import feedback, ledger, message_prices
 from backend.services.ledger_export import decimal_text, totals_of
 
 
@@ -90,6 +90,9 @@ class Report:
     # Money collected by method and currency (payments and surcharges; credits are not
     # money): only for those who may see payments (`report(..., with_money=True)`).
     collected: list[dict[str, Any]] = field(default_factory=list)
+    # What the WhatsApp messages delivered in the range cost (Meta's per-message prices), by
+    # month, purpose and country: with the money too (`message_prices.spend`).
+    spend: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -129,6 +132,23 @@ class Report:
             yield "collected_entries", group, row["count"]
             yield "collected_amount", group, decimal_text(row["amount_minor"])
             yield "collected_base_amount", group, decimal_text(row["base_amount_minor"])
+        if self.spend:
+            yield "whatsapp_messages_delivered", "all", self.spend["messages"]
+            yield "whatsapp_messages_billable", "all", self.spend["billable"]
+            yield "whatsapp_messages_unpriced", "all", self.spend["unpriced"]
+            for currency, amount in self.spend["total"].items():
+                yield "whatsapp_spend", currency, amount
+            for key, name in (
+                ("byMonth", "month"),
+                ("byPurpose", "purpose"),
+                ("byCountry", "country"),
+            ):
+                for line in self.spend[key]:
+                    yield (
+                        f"whatsapp_spend_by_{name}",
+                        f"{line[name]}:{line['currency']}",
+                        line["amount"],
+                    )
 
 
 def _bounds(since: date, until: date) -> tuple[datetime, datetime]:
@@ -140,7 +160,8 @@ def _bounds(since: date, until: date) -> tuple[datetime, datetime]:
 
 
 def report(session: Session, since: date, until: date, *, with_money: bool = False) -> Report:
-    """The range's figures; `with_money`: the money collected too (OPS and ADMIN see it)."""
+    """The range's figures; `with_money`: the money collected and the WhatsApp spend too (OPS
+    and ADMIN see it)."""
     start, end = _bounds(since, until)
     result = Report(since, until)
     _leads(session, result, start, end)
@@ -156,6 +177,7 @@ def report(session: Session, since: date, until: date, *, with_money: bool = Fal
     }
     if with_money:
         result.collected = collected(session, start, end)
+        result.spend = message_prices.spend(session, start, end).as_dict()
     return result
 
 

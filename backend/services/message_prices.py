@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -280,3 +280,13 @@ def spend(session: Session, start: datetime, end: datetime) -> Spend:
         for name in ("month", "purpose", "country")
     )
     return result
+
+
+def spend_for_days(session: Session, since: date, until: date) -> Spend:
+    """The spend of the operator's calendar days `since` to `until`, both included."""
+    tz = get_settings().tz
+    return spend(
+        session,
+        datetime.combine(since, time.min, tzinfo=tz),
+        datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz),
+    )

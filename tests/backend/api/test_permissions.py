@@ -75,6 +75,10 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("get", "/api/products/{code}/cancellation-policy"): {S, OP, A},
     ("put", "/api/products/{code}/cancellation-policy"): {A},
     ("get", "/api/bookings/{booking_id}/refundable"): {S, OP, A},
+    # What WhatsApp messages cost (backend/api/message_rates.py): Meta's rate card, the spend.
+    ("get", "/api/message-rates"): {OP, A},
+    ("post", "/api/message-rates"): {A},
+    ("get", "/api/message-spend"): {OP, A},
     # Refunds and credits (backend/api/refunds.py).
     ("get", "/api/bookings/{booking_id}/refunds"): {OP, A},
     ("post", "/api/bookings/{booking_id}/refunds"): {OP, A},
