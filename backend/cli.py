@@ -344,6 +344,28 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_templates_sync(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from backend.whatsapp import template_sync
+
+    report = asyncio.run(template_sync.sync())
+    for label, names in (("added", report.added), ("changed", report.changed)):
+        print(f"{label}: {', '.join(names) or '-'}")
+    print(f"no longer at Meta: {', '.join(report.gone) or '-'}; unchanged: {report.unchanged}")
+    return 0
+
+
+def cmd_templates_list(args: argparse.Namespace) -> int:
+    from backend.services import message_templates
+
+    with transaction() as session:
+        for t in message_templates.records(session):
+            was = f" (was {t.previous_category})" if t.previous_category else ""
+            print(f"{t.name}\t{t.language}\t{t.category}{was}\t{t.status}\t{t.quality}")
+    return 0
+
+
 def cmd_travellers_rotate_keys(args: argparse.Namespace) -> int:
     from backend.db import transaction
     from backend.services import travellers
@@ -663,6 +685,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     due.add_argument("--only", help="job ids starting with this, e.g. pre-departure:")
     due.set_defaults(func=cmd_timers_run_due)
+
+    templates = sub.add_parser("templates", help="WhatsApp message templates as Meta holds them")
+    templates_sub = templates.add_subparsers(dest="templates_command", required=True)
+    templates_sub.add_parser(
+        "sync", help="read them from Meta's message_templates into the records"
+    ).set_defaults(func=cmd_templates_sync)
+    templates_sub.add_parser("list", help="name, language, category, status, quality").set_defaults(
+        func=cmd_templates_list
+    )
 
     tl = sub.add_parser("timeline", help="the timeline of one object")
     tl.add_argument("object_type", help="LEAD, BOOKING, TRIP, ...")

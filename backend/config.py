@@ -171,6 +171,10 @@ class Settings:
     whatsapp_phone_number_id: str = field(
         default_factory=lambda: _env("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
     )
+    # The WhatsApp Business Account whose message templates `tms templates sync` reads.
+    whatsapp_business_account_id: str = field(
+        default_factory=lambda: _env("WHATSAPP_BUSINESS_ACCOUNT_ID", "WABA_FAKE")
+    )
     whatsapp_business_phone: str = field(
         default_factory=lambda: _env("WHATSAPP_BUSINESS_PHONE", "+9779800000000")
     )

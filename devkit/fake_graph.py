@@ -16,6 +16,15 @@
   Flow by id or name (`config.flows`), a call to action ≤ 20 characters without emoji, the
   navigate payload's screen); a phone completes one with `inbound` `type: flow_reply`
   (`flow_token`, `response`, `context_id`): Meta's `nfm_reply` with its `response_json`.
+- Message templates (Meta's "Get templates" and template webhooks): the business account's
+  templates, seeded from backend/whatsapp/templates.yml (English, APPROVED), served by
+  `GET /{version}/{WABA-ID}/message_templates` (`data`, `paging` with cursors and `next`). A
+  template message must name a template and language that exist and are APPROVED: 132001
+  ("Template name does not exist in the translation") otherwise, 132015 when it is PAUSED,
+  132016 when DISABLED. `POST /_fake/templates` adds or changes one (a language, its status,
+  quality or category) and, unless `notify` is false, posts Meta's webhook for each change:
+  `message_template_status_update`, `message_template_quality_update`,
+  `template_category_update` (`impending: true`: the 24-hours-ahead notice instead).
 - Test controls under `/_fake/`: `inbound` (a customer writes: a signed webhook to the
   backend), `media` (a phone uploads a file: its media id for an inbound message),
   `messages` (what was received), `wait` (a long poll for the messages to one recipient),
@@ -32,6 +41,7 @@ import hashlib
 import itertools
 import json
 import random
+import re
 import time
 from collections import defaultdict, deque
 from datetime import datetime, timedelta
@@ -57,7 +67,7 @@ from backend.domain.whatsapp_messages import (
     has_emoji,
 )
 from backend.whatsapp.signature import sign
-from backend.whatsapp.templates import all_template_names, approved
+from backend.whatsapp.templates import approved, seeds
 
 WINDOW = timedelta(hours=24)
 SERVER_ERROR_CODES = {1, 2, 131000}  # Meta's "unknown"/"service unavailable" errors, as HTTP 500
@@ -65,8 +75,15 @@ SERVER_ERROR_CODES = {1, 2, 131000}  # Meta's "unknown"/"service unavailable" er
 
 class FakeMeta:
     def __init__(
-        self, *, webhook_url: str, app_secret: str, access_token: str, phone_number_id: str
+        self,
+        *,
+        webhook_url: str,
+        app_secret: str,
+        access_token: str,
+        phone_number_id: str,
+        waba_id: str = "WABA_FAKE",
     ) -> None:
+        self.waba_id = waba_id
         self.webhook_url = webhook_url
         self.app_secret = app_secret
         self.access_token = access_token
@@ -105,6 +122,21 @@ class FakeMeta:
             "flows": ["demo-papers-flow"],
         }
         self.webhooks_sent = 0
+        # The account's message templates by (name, language code), as Meta holds them.
+        self.templates: dict[tuple[str, str], dict[str, Any]] = {
+            (spec.name, spec.language): {
+                "id": str(1_000_000_000_000 + index),
+                "name": spec.name,
+                "language": spec.language,
+                "status": "APPROVED",
+                "category": spec.category,
+                "quality": "UNKNOWN",
+                "body": spec.body,
+                "params": spec.params,
+                "quick_replies": list(spec.quick_replies),
+            }
+            for index, spec in enumerate(seeds())
+        }
 
     def now(self) -> datetime:
         # Meta's clock is the stack's clock: the tests and the demo may move it for everyone.
@@ -140,23 +172,29 @@ class FakeMeta:
                 return error(131009, f"Parameter value is not valid: {refused}")
         elif kind == "template":
             template = body.get("template") or {}
-            names = all_template_names()
-            if template.get("name") not in names:
+            found = self.template_of(body)
+            # Meta's error codes: a template (in that language) that does not exist or is not
+            # approved, 132001; paused, 132015; disabled, 132016.
+            if found is None or found["status"] not in ("APPROVED", "PAUSED", "DISABLED"):
                 return error(
                     132001,
-                    f"Template name does not exist in the translation: {template.get('name')}",
+                    "Template name does not exist in the translation: "
+                    f"{template.get('name')} ({(template.get('language') or {}).get('code')})",
                 )
+            if found["status"] == "PAUSED":
+                return error(132015, f"Template is Paused: {found['name']}")
+            if found["status"] == "DISABLED":
+                return error(132016, f"Template is Disabled: {found['name']}")
             components = template.get("components") or []
             params = [
                 p for c in components if c.get("type") == "body" for p in c.get("parameters") or []
             ]
-            if len(params) != names[template["name"]]:
+            if len(params) != found["params"]:
                 return error(
                     132000, "Number of parameters does not match the expected number of params"
                 )
             replies = [c for c in components if c.get("type") == "button"]
-            spec = approved(template["name"])
-            allowed = len(spec.quick_replies) if spec else 0
+            allowed = len(found["quick_replies"])
             for reply in replies:
                 index = str(reply.get("index", ""))
                 payloads = reply.get("parameters") or []
@@ -196,6 +234,115 @@ class FakeMeta:
             return error(131047, "Re-engagement message")
         return None
 
+    def template_of(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The account's template a template message names (by name and language code)."""
+        template = body.get("template") or {}
+        code = (template.get("language") or {}).get("code")
+        return self.templates.get((str(template.get("name")), str(code)))
+
+    def listed_template(self, found: dict[str, Any]) -> dict[str, Any]:
+        """One template as Meta's message_templates lists it."""
+        components: list[dict[str, Any]] = [{"type": "BODY", "text": found["body"]}]
+        if found["quick_replies"]:
+            components.append(
+                {
+                    "type": "BUTTONS",
+                    "buttons": [{"type": "QUICK_REPLY", "text": t} for t in found["quick_replies"]],
+                }
+            )
+        return {
+            "name": found["name"],
+            "language": found["language"],
+            "status": found["status"],
+            "category": found["category"],
+            "quality_score": {"score": found["quality"]},
+            "components": components,
+            "id": found["id"],
+        }
+
+    def change_template(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """Add or change a template (`name`, `language`; `status`, `quality`, `category`,
+        `body`, `quick_replies`, `reason`, `impending`); returns Meta's webhook bodies for what
+        changed (a new template: its status)."""
+        key = (str(data["name"]), str(data.get("language") or "en"))
+        found = self.templates.get(key)
+        new = found is None
+        if found is None:
+            sibling = next((t for (n, _), t in self.templates.items() if n == key[0]), None)
+            found = {
+                "id": str(1_000_000_000_000 + len(self.templates) + next(self._ids)),
+                "name": key[0],
+                "language": key[1],
+                "status": "PENDING",
+                "category": (sibling or {}).get("category", "UTILITY"),
+                "quality": "UNKNOWN",
+                "body": (sibling or {}).get("body", ""),
+                "params": (sibling or {}).get("params", 0),
+                "quick_replies": list((sibling or {}).get("quick_replies", [])),
+            }
+            self.templates[key] = found
+        if "body" in data:
+            found["body"] = str(data["body"])
+            found["params"] = len(set(re.findall(r"\{\{(\d+)\}\}", found["body"])))
+        if "quick_replies" in data:
+            found["quick_replies"] = list(data["quick_replies"])
+        webhooks = []
+        ts = int(self.now().timestamp())
+        base = {
+            "message_template_id": int(found["id"]),
+            "message_template_name": found["name"],
+            "message_template_language": found["language"],
+        }
+        category = str(data.get("category") or found["category"]).upper()
+        if category != found["category"]:
+            if data.get("impending"):
+                value = {
+                    **base,
+                    "correct_category": category,
+                    "new_category": found["category"],
+                    "category_update_timestamp": ts + 24 * 3600,
+                }
+            else:
+                value = {**base, "previous_category": found["category"], "new_category": category}
+                found["category"] = category
+            webhooks.append(self._account_change("template_category_update", value))
+        quality = str(data.get("quality") or found["quality"]).upper()
+        if quality != found["quality"]:
+            value = {
+                "previous_quality_score": found["quality"],
+                "new_quality_score": quality,
+                **base,
+            }
+            found["quality"] = quality
+            webhooks.append(self._account_change("message_template_quality_update", value))
+        status = str(data.get("status") or found["status"]).upper()
+        if status != found["status"] or (new and data.get("status")):
+            found["status"] = status
+            value = {
+                "event": status,
+                **base,
+                "reason": str(data.get("reason") or "NONE"),
+                "message_template_category": found["category"],
+            }
+            if status == "DISABLED":
+                value["disable_info"] = {"disable_date": ts}
+            webhooks.append(self._account_change("message_template_status_update", value))
+        return webhooks
+
+    def _account_change(self, field: str, value: dict[str, Any]) -> dict[str, Any]:
+        """A webhook about the business account (no phone number's metadata), as Meta sends
+        template updates."""
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": self.waba_id,
+                    "time": int(self.now().timestamp()),
+                    "changes": [{"field": field, "value": value}],
+                }
+            ],
+        }
+
     def window_open(self, wa_id: str) -> bool:
         last = self.last_inbound.get(wa_id)
         return last is not None and self.now() - last < WINDOW
@@ -214,7 +361,8 @@ class FakeMeta:
             if c.get("type") == "body"
             for p in c.get("parameters") or []
         ]
-        spec = approved((body.get("template") or {}).get("name") or "")
+        found = self.template_of(body) if kind == "template" else None
+        choices = message_choices(body, found)
         self.messages.append(
             {
                 "id": wamid,
@@ -222,17 +370,24 @@ class FakeMeta:
                 "type": kind,
                 "text": (body.get("text") or {}).get("body")
                 or ((body.get("interactive") or {}).get("body") or {}).get("text"),
-                "buttons": [c["title"] for c in message_choices(body)],
-                "choices": message_choices(body),
+                "buttons": [c["title"] for c in choices],
+                "choices": choices,
                 "interactive": (body.get("interactive") or {}).get("type"),
                 "template": (body.get("template") or {}).get("name"),
+                "template_language": ((body.get("template") or {}).get("language") or {}).get(
+                    "code"
+                ),
                 "template_params": params,
                 # A Flow's parameters (its token answers it: `inbound` type `flow_reply`).
                 "flow": ((body.get("interactive") or {}).get("action") or {}).get("parameters")
                 if (body.get("interactive") or {}).get("type") == "flow"
                 else None,
                 # What the phone shows: the approved body with the parameters filled in.
-                "rendered": spec.render(params) if spec else None,
+                "rendered": re.sub(
+                    r"\{\{(\d+)\}\}", lambda m: str(params[int(m.group(1)) - 1]), found["body"]
+                )
+                if found
+                else None,
                 "at": self.now().isoformat(),
                 "window_open": not late_failure,
             }
@@ -431,8 +586,11 @@ def check_flow(action: dict[str, Any], published_flows: list[str] | tuple[str, .
     return None
 
 
-def message_choices(body: dict[str, Any]) -> list[dict[str, str]]:
-    """The choices a message shows ({"id", "title"}): buttons, list rows, quick replies."""
+def message_choices(
+    body: dict[str, Any], template_found: dict[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """The choices a message shows ({"id", "title"}): buttons, list rows, quick replies (of
+    `template_found`, the account's template; else the seed's of that name)."""
     interactive = body.get("interactive") or {}
     action = interactive.get("action") or {}
     if interactive.get("type") == "button":
@@ -450,14 +608,13 @@ def message_choices(body: dict[str, Any]) -> list[dict[str, str]]:
     spec = approved(template.get("name") or "") if template else None
     if spec is None:
         return []
+    titles = list(template_found["quick_replies"]) if template_found else list(spec.quick_replies)
     given = {
         int(c["index"]): c["parameters"][0]["payload"]
         for c in template.get("components") or []
         if c.get("type") == "button"
     }
-    return [
-        {"id": given.get(i, title), "title": title} for i, title in enumerate(spec.quick_replies)
-    ]
+    return [{"id": given.get(i, title), "title": title} for i, title in enumerate(titles)]
 
 
 def error(code: int, message: str, status: int = 400) -> tuple[int, dict[str, Any]]:
@@ -545,6 +702,46 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
                 "file_size": len(content),
                 "id": media_id,
             }
+        )
+
+    @app.get("/<version:str>/<waba_id:str>/message_templates")
+    async def message_templates(request: Request, version: str, waba_id: str):
+        """Meta's "Get templates": `data` and `paging` (cursors; `next` while more remain)."""
+        if not authorised(request):
+            status, body = error(190, "Invalid OAuth access token", status=401)
+            return response.json(body, status=status)
+        if waba_id != fake.waba_id:
+            status, body = error(100, f"Object with ID '{waba_id}' does not exist")
+            return response.json(body, status=status)
+        every = [fake.listed_template(t) for t in fake.templates.values()]
+        limit = max(1, min(int(request.args.get("limit", 25)), 100))
+        start = int(base64.b64decode(request.args.get("after", "") or "MA==").decode() or 0)
+        page = every[start : start + limit]
+        cursor = base64.b64encode(str(start + len(page)).encode()).decode()
+        paging: dict[str, Any] = {
+            "cursors": {"before": base64.b64encode(str(start).encode()).decode(), "after": cursor}
+        }
+        if start + len(page) < len(every):
+            query = {k: request.args.get(k) for k in request.args if k != "after"}
+            query["after"] = cursor
+            paging["next"] = f"{request.scheme}://{request.host}{request.path}?" + str(
+                httpx.QueryParams(query)
+            )
+        return response.json({"data": page, "paging": paging})
+
+    @app.post("/_fake/templates")
+    async def change_template(request: Request):
+        """Add or change one template (a test's control); posts Meta's template webhooks
+        (unless `notify` is false) and answers the template as listed and their statuses."""
+        data = request.json or {}
+        webhooks = fake.change_template(data)
+        delivered = []
+        if data.get("notify", True):
+            for payload in webhooks:
+                delivered.append(await fake.post_webhook(app.ctx.http, payload))
+        key = (str(data["name"]), str(data.get("language") or "en"))
+        return response.json(
+            {"template": fake.listed_template(fake.templates[key]), "webhooks": delivered}
         )
 
     @app.get("/_fake/media/<media_id:str>")
@@ -722,6 +919,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     fake = FakeMeta(
+        waba_id=settings.whatsapp_business_account_id,
         webhook_url=args.webhook_url,
         app_secret=settings.whatsapp_app_secret,
         access_token=settings.whatsapp_access_token,

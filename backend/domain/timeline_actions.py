@@ -1025,6 +1025,72 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "Operations were alerted: papers still missing",
         alerts=(ops("the trip is days away and permits need every traveller's papers"),),
     ),
+    # -- WhatsApp templates as Meta holds them (backend/services/message_templates.py) ---------
+    _prefix(
+        "tms.template.status.",
+        Area.ADMINISTRATION,
+        "Meta set the WhatsApp template {template} ({language}) to {state}: {reason}",
+        "Meta set the WhatsApp template {template} ({language}) to {state}",
+        "Meta set a WhatsApp template to {state}",
+        by_suffix={
+            "paused": (
+                "Meta paused the WhatsApp template {template} ({language}): {reason}",
+                "Meta paused the WhatsApp template {template} ({language})",
+                "Meta paused a WhatsApp template",
+            ),
+            "disabled": (
+                "Meta disabled the WhatsApp template {template} ({language}): {reason}",
+                "Meta disabled the WhatsApp template {template} ({language})",
+                "Meta disabled a WhatsApp template",
+            ),
+            "rejected": (
+                "Meta rejected the WhatsApp template {template} ({language}): {reason}",
+                "Meta rejected the WhatsApp template {template} ({language})",
+                "Meta rejected a WhatsApp template",
+            ),
+        },
+        alerts_by_suffix={
+            "paused": (
+                ops("messages that need the template outside the window are not sent"),
+                Alert(ADMIN, OPS_ALERT, "the template's wording or use needs a decision"),
+            ),
+            "disabled": (
+                ops("messages that need the template outside the window are not sent"),
+                Alert(ADMIN, OPS_ALERT, "the template's wording or use needs a decision"),
+            ),
+            "rejected": (Alert(ADMIN, OPS_ALERT, "the template must be rewritten"),),
+        },
+    ),
+    _exact(
+        "tms.template.quality_changed",
+        Area.ADMINISTRATION,
+        "Meta rated the WhatsApp template {template} ({language}) {quality:lower} "
+        "(was {previous:lower})",
+        "Meta rated the WhatsApp template {template} ({language}) {quality:lower}",
+        "Meta rated a WhatsApp template's quality again",
+    ),
+    _exact(
+        "tms.template.reclassified",
+        Area.ADMINISTRATION,
+        "Meta will bill the WhatsApp template {template} ({language}) as {category:lower} "
+        "instead of {previous:lower} from {from}",
+        "Meta reclassified the WhatsApp template {template} ({language}) from "
+        "{previous:lower} to {category:lower}",
+        "Meta reclassified a WhatsApp template",
+        alerts=(
+            ops("a utility message billed as marketing is not sent on silently"),
+            Alert(ADMIN, OPS_ALERT, "the template's wording or category needs a decision"),
+        ),
+    ),
+    _exact(
+        "tms.template.not_sent",
+        ABOUT_OBJECT,
+        "Not sent to {to}: the WhatsApp template {template} is {status:lower} and the window "
+        "is closed: “{text}”",
+        "Not sent to {to}: the WhatsApp template {template} is {status:lower}",
+        "A message was not sent: its WhatsApp template may not be used",
+        alerts=(ops("the customer did not get the message: someone must reach them"),),
+    ),
     # -- The operator as a whole ------------------------------------------------------------------
     _exact(
         "tms.demo.history_seeded",

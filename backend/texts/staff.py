@@ -3,7 +3,7 @@ alerts sales reps and operations get."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from backend import i18n
@@ -509,3 +509,41 @@ def incident_escalation(incident: Incident, minutes: int) -> str:
 
 # Staff read English, even when the message is built inside a customer's turn in German.
 i18n.in_english(globals())
+
+
+# -- WhatsApp templates as Meta holds them (backend/services/message_templates.py) ------------
+def template_status_alert(name: str, language: str, status: str, reason: str) -> str:
+    said = {
+        "PAUSED": "paused it for low quality: messages that need it are not sent",
+        "DISABLED": "disabled it: messages that need it are not sent",
+        "REJECTED": "rejected it",
+    }.get(status, f"set it to {status.lower()}")
+    why = f" Reason: {reason[:200]}." if reason else ""
+    return (
+        f"⚠️ WhatsApp template {name} ({language}): Meta {said}.{why} Outside the 24-hour "
+        "window those messages wait for staff; see Admin → Templates in the console."
+    )
+
+
+def template_reclassified_alert(
+    name: str, language: str, previous: str, category: str, when: datetime | None
+) -> str:
+    if when is not None:
+        return (
+            f"⚠️ WhatsApp template {name} ({language}): Meta will bill it as "
+            f"{category.lower()} instead of {previous.lower()} from {when:%Y-%m-%d %H:%M} UTC. "
+            "Check its wording (or its use) before then."
+        )
+    return (
+        f"⚠️ WhatsApp template {name} ({language}): Meta reclassified it from "
+        f"{previous.lower()} to {category.lower()}; it is billed (and may be refused) as "
+        f"{category.lower()} now. Check its wording or its use."
+    )
+
+
+def template_not_sent_alert(name: str, status: str, phone: str, text: str) -> str:
+    return (
+        f"⚠️ Not sent to {phone}: its WhatsApp template {name} is {status.lower()} and the "
+        f'24-hour window is closed. The message was: "{(text or "")[:500]}" Please reach them '
+        "another way (more like it are on the timeline)."
+    )

@@ -54,6 +54,32 @@ class GraphClient:
         except (KeyError, IndexError, TypeError) as exc:
             raise errors.ServerError(f"unexpected answer: {str(data)[:200]}") from exc
 
+    async def list_templates(self, waba_id: str, *, page_size: int = 100) -> list[dict[str, Any]]:
+        """Every message template of the business account: GET /{WABA-ID}/message_templates,
+        page after page (`paging.next`, which must stay on this API's host)."""
+        fields = "id,name,language,status,category,quality_score,components"
+        url: str = f"/{waba_id}/message_templates"
+        params: dict[str, Any] | None = {"fields": fields, "limit": page_size}
+        found: list[dict[str, Any]] = []
+        for _ in range(1000):  # a bound, not a limit anyone meets
+            try:
+                answer = await self._client.get(url, params=params)
+                data: Any = answer.json() if answer.content else {}
+            except (httpx.HTTPError, ValueError) as exc:
+                raise errors.TransportError(f"{type(exc).__name__}: {exc}") from exc
+            if answer.status_code >= 400:
+                raise errors.from_response(answer.status_code, data)
+            if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+                raise errors.ServerError(f"unexpected answer: {str(data)[:200]}")
+            found += [t for t in data["data"] if isinstance(t, dict)]
+            following = (data.get("paging") or {}).get("next")
+            if not isinstance(following, str) or not following:
+                return found
+            if httpx.URL(following).host != self._client.base_url.host:
+                raise errors.ServerError(f"paging.next leaves the API: {following[:200]}")
+            url, params = following, None
+        raise errors.ServerError("message_templates: too many pages")
+
     async def download_media(
         self,
         media_id: str,

@@ -64,6 +64,27 @@ class TemplateParamsMismatch(GraphError):
     code = 132000
 
 
+class TemplateRefused(GraphError):
+    """132001 / 132015 / 132016: Meta will not send this template now (it does not exist in
+    that language or is not approved, is paused, is disabled). `status` is what it says."""
+
+    status = "MISSING"
+
+
+class TemplateMissing(TemplateRefused):
+    code = 132001
+
+
+class TemplatePaused(TemplateRefused):
+    code = 132015
+    status = "PAUSED"
+
+
+class TemplateDisabled(TemplateRefused):
+    code = 132016
+    status = "DISABLED"
+
+
 class InvalidParameter(GraphError):
     """100 / 131009: the request broke a limit (text too long, too many buttons, ...)."""
 
@@ -76,6 +97,9 @@ _BY_CODE: dict[int, type[GraphError]] = {
     131047: ReEngagementMessage,
     131026: RecipientNotOnWhatsApp,
     132000: TemplateParamsMismatch,
+    132001: TemplateMissing,
+    132015: TemplatePaused,
+    132016: TemplateDisabled,
     100: InvalidParameter,
     131009: InvalidParameter,
 }

@@ -39,6 +39,7 @@ from backend.services import contacts, timeline
 # What recording a message gives and which types go to the assistant belong to the arrival
 # handlers; kept under these names here.
 from backend.services.arrivals import DIALOGUE_TYPES, Arrival
+from backend.services.message_templates import WEBHOOK_FIELDS as TEMPLATE_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +153,8 @@ class ParsedWebhook:
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
+    # Template webhooks (status, quality, category): (field, value), for the template records.
+    templates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     ignored_changes: int = 0
 
 
@@ -184,6 +187,9 @@ def parse_webhook(payload: Any, phone_number_id: str) -> ParsedWebhook:
             value = change.get("value") or {}
             if not isinstance(value, dict):
                 raise MalformedPayload("`changes[].value` must be an object")
+            if change.get("field") in TEMPLATE_FIELDS:  # about the account, not a number
+                parsed.templates.append((str(change["field"]), _clean(value)))
+                continue
             metadata = value.get("metadata") or {}
             if not isinstance(metadata, dict):
                 raise MalformedPayload("`value.metadata` must be an object")

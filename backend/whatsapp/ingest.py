@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from backend.db import get_engine
+from backend.services import message_templates
 from backend.whatsapp import inbox, statuses
 from backend.whatsapp.inbox import ParsedWebhook, StoreResult
 
@@ -46,7 +47,7 @@ def store_batch(connection: Connection, webhooks: Sequence[ParsedWebhook]) -> li
         messages = sum(len(w.messages) for w in webhooks)
         # insertmanyvalues sends up to this many rows per statement; more would be several.
         one_statement = messages <= connection.dialect.insertmanyvalues_page_size
-        autocommit = one_statement and not any(w.statuses for w in webhooks)
+        autocommit = one_statement and not any(w.statuses or w.templates for w in webhooks)
         level = "AUTOCOMMIT" if autocommit else connection.default_isolation_level
         connection.execution_options(isolation_level=level)
         if autocommit:
@@ -56,6 +57,9 @@ def store_batch(connection: Connection, webhooks: Sequence[ParsedWebhook]) -> li
         results = inbox.store_parsed(session, webhooks)
         new_status_wamids = [w for r in results for w in r.new_status_wamids]
         statuses.apply_pending(session, new_status_wamids)
+        for webhook in webhooks:  # template status, quality and category changes
+            for field_name, value in webhook.templates:
+                message_templates.apply_webhook(session, field_name, value)
         return results
 
 

@@ -1,5 +1,8 @@
 """What an outbox row becomes on the wire: free-form inside the 24-hour window, its approved
-template outside it, and the template fallback after a 131047 — once."""
+template outside it (in the reader's language when Meta approved it there, else English), and
+the template fallback after a 131047 — once. A template Meta paused or disabled carries
+nothing: inside the window the text goes as it is, outside it the row is not sent
+(`backend/services/message_templates.py` reports it)."""
 
 from __future__ import annotations
 
@@ -23,12 +26,20 @@ from backend.domain.whatsapp_messages import (
     WireMessage,
 )
 from backend.models import Contact, OutboundMessage
-from backend.services import contacts, languages
-from backend.whatsapp.templates import TemplateSpec, approved, template_for
+from backend.services import contacts, languages, message_templates
+from backend.whatsapp.templates import TemplateSpec, approved, live_spec, template_for
 
 
 class NoTemplate(Exception):
     """Outside the window and no approved template carries this kind of message."""
+
+
+class TemplateNotSendable(NoTemplate):
+    """The message's template exists but Meta does not let it be sent now (paused, ...)."""
+
+    def __init__(self, problem: message_templates.TemplateUnavailable) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 def window_is_open(session: Session, phone: str) -> bool:
@@ -66,8 +77,22 @@ def _payloads(row: OutboundMessage) -> list[str]:
     return [str(b["id"]) for b in row.buttons or [] if isinstance(b, dict) and b.get("id")]
 
 
-def to_template(row: OutboundMessage) -> Template:
-    spec, params = template_spec_for(row)
+def reader_language(session: Session, row: OutboundMessage) -> str | None:
+    """The language the row's reader gets templates in (staff: English)."""
+    contact = session.get(Contact, row.contact_id) if row.contact_id and not row.staff_id else None
+    return languages.language_of(contact) if contact is not None else None
+
+
+def _live(session: Session, seed: TemplateSpec, language: str | None) -> TemplateSpec:
+    try:
+        return live_spec(session, seed, language)
+    except message_templates.TemplateUnavailable as exc:
+        raise TemplateNotSendable(exc) from exc
+
+
+def to_template(session: Session, row: OutboundMessage) -> Template:
+    seed, params = template_spec_for(row)
+    spec = _live(session, seed, reader_language(session, row))
     template = spec.build(params, _payloads(row))
     row.kind = "template"
     row.template_name = spec.name
@@ -81,16 +106,23 @@ def wire_message(
 ) -> WireMessage:
     """The message to send for a row, applying the window rule (may turn the row into its
     template). `window_open` may be given when the caller already looked it up."""
-    if row.kind == "template":
-        spec = approved(row.template_name or "")
-        if spec is None:
-            raise MessageLimitError(f"template {row.template_name} is not approved")
-        return spec.build(list(row.template_params), _payloads(row))
     is_open = (
         window_open if window_open is not None else window_is_open(session, row.recipient_phone)
     )
+    if row.kind == "template":
+        seed = approved(row.template_name or "")
+        if seed is None:
+            raise MessageLimitError(f"template {row.template_name} is not approved")
+        try:
+            spec = _live(session, seed, row.template_language)
+        except TemplateNotSendable:
+            if not (is_open and row.body):
+                raise
+            row.kind = "text"  # the window is open: its words go as a normal message
+            return Text(row.body)
+        return spec.build(list(row.template_params), _payloads(row))
     if not is_open:
-        return to_template(row)
+        return to_template(session, row)
     if row.kind == "buttons":
         return Buttons(
             body=row.body or "",
@@ -147,7 +179,10 @@ def queue_template_fallback(session: Session, row: OutboundMessage) -> OutboundM
         created_at=clock.now(),
     )
     try:
-        to_template(fallback)
+        to_template(session, fallback)
+    except TemplateNotSendable as exc:
+        message_templates.not_sent(session, row, exc.problem)
+        return None
     except (NoTemplate, ValueError):
         return None
     session.add(fallback)

@@ -34,7 +34,7 @@ from backend.domain.enums import ObjectType, OutboxStatus, Role, Source
 from backend.domain.phones import wa_id
 from backend.domain.whatsapp_messages import MessageLimitError, WireMessage
 from backend.models import Conversation, OutboundMessage
-from backend.services import notifications, timeline
+from backend.services import message_templates, notifications, timeline
 from backend.whatsapp import errors, outbox_rules, statuses
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.pacing import RecipientPacer, SendingSlots, SharedRecipientPacer
@@ -374,6 +374,11 @@ class OutboxSender:
                     message = outbox_rules.wire_message(
                         session, row, window_open=row.recipient_phone in windows
                     )
+                except outbox_rules.TemplateNotSendable as exc:
+                    # Reported with what could not be sent, not as an outage.
+                    self._fail(row, None, str(exc))
+                    message_templates.not_sent(session, row, exc.problem)
+                    continue
                 except (outbox_rules.NoTemplate, MessageLimitError) as exc:
                     self._fail(row, None, str(exc))
                     unsendable.append(row)
@@ -427,8 +432,20 @@ class OutboxSender:
                     self.sent += 1
                 else:
                     self._record_error(session, row, outcome)
+                    if isinstance(outcome, errors.TemplateRefused) and row.template_name:
+                        # Meta knows better than our records: they learn it, staff are told.
+                        message_templates.not_sent(
+                            session,
+                            row,
+                            message_templates.refused_by_meta(
+                                session,
+                                row.template_name,
+                                row.template_language or message_templates.ENGLISH,
+                                outcome.status,
+                            ),
+                        )
                     # A 131047 goes out as its template: not a failure anyone must act on.
-                    if row.status == OutboxStatus.FAILED and not isinstance(
+                    elif row.status == OutboxStatus.FAILED and not isinstance(
                         outcome, errors.ReEngagementMessage
                     ):
                         failed.append(row)

@@ -1,16 +1,22 @@
-"""The templates file: which approved template carries each proactive message outside 24 h."""
+"""The templates file: which template carries each proactive message outside 24 h (the
+product's choice), and the seed of the template records: each template's English body,
+parameters, quick replies and category as submitted to Meta. What Meta says of them now
+(status, quality, category, other languages) is in the `message_templates` records
+(`backend/services/message_templates.py`, `tms templates sync`); `live_spec` joins the two."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.orm import Session
 
 from backend.domain.whatsapp_messages import MessageLimitError, Template
+from backend.services import message_templates
 
 TEMPLATES_FILE = Path(__file__).with_name("templates.yml")
 TEMPLATE_PARAM_LIMIT = 1024  # characters of one body parameter
@@ -29,6 +35,7 @@ class TemplateSpec:
     body: str  # as approved by Meta, with {{1}}, {{2}}, ...
     # Titles of the approved quick-reply buttons; each send gives their payloads.
     quick_replies: tuple[str, ...] = ()
+    category: str = "UTILITY"  # as submitted: UTILITY, MARKETING or AUTHENTICATION
 
     def __post_init__(self) -> None:
         numbers = sorted({int(n) for n in _PLACEHOLDER.findall(self.body)})
@@ -69,7 +76,13 @@ class TemplateSpec:
 def load_templates(path: Path = TEMPLATES_FILE) -> dict[str, TemplateSpec]:
     raw = yaml.safe_load(path.read_text()) or {}
     return {
-        purpose: TemplateSpec(**{**spec, "quick_replies": tuple(spec.get("quick_replies") or ())})
+        purpose: TemplateSpec(
+            **{
+                **spec,
+                "quick_replies": tuple(spec.get("quick_replies") or ()),
+                "category": str(spec.get("category") or "utility").upper(),
+            }
+        )
         for purpose, spec in raw.items()
     }
 
@@ -86,3 +99,31 @@ def all_template_names() -> dict[str, int]:
 def approved(name: str) -> TemplateSpec | None:
     """The approved template of that name."""
     return next((spec for spec in load_templates().values() if spec.name == name), None)
+
+
+def seeds() -> list[TemplateSpec]:
+    """Each template of the file once (purposes may share one)."""
+    return list({spec.name: spec for spec in load_templates().values()}.values())
+
+
+def live_spec(session: Session, seed: TemplateSpec, language: str | None) -> TemplateSpec:
+    """The template to send for `seed` to someone reading `language`, as Meta holds it: the
+    approved record in that language, else in English (raises
+    message_templates.TemplateUnavailable when Meta lets none be sent); the seed itself while
+    no record of its name exists."""
+    record = message_templates.choose(session, seed.name, language, seed.params)
+    if record is None:
+        return seed
+    if record.params == message_templates.UNKNOWN_PARAMS or not record.body:
+        return replace(seed, language=record.language)  # known from a webhook only
+    try:
+        return TemplateSpec(
+            name=record.name,
+            language=record.language,
+            params=record.params,
+            body=record.body,
+            quick_replies=tuple(str(t) for t in record.quick_replies),
+            category=record.category,
+        )
+    except ValueError:  # a body this product cannot fill (named parameters): the seed's
+        return replace(seed, language=record.language)

@@ -74,6 +74,12 @@ WHO_HEARS = {
     # A customer's privacy request (backend/services/data_requests.py).
     "tms.contact.data_erasure_requested": ("ops",),
     "tms.contact.data_copy_requested": ("ops",),
+    # WhatsApp templates as Meta holds them (backend/services/message_templates.py).
+    "tms.template.reclassified": ("ops", "admin"),
+    "tms.template.not_sent": ("ops",),
+    "tms.template.status.paused": ("ops", "admin"),
+    "tms.template.status.disabled": ("ops", "admin"),
+    "tms.template.status.rejected": ("admin",),
 }
 
 
