@@ -17,6 +17,7 @@ The rules, in one place:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -81,6 +82,11 @@ class SyncReport:
 def base_language(code: str | None) -> str:
     """`de_DE`, `de-DE` and `de` are German: the part before the locale, lower case."""
     return (code or ENGLISH).replace("-", "_").split("_")[0].lower() or ENGLISH
+
+
+def _notice_id(*parts: str) -> str:
+    """A notice's subject (at most 36 characters) for parts that may be longer."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:36]
 
 
 def _key(record: MessageTemplate) -> str:
@@ -221,7 +227,7 @@ def apply_webhook(session: Session, field_name: str, value: Mapping[str, Any]) -
         if correct:  # impending: Meta will move it to `correct` in 24 hours
             when = value.get("category_update_timestamp")
             if correct != record.category and timers.record_notice(
-                session, "template-reclassify", f"{_subject(name, language)}:{correct}"
+                session, "template-reclassify", _notice_id(_subject(name, language), correct)
             ):
                 _report_reclassification(session, record, record.category, correct, when)
         elif new and new != record.category:
@@ -394,7 +400,7 @@ def not_sent(session: Session, row: OutboundMessage, problem: TemplateUnavailabl
     minute = int(clock.now().timestamp() // 60)
     bucket = datetime.fromtimestamp((minute - minute % window) * 60, UTC)
     if not timers.record_notice(
-        session, f"template-not-sent:{problem.name}", bucket.strftime("%Y-%m-%dT%H:%M")
+        session, "template-not-sent", _notice_id(problem.name, bucket.strftime("%Y-%m-%dT%H:%M"))
     ):
         return
     routing.alert(
