@@ -591,6 +591,24 @@ ACTIONS: tuple[TimelineAction, ...] = (
     _exact("tms.contact.opted_in", M, "{actor} agreed to receive messages again"),
     _exact("tms.contact.opted_out", M, "{actor} wrote STOP: no more messages"),
     _exact(
+        "tms.contact.marketing_opted_in",
+        M,
+        "{actor} agreed to hear about future departures (marketing messages)",
+    ),
+    _exact(
+        "tms.contact.marketing_stopped",
+        M,
+        "The customer stopped marketing messages in WhatsApp (Meta's 131050): no marketing "
+        "until they opt in again; messages about their bookings still go",
+    ),
+    _exact(
+        "tms.contact.marketing_paused",
+        M,
+        "Meta's marketing limit for this customer (131049): no marketing until {until}; "
+        "messages about their bookings still go",
+        "Meta's marketing limit for this customer (131049): marketing paused for now",
+    ),
+    _exact(
         "tms.contact.message_withheld",
         M,
         "A {purpose:words} message was not sent: {reason}",

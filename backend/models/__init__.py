@@ -2,6 +2,7 @@
 
 from backend.models.base import Base
 from backend.models.catalog import Departure, Product
+from backend.models.consent import ContactConsent
 from backend.models.console import ApiToken, SignInCode, SignInLimit, StaffSession
 from backend.models.knowledge import FaqAnswer
 from backend.models.ledger import (
@@ -50,6 +51,7 @@ __all__ = [
     "Booking",
     "CancellationRule",
     "Contact",
+    "ContactConsent",
     "Conversation",
     "Departure",
     "ExchangeRate",

@@ -52,6 +52,25 @@ class ReEngagementMessage(GraphError):
     code = 131047
 
 
+class MarketingStopped(GraphError):
+    """131050: the user stopped marketing messages from this business (in WhatsApp). Not
+    retried: marketing to them is suppressed until they opt in again; utility messages go."""
+
+    code = 131050
+
+
+class MarketingLimitHit(GraphError):
+    """131049: Meta's per-user marketing limit ("healthy ecosystem engagement"): the user got
+    too many marketing messages lately, from any business. Not retried now (the same answer
+    comes back): marketing to them pauses for a while; utility messages go."""
+
+    code = 131049
+
+
+# The refusals that are about marketing to one user, not about the message or the network.
+MARKETING_REFUSALS: tuple[type[GraphError], ...] = (MarketingStopped, MarketingLimitHit)
+
+
 class RecipientNotOnWhatsApp(GraphError):
     """131026: the message could not be delivered to this number."""
 
@@ -95,6 +114,8 @@ _BY_CODE: dict[int, type[GraphError]] = {
     130429: RateLimitHit,
     131056: PairRateLimitHit,
     131047: ReEngagementMessage,
+    131050: MarketingStopped,
+    131049: MarketingLimitHit,
     131026: RecipientNotOnWhatsApp,
     132000: TemplateParamsMismatch,
     132001: TemplateMissing,

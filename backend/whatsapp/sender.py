@@ -34,7 +34,7 @@ from backend.domain.enums import ObjectType, OutboxStatus, Role, Source
 from backend.domain.phones import wa_id
 from backend.domain.whatsapp_messages import MessageLimitError, WireMessage
 from backend.models import Conversation, OutboundMessage
-from backend.services import message_templates, notifications, timeline
+from backend.services import consent, message_templates, notifications, timeline
 from backend.whatsapp import errors, outbox_rules, statuses
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.pacing import RecipientPacer, SendingSlots, SharedRecipientPacer
@@ -444,9 +444,10 @@ class OutboxSender:
                                 outcome.status,
                             ),
                         )
-                    # A 131047 goes out as its template: not a failure anyone must act on.
+                    # A 131047 goes out as its template, a marketing refusal is the
+                    # customer's (or Meta's) say: not failures anyone must act on.
                     elif row.status == OutboxStatus.FAILED and not isinstance(
-                        outcome, errors.ReEngagementMessage
+                        outcome, (errors.ReEngagementMessage, *errors.MARKETING_REFUSALS)
                     ):
                         failed.append(row)
             session.flush()
@@ -474,6 +475,11 @@ class OutboxSender:
         if isinstance(exc, errors.ReEngagementMessage):
             self._fail(row, exc.code, str(exc))
             outbox_rules.queue_template_fallback(session, row)
+        elif isinstance(exc, errors.MARKETING_REFUSALS):
+            # 131050 / 131049: Meta refused marketing to this user, not the network: never
+            # retried; marketing to them is suppressed or paused, their utility messages go.
+            self._fail(row, exc.code, str(exc))
+            consent.refused_by_meta(session, row, exc.code)
         elif exc.retryable and row.attempts < self.settings.send_max_attempts:
             floor = (
                 self.settings.recipient_interval_seconds

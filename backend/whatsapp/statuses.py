@@ -4,7 +4,8 @@ sent < delivered < read (read without delivered is fine); failed keeps its error
 A delivered message is priced then, from the status's `pricing` object and the rate card
 (`backend.services.message_prices`).
 A `failed` with 131047 (the 24-hour window had closed) sends the message's template instead,
-once.
+once; with 131050 / 131049 (Meta refused marketing to that user) marketing to them is
+suppressed or paused (`backend.services.consent`), the message is not sent again.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from backend.domain.enums import OutboxStatus
 from backend.models import MessageStatusEvent, OutboundMessage
-from backend.services import message_prices
-from backend.whatsapp.errors import ReEngagementMessage
+from backend.services import consent, message_prices
+from backend.whatsapp.errors import MarketingLimitHit, MarketingStopped, ReEngagementMessage
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ def apply_status(session: Session, row: OutboundMessage, event: MessageStatusEve
             from backend.whatsapp import outbox_rules
 
             outbox_rules.queue_template_fallback(session, row)
+        elif event.error_code in (MarketingStopped.code, MarketingLimitHit.code):
+            # Not retried: marketing to them is suppressed (131050) or paused (131049).
+            consent.refused_by_meta(session, row, event.error_code)
         return
     if status not in (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ):
         logger.info("unknown status %r for %s kept, not applied", status, event.wamid)
@@ -108,5 +112,6 @@ def apply_status(session: Session, row: OutboundMessage, event: MessageStatusEve
         message_prices.price_delivered(
             session, row, pricing if isinstance(pricing, dict) else None, row.delivered_at or at
         )
+        consent.marketing_delivered(session, row)
     if RANK[OutboxStatus(status)] > RANK.get(OutboxStatus(row.status), 0):
         row.status = status
