@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from backend import clock, queue, texts
@@ -97,7 +97,9 @@ def retry_failed(
     everything: bool = False,
 ) -> list[int]:
     """Queue FAILED messages again (by id, by when they failed, or all), attempts reset. A
-    message already replaced by its template (131047) stays as it is: it went out."""
+    message already replaced by its template (131047) stays as it is: it went out. So does a
+    marketing message Meta refused for that user (131050, 131049): sending it again is what
+    Meta asks us not to do (marketing to them waits for their opt-in or the pause's end)."""
     if not (ids or since or until or everything):
         return []
     replaced = aliased(OutboundMessage)
@@ -109,7 +111,13 @@ def retry_failed(
         ids=ids,
         since=since,
         until=until,
-        extra=~exists().where(replaced.fallback_of_id == OutboundMessage.id),
+        extra=and_(
+            ~exists().where(replaced.fallback_of_id == OutboundMessage.id),
+            or_(
+                OutboundMessage.error_code.is_(None),
+                OutboundMessage.error_code.not_in([e.code for e in errors.MARKETING_REFUSALS]),
+            ),
+        ),
     )
     for row in rows:
         timeline.record(

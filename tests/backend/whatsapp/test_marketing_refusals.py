@@ -187,3 +187,16 @@ def test_over_the_fake_graph_api(fake):
     assert late[0].status == OutboxStatus.FAILED
     with transaction() as s:
         assert consent.categories(s, s.get(type(contact), contact_id))["marketing"] == "paused"
+
+
+def test_retrying_failed_messages_leaves_meta_marketing_refusals_alone(session):
+    from backend.whatsapp import sender
+
+    contact = contacts.get_or_create_contact(session, CUSTOMER)
+    refused, broken = _queue(session, "marketing", contact) + _queue(
+        session, "balance_reminder", contact
+    )
+    _sender()._record_error(session, refused, errors.MarketingStopped("stopped", code=131050))
+    _sender()._fail(broken, 131026, "not on WhatsApp")
+    assert sender.retry_failed(session, SYSTEM, everything=True) == [broken.id]
+    assert refused.status == OutboxStatus.FAILED
