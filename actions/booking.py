@@ -174,6 +174,8 @@ def rate_tapped(turn: Turn, tapped: choices.AnswerTo) -> None:
             turn.session, booking, rating=rating, comment=None, actor=turn.actor, channel="chat"
         )
         turn.say(texts.rating_thanks(rating, turn.name))
+        if rating >= 4:
+            questions.offer_departure_news(turn)
 
 
 def rate_last_trip(turn: Turn) -> bool:
@@ -188,6 +190,8 @@ def rate_last_trip(turn: Turn) -> bool:
         turn.session, booking, rating=rating, comment=comment, actor=turn.actor, channel="chat"
     )
     turn.say(texts.rating_thanks(rating, turn.name))
+    if rating >= 4:
+        questions.offer_departure_news(turn)
     return True
 
 

@@ -41,6 +41,7 @@ from backend.models import Assignment, Booking, Incident, Lead, Refund
 from backend.services import (
     assignments,
     bookings,
+    consent,
     incidents,
     inventory,
     leads,
@@ -316,6 +317,26 @@ def _skip_email(turn: Turn, contact: Any) -> None:
     turn.say(texts.email_skipped())
 
 
+# -- "hear about future departures?" (after a good rating): the marketing opt-in -------------
+
+
+def offer_departure_news(turn: Turn) -> None:
+    """Ask whether they want to hear about future departures, once: only while they have
+    said nothing about marketing either way (backend/services/consent.py)."""
+    if consent.marketing_undecided(turn.session, turn.contact):
+        ask_yes_no(turn, texts.departure_news_question(), choices.NEWS, turn.contact.id)
+
+
+def _hear_about_departures(turn: Turn, contact: Any) -> None:
+    consent.opt_in_marketing(turn.session, turn.contact, turn.actor, source="asked")
+    turn.say(texts.departure_news_yes())
+
+
+def _no_departure_news(turn: Turn, contact: Any) -> None:
+    consent.decline_marketing(turn.session, turn.contact, turn.actor)
+    turn.say(texts.departure_news_no())
+
+
 REGISTRY: list[Question] = [
     Question(
         choices.ASSIGNMENT,
@@ -353,6 +374,7 @@ REGISTRY: list[Question] = [
         yes=_refund_chosen,
         no=lambda turn, found: turn.say(texts.no_problem()),
     ),
+    Question(choices.NEWS, _own_contact, yes=_hear_about_departures, no=_no_departure_news),
 ]
 
 BY_KIND = {question.kind: question for question in REGISTRY}

@@ -596,6 +596,11 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "{actor} agreed to hear about future departures (marketing messages)",
     ),
     _exact(
+        "tms.contact.marketing_declined",
+        M,
+        "{actor} does not want to hear about future departures (no marketing messages)",
+    ),
+    _exact(
         "tms.contact.marketing_stopped",
         M,
         "The customer stopped marketing messages in WhatsApp (Meta's 131050): no marketing "

@@ -141,6 +141,29 @@ def opt_in_marketing(
     return True
 
 
+def decline_marketing(session: Session, contact: Contact, actor: Actor) -> bool:
+    """They said no to hearing about future departures: no marketing until they opt in."""
+    state = _state(session, contact, MARKETING)
+    if state is not None and state.status == OPTED_OUT:
+        return False
+    _set(session, contact, MARKETING, OPTED_OUT, "declined")
+    timeline.record(
+        session,
+        object_type=ObjectType.CONTACT,
+        object_id=contact.id,
+        event_type="CONSENT",
+        action="tms.contact.marketing_declined",
+        actor=actor,
+        content={"phone": contact.phone},
+    )
+    return True
+
+
+def marketing_undecided(session: Session, contact: Contact) -> bool:
+    """Nothing said either way about marketing (and no STOP): they may be asked."""
+    return contact.opted_out_at is None and _state(session, contact, MARKETING) is None
+
+
 def marketing_delivered(session: Session, row: OutboundMessage) -> None:
     """A marketing message reached them: Meta's limit no longer holds; the streak ends."""
     if row.purpose not in MARKETING_PURPOSES:

@@ -1521,6 +1521,21 @@ def consent_started() -> str:
     return _("Welcome back! You'll get our trip updates and offers again. Reply STOP any time.")
 
 
+def departure_news_question() -> str:
+    return _(
+        "Would you like to hear about our future departures and offers here on WhatsApp? "
+        "You can reply STOP any time."
+    )
+
+
+def departure_news_yes() -> str:
+    return _("Wonderful! We'll tell you about future departures. Reply STOP any time.")
+
+
+def departure_news_no() -> str:
+    return _("No problem: we won't send you offers. We'll still message you about your bookings.")
+
+
 def __getattr__(name: str) -> Any:
     """`ACCEPT`, `CONFIRM`, ... `RATING_TITLES` and `PRE_DEPARTURE_CHECKLIST` in the language
     of the moment, each time they are read (PEP 562)."""

@@ -257,6 +257,7 @@ def test_a_typed_yes_follows_the_registry_order():
         choices.EMAIL,
         choices.QUOTE,
         choices.REFUND,
+        choices.NEWS,  # only ever pending after a rating: last, it never takes another's Yes
     ]
 
 
