@@ -20,6 +20,7 @@ from backend.console import (  # noqa: F401  (each module adds its routes to the
     leads,
     live,
     me,
+    message_templates,
     papers,
     payments,
     timeline,
