@@ -205,3 +205,15 @@ def test_a_quality_change_is_kept_and_on_the_timeline(fake):
             select(TimelineEvent).where(TimelineEvent.action == "tms.template.quality_changed")
         )
     assert {"APPROVED"} == message_templates.SENDABLE  # a yellow template still goes
+
+
+def test_tms_templates_sync_and_list(fake, capsys):
+    from backend import cli
+
+    change(fake, name="trip_started", language="en", status="PAUSED", notify=False)
+    assert cli.main(["templates", "sync"]) == 0
+    assert "trip_started (en)" in capsys.readouterr().out
+    assert cli.main(["templates", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert "trip_started\ten\tUTILITY\tPAUSED\tUNKNOWN" in listed
+    assert "staff_sign_in_code\ten\tAUTHENTICATION\tAPPROVED\tUNKNOWN" in listed
