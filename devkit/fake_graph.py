@@ -415,10 +415,13 @@ class FakeMeta:
         sent: dict[str, Any] = next((m for m in reversed(self.messages) if m["id"] == wamid), {})
         category = "service"
         if sent.get("type") == "template":
-            spec = approved(sent.get("template") or "")
+            # Meta bills the category it holds for the template (after any reclassification).
+            held = self.templates.get(
+                (str(sent.get("template")), str(sent.get("template_language")))
+            )
             category = str(
                 (self.config.get("template_categories") or {}).get(sent.get("template"))
-                or getattr(spec, "category", None)
+                or (held or {}).get("category")
                 or "utility"
             ).lower()
         refusal = (self.config.get("marketing_refusals") or {}).get(wa_id)
