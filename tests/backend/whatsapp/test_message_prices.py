@@ -229,3 +229,34 @@ def test_only_a_day_to_come_may_change_the_rate_card(session):
             price="0.2",
             actor=SYSTEM,
         )
+
+
+def test_over_the_fake_graph_api_a_template_is_priced_and_a_reply_is_free(fake):
+    from backend.db import transaction
+    from tests.backend.whatsapp.test_sender import open_window, rows, run_sender, wait_for
+
+    with transaction() as s:
+        s.execute(MessageRate.__table__.delete())
+        _line(s, "61", "utility", "0.0113", market="Rest of Asia Pacific")
+        outbox.enqueue_text(
+            s,
+            to_phone="+61412300099",
+            body="Balance due",
+            purpose="customer_update",
+            template_params=["Balance due"],
+        )
+    run_sender()  # outside the window: the utility template, billed
+    open_window(fake, "+61412300099")
+    with transaction() as s:
+        outbox.enqueue_text(s, to_phone="+61412300099", body="Thanks!", purpose="reply")
+    run_sender()  # inside it: a free service reply
+    wait_for(lambda: all(r.delivered_at for r in rows()) and len(rows()) == 2)
+
+    def costs():
+        with transaction() as s:
+            return {c.category: (c.price, c.pricing_type) for c in s.scalars(select(MessageCost))}
+
+    assert wait_for(lambda: len(costs()) == 2 and costs()) == {
+        "utility": ("0.0113", "regular"),
+        "service": ("0", "free_customer_service"),
+    }
