@@ -30,7 +30,7 @@ def keep_for_staff(turn: Turn, alert_for: str = NOT_UNDERSTOOD) -> None:
     routing.alert(
         turn.session,
         alert_for,
-        texts.rep_unanswered_message(turn.contact.display_name, turn.contact.phone, turn.text),
+        texts.rep_unanswered_message(turn.contact.display_name, turn.contact.address, turn.text),
         object_type=ObjectType.CONVERSATION,
         object_id=turn.conversation.id,
         conversation=turn.conversation,
@@ -45,7 +45,7 @@ def hand_off(turn: Turn) -> None:
     lead = leads.lead_of_conversation(turn.session, turn.conversation)
     alert = texts.rep_handoff(
         turn.contact.display_name,
-        turn.contact.phone,
+        turn.contact.address,
         lead.reference if lead else None,
         turn.text,
     )

@@ -389,7 +389,7 @@ def run_demo(*, serve: bool = False) -> int:
             from backend.models import Contact
 
             for contact in session.scalars(select(Contact)):
-                names.setdefault(contact.phone, f"{contact.display_name} (guest)")
+                names.setdefault(contact.address, f"{contact.display_name} (guest)")
         tokens = {
             "Sarah": world.staff_tokens["Sarah Gurung"],
             "Priya": world.staff_tokens["Priya Thapa"],
@@ -629,7 +629,7 @@ def workflow_2(d: Director) -> None:
             )
         ).first()
         assert cancelled is not None
-        cancelling, cancelling_phone = cancelled.reference, cancelled.contact.phone
+        cancelling, cancelling_phone = cancelled.reference, cancelled.contact.address
     d.at(STORY.on(3, 3), "10:00")
     d.says(LIAM, f"Interested in Annapurna Circuit {day}")
     d.says(LIAM, "2")
@@ -687,7 +687,7 @@ def workflow_3(d: Director) -> None:
         assert pokhara is not None
         trip = s.scalars(select(Trip).where(Trip.departure_id == pokhara.id)).one()
         reference = trip.reference
-        guests = [b.contact.phone for b in trips.guests_of(s, trip)]
+        guests = [b.contact.address for b in trips.guests_of(s, trip)]
     d.cast = {AMIT, PRIYA, guests[0]}  # one guest stands for the 15
     print(
         f"\nThe story's day again: the Pokhara Sightseeing trip {reference} has been under way "

@@ -276,6 +276,53 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "Cancelled after {paid:money} was paid: nothing comes back ({policy})",
         "Cancelled after payment: nothing comes back under the policy",
     ),
+    # -- One booking to another departure (backend/services/reschedules.py) ----------------------
+    _exact(
+        "tms.booking.reschedule_requested",
+        B,
+        "{actor} asked to move the booking to {toDate} (change fee {fee:money})",
+        "{actor} asked to move the booking to {toDate}",
+        "{actor} asked to move the booking to another date",
+        alerts=(rep("the customer asks to move to another date", no_rep=SALES),),
+    ),
+    _exact(
+        "tms.booking.moved",
+        B,
+        "{actor} moved the booking from {fromDate} to {toDate} (change fee {fee:money})",
+        "{actor} moved the booking from {fromDate} to {toDate}",
+        "{actor} moved the booking to another departure",
+    ),
+    _exact(
+        "tms.departure.booking_moved_out",
+        B,
+        "{actor} moved booking {booking} ({seats:seat}) to {toDate}",
+        "{actor} moved a booking to another departure",
+    ),
+    _exact(
+        "tms.departure.booking_moved_in",
+        B,
+        "{actor} moved booking {booking} ({seats:seat}) here from {fromDate}",
+        "{actor} moved a booking here from another departure",
+    ),
+    _exact(
+        "tms.reschedule.created",
+        B,
+        "{actor} asked to move booking {booking} from {fromDate} to {toDate}",
+        "{actor} asked to move a booking",
+    ),
+    _prefix(
+        "tms.reschedule.status.",
+        B,
+        "Date change {state}",
+        by_suffix={
+            "approved": ("{actor} approved the date change",),
+            "declined": (
+                "{actor} declined the date change: {reason}",
+                "{actor} declined the date change",
+            ),
+            "withdrawn": ("The date change was replaced: {reason}", "The date change was withdrawn"),
+        },
+    ),
     # -- Refunds and credits after a cancellation (backend/services/refunds.py) -----------------
     _exact(
         "tms.refund.created",
@@ -587,6 +634,19 @@ ACTIONS: tuple[TimelineAction, ...] = (
         alerts=(
             rep("a person must answer in a language the assistant does not speak", no_rep=SALES),
         ),
+    ),
+    _exact(
+        "tms.contact.merged",
+        M,
+        "WhatsApp showed that {phone} and the username's ID {userId} are one customer: "
+        "their records were joined",
+        "Two records of one customer were joined",
+    ),
+    _exact(
+        "tms.contact.user_id_changed",
+        M,
+        "The customer's WhatsApp user ID changed from {previous} to {userId}",
+        "The customer's WhatsApp user ID changed",
     ),
     _exact("tms.contact.opted_in", M, "{actor} agreed to receive messages again"),
     _exact("tms.contact.opted_out", M, "{actor} wrote STOP: no more messages"),
@@ -1113,6 +1173,29 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "Not sent to {to}: the WhatsApp template {template} is {status:lower}",
         "A message was not sent: its WhatsApp template may not be used",
         alerts=(ops("the customer did not get the message: someone must reach them"),),
+    ),
+    _exact(
+        "tms.messaging_limit.changed",
+        Area.ADMINISTRATION,
+        "Meta's messaging limit is now {limit} users a day outside the window ({tier}, was "
+        "{previous})",
+        "Meta's messaging limit is now {limit} users a day outside the window ({tier})",
+        "Meta changed the messaging limit",
+    ),
+    # -- Campaigns (marketing templates to opted-in customers) ----------------------------------
+    _exact(
+        "tms.campaign.created",
+        M,
+        "{actor} created the campaign “{name}” ({template}) for {audience}",
+        "{actor} created the campaign “{name}”",
+        "{actor} created a campaign",
+    ),
+    _exact(
+        "tms.campaign.sent",
+        M,
+        "{actor} sent the campaign “{name}”: {queued} queued of {audience} opted in",
+        "{actor} sent the campaign “{name}”",
+        "{actor} sent a campaign",
     ),
     # -- The operator as a whole ------------------------------------------------------------------
     _exact(

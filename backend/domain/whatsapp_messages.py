@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from backend.domain.whatsapp_ids import is_bsuid
+
 TEXT_LIMIT = 4096
 BUTTON_LIMIT = 3
 BUTTON_TITLE_LIMIT = 20
@@ -227,9 +229,12 @@ WireMessage = Text | Buttons | ListMessage | FlowMessage | Template
 
 
 def request_body(to_wa_id: str, message: WireMessage) -> dict[str, Any]:
+    """Meta's request: `to` for a phone number (its wa_id), `recipient` for a business-scoped
+    user ID when no phone is known (docs/whatsapp.md, "Usernames and BSUIDs")."""
+    field_name = "recipient" if is_bsuid(to_wa_id) else "to"
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": to_wa_id,
+        field_name: to_wa_id,
         **message.payload(),
     }

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.domain.whatsapp_ids import ADDRESS_LENGTH
 from backend.models.base import Base, BigId, CreatedMixin, IdMixin
 
 
@@ -21,7 +22,7 @@ class MediaAttachment(IdMixin, CreatedMixin, Base):
     inbound_message_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("inbound_messages.id"), unique=True
     )
-    from_phone: Mapped[str] = mapped_column(String(20), index=True)
+    from_phone: Mapped[str] = mapped_column(String(ADDRESS_LENGTH), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # image | audio | video | document | ...
     media_id: Mapped[str | None] = mapped_column(String(120))  # Graph's id; none for locations
     mime_type: Mapped[str | None] = mapped_column(String(120))

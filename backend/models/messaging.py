@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.domain.whatsapp_ids import ADDRESS_LENGTH
 from backend.models.base import Base, BigId, CreatedMixin
 
 
@@ -19,7 +20,9 @@ class InboundMessage(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     wamid: Mapped[str] = mapped_column(String(160), unique=True)
-    from_phone: Mapped[str] = mapped_column(String(20), index=True)
+    # The sender's address (phone, else BSUID: backend/domain/whatsapp_ids.py); its BSUID too.
+    from_phone: Mapped[str] = mapped_column(String(ADDRESS_LENGTH), index=True)
+    from_user_id: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
     phone_number_id: Mapped[str | None] = mapped_column(String(40))
     profile_name: Mapped[str | None] = mapped_column(String(120))
     message_type: Mapped[str] = mapped_column(String(24))
@@ -46,7 +49,7 @@ class MessageStatusEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     wamid: Mapped[str] = mapped_column(String(160), index=True)
     status: Mapped[str] = mapped_column(String(16))
-    recipient_phone: Mapped[str | None] = mapped_column(String(20))
+    recipient_phone: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
     occurred_at: Mapped[datetime | None]
     error_code: Mapped[int | None]
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -69,7 +72,7 @@ class OutboundMessage(CreatedMixin, Base):
     __table_args__ = (Index("ix_outbound_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    recipient_phone: Mapped[str] = mapped_column(String(20), index=True)
+    recipient_phone: Mapped[str] = mapped_column(String(ADDRESS_LENGTH), index=True)
     contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"))
     staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
     kind: Mapped[str] = mapped_column(String(16))  # text | buttons | list | flow | template
@@ -142,7 +145,7 @@ class RecipientPacing(Base):
 
     __tablename__ = "recipient_pacing"
 
-    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(ADDRESS_LENGTH), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float)
     at: Mapped[float] = mapped_column(Float)
     granted: Mapped[bool] = mapped_column(Boolean)

@@ -8,13 +8,17 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.domain.enums import Role
+from backend.domain.whatsapp_ids import ADDRESS_LENGTH, address
 from backend.models.base import Base, CreatedMixin, IdMixin
 
 
 class Contact(IdMixin, CreatedMixin, Base):
     __tablename__ = "contacts"
 
-    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    # Known by a phone number, a business-scoped user ID (BSUID, Meta's `user_id`) or both;
+    # `contacts.resolve_contact` is the one place that finds, creates and merges them.
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    user_id: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH), unique=True)
     profile_name: Mapped[str | None] = mapped_column(String(120))
     name: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(200))
@@ -28,8 +32,13 @@ class Contact(IdMixin, CreatedMixin, Base):
     language_chosen: Mapped[bool] = mapped_column(default=False)
 
     @property
+    def address(self) -> str:
+        """What WhatsApp knows them by: the phone when known, else the BSUID."""
+        return address(self.phone, self.user_id)
+
+    @property
     def display_name(self) -> str:
-        return self.name or self.profile_name or self.phone
+        return self.name or self.profile_name or self.address
 
 
 class Staff(IdMixin, CreatedMixin, Base):

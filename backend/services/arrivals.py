@@ -102,7 +102,7 @@ class ArrivalHandler:
 def _reply(session: Session, arrival: Arrival, body: str) -> None:
     outbox.enqueue_text(
         session,
-        to_phone=arrival.contact.phone,
+        to_phone=arrival.contact.address,
         contact_id=arrival.contact.id,
         body=body,
         purpose="reply",
@@ -157,7 +157,7 @@ def forward_to_rep(session: Session, row: InboundMessage, arrival: Arrival) -> b
     routing.alert(
         session,
         "tms.conversation.forwarded",
-        texts.rep_forward(arrival.contact.display_name, arrival.contact.phone, text),
+        texts.rep_forward(arrival.contact.display_name, arrival.contact.address, text),
         object_type=ObjectType.CONVERSATION,
         object_id=arrival.conversation.id,
         conversation=arrival.conversation,
@@ -242,7 +242,7 @@ def hand_foreign_language_to_rep(session: Session, row: InboundMessage, arrival:
     routing.alert(
         session,
         "tms.conversation.foreign_language",
-        texts.rep_foreign_language(contact.display_name, contact.phone, code, row.text or ""),
+        texts.rep_foreign_language(contact.display_name, contact.address, code, row.text or ""),
         object_type=ObjectType.CONVERSATION,
         object_id=arrival.conversation.id,
         conversation=arrival.conversation,
@@ -319,7 +319,7 @@ def dialogue_turn(
 ) -> DialogueTurn:
     return DialogueTurn(
         row_id=row.id,
-        sender=arrival.contact.phone,
+        sender=arrival.contact.address,
         text=row.text or "",
         metadata={
             "wamid": row.wamid,
@@ -370,7 +370,7 @@ def forward_unanswered(session: Session, row: InboundMessage, contact: Contact) 
     routing.alert(
         session,
         "tms.conversation.assistant_silent",
-        texts.rep_unanswered_message(contact.display_name, contact.phone, row.text or ""),
+        texts.rep_unanswered_message(contact.display_name, contact.address, row.text or ""),
         object_type=ObjectType.CONVERSATION,
         object_id=row.conversation_id,
         conversation=conversation,

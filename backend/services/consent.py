@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from backend import clock
@@ -31,7 +30,7 @@ from backend.domain.actor import SYSTEM, Actor
 from backend.domain.enums import ObjectType
 from backend.domain.message_pricing import CAMPAIGN_PURPOSES, MARKETING, UTILITY
 from backend.models import Contact, ContactConsent, OutboundMessage
-from backend.services import timeline
+from backend.services import contacts, timeline
 
 STOP_WORDS = {"STOP", "UNSUBSCRIBE", "STOP ALL", "OPT OUT", "OPTOUT"}
 START_WORDS = {"START", "SUBSCRIBE", "UNSTOP", "OPT IN", "OPTIN"}
@@ -215,7 +214,7 @@ def _iso(at: datetime) -> str:
 def _contact_of(session: Session, row: OutboundMessage) -> Contact | None:
     if row.contact_id:
         return session.get(Contact, row.contact_id)
-    return session.scalar(select(Contact).where(Contact.phone == row.recipient_phone))
+    return contacts.find_contact(session, row.recipient_phone)
 
 
 def _state(session: Session, contact: Contact, category: str) -> ContactConsent | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Column, delete, select
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -14,32 +15,171 @@ from backend.domain.email_addresses import normalise_email
 from backend.domain.enums import ConversationStatus, ObjectType, Source
 from backend.domain.errors import DomainError
 from backend.domain.phones import normalise_phone
-from backend.models import Contact, Conversation
+from backend.domain.whatsapp_ids import is_bsuid
+from backend.models import Contact, ContactConsent, Conversation
 from backend.services import timeline
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 
 
-def find_contact(session: Session, phone: str) -> Contact | None:
-    e164 = normalise_phone(phone, get_settings().default_region)
+def find_contact(session: Session, address: str) -> Contact | None:
+    """The contact a WhatsApp address names: a BSUID, else a phone number."""
+    if is_bsuid(address):
+        return session.scalar(select(Contact).where(Contact.user_id == address))
+    e164 = normalise_phone(address, get_settings().default_region)
     return session.scalar(select(Contact).where(Contact.phone == e164))
 
 
 def get_or_create_contact(
-    session: Session, phone: str, *, profile_name: str | None = None, name: str | None = None
+    session: Session, address: str, *, profile_name: str | None = None, name: str | None = None
 ) -> Contact:
-    e164 = normalise_phone(phone, get_settings().default_region)
-    contact = session.scalar(select(Contact).where(Contact.phone == e164))
+    """The contact of a WhatsApp address (a phone number or a BSUID), created if new."""
+    if is_bsuid(address):
+        return resolve_contact(session, None, address, profile_name=profile_name, name=name)
+    return resolve_contact(session, address, None, profile_name=profile_name, name=name)
+
+
+def resolve_contact(
+    session: Session,
+    phone: str | None,
+    user_id: str | None,
+    *,
+    profile_name: str | None = None,
+    name: str | None = None,
+) -> Contact:
+    """The one contact these identifiers name, created if new: the one rule for who a
+    WhatsApp user is. A message that reveals both a phone and a BSUID joins a contact known
+    by the phone with one known by the BSUID (the older keeps everything, on the timeline as
+    `tms.contact.merged`); a phone's contact seen with another BSUID takes it (Meta gives a
+    new one when a number changes), as `tms.contact.user_id_changed`."""
+    e164 = normalise_phone(phone, get_settings().default_region) if phone else None
+    if e164 is None and not user_id:
+        raise ValueError("a contact needs a phone number or a business-scoped user ID")
+    by_phone = session.scalar(select(Contact).where(Contact.phone == e164)) if e164 else None
+    by_user_id = (
+        session.scalar(select(Contact).where(Contact.user_id == user_id)) if user_id else None
+    )
+    if by_phone is not None and by_user_id is not None and by_phone.id != by_user_id.id:
+        contact = _merge(session, by_phone, by_user_id)
+    else:
+        contact = by_phone or by_user_id  # type: ignore[assignment]
     if contact is None:
-        contact = Contact(phone=e164, profile_name=profile_name, name=name)
+        contact = Contact(phone=e164, user_id=user_id, profile_name=profile_name, name=name)
         session.add(contact)
         session.flush()
-    else:
-        if profile_name and contact.profile_name != profile_name:
-            contact.profile_name = profile_name
-        if name and not contact.name:
-            contact.name = name
+        return contact
+    if e164 and contact.phone is None:
+        contact.phone = e164
+    if user_id and contact.user_id != user_id:
+        previous, contact.user_id = contact.user_id, user_id
+        if previous is not None:
+            _record_user_id_change(session, contact, previous)
+    if profile_name and contact.profile_name != profile_name:
+        contact.profile_name = profile_name
+    if name and not contact.name:
+        contact.name = name
     return contact
+
+
+def change_user_id(
+    session: Session, previous: str, current: str, *, phone: str | None = None
+) -> Contact | None:
+    """Meta's `user_id_update`: the user's BSUID is now `current` (a new one comes with a new
+    phone number). The contact known by `previous` (or by the phone) moves to it, joined with
+    any contact already known by `current`; None when nobody here is known by either."""
+    contact = session.scalar(select(Contact).where(Contact.user_id == previous))
+    if contact is None and phone:
+        contact = find_contact(session, phone)
+    if contact is None:
+        return None
+    already = session.scalar(select(Contact).where(Contact.user_id == current))
+    if already is not None and already.id != contact.id:
+        contact = _merge(session, contact, already)
+    if contact.user_id != current:
+        old, contact.user_id = contact.user_id, current
+        _record_user_id_change(session, contact, old or previous)
+    return contact
+
+
+def _record_user_id_change(session: Session, contact: Contact, previous: str) -> None:
+    timeline.record(
+        session,
+        object_type=ObjectType.CONTACT,
+        object_id=contact.id,
+        event_type="USER_ID_CHANGED",
+        action="tms.contact.user_id_changed",
+        actor=Actor(Source.WHATSAPP, phone=contact.phone),
+        content={"previous": previous, "userId": contact.user_id},
+    )
+
+
+def _merge(session: Session, first: Contact, second: Contact) -> Contact:
+    """Join two contacts of one person: the older keeps its id, takes the other's
+    identifiers, details it lacks and everything that points at the other (conversations,
+    leads, bookings, consent…), and the other is removed. Only one conversation stays
+    active."""
+    keep, gone = sorted((first, second), key=lambda c: (c.created_at, c.id))
+    phone = keep.phone or gone.phone
+    user_id = gone.user_id or keep.user_id
+    if active_conversation(session, keep) is not None:
+        for conversation in session.scalars(
+            select(Conversation).where(
+                Conversation.contact_id == gone.id,
+                Conversation.status == ConversationStatus.ACTIVE,
+            )
+        ):
+            conversation.status = ConversationStatus.CLOSED
+    # Consent rows are keyed by (contact, category): the kept contact's word stands.
+    session.execute(
+        delete(ContactConsent).where(
+            ContactConsent.contact_id == gone.id,
+            ContactConsent.category.in_(
+                select(ContactConsent.category).where(ContactConsent.contact_id == keep.id)
+            ),
+        )
+    )
+    session.flush()
+    for column in _columns_pointing_at_contacts():
+        session.execute(
+            column.table.update().where(column == gone.id).values({column.name: keep.id})
+        )
+    for attribute in ("profile_name", "name", "email", "language", "opted_out_at"):
+        if getattr(keep, attribute) is None:
+            setattr(keep, attribute, getattr(gone, attribute))
+    keep.language_chosen = keep.language_chosen or gone.language_chosen
+    if gone.last_inbound_at and (
+        keep.last_inbound_at is None or keep.last_inbound_at < gone.last_inbound_at
+    ):
+        keep.last_inbound_at = gone.last_inbound_at
+    gone_id = gone.id
+    session.expire_all()  # conversations and the like now belong to `keep`
+    gone_row = session.get(Contact, gone_id)
+    session.delete(gone_row)
+    session.flush()  # frees the unique phone and user_id before `keep` takes them
+    keep = session.get(Contact, keep.id)  # type: ignore[assignment]
+    keep.phone, keep.user_id = phone, user_id
+    session.flush()
+    timeline.record(
+        session,
+        object_type=ObjectType.CONTACT,
+        object_id=keep.id,
+        event_type="MERGED",
+        action="tms.contact.merged",
+        actor=Actor(Source.WHATSAPP, phone=phone),
+        content={"phone": phone, "userId": user_id, "mergedContact": gone_id},
+    )
+    return keep
+
+
+def _columns_pointing_at_contacts() -> list[Column[Any]]:
+    """Every column with a foreign key to contacts.id, from the models' metadata."""
+    contacts = Contact.__table__
+    return [
+        column
+        for table in Contact.metadata.sorted_tables
+        for column in table.columns
+        if any(fk.column.table is contacts for fk in column.foreign_keys)
+    ]
 
 
 def touch_inbound(contact: Contact, at: datetime | None = None) -> None:
@@ -79,7 +219,7 @@ def get_or_open_conversation(session: Session, contact: Contact) -> tuple[Conver
         event_type="CREATED",
         action="tms.conversation.opened",
         actor=Actor(Source.WHATSAPP, phone=contact.phone, conversation_id=conversation.id),
-        content={"contact": contact.phone},
+        content={"contact": contact.address},
     )
     return conversation, True
 

@@ -96,7 +96,7 @@ def to_contact(
     enqueue = partial(outbox.enqueue_buttons, buttons=titles) if titles else outbox.enqueue_text
     return enqueue(
         session,
-        to_phone=contact.phone,
+        to_phone=contact.address,
         contact_id=contact.id,
         body=text,
         purpose=purpose,

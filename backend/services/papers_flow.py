@@ -98,7 +98,7 @@ def offer(
     link = links.papers_url(booking.ref_key)
     sent = outbox.enqueue_flow(
         session,
-        to_phone=booking.contact.phone,
+        to_phone=booking.contact.address,
         contact_id=booking.contact_id,
         body=texts.papers_flow_offer(booking, target.position, target.full_name, len(rows)),
         flow={

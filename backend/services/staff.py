@@ -235,7 +235,11 @@ def by_token(session: Session, token: str) -> Staff | None:
     return found.staff
 
 
-def by_phone(session: Session, phone: str) -> Staff | None:
+def by_phone(session: Session, phone: str | None) -> Staff | None:
+    """The active staff member with this phone; None for no phone (a BSUID alone never
+    names staff: they are recognised by their phone)."""
+    if not phone:
+        return None
     try:
         e164 = normalise_phone(phone, get_settings().default_region)
     except DomainError:

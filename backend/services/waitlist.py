@@ -111,7 +111,7 @@ def offer_spot(session: Session, entry: WaitlistEntry, actor: Actor) -> None:
         body = texts.spot_available(booking, hours=settings.waitlist_offer_hours)
     outbox.enqueue_buttons(
         session,
-        to_phone=booking.contact.phone,
+        to_phone=booking.contact.address,
         contact_id=booking.contact_id,
         buttons=buttons,
         body=body,

@@ -421,7 +421,7 @@ class InboxWorker:
                 if buttons:
                     outbox.enqueue_buttons(
                         session,
-                        to_phone=contact.phone,
+                        to_phone=contact.address,
                         contact_id=contact.id,
                         body=text,
                         buttons=buttons,
@@ -431,7 +431,7 @@ class InboxWorker:
                 else:
                     outbox.enqueue_text(
                         session,
-                        to_phone=contact.phone,
+                        to_phone=contact.address,
                         contact_id=contact.id,
                         body=text,
                         purpose="reply",

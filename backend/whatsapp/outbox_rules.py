@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend import clock, i18n, texts
@@ -43,7 +43,9 @@ class TemplateNotSendable(NoTemplate):
 
 
 def window_is_open(session: Session, phone: str) -> bool:
-    contact = session.scalar(select(Contact).where(Contact.phone == phone))
+    contact = session.scalar(
+        select(Contact).where(or_(Contact.phone == phone, Contact.user_id == phone))
+    )
     margin = timedelta(minutes=get_settings().window_margin_minutes)
     return contact is not None and contacts.window_open(contact, margin=margin)
 
@@ -53,8 +55,17 @@ def open_windows(session: Session, phones: set[str]) -> set[str]:
     if not phones:
         return set()
     margin = timedelta(minutes=get_settings().window_margin_minutes)
-    found = session.scalars(select(Contact).where(Contact.phone.in_(phones)))
-    return {c.phone for c in found if contacts.window_open(c, margin=margin)}
+    # A recipient is an address: a phone, or a BSUID for a customer who shares no phone.
+    found = session.scalars(
+        select(Contact).where(or_(Contact.phone.in_(phones), Contact.user_id.in_(phones)))
+    )
+    return {
+        known
+        for c in found
+        if contacts.window_open(c, margin=margin)
+        for known in (c.phone, c.user_id)
+        if known
+    }
 
 
 def template_spec_for(row: OutboundMessage) -> tuple[TemplateSpec, list[str]]:
