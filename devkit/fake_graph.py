@@ -52,6 +52,7 @@ from sanic import Request, Sanic, response
 
 from backend import clock
 from backend.config import get_settings
+from backend.domain.messaging_limits import limit_of, tier_of
 from backend.domain.whatsapp_messages import (
     BUTTON_BODY_LIMIT,
     BUTTON_LIMIT,
@@ -120,7 +121,13 @@ class FakeMeta:
             "latency": 0.0,
             # The WhatsApp Flows published on this business account (their ids).
             "flows": ["demo-papers-flow"],
+            # The portfolio's messaging limit (Meta's tier names; a new portfolio: 250).
+            "messaging_limit_tier": "TIER_250",
         }
+        # Users messaged outside their customer service window: wa_id → when (the limit counts
+        # unique users over a moving 24 hours); how many messages the limit refused (131048).
+        self.initiated: dict[str, datetime] = {}
+        self.limit_refused = 0
         self.webhooks_sent = 0
         # The account's message templates by (name, language code), as Meta holds them.
         self.templates: dict[tuple[str, str], dict[str, Any]] = {
@@ -232,7 +239,45 @@ class FakeMeta:
             and self.config["window_mode"] == "sync"
         ):
             return error(131047, "Re-engagement message")
+        if kind == "template" and not self.window_open(body["to"]) and self.over_limit(body["to"]):
+            self.limit_refused += 1
+            return error(
+                131048,
+                "Spam rate limit hit: Message failed to send because there are restrictions on "
+                "how many messages can be sent from this phone number.",
+            )
         return None
+
+    def initiated_users(self) -> dict[str, datetime]:
+        """The users messaged outside their window within the last 24 hours."""
+        since = self.now() - WINDOW
+        self.initiated = {w: at for w, at in self.initiated.items() if at > since}
+        return self.initiated
+
+    def over_limit(self, wa_id: str) -> bool:
+        """Whether one more user outside their window would pass the portfolio's limit (a
+        user already counted in the 24 hours costs nothing more)."""
+        tier = tier_of(self.config["messaging_limit_tier"])
+        limit = limit_of(tier) if tier else None
+        users = self.initiated_users()
+        return limit is not None and wa_id not in users and len(users) >= limit
+
+    def limit_change(self, tier: str) -> dict[str, Any]:
+        """Set the portfolio's tier; Meta's phone_number_quality_update webhook body for it."""
+        old = self.config["messaging_limit_tier"]
+        self.config["messaging_limit_tier"] = tier
+        old_limit, new_limit = (limit_of(tier_of(t) or "TIER_UNLIMITED") for t in (old, tier))
+        upgrade = new_limit is None or (old_limit is not None and new_limit > old_limit)
+        return self._account_change(
+            "phone_number_quality_update",
+            {
+                "display_phone_number": get_settings().whatsapp_business_phone.lstrip("+"),
+                "event": "UPGRADE" if upgrade else "DOWNGRADE",
+                "old_limit": old,
+                "current_limit": tier,
+                "max_daily_conversations_per_business": tier,
+            },
+        )
 
     def template_of(self, body: dict[str, Any]) -> dict[str, Any] | None:
         """The account's template a template message names (by name and language code)."""
@@ -355,6 +400,8 @@ class FakeMeta:
         self.recipient_times[body["to"]].append(now)
         kind = body.get("type", "text")
         late_failure = kind != "template" and not self.window_open(body["to"])
+        if kind == "template" and not self.window_open(body["to"]):
+            self.initiated[body["to"]] = self.now()
         params = [
             p.get("text")
             for c in (body.get("template") or {}).get("components") or []
@@ -691,6 +738,15 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         if not authorised(request):
             status, body = error(190, "Invalid OAuth access token", status=401)
             return response.json(body, status=status)
+        if media_id == fake.phone_number_id:  # the business phone number's fields
+            tier = fake.config["messaging_limit_tier"]
+            return response.json(
+                {
+                    "whatsapp_business_manager_messaging_limit": tier,
+                    "messaging_limit_tier": tier,  # deprecated by Meta, still answered
+                    "id": media_id,
+                }
+            )
         if media_id not in fake.media:
             status, body = error(100, f"Object with ID '{media_id}' does not exist")
             return response.json(body, status=status)
@@ -893,6 +949,35 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         fake.fail_next.extend(int(c) for c in data.pop("fail_next", []))
         fake.config.update(data)
         return response.json({"config": fake.config, "fail_next": fake.fail_next})
+
+    @app.post("/_fake/messaging_limit")
+    async def messaging_limit(request: Request):
+        """Change the portfolio's tier (`tier`: TIER_250, TIER_2K, ...) and post Meta's
+        phone_number_quality_update webhook (unless `notify` is false); answers what the limit
+        counts now."""
+        data = request.json or {}
+        payload = fake.limit_change(str(data["tier"]))
+        delivered = (
+            await fake.post_webhook(app.ctx.http, payload) if data.get("notify", True) else None
+        )
+        return response.json(
+            {
+                "tier": fake.config["messaging_limit_tier"],
+                "initiated": len(fake.initiated_users()),
+                "refused": fake.limit_refused,
+                "webhook": delivered,
+            }
+        )
+
+    @app.get("/_fake/messaging_limit")
+    async def messaging_limit_state(request: Request):
+        return response.json(
+            {
+                "tier": fake.config["messaging_limit_tier"],
+                "initiated": len(fake.initiated_users()),
+                "refused": fake.limit_refused,
+            }
+        )
 
     @app.post("/_fake/clock")
     async def clock(request: Request):

@@ -72,6 +72,7 @@ OBJECT_AREAS: Mapping[str, Area] = {
     ObjectType.PAYMENT_PROOF: Area.PAYMENTS,
     ObjectType.REFUND: Area.BOOKINGS,
     ObjectType.TRANSLATION: Area.CATALOG,
+    ObjectType.CAMPAIGN: Area.MESSAGES,
 }
 
 # Messages whose purpose says more than their object: a sign-in code is a secret, an

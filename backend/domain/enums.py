@@ -153,6 +153,7 @@ class ObjectType(StrEnum):
     PAYMENT_PROOF = "PAYMENT_PROOF"
     REFUND = "REFUND"
     TRANSLATION = "TRANSLATION"  # staff's wording of one customer text in one language
+    CAMPAIGN = "CAMPAIGN"  # a marketing campaign (backend/services/campaigns.py)
 
 
 class InboxStatus(StrEnum):

@@ -29,7 +29,7 @@ FREE_TYPES = frozenset({"free_customer_service", "free_entry_point"})
 
 # The message's purpose → what it is for, as the KPIs group spend. An incident's notices are
 # incidents whatever their purpose; a purpose not listed is "other".
-CAMPAIGN_PURPOSES = frozenset({"marketing"})
+CAMPAIGN_PURPOSES = frozenset({"marketing", "campaign"})
 PURPOSE_GROUPS: Mapping[str, frozenset[str]] = {
     "reminders": frozenset(
         {"balance_reminder", "pre_departure", "pre_departure_paid", "papers_reminder"}

@@ -1,6 +1,12 @@
 """SQLAlchemy models for every entity of the design; import from here."""
 
 from backend.models.base import Base
+from backend.models.campaigns import (
+    Campaign,
+    CampaignRecipient,
+    InitiatedConversation,
+    MessagingLimit,
+)
 from backend.models.catalog import Departure, Product
 from backend.models.consent import ContactConsent
 from backend.models.console import ApiToken, SignInCode, SignInLimit, StaffSession
@@ -49,6 +55,8 @@ __all__ = [
     "Attendance",
     "Base",
     "Booking",
+    "Campaign",
+    "CampaignRecipient",
     "CancellationRule",
     "Contact",
     "ContactConsent",
@@ -59,6 +67,7 @@ __all__ = [
     "Hold",
     "InboundMessage",
     "Incident",
+    "InitiatedConversation",
     "Lead",
     "LedgerEntry",
     "LedgerKind",
@@ -68,6 +77,7 @@ __all__ = [
     "MessageRate",
     "MessageStatusEvent",
     "MessageTemplate",
+    "MessagingLimit",
     "OutboundEmail",
     "OutboundMessage",
     "Payment",

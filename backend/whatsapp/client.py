@@ -54,6 +54,26 @@ class GraphClient:
         except (KeyError, IndexError, TypeError) as exc:
             raise errors.ServerError(f"unexpected answer: {str(data)[:200]}") from exc
 
+    async def messaging_limit(self) -> str:
+        """The business portfolio's messaging limit as the phone number reports it:
+        GET /{phone-number-id}?fields=whatsapp_business_manager_messaging_limit,
+        messaging_limit_tier (the portfolio's field; the per-number one is deprecated)."""
+        fields = "whatsapp_business_manager_messaging_limit,messaging_limit_tier"
+        try:
+            answer = await self._client.get(f"/{self.phone_number_id}", params={"fields": fields})
+            data: Any = answer.json() if answer.content else {}
+        except (httpx.HTTPError, ValueError) as exc:
+            raise errors.TransportError(f"{type(exc).__name__}: {exc}") from exc
+        if answer.status_code >= 400:
+            raise errors.from_response(answer.status_code, data)
+        if not isinstance(data, dict):
+            raise errors.ServerError(f"unexpected answer: {str(data)[:200]}")
+        return str(
+            data.get("whatsapp_business_manager_messaging_limit")
+            or data.get("messaging_limit_tier")
+            or ""
+        )
+
     async def list_templates(self, waba_id: str, *, page_size: int = 100) -> list[dict[str, Any]]:
         """Every message template of the business account: GET /{WABA-ID}/message_templates,
         page after page (`paging.next`, which must stay on this API's host)."""

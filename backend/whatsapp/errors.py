@@ -71,6 +71,16 @@ class MarketingLimitHit(GraphError):
 MARKETING_REFUSALS: tuple[type[GraphError], ...] = (MarketingStopped, MarketingLimitHit)
 
 
+class MessagingLimitHit(GraphError):
+    """131048: Meta refused the message for the number's limits ("restrictions on how many
+    messages can be sent from this phone number"), as when a business-initiated message
+    would go past the portfolio's messaging limit. Retried later: the limit is a moving 24
+    hours. The sender's own rule (backend/services/messaging_limits.py) keeps us under it."""
+
+    code = 131048
+    retryable = True
+
+
 class RecipientNotOnWhatsApp(GraphError):
     """131026: the message could not be delivered to this number."""
 
@@ -117,6 +127,7 @@ _BY_CODE: dict[int, type[GraphError]] = {
     131050: MarketingStopped,
     131049: MarketingLimitHit,
     131026: RecipientNotOnWhatsApp,
+    131048: MessagingLimitHit,
     132000: TemplateParamsMismatch,
     132001: TemplateMissing,
     132015: TemplatePaused,

@@ -40,6 +40,7 @@ from backend.services import contacts, timeline
 # handlers; kept under these names here.
 from backend.services.arrivals import DIALOGUE_TYPES, Arrival
 from backend.services.message_templates import WEBHOOK_FIELDS as TEMPLATE_FIELDS
+from backend.services.messaging_limits import WEBHOOK_FIELDS as LIMIT_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class ParsedWebhook:
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
-    # Template webhooks (status, quality, category): (field, value), for the template records.
+    # Account webhooks (template status, quality, category; the messaging limit): (field, value).
     templates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     ignored_changes: int = 0
 
@@ -187,7 +188,8 @@ def parse_webhook(payload: Any, phone_number_id: str) -> ParsedWebhook:
             value = change.get("value") or {}
             if not isinstance(value, dict):
                 raise MalformedPayload("`changes[].value` must be an object")
-            if change.get("field") in TEMPLATE_FIELDS:  # about the account, not a number
+            # About the account (its templates, its messaging limit), not one number's traffic.
+            if change.get("field") in (*TEMPLATE_FIELDS, *LIMIT_FIELDS):
                 parsed.templates.append((str(change["field"]), _clean(value)))
                 continue
             metadata = value.get("metadata") or {}

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from backend.db import get_engine
-from backend.services import message_templates
+from backend.services import message_templates, messaging_limits
 from backend.whatsapp import inbox, statuses
 from backend.whatsapp.inbox import ParsedWebhook, StoreResult
 
@@ -57,9 +57,12 @@ def store_batch(connection: Connection, webhooks: Sequence[ParsedWebhook]) -> li
         results = inbox.store_parsed(session, webhooks)
         new_status_wamids = [w for r in results for w in r.new_status_wamids]
         statuses.apply_pending(session, new_status_wamids)
-        for webhook in webhooks:  # template status, quality and category changes
+        for webhook in webhooks:  # template changes, the messaging limit
             for field_name, value in webhook.templates:
-                message_templates.apply_webhook(session, field_name, value)
+                if field_name in messaging_limits.WEBHOOK_FIELDS:
+                    messaging_limits.apply_webhook(session, value)
+                else:
+                    message_templates.apply_webhook(session, field_name, value)
         return results
 
 

@@ -34,7 +34,13 @@ from backend.domain.enums import ObjectType, OutboxStatus, Role, Source
 from backend.domain.phones import wa_id
 from backend.domain.whatsapp_messages import MessageLimitError, WireMessage
 from backend.models import Conversation, OutboundMessage
-from backend.services import consent, message_templates, notifications, timeline
+from backend.services import (
+    consent,
+    message_templates,
+    messaging_limits,
+    notifications,
+    timeline,
+)
 from backend.whatsapp import errors, outbox_rules, statuses
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.pacing import RecipientPacer, SendingSlots, SharedRecipientPacer
@@ -369,6 +375,9 @@ class OutboxSender:
             )
             # A claim holds one row per recipient: one token each.
             waits = self.recipients.take(session, [row.recipient_phone for row in rows if row])
+            # Meta's messaging limit counts users messaged outside their window.
+            outside = [r.recipient_phone for r in rows if r and r.recipient_phone not in windows]
+            allowance = messaging_limits.Allowance(session, outside) if outside else None
             for row_id in ids:
                 row = session.get(OutboundMessage, row_id)
                 assert row is not None
@@ -378,6 +387,12 @@ class OutboxSender:
                     row.next_attempt_at = clock.now() + timedelta(seconds=wait)
                     row.lease_token = None
                     continue
+                if allowance is not None and row.recipient_phone not in windows:
+                    not_before = allowance.admit(row)
+                    if not_before is not None:  # the limit is used up: it waits, queued
+                        row.next_attempt_at = not_before
+                        row.lease_token = None
+                        continue
                 try:
                     message = outbox_rules.wire_message(
                         session, row, window_open=row.recipient_phone in windows

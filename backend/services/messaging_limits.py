@@ -1,0 +1,188 @@
+"""Meta's messaging limit, and the one rule the sender consults before a message opens a
+conversation outside the customer service window.
+
+Meta limits how many unique users the business (its portfolio, shared by its numbers) may
+deliver messages to outside a customer service window in a moving 24 hours: 250, 2,000,
+10,000, 100,000 or unlimited (`backend/domain/messaging_limits.py`). The tier is stored
+(`messaging_limits`) from the phone number's field (`tms messaging-limit sync`) and from the
+`phone_number_quality_update` webhook; until Meta has said anything the product assumes the
+starting 250. Every message the sender puts on its way to someone whose window is closed is
+recorded (`initiated_conversations`, in the claim's transaction), and the rule reads them:
+
+- a user already counted in the last 24 hours costs nothing more;
+- messages about a booking (and everything else that is not broadcast-like) come first: they
+  go while the count is under the limit;
+- broadcast-like work (reminders, campaigns) goes only while the count leaves a share of the
+  limit (`BOOKING_SHARE`) for them; past that it stays queued with a not-before time, the
+  moment the oldest counted user leaves the 24 hours.
+
+So the product queues rather than goes past the limit, and Meta's 131048 never comes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.db import is_sqlite
+from backend.domain.actor import SYSTEM, Actor
+from backend.domain.enums import ObjectType
+from backend.domain.messaging_limits import (
+    STARTING_TIER,
+    is_broadcast,
+    limit_of,
+    tier_of,
+)
+from backend.models import InitiatedConversation, MessagingLimit, OutboundMessage
+from backend.services import timeline
+
+PORTFOLIO = "portfolio"
+PERIOD = timedelta(hours=24)
+# The share of the limit broadcast-like work leaves for messages about bookings.
+BOOKING_SHARE = 0.1
+# One PostgreSQL advisory lock orders the senders' claims that open conversations.
+_LOCK_KEY = 7_302_026
+
+
+def tier(session: Session) -> str:
+    """The portfolio's tier as Meta last said it (Meta's starting 250 until then)."""
+    row = session.get(MessagingLimit, PORTFOLIO)
+    return row.tier if row is not None else STARTING_TIER
+
+
+def set_tier(session: Session, value: object, *, source: str, actor: Actor = SYSTEM) -> bool:
+    """Store the tier Meta gave (`TIER_2K`, ...); true when it changed. A value that is not a
+    limit (TIER_NOT_SET, empty) changes nothing."""
+    found = tier_of(value)
+    if found is None:
+        return False
+    row = session.get(MessagingLimit, PORTFOLIO)
+    previous = row.tier if row is not None else None
+    if row is None:
+        row = MessagingLimit(key=PORTFOLIO, tier=found, source=source, updated_at=clock.now())
+        session.add(row)
+    row.source, row.updated_at = source, clock.now()
+    if previous == found:
+        return False
+    row.tier = found
+    limit = limit_of(found)
+    timeline.record(
+        session,
+        object_type=ObjectType.SYSTEM,
+        object_id="messaging-limit",
+        event_type="CONFIG",
+        action="tms.messaging_limit.changed",
+        actor=actor,
+        content={
+            "tier": found,
+            "previous": previous,
+            "limit": "unlimited" if limit is None else f"{limit:,}",
+            "source": source,
+        },
+    )
+    session.flush()
+    return True
+
+
+WEBHOOK_FIELDS = ("phone_number_quality_update",)
+
+
+def apply_webhook(session: Session, value: Mapping[str, Any]) -> None:
+    """Meta's phone_number_quality_update: the limit in `max_daily_conversations_per_business`
+    (or `current_limit`, which Meta removed in February 2026)."""
+    for key in ("max_daily_conversations_per_business", "current_limit"):
+        if tier_of(value.get(key)) is not None:
+            set_tier(session, value.get(key), source="webhook")
+            return
+
+
+def unique_users(session: Session, *, now: datetime | None = None) -> int:
+    """Unique users a message went to outside their window in the last 24 hours."""
+    since = (now or clock.now()) - PERIOD
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(InitiatedConversation.phone))).where(
+                InitiatedConversation.opened_at > since
+            )
+        )
+        or 0
+    )
+
+
+class Allowance:
+    """The limit's room for one claim of the sender, read under a lock (PostgreSQL) so that
+    two senders cannot both take the last place. `admit` says whether a row may go now."""
+
+    def __init__(self, session: Session, phones: Iterable[str]) -> None:
+        self.session = session
+        if not is_sqlite(session):
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        self.now = clock.now()
+        self.since = self.now - PERIOD
+        self.limit = limit_of(tier(session))
+        self.used = unique_users(session, now=self.now)
+        wanted = set(phones)
+        self.counted: set[str] = (
+            set(
+                session.scalars(
+                    select(InitiatedConversation.phone).where(
+                        InitiatedConversation.opened_at > self.since,
+                        InitiatedConversation.phone.in_(wanted),
+                    )
+                )
+            )
+            if wanted and self.limit is not None
+            else set()
+        )
+
+    @property
+    def broadcast_cap(self) -> int | None:
+        if self.limit is None:
+            return None
+        return self.limit - max(1, int(self.limit * BOOKING_SHARE))
+
+    def admit(self, row: OutboundMessage) -> datetime | None:
+        """None: the row may go now (its user is counted); else the time before which it
+        should not be tried again (the limit, or broadcast work's share of it, is used up)."""
+        phone = row.recipient_phone
+        if self.limit is not None and phone not in self.counted:
+            cap = self.broadcast_cap if is_broadcast(row.purpose) else self.limit
+            assert cap is not None
+            if self.used + 1 > cap:
+                return self.next_free()
+            self.used += 1
+            self.counted.add(phone)
+        self.session.add(
+            InitiatedConversation(
+                phone=phone, opened_at=self.now, outbound_id=row.id, purpose=row.purpose
+            )
+        )
+        return None
+
+    def next_free(self) -> datetime:
+        """When the oldest user counted now leaves the 24 hours (a minute from now at least)."""
+        oldest = self.session.scalar(
+            select(func.min(InitiatedConversation.opened_at)).where(
+                InitiatedConversation.opened_at > self.since
+            )
+        )
+        soonest = self.now + timedelta(minutes=1)
+        return max(oldest + PERIOD, soonest) if oldest is not None else soonest
+
+
+def status(session: Session) -> dict[str, Any]:
+    """What the console and the API show: the tier, its limit, the users counted now."""
+    current = tier(session)
+    limit = limit_of(current)
+    row = session.get(MessagingLimit, PORTFOLIO)
+    return {
+        "tier": current,
+        "limit": limit,
+        "uniqueUsers24h": unique_users(session),
+        "source": row.source if row is not None else "assumed",
+        "updatedAt": row.updated_at.isoformat() if row is not None else None,
+    }
