@@ -73,6 +73,7 @@ OBJECT_AREAS: Mapping[str, Area] = {
     ObjectType.REFUND: Area.BOOKINGS,
     ObjectType.TRANSLATION: Area.CATALOG,
     ObjectType.CAMPAIGN: Area.MESSAGES,
+    ObjectType.RESCHEDULE: Area.BOOKINGS,
 }
 
 # Messages whose purpose says more than their object: a sign-in code is a secret, an

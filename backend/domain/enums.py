@@ -62,6 +62,16 @@ class RefundStatus(StrEnum):
     DECLINED = "DECLINED"
 
 
+class RescheduleStatus(StrEnum):
+    """A request to move one booking to another departure: the rep approves or declines it,
+    or the customer asks for another date instead (WITHDRAWN)."""
+
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+    WITHDRAWN = "WITHDRAWN"
+
+
 class HoldStatus(StrEnum):
     ACTIVE = "ACTIVE"
     CONVERTED = "CONVERTED"
@@ -154,6 +164,7 @@ class ObjectType(StrEnum):
     REFUND = "REFUND"
     TRANSLATION = "TRANSLATION"  # staff's wording of one customer text in one language
     CAMPAIGN = "CAMPAIGN"  # a marketing campaign (backend/services/campaigns.py)
+    RESCHEDULE = "RESCHEDULE"  # a request to move a booking to another departure
 
 
 class InboxStatus(StrEnum):

@@ -21,6 +21,7 @@ L = enums.LeadStatus
 P = enums.PaymentStatus
 Pr = enums.ProofStatus
 R = enums.RefundStatus
+Rs = enums.RescheduleStatus
 T = enums.TripStatus
 W = enums.WaitlistStatus
 
@@ -80,7 +81,12 @@ BOOKING = _machine(
 BOOKING_PAYMENT = _machine(
     "Booking",
     ObjectType.BOOKING,
-    {P.UNPAID: {P.DEPOSIT_PAID, P.FULL_PAID}, P.DEPOSIT_PAID: {P.FULL_PAID}},
+    {
+        P.UNPAID: {P.DEPOSIT_PAID, P.FULL_PAID},
+        P.DEPOSIT_PAID: {P.FULL_PAID},
+        # A change fee (a booking moved to another date) opens the balance again.
+        P.FULL_PAID: {P.DEPOSIT_PAID},
+    },
     attribute="payment_status",
 )
 
@@ -137,9 +143,17 @@ REFUND = _machine(
     },
 )
 
+RESCHEDULE = _machine(
+    "Reschedule",
+    ObjectType.RESCHEDULE,
+    {Rs.REQUESTED: {Rs.APPROVED, Rs.DECLINED, Rs.WITHDRAWN}},
+)
+
 # Open booking states: anything from which CANCELLED is reachable.
 OPEN_BOOKING_STATES = frozenset(
     s for s, targets in BOOKING.transitions.items() if B.CANCELLED in targets
 )
+# Bookings that may move to another departure (they hold or have taken their seats).
+MOVABLE_BOOKING_STATES = frozenset({B.HELD, B.PAYMENT_PENDING, B.CONFIRMED})
 # States whose seats count against capacity without a hold or offer row.
 SEAT_TAKING_BOOKING_STATES = frozenset({B.PAYMENT_PENDING, B.CONFIRMED, B.COMPLETED})

@@ -320,7 +320,10 @@ ACTIONS: tuple[TimelineAction, ...] = (
                 "{actor} declined the date change: {reason}",
                 "{actor} declined the date change",
             ),
-            "withdrawn": ("The date change was replaced: {reason}", "The date change was withdrawn"),
+            "withdrawn": (
+                "The date change was replaced: {reason}",
+                "The date change was withdrawn",
+            ),
         },
     ),
     # -- Refunds and credits after a cancellation (backend/services/refunds.py) -----------------

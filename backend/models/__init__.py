@@ -10,6 +10,7 @@ from backend.models.campaigns import (
 from backend.models.catalog import Departure, Product
 from backend.models.consent import ContactConsent
 from backend.models.console import ApiToken, SignInCode, SignInLimit, StaffSession
+from backend.models.disruption import RescheduleRequest
 from backend.models.knowledge import FaqAnswer
 from backend.models.ledger import (
     CancellationRule,
@@ -87,6 +88,7 @@ __all__ = [
     "RecipientPacing",
     "ReferenceCounter",
     "Refund",
+    "RescheduleRequest",
     "SendingSlots",
     "SentNotice",
     "SignInCode",

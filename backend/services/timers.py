@@ -7,7 +7,9 @@ Both write in the caller's transaction: they commit or roll back with the change
 
 from __future__ import annotations
 
-from sqlalchemy import delete, event, select
+from collections.abc import Iterable
+
+from sqlalchemy import delete, event, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,4 +89,20 @@ def forget_notice(session: Session, kind: str, subject_id: str) -> None:
     The timeline keeps the history; `sent_notices` only guards against sending twice."""
     session.execute(
         delete(SentNotice).where(SentNotice.kind == kind, SentNotice.subject_id == subject_id)
+    )
+
+
+def forget_dated_notices(
+    session: Session, subject_id: str, kinds: Iterable[str], prefixes: Iterable[str] = ()
+) -> None:
+    """The subject's dates changed (a booking moved to another departure): notices whose moment
+    followed the old dates may go again on the new ones. Call with `touch` so they are planned."""
+    session.execute(
+        delete(SentNotice).where(
+            SentNotice.subject_id == subject_id,
+            or_(
+                SentNotice.kind.in_([str(k) for k in kinds]),
+                *(SentNotice.kind.startswith(p) for p in prefixes),
+            ),
+        )
     )

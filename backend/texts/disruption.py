@@ -1,0 +1,125 @@
+"""What customers and staff read about disruption (issue 27): one booking moved to another
+departure. Customer copy is gettext'd (`backend.i18n`); staff copy is English."""
+
+from __future__ import annotations
+
+from backend.i18n import _, ngettext
+from backend.models import Booking, Departure
+from backend.texts.format import date_range, money, short_day_month
+
+
+def reschedule_choices(booking: Booking, rows: list[tuple[Departure, int]]) -> str:
+    """The other departures with seats for the party, to tap one (or none to offer)."""
+    trek = booking.departure.product.short_name
+    if not rows:
+        return _(
+            "I'm sorry, there is no other {trek} departure with {count} free seats right now. "
+            "Reply DATES to see all departures, or ask for a person and the team will help."
+        ).format(trek=trek, count=booking.party_size)
+    return _(
+        "Booking {reference} is on {trek} from {dates}. These departures have seats for your "
+        "party: choose one and I'll pass the request to your trip advisor, who confirms it."
+    ).format(
+        reference=booking.reference,
+        trek=trek,
+        dates=date_range(booking.departure.start_date, booking.departure.end_date),
+    )
+
+
+def reschedule_row_title(departure: Departure) -> str:
+    # A list row's title: WhatsApp keeps 24 characters.
+    return date_range(departure.start_date, departure.end_date)[:24]
+
+
+def reschedule_row_about(free: int, fee_minor: int, currency: str) -> str:
+    seats = ngettext("{count} seat left", "{count} seats left", free).format(count=free)
+    if fee_minor:
+        return _("{seats}, change fee {fee}").format(seats=seats, fee=money(fee_minor, currency))
+    return _("{seats}, no change fee").format(seats=seats)
+
+
+def reschedule_requested(booking: Booking, to: Departure, fee_minor: int) -> str:
+    dates = date_range(to.start_date, to.end_date)
+    if fee_minor:
+        return _(
+            "📝 Request sent: booking {reference} to {dates}. The change fee is {fee}. "
+            "Your trip advisor will confirm shortly; your seats stay as they are until then."
+        ).format(reference=booking.reference, dates=dates, fee=money(fee_minor, booking.currency))
+    return _(
+        "📝 Request sent: booking {reference} to {dates}, with no change fee. "
+        "Your trip advisor will confirm shortly; your seats stay as they are until then."
+    ).format(reference=booking.reference, dates=dates)
+
+
+def reschedule_already_requested(booking: Booking, to: Departure) -> str:
+    return _(
+        "Your request to move booking {reference} to {dates} is already with your trip "
+        "advisor. I'll let you know as soon as they confirm."
+    ).format(reference=booking.reference, dates=date_range(to.start_date, to.end_date))
+
+
+def reschedule_approved(booking: Booking, fee_minor: int) -> str:
+    departure = booking.departure
+    values = {
+        "reference": booking.reference,
+        "trek": departure.product.short_name,
+        "dates": date_range(departure.start_date, departure.end_date),
+        "fee": money(fee_minor, booking.currency),
+        "balance": money(booking.balance_minor, booking.currency),
+        "due": short_day_month(booking.balance_due_date),
+    }
+    if booking.balance_minor <= 0:
+        return _(
+            "✅ Done! Booking {reference} is now on {trek} from {dates}. "
+            "Everything is paid; see you there."
+        ).format(**values)
+    if fee_minor:
+        return _(
+            "✅ Done! Booking {reference} is now on {trek} from {dates}. "
+            "A change fee of {fee} was added: the balance is {balance}, due by {due}."
+        ).format(**values)
+    return _(
+        "✅ Done! Booking {reference} is now on {trek} from {dates}. "
+        "The balance is {balance}, due by {due}."
+    ).format(**values)
+
+
+def reschedule_declined(booking: Booking, to: Departure, reason: str | None) -> str:
+    values = {
+        "reference": booking.reference,
+        "dates": date_range(to.start_date, to.end_date),
+        "reason": reason,
+    }
+    if reason:
+        return _(
+            "Sorry, booking {reference} could not move to {dates}: {reason}. "
+            "Your booking stays on its dates."
+        ).format(**values)
+    return _(
+        "Sorry, booking {reference} could not move to {dates}. Your booking stays on its dates."
+    ).format(**values)
+
+
+def reschedule_not_possible(booking: Booking) -> str:
+    return _(
+        "Booking {reference} cannot be moved in the chat any more. "
+        "Ask for a person and the team will look at it with you."
+    ).format(reference=booking.reference)
+
+
+def reschedule_full(booking: Booking, to: Departure, available: int) -> str:
+    return _(
+        "Sorry, {dates} no longer has seats for your party ({count} free). "
+        "Reply DATES to see other departures."
+    ).format(dates=date_range(to.start_date, to.end_date), count=available)
+
+
+# -- staff ------------------------------------------------------------------------------------
+def rep_reschedule_requested(booking: Booking, to: Departure, fee_minor: int) -> str:
+    fee = money(fee_minor, booking.currency) if fee_minor else "no fee"
+    return (
+        f"📅 {booking.contact.display_name} asks to move {booking.reference} "
+        f"({booking.party_size} pax) from {date_range(booking.departure.start_date, booking.departure.end_date)} "
+        f"to {date_range(to.start_date, to.end_date)} ({fee}). "
+        "Approve or decline it on the booking's page in the console."
+    )
