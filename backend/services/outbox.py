@@ -141,6 +141,38 @@ def enqueue_flow(
     return _queue(session, [row])
 
 
+def enqueue_template(
+    session: Session,
+    *,
+    to_phone: str,
+    template_name: str,
+    params: list[Any],
+    body: str,
+    language: str | None = None,
+    contact_id: str | None = None,
+    purpose: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+) -> list[OutboundMessage]:
+    """Queue a named template (a campaign's marketing template), in `language` when Meta
+    approved it there, else English. `body` is its text as the reader sees it (the timeline)."""
+    row = _row(
+        "template",
+        body,
+        [],
+        to_phone=to_phone,
+        contact_id=contact_id,
+        staff_id=None,
+        purpose=purpose,
+        template_params=params,
+        object_type=object_type,
+        object_id=object_id,
+        conversation_id=None,
+    )
+    row.template_name, row.template_language = template_name, language
+    return _queue(session, [row])
+
+
 def _row(
     kind: str,
     body: str,
