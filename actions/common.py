@@ -27,6 +27,7 @@ from backend.domain.commands import reference_in
 from backend.domain.enums import Source
 from backend.domain.errors import ConcurrentChange, DomainError, InvalidPhoneNumber
 from backend.domain.phones import normalise_phone
+from backend.domain.whatsapp_ids import is_bsuid
 from backend.models import ActionReceipt, Booking, Contact, Conversation, Refund, Staff
 from backend.services import contacts, languages, refunds, translations
 from backend.services import staff as staff_service
@@ -74,6 +75,10 @@ class Turn:
 
 
 def sender_phone(tracker: Tracker) -> str:
+    """Who wrote, as the inbox worker names them: their phone (E.164), or their business-scoped
+    user ID when WhatsApp shares no phone (backend/domain/whatsapp_ids.py)."""
+    if is_bsuid(tracker.sender_id):
+        return str(tracker.sender_id)
     return normalise_phone(tracker.sender_id, get_settings().default_region)
 
 
@@ -168,8 +173,9 @@ class TmsAction(Action):
             tracker=tracker,
             contact=contact,
             conversation=conversation,
-            staff=staff_service.by_phone(session, phone),
-            actor=Actor(Source.WHATSAPP, phone=phone, conversation_id=conversation.id),
+            # Staff are recognised by their phone: never by a BSUID alone.
+            staff=staff_service.by_phone(session, contact.phone),
+            actor=Actor(Source.WHATSAPP, phone=contact.phone, conversation_id=conversation.id),
             text=typed_text(tracker),
         )
 

@@ -20,6 +20,8 @@ a message that none handles is a turn for the assistant.
    transfer or card link: kept, filed on the booking as a proof to check, and acknowledged.
 8. `not dialogue`: media, locations and anything without text: kept (`media.receive`) and
    acknowledged.
+   A guide command from someone known only by a BSUID (no phone, so not recognised as
+   staff) is answered that guide commands need their phone.
 9. Otherwise the assistant: a `DialogueTurn`. When it answers nothing, `forward_unanswered`
    tells staff.
 
@@ -38,6 +40,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend import i18n, texts
+from backend.domain import commands
 from backend.domain import languages as language_rules
 from backend.domain.actor import Actor
 from backend.domain.enums import ObjectType, Source
@@ -128,6 +131,24 @@ def apply_consent(session: Session, row: InboundMessage, arrival: Arrival) -> bo
         consent.opt_in(session, arrival.contact, actor)
         body = texts.consent_started()
     _reply(session, arrival, body)
+    return True
+
+
+def is_guide_command_without_phone(session: Session, row: InboundMessage, arrival: Arrival) -> bool:
+    """A guide command (CHECKIN, ISSUE, UPDATE, CHECKOUT, PAID) from someone WhatsApp names
+    only by a business-scoped user ID: staff are recognised by their phone, so nobody is."""
+    found = commands.parse_command(row.text) if row.message_type == "text" else None
+    return (
+        arrival.contact.phone is None
+        and found is not None
+        and found.intent in commands.STAFF_ONLY_INTENTS
+    )
+
+
+def explain_guide_commands_need_phone(
+    session: Session, row: InboundMessage, arrival: Arrival
+) -> bool:
+    _reply(session, arrival, texts.guide_commands_need_phone())
     return True
 
 
@@ -303,6 +324,11 @@ def file_payment_receipt(session: Session, row: InboundMessage, arrival: Arrival
 ARRIVAL_HANDLERS: tuple[ArrivalHandler, ...] = (
     ArrivalHandler("consent", is_consent_command, apply_consent),
     ArrivalHandler("data request", is_data_request, take_data_request),
+    ArrivalHandler(
+        "guide command without a phone",
+        is_guide_command_without_phone,
+        explain_guide_commands_need_phone,
+    ),
     ArrivalHandler("paused", is_paused, forward_to_rep),
     ArrivalHandler("silent", is_silent, leave_on_timeline),
     ArrivalHandler("language choice", is_language_choice, choose_language),

@@ -152,6 +152,7 @@ def _merge(session: Session, first: Contact, second: Contact) -> Contact:
     ):
         keep.last_inbound_at = gone.last_inbound_at
     gone_id = gone.id
+    session.flush()
     session.expire_all()  # conversations and the like now belong to `keep`
     gone_row = session.get(Contact, gone_id)
     session.delete(gone_row)

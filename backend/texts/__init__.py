@@ -157,6 +157,7 @@ from backend.texts.papers import (
 )
 from backend.texts.private import private_enquiry_received
 from backend.texts.staff import (
+    guide_commands_need_phone,
     assignment_accepted,
     assignment_already_answered,
     assignment_declined,
@@ -219,6 +220,7 @@ from backend.texts.staff import (
 )
 
 __all__ = [
+    "guide_commands_need_phone",
     "CONSOLE_CODE_REFUSED",
     "CONSOLE_CODE_SENT",
     "CONSOLE_FORBIDDEN",

@@ -547,3 +547,12 @@ def template_not_sent_alert(name: str, status: str, phone: str, text: str) -> st
         f'24-hour window is closed. The message was: "{(text or "")[:500]}" Please reach them '
         "another way (more like it are on the timeline)."
     )
+
+
+def guide_commands_need_phone() -> str:
+    return (
+        "Guide commands (CHECKIN, ISSUE, UPDATE, CHECKOUT, PAID) only work from the phone "
+        "number the office has for you, and WhatsApp did not share yours with this message "
+        "(you write from a username). Please share your number with us in WhatsApp, or ask "
+        "the office to record the command for you."
+    )

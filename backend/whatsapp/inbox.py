@@ -32,7 +32,8 @@ from backend.domain.actor import Actor
 from backend.domain.enums import InboxStatus, ObjectType, Source
 from backend.domain.errors import InvalidPhoneNumber
 from backend.domain.phones import normalise_phone
-from backend.models import InboundMessage, MessageStatusEvent
+from backend.domain.whatsapp_ids import address, is_bsuid
+from backend.models import Contact, InboundMessage, MessageStatusEvent
 from backend.models.base import Base
 from backend.services import contacts, timeline
 
@@ -156,7 +157,84 @@ class ParsedWebhook:
     statuses: list[dict[str, Any]] = field(default_factory=list)
     # Account webhooks (template status, quality, category; the messaging limit): (field, value).
     templates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Meta's `user_id_update`: {"previous", "current", "phone"} (a user's BSUID changed).
+    user_id_updates: list[dict[str, str | None]] = field(default_factory=list)
     ignored_changes: int = 0
+
+
+# Where Meta puts who wrote, since business-scoped user IDs (docs/whatsapp.md, "Usernames and
+# BSUIDs"): `contacts[]` has `user_id` always and `wa_id` (the phone) only when Meta shares it;
+# `messages[].from` is the phone when shared and `from_user_id` the BSUID; a status names its
+# user by `recipient_id` (phone) and `recipient_user_id` (BSUID). Parsed here and only here.
+USER_ID_UPDATE = "user_id_update"
+
+
+def _bsuid(value: Any) -> str | None:
+    text = value.strip() if isinstance(value, str) else None
+    return text if text and is_bsuid(text) else None
+
+
+def _phone(value: Any) -> str | None:
+    """A wa_id as E.164; None for none (or for a BSUID where a phone was expected)."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    if not text or is_bsuid(text):
+        return None
+    if len(text) > 20:
+        raise MalformedPayload("a phone number (`wa_id`, `from`) is longer than 20 characters")
+    return _e164_or_raw(text)
+
+
+class _SenderBook:
+    """A change's `contacts[]`, to name and complete the identifiers of its messages' senders."""
+
+    def __init__(self, contacts: list[dict[str, Any]]) -> None:
+        self._by_key: dict[str, dict[str, Any]] = {}
+        for contact in contacts:
+            for key in (_phone(contact.get("wa_id")), _bsuid(contact.get("user_id"))):
+                if key:
+                    self._by_key[key] = contact
+
+    def identify(self, message: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(phone, BSUID) of who wrote the message; at least one, else MalformedPayload."""
+        sender = message.get("from")
+        phone = _phone(sender)
+        user_id = _bsuid(message.get("from_user_id")) or _bsuid(sender)
+        contact = self._by_key.get(phone or "") or self._by_key.get(user_id or "")
+        if contact is not None:
+            phone = phone or _phone(contact.get("wa_id"))
+            user_id = user_id or _bsuid(contact.get("user_id"))
+        if not phone and not user_id:
+            raise MalformedPayload("`messages[]` needs `from` or `from_user_id`")
+        return phone, user_id
+
+    def name(self, phone: str | None, user_id: str | None) -> str | None:
+        contact = self._by_key.get(phone or "") or self._by_key.get(user_id or "")
+        return _short(_field(contact, "profile", "name"), 120)
+
+
+def _recipient(status: dict[str, Any]) -> str | None:
+    """A status's user as an address: the phone when Meta gives it, else the BSUID."""
+    phone = _phone(status.get("recipient_id"))
+    user_id = _bsuid(status.get("recipient_user_id")) or _bsuid(status.get("recipient_id"))
+    return phone or user_id
+
+
+def _user_id_updates(value: dict[str, Any]) -> list[dict[str, str | None]]:
+    """Meta's `user_id_update` change: `value.user_id_update[]`, each with
+    `user_id: {previous, current}` and `wa_id` when the phone is shared."""
+    updates = []
+    for item in _objects(value, USER_ID_UPDATE, "value"):
+        ids = item.get("user_id")
+        previous = _bsuid(_field(ids, "previous"))
+        current = _bsuid(_field(ids, "current"))
+        if not previous or not current:
+            raise MalformedPayload("`user_id_update[].user_id` needs `previous` and `current`")
+        updates.append(
+            {"previous": previous, "current": current, "phone": _phone(item.get("wa_id"))}
+        )
+    return updates
 
 
 def _without_nul(value: Any) -> Any:
@@ -192,6 +270,10 @@ def parse_webhook(payload: Any, phone_number_id: str) -> ParsedWebhook:
             if change.get("field") in (*TEMPLATE_FIELDS, *LIMIT_FIELDS):
                 parsed.templates.append((str(change["field"]), _clean(value)))
                 continue
+            # A user's BSUID belongs to the business portfolio, not to one of its numbers.
+            if change.get("field") == USER_ID_UPDATE:
+                parsed.user_id_updates.extend(_user_id_updates(value))
+                continue
             metadata = value.get("metadata") or {}
             if not isinstance(metadata, dict):
                 raise MalformedPayload("`value.metadata` must be an object")
@@ -201,20 +283,19 @@ def parse_webhook(payload: Any, phone_number_id: str) -> ParsedWebhook:
                 )
                 parsed.ignored_changes += 1
                 continue
-            names = {
-                str(c.get("wa_id")): _short(_field(c, "profile", "name"), 120)
-                for c in _objects(value, "contacts", "value")
-            }
+            senders = _SenderBook(_objects(value, "contacts", "value"))
             for message in _objects(value, "messages", "value"):
                 wamid = _identifier(message.get("id"), "messages[].id", 160)
-                sender = _identifier(message.get("from"), "messages[].from", 20)
+                phone, user_id = senders.identify(message)
                 text = message_text(message)
                 parsed.messages.append(
                     {
                         "wamid": wamid,
-                        "from_phone": _e164_or_raw(sender),
+                        "from_phone": address(phone, user_id),
+                        "from_user_id": user_id,
                         "phone_number_id": phone_number_id,
-                        "profile_name": (names.get(sender) or "").replace("\x00", "") or None,
+                        "profile_name": (senders.name(phone, user_id) or "").replace("\x00", "")
+                        or None,
                         "message_type": _short(message.get("type"), 24) or "unknown",
                         "text": text.replace("\x00", "") if isinstance(text, str) else None,
                         "payload": _clean(message),
@@ -230,12 +311,12 @@ def parse_webhook(payload: Any, phone_number_id: str) -> ParsedWebhook:
                 if len(state) > 16:
                     logger.warning("status %s: unknown status %r ignored", wamid, state[:40])
                     continue
-                recipient = _short(status.get("recipient_id"), 20)
+                recipient = _recipient(status)
                 parsed.statuses.append(
                     {
                         "wamid": wamid,
                         "status": state,
-                        "recipient_phone": _e164_or_raw(recipient) if recipient else None,
+                        "recipient_phone": recipient,
                         "occurred_at": _timestamp(status.get("timestamp")),
                         "error_code": _error_code(status),
                         "payload": _clean(status),
@@ -388,11 +469,18 @@ def holds(row: InboundMessage | None, token: str) -> bool:
     return row is not None and row.status == InboxStatus.PROCESSING and row.lease_token == token
 
 
+def sender_contact(session: Session, row: InboundMessage) -> Contact:
+    """The contact who wrote `row`, by every identifier the webhook gave (its phone, its BSUID
+    or both: `contacts.resolve_contact` merges when a message reveals both)."""
+    phone = None if is_bsuid(row.from_phone) else row.from_phone
+    return contacts.resolve_contact(session, phone, row.from_user_id, profile_name=row.profile_name)
+
+
 def record_arrival(session: Session, row: InboundMessage) -> Arrival:
     """The contact, its window, its conversation and the timeline entry for one message.
 
     Runs once per message (a retry finds the timeline entry already there)."""
-    contact = contacts.get_or_create_contact(session, row.from_phone, profile_name=row.profile_name)
+    contact = sender_contact(session, row)
     contacts.touch_inbound(contact, row.sent_at or row.stored_at)
     conversation, _ = contacts.get_or_open_conversation(session, contact)
     conversation.last_message_at = row.sent_at or row.stored_at

@@ -33,7 +33,7 @@ from backend.config import Settings, get_settings
 from backend.db import transaction
 from backend.domain.enums import InboxStatus, Role
 from backend.models import InboundMessage
-from backend.services import arrivals, contacts, notifications, outbox
+from backend.services import arrivals, notifications, outbox
 from backend.services.arrivals import DialogueTurn
 from backend.whatsapp import inbox
 from backend.workers import run_until_stopped
@@ -404,7 +404,7 @@ class InboxWorker:
                 )
                 return  # our lease ran out and another worker holds it now
             assert row is not None
-            contact = contacts.get_or_create_contact(session, row.from_phone)
+            contact = inbox.sender_contact(session, row)
             sent = 0
             for reply in merge_replies(replies):
                 text = reply.get("text") or ""

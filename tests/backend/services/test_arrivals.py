@@ -141,6 +141,7 @@ def test_the_handlers_are_tried_in_this_order() -> None:
     assert [handler.name for handler in ARRIVAL_HANDLERS] == [
         "consent",
         "data request",
+        "guide command without a phone",
         "paused",
         "silent",
         "language choice",

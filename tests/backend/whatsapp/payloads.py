@@ -75,7 +75,15 @@ def webhook(
         "metadata": {"display_phone_number": "9779800000000", "phone_number_id": phone_number_id},
     }
     if messages:
-        value["contacts"] = [{"profile": {"name": "Emma"}, "wa_id": m["from"]} for m in messages]
+        # `wa_id` only when the phone is shared; `user_id` (the BSUID) when the message has it.
+        value["contacts"] = [
+            {
+                "profile": {"name": "Emma"},
+                **({"wa_id": m["from"]} if "from" in m else {}),
+                **({"user_id": m["from_user_id"]} if "from_user_id" in m else {}),
+            }
+            for m in messages
+        ]
         value["messages"] = messages
     if statuses:
         value["statuses"] = statuses

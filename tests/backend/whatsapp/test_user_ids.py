@@ -1,0 +1,259 @@
+"""Business-scoped user IDs (BSUIDs): webhooks that name a user by `user_id` alone, by both it
+and the phone, or that change it (`user_id_update`); the contact, the order per sender, the
+de-duplication, consent, the reply by `recipient` and staff recognition all hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from backend import texts
+from backend.db import transaction
+from backend.domain.enums import Role
+from backend.domain.whatsapp_ids import is_bsuid
+from backend.domain.whatsapp_messages import Text, request_body
+from backend.models import Contact, Conversation, InboundMessage, TimelineEvent
+from backend.services import contacts
+from backend.whatsapp import inbox, ingest
+from tests import factories
+from tests.backend.services.test_arrivals import arrive, opted_out, sent_to, text
+from tests.backend.whatsapp import payloads as p
+
+BSUID = "AU.13491208655302741918"
+NEW_BSUID = "AU.99887766554433221100"
+PHONE = "+61412700001"
+
+
+def from_username(body: str, user_id: str = BSUID, wamid: str | None = None) -> dict[str, Any]:
+    """A message from a user who shares no phone: no `from`, Meta's `from_user_id`."""
+    message = text(PHONE, body)
+    del message["from"]
+    message["from_user_id"] = user_id
+    if wamid:
+        message["id"] = wamid
+    return message
+
+
+def with_contacts(messages: list[dict[str, Any]], *, phone: bool) -> dict[str, Any]:
+    """A messages webhook whose `contacts[]` carries `user_id`, and `wa_id` only if `phone`."""
+    body = p.webhook(messages)
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"] = [
+        {
+            "profile": {"name": "Anna", "username": "@anna.treks"},
+            "user_id": m.get("from_user_id", BSUID),
+            **({"wa_id": PHONE.lstrip("+")} if phone else {}),
+        }
+        for m in messages
+    ]
+    return body
+
+
+def user_id_update(previous: str, current: str) -> dict[str, Any]:
+    """Meta's `user_id_update` change (the shape docs/whatsapp.md describes)."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "WABA",
+                "changes": [
+                    {
+                        "field": "user_id_update",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"phone_number_id": p.PHONE_NUMBER_ID},
+                            "user_id_update": [
+                                {
+                                    "detail": "user changed phone number",
+                                    "user_id": {"previous": previous, "current": current},
+                                    "timestamp": "1735000000",
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+# -- parsing: one module reads who wrote ------------------------------------------------------
+def test_a_bsuid_is_told_from_a_phone_number():
+    assert is_bsuid(BSUID) and is_bsuid("US.ENT.11815799212886844830")
+    assert not is_bsuid("+61412700001") and not is_bsuid("61412700001") and not is_bsuid("")
+
+
+def test_a_message_with_only_a_bsuid_is_stored_under_it(session):
+    inbox.store_webhook(
+        session, with_contacts([from_username("hi")], phone=False), p.PHONE_NUMBER_ID
+    )
+    row = session.scalar(select(InboundMessage))
+    assert (row.from_phone, row.from_user_id, row.profile_name) == (BSUID, BSUID, "Anna")
+
+
+def test_a_message_with_both_is_stored_under_the_phone_with_its_bsuid(session):
+    message = text(PHONE, "hi")
+    message["from_user_id"] = BSUID
+    inbox.store_webhook(session, with_contacts([message], phone=True), p.PHONE_NUMBER_ID)
+    row = session.scalar(select(InboundMessage))
+    assert (row.from_phone, row.from_user_id) == (PHONE, BSUID)
+
+
+def test_a_status_for_a_message_sent_by_bsuid_names_its_user_by_it(session):
+    status = p.status("wamid.OUTB1", "delivered")
+    del status["recipient_id"]
+    status["recipient_user_id"] = BSUID
+    result = inbox.store_webhook(session, p.webhook(statuses=[status]), p.PHONE_NUMBER_ID)
+    assert result.statuses_new == 1
+    assert (
+        inbox.parse_webhook(p.webhook(statuses=[status]), p.PHONE_NUMBER_ID).statuses[0][
+            "recipient_phone"
+        ]
+        == BSUID
+    )
+
+
+def test_a_message_naming_nobody_is_refused():
+    message = from_username("hi")
+    del message["from_user_id"]
+    with pytest.raises(inbox.MalformedPayload):
+        inbox.parse_webhook(p.webhook([message]), p.PHONE_NUMBER_ID)
+
+
+def test_a_reply_to_a_bsuid_goes_by_recipient_and_to_a_phone_by_to():
+    by_user_id = request_body(BSUID, Text("Namaste"))
+    by_phone = request_body("61412700001", Text("Namaste"))
+    assert by_user_id["recipient"] == BSUID and "to" not in by_user_id
+    assert by_phone["to"] == "61412700001" and "recipient" not in by_phone
+
+
+# -- the contact: one rule finds, creates and merges ------------------------------------------
+def test_a_bsuid_alone_makes_a_contact_without_a_phone(session):
+    contact = contacts.resolve_contact(session, None, BSUID, profile_name="Anna")
+    assert (contact.phone, contact.user_id, contact.address) == (None, BSUID, BSUID)
+    assert contacts.find_contact(session, BSUID) is contact
+    assert contacts.resolve_contact(session, None, BSUID).id == contact.id
+
+
+def test_a_webhook_with_both_joins_the_phones_contact_and_the_bsuids(session):
+    by_phone = contacts.get_or_create_contact(session, PHONE, name="Anna Berg")
+    first, _ = contacts.get_or_open_conversation(session, by_phone)
+    by_user_id = contacts.resolve_contact(session, None, BSUID, profile_name="anna")
+    second, _ = contacts.get_or_open_conversation(session, by_user_id)
+    contacts.touch_inbound(by_user_id)
+    merged = contacts.resolve_contact(session, PHONE, BSUID)
+    session.flush()
+    assert merged.id == by_phone.id  # the older one keeps its id
+    assert (merged.phone, merged.user_id, merged.name) == (PHONE, BSUID, "Anna Berg")
+    assert merged.last_inbound_at is not None  # the window opened under the BSUID holds
+    assert session.scalar(select(func.count()).select_from(Contact)) == 1
+    # History kept: both conversations are the merged contact's; one stays active.
+    owners = set(session.scalars(select(Conversation.contact_id)))
+    assert owners == {merged.id}
+    assert contacts.active_conversation(session, merged).id == first.id
+    assert session.get(Conversation, second.id).status == "CLOSED"
+    merged_events = session.scalars(
+        select(TimelineEvent).where(TimelineEvent.action == "tms.contact.merged")
+    ).all()
+    assert [e.object_id for e in merged_events] == [merged.id]
+
+
+def test_a_phone_seen_with_a_new_bsuid_takes_it(session):
+    contact = contacts.resolve_contact(session, PHONE, BSUID)
+    assert contacts.resolve_contact(session, PHONE, NEW_BSUID).id == contact.id
+    assert contact.user_id == NEW_BSUID
+    assert session.scalar(
+        select(TimelineEvent.action).where(TimelineEvent.action == "tms.contact.user_id_changed")
+    )
+
+
+def test_user_id_update_moves_the_contact_to_its_new_bsuid(db_url):
+    with transaction(db_url) as s:
+        contact_id = contacts.resolve_contact(s, None, BSUID, profile_name="Anna").id
+    parsed = inbox.parse_webhook(user_id_update(BSUID, NEW_BSUID), p.PHONE_NUMBER_ID)
+    assert parsed.user_id_updates == [{"previous": BSUID, "current": NEW_BSUID, "phone": None}]
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        ingest.store_batch(connection, [parsed])
+    engine.dispose()
+    with transaction(db_url) as s:
+        contact = s.get(Contact, contact_id)
+        assert contact.user_id == NEW_BSUID
+        assert contacts.find_contact(s, BSUID) is None
+        actions = s.scalars(
+            select(TimelineEvent.action).where(TimelineEvent.object_id == contact_id)
+        ).all()
+        assert "tms.contact.user_id_changed" in actions
+
+
+# -- through the inbox worker (PostgreSQL) ----------------------------------------------------
+@pytest.mark.usefixtures("pg_db_url", "frozen_clock")
+def test_a_bsuid_only_customer_is_answered_by_their_bsuid():
+    rasa = arrive(from_username("When is the next Everest trek?"))
+    assert rasa.sent == ["When is the next Everest trek?"]
+    assert sent_to(BSUID) == ["Namaste!"]
+    with transaction() as s:
+        contact = contacts.find_contact(s, BSUID)
+        assert contact is not None and contact.phone is None and contacts.window_open(contact)
+
+
+@pytest.mark.usefixtures("pg_db_url", "frozen_clock")
+def test_the_assistant_knows_a_bsuid_only_sender_by_their_bsuid():
+    rasa = arrive(from_username("hello"))
+    assert rasa.metadata[0]["sender_kind"] == "customer"
+
+
+@pytest.mark.usefixtures("pg_db_url", "frozen_clock")
+def test_a_bsuid_only_senders_messages_are_kept_once_and_in_order():
+    first, second = from_username("one", wamid="wamid.B1"), from_username("two", wamid="wamid.B2")
+    with transaction() as s:
+        inbox.store_webhook(s, p.webhook([first, second]), p.PHONE_NUMBER_ID)
+        repeat = inbox.store_webhook(s, p.webhook([first]), p.PHONE_NUMBER_ID)
+    assert repeat.messages_duplicate == 1
+    with transaction() as s:
+        claimed = inbox.claim(s, 10)
+        assert [row.wamid for row in claimed] == ["wamid.B1"]  # one at a time per sender
+        for row in claimed:  # handed back: the worker below takes both, in order
+            row.status, row.lease_token, row.next_attempt_at, row.attempts = (
+                "PENDING",
+                None,
+                None,
+                0,
+            )
+    rasa = arrive()
+    assert rasa.sent == ["one", "two"]
+
+
+@pytest.mark.usefixtures("pg_db_url", "frozen_clock")
+def test_stop_from_a_bsuid_only_customer_is_consent():
+    rasa = arrive(from_username("STOP"))
+    assert rasa.sent == [] and opted_out(BSUID)
+    assert sent_to(BSUID) == [texts.consent_stopped()]
+
+
+@pytest.mark.usefixtures("pg_db_url", "frozen_clock")
+def test_a_guide_writing_without_their_phone_is_told_commands_need_it():
+    with transaction() as s:
+        factories.staff(s, "Rajesh Kumar", Role.GUIDE)
+    rasa = arrive(from_username("CHECKIN TRP2503001"))
+    assert rasa.sent == []
+    assert sent_to(BSUID) == [texts.guide_commands_need_phone()]
+
+
+@pytest.mark.usefixtures("pg_db_url", "frozen_clock")
+def test_a_later_message_with_both_joins_the_history_under_one_contact():
+    arrive(from_username("hi, I am Anna"))
+    both = text(PHONE, "here is my number")
+    both["from_user_id"] = BSUID
+    with transaction() as s:
+        contacts.get_or_create_contact(s, "+61412700099")  # someone else, untouched
+    arrive(both)
+    with transaction() as s:
+        contact = contacts.find_contact(s, PHONE)
+        assert contact is not None and contact.user_id == BSUID
+        assert contacts.find_contact(s, BSUID).id == contact.id
+        conversation = contacts.active_conversation(s, contact)
+        stored = s.scalars(select(InboundMessage.conversation_id)).all()
+        assert set(stored) == {conversation.id}  # both messages in the same conversation
