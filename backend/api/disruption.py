@@ -1,0 +1,110 @@
+"""Disruption over the admin API (issue 27): one booking to another date.
+
+`GET /api/bookings/<ref>/reschedule`: the booking's requests and the departures it could move
+to (seats, the fee the policy sets today). `POST /api/bookings/<ref>/reschedule`:
+`{"toDepartureId": …}` moves it now (approving the customer's request for that departure, if
+any); `{"decision": "approve" | "decline", "reason": …}` decides the customer's open request.
+Both go through `backend.services.reschedules`, as the console and the chat do.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sanic import Request
+from sqlalchemy.orm import Session
+
+from backend.api import serializers
+from backend.api.common import ApiError, endpoint, staff_actor
+from backend.api.routes import api
+from backend.domain.enums import Role
+from backend.models import Booking, RescheduleRequest, Staff
+from backend.services import bookings, reschedules
+
+
+class RescheduleBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    to_departure_id: str | None = Field(
+        default=None, alias="toDepartureId", max_length=36, description="move it there now"
+    )
+    decision: Literal["approve", "decline"] | None = Field(
+        default=None, description="decide the customer's open request"
+    )
+    reason: str | None = Field(default=None, max_length=300)
+    notify_customer: bool = Field(default=True, alias="notifyCustomer")
+
+
+def request_json(item: RescheduleRequest) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "status": item.status,
+        "channel": item.channel,
+        "fromDepartureId": item.from_departure_id,
+        "fromDate": item.from_departure.start_date.isoformat(),
+        "toDepartureId": item.to_departure_id,
+        "toDate": item.to_departure.start_date.isoformat(),
+        "fee": serializers.money(item.fee_minor, item.currency),
+        "requestedAt": item.created_at.isoformat(),
+        "decidedBy": item.decided_by,
+        "decidedAt": item.decided_at.isoformat() if item.decided_at else None,
+        "reason": item.reason,
+    }
+
+
+def _booking(session: Session, key: str) -> Booking:
+    booking = session.get(Booking, key)
+    return booking if booking is not None else bookings.find_booking(session, key)
+
+
+def _answer(session: Session, booking: Booking) -> dict[str, Any]:
+    movable = reschedules.can_move(booking)
+    fee = reschedules.change_fee(session, booking) if movable else 0
+    return {
+        "booking": serializers.booking(session, booking),
+        "requests": [request_json(r) for r in reschedules.requests_of(session, booking)],
+        "canMove": movable,
+        "fee": serializers.money(fee, booking.currency),
+        "departures": [
+            {"id": d.id, "startDate": d.start_date.isoformat(), "seatsFree": free}
+            for d, free in (reschedules.other_departures(session, booking) if movable else [])
+        ],
+    }
+
+
+@api.get("/bookings/<booking_id:str>/reschedule")
+@endpoint(Role.SALES, Role.OPS)
+def reschedule_status(request: Request, session: Session, member: Staff, booking_id: str) -> Any:
+    """The booking's date-change requests and the departures it could move to."""
+    return _answer(session, _booking(session, booking_id))
+
+
+@api.post("/bookings/<booking_id:str>/reschedule")
+@endpoint(Role.SALES, Role.OPS, body=RescheduleBody)
+def reschedule(
+    request: Request, session: Session, member: Staff, booking_id: str, body: RescheduleBody
+) -> Any:
+    """Move the booking to another departure now, or decide the customer's request."""
+    booking = _booking(session, booking_id)
+    actor = staff_actor(member)
+    if body.to_departure_id:
+        reschedules.reschedule_by_staff(
+            session,
+            booking,
+            body.to_departure_id,
+            actor,
+            channel="api",
+            notify_customer=body.notify_customer,
+        )
+    elif body.decision is not None:
+        open_request = reschedules.open_request(session, booking)
+        if open_request is None:
+            raise ApiError(409, f"Booking {booking.reference} has no date change waiting")
+        if body.decision == "approve":
+            reschedules.approve(session, open_request, actor, notify_customer=body.notify_customer)
+        else:
+            reschedules.decline(session, open_request, actor, reason=body.reason)
+    else:
+        raise ApiError(422, "give toDepartureId, or a decision", fields={"body": "required"})
+    return _answer(session, booking)
