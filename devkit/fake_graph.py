@@ -48,6 +48,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import phonenumbers
 from sanic import Request, Sanic, response
 
 from backend import clock
@@ -67,6 +68,7 @@ from backend.domain.whatsapp_messages import (
     TEXT_LIMIT,
     has_emoji,
 )
+from backend.whatsapp.inbox import USER_ID_UPDATE
 from backend.whatsapp.signature import sign
 from backend.whatsapp.templates import approved, seeds
 
@@ -96,6 +98,10 @@ class FakeMeta:
     def reset(self) -> None:
         self.messages: list[dict[str, Any]] = []
         self.last_inbound: dict[str, datetime] = {}
+        # Business-scoped user IDs: every user has one (wa_id → BSUID); users who adopted a
+        # username and share no phone (their wa_id, kept here only to play their phone).
+        self.user_ids: dict[str, str] = {}
+        self.usernames: dict[str, str] = {}
         self.offset = timedelta(0)
         self.sent_times: deque[float] = deque()
         # What the business number's limit saw: the most messages accepted within one second,
@@ -151,6 +157,71 @@ class FakeMeta:
 
     def wamid(self) -> str:
         return f"wamid.FAKE{int(time.time() * 1000)}{next(self._ids):08d}"
+
+    # -- business-scoped user IDs -----------------------------------------------------------------
+    def user_id_of(self, wa_id: str) -> str:
+        """The user's BSUID (Meta: an ISO country code, a period, up to 128 alphanumerics)."""
+        if wa_id not in self.user_ids:
+            try:
+                region = phonenumbers.region_code_for_number(phonenumbers.parse("+" + wa_id))
+            except phonenumbers.NumberParseException:
+                region = None
+            digits = int(hashlib.sha256(wa_id.encode()).hexdigest()[:16], 16)
+            self.user_ids[wa_id] = f"{region or 'US'}.{digits}"
+        return self.user_ids[wa_id]
+
+    def wa_id_of_user(self, user_id: str) -> str | None:
+        return next((w for w, u in self.user_ids.items() if u == user_id), None)
+
+    def addressed(self, body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """Meta's two ways to name the user: `to` (a phone) or `recipient` (a BSUID); `to`
+        wins when both are there. The body as the fake keeps it (`to` = the user's wa_id) and
+        the BSUID it was sent to, if any. An unknown BSUID stays unaddressed (refused)."""
+        if body.get("to") or not body.get("recipient"):
+            return body, None
+        user_id = str(body["recipient"])
+        wa_id = self.wa_id_of_user(user_id)
+        return ({**body, "to": wa_id} if wa_id else body), user_id
+
+    def contact_of(self, wa_id: str, name: str | None) -> dict[str, Any]:
+        """`contacts[]` of a messages webhook: `user_id` always, `wa_id` only when the user
+        shares their phone, `profile.username` when they have one."""
+        profile: dict[str, Any] = {"name": name or "WhatsApp user"}
+        if wa_id in self.usernames:
+            profile["username"] = self.usernames[wa_id]
+        contact: dict[str, Any] = {"profile": profile, "user_id": self.user_id_of(wa_id)}
+        if wa_id not in self.usernames:
+            contact["wa_id"] = wa_id
+        return contact
+
+    def status_user(self, status: dict[str, Any], wa_id: str, by_user_id: bool) -> None:
+        """A status names its user by `recipient_id` (the phone, unless sent to a BSUID of a
+        user who shares none) and `recipient_user_id` (omitted for a failed message sent to a
+        phone number)."""
+        if status["status"] != "failed" or by_user_id:
+            status["recipient_user_id"] = self.user_id_of(wa_id)
+        if by_user_id and wa_id in self.usernames:
+            status.pop("recipient_id", None)
+
+    def user_id_update(self, wa_id: str, new_wa_id: str | None) -> dict[str, Any]:
+        """A user changed their phone number: a new BSUID, and Meta's `user_id_update`."""
+        previous = self.user_id_of(wa_id)
+        self.user_ids.pop(wa_id)
+        current = f"{previous.split('.')[0]}.{int(previous.split('.')[-1]) + 1}"
+        target = new_wa_id or wa_id
+        self.user_ids[target] = current
+        if new_wa_id and wa_id in self.usernames:
+            self.usernames[new_wa_id] = self.usernames.pop(wa_id)
+        if new_wa_id and wa_id in self.last_inbound:
+            self.last_inbound[new_wa_id] = self.last_inbound.pop(wa_id)
+        item: dict[str, Any] = {
+            "detail": "User changed phone number",
+            "user_id": {"previous": previous, "current": current},
+            "timestamp": str(int(self.now().timestamp())),
+        }
+        if target not in self.usernames:
+            item["wa_id"] = target
+        return self._envelope({USER_ID_UPDATE: [item]}, field=USER_ID_UPDATE)
 
     # -- outbound (business → user) ------------------------------------------------------------
     def check(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
@@ -512,20 +583,21 @@ class FakeMeta:
 
     # -- inbound (user → business) ---------------------------------------------------------------
     def inbound_payload(self, message: dict[str, Any], name: str | None) -> dict[str, Any]:
-        contact = {"profile": {"name": name or "WhatsApp user"}, "wa_id": message["from"]}
+        wa_id = message.get("from") or self.wa_id_of_user(message["from_user_id"]) or ""
+        contact = self.contact_of(wa_id, name)
         return self._envelope({"contacts": [contact], "messages": [message]})
 
     def status_payload(self, statuses: list[dict[str, Any]]) -> dict[str, Any]:
         return self._envelope({"statuses": statuses})
 
-    def _envelope(self, value: dict[str, Any]) -> dict[str, Any]:
-        """A webhook body as Meta sends it: one entry, one change of field `messages`."""
+    def _envelope(self, value: dict[str, Any], field: str = "messages") -> dict[str, Any]:
+        """A webhook body as Meta sends it: one entry, one change (of field `messages`)."""
         metadata = {
             "display_phone_number": "9779800000000",
             "phone_number_id": self.phone_number_id,
         }
         change = {
-            "field": "messages",
+            "field": field,
             "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
         }
         return {
@@ -693,8 +765,11 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
     async def close_client(app: Sanic) -> None:
         await app.ctx.http.aclose()
 
-    async def deliver_statuses(wamid: str, wa_id: str, late_failure: bool) -> None:
+    async def deliver_statuses(
+        wamid: str, wa_id: str, late_failure: bool, by_user_id: bool = False
+    ) -> None:
         for status in fake.statuses_for(wamid, wa_id, late_failure):
+            fake.status_user(status, wa_id, by_user_id)
             await asyncio.sleep(fake.config["status_delay"])
             # Meta would retry a failed delivery; the fake does not need to.
             with contextlib.suppress(httpx.HTTPError):
@@ -712,19 +787,25 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
             return response.json(body, status=status)
         if fake.config["latency"]:
             await asyncio.sleep(fake.config["latency"])
-        body = request.json or {}
+        body, sent_to_user_id = fake.addressed(request.json or {})
         refused = fake.check(body)
         if refused is not None:
             return response.json(refused[1], status=refused[0])
         late_failure = body.get("type", "text") != "template" and not fake.window_open(body["to"])
         wamid = fake.accept(body)
+        if sent_to_user_id:
+            fake.messages[-1]["recipient"] = sent_to_user_id
         for event in waiting:
             event.set()
-        asyncio.get_running_loop().create_task(deliver_statuses(wamid, body["to"], late_failure))
+        asyncio.get_running_loop().create_task(
+            deliver_statuses(wamid, body["to"], late_failure, bool(sent_to_user_id))
+        )
+        # Meta answers with what was used: `wa_id` for a phone, `user_id` for a BSUID.
+        answered = {"user_id": sent_to_user_id} if sent_to_user_id else {"wa_id": body["to"]}
         return response.json(
             {
                 "messaging_product": "whatsapp",
-                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "contacts": [{"input": sent_to_user_id or body["to"], **answered}],
                 "messages": [{"id": wamid}],
             }
         )
@@ -834,8 +915,11 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
     def phone_message(data: dict[str, Any]) -> dict[str, Any]:
         """A message as a phone sends it (`from`, `text` or a tap, `id` to send one again)."""
         wa_id = str(data["from"]).lstrip("+")
+        if data.get("username"):  # writes from a username and shares no phone
+            fake.usernames[wa_id] = str(data["username"])
         message: dict[str, Any] = {
-            "from": wa_id,
+            **({} if wa_id in fake.usernames else {"from": wa_id}),
+            "from_user_id": fake.user_id_of(wa_id),
             "id": data.get("id") or fake.wamid(),
             "timestamp": str(int(fake.now().timestamp())),
             "type": data.get("type", "text"),
@@ -890,8 +974,7 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         phones = (request.json or {}).get("messages") or []
         messages = [phone_message(data) for data in phones]
         contacts = [
-            {"profile": {"name": data.get("name") or "WhatsApp user"}, "wa_id": m["from"]}
-            for data, m in zip(phones, messages, strict=True)
+            fake.contact_of(str(data["from"]).lstrip("+"), data.get("name")) for data in phones
         ]
         status = await fake.post_webhook(
             app.ctx.http, fake._envelope({"contacts": contacts, "messages": messages})
@@ -902,8 +985,21 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
     async def list_messages(request: Request):
         to = (request.args.get("to") or "").lstrip("+")
         since = int(request.args.get("since", 0))
-        found = [m for m in fake.messages[since:] if not to or m["to"] == to]
+        found = [m for m in fake.messages[since:] if not to or to in (m["to"], m.get("recipient"))]
         return response.json({"messages": found, "total": len(fake.messages)})
+
+    @app.post("/_fake/user_id_update")
+    async def change_user_id(request: Request):
+        """The user `from` changes their phone number (to `new_phone`, if given): Meta gives
+        them a new BSUID and sends `user_id_update`."""
+        data = request.json or {}
+        wa_id = str(data["from"]).lstrip("+")
+        new_wa_id = str(data["new_phone"]).lstrip("+") if data.get("new_phone") else None
+        payload = fake.user_id_update(wa_id, new_wa_id)
+        status = await fake.post_webhook(app.ctx.http, payload)
+        return response.json(
+            {"user_id": fake.user_id_of(new_wa_id or wa_id), "webhook_status": status}
+        )
 
     @app.get("/_fake/stats")
     async def stats(request: Request):
@@ -933,7 +1029,7 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         waiting.add(event)
         try:
             while True:
-                found = [m for m in fake.messages[since:] if m["to"] == to]
+                found = [m for m in fake.messages[since:] if to in (m["to"], m.get("recipient"))]
                 remaining = deadline - loop.time()
                 if len(found) >= count or remaining <= 0:
                     return response.json({"messages": found, "total": len(fake.messages)})
