@@ -13,6 +13,7 @@ import httpx
 from sanic import Request, Sanic, response
 from sqlalchemy import text
 
+from backend.api import campaigns as _campaigns_api  # noqa: F401  (campaigns, the limit)
 from backend.api import cash as _cash_api  # noqa: F401  (POST /api/payments/cash on `api`)
 from backend.api import data_requests as _data_requests_api  # noqa: F401  (privacy requests)
 from backend.api import disruption as _disruption_api  # noqa: F401  (a booking to another date)

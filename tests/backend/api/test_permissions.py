@@ -81,6 +81,11 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("get", "/api/message-rates"): {OP, A},
     ("post", "/api/message-rates"): {A},
     ("get", "/api/message-spend"): {OP, A},
+    ("get", "/api/campaigns"): {S, OP, A},
+    ("post", "/api/campaigns"): {A},
+    ("get", "/api/campaigns/{campaign_id}"): {S, OP, A},
+    ("post", "/api/campaigns/{campaign_id}/send"): {S, OP, A},
+    ("get", "/api/messaging-limit"): {OP, A},
     # Refunds and credits (backend/api/refunds.py).
     ("get", "/api/bookings/{booking_id}/refunds"): {OP, A},
     ("post", "/api/bookings/{booking_id}/refunds"): {OP, A},
