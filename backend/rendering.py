@@ -20,7 +20,10 @@ from backend.config import get_settings
 from backend.domain import languages
 
 
-def _wa_link(phone: str) -> str:
+def _wa_link(phone: str | None) -> str:
+    """A click-to-chat link; none for a customer WhatsApp shares no phone of (a BSUID)."""
+    if not phone:
+        return "#"
     return "https://wa.me/" + "".join(ch for ch in phone if ch.isdigit())
 
 

@@ -46,7 +46,7 @@ def booking_page(ctx: Ctx, booking_id: str) -> HTTPResponse:
     return ctx.page(
         "booking.html",
         page=page_data.booking_page(ctx.session, booking, ctx.member),
-        chat=page_data.conversation(ctx.session, booking.contact.address),
+        chat=page_data.conversation(ctx.session, booking.contact),
         window_open=contacts.window_open(booking.contact),
         customer_language=languages.reader_language(booking.contact),
         money=_money_card(ctx, booking),

@@ -73,7 +73,7 @@ def lead_page(ctx: Ctx, lead_id: str) -> HTTPResponse:
         "lead.html",
         lead=lead,
         conversation=conversation,
-        chat=page_data.conversation(ctx.session, lead.contact.address),
+        chat=page_data.conversation(ctx.session, lead.contact),
         departures=departures,
         chosen=chosen,
         party=party,

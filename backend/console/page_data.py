@@ -16,6 +16,7 @@ from backend.models import (
     Assignment,
     Attendance,
     Booking,
+    Contact,
     Departure,
     Hold,
     InboundMessage,
@@ -45,18 +46,20 @@ class ChatLine:
     who: str | None = None
 
 
-def conversation(session: Session, phone: str) -> list[ChatLine]:
-    """Everything said with this phone, both ways, with the delivery ticks and template
+def conversation(session: Session, contact: Contact) -> list[ChatLine]:
+    """Everything said with this contact, both ways, by their phone or their BSUID (a
+    username's messages before their phone was known), with the delivery ticks and template
     messages marked."""
+    addresses = [known for known in (contact.phone, contact.user_id) if known]
     inbound = session.scalars(
         select(InboundMessage)
-        .where(InboundMessage.from_phone == phone)
+        .where(InboundMessage.from_phone.in_(addresses))
         .order_by(InboundMessage.id.desc())
         .limit(CONVERSATION_LENGTH)
     )
     outbound = session.scalars(
         select(OutboundMessage)
-        .where(OutboundMessage.recipient_phone == phone)
+        .where(OutboundMessage.recipient_phone.in_(addresses))
         .order_by(OutboundMessage.id.desc())
         .limit(CONVERSATION_LENGTH)
     )
@@ -374,7 +377,7 @@ def latest_notices(
         latest = session.scalar(
             select(OutboundMessage)
             .where(
-                OutboundMessage.recipient_phone == booking.contact.phone,
+                OutboundMessage.recipient_phone == booking.contact.address,
                 OutboundMessage.purpose.in_(purposes),
                 OutboundMessage.created_at >= since,
             )

@@ -268,7 +268,7 @@ def _capture_seconds(session: Session, found: list[Lead]) -> list[float]:
         opened_by = session.scalar(
             select(InboundMessage.stored_at)
             .where(
-                InboundMessage.from_phone == lead.contact.phone,
+                InboundMessage.from_phone == lead.contact.address,
                 InboundMessage.stored_at <= lead.created_at,
                 InboundMessage.stored_at > lead.created_at - timedelta(hours=1),
             )

@@ -88,7 +88,7 @@ def _path_of(url: str) -> str:
     return urlsplit(url).path
 
 
-def _customer(booking_contact_phone: str) -> Actor:
+def _customer(booking_contact_phone: str | None) -> Actor:
     return Actor(Source.WHATSAPP, phone=booking_contact_phone)
 
 
@@ -299,7 +299,7 @@ async def pay_receipt(request: Request, token: str, claims: links.LinkClaims):
                 filename=upload.name or "",
                 content_type=upload.type or "",
                 method=method,
-                actor=_customer(booking.contact.address),
+                actor=_customer(booking.contact.phone),
                 stated_amount_minor=stated,
                 stated_currency=booking.currency if stated is not None else None,
             )
@@ -334,7 +334,7 @@ async def pay_with_credit(request: Request, token: str, claims: links.LinkClaims
             page.context["stale"] = True
             page.status = 409
             return page
-        credits.pay_from_credit(session, booking, actor=_customer(booking.contact.address), key=key)
+        credits.pay_from_credit(session, booking, actor=_customer(booking.contact.phone), key=key)
         return None
 
     done = await _in_transaction(act)
@@ -365,7 +365,7 @@ async def book_answer(request: Request, token: str, claims: links.LinkClaims):
         booking = page_data.booking_by_key(session, claims.reference_key)
         if booking is None or booking.status != BookingStatus.OFFERED:
             return None  # the page says what happened instead (held, expired, declined)
-        actor = _customer(booking.contact.address)
+        actor = _customer(booking.contact.phone)
         try:
             if answer == "confirm":
                 # The same rule as a CONFIRM in the chat: held, and the chat bound to it.
@@ -442,7 +442,7 @@ async def feedback_submit(request: Request, token: str, claims: links.LinkClaims
                 booking,
                 rating=rating,
                 comment=comment,
-                actor=_customer(booking.contact.address),
+                actor=_customer(booking.contact.phone),
                 channel="page",
             )
         except DomainError as exc:
