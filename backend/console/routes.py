@@ -14,6 +14,7 @@ from backend.console import (  # noqa: F401  (each module adds its routes to the
     answers,
     auth,
     bookings,
+    campaigns,
     departures,
     incidents,
     kpis,

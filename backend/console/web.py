@@ -66,6 +66,7 @@ NAV: list[tuple[str, str, Area]] = [
     ("KPIs", "/console/kpis", Area.FEEDBACK),
     ("Answers", "/console/answers", Area.CATALOG),
     ("Translations", "/console/translations", Area.CATALOG),
+    ("Campaigns", "/console/campaigns", Area.MESSAGES),
     ("Templates", "/console/templates", Area.ADMINISTRATION),
     ("Admin", "/console/admin", Area.STAFF_ADMIN),
     ("My trips", "/console/me", Area.MY_TRIPS),
