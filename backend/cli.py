@@ -356,6 +356,23 @@ def cmd_templates_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_messaging_limit(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from backend.services import messaging_limits
+    from backend.whatsapp import limit_sync
+
+    if getattr(args, "limit_command", None) == "sync":
+        status = asyncio.run(limit_sync.sync())
+    else:
+        with transaction() as session:
+            status = messaging_limits.status(session)
+    limit = "unlimited" if status["limit"] is None else f"{status['limit']:,}"
+    print(f"{status['tier']} ({limit} users a day outside the window; from {status['source']})")
+    print(f"users messaged outside their window in the last 24 hours: {status['uniqueUsers24h']}")
+    return 0
+
+
 def cmd_templates_list(args: argparse.Namespace) -> int:
     from backend.services import message_templates
 
@@ -686,6 +703,13 @@ def build_parser() -> argparse.ArgumentParser:
     due.add_argument("--only", help="job ids starting with this, e.g. pre-departure:")
     due.set_defaults(func=cmd_timers_run_due)
 
+    limit = sub.add_parser(
+        "messaging-limit", help="Meta's messaging limit (users a day outside the window)"
+    )
+    limit.set_defaults(func=cmd_messaging_limit)
+    limit.add_subparsers(dest="limit_command").add_parser(
+        "sync", help="read it from the phone number at Meta"
+    ).set_defaults(func=cmd_messaging_limit)
     templates = sub.add_parser("templates", help="WhatsApp message templates as Meta holds them")
     templates_sub = templates.add_subparsers(dest="templates_command", required=True)
     templates_sub.add_parser(

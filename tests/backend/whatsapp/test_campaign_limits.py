@@ -113,3 +113,18 @@ def _read_all(campaign_id: str, share: int) -> dict[str, int] | None:
         assert campaign is not None
         progress = campaigns.stats(s, campaign)
     return progress if progress["read"] == share else None
+
+
+def test_the_tier_is_read_from_the_phone_number(fake, capsys):
+    import asyncio
+
+    from backend.cli import main
+    from backend.whatsapp import limit_sync
+
+    httpx.post(
+        f"{fake}/_fake/messaging_limit", json={"tier": "TIER_2K", "notify": False}
+    ).raise_for_status()
+    status = asyncio.run(limit_sync.sync())
+    assert (status["tier"], status["limit"], status["source"]) == ("TIER_2K", 2000, "api")
+    assert main(["messaging-limit"]) == 0
+    assert "TIER_2K (2,000 users a day" in capsys.readouterr().out
