@@ -66,6 +66,10 @@ class Director:
         # Who the workflow being played is about: messages to anyone else (other guests'
         # reminders, say) are counted, not printed.
         self.cast: set[str] = set()
+        # Who writes from a WhatsApp username (phone → username), and each writer's
+        # business-scoped user ID as WhatsApp gives it (phone → BSUID).
+        self.usernames: dict[str, str] = {}
+        self.user_ids: dict[str, str] = {}
         self.shown_day: date | None = None
 
     def _stamp(self) -> str:
@@ -139,10 +143,15 @@ class Director:
 
     def says(self, phone: str, text: str, expect: int = 1) -> None:
         self.print_block(f"{self.who(phone)} writes on WhatsApp", text)
-        httpx.post(
+        # Someone with a WhatsApp username shares no phone: the fake then names them by their
+        # business-scoped user ID alone (and keeps doing so), as Meta does.
+        username = {"username": self.usernames[phone]} if phone in self.usernames else {}
+        answer = httpx.post(
             f"{self.fake_url}/_fake/inbound",
-            json={"from": phone, "text": text, "name": self.who(phone)},
-        ).raise_for_status()
+            json={"from": phone, "text": text, "name": self.who(phone), **username},
+        )
+        answer.raise_for_status()
+        self.user_ids[phone] = answer.json()["user_id"]
         self.flush(wait_for=phone, expect=expect)
 
     def taps(self, phone: str, title: str, expect: int = 1) -> None:
@@ -454,6 +463,10 @@ def workflow_1(d: Director) -> None:
 
     heading("Workflow 1: Customer Enquiry → Booking → Trip Completion")
     d.cast = {EMMA, SARAH, PRIYA, RAJESH}
+    # Emma writes from a WhatsApp username: WhatsApp gives the operator her business-scoped
+    # user ID, not her phone number, and she books exactly like everyone else.
+    d.usernames[EMMA] = "emma.clarke"
+    print("(Emma has a WhatsApp username: the operator sees her user ID, never her number.)")
     d.at(STORY.today, "13:50")
     d.says(EMMA, "Hi! I'm interested in the Everest Base Camp Trek for 3 people in March 2025")
     d.says(
@@ -461,7 +474,8 @@ def workflow_1(d: Director) -> None:
         "We're flexible, any date mid-March works. We hike every weekend. One of us is vegetarian.",
     )
     with transaction() as s:
-        lead = s.scalars(select(Lead).where(Lead.contact.has(phone=EMMA))).one()
+        lead = s.scalars(select(Lead).where(Lead.contact.has(user_id=d.user_ids[EMMA]))).one()
+        assert lead.contact.phone is None  # known by her BSUID alone
         assert lead.product is not None
         departure = catalog.departures_of(s, lead.product, from_date=STORY.today)[0]
         lead_id, reference, departure_id = lead.id, lead.reference, departure.id

@@ -966,7 +966,9 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         status = await fake.post_webhook(
             app.ctx.http, fake.inbound_payload(message, data.get("name"))
         )
-        return response.json({"wamid": message["id"], "webhook_status": status})
+        return response.json(
+            {"wamid": message["id"], "user_id": message["from_user_id"], "webhook_status": status}
+        )
 
     @app.post("/_fake/inbound/batch")
     async def inbound_batch(request: Request):

@@ -7,6 +7,10 @@ currency."""
 
 from __future__ import annotations
 
+import phonenumbers
+
+from backend.domain.whatsapp_ids import is_bsuid
+
 # Calling code (without "+") → currency. Longer codes first where one is a prefix of another
 # is not needed: `currency_for_phone` tries the longest prefix first.
 _BY_CALLING_CODE: dict[str, str] = {
@@ -94,9 +98,12 @@ _NAMES: dict[str, str] = {
 
 
 def currency_for_phone(phone: str | None) -> str | None:
-    """The currency of the country an E.164 number (`+4915112345678`) belongs to; None when
-    the country code is not one we know."""
+    """The currency of the country an E.164 number (`+4915112345678`) belongs to, or a
+    business-scoped user ID's country (`AU.1349…`); None when the country is not one we
+    know."""
     digits = (phone or "").strip().lstrip("+")
+    if is_bsuid(digits):
+        digits = str(phonenumbers.country_code_for_region(digits[:2]))
     if not digits.isdigit():
         return None
     for length in (3, 2, 1):

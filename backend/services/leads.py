@@ -581,7 +581,7 @@ def send_quote(
         staff_service.get_staff(session, actor.staff_id) if actor.staff_id else lead.assigned_staff
     )
     answers = choices.answer_to(choices.QUOTE, lead.id)
-    indicative = rates.indicative_for(session, quote.total, lead.contact.phone)
+    indicative = rates.indicative_for(session, quote.total, lead.contact.address)
     with languages.writing_to(lead.contact):
         notifications.to_contact(
             session,
