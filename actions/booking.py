@@ -20,6 +20,7 @@ from actions.options import (
     run_option,
     run_option_on,
 )
+from actions.reschedule import offer_other_dates, reschedule_tapped
 from backend import texts
 from backend.domain import choices
 from backend.domain.enums import ObjectType
@@ -66,6 +67,9 @@ def option_tapped(turn: Turn, tapped: choices.AnswerTo) -> None:
     payload, so an old list still means what it said; a second tap repeats the answer."""
     if tapped.kind == choices.FEEDBACK:
         rate_tapped(turn, tapped)
+        return
+    if tapped.kind == choices.RESCHEDULE:
+        reschedule_tapped(turn, tapped)
         return
     full = turn.session.get(Departure, tapped.object_id)
     alternative_id = tapped.extra[0] if tapped.extra else "-"
@@ -145,6 +149,8 @@ class ActionCancelBooking(TmsAction):
     NAME = "action_cancel_booking"
 
     def handle(self, turn: Turn) -> None:
+        if offer_other_dates(turn):
+            return  # "cancel or move us to May?": moving is offered first
         booking = booking_in_context(turn)
         if booking is None:
             # "What if I have to cancel?" with nothing booked: the policy, not a lookup.

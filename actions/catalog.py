@@ -6,6 +6,7 @@ from actions.common import TmsAction, Turn
 from actions.context import party_of_lead, product_in_context, resolve_product
 from actions.dates import answer_dates
 from actions.faq import answer_question, topic_by_words
+from actions.reschedule import offer_other_dates
 from backend import clock, texts
 from backend.domain.comparisons import aspects_asked
 from backend.domain.party import parse_group_size
@@ -19,6 +20,9 @@ class ActionAskDates(TmsAction):
     NAME = "action_ask_dates"
 
     def handle(self, turn: Turn) -> None:
+        # "Can we move to April instead?" from a customer with a booking: its other dates.
+        if offer_other_dates(turn):
+            return
         answer_dates(turn)
 
 

@@ -274,6 +274,7 @@ HELPERS = {
     "options",
     "questions",
     "private",
+    "reschedule",
 }
 
 
