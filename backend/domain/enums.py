@@ -176,6 +176,9 @@ class InboxStatus(StrEnum):
 
 class OutboxStatus(StrEnum):
     QUEUED = "queued"
+    # A message waiting for Meta's messaging limit (backend/services/messaging_limits.py):
+    # queued again at its next_attempt_at; it does not hold up its recipient's other messages.
+    DEFERRED = "deferred"
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"

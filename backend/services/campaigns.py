@@ -358,7 +358,7 @@ def stats(session: Session, campaign: Campaign) -> dict[str, int]:
         "delivered": count(row.delivered_at.is_not(None) | row.read_at.is_not(None)),
         "read": count(row.read_at.is_not(None)),
         "failed": count(row.status == OutboxStatus.FAILED),
-        "waiting": count(row.status == OutboxStatus.QUEUED),
+        "waiting": count(row.status.in_([OutboxStatus.QUEUED, OutboxStatus.DEFERRED])),
         "replied": _replied(session, campaign),
     }
 

@@ -13,8 +13,9 @@ recorded (`initiated_conversations`, in the claim's transaction), and the rule r
 - messages about a booking (and everything else that is not broadcast-like) come first: they
   go while the count is under the limit;
 - broadcast-like work (reminders, campaigns) goes only while the count leaves a share of the
-  limit (`BOOKING_SHARE`) for them; past that it stays queued with a not-before time, the
-  moment the oldest counted user leaves the 24 hours.
+  limit (`BOOKING_SHARE`) for them; past that it waits (status `deferred`) with a not-before
+  time, the moment the oldest counted user leaves the 24 hours, and is queued again then. A
+  deferred row does not hold up its recipient's later messages.
 
 So the product queues rather than goes past the limit, and Meta's 131048 never comes."""
 
@@ -24,13 +25,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from backend import clock
-from backend.db import is_sqlite
+from backend.db import is_sqlite, rows_affected
 from backend.domain.actor import SYSTEM, Actor
-from backend.domain.enums import ObjectType
+from backend.domain.enums import ObjectType, OutboxStatus
 from backend.domain.messaging_limits import (
     STARTING_TIER,
     is_broadcast,
@@ -172,6 +173,29 @@ class Allowance:
         )
         soonest = self.now + timedelta(minutes=1)
         return max(oldest + PERIOD, soonest) if oldest is not None else soonest
+
+
+def defer(row: OutboundMessage, not_before: datetime) -> None:
+    """The row waits for the limit until `not_before`, out of its recipient's queue: a message
+    about their booking queued after it does not wait behind it."""
+    row.status = OutboxStatus.DEFERRED
+    row.next_attempt_at = not_before
+    row.lease_token = None
+
+
+def release_due(session: Session) -> int:
+    """Rows whose wait for the limit is over go back in the queue (the sender, before each
+    claim); returns how many."""
+    return rows_affected(
+        session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.status == OutboxStatus.DEFERRED,
+                OutboundMessage.next_attempt_at <= clock.now(),
+            )
+            .values(status=OutboxStatus.QUEUED)
+        )
+    )
 
 
 def status(session: Session) -> dict[str, Any]:

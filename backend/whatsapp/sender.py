@@ -367,6 +367,7 @@ class OutboxSender:
         unsendable: list[OutboundMessage] = []
         claimed_at = clock.now()
         with transaction() as session:
+            messaging_limits.release_due(session)
             ids = claim(session, self.batch)
             token = ""
             rows = [session.get(OutboundMessage, row_id) for row_id in ids]  # loaded by the claim
@@ -389,9 +390,8 @@ class OutboxSender:
                     continue
                 if allowance is not None and row.recipient_phone not in windows:
                     not_before = allowance.admit(row)
-                    if not_before is not None:  # the limit is used up: it waits, queued
-                        row.next_attempt_at = not_before
-                        row.lease_token = None
+                    if not_before is not None:  # the limit is used up: it waits
+                        messaging_limits.defer(row, not_before)
                         continue
                 try:
                     message = outbox_rules.wire_message(

@@ -73,14 +73,25 @@ def test_reminders_wait_at_the_limit_and_booking_messages_come_first(db_url, fro
     assert _prepare() == 0
     with transaction() as s:
         waiting = s.scalars(
-            select(OutboundMessage).where(OutboundMessage.status == OutboxStatus.QUEUED)
+            select(OutboundMessage).where(OutboundMessage.status == OutboxStatus.DEFERRED)
         ).all()
         assert len(waiting) == 15
         assert all(r.next_attempt_at and r.next_attempt_at > clock.now() for r in waiting)
         assert messaging_limits.unique_users(s) == 45
+        # A reminder waiting for the limit does not hold up its recipient's booking notice.
+        held = waiting[0]
+        outbox.enqueue_text(
+            s,
+            to_phone=held.recipient_phone,
+            contact_id=held.contact_id,
+            body="Your hold ends soon",
+            purpose="customer_update",
+            template_params=["Your hold ends soon"],
+        )
+    assert _prepare() == 1
     # A notice about a booking still goes, up to the limit itself; past it, it waits too.
     _queue(6, "customer_update", start=100)
-    assert _prepare() == 5
+    assert _prepare() == 4
     with transaction() as s:
         assert messaging_limits.unique_users(s) == 50
     # Someone already messaged in the 24 hours costs nothing more.
@@ -104,10 +115,12 @@ def test_reminders_wait_at_the_limit_and_booking_messages_come_first(db_url, fro
     assert _prepare() == 1
     # A day later the oldest have left the 24 hours: the waiting reminders go.
     frozen_clock.advance(hours=24, minutes=1)
-    assert _prepare() == 15 + 1
+    assert _prepare() == 15 + 2
     with transaction() as s:
         assert not s.scalars(
-            select(OutboundMessage).where(OutboundMessage.status == OutboxStatus.QUEUED)
+            select(OutboundMessage).where(
+                OutboundMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.DEFERRED])
+            )
         ).all()
         assert s.scalar(select(func.count()).select_from(InitiatedConversation)) >= 67
 
