@@ -9,6 +9,7 @@ from typing import Any
 from sanic.response import HTTPResponse
 
 from backend.console import page_data
+from backend.console.reschedules import moves_card
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area, may_see
 from backend.domain.enums import ObjectType
@@ -50,6 +51,7 @@ def booking_page(ctx: Ctx, booking_id: str) -> HTTPResponse:
         window_open=contacts.window_open(booking.contact),
         customer_language=languages.reader_language(booking.contact),
         money=_money_card(ctx, booking),
+        moves=moves_card(ctx.session, booking),
     )
 
 
