@@ -28,7 +28,6 @@ from backend.domain.enums import (
 )
 from backend.domain.errors import DomainError, NotEnoughSeats, NotFound
 from backend.domain.states import (
-    BOOKING,
     BOOKING_PAYMENT,
     MOVABLE_BOOKING_STATES,
     RESCHEDULE,
@@ -44,7 +43,7 @@ from backend.services import (
     timers,
     waitlist,
 )
-from backend.services.state import change_state, lock_for_change, log_created
+from backend.services.state import change_state, lock_for_change, lock_row, log_created
 
 CHANNELS = ("chat", "console", "api")
 
@@ -216,7 +215,9 @@ def approve(
     first, second = sorted((request.from_departure_id, request.to_departure_id))
     inventory.lock_departure(session, first)
     inventory.lock_departure(session, second)
-    lock_for_change(session, booking, BOOKING)
+    # The booking's row read again under its lock: a payment that confirmed it a moment ago is
+    # no reason to refuse (it moves with its money); only where it is and whether it may move.
+    lock_row(session, booking)
     lock_for_change(session, request, RESCHEDULE)
     if request.status != RescheduleStatus.REQUESTED:
         raise CannotReschedule(f"The request was already {str(request.status).lower()}")
