@@ -55,7 +55,7 @@ def build_world(
     declined: int = 0,
     stopped_by_meta: int = 0,
     undecided: int = 0,
-    prefix: str = "+4915",
+    prefix: str = "+49151",
 ) -> World:
     """Past travellers of EBC in bulk (one completed booking each), with their marketing
     consent: opted in, declined, stopped by Meta (131050) or nothing said."""

@@ -14,7 +14,7 @@ from backend.domain.enums import OutboxStatus
 from backend.models import Campaign, OutboundMessage
 from backend.services import campaigns, contacts, messaging_limits, outbox
 from tests.backend.services.test_campaigns import ADMIN, build_world, seed_of
-from tests.backend.whatsapp.test_sender import run_sender, wait_for
+from tests.backend.whatsapp.test_sender import open_window, run_sender, wait_for
 
 
 def _due() -> int:
@@ -105,6 +105,12 @@ def test_a_campaign_to_1000_respects_the_limit_the_opt_outs_and_sends_each_once(
     # Statuses come back: delivery and read counts.
     progress = wait_for(lambda: _read_all(campaign_id, share), timeout=30)
     assert progress["delivered"] == share and progress["replied"] == 0
+    # A customer answers: an ordinary message in the inbox, counted as the campaign's reply.
+    open_window(fake, sorted(reached)[0])
+    with transaction() as s:
+        campaign = s.get(Campaign, campaign_id)
+        assert campaign is not None
+        assert campaigns.stats(s, campaign)["replied"] == 1
 
 
 def _read_all(campaign_id: str, share: int) -> dict[str, int] | None:
