@@ -42,7 +42,7 @@ from backend.supervision import restart_report
 from backend.web import limits
 from backend.web.pages import pages_bp, pay_bp
 from backend.web.papers import papers_bp
-from backend.whatsapp import inbox, signature
+from backend.whatsapp import inbox, limit_sync, signature
 from backend.whatsapp.client import GraphClient
 from backend.whatsapp.inbox_worker import InboxWorker, RasaClient
 from backend.whatsapp.ingest import IngestWriter
@@ -233,6 +233,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> San
             ),
             asyncio.create_task(app.ctx.mail.run(app.ctx.stop, idle_sleep=1.0)),
             asyncio.create_task(app.ctx.media.run(app.ctx.stop, idle_sleep=1.0)),
+            asyncio.create_task(limit_sync.read_at_start(app.ctx.graph)),  # Meta's limit
         ]
 
     @app.before_server_stop

@@ -67,8 +67,10 @@ def set_tier(session: Session, value: object, *, source: str, actor: Actor = SYS
         row = MessagingLimit(key=PORTFOLIO, tier=found, source=source, updated_at=clock.now())
         session.add(row)
     row.source, row.updated_at = source, clock.now()
-    if previous == found:
-        return False
+    # Meta confirming what the product assumed (its starting 250) is not news.
+    if previous == found or (previous is None and found == STARTING_TIER):
+        session.flush()
+        return previous is None
     row.tier = found
     limit = limit_of(found)
     timeline.record(

@@ -134,3 +134,32 @@ def test_the_tier_is_read_from_the_phone_number(fake, capsys):
     assert (status["tier"], status["limit"], status["source"]) == ("TIER_2K", 2000, "api")
     assert main(["messaging-limit"]) == 0
     assert "TIER_2K (2,000 users a day" in capsys.readouterr().out
+
+
+def test_the_workers_read_the_tier_at_start_and_survive_meta_out_of_reach(fake):
+    import asyncio
+
+    from backend.config import Settings
+    from backend.whatsapp import limit_sync
+    from backend.whatsapp.client import GraphClient
+
+    settings = Settings()
+
+    async def start(base_url: str) -> None:
+        client = GraphClient(
+            base_url, settings.whatsapp_phone_number_id, settings.whatsapp_access_token
+        )
+        try:
+            await limit_sync.read_at_start(client)
+        finally:
+            await client.aclose()
+
+    httpx.post(
+        f"{fake}/_fake/messaging_limit", json={"tier": "TIER_10K", "notify": False}
+    ).raise_for_status()
+    asyncio.run(start("http://127.0.0.1:9/v23.0"))  # nobody there: logged, nothing stored
+    with transaction() as s:
+        assert messaging_limits.status(s)["source"] == "assumed"
+    asyncio.run(start(settings.whatsapp_api_base_url))
+    with transaction() as s:
+        assert messaging_limits.status(s)["tier"] == "TIER_10K"
