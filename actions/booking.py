@@ -20,7 +20,7 @@ from actions.options import (
     run_option,
     run_option_on,
 )
-from actions.reschedule import offer_other_dates, reschedule_tapped
+from actions.reschedule import move_offer_tapped, offer_other_dates, reschedule_tapped
 from backend import texts
 from backend.domain import choices
 from backend.domain.enums import ObjectType
@@ -70,6 +70,9 @@ def option_tapped(turn: Turn, tapped: choices.AnswerTo) -> None:
         return
     if tapped.kind == choices.RESCHEDULE:
         reschedule_tapped(turn, tapped)
+        return
+    if tapped.kind == choices.MOVE:
+        move_offer_tapped(turn, tapped)
         return
     full = turn.session.get(Departure, tapped.object_id)
     alternative_id = tapped.extra[0] if tapped.extra else "-"

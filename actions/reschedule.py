@@ -13,9 +13,10 @@ from actions.context import booking_in_context
 from backend import clock, texts
 from backend.domain import choices
 from backend.domain.dates import parse_travel_date
+from backend.domain.enums import MoveOfferStatus
 from backend.domain.errors import NotEnoughSeats, NotFound
-from backend.models import Booking, Departure
-from backend.services import reschedules
+from backend.models import Booking, Departure, MoveOffer
+from backend.services import departure_moves, reschedules
 
 # Words that ask to move a booking, in the languages customers write (a booking must exist).
 _MOVE_WORDS = re.compile(
@@ -96,3 +97,42 @@ def reschedule_tapped(turn: Turn, tapped: choices.AnswerTo) -> None:
         turn.say(texts.reschedule_requested(booking, target, request.fee_minor))
     else:
         turn.say(texts.reschedule_already_requested(booking, target))
+
+
+def move_offer_tapped(turn: Turn, tapped: choices.AnswerTo) -> None:
+    """A button of a moved departure's offer (accept / other / cancel) or a row of its other
+    departures (`to`, the departure): answered once; a full departure says what is left."""
+    offer = turn.session.get(MoveOffer, tapped.object_id)
+    choice = tapped.extra[0] if tapped.extra else ""
+    if offer is None or offer.booking.contact_id != turn.contact.id:
+        turn.say(texts.choice_expired())
+        return
+    if offer.status != MoveOfferStatus.OFFERED:
+        turn.say(texts.move_answered())
+        return
+    booking = offer.booking
+    if choice == "other":
+        rows = departure_moves.other_departures(turn.session, offer)[:LIST_ROWS]
+        answers = choices.answer_to(choices.MOVE, offer.id, "to")
+        turn.say(
+            texts.move_other_dates(booking, rows),
+            buttons=[
+                {
+                    **choices.button(
+                        texts.reschedule_row_title(departure),
+                        "choose_option",
+                        f"{answers}:{departure.id}",
+                    ),
+                    "description": texts.reschedule_row_about(free, 0, booking.currency),
+                }
+                for departure, free in rows
+            ],
+        )
+        return
+    if choice not in ("accept", "cancel", "to") or (choice == "to" and len(tapped.extra) < 2):
+        turn.say(texts.choice_expired())
+        return
+    kw = {"departure_id": tapped.extra[1]} if choice == "to" else {}
+    outcome = departure_moves.answer(turn.session, offer, choice, turn.actor, **kw)
+    if outcome.outcome == "already":
+        turn.say(texts.move_answered())

@@ -9,6 +9,7 @@ Both go through `backend.services.reschedules`, as the console and the chat do.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,8 +20,9 @@ from backend.api import serializers
 from backend.api.common import ApiError, endpoint, staff_actor
 from backend.api.routes import api
 from backend.domain.enums import Role
-from backend.models import Booking, RescheduleRequest, Staff
-from backend.services import bookings, reschedules
+from backend.http_common import get_or_404
+from backend.models import Booking, Departure, MoveOffer, RescheduleRequest, Staff
+from backend.services import bookings, departure_moves, reschedules
 
 
 class RescheduleBody(BaseModel):
@@ -108,3 +110,78 @@ def reschedule(
     else:
         raise ApiError(422, "give toDepartureId, or a decision", fields={"body": "required"})
     return _answer(session, booking)
+
+
+# -- a whole departure moved (OPS) -------------------------------------------------------------
+class DepartureMoveBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    to_departure_id: str | None = Field(default=None, alias="toDepartureId", max_length=36)
+    start_date: date | None = Field(
+        default=None, alias="startDate", description="new dates: a departure is created"
+    )
+    reason: str = Field(min_length=3, max_length=300)
+    offer_hours: int = Field(default=departure_moves.OFFER_HOURS, alias="offerHours", ge=1, le=336)
+
+
+def offer_json(item: MoveOffer) -> dict[str, Any]:
+    booking = item.booking
+    return {
+        "id": item.id,
+        "booking": booking.reference,
+        "customer": {"name": booking.contact.display_name, "phone": booking.contact.phone},
+        "partySize": item.seats,
+        "seatsHeld": item.held,
+        "status": item.status,
+        "expiresAt": item.expires_at.isoformat(),
+        "answeredAt": item.answered_at.isoformat() if item.answered_at else None,
+        "departureNow": booking.departure.start_date.isoformat(),
+    }
+
+
+def _move_answer(session: Session, departure: Departure) -> dict[str, Any]:
+    move = departure_moves.latest_move(session, departure)
+    if move is None:
+        return {"departureId": departure.id, "move": None}
+    board = departure_moves.board(session, move)
+    return {
+        "departureId": departure.id,
+        "move": {
+            "id": move.id,
+            "toDepartureId": move.to_departure_id,
+            "toDate": move.to_departure.start_date.isoformat(),
+            "reason": move.reason,
+            "offerExpiresAt": move.offer_expires_at.isoformat(),
+        },
+        "board": {name: [offer_json(o) for o in rows] for name, rows in board.items()},
+    }
+
+
+@api.get("/departures/<departure_id:str>/move")
+@endpoint(Role.OPS)
+def departure_move_board(
+    request: Request, session: Session, member: Staff, departure_id: str
+) -> Any:
+    """The answers to the departure's latest move: accepted, elsewhere, cancelled, waiting,
+    and who to call (no answer in time)."""
+    return _move_answer(session, get_or_404(session, Departure, departure_id, "departure"))
+
+
+@api.post("/departures/<departure_id:str>/move")
+@endpoint(Role.OPS, body=DepartureMoveBody)
+def departure_move(
+    request: Request, session: Session, member: Staff, departure_id: str, body: DepartureMoveBody
+) -> Any:
+    """Move the departure's bookings to another departure or to new dates: each is offered
+    the new dates, another departure or a cancellation in the chat."""
+    departure = get_or_404(session, Departure, departure_id, "departure")
+    departure_moves.start_move(
+        session,
+        departure.id,
+        staff_actor(member),
+        reason=body.reason,
+        to_departure_id=body.to_departure_id,
+        start_date=body.start_date,
+        offer_hours=body.offer_hours,
+    )
+    return _move_answer(session, departure)

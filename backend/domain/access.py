@@ -74,6 +74,7 @@ OBJECT_AREAS: Mapping[str, Area] = {
     ObjectType.TRANSLATION: Area.CATALOG,
     ObjectType.CAMPAIGN: Area.MESSAGES,
     ObjectType.RESCHEDULE: Area.BOOKINGS,
+    ObjectType.MOVE_OFFER: Area.BOOKINGS,
 }
 
 # Messages whose purpose says more than their object: a sign-in code is a secret, an

@@ -29,6 +29,7 @@ REFUND = "refund"  # after a cancellation (the refund, then the choice): Refund 
 CLARIFY = "clarify"  # "Do you mean …?" (the conversation): the likeliest answers, or a person
 NEWS = "news"  # "hear about future departures?" (the contact): Yes (marketing opt-in) / No
 RESCHEDULE = "reschedule"  # another departure for a booking (the booking, then the departure)
+MOVE = "move"  # a moved departure's offer (the offer, then accept / other / cancel)
 # Asked in words only (no buttons), kept in the `pending_question` slot in the same form:
 EMAIL = "email"  # "what is your e-mail address?" (the contact): a typed Yes asks again, No skips
 PARTY_FOR = "party_for"  # "how many of you?" before a full departure's option (1 or 2)

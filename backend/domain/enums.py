@@ -72,6 +72,17 @@ class RescheduleStatus(StrEnum):
     WITHDRAWN = "WITHDRAWN"
 
 
+class MoveOfferStatus(StrEnum):
+    """A booking's answer when its whole departure moves: the new dates, another departure,
+    or a cancellation; no answer by the offer's time leaves it EXPIRED (ops call them)."""
+
+    OFFERED = "OFFERED"
+    ACCEPTED = "ACCEPTED"
+    MOVED_ELSEWHERE = "MOVED_ELSEWHERE"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
 class HoldStatus(StrEnum):
     ACTIVE = "ACTIVE"
     CONVERTED = "CONVERTED"
@@ -165,6 +176,7 @@ class ObjectType(StrEnum):
     TRANSLATION = "TRANSLATION"  # staff's wording of one customer text in one language
     CAMPAIGN = "CAMPAIGN"  # a marketing campaign (backend/services/campaigns.py)
     RESCHEDULE = "RESCHEDULE"  # a request to move a booking to another departure
+    MOVE_OFFER = "MOVE_OFFER"  # a booking's offer when its whole departure moves
 
 
 class InboxStatus(StrEnum):

@@ -22,6 +22,7 @@ P = enums.PaymentStatus
 Pr = enums.ProofStatus
 R = enums.RefundStatus
 Rs = enums.RescheduleStatus
+Mo = enums.MoveOfferStatus
 T = enums.TripStatus
 W = enums.WaitlistStatus
 
@@ -147,6 +148,12 @@ RESCHEDULE = _machine(
     "Reschedule",
     ObjectType.RESCHEDULE,
     {Rs.REQUESTED: {Rs.APPROVED, Rs.DECLINED, Rs.WITHDRAWN}},
+)
+
+MOVE_OFFER = _machine(
+    "Move offer",
+    ObjectType.MOVE_OFFER,
+    {Mo.OFFERED: {Mo.ACCEPTED, Mo.MOVED_ELSEWHERE, Mo.CANCELLED, Mo.EXPIRED}},
 )
 
 # Open booking states: anything from which CANCELLED is reachable.

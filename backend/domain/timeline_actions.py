@@ -326,6 +326,32 @@ ACTIONS: tuple[TimelineAction, ...] = (
             ),
         },
     ),
+    # -- A whole departure moved (backend/services/departure_moves.py) -------------------------
+    _exact(
+        "tms.departure.moved",
+        D,
+        "{actor} moved the departure to {toDate} ({reason}): {bookings:booking} offered the new "
+        "dates",
+        "{actor} moved the departure to {toDate}",
+        "{actor} moved the departure",
+    ),
+    _exact(
+        "tms.move_offer.created",
+        B,
+        "Booking {booking} offered {toDate}",
+        "The new dates were offered",
+    ),
+    _prefix(
+        "tms.move_offer.status.",
+        B,
+        "The customer's answer to the new dates: {state}",
+        by_suffix={
+            "accepted": ("{actor} accepted the new dates",),
+            "moved_elsewhere": ("{actor} chose another departure",),
+            "cancelled": ("{actor} cancelled rather than move",),
+            "expired": ("No answer to the new dates in time",),
+        },
+    ),
     # -- Refunds and credits after a cancellation (backend/services/refunds.py) -----------------
     _exact(
         "tms.refund.created",

@@ -10,7 +10,7 @@ from backend.models.campaigns import (
 from backend.models.catalog import Departure, Product
 from backend.models.consent import ContactConsent
 from backend.models.console import ApiToken, SignInCode, SignInLimit, StaffSession
-from backend.models.disruption import RescheduleRequest
+from backend.models.disruption import DepartureMove, MoveOffer, RescheduleRequest
 from backend.models.knowledge import FaqAnswer
 from backend.models.ledger import (
     CancellationRule,
@@ -63,6 +63,7 @@ __all__ = [
     "ContactConsent",
     "Conversation",
     "Departure",
+    "DepartureMove",
     "ExchangeRate",
     "FaqAnswer",
     "Hold",
@@ -78,6 +79,7 @@ __all__ = [
     "MessageRate",
     "MessageStatusEvent",
     "MessageTemplate",
+    "MoveOffer",
     "MessagingLimit",
     "OutboundEmail",
     "OutboundMessage",

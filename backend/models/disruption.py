@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.models.base import Base, CreatedMixin, IdMixin, guard_status, status_column
@@ -42,5 +42,43 @@ class RescheduleRequest(IdMixin, CreatedMixin, Base):
     booking: Mapped[Booking] = relationship()
     from_departure: Mapped[Departure] = relationship(foreign_keys=[from_departure_id])
     to_departure: Mapped[Departure] = relationship(foreign_keys=[to_departure_id])
+
+    _guard = guard_status("status")
+
+
+class DepartureMove(IdMixin, CreatedMixin, Base):
+    """A whole departure moved by operations (weather, a road, too few travellers): each of its
+    bookings is offered the target's dates, another departure or a cancellation."""
+
+    __tablename__ = "departure_moves"
+
+    departure_id: Mapped[str] = mapped_column(ForeignKey("departures.id"), index=True)
+    to_departure_id: Mapped[str] = mapped_column(ForeignKey("departures.id"))
+    reason: Mapped[str] = mapped_column(String(300))
+    offer_expires_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
+
+    departure: Mapped[Departure] = relationship(foreign_keys=[departure_id])
+    to_departure: Mapped[Departure] = relationship(foreign_keys=[to_departure_id])
+
+
+class MoveOffer(IdMixin, CreatedMixin, Base):
+    """One booking's offer in a departure move. `held`: its seats are set aside on the target
+    until `expires_at` (counted by `inventory.seat_counts` like a waitlist offer)."""
+
+    __tablename__ = "move_offers"
+    __table_args__ = (UniqueConstraint("move_id", "booking_id"),)
+
+    move_id: Mapped[str] = mapped_column(ForeignKey("departure_moves.id"), index=True)
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"), index=True)
+    to_departure_id: Mapped[str] = mapped_column(ForeignKey("departures.id"), index=True)
+    seats: Mapped[int]
+    held: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = status_column()
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+
+    move: Mapped[DepartureMove] = relationship()
+    booking: Mapped[Booking] = relationship()
 
     _guard = guard_status("status")

@@ -19,10 +19,10 @@ from backend import clock
 from backend.config import get_settings
 from backend.db import is_sqlite
 from backend.domain.actor import Actor
-from backend.domain.enums import HoldStatus, ObjectType, WaitlistStatus
+from backend.domain.enums import HoldStatus, MoveOfferStatus, ObjectType, WaitlistStatus
 from backend.domain.errors import InventoryBusy, NotEnoughSeats, NotFound
 from backend.domain.states import HOLD, SEAT_TAKING_BOOKING_STATES
-from backend.models import Booking, Departure, Hold, WaitlistEntry
+from backend.models import Booking, Departure, Hold, MoveOffer, WaitlistEntry
 from backend.services import timeline, timers
 from backend.services.state import change_state, log_created
 
@@ -66,6 +66,16 @@ def seat_counts(session: Session, departure: Departure, at: datetime | None = No
             WaitlistEntry.offer_expires_at > at,
         )
     )
+    # Seats set aside on this departure for the bookings of a departure moved here, while
+    # their offer runs (backend/services/departure_moves.py): counted like a waitlist offer.
+    moving = session.scalar(
+        select(func.coalesce(func.sum(MoveOffer.seats), 0)).where(
+            MoveOffer.to_departure_id == departure.id,
+            MoveOffer.status == MoveOfferStatus.OFFERED,
+            MoveOffer.held.is_(True),
+            MoveOffer.expires_at > at,
+        )
+    )
     waitlisted = session.scalar(
         select(func.count()).where(
             WaitlistEntry.departure_id == departure.id,
@@ -76,7 +86,7 @@ def seat_counts(session: Session, departure: Departure, at: datetime | None = No
         capacity=departure.capacity,
         confirmed=int(confirmed or 0),
         held=int(held or 0),
-        offered=int(offered or 0),
+        offered=int(offered or 0) + int(moving or 0),
         waitlisted=int(waitlisted or 0),
     )
 

@@ -225,7 +225,7 @@ def approve(
         raise CannotReschedule("The booking moved since the request was made")
     target = _target(session, booking, request.to_departure_id)
     inventory.ensure_available(session, target, booking.party_size)
-    _move(session, booking, target, request.fee_minor, actor)
+    move_booking(session, booking, target, request.fee_minor, actor)
     change_state(session, request, RESCHEDULE, RescheduleStatus.APPROVED, actor)
     request.decided_by = actor.staff_id
     request.decided_at = clock.now()
@@ -287,7 +287,12 @@ _DATED_NOTICES = (TimerKind.PRE_DEPARTURE, TimerKind.BALANCE_OVERDUE)
 _DATED_NOTICE_PREFIXES = ("balance-reminder-", "papers-reminder-")
 
 
-def _move(session: Session, booking: Booking, target: Departure, fee: int, actor: Actor) -> None:
+def move_booking(
+    session: Session, booking: Booking, target: Departure, fee: int, actor: Actor
+) -> None:
+    """The one seat move: the booking (and its hold) onto `target`, with the fee, its balance
+    due and dated notices planned again, on the timeline of both departures. The caller holds
+    both departures' locks and has checked the target's seats."""
     source = booking.departure
     hold = inventory.active_hold(session, booking)
     if booking.status == BookingStatus.HELD and (hold is None or hold.expires_at <= clock.now()):

@@ -115,6 +115,11 @@ from backend.texts.customer import (
     you_are_welcome,
 )
 from backend.texts.disruption import (
+    move_answered,
+    move_full,
+    move_offer,
+    move_offer_buttons,
+    move_other_dates,
     rep_reschedule_requested,
     reschedule_already_requested,
     reschedule_approved,
@@ -318,6 +323,11 @@ __all__ = [
     "media_filed",
     "media_received",
     "money",
+    "move_answered",
+    "move_full",
+    "move_offer",
+    "move_offer_buttons",
+    "move_other_dates",
     "no_booking",
     "no_dates_in",
     "no_open_enquiry",

@@ -3,9 +3,11 @@ departure. Customer copy is gettext'd (`backend.i18n`); staff copy is English.""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from backend.i18n import _, ngettext
 from backend.models import Booking, Departure
-from backend.texts.format import date_range, money, short_day_month
+from backend.texts.format import date_range, local_datetime, money, short_day_month
 
 
 def reschedule_choices(booking: Booking, rows: list[tuple[Departure, int]]) -> str:
@@ -112,6 +114,54 @@ def reschedule_full(booking: Booking, to: Departure, available: int) -> str:
         "Sorry, {dates} no longer has seats for your party ({count} free). "
         "Reply DATES to see other departures."
     ).format(dates=date_range(to.start_date, to.end_date), count=available)
+
+
+# -- a whole departure moved (backend/services/departure_moves.py) ------------------------
+def move_offer(booking: Booking, target: Departure, reason: str, answer_by: datetime) -> str:
+    departure = booking.departure
+    return _(
+        "⚠️ Important news about booking {reference}: the {trek} departure of {old} cannot run "
+        "on its dates ({reason}).\n\n"
+        "We have kept your {count} seat(s) on {new}. Please answer by {until}: accept the new "
+        "dates, choose another departure, or cancel (refund or credit under our cancellation "
+        "policy). Your payments stay with your booking."
+    ).format(
+        reference=booking.reference,
+        trek=departure.product.short_name,
+        old=date_range(departure.start_date, departure.end_date),
+        reason=reason,
+        count=booking.party_size,
+        new=date_range(target.start_date, target.end_date),
+        until=local_datetime(answer_by),
+    )
+
+
+def move_offer_buttons() -> list[tuple[str, str]]:
+    # Reply buttons: WhatsApp keeps 20 characters of a title.
+    return [("accept", _("Accept new dates")), ("other", _("Other dates")), ("cancel", _("Cancel"))]
+
+
+def move_other_dates(booking: Booking, rows: list[tuple[Departure, int]]) -> str:
+    if not rows:
+        return _(
+            "I'm sorry, no other {trek} departure has {count} free seats right now. You can "
+            "still accept the new dates or cancel; or ask for a person."
+        ).format(trek=booking.departure.product.short_name, count=booking.party_size)
+    return _("These {trek} departures have seats for your party: choose one.").format(
+        trek=booking.departure.product.short_name
+    )
+
+
+def move_full(booking: Booking) -> str:
+    return _(
+        "Sorry, that departure filled up before your answer, so booking {reference} has not "
+        "moved. Reply with the buttons above to choose another departure or to cancel "
+        "(refund or credit under our cancellation policy), or ask for a person."
+    ).format(reference=booking.reference)
+
+
+def move_answered() -> str:
+    return _("That offer has already been answered; your booking is as we last told you.")
 
 
 # -- staff ------------------------------------------------------------------------------------

@@ -12,8 +12,16 @@ from backend import clock
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import RescheduleStatus
-from backend.models import OutboundMessage, RescheduleRequest
-from backend.services import bookings, catalog, contacts, inventory, payments
+from backend.models import MoveOffer, OutboundMessage, RescheduleRequest
+from backend.services import (
+    bookings,
+    catalog,
+    contacts,
+    departure_moves,
+    inventory,
+    payments,
+    reschedules,
+)
 from tests.actions.conftest import CUSTOMER, make_tracker, payloads, run_action, tap
 
 OTHER_CUSTOMER = "+61499000077"
@@ -103,3 +111,31 @@ def test_dates_without_a_wish_to_move_are_the_usual_answer(world):
         ActionAskDates(), make_tracker(CUSTOMER, "what dates do you have?", "ask_dates")
     )
     assert "Upcoming" in ran.texts[0] and not ran.buttons[0]
+
+
+def test_a_moved_departures_offer_is_answered_by_tapping(world):
+    reference, departure_id = _booking_for(CUSTOMER)
+    with transaction() as s:
+        booking = bookings.find_booking(s, reference)
+        later = next(d for d, _free in reschedules.other_departures(s, booking))
+        departure_moves.start_move(
+            s, departure_id, SYSTEM, reason="Lukla flights grounded", to_departure_id=later.id
+        )
+        offer = s.scalar(select(MoveOffer).where(MoveOffer.booking_id == booking.id))
+        sent = s.scalar(
+            select(OutboundMessage)
+            .where(OutboundMessage.contact_id == booking.contact_id)
+            .order_by(OutboundMessage.id.desc())
+            .limit(1)
+        )
+        buttons = {b["title"]: b["id"] for b in sent.buttons}
+        offer_id, later_id = offer.id, later.id
+    others = run_action(ActionChooseOption(), tap(CUSTOMER, buttons["Other dates"]))
+    assert payloads(others)
+    accepted = run_action(ActionChooseOption(), tap(CUSTOMER, buttons["Accept new dates"]))
+    assert accepted.texts == [] or "already" not in accepted.text
+    again = run_action(ActionChooseOption(), tap(CUSTOMER, buttons["Cancel"]))
+    assert "already been answered" in again.text
+    with transaction() as s:
+        assert bookings.find_booking(s, reference).departure_id == later_id
+        assert s.get(MoveOffer, offer_id).status == "ACCEPTED"

@@ -1,5 +1,7 @@
 """Disruption (issue 27): `reschedule_requests` keeps each request to move one booking to
-another departure (asked in the chat or made by staff), its fee and the rep's decision.
+another departure (asked in the chat or made by staff), its fee and the rep's decision;
+`departure_moves` a whole departure moved by operations and `move_offers` each booking's offer
+in it (its seats set aside on the target while it runs).
 
 Revision ID: 0026_departure_moves
 Revises: 0025_campaigns
@@ -66,9 +68,68 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'REQUESTED'"),
         sqlite_where=sa.text("status = 'REQUESTED'"),
     )
+    op.create_table(
+        "departure_moves",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("departure_id", sa.String(length=36), nullable=False),
+        sa.Column("to_departure_id", sa.String(length=36), nullable=False),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column("offer_expires_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=36), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["departure_id"],
+            ["departures.id"],
+            name=op.f("fk_departure_moves_departure_id_departures"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_departure_id"],
+            ["departures.id"],
+            name=op.f("fk_departure_moves_to_departure_id_departures"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["staff.id"], name=op.f("fk_departure_moves_created_by_staff")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_departure_moves")),
+    )
+    op.create_index(op.f("ix_departure_moves_departure_id"), "departure_moves", ["departure_id"])
+    op.create_table(
+        "move_offers",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("move_id", sa.String(length=36), nullable=False),
+        sa.Column("booking_id", sa.String(length=36), nullable=False),
+        sa.Column("to_departure_id", sa.String(length=36), nullable=False),
+        sa.Column("seats", sa.Integer(), nullable=False),
+        sa.Column("held", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["move_id"], ["departure_moves.id"], name=op.f("fk_move_offers_move_id_departure_moves")
+        ),
+        sa.ForeignKeyConstraint(
+            ["booking_id"], ["bookings.id"], name=op.f("fk_move_offers_booking_id_bookings")
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_departure_id"],
+            ["departures.id"],
+            name=op.f("fk_move_offers_to_departure_id_departures"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_move_offers")),
+        sa.UniqueConstraint(
+            "move_id", "booking_id", name=op.f("uq_move_offers_move_id_booking_id")
+        ),
+    )
+    op.create_index(op.f("ix_move_offers_move_id"), "move_offers", ["move_id"])
+    op.create_index(op.f("ix_move_offers_booking_id"), "move_offers", ["booking_id"])
+    op.create_index(op.f("ix_move_offers_to_departure_id"), "move_offers", ["to_departure_id"])
+    op.create_index(op.f("ix_move_offers_status"), "move_offers", ["status"])
 
 
 def downgrade() -> None:
+    op.drop_table("move_offers")
+    op.drop_table("departure_moves")
     op.drop_index("uq_reschedule_requests_one_open", table_name="reschedule_requests")
     op.drop_index(op.f("ix_reschedule_requests_status"), table_name="reschedule_requests")
     op.drop_index(op.f("ix_reschedule_requests_booking_id"), table_name="reschedule_requests")

@@ -81,3 +81,26 @@ def test_a_guide_cannot_move_bookings(backend_url, world, pg_db_url):
         backend_url, world["guide"], "POST", _path(reference), json={"toDepartureId": later}
     )
     assert refused.status_code == 403
+
+
+def test_ops_move_a_departure_and_read_the_board(backend_url, world, pg_db_url):
+    reference, first, later = _booked(pg_db_url)
+    path = f"/api/departures/{first}/move"
+    refused = call(
+        backend_url, world["sales"], "POST", path, json={"toDepartureId": later, "reason": "x"}
+    )
+    assert refused.status_code == 403
+    moved = call(
+        backend_url,
+        world["ops"],
+        "POST",
+        path,
+        json={"toDepartureId": later, "reason": "Lukla flights grounded"},
+    )
+    assert moved.status_code == 200, moved.text
+    board = moved.json()["board"]
+    assert reference in [o["booking"] for o in board["waiting"]]
+    read = call(backend_url, world["ops"], "GET", path)
+    assert read.status_code == 200 and read.json()["move"]["toDepartureId"] == later
+    neither = call(backend_url, world["ops"], "POST", path, json={"reason": "weather"})
+    assert neither.status_code == 409
