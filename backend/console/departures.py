@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from backend.console import page_data
 from backend.console.forms import amount_minor
+from backend.console.reschedules import move_card
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
 from backend.domain.enums import AssignmentRole, Role
@@ -66,6 +67,7 @@ def departure_page(ctx: Ctx, departure_id: str) -> HTTPResponse:
         roles=list(AssignmentRole),
         needed=page_data.staff_needed(row.counts),
         can_assign=ctx.member.has_role(Role.OPS),
+        moving=move_card(ctx.session, departure),
     )
 
 

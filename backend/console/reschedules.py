@@ -1,19 +1,24 @@
-"""A booking to another date (SALES, OPS; issue 27): the card on the booking's page shows the
-customer's request (approve or decline it) and lets staff move the booking to a departure with
-seats. Every decision goes through `backend.services.reschedules`, as the API and chat do."""
+"""Disruption in the console (issue 27). A booking to another date (SALES, OPS): the card on the
+booking's page shows the customer's request (approve or decline it) and lets staff move the
+booking to a departure with seats. A whole departure moved (OPS): the card on the departure's
+page moves it and shows the board of answers. Every decision goes through
+`backend.services.reschedules` and `departure_moves`, as the API and the chat do."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
+from backend import clock
 from backend.console.web import Ctx, console_bp, console_page
 from backend.domain.access import Area
+from backend.domain.errors import DomainError
 from backend.http_common import get_or_404
-from backend.models import Booking
-from backend.services import reschedules
+from backend.models import Booking, Departure
+from backend.services import catalog, departure_moves, reschedules
 
 
 def moves_card(session: Session, booking: Booking) -> dict[str, Any] | None:
@@ -56,3 +61,42 @@ def booking_move(ctx: Ctx, booking_id: str) -> HTTPResponse:
         notify_customer=ctx.form("notify") == "1",
     )
     return ctx.done(back, f"{booking.reference} moved to the new departure")
+
+
+def move_card(session: Session, departure: Departure) -> dict[str, Any]:
+    """The departure's latest move and its board, and the departures it could move to."""
+    move = departure_moves.latest_move(session, departure)
+    today = clock.local_today()
+    return {
+        "move": move,
+        "board": departure_moves.board(session, move) if move is not None else None,
+        "targets": [
+            d
+            for d in catalog.departures_of(session, departure.product, from_date=today)
+            if d.id != departure.id
+        ],
+    }
+
+
+@console_bp.post("/departures/<departure_id:str>/move")
+@console_page(Area.TRIPS)  # operations (as assigning staff)
+def departure_move(ctx: Ctx, departure_id: str) -> HTTPResponse:
+    departure = get_or_404(ctx.session, Departure, departure_id, "departure")
+    raw_date = ctx.form("start_date")
+    try:
+        start = date.fromisoformat(raw_date) if raw_date else None
+    except ValueError as exc:
+        raise DomainError("Write the new start date as 2025-04-12") from exc
+    move = departure_moves.start_move(
+        ctx.session,
+        departure.id,
+        ctx.actor,
+        reason=ctx.form("reason")[:300] or "operational reasons",
+        to_departure_id=None if start else ctx.form("to_departure") or None,
+        start_date=start,
+    )
+    count = len(departure_moves.offers_of(ctx.session, move))
+    return ctx.done(
+        f"/console/departures/{departure.id}",
+        f"Departure moved: {count} booking(s) offered the new dates in the chat",
+    )

@@ -90,3 +90,30 @@ def test_the_rep_declines_with_a_reason_or_moves_the_booking_themselves(console,
     assert "moved to the new departure" in moved.text
     with transaction(pg_db_url) as s:
         assert s.get(Booking, booking_id).departure_id == later
+
+
+PRIYA = "+9779801000002"
+
+
+def test_ops_move_a_departure_and_see_the_board_sales_cannot(console, pg_db_url):
+    booking_id, first, later = _booked(pg_db_url, asked=False)
+    sarah = console.sign_in(SARAH)
+    page = sarah.get(f"/console/departures/{first}")
+    assert page.status_code == 200 and "Move this departure" not in page.text
+    refused = sarah.post(
+        f"/console/departures/{first}/move",
+        data={"csrf": _csrf(page), "to_departure": later, "reason": "weather"},
+    )
+    assert refused.status_code == 403
+    priya = console.sign_in(PRIYA)
+    page = priya.get(f"/console/departures/{first}")
+    assert "Move this departure" in page.text
+    moved = priya.post(
+        f"/console/departures/{first}/move",
+        follow_redirects=True,
+        data={"csrf": _csrf(page), "to_departure": later, "reason": "Lukla flights grounded"},
+    )
+    assert "offered the new dates" in moved.text
+    assert "Waiting (" in moved.text and "Lukla flights grounded" in moved.text
+    with transaction(pg_db_url) as s:
+        assert s.get(Booking, booking_id).departure_id == first  # until the customer answers
