@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, delete, select
+from sqlalchemy import Column, PrimaryKeyConstraint, UniqueConstraint, select, tuple_
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -129,15 +129,22 @@ def _merge(session: Session, first: Contact, second: Contact) -> Contact:
             )
         ):
             conversation.status = ConversationStatus.CLOSED
-    # Consent rows are keyed by (contact, category): the kept contact's word stands.
-    session.execute(
-        delete(ContactConsent).where(
-            ContactConsent.contact_id == gone.id,
-            ContactConsent.category.in_(
-                select(ContactConsent.category).where(ContactConsent.contact_id == keep.id)
-            ),
-        )
-    )
+    # Consent per category: the later word stands, whichever identifier said it.
+    for mine in session.scalars(select(ContactConsent).where(ContactConsent.contact_id == keep.id)):
+        theirs = session.get(ContactConsent, (gone.id, mine.category))
+        if theirs is not None and theirs.changed_at > mine.changed_at:
+            session.delete(mine)
+    # Rows unique per contact and something else (a campaign's recipients, consent): where
+    # both contacts have one, the kept contact's stands.
+    session.flush()
+    for column in _columns_pointing_at_contacts():
+        for others in _unique_with(column):
+            session.execute(
+                column.table.delete().where(
+                    column == gone.id,
+                    tuple_(*others).in_(select(*others).where(column == keep.id)),
+                )
+            )
     session.flush()
     for column in _columns_pointing_at_contacts():
         session.execute(
@@ -170,6 +177,27 @@ def _merge(session: Session, first: Contact, second: Contact) -> Contact:
         content={"phone": phone, "userId": user_id, "mergedContact": gone_id},
     )
     return keep
+
+
+def _unique_with(column: Column[Any]) -> list[list[Column[Any]]]:
+    """The other columns of each unique key (constraint, primary key or unique index without a
+    condition) that `column` is part of."""
+    table = column.table
+    keys = [
+        list(constraint.columns)
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint)
+    ]
+    keys += [
+        list(index.columns)
+        for index in table.indexes
+        if index.unique and index.dialect_options["postgresql"].get("where") is None
+    ]
+    return [
+        [c for c in key if c is not column]
+        for key in keys
+        if any(c is column for c in key) and len(key) > 1
+    ]
 
 
 def _columns_pointing_at_contacts() -> list[Column[Any]]:

@@ -11,11 +11,12 @@ from sqlalchemy import create_engine, func, select
 
 from backend import texts
 from backend.db import transaction
+from backend.domain.actor import SYSTEM
 from backend.domain.enums import Role
 from backend.domain.whatsapp_ids import is_bsuid
 from backend.domain.whatsapp_messages import Text, request_body
-from backend.models import Contact, Conversation, InboundMessage, TimelineEvent
-from backend.services import contacts
+from backend.models import Contact, ContactConsent, Conversation, InboundMessage, TimelineEvent
+from backend.services import consent, contacts
 from backend.whatsapp import inbox, ingest
 from tests import factories
 from tests.backend.services.test_arrivals import arrive, opted_out, sent_to, text
@@ -158,6 +159,21 @@ def test_a_webhook_with_both_joins_the_phones_contact_and_the_bsuids(session):
         select(TimelineEvent).where(TimelineEvent.action == "tms.contact.merged")
     ).all()
     assert [e.object_id for e in merged_events] == [merged.id]
+
+
+def test_after_a_merge_the_later_consent_stands_and_a_stop_holds(session):
+    by_phone = contacts.get_or_create_contact(session, PHONE)
+    consent.opt_in_marketing(session, by_phone, SYSTEM)
+    by_user_id = contacts.resolve_contact(session, None, BSUID)
+    consent.opt_out(session, by_user_id, SYSTEM)  # STOP, later, from the username
+    session.flush()
+    merged = contacts.resolve_contact(session, PHONE, BSUID)
+    session.flush()
+    assert merged.opted_out_at is not None
+    assert not consent.allows(merged, "feedback_request")
+    rows = session.scalars(select(ContactConsent)).all()
+    assert {row.contact_id for row in rows} <= {merged.id}
+    assert all(row.status != consent.OPTED_IN for row in rows)
 
 
 def test_a_phone_seen_with_a_new_bsuid_takes_it(session):
