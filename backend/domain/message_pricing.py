@@ -14,6 +14,8 @@ from typing import Any
 
 import phonenumbers
 
+from backend.domain.whatsapp_ids import is_bsuid
+
 MARKETING, UTILITY, AUTHENTICATION, SERVICE = "marketing", "utility", "authentication", "service"
 # What Meta may put in `pricing.category` (2026): the rate card has lines for the billed ones.
 CATEGORIES = (
@@ -74,7 +76,10 @@ def purpose_group(purpose: str | None, object_type: str | None = None) -> str:
 
 
 def country_of(phone: str | None) -> str | None:
-    """The ISO 3166-1 country of an E.164 number; None when it cannot be told."""
+    """The ISO 3166-1 country of an E.164 number, or of a business-scoped user ID (its first
+    two letters); None when it cannot be told."""
+    if is_bsuid(phone):
+        return str(phone)[:2]
     try:
         number = phonenumbers.parse(phone or "", None)
     except phonenumbers.NumberParseException:
@@ -84,7 +89,11 @@ def country_of(phone: str | None) -> str | None:
 
 
 def calling_digits(phone: str | None) -> str:
-    """The number's digits (what a rate card line's calling code is a prefix of)."""
+    """The number's digits (what a rate card line's calling code is a prefix of); for a
+    business-scoped user ID, its country's calling code (its own digits say nothing)."""
+    if is_bsuid(phone):
+        code = phonenumbers.country_code_for_region(str(phone)[:2])
+        return str(code) if code else ""
     return "".join(ch for ch in phone or "" if ch.isdigit())
 
 

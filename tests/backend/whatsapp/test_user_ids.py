@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, func, select
 
 from backend import texts
 from backend.db import transaction
+from backend.domain import message_pricing as pricing_rules
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import Role
 from backend.domain.whatsapp_ids import is_bsuid
@@ -273,3 +274,8 @@ def test_a_later_message_with_both_joins_the_history_under_one_contact():
         conversation = contacts.active_conversation(s, contact)
         stored = s.scalars(select(InboundMessage.conversation_id)).all()
         assert set(stored) == {conversation.id}  # both messages in the same conversation
+
+
+def test_a_message_sent_by_bsuid_is_priced_by_the_bsuids_country():
+    assert pricing_rules.country_of(BSUID) == "AU"
+    assert pricing_rules.calling_digits(BSUID) == "61"  # never the BSUID's own digits
