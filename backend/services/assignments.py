@@ -18,7 +18,7 @@ from backend.domain.enums import (
     TripStatus,
 )
 from backend.domain.errors import DomainError, NotFound
-from backend.domain.states import ASSIGNMENT
+from backend.domain.states import ASSIGNMENT, TRIP
 from backend.domain.timeline_actions import Audience
 from backend.models import (
     Assignment,
@@ -252,3 +252,51 @@ def expire_unanswered_offer(session: Session, assignment: Assignment, actor: Act
         member=assignment.staff,
     )
     return "offer expired, operations and the staff member told"
+
+
+def move_with_departure(
+    session: Session, source: Departure, target: Departure, actor: Actor, *, reason: str
+) -> list[Assignment]:
+    """A departure moved to other dates (issue 27): its trip's guides and porters go with it.
+    The dates change, so each is offered the new trip again (same role and pay; their earlier
+    answer was for other dates) and the old assignment is cancelled; the old trip, if it had
+    not started, is cancelled. Returns the new offers."""
+    trip = session.scalar(select(Trip).where(Trip.departure_id == source.id))
+    if trip is None:
+        return []
+    current = session.scalars(
+        select(Assignment).where(
+            Assignment.trip_id == trip.id,
+            Assignment.status.in_([AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED]),
+        )
+    ).all()
+    if not current:
+        return []
+    new_trip = trips.ensure_trip(session, target, actor)
+    offered = []
+    for old in current:
+        change_state(session, old, ASSIGNMENT, AssignmentStatus.CANCELLED, actor, reason=reason)
+        member = session.get(Staff, old.staff_id)
+        already = session.scalar(
+            select(Assignment.id).where(
+                Assignment.trip_id == new_trip.id,
+                Assignment.staff_id == old.staff_id,
+                Assignment.status.in_([AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED]),
+            )
+        )
+        if member is None or already is not None:
+            continue  # already on the new trip
+        offered.append(
+            offer_assignment(
+                session,
+                new_trip,
+                member,
+                AssignmentRole(old.role),
+                old.compensation_minor,
+                actor,
+                currency=old.currency,
+            )
+        )
+    if trip.status == TripStatus.SCHEDULED:
+        change_state(session, trip, TRIP, TripStatus.CANCELLED, actor, reason=reason)
+    return offered

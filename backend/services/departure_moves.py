@@ -27,7 +27,15 @@ from backend.domain.enums import MoveOfferStatus, ObjectType
 from backend.domain.errors import DomainError, NotEnoughSeats, NotFound
 from backend.domain.states import MOVABLE_BOOKING_STATES, MOVE_OFFER
 from backend.models import Booking, Departure, DepartureMove, MoveOffer
-from backend.services import bookings, catalog, inventory, notifications, reschedules, timeline
+from backend.services import (
+    assignments,
+    bookings,
+    catalog,
+    inventory,
+    notifications,
+    reschedules,
+    timeline,
+)
 from backend.services.state import change_state, lock_row, log_created
 
 OFFER_HOURS = 72  # how long the customer has to answer, their seats set aside meanwhile
@@ -118,6 +126,8 @@ def start_move(
             held=held,
         )
         _send_offer(session, offer, booking, target, reason)
+    # The guides and porters go with the departure: offered the new dates again.
+    assignments.move_with_departure(session, source, target, actor, reason=f"moved: {reason}")
     timeline.record(
         session,
         object_type=ObjectType.DEPARTURE,

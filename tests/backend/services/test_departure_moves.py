@@ -176,3 +176,38 @@ def test_concurrent_accepts_into_fewer_seats_never_oversell(pg_db_url, frozen_cl
             select(OutboundMessage.body).where(OutboundMessage.body.contains("filled up"))
         ).all()
         assert len(full_told) == 4
+
+
+def test_guides_and_porters_go_with_the_departure_and_are_asked_again(session, trek):
+    from backend.domain.enums import AssignmentRole, AssignmentStatus, Role, TripStatus
+    from backend.models import Assignment, Trip
+    from backend.services import assignments, trips
+
+    march, april, _ = trek
+    factories.confirmed_booking(session, march, 2)
+    trip = trips.ensure_trip(session, march, SYSTEM)
+    guide = factories.staff(session, "Rajesh", Role.GUIDE)
+    porter = factories.staff(session, "Pemba", Role.PORTER)
+    accepted = assignments.offer_assignment(
+        session, trip, guide, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
+    )
+    assignments.respond_to_assignment(session, accepted, True, SYSTEM)
+    assignments.offer_assignment(session, trip, porter, AssignmentRole.PORTER, 300_00, SYSTEM)
+    departure_moves.start_move(
+        session, march.id, SYSTEM, reason="weather", to_departure_id=april.id
+    )
+    assert trip.status == TripStatus.CANCELLED
+    new_trip = session.scalar(select(Trip).where(Trip.departure_id == april.id))
+    moved = session.scalars(select(Assignment).where(Assignment.trip_id == new_trip.id)).all()
+    assert {(a.staff_id, a.status, a.compensation_minor) for a in moved} == {
+        (guide.id, AssignmentStatus.OFFERED, 800_00),
+        (porter.id, AssignmentStatus.OFFERED, 300_00),
+    }
+    old = session.scalars(select(Assignment).where(Assignment.trip_id == trip.id)).all()
+    assert {a.status for a in old} == {AssignmentStatus.CANCELLED}
+    offers_to_guide = session.scalars(
+        select(OutboundMessage).where(
+            OutboundMessage.staff_id == guide.id, OutboundMessage.purpose == "assignment_offer"
+        )
+    ).all()
+    assert len(offers_to_guide) == 2  # the first offer, then the new dates
