@@ -217,6 +217,8 @@ class TimerKind(StrEnum):
     FEEDBACK_REQUEST = "feedback-request"
     INCIDENT_ESCALATION = "incident-escalation"
     PAPERS_INCOMPLETE = "papers-incomplete"
+    MOVE_OFFER_REMINDER = "move-offer-reminder"  # a moved departure's offer, not answered yet
+    MOVE_OFFER_UNANSWERED = "move-offer-unanswered"  # its time ran out: operations call them
 
 
 def papers_reminder_kind(days_before: int) -> str:

@@ -341,6 +341,19 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "Booking {booking} offered {toDate}",
         "The new dates were offered",
     ),
+    _exact(
+        "tms.move_offer.reminded",
+        B,
+        "Booking {booking} reminded to answer the new dates",
+        "The customer was reminded to answer the new dates",
+    ),
+    _exact(
+        "tms.move_offer.unanswered",
+        B,
+        "Booking {booking} did not answer the new dates in time: operations to call {phone}",
+        "No answer to the new dates in time: operations alerted",
+        alerts=(ops("a customer did not answer the new dates: someone must call them"),),
+    ),
     _prefix(
         "tms.move_offer.status.",
         B,

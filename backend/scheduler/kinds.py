@@ -24,6 +24,7 @@ from backend.domain.enums import (
     HoldStatus,
     IncidentStatus,
     LeadStatus,
+    MoveOfferStatus,
     ObjectType,
     PaymentStatus,
     TimerKind,
@@ -39,6 +40,7 @@ from backend.models import (
     Hold,
     Incident,
     Lead,
+    MoveOffer,
     SentNotice,
     Trip,
     WaitlistEntry,
@@ -47,6 +49,7 @@ from backend.services import (
     assignments,
     attendance,
     bookings,
+    departure_moves,
     feedback,
     incidents,
     inventory,
@@ -257,6 +260,22 @@ def _balance_reminder(days_before: int) -> Callable[[Session, Booking], str]:
     )
 
 
+def _move_offers_wanted(kind: str, moment_of: Callable[[MoveOffer], datetime]) -> Wanted:
+    """A moved departure's offers still unanswered (issue 27): a reminder, then operations."""
+
+    def wanted(session: Session, ids: Sequence[str] | None) -> Iterable[tuple[str, datetime]]:
+        query = _only(
+            select(MoveOffer).where(
+                MoveOffer.status == MoveOfferStatus.OFFERED, _not_sent(kind, MoveOffer.id)
+            ),
+            MoveOffer.id,
+            ids,
+        )
+        return ((offer.id, moment_of(offer)) for offer in session.scalars(query))
+
+    return wanted
+
+
 # -- the trip side ----------------------------------------------------------------------------
 def _assignments_wanted(
     session: Session, ids: Sequence[str] | None
@@ -380,6 +399,18 @@ def timer_specs(settings: Settings | None = None) -> list[TimerSpec]:
             )
         )
     specs += [
+        TimerSpec(
+            TimerKind.MOVE_OFFER_REMINDER,
+            ObjectType.MOVE_OFFER,
+            _move_offers_wanted(TimerKind.MOVE_OFFER_REMINDER, departure_moves.reminder_moment),
+            _on(MoveOffer, lambda s, o: departure_moves.remind(s, o, SCHEDULER)),
+        ),
+        TimerSpec(
+            TimerKind.MOVE_OFFER_UNANSWERED,
+            ObjectType.MOVE_OFFER,
+            _move_offers_wanted(TimerKind.MOVE_OFFER_UNANSWERED, lambda o: o.expires_at),
+            _on(MoveOffer, lambda s, o: departure_moves.alert_unanswered(s, o, SCHEDULER)),
+        ),
         TimerSpec(
             TimerKind.BALANCE_OVERDUE,
             ObjectType.BOOKING,

@@ -15,7 +15,7 @@ are planned again (`reschedules.move_booking`, the one seat move).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from backend import clock, texts
 from backend.domain import choices
 from backend.domain.actor import Actor
-from backend.domain.enums import MoveOfferStatus, ObjectType
+from backend.domain.enums import MoveOfferStatus, ObjectType, TimerKind
 from backend.domain.errors import DomainError, NotEnoughSeats, NotFound
 from backend.domain.states import MOVABLE_BOOKING_STATES, MOVE_OFFER
 from backend.models import Booking, Departure, DepartureMove, MoveOffer
@@ -34,11 +34,14 @@ from backend.services import (
     inventory,
     notifications,
     reschedules,
+    routing,
     timeline,
+    timers,
 )
 from backend.services.state import change_state, lock_row, log_created
 
 OFFER_HOURS = 72  # how long the customer has to answer, their seats set aside meanwhile
+REMIND_BEFORE = timedelta(hours=24)  # the reminder, this long before the offer runs out
 
 
 class MoveRefused(DomainError):
@@ -306,3 +309,58 @@ def board(session: Session, move: DepartureMove) -> dict[str, list[MoveOffer]]:
         "waiting": [o for o in waiting if o.expires_at > now],
         "to_call": [o for o in waiting if o.expires_at <= now],
     }
+
+
+# -- the scheduler's reminders (backend/scheduler/kinds.py) ---------------------------------
+def reminder_moment(offer: MoveOffer) -> datetime:
+    """A day before the offer runs out; half-way through a shorter offer."""
+    moment = offer.expires_at - REMIND_BEFORE
+    if moment <= offer.created_at:
+        moment = offer.created_at + (offer.expires_at - offer.created_at) / 2
+    return moment
+
+
+def remind(session: Session, offer: MoveOffer, actor: Actor) -> str:
+    """The offer again, with its buttons, to a customer who has not answered."""
+    if offer.status != MoveOfferStatus.OFFERED:
+        return "nothing to do: answered"
+    if not timers.record_notice(session, TimerKind.MOVE_OFFER_REMINDER, offer.id):
+        return "nothing to do: already reminded"
+    move, booking = offer.move, offer.booking
+    _send_offer(session, offer, booking, move.to_departure, move.reason)
+    timeline.record(
+        session,
+        object_type=ObjectType.MOVE_OFFER,
+        object_id=offer.id,
+        event_type="REMINDER",
+        action="tms.move_offer.reminded",
+        actor=actor,
+        content={"booking": booking.reference},
+    )
+    return "reminded"
+
+
+def alert_unanswered(session: Session, offer: MoveOffer, actor: Actor) -> str:
+    """The offer ran out unanswered: operations are told whom to call (the board lists them)."""
+    if offer.status != MoveOfferStatus.OFFERED:
+        return "nothing to do: answered"
+    if not timers.record_notice(session, TimerKind.MOVE_OFFER_UNANSWERED, offer.id):
+        return "nothing to do: already alerted"
+    booking = offer.booking
+    timeline.record(
+        session,
+        object_type=ObjectType.MOVE_OFFER,
+        object_id=offer.id,
+        event_type="ALERT",
+        action="tms.move_offer.unanswered",
+        actor=actor,
+        content={"booking": booking.reference, "phone": booking.contact.address},
+    )
+    routing.alert(
+        session,
+        "tms.move_offer.unanswered",
+        texts.ops_move_unanswered(booking, offer.move.to_departure),
+        object_type=ObjectType.BOOKING,
+        object_id=booking.id,
+    )
+    return "operations alerted"

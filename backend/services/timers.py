@@ -26,6 +26,7 @@ WATCHED_TYPES = frozenset(
         ObjectType.TRIP,
         ObjectType.ASSIGNMENT,
         ObjectType.INCIDENT,
+        ObjectType.MOVE_OFFER,
     }
 )
 _TOUCHED_KEY = "tms_timer_touches"

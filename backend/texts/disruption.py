@@ -173,3 +173,12 @@ def rep_reschedule_requested(booking: Booking, to: Departure, fee_minor: int) ->
         f"to {date_range(to.start_date, to.end_date)} ({fee}). "
         "Approve or decline it on the booking's page in the console."
     )
+
+
+def ops_move_unanswered(booking: Booking, target: Departure) -> str:
+    return (
+        f"📞 {booking.contact.display_name} ({booking.contact.address}) has not answered the "
+        f"move of {booking.reference} ({booking.party_size} pax) to "
+        f"{date_range(target.start_date, target.end_date)}: please call them. "
+        "The departure's page lists everyone still to answer."
+    )

@@ -49,3 +49,44 @@ def test_dated_timers_follow_the_booking_to_its_new_departure(session, frozen_cl
     for kind, moment in after.items():
         if kind in before and before[kind] != moment:
             assert moment > before[kind], kind  # later dates, later notices
+
+
+def test_an_unanswered_move_offer_is_reminded_then_operations_call(session, frozen_clock):
+    from sqlalchemy import select
+
+    from backend.domain.enums import MoveOfferStatus, Role
+    from backend.models import MoveOffer, OutboundMessage
+    from backend.services import departure_moves
+
+    factories.staff(session, "Olga", Role.OPS)
+    product = factories.ebc(session)
+    march = factories.departure(session, product, date(2025, 3, 15))
+    april = factories.departure(session, product, date(2025, 4, 12))
+    quiet = factories.confirmed_booking(session, march, 2)
+    answered = factories.confirmed_booking(session, march, 1)
+    move = departure_moves.start_move(
+        session, march.id, SYSTEM, reason="weather", to_departure_id=april.id, offer_hours=72
+    )
+    offers = {
+        o.booking_id: o
+        for o in session.scalars(select(MoveOffer).where(MoveOffer.move_id == move.id))
+    }
+    departure_moves.answer(session, offers[answered.id], "accept", SYSTEM)
+    specs = {str(spec.kind): spec for spec in timer_specs()}
+    reminder = dict(specs[TimerKind.MOVE_OFFER_REMINDER].wanted(session, None))
+    unanswered = dict(specs[TimerKind.MOVE_OFFER_UNANSWERED].wanted(session, None))
+    quiet_offer = offers[quiet.id]
+    assert set(reminder) == set(unanswered) == {quiet_offer.id}  # the answered one is done
+    assert reminder[quiet_offer.id] == quiet_offer.expires_at - timedelta(hours=24)
+    assert unanswered[quiet_offer.id] == quiet_offer.expires_at
+    assert specs[TimerKind.MOVE_OFFER_REMINDER].handle(session, quiet_offer.id) == "reminded"
+    assert "already" in specs[TimerKind.MOVE_OFFER_REMINDER].handle(session, quiet_offer.id)
+    frozen_clock.advance(hours=73)
+    handle = specs[TimerKind.MOVE_OFFER_UNANSWERED].handle
+    assert handle(session, quiet_offer.id) == "operations alerted"
+    alert = session.scalars(
+        select(OutboundMessage.body).where(OutboundMessage.purpose == "ops_alert")
+    ).all()
+    assert any(quiet.reference in body and "call them" in body for body in alert)
+    assert quiet_offer.status == MoveOfferStatus.OFFERED  # a late answer still counts seats
+    assert [o.booking_id for o in departure_moves.board(session, move)["to_call"]] == [quiet.id]

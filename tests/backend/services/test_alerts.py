@@ -45,6 +45,7 @@ WHO_HEARS = {
     "tms.lead.sla.breached": ("named/rep_alert", "ops"),
     "tms.booking.status.cancelled": ("rep else sales",),
     "tms.booking.reschedule_requested": ("rep else sales",),
+    "tms.move_offer.unanswered": ("ops",),
     "tms.conversation.bot_paused": ("rep else sales_on_duty",),
     "tms.conversation.unhandled": ("rep else nobody (staff: nobody)",),
     "tms.conversation.question_unanswered": ("rep else sales (staff: nobody)",),
