@@ -22,7 +22,7 @@ from backend.api.routes import api
 from backend.domain.enums import Role
 from backend.http_common import get_or_404
 from backend.models import Booking, Departure, MoveOffer, RescheduleRequest, Staff
-from backend.services import bookings, departure_moves, reschedules
+from backend.services import bookings, departure_moves, reschedules, trip_shifts, trips
 
 
 class RescheduleBody(BaseModel):
@@ -185,3 +185,26 @@ def departure_move(
         offer_hours=body.offer_hours,
     )
     return _move_answer(session, departure)
+
+
+# -- a trip under way shifted (OPS) ------------------------------------------------------------
+class TripShiftBody(BaseModel):
+    days: int = Field(ge=1, le=trip_shifts.MOST_DAYS)
+    reason: str = Field(min_length=3, max_length=300)
+
+
+@api.post("/trips/<reference:str>/shift")
+@endpoint(Role.OPS, body=TripShiftBody)
+def trip_shift(
+    request: Request, session: Session, member: Staff, reference: str, body: TripShiftBody
+) -> Any:
+    """Shift the rest of a trip under way by `days` (contingency days): its end, the checkout
+    and the staff's paid days move; the guests are told."""
+    trip = trips.find_trip(session, reference)
+    trip_shifts.shift_trip(session, trip, body.days, staff_actor(member), reason=body.reason)
+    return {
+        "trip": trip.reference,
+        "status": trip.status,
+        "delayDays": trip.delay_days,
+        "endDate": trip.departure.end_date.isoformat(),
+    }

@@ -365,6 +365,13 @@ ACTIONS: tuple[TimelineAction, ...] = (
             "expired": ("No answer to the new dates in time",),
         },
     ),
+    _exact(
+        "tms.trip.shifted",
+        T,
+        "{actor} shifted the rest of the trip by {days:day} ({reason}): it now ends on {toEnd}",
+        "{actor} shifted the rest of the trip by {days:day}",
+        "{actor} shifted the trip",
+    ),
     # -- Refunds and credits after a cancellation (backend/services/refunds.py) -----------------
     _exact(
         "tms.refund.created",

@@ -21,6 +21,9 @@ class Trip(IdMixin, CreatedMixin, Base):
     status: Mapped[str] = status_column()
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    # Contingency days used under way (weather, a closed road): the rest of the itinerary, the
+    # end and the staff's paid days moved by this many days (backend/services/trip_shifts.py).
+    delay_days: Mapped[int] = mapped_column(default=0, server_default="0")
     # Where the group was last seen (a guide's shared location), and where it set off.
     last_latitude: Mapped[float | None] = mapped_column(Float)
     last_longitude: Mapped[float | None] = mapped_column(Float)

@@ -41,6 +41,7 @@ from backend.services import (
     routing,
     timeline,
     timers,
+    trip_shifts,
     trips,
 )
 from backend.services.state import change_state, log_created
@@ -157,7 +158,8 @@ def check_out(
             staff_id=assignment.staff_id,
             trip_id=trip.id,
             assignment_id=assignment.id,
-            amount_minor=assignment.compensation_minor,
+            # The agreed pay, and the same day rate for contingency days used (issue 27).
+            amount_minor=trip_shifts.payroll_amount(trip, assignment),
             currency=assignment.currency,
         )
         session.add(entry)

@@ -131,6 +131,8 @@ from backend.texts.disruption import (
     reschedule_requested,
     reschedule_row_about,
     reschedule_row_title,
+    staff_trip_shifted,
+    trip_shifted,
 )
 from backend.texts.format import (
     date_range,
@@ -414,10 +416,12 @@ __all__ = [
     "staff_proof_to_check",
     "staff_refund_chosen",
     "staff_sign_in_code",
+    "staff_trip_shifted",
     "template_not_sent_alert",
     "template_reclassified_alert",
     "template_status_alert",
     "trek_label",
+    "trip_shifted",
     "trip_started_for_guests",
     "unsupported_message",
     "update_logged",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from backend.i18n import _, ngettext
-from backend.models import Booking, Departure
-from backend.texts.format import date_range, local_datetime, money, short_day_month
+from backend.models import Booking, Departure, Trip
+from backend.texts.format import date_range, local_datetime, long_date, money, short_day_month
 
 
 def reschedule_choices(booking: Booking, rows: list[tuple[Departure, int]]) -> str:
@@ -164,6 +164,25 @@ def move_answered() -> str:
     return _("That offer has already been answered; your booking is as we last told you.")
 
 
+# -- a trip under way shifted (backend/services/trip_shifts.py) -----------------------------
+def trip_shifted(booking: Booking, days: int, reason: str) -> str:
+    departure = booking.departure
+    return ngettext(
+        "⛰️ News from your {trek} trip: {reason}. Our team is using a contingency day, so the "
+        "rest of the itinerary moves by {count} day. The trip now ends on {end}. Your family "
+        "can follow the new dates on your tracking page.",
+        "⛰️ News from your {trek} trip: {reason}. Our team is using contingency days, so the "
+        "rest of the itinerary moves by {count} days. The trip now ends on {end}. Your family "
+        "can follow the new dates on your tracking page.",
+        days,
+    ).format(
+        trek=departure.product.short_name,
+        reason=reason,
+        count=days,
+        end=long_date(departure.end_date),
+    )
+
+
 # -- staff ------------------------------------------------------------------------------------
 def rep_reschedule_requested(booking: Booking, to: Departure, fee_minor: int) -> str:
     fee = money(fee_minor, booking.currency) if fee_minor else "no fee"
@@ -181,4 +200,13 @@ def ops_move_unanswered(booking: Booking, target: Departure) -> str:
         f"move of {booking.reference} ({booking.party_size} pax) to "
         f"{date_range(target.start_date, target.end_date)}: please call them. "
         "The departure's page lists everyone still to answer."
+    )
+
+
+def staff_trip_shifted(trip: Trip, days: int, reason: str, pay_minor: int) -> str:
+    departure = trip.departure
+    return (
+        f"🗓️ Trip {trip.reference} is shifted by {days} day(s) ({reason}): it now ends on "
+        f"{departure.end_date.isoformat()}. Your pay for the trip is now "
+        f"{money(pay_minor, departure.product.currency)}."
     )

@@ -1,7 +1,8 @@
 """Disruption (issue 27): `reschedule_requests` keeps each request to move one booking to
 another departure (asked in the chat or made by staff), its fee and the rep's decision;
 `departure_moves` a whole departure moved by operations and `move_offers` each booking's offer
-in it (its seats set aside on the target while it runs).
+in it (its seats set aside on the target while it runs); `trips.delay_days` the contingency
+days a trip under way used (its end and the staff's paid days move with them).
 
 Revision ID: 0026_departure_moves
 Revises: 0025_campaigns
@@ -125,9 +126,14 @@ def upgrade() -> None:
     op.create_index(op.f("ix_move_offers_booking_id"), "move_offers", ["booking_id"])
     op.create_index(op.f("ix_move_offers_to_departure_id"), "move_offers", ["to_departure_id"])
     op.create_index(op.f("ix_move_offers_status"), "move_offers", ["status"])
+    op.add_column(
+        "trips", sa.Column("delay_days", sa.Integer(), nullable=False, server_default="0")
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("trips") as batch:
+        batch.drop_column("delay_days")
     op.drop_table("move_offers")
     op.drop_table("departure_moves")
     op.drop_index("uq_reschedule_requests_one_open", table_name="reschedule_requests")

@@ -32,6 +32,7 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("post", "/api/departures/{departure_id}/assignments"): {OP, A},
     ("get", "/api/departures/{departure_id}/move"): {OP, A},
     ("post", "/api/departures/{departure_id}/move"): {OP, A},
+    ("post", "/api/trips/{reference}/shift"): {OP, A},
     ("get", "/api/bookings/{booking_id}"): {S, OP, A},
     ("post", "/api/bookings/{booking_id}/cancel"): {S, OP, A},
     ("get", "/api/bookings/{booking_id}/ledger"): {S, OP, A},
