@@ -7,8 +7,8 @@ from actions.common import Turn
 from actions.context import product_in_context
 from backend import clock, texts
 from backend.domain.dates import parse_travel_date
-from backend.models import Product
-from backend.services import catalog, inventory
+from backend.models import Departure, Product
+from backend.services import catalog, guarantees, inventory
 
 
 def dates_answer(turn: Turn, product: Product) -> str:
@@ -17,15 +17,31 @@ def dates_answer(turn: Turn, product: Product) -> str:
     rows = [
         (departure, inventory.seat_counts(turn.session, departure).available)
         for departure in catalog.departures_of(turn.session, product, from_date=clock.local_today())
+        if departure.guarantee_decision != guarantees.CANCELLED
     ]
     named = next(turn.tracker.get_latest_entity_values("travel_date"), None)
     wish = parse_travel_date(named, clock.local_today()) if named else None
     if wish is not None:
         within = [(d, free) for d, free in rows if wish.start <= d.start_date <= wish.end]
         if within:
-            return texts.dates_list(product, within)
-        return texts.no_dates_in(product, wish.label) + "\n\n" + texts.dates_list(product, rows)
-    return texts.dates_list(product, rows)
+            return texts.dates_list(product, within) + _guaranteed(turn, within)
+        return (
+            texts.no_dates_in(product, wish.label)
+            + "\n\n"
+            + texts.dates_list(product, rows)
+            + _guaranteed(turn, rows)
+        )
+    return texts.dates_list(product, rows) + _guaranteed(turn, rows)
+
+
+def _guaranteed(turn: Turn, rows: list[tuple[Departure, int]]) -> str:
+    """Which of those departures are sure to run (a minimum group size reached, issue 27)."""
+    sure = [
+        d
+        for d, _free in rows
+        if guarantees.minimum_of(d) is not None and guarantees.status(turn.session, d).guaranteed
+    ]
+    return "\n\n" + texts.guaranteed_departures(sure) if sure else ""
 
 
 def answer_dates(turn: Turn) -> None:

@@ -22,7 +22,14 @@ from backend.api.routes import api
 from backend.domain.enums import Role
 from backend.http_common import get_or_404
 from backend.models import Booking, Departure, MoveOffer, RescheduleRequest, Staff
-from backend.services import bookings, departure_moves, reschedules, trip_shifts, trips
+from backend.services import (
+    bookings,
+    departure_moves,
+    guarantees,
+    reschedules,
+    trip_shifts,
+    trips,
+)
 
 
 class RescheduleBody(BaseModel):
@@ -208,3 +215,60 @@ def trip_shift(
         "delayDays": trip.delay_days,
         "endDate": trip.departure.end_date.isoformat(),
     }
+
+
+# -- guaranteed departures (OPS) ---------------------------------------------------------------
+class GuaranteeBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    min_group_size: int | None = Field(default=None, alias="minGroupSize", ge=1, le=500)
+    decision: Literal["run", "cancel"] | None = None
+    to_departure_id: str | None = Field(default=None, alias="toDepartureId", max_length=36)
+    start_date: date | None = Field(default=None, alias="startDate")
+    reason: str = Field(default="", max_length=300)
+
+
+def _guarantee_json(session: Session, departure: Departure) -> dict[str, Any]:
+    found = guarantees.status(session, departure)
+    return {
+        "departureId": departure.id,
+        "minimum": found.minimum,
+        "confirmed": found.confirmed,
+        "deadline": found.deadline.isoformat() if found.deadline else None,
+        "decision": found.decision,
+        "guaranteed": found.guaranteed,
+    }
+
+
+@api.get("/departures/<departure_id:str>/guarantee")
+@endpoint(Role.SALES, Role.OPS)
+def departure_guarantee(
+    request: Request, session: Session, member: Staff, departure_id: str
+) -> Any:
+    """Whether the departure is guaranteed: its minimum, travellers confirmed, deadline."""
+    return _guarantee_json(session, get_or_404(session, Departure, departure_id, "departure"))
+
+
+@api.post("/departures/<departure_id:str>/guarantee")
+@endpoint(Role.OPS, body=GuaranteeBody)
+def decide_guarantee(
+    request: Request, session: Session, member: Staff, departure_id: str, body: GuaranteeBody
+) -> Any:
+    """Set the departure's minimum group size, or decide at the deadline: run it anyway, or
+    cancel it (every booking is offered the move: `toDepartureId` or `startDate`)."""
+    departure = get_or_404(session, Departure, departure_id, "departure")
+    actor = staff_actor(member)
+    if body.min_group_size is not None:
+        guarantees.set_minimum(session, departure, body.min_group_size, actor)
+    if body.decision == "run":
+        guarantees.run_anyway(session, departure, actor)
+    elif body.decision == "cancel":
+        guarantees.cancel(
+            session,
+            departure,
+            actor,
+            reason=body.reason or "too few travellers",
+            to_departure_id=body.to_departure_id,
+            start_date=body.start_date,
+        )
+    return _guarantee_json(session, departure)

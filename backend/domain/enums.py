@@ -219,6 +219,7 @@ class TimerKind(StrEnum):
     PAPERS_INCOMPLETE = "papers-incomplete"
     MOVE_OFFER_REMINDER = "move-offer-reminder"  # a moved departure's offer, not answered yet
     MOVE_OFFER_UNANSWERED = "move-offer-unanswered"  # its time ran out: operations call them
+    GUARANTEE_DEADLINE = "guarantee-deadline"  # a departure's minimum group size is checked
 
 
 def papers_reminder_kind(days_before: int) -> str:

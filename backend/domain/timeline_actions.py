@@ -372,6 +372,42 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "{actor} shifted the rest of the trip by {days:day}",
         "{actor} shifted the trip",
     ),
+    # -- Guaranteed departures (backend/services/guarantees.py) --------------------------------
+    _exact(
+        "tms.departure.minimum_set",
+        D,
+        "{actor} set the departure's minimum group size to {minimum}",
+        "{actor} set the departure's minimum group size to the product's",
+    ),
+    _exact(
+        "tms.departure.guaranteed",
+        D,
+        "Guaranteed: {confirmed} travellers confirmed (minimum {minimum})",
+        "Guaranteed to run",
+    ),
+    _exact(
+        "tms.departure.minimum_missed",
+        D,
+        "The deadline came with {confirmed} travellers confirmed, under the minimum of {minimum}: "
+        "operations decide",
+        "The minimum group size was not reached: operations decide",
+        alerts=(ops("a departure is short of its minimum: run it or cancel it"),),
+    ),
+    _prefix(
+        "tms.departure.guarantee.",
+        D,
+        "{actor} decided: {state}",
+        by_suffix={
+            "run": (
+                "{actor} runs the departure with {confirmed} travellers (minimum {minimum})",
+                "{actor} runs the departure below its minimum",
+            ),
+            "cancelled": (
+                "{actor} cancelled the departure: {reason}",
+                "{actor} cancelled the departure",
+            ),
+        },
+    ),
     # -- Refunds and credits after a cancellation (backend/services/refunds.py) -----------------
     _exact(
         "tms.refund.created",

@@ -25,6 +25,10 @@ class Product(IdMixin, CreatedMixin, Base):
     early_bird_percent: Mapped[int] = mapped_column(default=0)
     early_bird_days_before: Mapped[int] = mapped_column(default=0)
     balance_due_days_before: Mapped[int] = mapped_column(default=15)
+    # Guaranteed departures (issue 27): the fewest confirmed travellers a departure runs with,
+    # decided this many days before it starts (None: every departure runs).
+    min_group_size: Mapped[int | None]
+    guarantee_days_before: Mapped[int | None]
     inclusions: Mapped[list[Any]] = mapped_column(default=list)
     # Day by day: [{"days": "1", "title": ..., "detail": ...}] (the track page, the e-mails).
     itinerary: Mapped[list[Any]] = mapped_column(default=list)
@@ -53,5 +57,9 @@ class Departure(IdMixin, CreatedMixin, Base):
     capacity: Mapped[int]
     meeting_point: Mapped[str] = mapped_column(String(120), default="Kathmandu Airport")
     meeting_time: Mapped[str] = mapped_column(String(5), default="06:00")
+    # The product's minimum overridden for this departure, and operations' decision at the
+    # deadline when it was not reached (RUN or CANCELLED; backend/services/guarantees.py).
+    min_group_size: Mapped[int | None]
+    guarantee_decision: Mapped[str | None] = mapped_column(String(16))
 
     product: Mapped[Product] = relationship(back_populates="departures", lazy="joined")

@@ -51,6 +51,7 @@ from backend.services import (
     bookings,
     departure_moves,
     feedback,
+    guarantees,
     incidents,
     inventory,
     leads,
@@ -260,6 +261,17 @@ def _balance_reminder(days_before: int) -> Callable[[Session, Booking], str]:
     )
 
 
+def _guarantee_deadlines_wanted(
+    session: Session, ids: Sequence[str] | None
+) -> Iterable[tuple[str, datetime]]:
+    """Departures with a minimum group size, checked on their deadline's morning."""
+    settings = get_settings()
+    return (
+        (i, local_moment(deadline, settings.notice_local_time, settings))
+        for i, deadline in guarantees.due_deadlines(session, None if ids is None else list(ids))
+    )
+
+
 def _move_offers_wanted(kind: str, moment_of: Callable[[MoveOffer], datetime]) -> Wanted:
     """A moved departure's offers still unanswered (issue 27): a reminder, then operations."""
 
@@ -410,6 +422,12 @@ def timer_specs(settings: Settings | None = None) -> list[TimerSpec]:
             ObjectType.MOVE_OFFER,
             _move_offers_wanted(TimerKind.MOVE_OFFER_UNANSWERED, lambda o: o.expires_at),
             _on(MoveOffer, lambda s, o: departure_moves.alert_unanswered(s, o, SCHEDULER)),
+        ),
+        TimerSpec(
+            TimerKind.GUARANTEE_DEADLINE,
+            ObjectType.DEPARTURE,
+            _guarantee_deadlines_wanted,
+            _on(Departure, lambda s, d: guarantees.check_deadline(s, d, SCHEDULER)),
         ),
         TimerSpec(
             TimerKind.BALANCE_OVERDUE,

@@ -77,8 +77,8 @@ def other_departures(session: Session, booking: Booking) -> list[tuple[Departure
     tomorrow = clock.local_today() + timedelta(days=1)
     rows = []
     for departure in catalog.departures_of(session, booking.departure.product, from_date=tomorrow):
-        if departure.id == booking.departure_id:
-            continue
+        if departure.id == booking.departure_id or departure.guarantee_decision == "CANCELLED":
+            continue  # (a departure operations cancelled takes nobody)
         free = inventory.seat_counts(session, departure).available
         if free >= booking.party_size:
             rows.append((departure, free))

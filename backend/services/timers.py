@@ -27,6 +27,7 @@ WATCHED_TYPES = frozenset(
         ObjectType.ASSIGNMENT,
         ObjectType.INCIDENT,
         ObjectType.MOVE_OFFER,
+        ObjectType.DEPARTURE,
     }
 )
 _TOUCHED_KEY = "tms_timer_touches"

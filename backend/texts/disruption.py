@@ -183,6 +183,13 @@ def trip_shifted(booking: Booking, days: int, reason: str) -> str:
     )
 
 
+# -- guaranteed departures (backend/services/guarantees.py) ---------------------------------
+def guaranteed_departures(rows: list[Departure]) -> str:
+    return _("✅ Guaranteed to run: {dates}").format(
+        dates=", ".join(date_range(d.start_date, d.end_date) for d in rows)
+    )
+
+
 # -- staff ------------------------------------------------------------------------------------
 def rep_reschedule_requested(booking: Booking, to: Departure, fee_minor: int) -> str:
     fee = money(fee_minor, booking.currency) if fee_minor else "no fee"
@@ -209,4 +216,13 @@ def staff_trip_shifted(trip: Trip, days: int, reason: str, pay_minor: int) -> st
         f"🗓️ Trip {trip.reference} is shifted by {days} day(s) ({reason}): it now ends on "
         f"{departure.end_date.isoformat()}. Your pay for the trip is now "
         f"{money(pay_minor, departure.product.currency)}."
+    )
+
+
+def ops_minimum_missed(departure: Departure, confirmed: int, minimum: int | None) -> str:
+    return (
+        f"⚖️ {departure.product.short_name} {date_range(departure.start_date, departure.end_date)} "
+        f"has {confirmed} confirmed traveller(s), under its minimum of {minimum}. Decide on the "
+        "departure's page: run it anyway, or cancel it (every booking is offered other dates, "
+        "or a refund or credit by the policy)."
     )

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from actions.booking import ActionCancelBooking, ActionChooseOption
 from actions.catalog import ActionAskDates
-from backend import clock
+from backend import clock, texts
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import RescheduleStatus
@@ -139,3 +139,27 @@ def test_a_moved_departures_offer_is_answered_by_tapping(world):
     with transaction() as s:
         assert bookings.find_booking(s, reference).departure_id == later_id
         assert s.get(MoveOffer, offer_id).status == "ACCEPTED"
+
+
+def test_the_dates_answer_says_which_departures_are_guaranteed(world):
+    from backend.services import guarantees
+
+    with transaction() as s:
+        departures = [
+            d
+            for d in catalog.departures_of(s, catalog.get_product(s, "EBC"))
+            if d.start_date > clock.local_today()
+        ]
+        sure, unsure = departures[0], departures[1]
+        guarantees.set_minimum(s, sure, 1, SYSTEM)
+        guarantees.set_minimum(s, unsure, unsure.capacity, SYSTEM)
+        bookings_on = guarantees.status(s, sure).confirmed
+        sure_dates = texts.date_range(sure.start_date, sure.end_date)
+        unsure_dates = texts.date_range(unsure.start_date, unsure.end_date)
+    ran = run_action(
+        ActionAskDates(),
+        make_tracker(CUSTOMER, "what dates for EBC?", "ask_dates", slots={"trek": "EBC"}),
+    )
+    guaranteed_line = ran.texts[0].split("Guaranteed to run:")[-1]
+    assert (sure_dates in guaranteed_line) == (bookings_on >= 1)
+    assert unsure_dates not in guaranteed_line

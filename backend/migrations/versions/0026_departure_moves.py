@@ -2,7 +2,8 @@
 another departure (asked in the chat or made by staff), its fee and the rep's decision;
 `departure_moves` a whole departure moved by operations and `move_offers` each booking's offer
 in it (its seats set aside on the target while it runs); `trips.delay_days` the contingency
-days a trip under way used (its end and the staff's paid days move with them).
+days a trip under way used (its end and the staff's paid days move with them); the guaranteed
+departures' minimum group size and deadline (products, departures) and the decision taken.
 
 Revision ID: 0026_departure_moves
 Revises: 0025_campaigns
@@ -129,9 +130,21 @@ def upgrade() -> None:
     op.add_column(
         "trips", sa.Column("delay_days", sa.Integer(), nullable=False, server_default="0")
     )
+    op.add_column("products", sa.Column("min_group_size", sa.Integer(), nullable=True))
+    op.add_column("products", sa.Column("guarantee_days_before", sa.Integer(), nullable=True))
+    op.add_column("departures", sa.Column("min_group_size", sa.Integer(), nullable=True))
+    op.add_column(
+        "departures", sa.Column("guarantee_decision", sa.String(length=16), nullable=True)
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("departures") as batch:
+        batch.drop_column("guarantee_decision")
+        batch.drop_column("min_group_size")
+    with op.batch_alter_table("products") as batch:
+        batch.drop_column("guarantee_days_before")
+        batch.drop_column("min_group_size")
     with op.batch_alter_table("trips") as batch:
         batch.drop_column("delay_days")
     op.drop_table("move_offers")

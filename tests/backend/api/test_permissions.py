@@ -32,6 +32,8 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("post", "/api/departures/{departure_id}/assignments"): {OP, A},
     ("get", "/api/departures/{departure_id}/move"): {OP, A},
     ("post", "/api/departures/{departure_id}/move"): {OP, A},
+    ("get", "/api/departures/{departure_id}/guarantee"): {S, OP, A},
+    ("post", "/api/departures/{departure_id}/guarantee"): {OP, A},
     ("post", "/api/trips/{reference}/shift"): {OP, A},
     ("get", "/api/bookings/{booking_id}"): {S, OP, A},
     ("post", "/api/bookings/{booking_id}/cancel"): {S, OP, A},

@@ -104,3 +104,26 @@ def test_ops_move_a_departure_and_read_the_board(backend_url, world, pg_db_url):
     assert read.status_code == 200 and read.json()["move"]["toDepartureId"] == later
     neither = call(backend_url, world["ops"], "POST", path, json={"reason": "weather"})
     assert neither.status_code == 409
+
+
+def test_ops_set_a_minimum_and_cancel_a_departure_short_of_it(backend_url, world, pg_db_url):
+    reference, first, later = _booked(pg_db_url)
+    path = f"/api/departures/{first}/guarantee"
+    shown = call(backend_url, world["sales"], "GET", path)
+    assert shown.status_code == 200 and shown.json()["guaranteed"] is True  # no minimum
+    refused = call(backend_url, world["sales"], "POST", path, json={"minGroupSize": 12})
+    assert refused.status_code == 403
+    set_ = call(backend_url, world["ops"], "POST", path, json={"minGroupSize": 12})
+    assert set_.status_code == 200, set_.text
+    assert set_.json()["minimum"] == 12 and set_.json()["guaranteed"] is False
+    cancelled = call(
+        backend_url,
+        world["ops"],
+        "POST",
+        path,
+        json={"decision": "cancel", "toDepartureId": later, "reason": "too few travellers"},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["decision"] == "CANCELLED"
+    board = call(backend_url, world["ops"], "GET", f"/api/departures/{first}/move").json()
+    assert reference in [o["booking"] for o in board["board"]["waiting"]]

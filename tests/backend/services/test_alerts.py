@@ -46,6 +46,7 @@ WHO_HEARS = {
     "tms.booking.status.cancelled": ("rep else sales",),
     "tms.booking.reschedule_requested": ("rep else sales",),
     "tms.move_offer.unanswered": ("ops",),
+    "tms.departure.minimum_missed": ("ops",),
     "tms.conversation.bot_paused": ("rep else sales_on_duty",),
     "tms.conversation.unhandled": ("rep else nobody (staff: nobody)",),
     "tms.conversation.question_unanswered": ("rep else sales (staff: nobody)",),
