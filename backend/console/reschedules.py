@@ -18,7 +18,7 @@ from backend.domain.access import Area
 from backend.domain.errors import DomainError
 from backend.http_common import get_or_404
 from backend.models import Booking, Departure
-from backend.services import catalog, departure_moves, reschedules
+from backend.services import catalog, departure_moves, guarantees, reschedules
 
 
 def moves_card(session: Session, booking: Booking) -> dict[str, Any] | None:
@@ -68,6 +68,7 @@ def move_card(session: Session, departure: Departure) -> dict[str, Any]:
     move = departure_moves.latest_move(session, departure)
     today = clock.local_today()
     return {
+        "guarantee": guarantees.status(session, departure),
         "move": move,
         "board": departure_moves.board(session, move) if move is not None else None,
         "targets": [
@@ -100,3 +101,19 @@ def departure_move(ctx: Ctx, departure_id: str) -> HTTPResponse:
         f"/console/departures/{departure.id}",
         f"Departure moved: {count} booking(s) offered the new dates in the chat",
     )
+
+
+@console_bp.post("/departures/<departure_id:str>/guarantee")
+@console_page(Area.TRIPS)  # operations
+def departure_guarantee(ctx: Ctx, departure_id: str) -> HTTPResponse:
+    """Run a departure short of its minimum anyway, or set its own minimum."""
+    departure = get_or_404(ctx.session, Departure, departure_id, "departure")
+    back = f"/console/departures/{departure.id}"
+    if ctx.form("action") == "run":
+        guarantees.run_anyway(ctx.session, departure, ctx.actor)
+        return ctx.done(back, "The departure runs: it is guaranteed")
+    raw = ctx.form("minimum")
+    if raw and not raw.isdigit():
+        raise DomainError("The minimum is a number of travellers")
+    guarantees.set_minimum(ctx.session, departure, int(raw) if raw else None, ctx.actor)
+    return ctx.done(back, "Minimum group size saved")

@@ -89,6 +89,8 @@ def check_deadline(session: Session, departure: Departure, actor: Actor) -> str:
     found = status(session, departure)
     if found.minimum is None or found.decision is not None:
         return "nothing to do: no minimum, or already decided"
+    if departure_moves.latest_move(session, departure) is not None:
+        return "nothing to do: the departure was moved"
     if not timers.record_notice(session, GUARANTEE_NOTICE, departure.id):
         return "nothing to do: already checked"
     if found.guaranteed:

@@ -117,3 +117,22 @@ def test_ops_move_a_departure_and_see_the_board_sales_cannot(console, pg_db_url)
     assert "Waiting (" in moved.text and "Lukla flights grounded" in moved.text
     with transaction(pg_db_url) as s:
         assert s.get(Booking, booking_id).departure_id == first  # until the customer answers
+
+
+def test_ops_set_a_minimum_and_run_a_short_departure_anyway(console, pg_db_url):
+    _booking_id, first, _later = _booked(pg_db_url, asked=False)
+    priya = console.sign_in(PRIYA)
+    page = priya.get(f"/console/departures/{first}")
+    assert "No minimum group size" in page.text
+    saved = priya.post(
+        f"/console/departures/{first}/guarantee",
+        follow_redirects=True,
+        data={"csrf": _csrf(page), "action": "minimum", "minimum": "12"},
+    )
+    assert "Minimum group size saved" in saved.text and "not yet" in saved.text
+    ran = priya.post(
+        f"/console/departures/{first}/guarantee",
+        follow_redirects=True,
+        data={"csrf": _csrf(page), "action": "run"},
+    )
+    assert "it is guaranteed" in ran.text and ">guaranteed<" in ran.text
