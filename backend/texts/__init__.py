@@ -115,11 +115,11 @@ from backend.texts.customer import (
     you_are_welcome,
 )
 from backend.texts.disruption import (
+    guaranteed_departures,
     move_answered,
     move_full,
     move_offer,
     move_offer_buttons,
-    guaranteed_departures,
     move_other_dates,
     ops_minimum_missed,
     ops_move_unanswered,
@@ -167,7 +167,6 @@ from backend.texts.papers import (
 )
 from backend.texts.private import private_enquiry_received
 from backend.texts.staff import (
-    guide_commands_need_phone,
     assignment_accepted,
     assignment_already_answered,
     assignment_declined,
@@ -189,6 +188,7 @@ from backend.texts.staff import (
     clock_label,
     guide_command_format,
     guide_command_refused,
+    guide_commands_need_phone,
     guide_ops_update,
     guide_trips,
     incident_escalation,
@@ -230,7 +230,6 @@ from backend.texts.staff import (
 )
 
 __all__ = [
-    "guide_commands_need_phone",
     "CONSOLE_CODE_REFUSED",
     "CONSOLE_CODE_SENT",
     "CONSOLE_FORBIDDEN",
@@ -303,11 +302,12 @@ __all__ = [
     "full_option_titles",
     "goodbye",
     "greeting",
-    "guests_all_set",
     "guaranteed_departures",
+    "guests_all_set",
     "guests_travel_update",
     "guide_command_format",
     "guide_command_refused",
+    "guide_commands_need_phone",
     "guide_ops_update",
     "guide_trips",
     "handoff_started",
@@ -348,9 +348,9 @@ __all__ = [
     "ops_incident_alert",
     "ops_incident_resolved",
     "ops_lead_sla_breached",
+    "ops_mail_failed",
     "ops_minimum_missed",
     "ops_move_unanswered",
-    "ops_mail_failed",
     "ops_outbox_failed",
     "ops_trip_not_checked_out",
     "ops_trip_started",
