@@ -57,7 +57,7 @@ def receive(session: Session, row: InboundMessage, contact: Contact) -> Filed | 
         return Filed(existing, trip, incident)
     attachment = MediaAttachment(
         inbound_message_id=row.id,
-        from_phone=contact.phone,
+        from_phone=contact.address,
         kind=row.message_type,
         caption=caption,
         staff_id=staff.id if staff else None,

@@ -16,7 +16,14 @@ from backend.domain.actor import SYSTEM
 from backend.domain.enums import Role
 from backend.domain.whatsapp_ids import is_bsuid
 from backend.domain.whatsapp_messages import Text, request_body
-from backend.models import Contact, ContactConsent, Conversation, InboundMessage, TimelineEvent
+from backend.models import (
+    Contact,
+    ContactConsent,
+    Conversation,
+    InboundMessage,
+    MediaAttachment,
+    TimelineEvent,
+)
 from backend.services import consent, contacts
 from backend.whatsapp import inbox, ingest
 from tests import factories
@@ -279,3 +286,17 @@ def test_a_later_message_with_both_joins_the_history_under_one_contact():
 def test_a_message_sent_by_bsuid_is_priced_by_the_bsuids_country():
     assert pricing_rules.country_of(BSUID) == "AU"
     assert pricing_rules.calling_digits(BSUID) == "61"  # never the BSUID's own digits
+
+
+@pytest.mark.usefixtures("pg_db_url", "frozen_clock")
+def test_a_bsuid_only_customers_photo_is_kept_and_acknowledged():
+    """The demo's receipt photo from a username once failed: the file was kept by phone."""
+    photo = from_username("")
+    del photo["text"]
+    photo["type"], photo["image"] = "image", {"id": "MEDIA-B1", "mime_type": "image/jpeg"}
+    rasa = arrive(photo)
+    assert rasa.sent == []
+    assert sent_to(BSUID) == [texts.media_received("image")]
+    with transaction() as s:
+        kept = s.scalars(select(MediaAttachment)).all()
+        assert [(m.kind, m.from_phone) for m in kept] == [("image", BSUID)]
