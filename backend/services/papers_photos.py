@@ -25,6 +25,7 @@ from backend import clock, texts
 from backend.domain import travellers as rules
 from backend.domain.actor import Actor
 from backend.domain.enums import BookingStatus, ObjectType, Source
+from backend.domain.whatsapp_ids import is_bsuid
 from backend.models import Booking, Contact, InboundMessage, MediaAttachment, Traveller
 from backend.services import contacts, media, notifications, payment_proofs, travellers
 from backend.services import staff as staff_service
@@ -126,7 +127,10 @@ def claim_stored(session: Session, attachment: MediaAttachment, content: bytes) 
     setattr(traveller, f"{kind}_media_id", None)
     booking = session.get(Booking, traveller.booking_id)
     assert booking is not None
-    actor = Actor(Source.WHATSAPP, phone=attachment.from_phone)
+    # The actor is known by a phone; a username customer's address is their BSUID.
+    actor = Actor(
+        Source.WHATSAPP, phone=None if is_bsuid(attachment.from_phone) else attachment.from_phone
+    )
     try:
         travellers.file_photo(
             session, booking, kind, content, actor, position=traveller.position, source="chat"

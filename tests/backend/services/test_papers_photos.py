@@ -84,3 +84,23 @@ def test_a_selfie_is_a_portrait_and_a_caption_about_paying_is_not_a_passport(tmp
     with transaction() as s:
         [traveller] = travellers.ensure(s, s.get(Booking, booking_id))
         assert traveller.portrait_photo_media_id and traveller.passport_photo_media_id is None
+
+
+def test_a_username_customers_passport_photo_is_sealed(tmp_path, monkeypatch):
+    """Known only by a BSUID: the seal's timeline entry names no phone, and nothing fails."""
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path))
+    bsuid = "GB.13491208655302741918"
+    booking_id, _ = _booking(1)
+    with transaction() as s:
+        contact = s.get(Booking, booking_id).contact
+        contact.phone, contact.user_id = None, bsuid
+    photo = _photo("+61400000000", "M9", "passport")
+    del photo["from"]
+    photo["from_user_id"] = bsuid
+    arrive(photo)
+    assert "Filed as Emma Clarke's photo" in sent_to(bsuid)[-1]
+    _fetch_all(tmp_path)
+    with transaction() as s:
+        (traveller,) = travellers.ensure(s, s.get(Booking, booking_id))
+        assert traveller.passport_photo_key
+        assert s.scalar(select(MediaAttachment.status)) == SEALED
