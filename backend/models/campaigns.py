@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.domain.whatsapp_ids import ADDRESS_LENGTH
 from backend.models.base import Base, BigId, CreatedMixin, IdMixin
 
 
@@ -33,7 +34,7 @@ class InitiatedConversation(Base):
     __table_args__ = (Index("ix_initiated_conversations_at", "opened_at", "phone"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    phone: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
     opened_at: Mapped[datetime]
     outbound_id: Mapped[int | None] = mapped_column(BigId)
     purpose: Mapped[str | None] = mapped_column(String(40))
@@ -68,7 +69,7 @@ class CampaignRecipient(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
     contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"))
-    phone: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
     outbound_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("outbound_messages.id"), index=True
     )

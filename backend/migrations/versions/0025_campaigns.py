@@ -37,7 +37,7 @@ def upgrade() -> None:
     op.create_table(
         "initiated_conversations",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
-        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("phone", sa.String(length=140), nullable=False),
         sa.Column("opened_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("outbound_id", BIG_ID, nullable=True),
         sa.Column("purpose", sa.String(length=40), nullable=True),
@@ -73,7 +73,7 @@ def upgrade() -> None:
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
         sa.Column("campaign_id", sa.String(length=36), nullable=False),
         sa.Column("contact_id", sa.String(length=36), nullable=False),
-        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("phone", sa.String(length=140), nullable=False),
         sa.Column("outbound_id", BIG_ID, nullable=True),
         sa.Column("queued_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

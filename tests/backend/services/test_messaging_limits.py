@@ -132,6 +132,25 @@ def test_unlimited_counts_but_never_holds_back(db_url, frozen_clock):
     assert _prepare() == 300
 
 
+def test_a_username_customer_outside_the_window_is_counted_by_their_bsuid(db_url, frozen_clock):
+    """A BSUID is longer than a phone: the count keeps it whole (PostgreSQL refused it once,
+    and the sender's whole claim rolled back with it)."""
+    bsuid = "US.13491208655302741918"
+    with transaction() as s:
+        contact = contacts.get_or_create_contact(s, bsuid)
+        outbox.enqueue_text(
+            s,
+            to_phone=contact.address,
+            contact_id=contact.id,
+            body="Your balance is due",
+            purpose="balance_reminder",
+            template_params=["EBC-2501234", "$900", "Jan 5", "https://pay"],
+        )
+    assert _prepare() == 1
+    with transaction() as s:
+        assert s.scalars(select(InitiatedConversation.phone)).all() == [bsuid]
+
+
 def test_the_quality_update_webhook_sets_the_tier(db_url):
     body = {
         "object": "whatsapp_business_account",
