@@ -111,7 +111,10 @@ def get_request(session: Session, request_id: str) -> RescheduleRequest:
     return found
 
 
-def _target(session: Session, booking: Booking, to_departure_id: str) -> Departure:
+def check_target(session: Session, booking: Booking, to_departure_id: str) -> Departure:
+    """The departure `booking` may move to, or CannotReschedule saying why not: the booking
+    open and its trip not started; the target another departure of the trek, not left yet,
+    not cancelled by operations."""
     target = session.get(Departure, to_departure_id)
     if target is None:
         raise NotFound(f"No departure {to_departure_id}")
@@ -126,6 +129,8 @@ def _target(session: Session, booking: Booking, to_departure_id: str) -> Departu
         raise CannotReschedule("A booking moves to another departure of the same trek only")
     if target.start_date <= clock.local_today():
         raise CannotReschedule("That departure has already left")
+    if target.guarantee_decision == "CANCELLED":
+        raise CannotReschedule("That departure was cancelled: it takes nobody")
     return target
 
 
@@ -142,7 +147,7 @@ def request_reschedule(
     and whether it is new (the same ask again finds the open one; another date replaces it).
     Raises NotEnoughSeats when the departure has no seats for the party now (nothing written);
     the seats are taken only when the rep approves."""
-    target = _target(session, booking, to_departure_id)
+    target = check_target(session, booking, to_departure_id)
     current = open_request(session, booking)
     if current is not None and current.to_departure_id == target.id:
         return current, False
@@ -223,7 +228,7 @@ def approve(
         raise CannotReschedule(f"The request was already {str(request.status).lower()}")
     if booking.departure_id != request.from_departure_id:
         raise CannotReschedule("The booking moved since the request was made")
-    target = _target(session, booking, request.to_departure_id)
+    target = check_target(session, booking, request.to_departure_id)
     inventory.ensure_available(session, target, booking.party_size)
     move_booking(session, booking, target, request.fee_minor, actor)
     change_state(session, request, RESCHEDULE, RescheduleStatus.APPROVED, actor)
@@ -276,6 +281,10 @@ def reschedule_by_staff(
 ) -> RescheduleRequest:
     """Staff move a booking (the customer asked by phone, or their request is approved from
     the booking): the open request for that departure is approved, another one withdrawn."""
+    # The departures first, in `approve`'s order: every seat-moving path locks them before
+    # the booking's requests (the open one is withdrawn below), or two of them deadlock.
+    for departure_id in sorted({booking.departure_id, to_departure_id}):
+        inventory.lock_departure(session, departure_id)
     request, _new = request_reschedule(session, booking, to_departure_id, actor, channel=channel)
     approve(session, request, actor, notify_customer=notify_customer)
     return request

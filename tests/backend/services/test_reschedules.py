@@ -204,3 +204,39 @@ def test_a_cancelled_booking_or_another_trek_cannot_move(session, trek):
     bookings.cancel_booking(session, booking, SYSTEM)
     with pytest.raises(reschedules.CannotReschedule):
         reschedules.request_reschedule(session, booking, april.id, SYSTEM)
+
+
+def test_a_departure_operations_cancelled_takes_no_booking(session, trek):
+    product, march, _, _ = trek
+    called_off = factories.departure(session, product, date(2025, 5, 10), capacity=8)
+    called_off.guarantee_decision = "CANCELLED"
+    booking = factories.confirmed_booking(session, march, 2)
+    with pytest.raises(reschedules.CannotReschedule):
+        reschedules.request_reschedule(session, booking, called_off.id, SYSTEM)
+
+
+def test_staff_moving_a_booking_lock_both_departures_before_its_open_request(
+    session, trek, monkeypatch
+):
+    """`approve` locks the departures before the request: so must the staff move that
+    withdraws the open request first, or the two deadlock."""
+    product, march, april, _ = trek
+    may = factories.departure(session, product, date(2025, 5, 10), capacity=8)
+    booking = factories.confirmed_booking(session, march, 2)
+    reschedules.request_reschedule(session, booking, april.id, SYSTEM)
+    locked: list[str] = []
+    lock_departure, lock_for_change = inventory.lock_departure, reschedules.lock_for_change
+
+    def departure_locked(s, departure_id):
+        locked.append(departure_id)
+        return lock_departure(s, departure_id)
+
+    def request_locked(s, obj, machine):
+        locked.append(f"request {obj.to_departure_id}")
+        return lock_for_change(s, obj, machine)
+
+    monkeypatch.setattr(inventory, "lock_departure", departure_locked)
+    monkeypatch.setattr(reschedules, "lock_for_change", request_locked)
+    reschedules.reschedule_by_staff(session, booking, may.id, SYSTEM)
+    assert locked[:3] == [*sorted((march.id, may.id)), f"request {april.id}"]
+    assert booking.departure_id == may.id
