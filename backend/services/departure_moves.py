@@ -14,6 +14,7 @@ are planned again (`reschedules.move_booking`, the one seat move).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -87,6 +88,11 @@ def start_move(
     first, second = sorted((source.id, target.id))
     inventory.lock_departure(session, first)
     inventory.lock_departure(session, second)
+    # Read under the source's lock: a move made a moment ago by someone else is seen here.
+    if _is_open(session, latest_move(session, source)):
+        raise MoveRefused(
+            "This departure is already being moved: its customers have not all answered yet"
+        )
     expires_at = clock.now() + timedelta(hours=offer_hours)
     move = DepartureMove(
         departure_id=source.id,
@@ -148,6 +154,20 @@ def start_move(
     return move
 
 
+def _is_open(session: Session, move: DepartureMove | None) -> bool:
+    """Some of the move's offers still wait for an answer."""
+    if move is None:
+        return False
+    return (
+        session.scalar(
+            select(MoveOffer.id)
+            .where(MoveOffer.move_id == move.id, MoveOffer.status == MoveOfferStatus.OFFERED)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def _send_offer(
     session: Session, offer: MoveOffer, booking: Booking, target: Departure, reason: str
 ) -> None:
@@ -176,7 +196,9 @@ def get_offer(session: Session, offer_id: str) -> MoveOffer:
 @dataclass(frozen=True)
 class Answer:
     """What became of a customer's answer: `done` (moved or cancelled), `already` (answered
-    before: nothing changed), `full` (the departure has no seats left for them)."""
+    before: nothing changed), `full` (the departure has no seats left for them), `closed`
+    (the booking can no longer move, cancelled meanwhile: the offer is closed), `refused`
+    (that departure cannot take them). The customer was told in the last three cases."""
 
     outcome: str
     available: int = 0
@@ -190,6 +212,17 @@ def _locked_offer(session: Session, offer: MoveOffer, *departure_ids: str) -> Bo
     lock_row(session, booking)
     lock_row(session, offer)
     return booking
+
+
+def _closed_if_stale(session: Session, offer: MoveOffer, booking: Booking, actor: Actor) -> bool:
+    """An open offer whose booking can no longer move (cancelled elsewhere, its trip begun)
+    is closed (EXPIRED: its seats set aside are freed); True when it was."""
+    if offer.status != MoveOfferStatus.OFFERED or reschedules.can_move(booking):
+        return False
+    change_state(
+        session, offer, MOVE_OFFER, MoveOfferStatus.EXPIRED, actor, reason="booking cannot move"
+    )
+    return True
 
 
 def accept(session: Session, offer: MoveOffer, actor: Actor) -> Answer:
@@ -210,9 +243,12 @@ def _move_to(
     booking = _locked_offer(session, offer, offer.move.departure_id, departure_id)
     if offer.status != MoveOfferStatus.OFFERED or booking.departure_id != offer.move.departure_id:
         return Answer("already")
-    target = session.get(Departure, departure_id)
-    if target is None or target.product_id != booking.departure.product_id:
-        raise MoveRefused("Move to another departure of the same trek")
+    if _closed_if_stale(session, offer, booking, actor):
+        return Answer("closed")
+    if departure_id == offer.move.departure_id:
+        raise MoveRefused("The booking cannot move back onto the departure being moved")
+    # The one check of a booking's new departure (the trek's, not left, not cancelled).
+    target = reschedules.check_target(session, booking, departure_id)
     live = offer.held and offer.expires_at > clock.now() and departure_id == offer.to_departure_id
     # Its own set-aside seats stop counting as the offer closes; anything else is counted now.
     change_state(session, offer, MOVE_OFFER, outcome, actor)
@@ -233,27 +269,39 @@ def _move_to(
 
 
 def answer(session: Session, offer: MoveOffer, choice: str, actor: Actor, **kw: str) -> Answer:
-    """The customer's tap, in its own savepoint: a departure found full changes nothing and
-    the customer is told what they can still do (another departure, or cancel)."""
+    """The customer's tap, in its own savepoint: a departure found full (or one that cannot
+    take them) changes nothing, and an offer whose booking can no longer move is closed; the
+    customer is told which, and what they can still do."""
     try:
         with session.begin_nested():
             if choice == "accept":
-                return accept(session, offer, actor)
-            if choice == "cancel":
-                return cancel(session, offer, actor)
-            return move_elsewhere(session, offer, kw["departure_id"], actor)
+                outcome = accept(session, offer, actor)
+            elif choice == "cancel":
+                outcome = cancel(session, offer, actor)
+            else:
+                outcome = move_elsewhere(session, offer, kw["departure_id"], actor)
     except NotEnoughSeats as full:
         session.refresh(offer)
-        booking = offer.booking
-        notifications.to_contact(
-            session,
-            booking.contact,
-            lambda: texts.move_full(booking),
-            purpose="customer_update",
-            object_type=ObjectType.BOOKING,
-            object_id=booking.id,
-        )
+        _tell(session, offer.booking, texts.move_full)
         return Answer("full", full.available)
+    except (MoveRefused, reschedules.CannotReschedule):
+        session.refresh(offer)
+        _tell(session, offer.booking, lambda _booking: texts.choice_expired())
+        return Answer("refused")
+    if outcome.outcome == "closed":
+        _tell(session, offer.booking, texts.reschedule_not_possible)
+    return outcome
+
+
+def _tell(session: Session, booking: Booking, text: Callable[[Booking], str]) -> None:
+    notifications.to_contact(
+        session,
+        booking.contact,
+        lambda: text(booking),
+        purpose="customer_update",
+        object_type=ObjectType.BOOKING,
+        object_id=booking.id,
+    )
 
 
 def cancel(session: Session, offer: MoveOffer, actor: Actor) -> Answer:
@@ -262,6 +310,8 @@ def cancel(session: Session, offer: MoveOffer, actor: Actor) -> Answer:
     booking = _locked_offer(session, offer, offer.move.departure_id)
     if offer.status != MoveOfferStatus.OFFERED:
         return Answer("already")
+    if _closed_if_stale(session, offer, booking, actor):
+        return Answer("closed")
     change_state(session, offer, MOVE_OFFER, MoveOfferStatus.CANCELLED, actor)
     offer.answered_at = clock.now()
     bookings.cancel_by_staff(
@@ -322,8 +372,12 @@ def reminder_moment(offer: MoveOffer) -> datetime:
 
 def remind(session: Session, offer: MoveOffer, actor: Actor) -> str:
     """The offer again, with its buttons, to a customer who has not answered."""
+    lock_row(session, offer.booking)  # the booking, then the offer (`_locked_offer`'s order)
+    lock_row(session, offer)
     if offer.status != MoveOfferStatus.OFFERED:
         return "nothing to do: answered"
+    if _closed_if_stale(session, offer, offer.booking, actor):
+        return "closed: the booking can no longer move"
     if not timers.record_notice(session, TimerKind.MOVE_OFFER_REMINDER, offer.id):
         return "nothing to do: already reminded"
     move, booking = offer.move, offer.booking
@@ -342,8 +396,12 @@ def remind(session: Session, offer: MoveOffer, actor: Actor) -> str:
 
 def alert_unanswered(session: Session, offer: MoveOffer, actor: Actor) -> str:
     """The offer ran out unanswered: operations are told whom to call (the board lists them)."""
+    lock_row(session, offer.booking)  # the booking, then the offer (`_locked_offer`'s order)
+    lock_row(session, offer)
     if offer.status != MoveOfferStatus.OFFERED:
         return "nothing to do: answered"
+    if _closed_if_stale(session, offer, offer.booking, actor):
+        return "closed: the booking can no longer move"
     if not timers.record_notice(session, TimerKind.MOVE_OFFER_UNANSWERED, offer.id):
         return "nothing to do: already alerted"
     booking = offer.booking

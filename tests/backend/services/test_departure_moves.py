@@ -16,7 +16,7 @@ from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus, MoveOfferStatus, RefundStatus
 from backend.domain.errors import InventoryBusy
 from backend.models import Booking, Departure, MoveOffer, OutboundMessage
-from backend.services import departure_moves, inventory, refunds
+from backend.services import bookings, departure_moves, inventory, refunds
 from tests import factories
 
 
@@ -211,3 +211,84 @@ def test_guides_and_porters_go_with_the_departure_and_are_asked_again(session, t
         )
     ).all()
     assert len(offers_to_guide) == 2  # the first offer, then the new dates
+
+
+def _last_text(session, booking) -> str:
+    return session.scalars(
+        select(OutboundMessage.body)
+        .where(OutboundMessage.contact_id == booking.contact_id)
+        .order_by(OutboundMessage.id.desc())
+    ).first()
+
+
+def test_a_departure_being_moved_is_not_moved_again_until_everyone_answered(session, trek):
+    march, april, may = trek
+    booking = factories.confirmed_booking(session, march, 2)
+    departure_moves.start_move(
+        session, march.id, SYSTEM, reason="weather", to_departure_id=april.id
+    )
+    with pytest.raises(departure_moves.MoveRefused):
+        departure_moves.start_move(
+            session, march.id, SYSTEM, reason="weather again", to_departure_id=may.id
+        )
+    offers = session.scalars(select(MoveOffer).where(MoveOffer.booking_id == booking.id)).all()
+    assert len(offers) == 1  # one offer, seats set aside once
+    assert inventory.seat_counts(session, may).available == 8
+    departure_moves.answer(session, offers[0], "accept", SYSTEM)
+    late = factories.confirmed_booking(session, march, 1)
+    departure_moves.start_move(session, march.id, SYSTEM, reason="road", to_departure_id=may.id)
+    assert _offer(session, late).to_departure_id == may.id  # all answered: it may move again
+
+
+@pytest.mark.parametrize("choice", ["accept", "to", "cancel"])
+def test_an_offer_to_a_booking_cancelled_meanwhile_is_closed_and_the_customer_told(
+    session, trek, choice
+):
+    march, april, may = trek
+    booking = factories.confirmed_booking(session, march, 2)
+    departure_moves.start_move(
+        session, march.id, SYSTEM, reason="weather", to_departure_id=april.id
+    )
+    bookings.cancel_booking(session, booking, SYSTEM, reason="changed plans")
+    kw = {"departure_id": may.id} if choice == "to" else {}
+    answer = departure_moves.answer(session, _offer(session, booking), choice, SYSTEM, **kw)
+    assert answer.outcome == "closed"
+    assert booking.status == BookingStatus.CANCELLED and booking.departure_id == march.id
+    assert _offer(session, booking).status == MoveOfferStatus.EXPIRED
+    assert inventory.seat_counts(session, april).available == 5  # its set-aside seats freed
+    assert "cannot be moved in the chat any more" in _last_text(session, booking)
+    again = departure_moves.answer(session, _offer(session, booking), choice, SYSTEM, **kw)
+    assert again.outcome == "already"
+
+
+def test_a_cancelled_booking_is_not_reminded_its_offer_is_closed(session, trek):
+    march, april, _ = trek
+    booking = factories.confirmed_booking(session, march, 2)
+    departure_moves.start_move(
+        session, march.id, SYSTEM, reason="weather", to_departure_id=april.id
+    )
+    bookings.cancel_booking(session, booking, SYSTEM, reason="changed plans")
+    sent = session.scalars(select(OutboundMessage.id)).all()
+    offer = _offer(session, booking)
+    assert departure_moves.remind(session, offer, SYSTEM).startswith("closed")
+    assert offer.status == MoveOfferStatus.EXPIRED
+    assert session.scalars(select(OutboundMessage.id)).all() == sent  # nothing sent
+
+
+def test_another_departure_must_be_able_to_take_the_booking(session, trek):
+    march, april, may = trek
+    left = factories.departure(session, march.product, date(2024, 12, 20), capacity=8)
+    called_off = factories.departure(session, march.product, date(2025, 6, 7), capacity=8)
+    called_off.guarantee_decision = "CANCELLED"
+    booking = factories.confirmed_booking(session, march, 2)
+    departure_moves.start_move(
+        session, march.id, SYSTEM, reason="weather", to_departure_id=april.id
+    )
+    offer = _offer(session, booking)
+    for departure in (march, left, called_off):
+        answer = departure_moves.answer(session, offer, "to", SYSTEM, departure_id=departure.id)
+        assert answer.outcome == "refused", departure.start_date
+        assert booking.departure_id == march.id and offer.status == MoveOfferStatus.OFFERED
+        assert "no longer applies" in _last_text(session, booking)
+    moved = departure_moves.answer(session, offer, "to", SYSTEM, departure_id=may.id)
+    assert moved.outcome == "done" and booking.departure_id == may.id
