@@ -36,7 +36,9 @@ STOP_WORDS = {"STOP", "UNSUBSCRIBE", "STOP ALL", "OPT OUT", "OPTOUT"}
 START_WORDS = {"START", "SUBSCRIBE", "UNSTOP", "OPT IN", "OPTIN"}
 # What a customer who said STOP does not get. Everything else about their booking and their
 # trip is essential.
-NON_ESSENTIAL_PURPOSES = frozenset({"feedback_request", "conversation_followup", "marketing"})
+NON_ESSENTIAL_PURPOSES = frozenset(
+    {"feedback_request", "conversation_followup"} | CAMPAIGN_PURPOSES
+)
 # What is marketing (Meta's category): what 131050 and 131049 stop.
 MARKETING_PURPOSES = CAMPAIGN_PURPOSES
 CATEGORIES = (UTILITY, MARKETING)

@@ -57,6 +57,16 @@ def test_a_customer_who_said_stop_gets_only_what_is_essential(session):
     )
 
 
+def test_stop_holds_campaigns_back_whatever_the_marketing_category_says(session):
+    """A contact merged from two (one said STOP, the other yes to news) keeps STOP's word."""
+    contact = contacts.get_or_create_contact(session, CUSTOMER, name="Ola")
+    consent.opt_out(session, contact, SYSTEM)
+    consent.opt_in_marketing(session, contact, SYSTEM)
+    assert consent.withheld_because(contact, "campaign") == "the customer wrote STOP"
+    consent.opt_in(session, contact, SYSTEM)
+    assert consent.allows(contact, "campaign")
+
+
 def _to_customer(console_stack, since: int) -> list[str]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
