@@ -230,7 +230,10 @@ def _user_id_updates(value: dict[str, Any]) -> list[dict[str, str | None]]:
         previous = _bsuid(_field(ids, "previous"))
         current = _bsuid(_field(ids, "current"))
         if not previous or not current:
-            raise MalformedPayload("`user_id_update[].user_id` needs `previous` and `current`")
+            # Skipped, not refused: the shape is our reading of Meta's docs, and refusing the
+            # webhook would lose what else it carries (Meta retries the same body).
+            logger.warning("user_id_update without previous and current BSUIDs skipped: %r", item)
+            continue
         updates.append(
             {"previous": previous, "current": current, "phone": _phone(item.get("wa_id"))}
         )

@@ -212,6 +212,14 @@ def test_user_id_update_moves_the_contact_to_its_new_bsuid(db_url):
         assert "tms.contact.user_id_changed" in actions
 
 
+def test_a_user_id_update_of_another_shape_is_skipped_not_refused():
+    """Our reading of Meta's shape may be wrong: the rest of the webhook must not be lost."""
+    odd = user_id_update(BSUID, NEW_BSUID)
+    change = odd["entry"][0]["changes"][0]["value"]["user_id_update"][0]
+    change["user_id"] = NEW_BSUID  # a plain string, not {previous, current}
+    assert inbox.parse_webhook(odd, p.PHONE_NUMBER_ID).user_id_updates == []
+
+
 # -- through the inbox worker (PostgreSQL) ----------------------------------------------------
 @pytest.mark.usefixtures("pg_db_url", "frozen_clock")
 def test_a_bsuid_only_customer_is_answered_by_their_bsuid():
