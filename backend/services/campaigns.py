@@ -77,6 +77,10 @@ def marketing_template(
         )
     )
     if record is not None:
+        if seed is None:  # known from Meta only: the sender sends the product's templates
+            raise CampaignRefused(
+                f"the template {name} is not one of the product's (backend/whatsapp/templates.yml)"
+            )
         if record.category != MARKETING:
             raise CampaignRefused(
                 f"the template {name} is {record.category.lower()}, not marketing"
@@ -93,6 +97,7 @@ def marketing_templates(session: Session, seeds: list[TemplateChoice]) -> list[T
     """The approved marketing templates a campaign may use: records, and seeds Meta has not
     been heard from about (the create form's choices)."""
     recorded = set(session.scalars(select(MessageTemplate.name)))
+    ours = {s.name for s in seeds}
     found = [
         TemplateChoice(r.name, r.params, r.body)
         for r in session.scalars(
@@ -100,6 +105,7 @@ def marketing_templates(session: Session, seeds: list[TemplateChoice]) -> list[T
                 MessageTemplate.category == MARKETING,
                 MessageTemplate.status == "APPROVED",
                 MessageTemplate.language == "en",
+                MessageTemplate.name.in_(ours),
             )
         )
     ]

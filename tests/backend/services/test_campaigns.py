@@ -22,6 +22,7 @@ from backend.models import (
     Departure,
     InboundMessage,
     Lead,
+    MessageTemplate,
     OutboundMessage,
     Product,
     TimelineEvent,
@@ -170,6 +171,36 @@ def test_a_campaign_needs_an_approved_marketing_template(session):
             audience={"kind": "past_travellers", "product": "XYZ"},
             actor=ADMIN,
             seed=seed_of("departure_news"),
+        )
+
+
+def test_a_template_known_from_meta_only_is_not_offered_nor_accepted(session):
+    """The sender sends the product's templates: a campaign on another would fail each send."""
+    build_world(session, opted_in=1)
+    session.add(
+        MessageTemplate(
+            name="spring_sale",
+            language="en",
+            category="MARKETING",
+            status="APPROVED",
+            body="Spring sale: {{1}}",
+            params=1,
+            quick_replies=[],
+            updated_at=clock.now(),
+        )
+    )
+    session.flush()
+    ours = seed_of("departure_news")
+    assert ours is not None
+    assert [t.name for t in campaigns.marketing_templates(session, [ours])] == ["departure_news"]
+    with pytest.raises(campaigns.CampaignRefused, match="not one of the product's"):
+        campaigns.create(
+            session,
+            name="Sale",
+            template_name="spring_sale",
+            params=["20% off"],
+            audience={"kind": "past_travellers", "product": "EBC"},
+            actor=ADMIN,
         )
 
 
