@@ -728,6 +728,12 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "Two records of one customer were joined",
     ),
     _exact(
+        "tms.contact.phone_changed",
+        M,
+        "The customer's WhatsApp number changed from {previous} to {phone}",
+        "The customer's WhatsApp number changed",
+    ),
+    _exact(
         "tms.contact.user_id_changed",
         M,
         "The customer's WhatsApp user ID changed from {previous} to {userId}",

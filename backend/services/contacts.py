@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, PrimaryKeyConstraint, UniqueConstraint, select, tuple_
+from sqlalchemy import Column, PrimaryKeyConstraint, UniqueConstraint, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from backend import clock
 from backend.config import get_settings
 from backend.domain.actor import Actor
 from backend.domain.email_addresses import normalise_email
-from backend.domain.enums import ConversationStatus, ObjectType, Source
+from backend.domain.enums import ConversationStatus, ObjectType, OutboxStatus, Source
 from backend.domain.errors import DomainError
 from backend.domain.phones import normalise_phone
 from backend.domain.whatsapp_ids import is_bsuid
-from backend.models import Contact, ContactConsent, Conversation
+from backend.models import Contact, ContactConsent, Conversation, OutboundMessage
 from backend.services import timeline
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
@@ -59,6 +59,7 @@ def resolve_contact(
     by_user_id = (
         session.scalar(select(Contact).where(Contact.user_id == user_id)) if user_id else None
     )
+    addresses_before = {c.address for c in (by_phone, by_user_id) if c is not None}
     if by_phone is not None and by_user_id is not None and by_phone.id != by_user_id.id:
         contact = _merge(session, by_phone, by_user_id)
     else:
@@ -68,8 +69,12 @@ def resolve_contact(
         session.add(contact)
         session.flush()
         return contact
-    if e164 and contact.phone is None:
-        contact.phone = e164
+    if e164 and contact.phone != e164:
+        # The identifiers on the latest message win: a BSUID seen with another number is
+        # that user's new number (an old one may be someone else's by now).
+        previous_phone, contact.phone = contact.phone, e164
+        if previous_phone is not None:
+            _record_phone_change(session, contact, previous_phone)
     if user_id and contact.user_id != user_id:
         previous, contact.user_id = contact.user_id, user_id
         if previous is not None:
@@ -78,6 +83,7 @@ def resolve_contact(
         contact.profile_name = profile_name
     if name and not contact.name:
         contact.name = name
+    _readdress_queue(session, addresses_before, contact.address)
     return contact
 
 
@@ -92,13 +98,48 @@ def change_user_id(
         contact = find_contact(session, phone)
     if contact is None:
         return None
+    addresses_before = {contact.address, previous}
     already = session.scalar(select(Contact).where(Contact.user_id == current))
     if already is not None and already.id != contact.id:
+        addresses_before.add(already.address)
         contact = _merge(session, contact, already)
     if contact.user_id != current:
         old, contact.user_id = contact.user_id, current
         _record_user_id_change(session, contact, old or previous)
+    session.flush()
+    _readdress_queue(session, addresses_before, contact.address)
+    if phone:  # the new number comes with the new BSUID: it wins as a message's would
+        return resolve_contact(session, phone, current)
     return contact
+
+
+def _readdress_queue(session: Session, addresses: set[str], address: str) -> None:
+    """Messages still waiting to go to a user's old address go to the one they have now (a
+    BSUID Meta replaced is dead; an old number may be someone else's)."""
+    old = addresses - {address}
+    if not old:
+        return
+    session.flush()
+    session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.recipient_phone.in_(old),
+            OutboundMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.DEFERRED]),
+        )
+        .values(recipient_phone=address)
+    )
+
+
+def _record_phone_change(session: Session, contact: Contact, previous: str) -> None:
+    timeline.record(
+        session,
+        object_type=ObjectType.CONTACT,
+        object_id=contact.id,
+        event_type="PHONE_CHANGED",
+        action="tms.contact.phone_changed",
+        actor=Actor(Source.WHATSAPP, phone=contact.phone),
+        content={"previous": previous, "phone": contact.phone},
+    )
 
 
 def _record_user_id_change(session: Session, contact: Contact, previous: str) -> None:

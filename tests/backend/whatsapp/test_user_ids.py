@@ -22,9 +22,10 @@ from backend.models import (
     Conversation,
     InboundMessage,
     MediaAttachment,
+    OutboundMessage,
     TimelineEvent,
 )
-from backend.services import consent, contacts
+from backend.services import consent, contacts, outbox
 from backend.whatsapp import inbox, ingest
 from tests import factories
 from tests.backend.services.test_arrivals import arrive, opted_out, sent_to, text
@@ -191,6 +192,33 @@ def test_a_phone_seen_with_a_new_bsuid_takes_it(session):
     assert session.scalar(
         select(TimelineEvent.action).where(TimelineEvent.action == "tms.contact.user_id_changed")
     )
+
+
+def test_a_bsuid_seen_with_another_number_takes_it_and_its_queue_follows(session):
+    """The latest message's identifiers win: replies never go to a number the user left."""
+    contact = contacts.resolve_contact(session, PHONE, BSUID)
+    outbox.enqueue_text(
+        session, to_phone=PHONE, contact_id=contact.id, body="Your balance is due", purpose="x"
+    )
+    new_phone = "+61412700002"
+    assert contacts.resolve_contact(session, new_phone, BSUID).id == contact.id
+    assert contact.phone == new_phone
+    queued = session.scalars(select(OutboundMessage.recipient_phone)).all()
+    assert queued == [new_phone]
+    assert session.scalar(
+        select(TimelineEvent.action).where(TimelineEvent.action == "tms.contact.phone_changed")
+    )
+
+
+def test_user_id_update_with_a_number_moves_the_contact_and_its_queue(session):
+    contact = contacts.resolve_contact(session, None, BSUID)
+    outbox.enqueue_text(
+        session, to_phone=BSUID, contact_id=contact.id, body="See you in Lukla", purpose="x"
+    )
+    moved = contacts.change_user_id(session, BSUID, NEW_BSUID, phone=PHONE)
+    assert moved is not None and moved.id == contact.id
+    assert (moved.phone, moved.user_id) == (PHONE, NEW_BSUID)
+    assert session.scalars(select(OutboundMessage.recipient_phone)).all() == [PHONE]
 
 
 def test_user_id_update_moves_the_contact_to_its_new_bsuid(db_url):
