@@ -248,7 +248,6 @@ def _eligible(session: Session, audience: dict[str, Any]) -> Any:
         )
         .where(
             Contact.id.in_(segment(session, audience)),
-            Contact.phone.is_not(None),
             Contact.opted_out_at.is_(None),
             (ContactConsent.status == consent.OPTED_IN)
             | and_(ContactConsent.status == consent.PAUSED, ContactConsent.paused_until <= now),
@@ -294,12 +293,12 @@ def send(session: Session, campaign_id: str, actor: Actor) -> dict[str, int]:
     queued = 0
     now = clock.now()
     for contact in session.scalars(audience).unique():
-        if contact.id in reached or contact.phone is None:
+        if contact.id in reached:
             continue
         params = list(campaign.template_params)
         rows = outbox.enqueue_template(
             session,
-            to_phone=contact.phone,
+            to_phone=contact.address,  # a username customer's BSUID: Meta sends marketing to it
             contact_id=contact.id,
             template_name=template.name,
             params=params,
@@ -315,7 +314,7 @@ def send(session: Session, campaign_id: str, actor: Actor) -> dict[str, int]:
             CampaignRecipient(
                 campaign_id=campaign.id,
                 contact_id=contact.id,
-                phone=contact.phone,
+                phone=contact.address,
                 outbound_id=rows[0].id,
                 queued_at=now,
             )

@@ -237,6 +237,26 @@ def test_audience_is_counted_and_sending_twice_queues_each_once(session):
     assert actions == ["tms.campaign.created", "tms.campaign.sent", "tms.campaign.sent"]
 
 
+def test_a_username_customer_gets_the_campaign_by_their_bsuid(session):
+    world = build_world(session, opted_in=2)
+    contact = session.scalar(select(Contact).where(Contact.phone == world.opted_in[0]))
+    assert contact is not None
+    contact.phone, contact.user_id = None, "DE.13491208655302741918"
+    session.flush()
+    campaign = campaigns.create(
+        session,
+        name="News",
+        template_name="departure_news",
+        params=["EBC", "Dates!"],
+        audience={"kind": "past_travellers", "product": "EBC"},
+        actor=ADMIN,
+        seed=seed_of("departure_news"),
+    )
+    assert campaigns.send(session, campaign.id, ADMIN)["queued"] == 2
+    sent_to = set(session.scalars(select(OutboundMessage.recipient_phone)))
+    assert sent_to == {"DE.13491208655302741918", world.opted_in[1]}
+
+
 def test_progress_counts_delivery_read_and_replies(session):
     world = build_world(session, opted_in=5)
     campaign = campaigns.create(
