@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
@@ -17,6 +18,7 @@ from backend.domain.actor import Actor
 from backend.domain.enums import BookingStatus, LeadStatus, OutboxStatus, Source
 from backend.models import (
     Booking,
+    Campaign,
     Contact,
     ContactConsent,
     Departure,
@@ -38,6 +40,19 @@ def seed_of(name: str) -> campaigns.TemplateChoice | None:
     if spec is None:
         return None
     return campaigns.TemplateChoice(spec.name, spec.params, spec.body, spec.category)
+
+
+def news_campaign(session: Session, **changes: Any) -> Campaign:
+    """The departure_news campaign to EBC's past travellers, with `changes` to its arguments."""
+    arguments: dict[str, Any] = {
+        "name": "News",
+        "template_name": "departure_news",
+        "params": ["EBC", "Dates!"],
+        "audience": {"kind": "past_travellers", "product": "EBC"},
+        "actor": ADMIN,
+        "seed": seed_of("departure_news"),
+    }
+    return campaigns.create(session, **{**arguments, **changes})
 
 
 @dataclass
@@ -153,25 +168,9 @@ def test_a_campaign_needs_an_approved_marketing_template(session):
             seed=seed_of("customer_update"),
         )
     with pytest.raises(campaigns.CampaignRefused, match="takes 2 parameter"):
-        campaigns.create(
-            session,
-            name="News",
-            template_name="departure_news",
-            params=["EBC"],
-            audience={"kind": "past_travellers", "product": "EBC"},
-            actor=ADMIN,
-            seed=seed_of("departure_news"),
-        )
+        news_campaign(session, params=["EBC"])
     with pytest.raises(campaigns.CampaignRefused, match="no product"):
-        campaigns.create(
-            session,
-            name="News",
-            template_name="departure_news",
-            params=["EBC", "x"],
-            audience={"kind": "past_travellers", "product": "XYZ"},
-            actor=ADMIN,
-            seed=seed_of("departure_news"),
-        )
+        news_campaign(session, audience={"kind": "past_travellers", "product": "XYZ"})
 
 
 def test_a_template_known_from_meta_only_is_not_offered_nor_accepted(session):
@@ -243,15 +242,7 @@ def test_a_username_customer_gets_the_campaign_by_their_bsuid(session):
     assert contact is not None
     contact.phone, contact.user_id = None, "DE.13491208655302741918"
     session.flush()
-    campaign = campaigns.create(
-        session,
-        name="News",
-        template_name="departure_news",
-        params=["EBC", "Dates!"],
-        audience={"kind": "past_travellers", "product": "EBC"},
-        actor=ADMIN,
-        seed=seed_of("departure_news"),
-    )
+    campaign = news_campaign(session)
     assert campaigns.send(session, campaign.id, ADMIN)["queued"] == 2
     sent_to = set(session.scalars(select(OutboundMessage.recipient_phone)))
     assert sent_to == {"DE.13491208655302741918", world.opted_in[1]}
@@ -259,15 +250,7 @@ def test_a_username_customer_gets_the_campaign_by_their_bsuid(session):
 
 def test_progress_counts_delivery_read_and_replies(session):
     world = build_world(session, opted_in=5)
-    campaign = campaigns.create(
-        session,
-        name="News",
-        template_name="departure_news",
-        params=["EBC", "Dates!"],
-        audience={"kind": "past_travellers", "product": "EBC"},
-        actor=ADMIN,
-        seed=seed_of("departure_news"),
-    )
+    campaign = news_campaign(session)
     campaigns.send(session, campaign.id, ADMIN)
     # The first who writes back among the four sent (the queue's order is not the audience's).
     rows = sorted(
