@@ -22,6 +22,7 @@ def test_admin_creates_sales_send_and_the_counts_show(console, pg_db_url):
     page = sarah.get("/console/campaigns")
     assert page.status_code == 200 and 'href="/console/campaigns"' in page.text
     assert "New campaign" not in page.text and "Meta's messaging limit" in page.text
+    assert '<div class="tablewrap"><table>' in page.text  # a phone scrolls the table, not the page
     refused = sarah.post(
         "/console/campaigns",
         data={"csrf": _csrf(page), "name": "x", "template": "departure_news", "kind": "x"},

@@ -15,6 +15,7 @@ def test_only_admins_open_the_templates_page(console):
     assert console.sign_in(PRIYA).get("/console/templates").status_code == 403
     page = console.sign_in(ANIL).get("/console/templates")
     assert page.status_code == 200 and 'href="/console/templates"' in page.text
+    assert '<div class="tablewrap"><table>' in page.text  # a phone scrolls the table, not the page
 
 
 def test_the_page_lists_templates_by_name_language_category_status_and_quality(console, pg_db_url):
