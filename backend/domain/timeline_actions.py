@@ -1279,6 +1279,26 @@ ACTIONS: tuple[TimelineAction, ...] = (
         M,
         "{actor} created the campaign “{name}” ({template}) for {audience}",
         "{actor} created the campaign “{name}”",
+        alerts=(
+            ops("reminders and campaigns go out faster or wait longer for the new limit"),
+            Alert(ADMIN, OPS_ALERT, "a lower limit means campaigns may need rethinking"),
+        ),
+    ),
+    _exact(
+        "tms.messaging_limit.flagged",
+        Area.ADMINISTRATION,
+        "Meta flagged the WhatsApp number's quality: the limit of {limit} users a day may be "
+        "lowered",
+        "Meta flagged the WhatsApp number's quality",
+        alerts=(
+            ops("customers are blocking or reporting our messages: the limit may be lowered"),
+            Alert(ADMIN, OPS_ALERT, "marketing campaigns should wait until the flag is lifted"),
+        ),
+    ),
+    _exact(
+        "tms.messaging_limit.unflagged",
+        Area.ADMINISTRATION,
+        "Meta lifted the quality flag of the WhatsApp number",
         "{actor} created a campaign",
     ),
     _exact(

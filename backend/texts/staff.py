@@ -549,6 +549,44 @@ def template_not_sent_alert(name: str, status: str, phone: str, text: str) -> st
     )
 
 
+def _users(limit: int | None) -> str:
+    return "unlimited" if limit is None else f"{limit:,}"
+
+
+def messaging_limit_changed_alert(
+    previous: str, tier: str, previous_limit: int | None, limit: int | None, broadcast: int | None
+) -> str:
+    """Meta changed the portfolio's messaging limit; `broadcast` is how many users reminders
+    and campaigns may reach in 24 hours under the new one (None: no limit)."""
+    lower = limit is not None and (previous_limit is None or limit < previous_limit)
+    said = (
+        f"{'📉' if lower else '📈'} Meta {'lowered' if lower else 'raised'} the WhatsApp "
+        f"messaging limit from {_users(previous_limit)} to {_users(limit)} customers a day "
+        f"outside their 24-hour window ({previous} → {tier})."
+    )
+    if not lower:
+        if broadcast is None:
+            return f"{said} Reminders and campaigns no longer wait for the limit."
+        return f"{said} Reminders and campaigns may now reach {broadcast:,} customers a day."
+    assert limit is not None and broadcast is not None
+    return (
+        f"{said} What it means: reminders and campaigns wait once {broadcast:,} such customers "
+        f"have been messaged in 24 hours (messages about bookings go first, up to {limit:,}); "
+        "a campaign takes longer to reach everyone and later reminders may arrive late, "
+        "nothing is dropped. Meta lowers the limit after poor quality: hold back marketing."
+    )
+
+
+def messaging_limit_flagged_alert(limit: int | None) -> str:
+    return (
+        "⚠️ Meta flagged the WhatsApp number's quality: customers are blocking or reporting "
+        "our messages. What it means: if it goes on, Meta lowers the messaging limit (now "
+        f"{_users(limit)} customers a day outside their 24-hour window), and reminders and "
+        "campaigns will wait longer. Hold back marketing campaigns and check the templates' "
+        "quality (Admin → Templates in the console)."
+    )
+
+
 def guide_commands_need_phone() -> str:
     return (
         "Guide commands (CHECKIN, ISSUE, UPDATE, CHECKOUT, PAID) only work from the phone "

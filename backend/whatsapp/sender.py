@@ -168,6 +168,12 @@ class Batch:
 NOT_SENT = "not sent"
 
 
+def refused_before_accepting(outcome: object) -> bool:
+    """An error answer from the Graph API: Meta did not take the message. A transport error
+    (no answer, or none in time) leaves it unknown, so it is not one."""
+    return isinstance(outcome, errors.GraphError) and not isinstance(outcome, errors.TransportError)
+
+
 class OutboxSender:
     """One pass: claim and prepare a batch in one transaction, send it concurrently (paced),
     record the outcomes as they come back, a few per transaction."""
@@ -399,10 +405,14 @@ class OutboxSender:
                     )
                 except outbox_rules.TemplateNotSendable as exc:
                     # Reported with what could not be sent, not as an outage.
+                    if allowance is not None:  # never sent: it opens no conversation
+                        allowance.withdraw(row)
                     self._fail(row, None, str(exc))
                     message_templates.not_sent(session, row, exc.problem)
                     continue
                 except (outbox_rules.NoTemplate, MessageLimitError) as exc:
+                    if allowance is not None:
+                        allowance.withdraw(row)
                     self._fail(row, None, str(exc))
                     unsendable.append(row)
                     continue
@@ -436,6 +446,16 @@ class OutboxSender:
             sent_wamids = []
             now = clock.now()
             failed: list[OutboundMessage] = []
+            # Sends Meta did not accept open no conversation: Meta's messaging limit does not
+            # count them (one it accepted counts, even if a `failed` status follows).
+            messaging_limits.uncount(
+                session,
+                [
+                    row_id
+                    for row_id, outcome in outcomes
+                    if row_id in rows and (outcome == NOT_SENT or refused_before_accepting(outcome))
+                ],
+            )
             for row_id, outcome in outcomes:
                 row = rows.get(row_id)
                 if row is None:

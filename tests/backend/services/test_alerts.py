@@ -83,6 +83,9 @@ WHO_HEARS = {
     "tms.template.status.paused": ("ops", "admin"),
     "tms.template.status.disabled": ("ops", "admin"),
     "tms.template.status.rejected": ("admin",),
+    # Meta's messaging limit and the number's quality (backend/services/messaging_limits.py).
+    "tms.messaging_limit.changed": ("ops", "admin"),
+    "tms.messaging_limit.flagged": ("ops", "admin"),
 }
 
 
