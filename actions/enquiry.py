@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from actions.common import TmsAction, Turn, typed_text
 from actions.context import FULL_OPTIONS, UNKNOWN, first_enquiry_text, resolve_product
-from actions.dates import dates_answer
+from actions.dates import closed_departure_named, dates_answer
 from actions.options import answer_party_question
 from actions.private import answer_private_request
 from backend import clock, texts
@@ -28,11 +28,14 @@ from backend.services import catalog, inventory, leads
 def requested_full_departure(
     session: Session, product: Product | None, wish: DateWish | None
 ) -> Departure | None:
-    """The exact departure the customer named, when it has no seats left."""
+    """The exact departure the customer named, when it has no seats left (one operations
+    moved away or cancelled is not offered a waitlist: `closed_departure_named` says so)."""
     if product is None or wish is None or wish.exact is None:
         return None
     departure = catalog.departure_on(session, product, wish.exact)
-    if departure is None or not inventory.seat_counts(session, departure).is_full:
+    if departure is None or not inventory.is_open(session, departure):
+        return None
+    if not inventory.seat_counts(session, departure).is_full:
         return None
     return departure
 
@@ -149,12 +152,15 @@ class ActionSubmitEnquiry(TmsAction):
             return
         product = resolve_product(session, turn.slot("trek"))
         wish = parse_travel_date(turn.slot("travel_date"), clock.local_today())
+        closed = closed_departure_named(session, product, wish)
+        if closed is not None:
+            turn.say(closed)  # and the enquiry is opened as usual: the rep offers other dates
         full = requested_full_departure(session, product, wish)
         if product is not None and full is not None:
             alternative = next(
                 (
                     d
-                    for d in catalog.departures_of(session, product, from_date=full.start_date)
+                    for d in catalog.open_departures_of(session, product, from_date=full.start_date)
                     if d.id != full.id and not inventory.seat_counts(session, d).is_full
                 ),
                 None,

@@ -7,7 +7,7 @@ from actions.common import Turn
 from backend import texts
 from backend.domain import choices
 from backend.domain.enums import LeadStatus, ObjectType
-from backend.domain.errors import NotEnoughSeats
+from backend.domain.errors import DepartureClosed, NotEnoughSeats
 from backend.models import Departure, Lead
 from backend.services import leads, routing
 from backend.services.leads import PlacedHold
@@ -51,9 +51,12 @@ def place_hold_from_quote(turn: Turn, lead: Lead | None = None) -> None:
         return
     try:
         placed = leads.place_hold(turn.session, lead, turn.actor, conversation=turn.conversation)
-    except NotEnoughSeats as exc:
+    except (NotEnoughSeats, DepartureClosed) as exc:
         departure = turn.session.get(Departure, lead.quoted_departure_id)
         assert departure is not None  # a quoted lead names its departure
-        turn.say(texts.hold_failed_no_seats(departure, exc.available))
+        if isinstance(exc, DepartureClosed):
+            turn.say(texts.departure_closed(departure, exc.why))
+        else:
+            turn.say(texts.hold_failed_no_seats(departure, exc.available))
         return
     say_hold_placed(turn, placed)

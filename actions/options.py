@@ -12,7 +12,7 @@ from actions.dates import answer_dates
 from actions.holds import say_hold_placed
 from backend import texts
 from backend.domain import choices
-from backend.domain.errors import NotEnoughSeats
+from backend.domain.errors import DepartureClosed, NotEnoughSeats
 from backend.domain.party import parse_group_size
 from backend.models import Departure
 from backend.services import leads
@@ -77,6 +77,9 @@ def run_option_on(
         except NotEnoughSeats as exc:
             turn.say(texts.hold_failed_no_seats(alternative, exc.available))
             return
+        except DepartureClosed as closed:
+            turn.say(texts.departure_closed(alternative, closed.why))
+            return
         # The options question is answered before the e-mail question is asked.
         turn.set_slot("pending_question", None)
         say_hold_placed(turn, placed)
@@ -88,13 +91,17 @@ def run_option_on(
 
 
 def join_waitlist(turn: Turn, departure: Departure, party_size: int) -> None:
-    booking, position = leads.waitlist_for_enquiry(
-        turn.session,
-        contact=turn.contact,
-        conversation=turn.conversation,
-        departure=departure,
-        party_size=party_size,
-        enquiry_text=enquiry_text(turn),
-        actor=turn.actor,
-    )
+    try:
+        booking, position = leads.waitlist_for_enquiry(
+            turn.session,
+            contact=turn.contact,
+            conversation=turn.conversation,
+            departure=departure,
+            party_size=party_size,
+            enquiry_text=enquiry_text(turn),
+            actor=turn.actor,
+        )
+    except DepartureClosed as closed:
+        turn.say(texts.departure_closed(departure, closed.why))
+        return
     turn.say(texts.waitlist_joined(booking, position))

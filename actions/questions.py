@@ -37,6 +37,7 @@ from backend.domain.enums import (
     RefundStatus,
     WaitlistStatus,
 )
+from backend.domain.errors import DepartureClosed
 from backend.models import Assignment, Booking, Incident, Lead, Refund
 from backend.services import (
     assignments,
@@ -255,9 +256,13 @@ def _open_offer(turn: Turn, yes: bool) -> Booking | None:
 
 def _take_offer(turn: Turn, booking: Booking) -> None:
     if booking.status == BookingStatus.OFFERED:
-        placed = leads.accept_waitlist_offer(
-            turn.session, booking, turn.actor, conversation=turn.conversation
-        )
+        try:
+            placed = leads.accept_waitlist_offer(
+                turn.session, booking, turn.actor, conversation=turn.conversation
+            )
+        except DepartureClosed as closed:
+            turn.say(texts.departure_closed(booking.departure, closed.why))
+            return
         turn.say(texts.waitlist_offer_accepted(placed.booking, placed.expires_at))
         ask_for_email(turn)
     elif held_from_the_waitlist(turn) is booking:

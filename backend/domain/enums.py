@@ -83,6 +83,13 @@ class MoveOfferStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
+class GuaranteeDecision(StrEnum):
+    """Operations' decision on a departure short of its minimum group size (issue 27)."""
+
+    RUN = "RUN"
+    CANCELLED = "CANCELLED"
+
+
 class HoldStatus(StrEnum):
     ACTIVE = "ACTIVE"
     CONVERTED = "CONVERTED"

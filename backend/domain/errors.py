@@ -48,6 +48,18 @@ class NotEnoughSeats(DomainError):
         self.available = available
 
 
+class DepartureClosed(DomainError):
+    """The departure takes no new holds, bookings or waitlist entries: operations moved its
+    bookings to other dates (`why` "moved") or cancelled it at its guarantee (`why`
+    "cancelled"). See `inventory.closed_reason`."""
+
+    code = "departure_closed"
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"This departure was {why}: it takes no new bookings")
+        self.why = why
+
+
 class InventoryBusy(DomainError):
     """The departure's lock could not be taken in time: try again, nothing was changed."""
 

@@ -380,6 +380,13 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "{actor} set the departure's minimum group size to the product's",
     ),
     _exact(
+        "tms.product.guarantee_set",
+        C,
+        "{actor} set the trek's minimum group size to {minimum}, decided {daysBefore} days "
+        "before each departure",
+        "{actor} removed the trek's minimum group size",
+    ),
+    _exact(
         "tms.departure.guaranteed",
         D,
         "Guaranteed: {confirmed} travellers confirmed (minimum {minimum})",

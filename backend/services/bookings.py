@@ -128,9 +128,11 @@ def hold_new_booking(
 ) -> Booking:
     """Lock the departure, re-check, then create a HELD booking with its hold.
 
-    Raises NotEnoughSeats (nothing written) when the seats are not there.
+    Raises NotEnoughSeats (nothing written) when the seats are not there, DepartureClosed
+    when operations moved the departure away or cancelled it.
     """
     departure = inventory.lock_departure(session, departure_id)
+    inventory.ensure_open(session, departure)
     inventory.ensure_available(session, departure, party_size)
     quote = quote or price_for(departure, party_size)
     booking = _new_booking(
@@ -157,6 +159,9 @@ def waitlist_new_booking(
     actor: Actor,
     lead: Lead | None = None,
 ) -> tuple[Booking, WaitlistEntry]:
+    """A WAITLISTED booking and its place in line; DepartureClosed (nothing written) when
+    operations moved the departure away or cancelled it."""
+    inventory.ensure_open(session, inventory.lock_departure(session, departure.id))
     booking = _new_booking(
         session,
         contact=contact,

@@ -52,6 +52,18 @@ def departures_of(
     return list(session.scalars(query.order_by(Departure.start_date)))
 
 
+def open_departures_of(
+    session: Session, product: Product, *, from_date: date | None = None
+) -> list[Departure]:
+    """The departures a customer may choose: those operations have not moved away or
+    cancelled (`inventory.closed_reason`, the one rule)."""
+    return [
+        departure
+        for departure in departures_of(session, product, from_date=from_date)
+        if inventory.is_open(session, departure)
+    ]
+
+
 def all_departures(session: Session, *, from_date: date | None = None) -> list[Departure]:
     query = select(Departure).join(Product)
     if from_date:
@@ -124,7 +136,9 @@ def facts_of(session: Session, products: list[Product], today: date) -> list[Tre
         TrekFacts(
             product,
             DIFFICULTY_RANK.get(product.difficulty, 1),
-            sorted({d.start_date.month for d in departures_of(session, product, from_date=today)}),
+            sorted(
+                {d.start_date.month for d in open_departures_of(session, product, from_date=today)}
+            ),
         )
         for product in products
     ]

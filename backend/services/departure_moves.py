@@ -85,6 +85,9 @@ def start_move(
         raise MoveRefused("Move to another departure of the same trek")
     if target.start_date <= clock.local_today():
         raise MoveRefused("That departure has already left")
+    why = inventory.closed_reason(session, target)
+    if why is not None:
+        raise MoveRefused(f"That departure was {why}: it takes nobody")
     first, second = sorted((source.id, target.id))
     inventory.lock_departure(session, first)
     inventory.lock_departure(session, second)

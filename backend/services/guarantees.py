@@ -15,14 +15,15 @@ from sqlalchemy.orm import Session
 
 from backend import clock, texts
 from backend.domain.actor import Actor
-from backend.domain.enums import ObjectType, TimerKind
+from backend.domain.enums import GuaranteeDecision, ObjectType, TimerKind
 from backend.domain.errors import DomainError
 from backend.domain.states import SEAT_TAKING_BOOKING_STATES
-from backend.models import Booking, Departure, DepartureMove
-from backend.services import departure_moves, inventory, routing, timeline, timers
+from backend.models import Booking, Departure, DepartureMove, Product
+from backend.services import catalog, departure_moves, inventory, routing, timeline, timers
 
 DEFAULT_DAYS_BEFORE = 30
-RUN, CANCELLED = "RUN", "CANCELLED"
+RUN, CANCELLED = GuaranteeDecision.RUN, GuaranteeDecision.CANCELLED
+MOST_DAYS_BEFORE = 365
 GUARANTEE_NOTICE = TimerKind.GUARANTEE_DEADLINE
 
 
@@ -81,6 +82,34 @@ def set_minimum(session: Session, departure: Departure, minimum: int | None, act
         action="tms.departure.minimum_set",
         actor=actor,
         content={"minimum": minimum},
+    )
+
+
+def set_product_terms(
+    session: Session, product: Product, minimum: int | None, days_before: int | None, actor: Actor
+) -> None:
+    """The trek's minimum group size (None: its departures run whatever their size) and its
+    deadline in days before the start (None: the default 30). Departures with their own
+    minimum keep it; every departure still ahead has its deadline planned again."""
+    if minimum is not None and not 1 <= minimum <= 500:
+        raise DomainError("A minimum of 1 to 500 travellers")
+    if days_before is not None and not 0 <= days_before <= MOST_DAYS_BEFORE:
+        raise DomainError(f"The deadline is 0 to {MOST_DAYS_BEFORE} days before the start")
+    product.min_group_size = minimum
+    product.guarantee_days_before = days_before
+    for departure in catalog.departures_of(session, product, from_date=clock.local_today()):
+        timers.touch(session, ObjectType.DEPARTURE, departure.id)
+    timeline.record(
+        session,
+        object_type=ObjectType.PRODUCT,
+        object_id=product.id,
+        event_type="GUARANTEE",
+        action="tms.product.guarantee_set",
+        actor=actor,
+        content={
+            "minimum": minimum,
+            "daysBefore": DEFAULT_DAYS_BEFORE if days_before is None else days_before,
+        },
     )
 
 

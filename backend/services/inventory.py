@@ -4,6 +4,9 @@ Availability = capacity − seats of payment-pending/confirmed/completed booking
 live waitlist offers. It is always computed from those rows, never from a cached counter.
 Taking seats locks the departure first and re-checks inside the lock (pretix `locking.py`);
 a lock that cannot be had in time is `InventoryBusy`, never an oversell.
+
+A departure operations moved away or cancelled takes nobody new (`closed_reason`, the one
+rule every hold, booking, waitlist entry and customer-facing list of dates asks).
 """
 
 from __future__ import annotations
@@ -19,10 +22,16 @@ from backend import clock
 from backend.config import get_settings
 from backend.db import is_sqlite
 from backend.domain.actor import Actor
-from backend.domain.enums import HoldStatus, MoveOfferStatus, ObjectType, WaitlistStatus
-from backend.domain.errors import InventoryBusy, NotEnoughSeats, NotFound
+from backend.domain.enums import (
+    GuaranteeDecision,
+    HoldStatus,
+    MoveOfferStatus,
+    ObjectType,
+    WaitlistStatus,
+)
+from backend.domain.errors import DepartureClosed, InventoryBusy, NotEnoughSeats, NotFound
 from backend.domain.states import HOLD, SEAT_TAKING_BOOKING_STATES
-from backend.models import Booking, Departure, Hold, MoveOffer, WaitlistEntry
+from backend.models import Booking, Departure, DepartureMove, Hold, MoveOffer, WaitlistEntry
 from backend.services import timeline, timers
 from backend.services.state import change_state, log_created
 
@@ -116,6 +125,35 @@ def lock_departure(session: Session, departure_id: str) -> Departure:
     if departure is None:
         raise NotFound(f"No departure {departure_id}")
     return departure
+
+
+CLOSED_MOVED, CLOSED_CANCELLED = "moved", "cancelled"
+
+
+def closed_reason(session: Session, departure: Departure) -> str | None:
+    """Why the departure takes no new holds, bookings or waitlist entries and is not offered
+    to customers: "cancelled" (operations cancelled it at its guarantee deadline) or "moved"
+    (its bookings were offered a move to other dates); None while it is open. The bookings it
+    already has keep their seats and payments until they answer the move."""
+    if departure.guarantee_decision == GuaranteeDecision.CANCELLED:
+        return CLOSED_CANCELLED
+    moved = session.scalar(
+        select(DepartureMove.id).where(DepartureMove.departure_id == departure.id).limit(1)
+    )
+    return CLOSED_MOVED if moved is not None else None
+
+
+def is_open(session: Session, departure: Departure) -> bool:
+    return closed_reason(session, departure) is None
+
+
+def ensure_open(session: Session, departure: Departure) -> None:
+    """Raise DepartureClosed when the departure takes nobody new (`closed_reason`). Call
+    with the departure locked where seats are taken: a move or a cancellation committed a
+    moment ago is seen."""
+    why = closed_reason(session, departure)
+    if why is not None:
+        raise DepartureClosed(why)
 
 
 def ensure_available(session: Session, departure: Departure, seats: int) -> SeatCounts:

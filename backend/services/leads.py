@@ -223,6 +223,7 @@ def quote_lead(
     whoever quotes (console, admin API)."""
     if lead.status in (LeadStatus.WON, LeadStatus.LOST):
         raise DomainError(f"Lead {lead.reference} is {lead.status}; it cannot be quoted")
+    inventory.ensure_open(session, departure)  # moved away or cancelled: quote another
     product = departure.product
     standard = bookings.price_for(departure, party_size)
     quote = bookings.price_for(
@@ -519,8 +520,10 @@ def hold_for_enquiry(
 ) -> PlacedHold:
     """ "Book March 27 (confirm now)": a lead that is won at once by a 24 h hold.
 
-    NotEnoughSeats leaves nothing behind (the caller's transaction rolls back).
+    NotEnoughSeats leaves nothing behind (the caller's transaction rolls back);
+    DepartureClosed is raised before anything is written.
     """
+    inventory.ensure_open(session, departure)
     lead = _enquiry_for(session, contact, conversation, departure, party_size, enquiry_text, actor)
     booking = bookings.hold_new_booking(
         session,
@@ -545,7 +548,9 @@ def waitlist_for_enquiry(
     enquiry_text: str,
     actor: Actor,
 ) -> tuple[Booking, int]:
-    """Workflow 2 step 2: a lead, a WAITLISTED booking on the full departure, its position."""
+    """Workflow 2 step 2: a lead, a WAITLISTED booking on the full departure, its position.
+    DepartureClosed (nothing written) when operations moved the departure away or cancelled it."""
+    inventory.ensure_open(session, departure)
     lead = _enquiry_for(session, contact, conversation, departure, party_size, enquiry_text, actor)
     booking, entry = bookings.waitlist_new_booking(
         session, contact=contact, departure=departure, party_size=party_size, actor=actor, lead=lead

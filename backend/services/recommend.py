@@ -65,7 +65,7 @@ def _assess(session: Session, product: Product, wish: TripWish, today: date) -> 
         misses.append(Miss("over_budget", product.price_per_person_minor))
     seats_needed = wish.party.total if wish.party else 1
     departures = []
-    for departure in catalog.departures_of(session, product, from_date=today):
+    for departure in catalog.open_departures_of(session, product, from_date=today):
         if wish.when is not None and not (wish.when.start <= departure.start_date <= wish.when.end):
             continue
         free = inventory.seat_counts(session, departure).available

@@ -77,8 +77,8 @@ def other_departures(session: Session, booking: Booking) -> list[tuple[Departure
     tomorrow = clock.local_today() + timedelta(days=1)
     rows = []
     for departure in catalog.departures_of(session, booking.departure.product, from_date=tomorrow):
-        if departure.id == booking.departure_id or departure.guarantee_decision == "CANCELLED":
-            continue  # (a departure operations cancelled takes nobody)
+        if departure.id == booking.departure_id or not inventory.is_open(session, departure):
+            continue  # (a departure operations moved away or cancelled takes nobody)
         free = inventory.seat_counts(session, departure).available
         if free >= booking.party_size:
             rows.append((departure, free))
@@ -114,7 +114,7 @@ def get_request(session: Session, request_id: str) -> RescheduleRequest:
 def check_target(session: Session, booking: Booking, to_departure_id: str) -> Departure:
     """The departure `booking` may move to, or CannotReschedule saying why not: the booking
     open and its trip not started; the target another departure of the trek, not left yet,
-    not cancelled by operations."""
+    not moved away or cancelled by operations (`inventory.closed_reason`)."""
     target = session.get(Departure, to_departure_id)
     if target is None:
         raise NotFound(f"No departure {to_departure_id}")
@@ -129,8 +129,9 @@ def check_target(session: Session, booking: Booking, to_departure_id: str) -> De
         raise CannotReschedule("A booking moves to another departure of the same trek only")
     if target.start_date <= clock.local_today():
         raise CannotReschedule("That departure has already left")
-    if target.guarantee_decision == "CANCELLED":
-        raise CannotReschedule("That departure was cancelled: it takes nobody")
+    why = inventory.closed_reason(session, target)
+    if why is not None:
+        raise CannotReschedule(f"That departure was {why}: it takes nobody")
     return target
 
 

@@ -81,6 +81,8 @@ def offer_freed_seats(
     """Offer whatever is free now to the queue, FIFO, skipping parties that do not fit."""
     excluded = set(exclude)
     departure = inventory.lock_departure(session, departure_id)
+    if not inventory.is_open(session, departure):
+        return []  # moved away or cancelled: its seats go to nobody new
     available = inventory.seat_counts(session, departure).available
     offered: list[WaitlistEntry] = []
     for entry in queue(session, departure_id):
@@ -127,6 +129,7 @@ def accept_offer(session: Session, booking: Booking, actor: Actor) -> None:
     # The departure's lock first, then everything is re-read and re-checked under it: an
     # offer that runs out while we wait must not turn into a hold on seats given away since.
     departure = inventory.lock_departure(session, booking.departure_id)
+    inventory.ensure_open(session, departure)  # an offer made before the departure was moved
     entry = entry_of(session, booking)
     if entry is not None:
         lock_row(session, entry)

@@ -115,6 +115,7 @@ from backend.texts.customer import (
     you_are_welcome,
 )
 from backend.texts.disruption import (
+    departure_closed,
     guaranteed_departures,
     move_answered,
     move_full,
@@ -291,6 +292,7 @@ __all__ = [
     "data_request_received",
     "date_range",
     "dates_list",
+    "departure_closed",
     "departure_full_options",
     "details_noted",
     "email_not_understood",

@@ -164,6 +164,24 @@ def move_answered() -> str:
     return _("That offer has already been answered; your booking is as we last told you.")
 
 
+def departure_closed(departure: Departure, why: str) -> str:
+    """A customer asks for (or taps) a departure operations moved away or cancelled
+    (`inventory.closed_reason`): it takes nobody new."""
+    values = {
+        "trek": departure.product.short_name,
+        "dates": date_range(departure.start_date, departure.end_date),
+    }
+    if why == "cancelled":
+        return _(
+            "Sorry, the {trek} departure of {dates} has been cancelled, so it takes no new "
+            "bookings. Reply DATES to see the departures with seats."
+        ).format(**values)
+    return _(
+        "Sorry, the {trek} departure of {dates} has been moved to other dates, so it takes no "
+        "new bookings. Reply DATES to see the departures with seats."
+    ).format(**values)
+
+
 # -- a trip under way shifted (backend/services/trip_shifts.py) -----------------------------
 def trip_shifted(booking: Booking, days: int, reason: str) -> str:
     departure = booking.departure

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import BookingStatus, MoveOfferStatus, RefundStatus
-from backend.domain.errors import InventoryBusy
+from backend.domain.errors import DepartureClosed, InventoryBusy
 from backend.models import Booking, Departure, MoveOffer, OutboundMessage
 from backend.services import bookings, departure_moves, inventory, refunds
 from tests import factories
@@ -235,9 +235,12 @@ def test_a_departure_being_moved_is_not_moved_again_until_everyone_answered(sess
     assert len(offers) == 1  # one offer, seats set aside once
     assert inventory.seat_counts(session, may).available == 8
     departure_moves.answer(session, offers[0], "accept", SYSTEM)
-    late = factories.confirmed_booking(session, march, 1)
-    departure_moves.start_move(session, march.id, SYSTEM, reason="road", to_departure_id=may.id)
-    assert _offer(session, late).to_departure_id == may.id  # all answered: it may move again
+    with pytest.raises(DepartureClosed):  # moved away: it takes nobody new
+        factories.confirmed_booking(session, march, 1)
+    again = departure_moves.start_move(
+        session, march.id, SYSTEM, reason="road", to_departure_id=may.id
+    )
+    assert again.to_departure_id == may.id  # all answered: it may move again
 
 
 @pytest.mark.parametrize("choice", ["accept", "to", "cancel"])
