@@ -36,6 +36,8 @@ class ActionRequestHold(TmsAction):
     NAME = "action_request_hold"
 
     def handle(self, turn: Turn) -> None:
+        if offer_other_dates(turn):
+            return  # "can you put us on April instead?" from a customer who has booked
         place_hold_from_quote(turn)
 
 
@@ -139,6 +141,8 @@ class ActionBookingStatus(TmsAction):
     NAME = "action_booking_status"
 
     def handle(self, turn: Turn) -> None:
+        if offer_other_dates(turn):
+            return  # "is our booking ok? we need to change the dates"
         booking = booking_in_context(turn)
         if booking is None:
             turn.say(texts.no_booking())

@@ -15,6 +15,7 @@ from actions.context import FULL_OPTIONS, UNKNOWN, first_enquiry_text, resolve_p
 from actions.dates import closed_departure_named, dates_answer
 from actions.options import answer_party_question
 from actions.private import answer_private_request
+from actions.reschedule import offer_other_dates
 from backend import clock, texts
 from backend.db import transaction
 from backend.domain import choices
@@ -211,6 +212,8 @@ class ActionInform(TmsAction):
     NAME = "action_inform"
 
     def handle(self, turn: Turn) -> None:
+        if offer_other_dates(turn):
+            return  # "we'd rather go in April instead" from a customer who has booked
         if answer_party_question(turn):
             return
         if answer_private_request(turn):

@@ -1,7 +1,9 @@
 """A customer asks to move their booking to another date ("can we move to April instead?"):
 the other departures with seats as a list, and the tapped row sent to the rep as a request
 (backend/services/reschedules.py decides nothing here: the rep approves in the console).
-No training data names this wish, so the dates and cancel actions ask `asks_to_move` first.
+No intent names this wish (it reads as dates, cancelling, status, a hold, details or nothing
+known), so each of those actions asks `offer_other_dates` first: a customer with no booking
+that could move gets that action's usual answer.
 Imports no action module."""
 
 from __future__ import annotations

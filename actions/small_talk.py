@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actions import handoff
 from actions.common import TmsAction, Turn
+from actions.reschedule import offer_other_dates
 from backend import texts
 
 
@@ -41,5 +42,7 @@ class ActionHelp(TmsAction):
     NAME = "action_help"
 
     def handle(self, turn: Turn) -> None:
+        if offer_other_dates(turn):
+            return  # a wish to move a booking the NLU did not place: its other dates
         handoff.keep_for_staff(turn, handoff.NOT_UNDERSTOOD)
         turn.say(texts.help_message())

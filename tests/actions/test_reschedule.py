@@ -4,10 +4,18 @@ old or someone else's row changes nothing."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
-from actions.booking import ActionCancelBooking, ActionChooseOption
+from actions.booking import (
+    ActionBookingStatus,
+    ActionCancelBooking,
+    ActionChooseOption,
+    ActionRequestHold,
+)
 from actions.catalog import ActionAskDates
+from actions.enquiry import ActionInform
+from actions.small_talk import ActionHelp
 from backend import clock, texts
 from backend.db import transaction
 from backend.domain.actor import SYSTEM
@@ -91,6 +99,32 @@ def test_the_cancel_question_offers_a_move_when_asked_for(world):
         make_tracker(CUSTOMER, "can we postpone our trip instead of cancelling?", "cancel_booking"),
     )
     assert reference in ran.texts[0] and payloads(ran)
+
+
+@pytest.mark.parametrize(
+    ("action", "text", "intent"),
+    [
+        (ActionBookingStatus(), "is our booking ok? we need to change the dates", "booking_status"),
+        (ActionRequestHold(), "can you put us on a later departure instead?", "request_hold"),
+        (ActionInform(), "we'd rather go on another date instead", "inform"),
+        (ActionHelp(), "pls reschedule us, something came up at work", "out_of_scope"),
+    ],
+)
+def test_a_wish_to_move_gets_the_other_dates_whatever_intent_it_was_read_as(
+    world, action, text, intent
+):
+    reference, _ = _booking_for(CUSTOMER)
+    ran = run_action(action, make_tracker(CUSTOMER, text, intent))
+    assert reference in ran.texts[0]
+    assert payloads(ran) and all('"answer_to":"reschedule:' in p for p in payloads(ran).values())
+
+
+def test_without_a_booking_those_intents_answer_as_usual(world):
+    ran = run_action(
+        ActionBookingStatus(),
+        make_tracker(CUSTOMER, "is our booking ok? we need to change the dates", "booking_status"),
+    )
+    assert ran.text == texts.no_booking() and not payloads(ran)
 
 
 def test_someone_elses_row_changes_nothing(world):
