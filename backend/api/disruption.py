@@ -1,4 +1,6 @@
-"""Disruption over the admin API (issue 27): one booking to another date.
+"""Disruption over the admin API (issue 27): one booking to another date; a whole departure
+moved; a trip under way shifted; guaranteed departures (the trek's and the departure's minimum
+group size and deadline, the decision at the deadline).
 
 `GET /api/bookings/<ref>/reschedule`: the booking's requests and the departures it could move
 to (seats, the fee the policy sets today). `POST /api/bookings/<ref>/reschedule`:
@@ -12,10 +14,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sanic import Request
 from sqlalchemy.orm import Session
 
+from backend import clock
 from backend.api import serializers
 from backend.api.common import ApiError, endpoint, staff_actor
 from backend.api.routes import api
@@ -24,6 +27,7 @@ from backend.http_common import get_or_404
 from backend.models import Booking, Departure, MoveOffer, RescheduleRequest, Staff
 from backend.services import (
     bookings,
+    catalog,
     departure_moves,
     guarantees,
     reschedules,
@@ -272,3 +276,109 @@ def decide_guarantee(
             start_date=body.start_date,
         )
     return _guarantee_json(session, departure)
+
+
+class DepartureMinimumBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    # Required, and null on purpose: the departure then takes the trek's minimum.
+    min_group_size: int | None = Field(alias="minGroupSize", ge=1, le=500)
+
+
+@api.put("/departures/<departure_id:str>/guarantee")
+@endpoint(Role.OPS, body=DepartureMinimumBody)
+def set_departure_minimum(
+    request: Request,
+    session: Session,
+    member: Staff,
+    departure_id: str,
+    body: DepartureMinimumBody,
+) -> Any:
+    """The departure's own minimum group size; `null`: the trek's minimum applies."""
+    departure = get_or_404(session, Departure, departure_id, "departure")
+    guarantees.set_minimum(session, departure, body.min_group_size, staff_actor(member))
+    return _guarantee_json(session, departure)
+
+
+class GuaranteeDecisionBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    decision: Literal["run", "cancel"]
+    reason: str = Field(default="", max_length=300)
+    to_departure_id: str | None = Field(default=None, alias="toDepartureId", max_length=36)
+    start_date: date | None = Field(default=None, alias="startDate")
+
+    @model_validator(mode="after")
+    def _cancel_names_where_to(self) -> GuaranteeDecisionBody:
+        if self.decision == "cancel":
+            if len(self.reason.strip()) < 3:
+                raise ValueError("cancelling needs a reason (the customers read it)")
+            if (self.to_departure_id is None) == (self.start_date is None):
+                raise ValueError("cancelling needs toDepartureId or startDate (not both)")
+        return self
+
+
+@api.post("/departures/<departure_id:str>/guarantee/decision")
+@endpoint(Role.OPS, body=GuaranteeDecisionBody)
+def guarantee_decision(
+    request: Request,
+    session: Session,
+    member: Staff,
+    departure_id: str,
+    body: GuaranteeDecisionBody,
+) -> Any:
+    """Decide a departure short of its minimum: run it anyway, or cancel it with a reason
+    (every booking is offered the move to `toDepartureId` or to new dates `startDate`)."""
+    departure = get_or_404(session, Departure, departure_id, "departure")
+    actor = staff_actor(member)
+    if body.decision == "run":
+        guarantees.run_anyway(session, departure, actor)
+    else:
+        guarantees.cancel(
+            session,
+            departure,
+            actor,
+            reason=body.reason.strip(),
+            to_departure_id=body.to_departure_id,
+            start_date=body.start_date,
+        )
+    return _guarantee_json(session, departure)
+
+
+class ProductGuaranteeBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    # Required, and null on purpose: the trek's departures run whatever their size.
+    min_group_size: int | None = Field(alias="minGroupSize", ge=1, le=500)
+    days_before: int | None = Field(
+        default=None,
+        alias="daysBefore",
+        ge=0,
+        le=guarantees.MOST_DAYS_BEFORE,
+        description=f"the deadline, days before each start (null: {guarantees.DEFAULT_DAYS_BEFORE})",
+    )
+
+
+@api.put("/products/<code:str>/guarantee")
+@endpoint(Role.OPS, body=ProductGuaranteeBody)
+def set_product_guarantee(
+    request: Request, session: Session, member: Staff, code: str, body: ProductGuaranteeBody
+) -> Any:
+    """The trek's minimum group size and deadline; every departure ahead without its own
+    minimum follows it (its deadline is planned again)."""
+    product = catalog.get_product(session, code)
+    guarantees.set_product_terms(
+        session, product, body.min_group_size, body.days_before, staff_actor(member)
+    )
+    today = clock.local_today()
+    return {
+        "product": product.code,
+        "minGroupSize": product.min_group_size,
+        "daysBefore": guarantees.DEFAULT_DAYS_BEFORE
+        if product.guarantee_days_before is None
+        else product.guarantee_days_before,
+        "departures": [
+            _guarantee_json(session, d)
+            for d in catalog.departures_of(session, product, from_date=today)
+        ],
+    }
