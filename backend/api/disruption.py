@@ -332,7 +332,7 @@ def guarantee_decision(
     departure = get_or_404(session, Departure, departure_id, "departure")
     actor = staff_actor(member)
     if body.decision == "run":
-        guarantees.run_anyway(session, departure, actor)
+        guarantees.run_anyway(session, departure, actor, reason=body.reason.strip())
     else:
         guarantees.cancel(
             session,

@@ -18,7 +18,7 @@ from backend.domain.access import Area
 from backend.domain.errors import DomainError
 from backend.http_common import get_or_404
 from backend.models import Booking, Departure
-from backend.services import catalog, departure_moves, guarantees, reschedules
+from backend.services import catalog, departure_moves, guarantees, inventory, reschedules
 
 
 def moves_card(session: Session, booking: Booking) -> dict[str, Any] | None:
@@ -64,30 +64,35 @@ def booking_move(ctx: Ctx, booking_id: str) -> HTTPResponse:
 
 
 def move_card(session: Session, departure: Departure) -> dict[str, Any]:
-    """The departure's latest move and its board, and the departures it could move to."""
+    """The departure's latest move and its board, the departures it could move to (none
+    moved away or cancelled), and why it takes nobody new, if it does not."""
     move = departure_moves.latest_move(session, departure)
     today = clock.local_today()
     return {
         "guarantee": guarantees.status(session, departure),
+        "closed": inventory.closed_reason(session, departure),
         "move": move,
         "board": departure_moves.board(session, move) if move is not None else None,
         "targets": [
             d
-            for d in catalog.departures_of(session, departure.product, from_date=today)
+            for d in catalog.open_departures_of(session, departure.product, from_date=today)
             if d.id != departure.id
         ],
     }
+
+
+def _start_date(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError as exc:
+        raise DomainError("Write the new start date as 2025-04-12") from exc
 
 
 @console_bp.post("/departures/<departure_id:str>/move")
 @console_page(Area.TRIPS)  # operations (as assigning staff)
 def departure_move(ctx: Ctx, departure_id: str) -> HTTPResponse:
     departure = get_or_404(ctx.session, Departure, departure_id, "departure")
-    raw_date = ctx.form("start_date")
-    try:
-        start = date.fromisoformat(raw_date) if raw_date else None
-    except ValueError as exc:
-        raise DomainError("Write the new start date as 2025-04-12") from exc
+    start = _start_date(ctx.form("start_date"))
     move = departure_moves.start_move(
         ctx.session,
         departure.id,
@@ -106,12 +111,31 @@ def departure_move(ctx: Ctx, departure_id: str) -> HTTPResponse:
 @console_bp.post("/departures/<departure_id:str>/guarantee")
 @console_page(Area.TRIPS)  # operations
 def departure_guarantee(ctx: Ctx, departure_id: str) -> HTTPResponse:
-    """Run a departure short of its minimum anyway, or set its own minimum."""
+    """Decide a departure short of its minimum (run it anyway, or cancel it with a reason:
+    every booking is offered another departure or new dates), or set its own minimum."""
     departure = get_or_404(ctx.session, Departure, departure_id, "departure")
     back = f"/console/departures/{departure.id}"
-    if ctx.form("action") == "run":
-        guarantees.run_anyway(ctx.session, departure, ctx.actor)
+    action = ctx.form("action")
+    reason = ctx.form("reason")[:300]
+    if action == "run":
+        guarantees.run_anyway(ctx.session, departure, ctx.actor, reason=reason)
         return ctx.done(back, "The departure runs: it is guaranteed")
+    if action == "cancel":
+        if len(reason) < 3:
+            raise DomainError("Say why the departure is cancelled: the customers read it")
+        start = _start_date(ctx.form("start_date"))
+        move = guarantees.cancel(
+            ctx.session,
+            departure,
+            ctx.actor,
+            reason=reason,
+            to_departure_id=None if start else ctx.form("to_departure") or None,
+            start_date=start,
+        )
+        count = len(departure_moves.offers_of(ctx.session, move))
+        return ctx.done(
+            back, f"Departure cancelled: {count} booking(s) offered other dates in the chat"
+        )
     raw = ctx.form("minimum")
     if raw and not raw.isdigit():
         raise DomainError("The minimum is a number of travellers")

@@ -406,6 +406,8 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "{actor} decided: {state}",
         by_suffix={
             "run": (
+                "{actor} runs the departure with {confirmed} travellers (minimum {minimum}): "
+                "{reason}",
                 "{actor} runs the departure with {confirmed} travellers (minimum {minimum})",
                 "{actor} runs the departure below its minimum",
             ),

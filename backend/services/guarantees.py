@@ -152,9 +152,9 @@ def check_deadline(session: Session, departure: Departure, actor: Actor) -> str:
     return "operations asked to run or cancel"
 
 
-def run_anyway(session: Session, departure: Departure, actor: Actor) -> None:
+def run_anyway(session: Session, departure: Departure, actor: Actor, *, reason: str = "") -> None:
     """Operations run the departure below its minimum: it is guaranteed from now on."""
-    _decide(session, departure, RUN, actor)
+    _decide(session, departure, RUN, actor, reason=reason)
 
 
 def cancel(
