@@ -156,4 +156,45 @@ def _english(function: Callable[..., Any]) -> Callable[..., Any]:
     return written_in_english
 
 
+# -- A WhatsApp template's parameters, in the language of the template that carries them -------
+# The template a message goes as is chosen when it is sent (the reader's language when Meta
+# approved the template there, else English), after its parameters were written. So a
+# parameter the product writes (a date, a number of days, a short phrase) is kept in English and,
+# where it reads differently, in the reader's language too: {"en": "Mar 5, 2027", "de": "5. März
+# 2027"}. What is the same in both (a reference, a link) stays a plain string.
+
+
+def base_language(code: str | None) -> str:
+    """`de_DE`, `de-DE` and `de` are German: the part before the locale, lower case."""
+    return (code or languages.ENGLISH).replace("-", "_").split("_")[0].lower() or languages.ENGLISH
+
+
+def in_each_language(build: Callable[[], list[Any]], language: str | None) -> list[Any]:
+    """A template's parameters as `build` writes them, in English and in `language` (the
+    reader's) where they differ: see `for_template`."""
+    with speaking(languages.ENGLISH):
+        english = list(build())
+    code = base_language(language)
+    if code == languages.ENGLISH or not languages.is_spoken(code):
+        return english
+    with speaking(code):
+        local = list(build())
+    if len(local) != len(english):
+        return english
+    return [
+        e if e == here else {languages.ENGLISH: str(e), code: str(here)}
+        for e, here in zip(english, local, strict=True)
+    ]
+
+
+def for_template(params: list[Any], language: str | None) -> list[str]:
+    """The parameters to fill a template in `language` with (`in_each_language`'s values; a
+    language they were not written in gets the English)."""
+    code = base_language(language)
+    return [
+        str(p.get(code) or p.get(languages.ENGLISH) or "") if isinstance(p, dict) else str(p)
+        for p in params
+    ]
+
+
 _ = gettext

@@ -297,7 +297,7 @@ def expire_hold(session: Session, booking: Booking, actor: Actor, *, notify: boo
             booking.contact,
             lambda: texts.hold_expired(booking),
             purpose="hold_expired",
-            template_params=texts.hold_expired_params(booking),
+            template_params=lambda: texts.hold_expired_params(booking),
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
         )

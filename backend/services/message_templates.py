@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import clock, texts
+from backend import clock, i18n, texts
 from backend.config import get_settings
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import ObjectType
@@ -81,7 +81,7 @@ class SyncReport:
 
 def base_language(code: str | None) -> str:
     """`de_DE`, `de-DE` and `de` are German: the part before the locale, lower case."""
-    return (code or ENGLISH).replace("-", "_").split("_")[0].lower() or ENGLISH
+    return i18n.base_language(code)
 
 
 def _notice_id(*parts: str) -> str:

@@ -83,16 +83,20 @@ def to_contact(
     body: str | Callable[[], str],
     *,
     purpose: str,
-    template_params: list[Any] | None = None,
+    template_params: list[Any] | Callable[[], list[Any]] | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
     buttons: list[dict[str, str]] | Callable[[], list[dict[str, str]]] | None = None,
 ) -> list[OutboundMessage]:
     """`body` and `buttons` given as functions are written in the contact's language, whoever
-    sends (a rep's click, the scheduler); a string is sent as it is (a rep's own words)."""
+    sends (a rep's click, the scheduler); a string is sent as it is (a rep's own words).
+    `template_params` given as a function are written in English and in the contact's language,
+    for whichever language the template goes in (`i18n.in_each_language`)."""
     with languages.writing_to(contact):
         text = body() if callable(body) else body
         titles = buttons() if callable(buttons) else buttons
+    if callable(template_params):
+        template_params = i18n.in_each_language(template_params, languages.language_of(contact))
     enqueue = partial(outbox.enqueue_buttons, buttons=titles) if titles else outbox.enqueue_text
     return enqueue(
         session,
@@ -123,16 +127,16 @@ def to_guests(
         if booking.contact_id in seen:
             continue
         seen.add(booking.contact_id)
-        # Each guest reads their own language (`to_contact` writes the copy in it); the
-        # approved templates' parameters stay in the template's language (English).
-        with i18n.speaking(None):
-            params = template_params(booking) if callable(template_params) else template_params
+        # Each guest reads their own language (`to_contact` writes the copy, and the template's
+        # parameters, in it).
         rows += to_contact(
             session,
             booking.contact,
             partial(body, booking) if callable(body) else body,
             purpose=purpose,
-            template_params=params,
+            template_params=(
+                partial(template_params, booking) if callable(template_params) else template_params
+            ),
             object_type=ObjectType.BOOKING,
             object_id=booking.id,
             buttons=partial(buttons, booking) if buttons else None,

@@ -52,7 +52,7 @@ def send_reminder(session: Session, booking: Booking, days_before: int, actor: A
         booking.contact,
         lambda: texts.papers_reminder(booking, missing, link, clock.local_today()),
         purpose="papers_reminder",
-        template_params=texts.papers_reminder_params(booking, missing, link),
+        template_params=lambda: texts.papers_reminder_params(booking, missing, link),
         object_type=ObjectType.BOOKING,
         object_id=booking.id,
     )

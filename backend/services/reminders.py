@@ -55,7 +55,7 @@ def send_pre_departure(session: Session, booking: Booking, actor: Actor) -> str:
         booking.contact,
         lambda: texts.pre_departure(booking, today),
         purpose="pre_departure" if booking.balance_minor else "pre_departure_paid",
-        template_params=texts.pre_departure_params(booking, today),
+        template_params=lambda: texts.pre_departure_params(booking, today),
         object_type=ObjectType.BOOKING,
         object_id=booking.id,
     )
@@ -76,7 +76,7 @@ def send_balance_reminder(
         booking.contact,
         lambda: texts.balance_reminder(booking, clock.local_today()),
         purpose="balance_reminder",
-        template_params=texts.balance_reminder_params(booking),
+        template_params=lambda: texts.balance_reminder_params(booking),
         object_type=ObjectType.BOOKING,
         object_id=booking.id,
     )

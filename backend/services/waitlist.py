@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend import clock, texts
+from backend import clock, i18n, texts
 from backend.config import get_settings
 from backend.domain import choices
 from backend.domain.actor import Actor
@@ -118,7 +118,10 @@ def offer_spot(session: Session, entry: WaitlistEntry, actor: Actor) -> None:
         buttons=buttons,
         body=body,
         purpose="waitlist_offer",
-        template_params=texts.spot_available_params(booking, hours=settings.waitlist_offer_hours),
+        template_params=i18n.in_each_language(
+            lambda: texts.spot_available_params(booking, hours=settings.waitlist_offer_hours),
+            languages.language_of(booking.contact),
+        ),
         object_type=ObjectType.BOOKING,
         object_id=booking.id,
     )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from backend import i18n, links
+from backend import links
 from backend.config import get_settings
 from backend.domain.money import Money, Quote
 from backend.domain.wishes import Miss
@@ -1548,6 +1548,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# The approved WhatsApp templates are English (issue 26 keeps templates per language as data):
-# their parameters are written in English whoever reads the message.
-i18n.in_english(globals(), lambda name: name.endswith("_params"))
+# A template's parameters (`*_params`) are written in the language spoken when they are built:
+# the services build them in English and the reader's language (`i18n.in_each_language`), and
+# the sender fills the template Meta approved for the reader with the ones in its language.

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from backend import i18n
 from backend.i18n import _, ngettext
 from backend.models import Booking, Contact
 from backend.texts.format import long_date
@@ -181,5 +180,4 @@ def data_erased(travellers: int) -> str:
     ).format(count=travellers)
 
 
-# The approved WhatsApp templates are English: their parameters too (texts/customer.py).
-i18n.in_english(globals(), lambda name: name.endswith("_params"))
+# `papers_reminder_params` is built in each language (`i18n.in_each_language`), as customer.py's.

@@ -104,7 +104,8 @@ def _live(session: Session, seed: TemplateSpec, language: str | None) -> Templat
 def to_template(session: Session, row: OutboundMessage) -> Template:
     seed, params = template_spec_for(row)
     spec = _live(session, seed, reader_language(session, row))
-    template = spec.build(params, _payloads(row))
+    # The parameters the product wrote, in the language of the template chosen.
+    template = spec.build(i18n.for_template(params, spec.language), _payloads(row))
     row.kind = "template"
     row.template_name = spec.name
     row.template_language = spec.language
@@ -131,7 +132,7 @@ def wire_message(
                 raise
             row.kind = "text"  # the window is open: its words go as a normal message
             return Text(row.body)
-        return spec.build(list(row.template_params), _payloads(row))
+        return spec.build(i18n.for_template(row.template_params, spec.language), _payloads(row))
     if not is_open:
         return to_template(session, row)
     if row.kind == "buttons":
