@@ -21,6 +21,7 @@ from backend.console import (  # noqa: F401  (each module adds its routes to the
     leads,
     live,
     me,
+    message_rates,
     message_templates,
     papers,
     payments,

@@ -68,6 +68,7 @@ NAV: list[tuple[str, str, Area]] = [
     ("Translations", "/console/translations", Area.CATALOG),
     ("Campaigns", "/console/campaigns", Area.MESSAGES),
     ("Templates", "/console/templates", Area.ADMINISTRATION),
+    ("Rates", "/console/message-rates", Area.ADMINISTRATION),
     ("Admin", "/console/admin", Area.STAFF_ADMIN),
     ("My trips", "/console/me", Area.MY_TRIPS),
 ]

@@ -35,16 +35,21 @@ ZERO = "0"
 
 
 class RateCardRefused(DomainError):
-    """A rate card line that is not one, or would change a day already past."""
+    """A rate card line that is not one, or would change a day already past. `field` names
+    what is wrong (market, calling_code, category, price, currency, valid_from)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _price(text: str) -> Decimal:
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise RateCardRefused(f"price {text!r} is not a number") from None
+        raise RateCardRefused(f"price {text!r} is not a number", "price") from None
     if not value.is_finite() or value < 0:
-        raise RateCardRefused(f"price {text!r} is not a price")
+        raise RateCardRefused(f"price {text!r} is not a price", "price")
     return value
 
 
@@ -69,19 +74,25 @@ def set_rate(
     today = clock.local_today()
     valid_from = valid_from or today
     if calling_code and (not calling_code.isdigit() or len(calling_code) > 4):
-        raise RateCardRefused(f"{calling_code!r} is not a calling code (1 to 4 digits)")
+        raise RateCardRefused(
+            f"{calling_code!r} is not a calling code (1 to 4 digits)", "calling_code"
+        )
     if category not in pricing_rules.CATEGORIES:
         raise RateCardRefused(
-            f"{category!r} is not one of Meta's categories: {', '.join(pricing_rules.CATEGORIES)}"
+            f"{category!r} is not one of Meta's categories: {', '.join(pricing_rules.CATEGORIES)}",
+            "category",
         )
     if len(currency) != 3 or not currency.isalpha():
-        raise RateCardRefused(f"{currency!r} is not a currency code")
+        raise RateCardRefused(f"{currency!r} is not a currency code", "currency")
     if not market or len(market) > 60:
-        raise RateCardRefused("name the market (1 to 60 characters), as Meta's rate card does")
+        raise RateCardRefused(
+            "name the market (1 to 60 characters), as Meta's rate card does", "market"
+        )
     if valid_from < today:
         raise RateCardRefused(
             f"a price from {valid_from:%d %b %Y} would change messages already priced: "
-            f"set it from today ({today:%d %b %Y}) or later"
+            f"set it from today ({today:%d %b %Y}) or later",
+            "valid_from",
         )
     value = _price(price)
     row = session.scalar(
@@ -94,7 +105,8 @@ def set_rate(
     if row is not None and valid_from <= today:
         raise RateCardRefused(
             f"a {category} price for +{calling_code or '*'} from {valid_from:%d %b %Y} is "
-            "already in use today: set the new one from tomorrow"
+            "already in use today: set the new one from tomorrow",
+            "valid_from",
         )
     if row is None:
         row = MessageRate(calling_code=calling_code, category=category, valid_from=valid_from)
