@@ -32,6 +32,7 @@ from backend.services import timeline
 from backend.services.ledger import actor_label
 
 ZERO = "0"
+PRICE_LENGTH = 24  # message_rates.price, as text
 
 
 class RateCardRefused(DomainError):
@@ -47,9 +48,14 @@ def _price(text: str) -> Decimal:
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise RateCardRefused(f"price {text!r} is not a number", "price") from None
+        raise RateCardRefused(f"price {text[:30]!r} is not a number", "price") from None
     if not value.is_finite() or value < 0:
-        raise RateCardRefused(f"price {text!r} is not a price", "price")
+        raise RateCardRefused(f"price {text[:30]!r} is not a price", "price")
+    if len(_text(value)) > PRICE_LENGTH:  # 1e30 is a number, not a price per message
+        raise RateCardRefused(
+            f"price {text[:30]!r} is not a price per message (at most {PRICE_LENGTH} characters)",
+            "price",
+        )
     return value
 
 

@@ -160,6 +160,11 @@ def test_bad_input_is_said_next_to_its_field_and_nothing_is_written(console, pg_
         assert said in html.unescape(next_to), field
         assert f'id="rate-{field}"' in answer.text.split(f'id="rate-{field}-error">')[1]
         assert _written(pg_db_url) == before, field
+    # A number too large to be a price (the column holds 24 characters): refused, not a 500.
+    for price in ("1e30", "9" * 30):
+        answer = anil.post(PATH, data={**good, "price": price})
+        assert answer.status_code == 422 and "is not a price per message" in answer.text
+    assert _written(pg_db_url) == before
     # A date that is no date, and what was typed is kept.
     answer = anil.post(PATH, data={**good, "valid_from": "2027-02-30", "market": "Deutschland"})
     assert answer.status_code == 422 and "is a date written" in answer.text
