@@ -265,6 +265,135 @@ def cmd_departures(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- disruption (issue 27): the same services as the admin API and the console ----------------
+def _ops_actor(session, phone: str | None) -> Actor:
+    """Who acts: the staff member `--by` names (operations or admin), else the terminal's
+    operator (an ADMIN-source change with no name, as `tms staff deactivate`)."""
+    if not phone:
+        return Actor(Source.ADMIN)
+    member = _staff_by_phone(session, phone)
+    if not member.active or not member.has_role(Role.OPS):
+        raise DomainError(f"{member.name} is not an active operations manager or admin")
+    return Actor(Source.ADMIN, phone=member.phone, staff_id=member.id)
+
+
+def _departure(session, departure_id: str):
+    from backend.http_common import get_or_404
+    from backend.models import Departure
+
+    return get_or_404(session, Departure, departure_id, "departure")
+
+
+def _board_lines(session, departure) -> list[str]:
+    from backend import texts
+    from backend.services import departure_moves
+
+    move = departure_moves.latest_move(session, departure)
+    title = f"{departure.product.name} {texts.date_range(departure.start_date, departure.end_date)}"
+    if move is None:
+        return [f"{title}: not moved"]
+    target = move.to_departure
+    lines = [
+        f"{title} moved to {texts.date_range(target.start_date, target.end_date)} "
+        f"(departure {target.id}): {move.reason}",
+        f"answers by {texts.local_datetime(move.offer_expires_at)}",
+    ]
+    for key, label in (
+        ("accepted", "Accepted"),
+        ("elsewhere", "Another departure"),
+        ("cancelled", "Cancelled"),
+        ("waiting", "Waiting"),
+        ("to_call", "Call them (no answer in time)"),
+    ):
+        rows = departure_moves.board(session, move)[key]
+        lines.append(f"{label} ({len(rows)})")
+        for offer in rows:
+            booking = offer.booking
+            kept = "" if offer.held else "  seats not kept"
+            lines.append(
+                f"  {booking.reference:<14} {booking.contact.display_name:<24} "
+                f"{booking.contact.address:<16} {offer.seats:>3}{kept}"
+            )
+    return lines
+
+
+def cmd_departures_move(args: argparse.Namespace) -> int:
+    """Move a departure's bookings to another departure or new dates (`start_move`)."""
+    from datetime import date
+
+    from backend.services import departure_moves
+
+    try:
+        start = date.fromisoformat(args.start_date) if args.start_date else None
+    except ValueError as exc:
+        raise DomainError(f"Write the start date as YYYY-MM-DD, not {args.start_date}") from exc
+    hours = departure_moves.OFFER_HOURS if args.offer_hours is None else args.offer_hours
+    if not 1 <= hours <= 336:
+        raise DomainError("The customers answer within 1 to 336 hours")
+    with transaction() as session:
+        departure = _departure(session, args.departure_id)
+        move = departure_moves.start_move(
+            session,
+            departure.id,
+            _ops_actor(session, args.by),
+            reason=args.reason,
+            to_departure_id=args.to,
+            start_date=start,
+            offer_hours=hours,
+        )
+        count = len(departure_moves.offers_of(session, move))
+        print(f"Departure moved: {count} booking(s) offered the new dates in the chat")
+        print("\n".join(_board_lines(session, departure)))
+    return 0
+
+
+def cmd_departures_board(args: argparse.Namespace) -> int:
+    """The answers to a departure's latest move: accepted, declined, waiting, whom to call."""
+    with transaction() as session:
+        print("\n".join(_board_lines(session, _departure(session, args.departure_id))))
+    return 0
+
+
+def cmd_departures_guarantee(args: argparse.Namespace) -> int:
+    """Whether a departure is guaranteed: its minimum, travellers confirmed, the deadline,
+    the decision, and whether it still takes new bookings."""
+    from backend import texts
+    from backend.services import guarantees, inventory
+
+    with transaction() as session:
+        departure = _departure(session, args.departure_id)
+        found = guarantees.status(session, departure)
+        dates = texts.date_range(departure.start_date, departure.end_date)
+        print(f"{departure.product.name} {dates}")
+        if found.minimum is None:
+            print("no minimum group size: the departure runs")
+        else:
+            state = "guaranteed" if found.guaranteed else "not yet guaranteed"
+            print(f"{state}: {found.confirmed} of at least {found.minimum} travellers confirmed")
+            if found.deadline is not None:
+                print(f"deadline: {found.deadline.isoformat()}")
+        print(f"decision: {(found.decision or 'none yet').lower()}")
+        why = inventory.closed_reason(session, departure)
+        print(f"closed to new bookings: {why}" if why else "open to new bookings")
+    return 0
+
+
+def cmd_trips_shift(args: argparse.Namespace) -> int:
+    """Shift the rest of a trip under way by N days (`trip_shifts.shift_trip`)."""
+    from backend.services import trip_shifts, trips
+
+    with transaction() as session:
+        trip = trips.find_trip(session, args.reference)
+        trip_shifts.shift_trip(
+            session, trip, args.days, _ops_actor(session, args.by), reason=args.reason
+        )
+        print(
+            f"Trip {trip.reference} shifted by {args.days} day(s): it now ends on "
+            f"{trip.departure.end_date.isoformat()}; the guests and the staff are told"
+        )
+    return 0
+
+
 def cmd_message_rates_list(args: argparse.Namespace) -> int:
     from backend.services import message_prices
 
@@ -644,9 +773,43 @@ def build_parser() -> argparse.ArgumentParser:
         "load", help="store the default answers not stored yet (edits are kept)"
     ).set_defaults(func=cmd_faq_load)
 
-    sub.add_parser("departures", help="departures with availability").set_defaults(
-        func=cmd_departures
+    departures = sub.add_parser(
+        "departures", help="departures with availability; move one, its board, its guarantee"
     )
+    departures.set_defaults(func=cmd_departures)
+    departures_sub = departures.add_subparsers(dest="departures_command")
+    by_help = "the staff member acting (phone; operations or admin), for the timeline"
+    move = departures_sub.add_parser(
+        "move", help="offer every booking another departure or new dates (issue 27)"
+    )
+    move.add_argument("departure_id")
+    target = move.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="DEPARTURE_ID", help="an existing departure")
+    target.add_argument("--start-date", metavar="YYYY-MM-DD", help="new dates: one is created")
+    move.add_argument("--reason", required=True, help="the customers read it")
+    move.add_argument("--offer-hours", type=int, help="time to answer (72)")
+    move.add_argument("--by", metavar="PHONE", help=by_help)
+    move.set_defaults(func=cmd_departures_move)
+    board = departures_sub.add_parser("board", help="the answers to a departure's move")
+    board.add_argument("departure_id")
+    board.set_defaults(func=cmd_departures_board)
+    guarantee = departures_sub.add_parser(
+        "guarantee", help="minimum group size, travellers confirmed, deadline, decision"
+    )
+    guarantee.add_argument("departure_id")
+    guarantee.set_defaults(func=cmd_departures_guarantee)
+
+    trips_parser = sub.add_parser("trips", help="trips under way").add_subparsers(
+        dest="trips_command", required=True
+    )
+    shift = trips_parser.add_parser(
+        "shift", help="shift the rest of a trip under way by N days (contingency days)"
+    )
+    shift.add_argument("reference", help="the trip's reference, or a booking's on it")
+    shift.add_argument("--days", type=int, required=True)
+    shift.add_argument("--reason", required=True, help="the guests read it")
+    shift.add_argument("--by", metavar="PHONE", help=by_help)
+    shift.set_defaults(func=cmd_trips_shift)
 
     rates = sub.add_parser("message-rates", help="Meta's WhatsApp rate card as kept here")
     rates_sub = rates.add_subparsers(dest="rates_command", required=True)
