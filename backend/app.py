@@ -25,6 +25,7 @@ from backend.api import refunds as _refunds_api  # noqa: F401  (a booking's refu
 from backend.api import translations as _translations_api  # noqa: F401  (the copy's wording)
 from backend.api import traveller_exports as _traveller_exports  # noqa: F401  (its PDFs)
 from backend.api import travellers as _travellers_api  # noqa: F401  (the traveller file)
+from backend.api import trek_texts as _trek_texts_api  # noqa: F401  (a trek's texts)
 from backend.api.common import ApiError, authenticate, error_response
 from backend.api.openapi import document as openapi_document
 from backend.api.payments_webhook import payments_bp, stripe_bp

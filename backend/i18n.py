@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -37,18 +37,26 @@ PAGES = "pages"
 _language: ContextVar[str] = ContextVar("tms_language", default=languages.ENGLISH)
 
 # Staff's own wording, by language and message id, read before the catalogue (the console's
-# translations page keeps it in the database; `install_overrides` puts it here).
-_overrides: dict[str, dict[str, str]] = {}
+# translations page keeps it in the database; `install_overrides` puts it here). A text with a
+# count has a tuple: its wording of each plural form of the language (`plural_forms`).
+_overrides: dict[str, dict[str, str | tuple[str, ...]]] = {}
 
 
-def install_overrides(by_language: dict[str, dict[str, str]]) -> None:
+def install_overrides(by_language: Mapping[str, Mapping[str, str | tuple[str, ...]]]) -> None:
     """Replace staff's wording for every language at once (a reader never sees half of it)."""
     global _overrides
     _overrides = {code: dict(table) for code, table in by_language.items()}
 
 
 def override(code: str, message: str) -> str | None:
-    return _overrides.get(code, {}).get(message)
+    found = _overrides.get(code, {}).get(message)
+    return found if isinstance(found, str) else None
+
+
+def override_forms(code: str, singular: str) -> tuple[str, ...] | None:
+    """Staff's wording of each plural form of a text with a count (by its singular), if any."""
+    found = _overrides.get(code, {}).get(singular)
+    return found if isinstance(found, tuple) else None
 
 
 def current() -> str:
@@ -103,14 +111,45 @@ def _translated(domain: str, message: str) -> str:
     return translated if isinstance(translated, str) else message
 
 
+@functools.cache
+def plural_forms(code: str) -> tuple[int, str]:
+    """How many plural forms `code` has and its rule choosing one for a count (a C expression
+    over n), as Babel reads them from the language's catalogue (its Plural-Forms header, else
+    Babel's own data for the locale): German, Spanish `(n != 1)`, French `(n > 1)`."""
+    from babel.messages.pofile import read_po
+
+    path = LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if path.exists():
+        with path.open("rb") as handle:
+            read = read_po(handle, locale=code)
+    else:
+        from babel.messages.catalog import Catalog
+
+        read = Catalog(locale=code)
+    return read.num_plurals, read.plural_expr
+
+
+@functools.cache
+def _plural_rule(code: str) -> Callable[[int], int]:
+    import gettext as _gettext
+
+    return _gettext.c2py(plural_forms(code)[1])
+
+
+def plural_index(code: str, n: int) -> int:
+    """Which of `code`'s plural forms a count of `n` reads (0 is the first)."""
+    if code == languages.ENGLISH:
+        return 0 if n == 1 else 1
+    count = plural_forms(code)[0]
+    return min(max(int(_plural_rule(code)(abs(n))), 0), count - 1)
+
+
 def _translated_plural(domain: str, singular: str, plural: str, n: int) -> str:
     code = current()
     if code != languages.ENGLISH:
-        translated = catalogue(code, domain).get(singular)
-        if isinstance(translated, tuple):
-            # German, French and Spanish have two forms; French counts 0 as singular.
-            one = n == 1 or (code == "fr" and n == 0)
-            return translated[0] if one or len(translated) == 1 else translated[1]
+        translated = override_forms(code, singular) or catalogue(code, domain).get(singular)
+        if isinstance(translated, tuple) and translated:
+            return translated[min(plural_index(code, n), len(translated) - 1)]
     return singular if n == 1 else plural
 
 

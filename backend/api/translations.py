@@ -4,7 +4,7 @@ Registered on the admin API's blueprint (`backend.api.routes.api`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 from sanic import Request
@@ -19,10 +19,14 @@ from backend.services import translations
 
 
 class TranslationBody(BaseModel):
-    """The team's wording of one English text; an empty text goes back to the catalogue's."""
+    """The team's wording of one English text; an empty text goes back to the catalogue's. A
+    text with a count takes `forms`, one per plural form of the language (`forms` of its row)."""
 
     message_id: str = Field(min_length=1, max_length=5000, description="the English, exactly")
-    text: str = Field(max_length=TEXT_LIMIT)
+    text: str = Field(default="", max_length=TEXT_LIMIT)
+    forms: list[Annotated[str, Field(max_length=TEXT_LIMIT)]] | None = Field(
+        default=None, max_length=6, description="a text with a count: each plural form's wording"
+    )
 
 
 def _row(row: translations.Row) -> dict[str, Any]:
@@ -37,6 +41,9 @@ def _row(row: translations.Row) -> dict[str, Any]:
         "updatedAt": row.updated_at.isoformat() if row.updated_at else None,
         "updatedBy": row.updated_by,
         "editable": row.editable,
+        # A text with a count: what each of the language's plural forms is for, and the team's.
+        "forms": row.forms or None,
+        "staffForms": list(row.staff_forms) if row.staff_forms else None,
     }
 
 
@@ -72,9 +79,12 @@ def set_translation(
 ) -> Any:
     """Write the team's wording of one text in one language (an empty text: back to the
     catalogue's translation); customers read it from the next message on."""
-    saved = translations.save(session, language, body.message_id, body.text, staff_actor(member))
+    saved = translations.save(
+        session, language, body.message_id, body.text, staff_actor(member), forms=body.forms
+    )
     return {
         "language": language,
         "messageId": body.message_id,
         "staffText": saved.text if saved is not None else None,
+        "staffForms": saved.forms if saved is not None else None,
     }

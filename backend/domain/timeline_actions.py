@@ -860,6 +860,19 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "{actor} put a text customers read back to the catalogue's translation",
     ),
     _exact(
+        "tms.trek_texts.saved",
+        C,
+        "{actor} wrote {product}'s {languageName} texts ({written})",
+        "{actor} wrote {product}'s {languageName} texts",
+        "{actor} changed a trek's texts in another language",
+    ),
+    _exact(
+        "tms.trek_texts.reset",
+        C,
+        "{actor} put {product}'s {languageName} texts back to the English",
+        "{actor} put a trek's texts in another language back to the English",
+    ),
+    _exact(
         "tms.cancellation_policy.changed",
         C,
         "{actor} changed the cancellation policy of {product}: {lines}",

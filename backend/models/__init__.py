@@ -46,7 +46,7 @@ from backend.models.sales import (
 from backend.models.scheduling import SentNotice, TimerTouch
 from backend.models.templates import MessageTemplate
 from backend.models.timeline import TimelineEvent
-from backend.models.translations import StaffTranslation
+from backend.models.translations import StaffTranslation, TrekText
 from backend.models.travellers import Traveller
 
 __all__ = [
@@ -102,6 +102,7 @@ __all__ = [
     "TimelineEvent",
     "TimerTouch",
     "Traveller",
+    "TrekText",
     "Trip",
     "WaitlistEntry",
 ]

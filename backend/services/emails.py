@@ -19,6 +19,7 @@ from backend.i18n import pages_gettext as _
 from backend.models import Assignment, Booking, Departure, OutboundEmail
 from backend.services import languages, mail_outbox
 from backend.texts.format import day_month
+from backend.texts.treks import trek_texts
 
 PRE_TREK_GUIDE = "pre_trek_guide"
 
@@ -56,6 +57,7 @@ def booking_confirmation(session: Session, booking: Booking, actor: Actor) -> Ou
             name=names[0] if names else None,
             booking=booking,
             product=departure.product,
+            trek=trek_texts(departure.product),
             departure=departure,
             dates=texts.date_range(departure.start_date, departure.end_date),
             meeting=_meeting(departure),
@@ -153,10 +155,9 @@ def attachment_files(session: Session, row: OutboundEmail) -> list[tuple[str, by
         )
         if departure is None:
             continue
-        files.append(
-            (
-                pre_trek_guide.guide_filename(departure),
-                pre_trek_guide.pre_trek_guide(departure, booking),
-            )
-        )
+        # The customer's guide in their language (the guide's copy of a trip: English).
+        reader = languages.language_of(booking.contact) if booking is not None else None
+        with i18n.speaking(reader):
+            guide = pre_trek_guide.pre_trek_guide(departure, booking)
+        files.append((pre_trek_guide.guide_filename(departure), guide))
     return files

@@ -5,8 +5,10 @@ The English text in `backend/texts/` is the message id; its translations come fr
 catalogues (`backend/locale/<code>/LC_MESSAGES/messages.po`). Staff may write their own
 wording of any text in German, French or Spanish: it is stored here (`staff_translations`) and
 read before the catalogue (`backend.i18n.override`); saving an empty text goes back to the
-catalogue's translation. A wording keeps exactly the English text's placeholders
-(`backend.domain.placeholders`), or it is refused and nothing is saved. Every save and reset
+catalogue's translation. A text with a count ("{count} seats") is written once per plural form
+the language has (`i18n.plural_forms`, as Babel reads the catalogue). A wording keeps exactly
+the English text's placeholders (`backend.domain.placeholders`), or it is refused and nothing
+is saved. Every save and reset
 is on the timeline.
 
 Every process reads the table into `backend.i18n` (`install_overrides`): the one that saves,
@@ -21,6 +23,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -89,11 +92,18 @@ class Row:
     staff_text: str | None = None
     updated_at: datetime | None = None
     updated_by: str | None = None  # the staff member's name
+    staff_forms: tuple[str, ...] | None = None  # a text with a count: each plural form's
 
     @property
     def editable(self) -> bool:
-        """A text with a count has two forms: `i18n.ngettext` reads them from the catalogue."""
-        return self.source.plural is None
+        """Every text may be written by staff (a text with a count, form by form)."""
+        return True
+
+    @property
+    def forms(self) -> list[str]:
+        """What each plural form of a text with a count is for, in the catalogue's order (for a
+        text without one: nothing)."""
+        return form_labels(self.language) if self.source.plural is not None else []
 
     @property
     def customers_read(self) -> str:
@@ -101,6 +111,17 @@ class Row:
         if self.staff_text:
             return "staff's wording"
         return "the catalogue's translation" if self.catalogue else "English"
+
+
+def form_labels(language: str) -> list[str]:
+    """Each plural form of `language` by the counts it is read for: ["1", "0, 2, 3, 4, …"]."""
+    count = i18n.plural_forms(language)[0]
+    labels = []
+    for index in range(count):
+        counts = [n for n in range(0, 1001) if i18n.plural_index(language, n) == index]
+        shown = ", ".join(str(n) for n in counts[:4])
+        labels.append(shown + (", …" if len(counts) > 4 else "") if counts else "other counts")
+    return labels
 
 
 def key_of(message_id: str) -> str:
@@ -240,6 +261,7 @@ def rows(
             staff_text=own.text if own else None,
             updated_at=own.updated_at if own else None,
             updated_by=name,
+            staff_forms=tuple(str(f) for f in own.forms) if own and own.forms else None,
         )
         if missing_only and row.status == TRANSLATED:
             continue
@@ -252,55 +274,101 @@ def rows(
 def _searchable(row: Row) -> str:
     catalogue = row.catalogue if isinstance(row.catalogue, tuple) else (row.catalogue or "",)
     parts = [row.source.message_id, row.source.plural or "", *catalogue, row.staff_text or ""]
+    parts += list(row.staff_forms or ())
     return "\n".join(parts).casefold()
 
 
-def wording(session: Session) -> dict[str, dict[str, str]]:
-    """Staff's whole table: language → English → their wording (what `i18n` reads)."""
-    found: dict[str, dict[str, str]] = {}
-    query = select(StaffTranslation.language, StaffTranslation.message_id, StaffTranslation.text)
-    for code, message_id, text in session.execute(query):
-        found.setdefault(code, {})[message_id] = text
+def wording(session: Session) -> dict[str, dict[str, str | tuple[str, ...]]]:
+    """Staff's whole table: language → English → their wording, a text with a count's as its
+    forms (what `i18n` reads)."""
+    found: dict[str, dict[str, str | tuple[str, ...]]] = {}
+    query = select(
+        StaffTranslation.language,
+        StaffTranslation.message_id,
+        StaffTranslation.text,
+        StaffTranslation.forms,
+    )
+    for code, message_id, text, forms in session.execute(query):
+        found.setdefault(code, {})[message_id] = tuple(str(f) for f in forms) if forms else text
     return found
 
 
 # -- changing ---------------------------------------------------------------------------------
-def check(message_id: str, text: str) -> list[str]:
-    """Why `text` cannot stand for the English `message_id` (empty: it can)."""
+def check(message_id: str, text: str, *, english: str | None = None) -> list[str]:
+    """Why `text` cannot stand for the English `message_id` (empty: it can); `english`: the
+    English it is checked against when not the message id (a text with a count's plural)."""
     source = template().get(message_id)
     pages = source is not None and source.domain != i18n.DOMAIN
-    faults = placeholder_faults(message_id, text, filled_with_percent=True if pages else None)
-    faults += markup_faults(message_id, text)
+    english = english or message_id
+    faults = placeholder_faults(english, text, filled_with_percent=True if pages else None)
+    faults += markup_faults(english, text)
     if len(text) > TEXT_LIMIT:
         faults.append(f"longer than WhatsApp's {TEXT_LIMIT:,} characters")
     return faults
 
 
+def _cleaned(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+
+
+def _plural_wording(language: str, source: Source, forms: Sequence[str]) -> list[str]:
+    """Staff's forms of a text with a count, one per plural form of the language, each
+    keeping its English's placeholders (the first the singular's, the others the plural's)."""
+    labels = form_labels(language)
+    if len(forms) != len(labels) or not all(forms):
+        raise WordingRefused(
+            f"Not saved: {languages.name_of(language)} has {len(labels)} forms of a text with "
+            "a count (for " + "; ".join(labels) + "): write each one."
+        )
+    faults = []
+    for index, form in enumerate(forms):
+        english = source.message_id if index == 0 else (source.plural or source.message_id)
+        faults += [
+            f"the form for {labels[index]}: {fault}"
+            for fault in check(source.message_id, form, english=english)
+        ]
+    if faults:
+        raise WordingRefused("Not saved: " + "; ".join(faults) + ".")
+    return list(forms)
+
+
 def save(
-    session: Session, language: str, message_id: str, text: str, actor: Actor
+    session: Session,
+    language: str,
+    message_id: str,
+    text: str,
+    actor: Actor,
+    *,
+    forms: Sequence[str] | None = None,
 ) -> StaffTranslation | None:
     """Staff's wording of one English text in one language, used from the next message on.
-    An empty text goes back to the catalogue's translation (`reset`; None is returned).
-    Refused, with nothing saved: a language the copy is not translated into, a text the copy
-    does not have (NotFound), a text with a count (its two forms are the catalogue's), a
+    A text with a count takes `forms`, its wording for each plural form of the language (in
+    the order of `form_labels`; `text` is not read). An empty text (every form empty) goes
+    back to the catalogue's translation (`reset`; None is returned). Refused, with nothing
+    saved: a language the copy is not translated into, a text the copy does not have
+    (NotFound), forms for a text without a count or a form missing (WordingRefused), a
     wording that does not keep exactly the English placeholders (WordingRefused)."""
     language = _language(language)
     source = _source(message_id)
-    cleaned = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
-    if not cleaned:
+    typed = [_cleaned(form) for form in forms] if forms is not None else None
+    cleaned = _cleaned(text) if typed is None else (typed[0] if typed else "")
+    if typed is not None and source.plural is None:
+        raise WordingRefused("Not saved: this text has no count, so it has one form only.")
+    if not cleaned and not any(typed or ()):
         reset(session, language, message_id, actor)
         return None
+    plural: list[str] | None = None
     if source.plural is not None:
-        raise DomainError(
-            "This text has a singular and a plural: both forms are translated in the "
-            "catalogue (backend/locale), not here"
-        )
-    faults = check(source.message_id, cleaned)
-    if faults:
-        raise WordingRefused("Not saved: " + "; ".join(faults) + ".")
+        plural = _plural_wording(language, source, typed if typed is not None else [cleaned])
+        cleaned = plural[0]
+    else:
+        faults = check(source.message_id, cleaned)
+        if faults:
+            raise WordingRefused("Not saved: " + "; ".join(faults) + ".")
     row = _stored(session, language, source)
-    before = row.text if row is not None else None
-    if before == cleaned:
+    before = _shown(row) if row is not None else None
+    after = " | ".join(plural) if plural is not None else cleaned
+    if before == after:
         return row  # nothing changed: nothing on the timeline
     now = clock.now()
     if row is None:
@@ -309,6 +377,7 @@ def save(
             message_hash=source.key,
             message_id=source.message_id,
             text=cleaned,
+            forms=plural,
             updated_at=now,
             updated_by_staff_id=actor.staff_id,
         )
@@ -321,10 +390,11 @@ def save(
             ) from exc
     else:
         row.text = cleaned
+        row.forms = plural
         row.updated_at = now
         row.updated_by_staff_id = actor.staff_id
         session.flush()
-    _record(session, SAVED, language, source, actor, before=before, after=cleaned)
+    _record(session, SAVED, language, source, actor, before=before, after=after)
     _install_on_commit(session)
     return row
 
@@ -337,12 +407,17 @@ def reset(session: Session, language: str, message_id: str, actor: Actor) -> boo
     row = _stored(session, language, source)
     if row is None:
         return False
-    before = row.text
+    before = _shown(row)
     session.delete(row)
     session.flush()
     _record(session, RESET, language, source, actor, before=before, after=None)
     _install_on_commit(session)
     return True
+
+
+def _shown(row: StaffTranslation) -> str:
+    """Staff's wording as the timeline shows it (a text with a count: its forms, with |)."""
+    return " | ".join(str(f) for f in row.forms) if row.forms else row.text
 
 
 def _stored(session: Session, language: str, source: Source) -> StaffTranslation | None:

@@ -33,6 +33,7 @@ from backend.texts.format import (
     short_day_month,
     trek_label,
 )
+from backend.texts.treks import trek_texts
 
 
 class RecommendedTrip(Protocol):
@@ -110,7 +111,7 @@ def quote_message(
         _("💰 Price: {price} per person").format(price=quote.price_per_person),
         "",
         _("Includes:"),
-        *[f"✓ {item}" for item in product.inclusions],
+        *[f"✓ {item}" for item in trek_texts(product).inclusions],
         "",
         ngettext("Total: {total} for {count} pax", "Total: {total} for {count} pax", party).format(
             total=quote.subtotal, count=party
@@ -670,10 +671,11 @@ def price_info(product: Product, party: int | None = None) -> str:
 
 
 def inclusions_info(product: Product) -> str:
+    trek = trek_texts(product)
     return "\n".join(
         [
-            _("{trek} includes:").format(trek=product.name),
-            *[f"✓ {item}" for item in product.inclusions],
+            _("{trek} includes:").format(trek=trek.name),
+            *[f"✓ {item}" for item in trek.inclusions],
         ]
     )
 

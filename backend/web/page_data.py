@@ -35,6 +35,7 @@ from backend.services import (
     waitlist,
 )
 from backend.texts.format import day_month
+from backend.texts.treks import trek_texts
 from backend.web import page_language, words
 from backend.web.words import N_, _
 
@@ -92,7 +93,7 @@ def _summary(booking: Booking) -> dict[str, Any]:
     departure = booking.departure
     return {
         "reference": booking.reference,
-        "product": departure.product.name,
+        "product": trek_texts(departure.product).name,
         "dates": texts.date_range(departure.start_date, departure.end_date),
         "people": booking.party_size,
         "total": texts.money(booking.total_minor, booking.currency),
@@ -357,8 +358,13 @@ def track(session: Session, claims: links.LinkClaims) -> Page:
     incident = incidents.open_incident(session, trip) if trip else None
     notice = incidents.notice_for(session, incident, booking) if incident else None
     itinerary = [
-        {**item, "now": status == TripStatus.IN_PROGRESS and _covers(item["days"], day_number)}
-        for item in product.itinerary
+        {
+            "days": item.days,
+            "title": item.title,
+            "detail": item.detail,
+            "now": status == TripStatus.IN_PROGRESS and _covers(item.days, day_number),
+        }
+        for item in trek_texts(product).itinerary
     ]
     context = {
         "booking": _summary(booking),

@@ -70,6 +70,8 @@ EXPECTED: dict[tuple[str, str], set[Role]] = {
     ("put", "/api/faq/{topic}"): {A},
     ("get", "/api/translations"): {S, OP, A},
     ("put", "/api/translations/{language}"): {A},
+    ("get", "/api/products/{code}/texts/{language}"): {S, OP, A},
+    ("put", "/api/products/{code}/texts/{language}"): {A},
     ("get", "/api/products"): {S, OP, A},
     ("post", "/api/products"): {A},
     ("patch", "/api/products/{product_id}"): {A},

@@ -137,10 +137,96 @@ def test_an_unknown_text_or_language_is_refused(
     assert _stored() == 0
 
 
-def test_a_text_with_a_count_stays_with_the_catalogue(admin: Actor) -> None:
-    plural = next(s for s in translations.template().values() if s.plural)
-    with transaction() as s, pytest.raises(DomainError, match="plural"):
-        translations.save(s, "de", plural.message_id, "irgendwas", admin)
+GROUP, GROUPS = "👥 Group: {count} person", "👥 Group: {count} people"
+
+
+def _group(code: str, count: int) -> str:
+    with i18n.speaking(code):
+        return i18n.ngettext(GROUP, GROUPS, count).format(count=count)
+
+
+def test_each_plural_form_of_a_text_with_a_count_is_staff_s_to_write(admin: Actor) -> None:
+    """German and French each have two forms (Babel reads them from the catalogue's header):
+    French reads 0 with the singular's form, German with the plural's."""
+    assert translations.form_labels("de") == ["1", "0, 2, 3, 4, …"]
+    assert translations.form_labels("fr") == ["0, 1", "2, 3, 4, 5, …"]
+    assert _group("de", 3) == "👥 Gruppe: 3 Personen"
+    with transaction() as s:
+        translations.save(
+            s, "de", GROUP, "", admin, forms=["👥 Wir sind {count}", "👥 Wir sind {count} Leute"]
+        )
+        translations.save(
+            s,
+            "fr",
+            GROUP,
+            "",
+            admin,
+            forms=["👥 Groupe : {count} voyageur", "👥 {count} voyageurs"],
+        )
+    assert _group("de", 1) == "👥 Wir sind 1"
+    assert _group("de", 0) == "👥 Wir sind 0 Leute"
+    assert _group("de", 4) == "👥 Wir sind 4 Leute"
+    assert _group("fr", 0) == "👥 Groupe : 0 voyageur"
+    assert _group("fr", 2) == "👥 2 voyageurs"
+    assert _group("es", 2) == "👥 Grupo: 2 personas"  # no wording in Spanish: the catalogue's
+    with transaction() as s:
+        [row] = [r for r in translations.rows(s, "de", search="Wir sind") if r.source.plural]
+        assert row.editable and row.staff_forms == (
+            "👥 Wir sind {count}",
+            "👥 Wir sind {count} Leute",
+        )
+        assert row.forms == ["1", "0, 2, 3, 4, …"]
+    assert [e.content["after"] for e in _events()] == [
+        "👥 Wir sind {count} | 👥 Wir sind {count} Leute",
+        "👥 Groupe : {count} voyageur | 👥 {count} voyageurs",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("forms", "fault"),
+    [
+        (["👥 Wir sind {count}"], "German has 2 forms"),
+        (["👥 Wir sind {count}", ""], "German has 2 forms"),
+        (
+            ["👥 Wir sind {count}", "👥 Wir sind {n} Leute"],
+            "form for 0, 2, 3, 4, …: missing {count}",
+        ),
+        (["👥 Wir sind", "👥 Wir sind {count} Leute"], "form for 1: missing {count}"),
+    ],
+)
+def test_a_plural_wording_missing_a_form_or_a_placeholder_is_refused(
+    admin: Actor, forms: list[str], fault: str
+) -> None:
+    with transaction() as s, pytest.raises(translations.WordingRefused, match=re.escape(fault)):
+        translations.save(s, "de", GROUP, "", admin, forms=forms)
+    with transaction() as s, pytest.raises(translations.WordingRefused, match="one form"):
+        translations.save(s, "de", GOODBYE, "", admin, forms=[OURS, OURS])
+    assert _stored() == 0 and _events() == []
+
+
+def test_a_plural_wording_resets_to_the_catalogue(admin: Actor) -> None:
+    with transaction() as s:
+        translations.save(s, "de", GROUP, "", admin, forms=["{count} Gast", "{count} Gäste"])
+    assert _group("de", 2) == "2 Gäste"
+    with transaction() as s:
+        assert translations.reset(s, "de", GROUP, admin) is True
+    assert _group("de", 2) == "👥 Gruppe: 2 Personen" and _stored() == 0
+    with transaction() as s:
+        translations.save(s, "de", GROUP, "", admin, forms=["{count} Gast", "{count} Gäste"])
+        translations.save(s, "de", GROUP, "", admin, forms=["  ", ""])  # all empty: a reset
+    assert _group("de", 1) == "👥 Gruppe: 1 Person"
+    assert [e.action for e in _events()][-1] == "tms.translation.reset"
+    assert _events()[-1].content["before"] == "{count} Gast | {count} Gäste"
+
+
+def test_another_process_reads_the_plural_wording_at_its_next_look(admin: Actor) -> None:
+    with transaction() as s:
+        translations.save(s, "de", GROUP, "", admin, forms=["{count} Gast", "{count} Gäste"])
+    i18n.install_overrides({})  # another process: it has not read the table yet
+    assert _group("de", 2) == "👥 Gruppe: 2 Personen"
+    with transaction() as s:
+        assert translations.refresh(s, force=True) is True
+    assert _group("de", 2) == "2 Gäste" and _group("de", 1) == "1 Gast"
 
 
 def test_reset_goes_back_to_the_catalogue_and_both_are_on_the_timeline(admin: Actor) -> None:
