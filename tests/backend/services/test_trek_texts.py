@@ -18,10 +18,12 @@ from backend.domain.actor import SYSTEM, Actor
 from backend.domain.enums import ObjectType, Role, Source
 from backend.domain.errors import NotFound
 from backend.domain.timeline_actions import sentence
-from backend.models import OutboundEmail, TimelineEvent, TrekText
+from backend.links import LinkClaims
+from backend.models import OutboundEmail, TimelineEvent, TrekText, Trip
 from backend.payments.provider import payment_event
-from backend.services import bookings, catalog, contacts, payments, staff, trek_texts
+from backend.services import bookings, catalog, contacts, payments, staff, trek_texts, trips
 from backend.texts.treks import trek_texts as read_texts
+from backend.web import page_data
 from tests.conftest import load_demo_world
 
 GERMAN = trek_texts.Draft(
@@ -178,3 +180,23 @@ def test_the_german_confirmation_e_mail_carries_the_german_trek(admin):
         assert re.search(r"Tag 2: \S", mail.body_text)  # not written: the English title
         assert "Tag 3: Akklimatisierungstag in Namche" in mail.body_text
         assert "Everest-Basislager-Trek" in (mail.body_html or "")
+
+
+def test_a_german_guest_follows_the_trip_with_the_german_itinerary(admin):
+    """The track page's data: the day lines of the trek under way in the guest's language."""
+    with transaction() as s:
+        trip = s.scalar(select(Trip).where(Trip.status == "IN_PROGRESS").limit(1))
+        assert trip is not None
+        code = trip.departure.product.code
+        english = read_texts(trip.departure.product, "en")
+        draft = trek_texts.Draft(itinerary=[("Erster Tag", "Ankunft")])
+        trek_texts.save(s, code, "de", draft, admin)
+        guest = trips.guests_of(s, trip)[0]
+        guest.contact.language = "de"
+        key = guest.ref_key
+    with transaction() as s:
+        page = page_data.track(s, LinkClaims("track", key))
+        assert page.language == "de"
+        days = page.context["itinerary"]
+        assert (days[0]["title"], days[0]["detail"]) == ("Erster Tag", "Ankunft")
+        assert [d["title"] for d in days[1:]] == [d.title for d in english.itinerary[1:]]
