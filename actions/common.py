@@ -75,11 +75,26 @@ class Turn:
 
 
 def sender_phone(tracker: Tracker) -> str:
-    """Who wrote, as the inbox worker names them: their phone (E.164), or their business-scoped
-    user ID when WhatsApp shares no phone (backend/domain/whatsapp_ids.py)."""
+    """A sender id that is an address: the phone (E.164), or the business-scoped user ID
+    when WhatsApp shares no phone (backend/domain/whatsapp_ids.py)."""
     if is_bsuid(tracker.sender_id):
         return str(tracker.sender_id)
     return normalise_phone(tracker.sender_id, get_settings().default_region)
+
+
+class UnknownSender(Exception):
+    """A sender id that is neither a contact's key nor an address."""
+
+
+def sender_contact(session: Session, tracker: Tracker, profile_name: str | None) -> Contact:
+    """Who wrote, as the inbox worker names them: the contact whose `sender_key` the sender id
+    is (it stays theirs when they share their phone or get a new BSUID), else the contact of
+    the address it is (created if new). InvalidPhoneNumber when it is neither."""
+    key = str(tracker.sender_id)
+    contact = session.scalar(select(Contact).where(Contact.sender_key == key))
+    if contact is not None:
+        return contact
+    return contacts.get_or_create_contact(session, sender_phone(tracker), profile_name=profile_name)
 
 
 def wamid_of(tracker: Tracker) -> str | None:
@@ -123,10 +138,6 @@ class TmsAction(Action):
     def _run_in_transaction(
         self, tracker: Tracker
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        try:
-            phone = sender_phone(tracker)
-        except InvalidPhoneNumber:
-            return [{"text": texts.help_message()}], []
         wamid = wamid_of(tracker)
         try:
             with transaction() as session:
@@ -140,7 +151,7 @@ class TmsAction(Action):
                         logger.info("replaying %s for %s", self.name(), wamid)
                         return receipt.messages, receipt.events
                 translations.refresh(session)  # staff's wording (Translations page), if changed
-                turn = self._turn(session, tracker, phone)
+                turn = self._turn(session, tracker)
                 # Replies in the customer's language (services/languages.py keeps it).
                 with i18n.speaking(languages.language_of(turn.contact)):
                     if not typed_refund_choice(turn):
@@ -158,15 +169,18 @@ class TmsAction(Action):
                 return turn.replies, turn.events
         except ConcurrentChange:
             raise  # transient: retried, not refused
+        except UnknownSender:
+            return [{"text": texts.help_message()}], []
         except DomainError as exc:
             logger.info("%s refused: %s", self.name(), exc)
             return [{"text": texts.guide_command_refused(str(exc).rstrip("."))}], []
 
-    def _turn(self, session: Session, tracker: Tracker, phone: str) -> Turn:
+    def _turn(self, session: Session, tracker: Tracker) -> Turn:
         metadata = tracker.latest_message.get("metadata") or {}
-        contact = contacts.get_or_create_contact(
-            session, phone, profile_name=metadata.get("profile_name")
-        )
+        try:
+            contact = sender_contact(session, tracker, metadata.get("profile_name"))
+        except InvalidPhoneNumber as exc:
+            raise UnknownSender(str(tracker.sender_id)) from exc
         conversation, _ = contacts.get_or_open_conversation(session, contact)
         return Turn(
             session=session,

@@ -28,7 +28,10 @@
 - Test controls under `/_fake/`: `inbound` (a customer writes: a signed webhook to the
   backend), `media` (a phone uploads a file: its media id for an inbound message),
   `messages` (what was received), `wait` (a long poll for the messages to one recipient),
-  `config`, `clock` (move time), `reset`.
+  `config`, `clock` (move time), `reset`, `change_number` (a user changes number: Meta's
+  `system` message `user_changed_number`, or `user_changed_user_id` for a username user),
+  `messaging_limit` (a tier change, or `event` FLAGGED / UNFLAGGED: Meta's
+  phone_number_quality_update).
 """
 
 from __future__ import annotations
@@ -68,12 +71,13 @@ from backend.domain.whatsapp_messages import (
     TEXT_LIMIT,
     has_emoji,
 )
-from backend.whatsapp.inbox import USER_ID_UPDATE
 from backend.whatsapp.signature import sign
 from backend.whatsapp.templates import approved, seeds
 
 WINDOW = timedelta(hours=24)
 SERVER_ERROR_CODES = {1, 2, 131000}  # Meta's "unknown"/"service unavailable" errors, as HTTP 500
+# phone_number_quality_update events that flag the number's quality without changing its tier.
+QUALITY_FLAGS = ("FLAGGED", "UNFLAGGED")
 
 
 class FakeMeta:
@@ -203,25 +207,48 @@ class FakeMeta:
         if by_user_id and wa_id in self.usernames:
             status.pop("recipient_id", None)
 
-    def user_id_update(self, wa_id: str, new_wa_id: str | None) -> dict[str, Any]:
-        """A user changed their phone number: a new BSUID, and Meta's `user_id_update`."""
+    def change_number(
+        self, wa_id: str, new_wa_id: str | None, name: str | None = None
+    ) -> dict[str, Any]:
+        """A user changed their phone number: Meta gives them a new BSUID and tells the
+        business by a `system` message on the `messages` field (no `contacts[]`; Meta's system
+        messages webhook reference): `user_changed_number` with the new number
+        (`system.wa_id`) when it can be shared, else `user_changed_user_id` (the BSUID
+        alone); `system.user_id` is the new BSUID, `previous_user_id` the old one, and
+        `from` the old number when the user shared it."""
         previous = self.user_id_of(wa_id)
         self.user_ids.pop(wa_id)
         current = f"{previous.split('.')[0]}.{int(previous.split('.')[-1]) + 1}"
         target = new_wa_id or wa_id
         self.user_ids[target] = current
+        shared = wa_id not in self.usernames
         if new_wa_id and wa_id in self.usernames:
             self.usernames[new_wa_id] = self.usernames.pop(wa_id)
         if new_wa_id and wa_id in self.last_inbound:
             self.last_inbound[new_wa_id] = self.last_inbound.pop(wa_id)
-        item: dict[str, Any] = {
-            "detail": "User changed phone number",
-            "user_id": {"previous": previous, "current": current},
+        who = name or "WhatsApp user"
+        message: dict[str, Any] = {
+            "id": self.wamid(),
             "timestamp": str(int(self.now().timestamp())),
+            "type": "system",
         }
-        if target not in self.usernames:
-            item["wa_id"] = target
-        return self._envelope({USER_ID_UPDATE: [item]}, field=USER_ID_UPDATE)
+        if shared:
+            message["from"] = wa_id
+            message["system"] = {
+                "body": f"User {who} changed from {wa_id} to {target}",
+                "wa_id": target,
+                "type": "user_changed_number",
+                "user_id": current,
+                "previous_user_id": previous,
+            }
+        else:
+            message["system"] = {
+                "body": f"User {who} changed their business-scoped user ID",
+                "type": "user_changed_user_id",
+                "user_id": current,
+                "previous_user_id": previous,
+            }
+        return self._envelope({"messages": [message]})
 
     # -- outbound (business → user) ------------------------------------------------------------
     def check(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
@@ -332,6 +359,21 @@ class FakeMeta:
         limit = limit_of(tier) if tier else None
         users = self.initiated_users()
         return limit is not None and wa_id not in users and len(users) >= limit
+
+    def quality_flag(self, event: str) -> dict[str, Any]:
+        """Meta's phone_number_quality_update for a quality flag (`FLAGGED`: the number's
+        quality is low and its limit will be lowered unless it improves; `UNFLAGGED`: it
+        recovered): the tier stays, and `old_limit` is only in a messaging limit change."""
+        tier = self.config["messaging_limit_tier"]
+        return self._account_change(
+            "phone_number_quality_update",
+            {
+                "display_phone_number": get_settings().whatsapp_business_phone.lstrip("+"),
+                "event": event,
+                "current_limit": tier,
+                "max_daily_conversations_per_business": tier,
+            },
+        )
 
     def limit_change(self, tier: str) -> dict[str, Any]:
         """Set the portfolio's tier; Meta's phone_number_quality_update webhook body for it."""
@@ -990,17 +1032,27 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
         found = [m for m in fake.messages[since:] if not to or to in (m["to"], m.get("recipient"))]
         return response.json({"messages": found, "total": len(fake.messages)})
 
-    @app.post("/_fake/user_id_update")
-    async def change_user_id(request: Request):
+    @app.post("/_fake/change_number")
+    async def change_number(request: Request):
         """The user `from` changes their phone number (to `new_phone`, if given): Meta gives
-        them a new BSUID and sends `user_id_update`."""
+        them a new BSUID and posts the `system` message (`user_changed_number`, or
+        `user_changed_user_id` for a user who shares no phone); answers the new `user_id`
+        and the message (`wamid`; `"again": true` posts the same body twice, as a redelivery)."""
         data = request.json or {}
         wa_id = str(data["from"]).lstrip("+")
         new_wa_id = str(data["new_phone"]).lstrip("+") if data.get("new_phone") else None
-        payload = fake.user_id_update(wa_id, new_wa_id)
+        payload = fake.change_number(wa_id, new_wa_id, data.get("name"))
         status = await fake.post_webhook(app.ctx.http, payload)
+        if data.get("again"):
+            status = await fake.post_webhook(app.ctx.http, payload)
+        message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
         return response.json(
-            {"user_id": fake.user_id_of(new_wa_id or wa_id), "webhook_status": status}
+            {
+                "user_id": fake.user_id_of(new_wa_id or wa_id),
+                "wamid": message["id"],
+                "type": message["system"]["type"],
+                "webhook_status": status,
+            }
         )
 
     @app.get("/_fake/stats")
@@ -1051,10 +1103,18 @@ def create_fake_app(fake: FakeMeta) -> Sanic:
     @app.post("/_fake/messaging_limit")
     async def messaging_limit(request: Request):
         """Change the portfolio's tier (`tier`: TIER_250, TIER_2K, ...) and post Meta's
-        phone_number_quality_update webhook (unless `notify` is false); answers what the limit
-        counts now."""
+        phone_number_quality_update webhook (unless `notify` is false), or, with `event`
+        FLAGGED or UNFLAGGED (and no tier), post that quality flag with the tier unchanged;
+        answers what the limit counts now."""
         data = request.json or {}
-        payload = fake.limit_change(str(data["tier"]))
+        event = str(data.get("event") or "").upper()
+        if event and event not in QUALITY_FLAGS:
+            return response.json(
+                {"error": f"event must be one of {', '.join(QUALITY_FLAGS)}"}, status=400
+            )
+        if event and data.get("tier"):
+            return response.json({"error": "a tier or a quality flag, not both"}, status=400)
+        payload = fake.quality_flag(event) if event else fake.limit_change(str(data["tier"]))
         delivered = (
             await fake.post_webhook(app.ctx.http, payload) if data.get("notify", True) else None
         )

@@ -23,6 +23,9 @@ class InboundMessage(Base):
     # The sender's address (phone, else BSUID: backend/domain/whatsapp_ids.py); its BSUID too.
     from_phone: Mapped[str] = mapped_column(String(ADDRESS_LENGTH), index=True)
     from_user_id: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
+    # The key the message is ordered under (its sender's, whichever identifier it carries):
+    # set by the inbox's claim when it first sees the message (`inbox.assign_sender_keys`).
+    sender_key: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH), index=True)
     phone_number_id: Mapped[str | None] = mapped_column(String(40))
     profile_name: Mapped[str | None] = mapped_column(String(120))
     message_type: Mapped[str] = mapped_column(String(24))

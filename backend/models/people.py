@@ -19,6 +19,10 @@ class Contact(IdMixin, CreatedMixin, Base):
     # `contacts.resolve_contact` is the one place that finds, creates and merges them.
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     user_id: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH), unique=True)
+    # What the assistant (Rasa's sender id) and the inbox's order know them by, for good: the
+    # address they were first seen with (or the contact's id, when another has that key).
+    # Neither a shared phone nor a new BSUID changes it, so a dialogue never starts afresh.
+    sender_key: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH), unique=True)
     profile_name: Mapped[str | None] = mapped_column(String(120))
     name: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(200))

@@ -345,7 +345,9 @@ def dialogue_turn(
 ) -> DialogueTurn:
     return DialogueTurn(
         row_id=row.id,
-        sender=arrival.contact.address,
+        # The contact's key, not its address: a customer who shares their phone (or gets a new
+        # BSUID) goes on in the same dialogue (docs/whatsapp.md, "Usernames and BSUIDs").
+        sender=arrival.contact.sender_key or arrival.contact.address,
         text=row.text or "",
         metadata={
             "wamid": row.wamid,

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, PrimaryKeyConstraint, UniqueConstraint, select, tuple_, update
+from sqlalchemy import (
+    Column,
+    PrimaryKeyConstraint,
+    UniqueConstraint,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -46,12 +54,15 @@ def resolve_contact(
     *,
     profile_name: str | None = None,
     name: str | None = None,
+    sender_key: str | None = None,
 ) -> Contact:
     """The one contact these identifiers name, created if new: the one rule for who a
     WhatsApp user is. A message that reveals both a phone and a BSUID joins a contact known
     by the phone with one known by the BSUID (the older keeps everything, on the timeline as
     `tms.contact.merged`); a phone's contact seen with another BSUID takes it (Meta gives a
-    new one when a number changes), as `tms.contact.user_id_changed`."""
+    new one when a number changes), as `tms.contact.user_id_changed`. A new contact's
+    `sender_key` is the one given (the key its first message was ordered under), else its
+    address (`ensure_sender_key`)."""
     e164 = normalise_phone(phone, get_settings().default_region) if phone else None
     if e164 is None and not user_id:
         raise ValueError("a contact needs a phone number or a business-scoped user ID")
@@ -68,6 +79,7 @@ def resolve_contact(
         contact = Contact(phone=e164, user_id=user_id, profile_name=profile_name, name=name)
         session.add(contact)
         session.flush()
+        ensure_sender_key(session, contact, sender_key)
         return contact
     if e164 and contact.phone != e164:
         # The identifiers on the latest message win: a BSUID seen with another number is
@@ -87,29 +99,88 @@ def resolve_contact(
     return contact
 
 
-def change_user_id(
-    session: Session, previous: str, current: str, *, phone: str | None = None
+def ensure_sender_key(session: Session, contact: Contact, wanted: str | None = None) -> str:
+    """The contact's key for the assistant and the inbox's order, set once and never changed:
+    `wanted` (the key its first message was ordered under) or its address, else its id when
+    another contact already has that key (a number Meta gave to someone else)."""
+    if contact.sender_key:
+        return contact.sender_key
+    key = wanted or contact.address
+    taken = session.scalar(
+        select(Contact.id).where(Contact.sender_key == key, Contact.id != contact.id)
+    )
+    contact.sender_key = contact.id if taken is not None else key
+    session.flush()
+    return contact.sender_key
+
+
+def keys_by_identifier(session: Session, identifiers: set[str]) -> dict[str, tuple[Any, ...]]:
+    """For each of these identifiers (phones in E.164, BSUIDs) that a contact is known by:
+    (its created_at, its id, its sender key), so the oldest of several can be chosen (the
+    one a merge keeps). One query for all of them."""
+    if not identifiers:
+        return {}
+    found: dict[str, tuple[Any, ...]] = {}
+    wanted = sorted(identifiers)
+    for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+        rows = session.execute(
+            select(
+                Contact.created_at, Contact.id, Contact.sender_key, Contact.phone, Contact.user_id
+            ).where(or_(Contact.phone.in_(chunk), Contact.user_id.in_(chunk)))
+        )
+        for created_at, contact_id, key, phone, user_id in rows:
+            entry = (created_at, contact_id, key or phone or user_id)
+            for identifier in (phone, user_id):
+                if identifier in identifiers:
+                    found[identifier] = entry
+    return found
+
+
+def apply_identity_change(
+    session: Session,
+    *,
+    previous_phone: str | None,
+    previous_user_id: str | None,
+    phone: str | None,
+    user_id: str | None,
 ) -> Contact | None:
-    """Meta's `user_id_update`: the user's BSUID is now `current` (a new one comes with a new
-    phone number). The contact known by `previous` (or by the phone) moves to it, joined with
-    any contact already known by `current`; None when nobody here is known by either."""
-    contact = session.scalar(select(Contact).where(Contact.user_id == previous))
-    if contact is None and phone:
-        contact = find_contact(session, phone)
-    if contact is None:
-        return None
-    addresses_before = {contact.address, previous}
-    already = session.scalar(select(Contact).where(Contact.user_id == current))
-    if already is not None and already.id != contact.id:
-        addresses_before.add(already.address)
-        contact = _merge(session, contact, already)
-    if contact.user_id != current:
-        old, contact.user_id = contact.user_id, current
-        _record_user_id_change(session, contact, old or previous)
+    """Meta's identity change (a `system` message, `user_changed_number` or
+    `user_changed_user_id`): the user known by `previous_phone` / `previous_user_id` is now
+    known by `phone` (a new number, when Meta shares it) and `user_id` (their new BSUID). The
+    contact moves with everything it has (bookings, consent, conversations, its sender key),
+    joined with any contact already known by the new identifiers; each change is on its
+    timeline and messages still queued go to the new address. A change already applied (Meta
+    sent it again) changes nothing. None when nobody here is known by any of them."""
+    region = get_settings().default_region
+    new_phone = normalise_phone(phone, region) if phone else None
+    old_phone = normalise_phone(previous_phone, region) if previous_phone else None
+    contact = None
+    if previous_user_id:
+        contact = session.scalar(select(Contact).where(Contact.user_id == previous_user_id))
+    if contact is None and old_phone:
+        contact = session.scalar(select(Contact).where(Contact.phone == old_phone))
+    if contact is None:  # already moved (Meta sent it again), or never known here
+        if user_id:
+            contact = session.scalar(select(Contact).where(Contact.user_id == user_id))
+        if contact is None and new_phone:
+            contact = session.scalar(select(Contact).where(Contact.phone == new_phone))
+        return contact
+    addresses_before = {contact.address, *(a for a in (old_phone, previous_user_id) if a)}
+    for column, value in ((Contact.user_id, user_id), (Contact.phone, new_phone)):
+        other = session.scalar(select(Contact).where(column == value)) if value else None
+        if other is not None and other.id != contact.id:
+            addresses_before.add(other.address)
+            contact = _merge(session, contact, other)
+    if user_id and contact.user_id != user_id:
+        old, contact.user_id = contact.user_id, user_id
+        session.flush()
+        _record_user_id_change(session, contact, old or previous_user_id or "")
+    if new_phone and contact.phone != new_phone:
+        old, contact.phone = contact.phone, new_phone
+        session.flush()
+        _record_phone_change(session, contact, old or old_phone or "")
     session.flush()
     _readdress_queue(session, addresses_before, contact.address)
-    if phone:  # the new number comes with the new BSUID: it wins as a message's would
-        return resolve_contact(session, phone, current)
     return contact
 
 
@@ -199,7 +270,7 @@ def _merge(session: Session, first: Contact, second: Contact) -> Contact:
         keep.last_inbound_at is None or keep.last_inbound_at < gone.last_inbound_at
     ):
         keep.last_inbound_at = gone.last_inbound_at
-    gone_id = gone.id
+    gone_id, gone_key = gone.id, gone.sender_key
     session.flush()
     session.expire_all()  # conversations and the like now belong to `keep`
     gone_row = session.get(Contact, gone_id)
@@ -207,6 +278,8 @@ def _merge(session: Session, first: Contact, second: Contact) -> Contact:
     session.flush()  # frees the unique phone and user_id before `keep` takes them
     keep = session.get(Contact, keep.id)  # type: ignore[assignment]
     keep.phone, keep.user_id = phone, user_id
+    # The older's key stays (its dialogue goes on); the other's is taken only when it had none.
+    keep.sender_key = keep.sender_key or gone_key
     session.flush()
     timeline.record(
         session,

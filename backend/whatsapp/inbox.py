@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, select, update
+from sqlalchemy import Connection, Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -157,8 +157,6 @@ class ParsedWebhook:
     statuses: list[dict[str, Any]] = field(default_factory=list)
     # Account webhooks (template status, quality, category; the messaging limit): (field, value).
     templates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    # Meta's `user_id_update`: {"previous", "current", "phone"} (a user's BSUID changed).
-    user_id_updates: list[dict[str, str | None]] = field(default_factory=list)
     ignored_changes: int = 0
 
 
@@ -166,7 +164,15 @@ class ParsedWebhook:
 # BSUIDs"): `contacts[]` has `user_id` always and `wa_id` (the phone) only when Meta shares it;
 # `messages[].from` is the phone when shared and `from_user_id` the BSUID; a status names its
 # user by `recipient_id` (phone) and `recipient_user_id` (BSUID). Parsed here and only here.
-USER_ID_UPDATE = "user_id_update"
+#
+# A user's identifiers change by a `system` message on the `messages` field (Meta's system
+# messages webhook reference, updated Aug 11, 2026; no `contacts[]`): `system.type`
+# `user_changed_number` (a new number, `system.wa_id`, and with it a new BSUID) or
+# `user_changed_user_id` (a new BSUID, no phone); `system.user_id` / `parent_user_id` are the
+# new BSUIDs and `previous_user_id` / `previous_parent_user_id` the old ones; `from` is the old
+# number when shared. Meta's changelog of that day: `user_id_update` "is not a subscribable
+# webhook field", so a change of that field is ignored like any other unknown one.
+IDENTITY_CHANGES = ("user_changed_number", "user_changed_user_id")
 
 
 def _bsuid(value: Any) -> str | None:
@@ -197,10 +203,17 @@ class _SenderBook:
                     self._by_key[key] = contact
 
     def identify(self, message: dict[str, Any]) -> tuple[str | None, str | None]:
-        """(phone, BSUID) of who wrote the message; at least one, else MalformedPayload."""
+        """(phone, BSUID) of who wrote the message; at least one, else MalformedPayload. An
+        identity change names the user as we knew them (their previous identifiers)."""
         sender = message.get("from")
         phone = _phone(sender)
         user_id = _bsuid(message.get("from_user_id")) or _bsuid(sender)
+        change = identity_change(message)
+        if change is not None:
+            phone = phone or change["previous_phone"]
+            user_id = change["previous_user_id"] or user_id
+            if not phone and not user_id:  # nothing of the old: named by the new
+                phone, user_id = change["phone"], change["user_id"]
         contact = self._by_key.get(phone or "") or self._by_key.get(user_id or "")
         if contact is not None:
             phone = phone or _phone(contact.get("wa_id"))
@@ -221,23 +234,37 @@ def _recipient(status: dict[str, Any]) -> str | None:
     return phone or user_id
 
 
-def _user_id_updates(value: dict[str, Any]) -> list[dict[str, str | None]]:
-    """Meta's `user_id_update` change: `value.user_id_update[]`, each with
-    `user_id: {previous, current}` and `wa_id` when the phone is shared."""
-    updates = []
-    for item in _objects(value, USER_ID_UPDATE, "value"):
-        ids = item.get("user_id")
-        previous = _bsuid(_field(ids, "previous"))
-        current = _bsuid(_field(ids, "current"))
-        if not previous or not current:
-            # Skipped, not refused: the shape is our reading of Meta's docs, and refusing the
-            # webhook would lose what else it carries (Meta retries the same body).
-            logger.warning("user_id_update without previous and current BSUIDs skipped: %r", item)
-            continue
-        updates.append(
-            {"previous": previous, "current": current, "phone": _phone(item.get("wa_id"))}
+def identity_change(message: dict[str, Any]) -> dict[str, str | None] | None:
+    """A `system` message that changes who the user is (`user_changed_number`,
+    `user_changed_user_id`) as {"type", "previous_phone", "previous_user_id", "phone",
+    "user_id"}; None for any other message, or one that names no new identifier.
+    `system.customer` (the old number) and `new_wa_id` (the new one) are read as Meta's
+    older versions of this message had them."""
+    system = message.get("system") if message.get("type") == "system" else None
+    kind = system.get("type") if isinstance(system, dict) else None
+    if kind not in IDENTITY_CHANGES:
+        return None
+    assert isinstance(system, dict)
+    try:
+        new_phone = (
+            _phone(system.get("wa_id")) or _phone(system.get("new_wa_id"))
+            if kind == "user_changed_number"
+            else None
         )
-    return updates
+        previous_phone = _phone(message.get("from")) or _phone(system.get("customer"))
+    except MalformedPayload:
+        new_phone = previous_phone = None
+    change = {
+        "type": str(kind),
+        "previous_phone": previous_phone,
+        "previous_user_id": _bsuid(system.get("previous_user_id")),
+        "phone": new_phone,
+        "user_id": _bsuid(system.get("user_id")),
+    }
+    if not change["phone"] and not change["user_id"]:
+        logger.warning("%s without a new wa_id or user_id: kept as a notice only", kind)
+        return None
+    return change
 
 
 def _without_nul(value: Any) -> Any:
@@ -272,10 +299,6 @@ def parse_webhook(payload: Any, phone_number_id: str) -> ParsedWebhook:
             # About the account (its templates, its messaging limit), not one number's traffic.
             if change.get("field") in (*TEMPLATE_FIELDS, *LIMIT_FIELDS):
                 parsed.templates.append((str(change["field"]), _clean(value)))
-                continue
-            # A user's BSUID belongs to the business portfolio, not to one of its numbers.
-            if change.get("field") == USER_ID_UPDATE:
-                parsed.user_id_updates.extend(_user_id_updates(value))
                 continue
             metadata = value.get("metadata") or {}
             if not isinstance(metadata, dict):
@@ -430,15 +453,20 @@ def claim(session: Session, limit: int) -> list[InboundMessage]:
 
     A sender's message is only handed out when it is that sender's oldest unfinished one and
     no other worker holds one of theirs, which keeps each sender's messages in order. A
-    message whose worker's lease ran out (it died) is handed out again.
+    message whose worker's lease ran out (it died) is handed out again. A sender is their
+    `sender_key` (`assign_sender_keys`), whichever of their identifiers a message carries.
     """
     now = clock.now()
+    assign_sender_keys(session)
     rows = queue.claim_in_order(
         session,
         InboundMessage,
-        "from_phone",
-        due=queue.due_or_lapsed(
-            InboundMessage, now, waiting=InboxStatus.PENDING, working=InboxStatus.PROCESSING
+        "sender_key",
+        due=and_(
+            InboundMessage.sender_key.is_not(None),
+            queue.due_or_lapsed(
+                InboundMessage, now, waiting=InboxStatus.PENDING, working=InboxStatus.PROCESSING
+            ),
         ),
         unfinished=[InboxStatus.PENDING, InboxStatus.PROCESSING],
         held_by_other=lambda busy: and_(
@@ -451,6 +479,69 @@ def claim(session: Session, limit: int) -> list[InboundMessage]:
         row.attempts += 1
     queue.lease(rows, now, lease_length())
     return rows
+
+
+def _identifiers(row: InboundMessage) -> set[str]:
+    """Every identifier a stored message names its sender by: its address, its BSUID and, for
+    an identity change, the new ones too (its sender's next messages carry those)."""
+    found = {row.from_phone, *([row.from_user_id] if row.from_user_id else [])}
+    change = identity_change(row.payload or {}) if row.message_type == "system" else None
+    if change is not None:
+        found |= {v for k, v in change.items() if k != "type" and v}
+    return found
+
+
+def assign_sender_keys(session: Session) -> int:
+    """Give each message the inbox has not keyed yet its sender's key, in arrival order: the
+    key of an unfinished message of theirs (by any identifier they share: a message with both
+    their phone and their BSUID, or an identity change, joins the two), else of the contact
+    these identifiers name (`contacts.keys_by_identifier`), else the message's address. So a customer who
+    wrote by their BSUID alone and then shares their phone stays one sender, in order and to
+    the assistant. Run in the claim's transaction (rows locked: two claims key each row once).
+    Returns how many were keyed."""
+    new_rows = list(
+        session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.sender_key.is_(None))
+            .order_by(InboundMessage.id)
+            .with_for_update()
+        )
+    )
+    if not new_rows:
+        return 0
+    wanted: set[str] = set()
+    for row in new_rows:
+        wanted |= _identifiers(row)
+    unfinished = [InboxStatus.PENDING, InboxStatus.PROCESSING]
+    keyed = session.scalars(
+        select(InboundMessage)
+        .where(
+            InboundMessage.sender_key.is_not(None),
+            InboundMessage.status.in_(unfinished),
+            or_(
+                InboundMessage.from_phone.in_(wanted),
+                InboundMessage.from_user_id.in_(wanted),
+                InboundMessage.message_type == "system",
+            ),
+        )
+        .order_by(InboundMessage.id)
+    )
+    by_identifier: dict[str, str] = {}
+    for row in keyed:
+        for identifier in _identifiers(row):
+            by_identifier[identifier] = str(row.sender_key)
+    known = contacts.keys_by_identifier(session, wanted)
+    for row in new_rows:
+        identifiers = _identifiers(row)
+        key = next((by_identifier[i] for i in sorted(identifiers) if i in by_identifier), None)
+        if key is None:
+            own = [known[i] for i in (row.from_phone, row.from_user_id) if i and i in known]
+            key = str(min(own)[2]) if own else row.from_phone
+        row.sender_key = key
+        for identifier in identifiers:
+            by_identifier[identifier] = key
+    session.flush()
+    return len(new_rows)
 
 
 def extend_lease(session: Session, token: str) -> int:
@@ -476,14 +567,39 @@ def sender_contact(session: Session, row: InboundMessage) -> Contact:
     """The contact who wrote `row`, by every identifier the webhook gave (its phone, its BSUID
     or both: `contacts.resolve_contact` merges when a message reveals both)."""
     phone = None if is_bsuid(row.from_phone) else row.from_phone
-    return contacts.resolve_contact(session, phone, row.from_user_id, profile_name=row.profile_name)
+    contact = contacts.resolve_contact(
+        session, phone, row.from_user_id, profile_name=row.profile_name, sender_key=row.sender_key
+    )
+    contacts.ensure_sender_key(session, contact, row.sender_key)
+    return contact
+
+
+def arrival_contact(session: Session, row: InboundMessage) -> Contact:
+    """The contact a message is recorded for. A `system` message that changes who the user
+    is first moves their contact to the new identifiers (in the sender's order: what they
+    wrote before it is answered first); the change applied already, or a user unknown here,
+    gives the contact of the new identifiers."""
+    change = identity_change(row.payload or {}) if row.message_type == "system" else None
+    if change is None:
+        return sender_contact(session, row)
+    contact = contacts.apply_identity_change(
+        session,
+        previous_phone=change["previous_phone"],
+        previous_user_id=change["previous_user_id"],
+        phone=change["phone"],
+        user_id=change["user_id"],
+    ) or contacts.resolve_contact(
+        session, change["phone"], change["user_id"], sender_key=row.sender_key
+    )
+    contacts.ensure_sender_key(session, contact, row.sender_key)
+    return contact
 
 
 def record_arrival(session: Session, row: InboundMessage) -> Arrival:
     """The contact, its window, its conversation and the timeline entry for one message.
 
     Runs once per message (a retry finds the timeline entry already there)."""
-    contact = sender_contact(session, row)
+    contact = arrival_contact(session, row)
     contacts.touch_inbound(contact, row.sent_at or row.stored_at)
     conversation, _ = contacts.get_or_open_conversation(session, contact)
     conversation.last_message_at = row.sent_at or row.stored_at

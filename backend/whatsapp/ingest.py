@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from backend.db import get_engine
-from backend.services import contacts, message_templates, messaging_limits
+from backend.services import message_templates, messaging_limits
 from backend.whatsapp import inbox, statuses
 from backend.whatsapp.inbox import ParsedWebhook, StoreResult
 
@@ -47,9 +47,7 @@ def store_batch(connection: Connection, webhooks: Sequence[ParsedWebhook]) -> li
         messages = sum(len(w.messages) for w in webhooks)
         # insertmanyvalues sends up to this many rows per statement; more would be several.
         one_statement = messages <= connection.dialect.insertmanyvalues_page_size
-        autocommit = one_statement and not any(
-            w.statuses or w.templates or w.user_id_updates for w in webhooks
-        )
+        autocommit = one_statement and not any(w.statuses or w.templates for w in webhooks)
         level = "AUTOCOMMIT" if autocommit else connection.default_isolation_level
         connection.execution_options(isolation_level=level)
         if autocommit:
@@ -59,11 +57,6 @@ def store_batch(connection: Connection, webhooks: Sequence[ParsedWebhook]) -> li
         results = inbox.store_parsed(session, webhooks)
         new_status_wamids = [w for r in results for w in r.new_status_wamids]
         statuses.apply_pending(session, new_status_wamids)
-        for webhook in webhooks:  # a user's new BSUID (Meta's user_id_update)
-            for update in webhook.user_id_updates:
-                contacts.change_user_id(
-                    session, str(update["previous"]), str(update["current"]), phone=update["phone"]
-                )
         for webhook in webhooks:  # template changes, the messaging limit
             for field_name, value in webhook.templates:
                 if field_name in messaging_limits.WEBHOOK_FIELDS:

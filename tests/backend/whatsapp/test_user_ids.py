@@ -1,5 +1,5 @@
-"""Business-scoped user IDs (BSUIDs): webhooks that name a user by `user_id` alone, by both it
-and the phone, or that change it (`user_id_update`); the contact, the order per sender, the
+"""Business-scoped user IDs (BSUIDs): webhooks that name a user by `user_id` alone, or by both it
+and the phone (changes: test_user_ids_changes.py); the contact, the order per sender, the
 de-duplication, consent, the reply by `recipient` and staff recognition all hold."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from backend import texts
 from backend.db import transaction
@@ -26,7 +26,7 @@ from backend.models import (
     TimelineEvent,
 )
 from backend.services import consent, contacts, outbox
-from backend.whatsapp import inbox, ingest
+from backend.whatsapp import inbox
 from tests import factories
 from tests.backend.services.test_arrivals import arrive, opted_out, sent_to, text
 from tests.backend.whatsapp import payloads as p
@@ -59,34 +59,6 @@ def with_contacts(messages: list[dict[str, Any]], *, phone: bool) -> dict[str, A
         for m in messages
     ]
     return body
-
-
-def user_id_update(previous: str, current: str) -> dict[str, Any]:
-    """Meta's `user_id_update` change (the shape docs/whatsapp.md describes)."""
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "WABA",
-                "changes": [
-                    {
-                        "field": "user_id_update",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"phone_number_id": p.PHONE_NUMBER_ID},
-                            "user_id_update": [
-                                {
-                                    "detail": "user changed phone number",
-                                    "user_id": {"previous": previous, "current": current},
-                                    "timestamp": "1735000000",
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
 
 
 # -- parsing: one module reads who wrote ------------------------------------------------------
@@ -210,42 +182,8 @@ def test_a_bsuid_seen_with_another_number_takes_it_and_its_queue_follows(session
     )
 
 
-def test_user_id_update_with_a_number_moves_the_contact_and_its_queue(session):
-    contact = contacts.resolve_contact(session, None, BSUID)
-    outbox.enqueue_text(
-        session, to_phone=BSUID, contact_id=contact.id, body="See you in Lukla", purpose="x"
-    )
-    moved = contacts.change_user_id(session, BSUID, NEW_BSUID, phone=PHONE)
-    assert moved is not None and moved.id == contact.id
-    assert (moved.phone, moved.user_id) == (PHONE, NEW_BSUID)
-    assert session.scalars(select(OutboundMessage.recipient_phone)).all() == [PHONE]
-
-
-def test_user_id_update_moves_the_contact_to_its_new_bsuid(db_url):
-    with transaction(db_url) as s:
-        contact_id = contacts.resolve_contact(s, None, BSUID, profile_name="Anna").id
-    parsed = inbox.parse_webhook(user_id_update(BSUID, NEW_BSUID), p.PHONE_NUMBER_ID)
-    assert parsed.user_id_updates == [{"previous": BSUID, "current": NEW_BSUID, "phone": None}]
-    engine = create_engine(db_url)
-    with engine.connect() as connection:
-        ingest.store_batch(connection, [parsed])
-    engine.dispose()
-    with transaction(db_url) as s:
-        contact = s.get(Contact, contact_id)
-        assert contact.user_id == NEW_BSUID
-        assert contacts.find_contact(s, BSUID) is None
-        actions = s.scalars(
-            select(TimelineEvent.action).where(TimelineEvent.object_id == contact_id)
-        ).all()
-        assert "tms.contact.user_id_changed" in actions
-
-
-def test_a_user_id_update_of_another_shape_is_skipped_not_refused():
-    """Our reading of Meta's shape may be wrong: the rest of the webhook must not be lost."""
-    odd = user_id_update(BSUID, NEW_BSUID)
-    change = odd["entry"][0]["changes"][0]["value"]["user_id_update"][0]
-    change["user_id"] = NEW_BSUID  # a plain string, not {previous, current}
-    assert inbox.parse_webhook(odd, p.PHONE_NUMBER_ID).user_id_updates == []
+# A user's identifiers changing (Meta's `system` messages `user_changed_number` and
+# `user_changed_user_id`): tests/backend/whatsapp/test_user_ids_changes.py.
 
 
 # -- through the inbox worker (PostgreSQL) ----------------------------------------------------

@@ -1,6 +1,7 @@
 """Usernames over the fake Graph API: a customer who shares no phone writes (the webhook has
 `user_id` and no `wa_id`), the product answers by `recipient`, the statuses name them by
-`recipient_user_id`; a new BSUID (`user_id_update`) moves their contact."""
+`recipient_user_id`; a new number (Meta's `system` message `user_changed_user_id` for a user
+who shares no phone) moves their contact to the new BSUID."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import time
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from backend.db import transaction
+from backend.models import Contact
 from backend.services import contacts
 from devkit.fake_graph import FakeMeta
 
@@ -54,10 +57,22 @@ def test_a_username_customer_says_stop_and_is_answered_by_recipient(console, pg_
     with transaction(pg_db_url) as s:
         contact = contacts.find_contact(s, user_id)
         assert contact is not None and contact.phone is None and contact.opted_out_at
-    # Their phone changes: a new BSUID, and the contact follows it.
-    moved = httpx.post(f"{console.fake_url}/_fake/user_id_update", json={"from": CUSTOMER}).json()
+        before = s.scalar(select(func.count()).select_from(Contact))
+    # Their phone changes: a new BSUID, and the contact follows it once the inbox takes the
+    # notice (in the customer's order, after what they wrote before it).
+    moved = httpx.post(
+        f"{console.fake_url}/_fake/change_number", json={"from": CUSTOMER, "again": True}
+    ).json()
     assert moved["webhook_status"] == 200 and moved["user_id"] != user_id
-    with transaction(pg_db_url) as s:
-        contact = contacts.find_contact(s, moved["user_id"])
-        assert contact is not None and contact.opted_out_at  # consent follows them
-        assert contacts.find_contact(s, user_id) is None
+    assert moved["type"] == "user_changed_user_id"  # a username user: no phone to share
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with transaction(pg_db_url) as s:
+            contact = contacts.find_contact(s, moved["user_id"])
+            if contact is not None:
+                assert contact.opted_out_at  # consent follows them
+                assert contacts.find_contact(s, user_id) is None
+                assert s.scalar(select(func.count()).select_from(Contact)) == before
+                return
+        time.sleep(0.1)
+    raise AssertionError("the contact never moved to the new BSUID")
