@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 from backend import clock
 from backend.config import Settings, config_verdict, get_settings, redact_url
@@ -317,16 +318,20 @@ def _board_lines(session, departure) -> list[str]:
     return lines
 
 
-def cmd_departures_move(args: argparse.Namespace) -> int:
-    """Move a departure's bookings to another departure or new dates (`start_move`)."""
+def _start_date(text: str | None) -> date | None:
     from datetime import date
 
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError as exc:
+        raise DomainError(f"Write the start date as YYYY-MM-DD, not {text}") from exc
+
+
+def cmd_departures_move(args: argparse.Namespace) -> int:
+    """Move a departure's bookings to another departure or new dates (`start_move`)."""
     from backend.services import departure_moves
 
-    try:
-        start = date.fromisoformat(args.start_date) if args.start_date else None
-    except ValueError as exc:
-        raise DomainError(f"Write the start date as YYYY-MM-DD, not {args.start_date}") from exc
+    start = _start_date(args.start_date)
     hours = departure_moves.OFFER_HOURS if args.offer_hours is None else args.offer_hours
     if not 1 <= hours <= 336:
         raise DomainError("The customers answer within 1 to 336 hours")
@@ -375,6 +380,56 @@ def cmd_departures_guarantee(args: argparse.Namespace) -> int:
         print(f"decision: {(found.decision or 'none yet').lower()}")
         why = inventory.closed_reason(session, departure)
         print(f"closed to new bookings: {why}" if why else "open to new bookings")
+    return 0
+
+
+def cmd_departures_decide(args: argparse.Namespace) -> int:
+    """Operations decide a departure short of its minimum: run it anyway, or cancel it and
+    offer every booking another departure or new dates (`guarantees.run_anyway | cancel`)."""
+    from backend.services import departure_moves, guarantees
+
+    if args.decision == "run" and (args.to or args.start_date):
+        raise DomainError("--to and --start-date are for cancelling, not for running it")
+    start = _start_date(args.start_date)
+    with transaction() as session:
+        departure = _departure(session, args.departure_id)
+        actor = _ops_actor(session, args.by)
+        if args.decision == "run":
+            guarantees.run_anyway(session, departure, actor, reason=args.reason)
+            print("Decided: the departure runs below its minimum (guaranteed from now on)")
+            return 0
+        move = guarantees.cancel(
+            session,
+            departure,
+            actor,
+            reason=args.reason,
+            to_departure_id=args.to,
+            start_date=start,
+        )
+        count = len(departure_moves.offers_of(session, move))
+        print(f"Decided: the departure is cancelled; {count} booking(s) offered other dates")
+        print("\n".join(_board_lines(session, departure)))
+    return 0
+
+
+def cmd_products_guarantee(args: argparse.Namespace) -> int:
+    """A trek's minimum group size and its deadline (`guarantees.set_product_terms`)."""
+    from backend.services import catalog, guarantees
+
+    with transaction() as session:
+        product = catalog.get_product(session, args.code)
+        minimum = None if args.no_minimum else args.minimum
+        if minimum is None and not args.no_minimum:
+            minimum = product.min_group_size  # only the deadline changes
+        days = product.guarantee_days_before if args.days_before is None else args.days_before
+        guarantees.set_product_terms(session, product, minimum, days, _ops_actor(session, args.by))
+        shown = (
+            "no minimum: its departures run whatever their size"
+            if minimum is None
+            else f"at least {minimum} travellers, decided "
+            f"{guarantees.DEFAULT_DAYS_BEFORE if days is None else days} days before the start"
+        )
+        print(f"{product.name}: {shown}")
     return 0
 
 
@@ -798,6 +853,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     guarantee.add_argument("departure_id")
     guarantee.set_defaults(func=cmd_departures_guarantee)
+    decide = departures_sub.add_parser(
+        "decide", help="run a departure short of its minimum anyway, or cancel it"
+    )
+    decide.add_argument("departure_id")
+    decide.add_argument("decision", choices=["run", "cancel"])
+    decide.add_argument("--reason", required=True, help="the customers read it when cancelled")
+    decide_target = decide.add_mutually_exclusive_group()
+    decide_target.add_argument("--to", metavar="DEPARTURE_ID", help="cancel: offer this one")
+    decide_target.add_argument("--start-date", metavar="YYYY-MM-DD", help="cancel: new dates")
+    decide.add_argument("--by", metavar="PHONE", help=by_help)
+    decide.set_defaults(func=cmd_departures_decide)
+
+    products = sub.add_parser("products", help="the treks' own settings").add_subparsers(
+        dest="products_command", required=True
+    )
+    product_terms = products.add_parser(
+        "guarantee", help="a trek's minimum group size and its deadline (days before the start)"
+    )
+    product_terms.add_argument("code", help="the trek's code, e.g. EBC")
+    minimum = product_terms.add_mutually_exclusive_group()
+    minimum.add_argument("--minimum", type=int, help="travellers needed for a departure to run")
+    minimum.add_argument("--no-minimum", action="store_true", help="departures always run")
+    product_terms.add_argument("--days-before", type=int, help="the deadline (30 if never set)")
+    product_terms.add_argument("--by", metavar="PHONE", help=by_help)
+    product_terms.set_defaults(func=cmd_products_guarantee)
 
     trips_parser = sub.add_parser("trips", help="trips under way").add_subparsers(
         dest="trips_command", required=True

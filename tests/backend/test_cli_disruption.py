@@ -189,3 +189,79 @@ def test_shift_a_trip_under_way(session, under_way, capsys):
     assert "1 to 14 days" in capsys.readouterr().err
     session.expire_all()
     assert session.get(Trip, trip_id).delay_days == 2  # the refusal changed nothing
+
+
+def test_decide_run_makes_the_departure_guaranteed(session, trek, capsys):
+    march, _april, _first, _second = trek
+    departure = session.get(Departure, march)
+    guarantees.set_minimum(session, departure, 8, SYSTEM)
+    session.commit()
+    argv = ["departures", "decide", march, "run", "--reason", "the guide's friends join"]
+    assert cli.main([*argv, "--by", PRIYA]) == 0
+    assert "runs below its minimum" in capsys.readouterr().out
+    session.expire_all()
+    found = guarantees.status(session, session.get(Departure, march))
+    assert found.decision == guarantees.RUN and found.guaranteed
+    assert _moves(session) == 0
+
+
+def test_decide_cancel_offers_every_booking_the_other_departure(session, trek, capsys):
+    march, april, _first, _second = trek
+    guarantees.set_minimum(session, session.get(Departure, march), 8, SYSTEM)
+    session.commit()
+    argv = ["departures", "decide", march, "cancel", "--reason", "too few", "--to", april]
+    assert cli.main([*argv, "--by", PRIYA]) == 0
+    out = capsys.readouterr().out
+    assert "cancelled; 2 booking(s) offered other dates" in out and "Waiting (2)" in out
+    session.expire_all()
+    assert guarantees.status(session, session.get(Departure, march)).decision == (
+        guarantees.CANCELLED
+    )
+    assert session.scalar(select(func.count()).select_from(MoveOffer)) == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["run", "--reason", "x", "--to", "APRIL"], "for cancelling"),
+        (["cancel", "--reason", "x", "--start-date", "17/03"], "YYYY-MM-DD"),
+        (["cancel", "--reason", "x", "--to", "APRIL", "--by", "+9779801000001"], "not an active"),
+    ],
+)
+def test_a_refused_decision_is_a_clear_error_and_changes_nothing(
+    session, trek, capsys, argv, error
+):
+    march, april, _first, _second = trek
+    argv = [april if a == "APRIL" else a for a in argv]
+    assert cli.main(["departures", "decide", march, *argv]) == 2
+    assert error in capsys.readouterr().err
+    session.expire_all()
+    assert guarantees.status(session, session.get(Departure, march)).decision is None
+    assert _moves(session) == 0
+
+
+def test_a_treks_minimum_and_deadline_are_set_and_cleared(session, trek, capsys):
+    march, _april, _first, _second = trek
+    argv = ["products", "guarantee", "EBC", "--minimum", "6", "--days-before", "45"]
+    assert cli.main([*argv, "--by", PRIYA]) == 0
+    assert "at least 6 travellers, decided 45 days before" in capsys.readouterr().out
+    session.expire_all()
+    departure = session.get(Departure, march)
+    assert guarantees.minimum_of(departure) == 6
+    assert guarantees.deadline_of(departure) == departure.start_date - timedelta(days=45)
+    session.rollback()  # the terminal writes next (SQLite: one writer)
+    assert cli.main(["products", "guarantee", "EBC", "--days-before", "20"]) == 0
+    capsys.readouterr()
+    session.expire_all()
+    assert guarantees.minimum_of(session.get(Departure, march)) == 6  # only the deadline moved
+    session.rollback()
+    assert cli.main(["products", "guarantee", "EBC", "--minimum", "0"]) == 2
+    assert "1 to 500" in capsys.readouterr().err
+    assert cli.main(["products", "guarantee", "EBC", "--no-minimum"]) == 0
+    assert "no minimum" in capsys.readouterr().out
+    session.expire_all()
+    assert guarantees.minimum_of(session.get(Departure, march)) is None
+    events = session.scalars(
+        select(TimelineEvent.action).where(TimelineEvent.action == "tms.product.guarantee_set")
+    ).all()
+    assert len(events) == 3
