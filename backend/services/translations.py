@@ -115,13 +115,18 @@ class Row:
 
 def form_labels(language: str) -> list[str]:
     """Each plural form of `language` by the counts it is read for: ["1", "0, 2, 3, 4, …"]."""
+    return list(_form_labels(language))
+
+
+@cache
+def _form_labels(language: str) -> tuple[str, ...]:
     count = i18n.plural_forms(language)[0]
     labels = []
     for index in range(count):
         counts = [n for n in range(0, 1001) if i18n.plural_index(language, n) == index]
         shown = ", ".join(str(n) for n in counts[:4])
         labels.append(shown + (", …" if len(counts) > 4 else "") if counts else "other counts")
-    return labels
+    return tuple(labels)
 
 
 def key_of(message_id: str) -> str:

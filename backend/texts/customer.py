@@ -426,7 +426,7 @@ def you_are_welcome() -> str:
 
 
 def ask_trek(products: list[Product]) -> str:
-    names = ", ".join(p.name for p in products)
+    names = ", ".join(trek_texts(p).name for p in products)
     return _("Which trek are you interested in? We run: {treks}.").format(treks=names)
 
 
@@ -515,8 +515,8 @@ def dates_list(product: Product, rows: list[tuple[Departure, int]]) -> str:
         return _(
             "There are no upcoming departures of {trek} right now. Our team can suggest "
             "alternatives."
-        ).format(trek=product.name)
-    lines = [_("📅 Upcoming {trek} departures:").format(trek=product.name), ""]
+        ).format(trek=trek_texts(product).name)
+    lines = [_("📅 Upcoming {trek} departures:").format(trek=trek_texts(product).name), ""]
     for departure, free in rows:
         dates = date_range(departure.start_date, departure.end_date)
         if free:
@@ -539,7 +539,7 @@ def recommendations(fits: Sequence[RecommendedTrip], wish_party: int | None) -> 
         # English: "1 day", and "days" for more (never "0 days").
         days = product.days if product.days > 1 else 1
         values = {
-            "trek": product.name,
+            "trek": trek_texts(product).name,
             "count": product.days,
             "difficulty": _(product.difficulty),
             "altitude": number(product.max_altitude_m or 0),
@@ -622,7 +622,7 @@ def nothing_fits(closest: Sequence[RecommendedTrip]) -> str:
     lines = [_("Nothing we run fits all of that, I'm afraid. The closest:"), ""]
     for fit in closest:
         lines.append(
-            f"• {fit.product.name}: {'; '.join(miss_phrase(m, fit.product) for m in fit.misses)}."
+            f"• {trek_texts(fit.product).name}: {'; '.join(miss_phrase(m, fit.product) for m in fit.misses)}."
         )
     lines += [
         "",
@@ -640,7 +640,9 @@ def ask_what_kind_of_trip() -> str:
 
 
 def no_dates_in(product: Product, when: str) -> str:
-    return _("No {trek} departure in {when}, I'm afraid.").format(trek=product.name, when=when)
+    return _("No {trek} departure in {when}, I'm afraid.").format(
+        trek=trek_texts(product).name, when=when
+    )
 
 
 def price_info(product: Product, party: int | None = None) -> str:
@@ -651,7 +653,7 @@ def price_info(product: Product, party: int | None = None) -> str:
             "💰 {trek}: {price} per person ({count} days).",
             "💰 {trek}: {price} per person ({count} days).",
             product.days,
-        ).format(trek=product.name, price=price, count=product.days)
+        ).format(trek=trek_texts(product).name, price=price, count=product.days)
     ]
     if party and party > 1:
         total = money(product.price_per_person_minor * party, product.currency)
@@ -975,7 +977,7 @@ def cancellation_policy_answer(
     """The FAQ's answer on cancelling, written from the policy's lines (most days first);
     `product` when the lines are that product's own; `notes`: what else the operator says."""
     title = (
-        _("Cancellation policy for the {trek}:").format(trek=product.name)
+        _("Cancellation policy for the {trek}:").format(trek=trek_texts(product).name)
         if product is not None
         else _("Our cancellation policy:")
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
+from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from backend import i18n
 from backend.domain import languages
@@ -74,12 +75,16 @@ def written(product: Product, language: str) -> TrekText | None:
     for English, a language not spoken, or a product no longer in a session)."""
     if language == languages.ENGLISH or not languages.is_spoken(language):
         return None
-    session = object_session(product)
+    try:
+        session = object_session(product)
+    except UnmappedInstanceError:  # a stand-in for a product (a test's, a preview's)
+        return None
     if session is None or product.id is None:
         return None
-    return session.scalar(
-        select(TrekText).where(TrekText.product_id == product.id, TrekText.language == language)
-    )
+    with session.no_autoflush:  # reading copy never writes what the turn has pending
+        return session.scalar(
+            select(TrekText).where(TrekText.product_id == product.id, TrekText.language == language)
+        )
 
 
 def trek_texts(product: Product, language: str | None = None) -> TrekTexts:

@@ -200,3 +200,19 @@ def test_a_german_guest_follows_the_trip_with_the_german_itinerary(admin):
         days = page.context["itinerary"]
         assert (days[0]["title"], days[0]["detail"]) == ("Erster Tag", "Ankunft")
         assert [d["title"] for d in days[1:]] == [d.title for d in english.itinerary[1:]]
+
+
+def test_the_chat_names_the_trek_as_its_reader_reads_it(admin):
+    with transaction() as s:
+        trek_texts.save(s, "EBC", "de", trek_texts.Draft(name="Everest-Basislager-Trek"), admin)
+    with transaction() as s:
+        treks = catalog.active_products(s)
+        ebc = catalog.get_product(s, "EBC")
+        with i18n.speaking("de"):
+            asked = texts.ask_trek(treks)
+            none_then = texts.no_dates_in(ebc, "Juli")
+            listed = texts.dates_list(ebc, [])
+        assert "Everest-Basislager-Trek" in asked and "Everest Base Camp Trek" not in asked
+        assert "Everest-Basislager-Trek" in none_then and "Everest-Basislager-Trek" in listed
+        with i18n.speaking("es"):
+            assert "Everest Base Camp Trek" in texts.ask_trek(treks)
