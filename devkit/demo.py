@@ -1,4 +1,4 @@
-"""`make demo`: the whole product on the embedded defaults, playing the three workflows.
+"""`make demo`: the whole product on the embedded defaults, playing the four workflows.
 
 A fresh SQLite file, the fake Graph API and the local payment provider; the real backend,
 Rasa server and action server. Customers and guides write through the fake Graph API (signed
@@ -8,8 +8,8 @@ signed webhooks. Every chat is printed as a transcript, then the final states.
 The story runs on the workflows' calendar, whatever day it is run: every process reads one
 shared clock (`backend.clock`), which the director moves as the story moves (Dec 23, 2024,
 13:50 for the enquiry; Feb 21 for the balance reminder; March 15 for the check-in; 10:30 to
-11:20 for workflow 3's breakdown). The scheduler fires the story's timers on its own when the
-clock reaches them.
+11:20 for workflow 3's breakdown; the next season's March 13 for workflow 4's move). The
+scheduler fires the story's timers on its own when the clock reaches them.
 """
 
 from __future__ import annotations
@@ -125,7 +125,9 @@ class Director:
         for text, phones in _same_text_together(arrived):
             shown = [p for p in phones if p in self.cast]
             if not shown:
-                elsewhere[text.splitlines()[0]] += len(phones)
+                first = text.splitlines()[0]
+                kind = _kind_of(first)
+                elsewhere[f"{kind} …" if kind else first] += len(phones)
                 continue
             others = len(phones) - len(shown)
             to = ", ".join(self.who(p) for p in shown)
@@ -414,6 +416,7 @@ def run_demo(*, serve: bool = False) -> int:
         workflow_1(director)
         workflow_2(director)
         workflow_3(director)
+        workflow_4(director)
         demo_languages.in_their_languages(director, heading, STORY, SARAH)
         final_states()
         print(f"\nE-mail the local SMTP server received: `.venv/bin/tms mail list` ({mail_dir})")
@@ -454,6 +457,17 @@ def _wait_for_flow(d: Director, phone: str, timeout: float = 30.0) -> None:
             )
             raise SystemExit(1)
         d.flush(timeout=2)
+
+
+def _wait_for_each(d: Director, before: dict[str, int], timeout: float = 60.0) -> None:
+    """Print what arrives until each phone got more messages than `before` says it had."""
+    deadline = time.monotonic() + timeout
+    while missing := [p for p, n in before.items() if len(d.received.get(p, [])) <= n]:
+        if time.monotonic() > deadline:
+            who = ", ".join(d.who(p) for p in missing)
+            print(f"    (still waiting for a message to {who} after {timeout:.0f}s)")
+            raise SystemExit(1)
+        d.flush(timeout=10)
 
 
 def workflow_1(d: Director) -> None:
@@ -748,6 +762,98 @@ def workflow_3(d: Director) -> None:
     )
 
 
+def workflow_4(d: Director) -> None:
+    """Issue 27: the weather grounds the Lukla flights before the next season's March 15
+    departure. Operations move it to March 17 with the admin API (a new departure); each
+    party answers the offer in the chat with its buttons (two accept, one chooses March 29
+    from the list), and Rajesh accepts the new dates' assignment."""
+    from backend import texts
+    from backend.db import transaction
+    from backend.models import Departure
+    from devkit.demo_data import NEXT_SEASON_GUESTS, load_next_season
+
+    heading("Workflow 4: Lukla Flights Cancelled → Departure Moved → Guests Answer in the Chat")
+    guests = [phone for _, phone, _ in NEXT_SEASON_GUESTS]
+    for name, phone, _ in NEXT_SEASON_GUESTS:
+        d.names[phone] = f"{name} (customer)"
+    # The next season: whatever the year's timers still had to send goes out (counted only).
+    d.cast = set()
+    d.shown_day = None
+    d.at(STORY.next_ebc - timedelta(days=2), "07:00")
+    print(
+        f"\nThe next season. Three parties ({', '.join(n for n, _, _ in NEXT_SEASON_GUESTS)}) "
+        f"have booked and paid the EBC departure of {STORY.next_ebc:%B} {STORY.next_ebc.day}; "
+        "Rajesh Kumar leads it. Two days before it, cloud grounds every flight to Lukla on "
+        "March 13 and 14: the group cannot reach the trailhead on its dates."
+    )
+    d.flush(settle=3.0)
+    with transaction() as s:
+        ids = load_next_season(s)
+    d.flush(settle=3.0)  # what their new bookings' timers send at once (counted only)
+    d.cast = {*guests, PRIYA, RAJESH}
+    # The guests have heard: each asks in the chat (which also opens the 24-hour window, so
+    # the offer's buttons reach them).
+    for hhmm, phone, text in (
+        (
+            "07:30",
+            guests[0],
+            "if the lukla flights get cancelled and the trek can't go ahead, do we get our "
+            "money back or only a new date?",
+        ),
+        ("07:40", guests[1], "will you pay us back if the flights to Lukla are cancelled?"),
+        (
+            "07:45",
+            guests[2],
+            "what if the trek is cancelled because of bad weather, do I get a refund?",
+        ),
+    ):
+        d.at(STORY.next_ebc - timedelta(days=2), hhmm)
+        d.says(phone, text)
+    d.at(STORY.next_ebc - timedelta(days=2), "08:00")
+    before = {phone: len(d.received.get(phone, [])) for phone in (*guests, RAJESH)}
+    d.staff(
+        "Priya",
+        "POST",
+        f"/api/departures/{ids['EBC next']}/move",
+        "the departure moves two days later: a new departure, every party asked in the chat",
+        {
+            "startDate": STORY.next_ebc_moved.isoformat(),
+            "reason": "no flights to Lukla on March 13 and 14 because of the weather",
+        },
+    )
+    _wait_for_each(d, before)  # every offer, and Rajesh's assignment for the new dates
+    d.at(STORY.next_ebc - timedelta(days=2), "08:10")
+    d.taps(guests[0], "Accept new dates")
+    d.at(STORY.next_ebc - timedelta(days=2), "08:12")
+    d.taps(guests[1], "Accept new dates")
+    # The third party would rather go two weeks later: the list of departures with seats.
+    d.at(STORY.next_ebc - timedelta(days=2), "08:20")
+    d.taps(guests[2], "Other dates")
+    with transaction() as s:
+        later = s.get(Departure, ids["EBC next later"])
+        assert later is not None
+        row = texts.reschedule_row_title(later)  # the list row's title, as the product writes it
+    d.at(STORY.next_ebc - timedelta(days=2), "08:21")
+    d.taps(guests[2], row)
+    d.at(STORY.next_ebc - timedelta(days=2), "08:30")
+    d.taps(RAJESH, "Accept")
+    d.mail(wait_for="rajesh@")
+    d.at(STORY.next_ebc - timedelta(days=2), "09:00")
+    board = d.staff(
+        "Priya",
+        "GET",
+        f"/api/departures/{ids['EBC next']}/move",
+        "the move's board: who answered what",
+    )
+    lines = [f"Moving to {board['move']['toDate']}: {board['move']['reason']}"]
+    for column, rows in board["board"].items():
+        who = ", ".join(
+            f"{r['customer']['name']} ({r['booking']}, {r['partySize']} pax)" for r in rows
+        )
+        lines.append(f"{column}: {who or '-'}")
+    d.print_block("The move's board, as Priya reads it", "\n".join(lines))
+
+
 def final_states() -> None:
     from backend.db import transaction
     from backend.models import Booking, Incident, Lead, PayrollEntry, Trip
@@ -769,6 +875,7 @@ def final_states() -> None:
             )
         for trip in s.scalars(select(Trip).where(Trip.started_at.is_not(None))):
             print(f"Trip {trip.reference} ({trip.departure.product.name}): {trip.status}")
+        _moves(s)
         for entry in s.scalars(select(PayrollEntry)):
             print(
                 f"Payroll: {entry.amount_minor / 100:,.0f} {entry.currency} for trip {entry.trip_id[:8]}"
@@ -806,6 +913,37 @@ def final_states() -> None:
             + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
             + "); `tms timers list` shows them"
         )
+
+
+def _moves(s: Any) -> None:
+    """Workflow 4: each moved departure, where each of its bookings is now and what it
+    answered, and the staff on the new dates' trip."""
+    from backend.models import Assignment, DepartureMove, Staff, Trip
+    from backend.services import departure_moves
+
+    for move in s.scalars(select(DepartureMove).order_by(DepartureMove.created_at)):
+        source, target = move.departure, move.to_departure
+        print(
+            f"Departure moved: {source.product.code} {source.start_date} → {target.start_date} "
+            f"({move.reason})"
+        )
+        for offer in departure_moves.offers_of(s, move):
+            b = offer.booking
+            print(
+                f"    Booking {b.reference} ({b.contact.display_name}, {b.party_size} pax): "
+                f"answered {offer.status}, now on {b.departure.start_date}, {b.status}, "
+                f"payments {b.payment_status}"
+            )
+        for assignment, member in s.execute(
+            select(Assignment, Staff)
+            .join(Staff, Staff.id == Assignment.staff_id)
+            .join(Trip, Trip.id == Assignment.trip_id)
+            .where(Trip.departure_id == target.id)
+        ):
+            print(
+                f"    {member.name} ({assignment.role}) on the {target.start_date} trip "
+                f"{assignment.trip.reference}: {assignment.status}"
+            )
 
 
 def _ledger(s: Any) -> None:

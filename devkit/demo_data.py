@@ -16,7 +16,7 @@ from backend.config import get_settings
 from backend.domain.actor import SYSTEM
 from backend.domain.enums import AssignmentRole, Role
 from backend.domain.errors import DomainError
-from backend.models import Departure, Product
+from backend.models import Contact, Departure, Product
 from backend.scheduler.kinds import local_moment
 from backend.services import (
     assignments,
@@ -183,6 +183,19 @@ class StoryCalendar:
     def pokhara(self) -> date:
         return self.today
 
+    @property
+    def next_ebc(self) -> date:
+        """Workflow 4's departure: the next season's March 15 EBC, which the weather moves."""
+        return date(self.season + 1, 3, 15)
+
+    @property
+    def next_ebc_moved(self) -> date:
+        return date(self.season + 1, 3, 17)
+
+    @property
+    def next_ebc_later(self) -> date:
+        return date(self.season + 1, 3, 29)
+
     def on(self, month: int, day: int) -> date:
         """A day of the season (January to November), or of the story's December."""
         return date(self.season - 1 if month == 12 else self.season, month, day)
@@ -217,7 +230,8 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
         raise DomainError("The database already has a catalog; the demo loads into an empty one")
     world = DemoWorld()
     for name, phone, roles in STAFF:
-        # The story runs a whole season (December to April): its tokens last as long.
+        # The story runs a whole season (December to April) and workflow 4 the next March:
+        # its tokens last as long.
         _member, token = staff_service.add_staff(
             session,
             name=name,
@@ -225,7 +239,7 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
             roles=roles,
             actor=SYSTEM,
             email=staff_email(name),
-            token_days=365,
+            token_days=500,
         )
         world.staff_tokens[name] = token
 
@@ -364,6 +378,34 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
     return world
 
 
+# Workflow 4's customers on the next season's March 15 EBC departure: (name, phone, party).
+NEXT_SEASON_GUESTS = [
+    ("Hannah Weber", "+61412900001", 2),
+    ("Tom Fischer", "+61412900002", 2),
+    ("Maya Okafor", "+61412900003", 1),
+]
+
+
+def load_next_season(session: Session, calendar: StoryCalendar = STORY) -> dict[str, str]:
+    """Workflow 4's part of the world, loaded as it starts (the clock in the next season):
+    the next season's EBC departures of March 15 and March 29, three paid parties on March 15
+    and Rajesh Kumar as its lead guide (accepted). Returns departure ids by label."""
+    ebc = session.scalars(select(Product).where(Product.code == "EBC")).one()
+    march_15 = _departure(session, ebc, calendar.next_ebc, capacity=16)
+    march_29 = _departure(session, ebc, calendar.next_ebc_later, capacity=16)
+    for name, phone, size in NEXT_SEASON_GUESTS:
+        contact = contacts.get_or_create_contact(session, phone, name=name)
+        _paid_booking(session, march_15, size, contact)
+    trip = trips.ensure_trip(session, march_15, SYSTEM)
+    rajesh = staff_service.by_phone(session, "+9779801000003")
+    assert rajesh is not None
+    assignment = assignments.assign_staff(
+        session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
+    )
+    assignments.respond_to_assignment(session, assignment, True, SYSTEM, notify=False)
+    return {"EBC next": march_15.id, "EBC next later": march_29.id}
+
+
 def staff_email(name: str) -> str:
     return f"{name.split()[0].lower()}@adventure-treks.example"
 
@@ -398,6 +440,10 @@ def _departure(
 def _confirmed_booking(session: Session, departure: Departure, size: int, n: int) -> None:
     """A booking paid in full, so that only the story's own customers get balance reminders."""
     contact = contacts.get_or_create_contact(session, _guest_phone(n), name=_name(n))
+    _paid_booking(session, departure, size, contact)
+
+
+def _paid_booking(session: Session, departure: Departure, size: int, contact: Contact) -> None:
     booking = bookings.hold_new_booking(
         session, contact=contact, departure_id=departure.id, party_size=size, actor=SYSTEM
     )

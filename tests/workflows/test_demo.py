@@ -1,4 +1,4 @@
-"""`make demo`'s command, as a new user runs it: the three workflows through the real stack on
+"""`make demo`'s command, as a new user runs it: the four workflows through the real stack on
 the embedded defaults (a fresh SQLite file, the fake Graph API, the local payment provider)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -81,7 +82,7 @@ def _console_opens_with_the_printed_link(out: str) -> None:
         assert served.headers["content-type"] == "image/jpeg" and served.content[:2] == b"\xff\xd8"
 
 
-def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
+def test_the_demo_plays_the_four_workflows(trained_model, tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL",)}
     env["TMS_VAR_DIR"] = str(tmp_path)
     env["DEMO_PORT"] = "0"  # any free port: tests may run next to a demo on 8000
@@ -233,3 +234,57 @@ def test_the_demo_plays_the_three_workflows(trained_model, tmp_path):
     ).stdout
     assert "emma.clarke@example.com" in listed and "rajesh@adventure-treks.example" in listed
     assert "pre-trek-guide-ebc" in listed
+    _workflow_4_moved_the_departure(out)
+
+
+def _workflow_4_moved_the_departure(out: str) -> None:
+    """Issue 27: the next season's March 15 EBC departure moved to March 17 through the admin
+    API; each party answered in the chat (two took the new dates, one chose March 29 from the
+    list); Rajesh accepted the new dates' assignment."""
+    nxt = STORY.season + 1
+    part = out[out.index("Workflow 4: Lukla Flights Cancelled") :]
+    for line in (
+        f"--- {date(nxt, 3, 13):%A}, March 13, {nxt} ---",
+        "Priya (admin API)\n    POST /api/departures/",
+        "/move  # the departure moves two days later",
+        f"the EBC departure of March 15-28, {nxt} cannot run on its dates (no flights to Lukla "
+        "on March 13 and 14 because of the weather).",
+        f"We have kept your 2 seat(s) on March 17-30, {nxt}.",
+        "[ Accept new dates ]  [ Other dates ]  [ Cancel ]",
+        "Hannah Weber (customer) taps on WhatsApp\n    [ Accept new dates ]",
+        "Tom Fischer (customer) taps on WhatsApp\n    [ Accept new dates ]",
+        "Maya Okafor (customer) taps on WhatsApp\n    [ Other dates ]",
+        f"☰ March 29-April 11, {nxt}",
+        f"Maya Okafor (customer) taps on WhatsApp\n    [ March 29-April 11, {nxt} ]",
+        f"is now on EBC from March 17-30, {nxt}. Everything is paid",
+        f"is now on EBC from March 29-April 11, {nxt}. Everything is paid",
+        "Trek: EBC - March 17-30",
+        "Rajesh Kumar (guide) taps on WhatsApp\n    [ Accept ]",
+        "✓ Assignment confirmed!",
+        "The move's board, as Priya reads it",
+    ):
+        assert line in part, f"missing from workflow 4's transcript: {line!r}"
+    # Every offer went out as a message with its buttons (the window open), and nobody waited.
+    assert part.count("⚠️ Important news about booking EBC-") == 3, part[:6000]
+    assert "waiting: -" in part and "to_call: -" in part
+    # The final states: the move, every booking's answer and where it is now, the guide.
+    moved = re.search(
+        rf"Departure moved: EBC {nxt}-03-15 → {nxt}-03-17 \(no flights to Lukla[^)]*\)\n"
+        r"((?:    .*\n)+)",
+        out,
+    )
+    assert moved, out[-4000:]
+    rows = moved.group(1).splitlines()
+    answers = [re.search(r"answered (\w+), now on (\S+), (\w+),", r) for r in rows]
+    answered = sorted((a.group(1), a.group(2), a.group(3)) for a in answers if a)
+    assert answered == [
+        ("ACCEPTED", f"{nxt}-03-17", "CONFIRMED"),
+        ("ACCEPTED", f"{nxt}-03-17", "CONFIRMED"),
+        ("MOVED_ELSEWHERE", f"{nxt}-03-29", "CONFIRMED"),
+    ], rows
+    assert any("Maya Okafor" in r and f"now on {nxt}-03-29" in r for r in rows), rows
+    assert any(
+        r.startswith(f"    Rajesh Kumar (LEAD_GUIDE) on the {nxt}-03-17 trip TRP")
+        and r.endswith(": ACCEPTED")
+        for r in rows
+    ), rows
