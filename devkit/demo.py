@@ -788,7 +788,9 @@ def workflow_4(d: Director) -> None:
     )
     d.flush(settle=3.0)
     with transaction() as s:
-        ids = load_next_season(s)
+        season = load_next_season(s)
+    ids = season.departures
+    d.tokens["Priya"] = season.ops_token  # her program's token for this season
     d.flush(settle=3.0)  # what their new bookings' timers send at once (counted only)
     d.cast = {*guests, PRIYA, RAJESH}
     # The guests have heard: each asks in the chat (which also opens the 24-hour window, so

@@ -230,8 +230,7 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
         raise DomainError("The database already has a catalog; the demo loads into an empty one")
     world = DemoWorld()
     for name, phone, roles in STAFF:
-        # The story runs a whole season (December to April) and workflow 4 the next March:
-        # its tokens last as long.
+        # The story runs a whole season (December to April): its tokens last as long.
         _member, token = staff_service.add_staff(
             session,
             name=name,
@@ -239,7 +238,7 @@ def load(session: Session, calendar: StoryCalendar = STORY) -> DemoWorld:
             roles=roles,
             actor=SYSTEM,
             email=staff_email(name),
-            token_days=500,
+            token_days=365,
         )
         world.staff_tokens[name] = token
 
@@ -386,10 +385,16 @@ NEXT_SEASON_GUESTS = [
 ]
 
 
-def load_next_season(session: Session, calendar: StoryCalendar = STORY) -> dict[str, str]:
+@dataclass
+class NextSeason:
+    departures: dict[str, str]  # label -> departure id
+    ops_token: str  # Priya's API token for this season (the first season's have run out)
+
+
+def load_next_season(session: Session, calendar: StoryCalendar = STORY) -> NextSeason:
     """Workflow 4's part of the world, loaded as it starts (the clock in the next season):
     the next season's EBC departures of March 15 and March 29, three paid parties on March 15
-    and Rajesh Kumar as its lead guide (accepted). Returns departure ids by label."""
+    and Rajesh Kumar as its lead guide (accepted), and Priya's token for the season."""
     ebc = session.scalars(select(Product).where(Product.code == "EBC")).one()
     march_15 = _departure(session, ebc, calendar.next_ebc, capacity=16)
     march_29 = _departure(session, ebc, calendar.next_ebc_later, capacity=16)
@@ -403,7 +408,10 @@ def load_next_season(session: Session, calendar: StoryCalendar = STORY) -> dict[
         session, trip, rajesh, AssignmentRole.LEAD_GUIDE, 800_00, SYSTEM
     )
     assignments.respond_to_assignment(session, assignment, True, SYSTEM, notify=False)
-    return {"EBC next": march_15.id, "EBC next later": march_29.id}
+    priya = staff_service.by_phone(session, "+9779801000002")
+    assert priya is not None
+    token = staff_service.issue_token(session, priya, SYSTEM, label="the next season", days=365)
+    return NextSeason({"EBC next": march_15.id, "EBC next later": march_29.id}, token)
 
 
 def staff_email(name: str) -> str:
