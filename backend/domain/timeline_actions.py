@@ -1294,13 +1294,6 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "{previous})",
         "Meta's messaging limit is now {limit} users a day outside the window ({tier})",
         "Meta changed the messaging limit",
-    ),
-    # -- Campaigns (marketing templates to opted-in customers) ----------------------------------
-    _exact(
-        "tms.campaign.created",
-        M,
-        "{actor} created the campaign “{name}” ({template}) for {audience}",
-        "{actor} created the campaign “{name}”",
         alerts=(
             ops("reminders and campaigns go out faster or wait longer for the new limit"),
             Alert(ADMIN, OPS_ALERT, "a lower limit means campaigns may need rethinking"),
@@ -1321,6 +1314,13 @@ ACTIONS: tuple[TimelineAction, ...] = (
         "tms.messaging_limit.unflagged",
         Area.ADMINISTRATION,
         "Meta lifted the quality flag of the WhatsApp number",
+    ),
+    # -- Campaigns (marketing templates to opted-in customers) ----------------------------------
+    _exact(
+        "tms.campaign.created",
+        M,
+        "{actor} created the campaign “{name}” ({template}) for {audience}",
+        "{actor} created the campaign “{name}”",
         "{actor} created a campaign",
     ),
     _exact(
