@@ -6,6 +6,7 @@ from actions.common import TmsAction, Turn
 from actions.context import party_of_lead, product_in_context, resolve_product
 from actions.dates import answer_dates
 from actions.faq import answer_question, topic_by_words
+from actions.options import answer_party_question, states_the_party_asked_for
 from actions.reschedule import offer_other_dates
 from backend import clock, texts
 from backend.domain.comparisons import aspects_asked
@@ -32,6 +33,8 @@ class ActionAskPrice(TmsAction):
     NAME = "action_ask_price"
 
     def handle(self, turn: Turn) -> None:
+        if states_the_party_asked_for(turn) and answer_party_question(turn):
+            return  # "we are a family of four", read as a price question: the answer
         if answer_question(turn, topic_by_words("ask_price", turn.text)):
             return  # group discounts, children's prices: the operator's own words
         product = product_in_context(turn)
@@ -84,6 +87,8 @@ class ActionRecommend(TmsAction):
     NAME = "action_recommend"
 
     def handle(self, turn: Turn) -> None:
+        if states_the_party_asked_for(turn) and answer_party_question(turn):
+            return  # "we are a family of four" answers "how many of you?"
         wish = parse_trip_wish(turn.text, clock.local_today())
         if not wish.says_anything:
             turn.say(texts.ask_what_kind_of_trip())

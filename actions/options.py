@@ -4,6 +4,7 @@ dates) and the "how many of you?" asked before the first two. Shared by choosing
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from actions.common import Turn
@@ -33,6 +34,23 @@ def answer_party_question(turn: Turn) -> bool:
     turn.set_slot("group_size", str(size))
     run_option(turn, int(pending.object_id), size)
     return True
+
+
+# Words that make a message about the party a question of its own ("how much for 4 of us?").
+_ASKS_A_PRICE = re.compile(
+    r"\b(price|prices|cost|costs|how much|rate|kitna|combien|prix|cu[aá]nto|precio|kostet|preis)\b"
+    r"|[$€£?]",
+    re.IGNORECASE,
+)
+
+
+def states_the_party_asked_for(turn: Turn) -> bool:
+    """ "We are a family of four" while "how many of you?" waits: the answer to it, whatever
+    intent the NLU read the message as. A question in it (a price, a "?") is its own."""
+    pending = pending_question(turn)
+    if pending is None or pending.kind != choices.PARTY_FOR or _ASKS_A_PRICE.search(turn.text):
+        return False
+    return parse_group_size(turn.text) is not None
 
 
 def ask_party_size_for(turn: Turn, choice: int) -> None:

@@ -2,9 +2,11 @@
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from actions.booking import ActionChooseOption
+from actions.catalog import ActionAskPrice, ActionRecommend
 from actions.enquiry import ActionInform, ActionSubmitEnquiry, ValidateEnquiryForm
 from backend import texts
 from backend.db import transaction
@@ -186,6 +188,26 @@ def test_the_party_size_answer_may_come_as_an_inform(world):
         ActionInform(),
         make_tracker(CUSTOMER, "we are a family of four", "inform", slots=slots),
     )
+    assert ran.texts[0].startswith("✓ Added to waitlist")
+    with transaction() as s:
+        booking = s.scalar(select(Booking).where(Booking.contact.has(phone=CUSTOMER)))
+        assert (booking.status, booking.party_size) == (BookingStatus.WAITLISTED, 4)
+
+
+@pytest.mark.parametrize("action", [ActionAskPrice(), ActionRecommend()])
+def test_the_party_size_answer_read_as_a_question_still_answers_it(world, action):
+    with transaction() as s:
+        full, open_ = catalog.departures_of(s, catalog.get_product(s, "ANN"))
+    slots = {
+        "pending_question": "party_for:2",
+        "full_departure_id": full.id,
+        "alternative_departure_id": open_.id,
+        "trek": "ANN",
+    }
+    intent = "ask_price" if isinstance(action, ActionAskPrice) else "ask_recommendation"
+    asked = run_action(action, make_tracker(CUSTOMER, "how much for 4 of us?", intent, slots=slots))
+    assert not asked.texts[0].startswith("✓ Added to waitlist")  # a question of its own
+    ran = run_action(action, make_tracker(CUSTOMER, "we are a family of four", intent, slots=slots))
     assert ran.texts[0].startswith("✓ Added to waitlist")
     with transaction() as s:
         booking = s.scalar(select(Booking).where(Booking.contact.has(phone=CUSTOMER)))

@@ -90,9 +90,13 @@ class Stack:
         assert answer["webhook_status"] == 200
         return str(answer["wamid"])
 
-    def answer(self, by: str, phone: str, *, typed: str, tapped: str) -> list[dict[str, Any]]:
+    def answer(
+        self, by: str, phone: str, *, typed: str, tapped: str, expect: int = 1
+    ) -> list[dict[str, Any]]:
         """The same choice typed or tapped, as the test is parametrised."""
-        return self.say(phone, typed) if by == "typed" else self.tap(phone, tapped)
+        if by == "typed":
+            return self.say(phone, typed, expect=expect)
+        return self.tap(phone, tapped, expect=expect)
 
     def total(self) -> int:
         return int(httpx.get(f"{self.fake_url}/_fake/messages").json()["total"])

@@ -257,8 +257,10 @@ def test_workflow_1(stack, pg_db_url, by):
     rated = stack.open_link(body(request), "feedback", form={"rating": "5", "comment": "Superb"})
     assert "Thank you!" in rated.text
     other = sorted(guests - {customer})[0]
-    (thanks,) = stack.answer(by, other, typed="4", tapped="⭐⭐⭐⭐ Very good")
+    # A good rating is thanked, then the guest is asked once about future departures.
+    thanks, news = stack.answer(by, other, typed="4", tapped="⭐⭐⭐⭐ Very good", expect=2)
     assert "⭐⭐⭐⭐" in thanks["text"]
+    assert texts.departure_news_question() in body(news)
     summary = stack.api("ops", "GET", "/api/feedback/summary").json()
     assert (summary["count"], summary["average"]) == (2, 4.5)
     assert summary["guides"][0]["name"] == "Rajesh Kumar"
