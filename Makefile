@@ -21,20 +21,21 @@ CLOCK_GUARD_AT ?= 2032-02-29T00:10:00+05:45
 
 # Every test runs once: those without Rasa on the calendar guard's day (a date written into a
 # test fails there), the assistant's (they move their own story clock) and the fuzzing on today.
-# Two cores: the second trains the model, then fuzzes (scripts/second-core.sh), while the first
-# runs lint and the first group; then the assistant's tests, and the fuzzing's result.
+# Two cores: the second trains the model, fuzzes, then runs tests/scale (scripts/second-core.sh),
+# while the first runs lint and the first group; then the other assistant tests, and the second's
+# result.
 test: setup  ## the whole suite: lint, pytest (SQLite and PostgreSQL, Rasa trained if needed)
 	@bash scripts/ensure-postgres.sh tms_test
 	@mkdir -p var && (bash scripts/second-core.sh > /dev/null 2>&1 &)
-	@echo "training the model if its data changed, then the fuzzing, on the second core (var/train.log, var/fuzz.log)"
+	@echo "training the model if its data changed, then the fuzzing and tests/scale, on the second core (var/train.log, var/fuzz.log, var/scale.log)"
 	@$(MAKE) --no-print-directory lint
 	@echo "the tests without Rasa, with every clock at $(CLOCK_GUARD_AT) (the calendar guard)"
 	$(VENV)/python -m pytest -m "not rasa and not fuzz" --clock-at $(CLOCK_GUARD_AT)
 	@echo "waiting for the model's training (var/train.log)"
 	@bash scripts/train.sh > /dev/null
-	@echo "the assistant's tests, today"
-	$(VENV)/python -m pytest -m "rasa"
-	@echo "the fuzzing's result (var/fuzz.log)"
+	@echo "the assistant's tests, today (tests/scale on the second core)"
+	$(VENV)/python -m pytest -m "rasa" --ignore=tests/scale
+	@echo "the fuzzing's and the scale-out tests' results (var/fuzz.log, var/scale.log)"
 	@bash scripts/second-core.sh wait
 
 test-fast: setup  ## everything but the tests that need the trained Rasa model
