@@ -113,8 +113,10 @@ def offer_assignment(
     actor: Actor,
     *,
     currency: str = "USD",
+    group_size: int | None = None,
 ) -> Assignment:
-    """Assign and send the workflow's "Trip Assignment" offer on WhatsApp (Accept / Decline)."""
+    """Assign and send the workflow's "Trip Assignment" offer on WhatsApp (Accept / Decline).
+    `group_size`: the group the trip expects when its bookings are not on it yet (a move)."""
     assignment = assign_staff(
         session, trip, member, role, compensation_minor, actor, currency=currency
     )
@@ -125,7 +127,7 @@ def offer_assignment(
         texts.assignment_offer(
             trip,
             role_label(role),
-            trips.group_size(session, trip),
+            trips.group_size(session, trip) if group_size is None else group_size,
             texts.money(compensation_minor, currency),
         ),
         purpose="assignment_offer",
@@ -273,6 +275,9 @@ def move_with_departure(
     if not current:
         return []
     new_trip = trips.ensure_trip(session, target, actor)
+    # The bookings follow only as their customers accept: the offer names the moving group
+    # and those already on the target, not the target's bookings so far.
+    expected = trips.group_size(session, trip) + trips.group_size(session, new_trip)
     offered = []
     for old in current:
         change_state(session, old, ASSIGNMENT, AssignmentStatus.CANCELLED, actor, reason=reason)
@@ -295,6 +300,7 @@ def move_with_departure(
                 old.compensation_minor,
                 actor,
                 currency=old.currency,
+                group_size=expected,
             )
         )
     if trip.status == TripStatus.SCHEDULED:

@@ -185,6 +185,7 @@ def test_guides_and_porters_go_with_the_departure_and_are_asked_again(session, t
 
     march, april, _ = trek
     factories.confirmed_booking(session, march, 2)
+    factories.confirmed_booking(session, april, 1)  # already on the target
     trip = trips.ensure_trip(session, march, SYSTEM)
     guide = factories.staff(session, "Rajesh", Role.GUIDE)
     porter = factories.staff(session, "Pemba", Role.PORTER)
@@ -211,6 +212,9 @@ def test_guides_and_porters_go_with_the_departure_and_are_asked_again(session, t
         )
     ).all()
     assert len(offers_to_guide) == 2  # the first offer, then the new dates
+    # The new offer names the group the trip expects: the moving party and the one there.
+    new_offer = max(offers_to_guide, key=lambda m: m.id)
+    assert "Group: 3 people" in new_offer.body
 
 
 def _last_text(session, booking) -> str:
