@@ -72,6 +72,7 @@ def move_card(session: Session, departure: Departure) -> dict[str, Any]:
         "guarantee": guarantees.status(session, departure),
         "closed": inventory.closed_reason(session, departure),
         "move": move,
+        "being_moved": departure_moves.being_moved(session, departure),
         "board": departure_moves.board(session, move) if move is not None else None,
         "targets": [
             d

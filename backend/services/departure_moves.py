@@ -92,7 +92,7 @@ def start_move(
     inventory.lock_departure(session, first)
     inventory.lock_departure(session, second)
     # Read under the source's lock: a move made a moment ago by someone else is seen here.
-    if _is_open(session, latest_move(session, source)):
+    if being_moved(session, source):
         raise MoveRefused(
             "This departure is already being moved: its customers have not all answered yet"
         )
@@ -155,6 +155,11 @@ def start_move(
         },
     )
     return move
+
+
+def being_moved(session: Session, departure: Departure) -> bool:
+    """Its latest move still waits for answers: it cannot be moved again until they come."""
+    return _is_open(session, latest_move(session, departure))
 
 
 def _is_open(session: Session, move: DepartureMove | None) -> bool:

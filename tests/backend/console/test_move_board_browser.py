@@ -54,5 +54,8 @@ def test_ops_read_a_moved_departures_board_on_a_phone(console, pg_db_url, ops_ph
     sections = [board_text[: cuts[0]], board_text[cuts[0] : cuts[1]], board_text[cuts[1] : cuts[2]]]
     for ref, section in zip((accepted, elsewhere, waiting), sections, strict=True):
         assert ref in section
+    # Customers are still answering: no second move is offered until they have.
+    assert "A move is under way" in text
+    assert page.get_by_role("button", name="Move departure").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     _shot(page, "console-move-board")
