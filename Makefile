@@ -76,6 +76,7 @@ screenshots: setup  ## refresh docs/screenshots from the browser tests (a plain 
 		tests/backend/web/test_browser.py tests/workflows/test_console_browser.py \
 		tests/backend/web/test_pay_methods.py tests/backend/console/test_payments_browser.py \
 		tests/backend/console/test_move_board_browser.py \
+		tests/backend/console/test_whatsapp_pages_browser.py \
 		tests/backend/web/test_papers_page.py::test_a_traveller_filled_in_on_a_phone_without_javascript
 
 train: setup  ## train the Rasa model if the data changed
