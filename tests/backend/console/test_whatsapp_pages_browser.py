@@ -39,7 +39,7 @@ GERMAN, NEPALI, INDIAN = "+4915112345678", "+9779841000001", "+919812345678"
 
 def _phone_of(browser, console, db: str, staff_phone: str):
     with transaction(db) as s:
-        member = s.scalar(select(Staff).where(Staff.phone == staff_phone))
+        member = s.scalars(select(Staff).where(Staff.phone == staff_phone)).one()
         cookie = staff_auth.open_session(s, member, how="test").cookie
     context = browser.new_context(**PHONE)
     context.add_cookies(
