@@ -418,7 +418,7 @@ def run_demo(*, serve: bool = False) -> int:
         workflow_3(director)
         workflow_4(director)
         demo_languages.in_their_languages(director, heading, STORY, SARAH)
-        final_states()
+        final_states(director)
         print(f"\nE-mail the local SMTP server received: `.venv/bin/tms mail list` ({mail_dir})")
         print(f"Logs of every process: {demo_dir / 'logs'}")
         console(
@@ -681,6 +681,12 @@ def workflow_2(d: Director) -> None:
     )
     # They choose a refund of what the policy gives back (they paid by card: it goes back
     # through the card provider); Priya approves it.
+    # Meta pauses the template customers' updates go by outside the window (its quality fell):
+    # operations are told; the refund's news reaches the customer all the same, as a normal
+    # message, because the customer has just written. Meta approves it again before anything
+    # else needs it.
+    d.at(STORY.on(3, 10), "09:03")
+    meta_sets_template(d, "customer_update", "PAUSED", wait_for=PRIYA)
     d.at(STORY.on(3, 10), "09:05")
     d.says(cancelling_phone, "REFUND")  # outside 24 hours the template carries no buttons
     d.staff(
@@ -690,6 +696,13 @@ def workflow_2(d: Director) -> None:
         "the refund the customer chose, approved",
         {"approve": True},
     )
+    print(
+        "    (customer_update is paused: the customer wrote a minute ago, so inside their 24-hour"
+        " window the update went as a normal message; outside it, operations would be alerted"
+        " with its text instead)"
+    )
+    d.at(STORY.on(3, 10), "09:08")
+    meta_sets_template(d, "customer_update", "APPROVED")
     d.cast -= {cancelling_phone}
     d.at(STORY.on(3, 10), "09:10")
     d.taps(LIAM, "Confirm")
@@ -698,6 +711,22 @@ def workflow_2(d: Director) -> None:
     d.opens(LIAM, "book")  # the offer's "Confirm:" link: the page agrees with the chat
     d.at(STORY.on(3, 10), "09:25")
     d.opens(LIAM, "pay", press="kind=full")
+
+
+def meta_sets_template(d: Director, name: str, status: str, wait_for: str | None = None) -> None:
+    """Meta changes a template's status: the fake Graph API posts Meta's
+    `message_template_status_update` webhook (English), as Meta does."""
+    d.print_block(
+        "Meta (webhook message_template_status_update)",
+        f"template {name} (en): {status}",
+    )
+    answer = httpx.post(
+        f"{d.fake_url}/_fake/templates",
+        json={"name": name, "language": "en", "status": status},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    d.flush(wait_for=wait_for)
 
 
 BREAKDOWN_PHOTO = Path(__file__).resolve().parent / "demo_media" / "vehicle-breakdown.jpg"
@@ -856,7 +885,7 @@ def workflow_4(d: Director) -> None:
     d.print_block("The move's board, as Priya reads it", "\n".join(lines))
 
 
-def final_states() -> None:
+def final_states(d: Director | None = None) -> None:
     from backend.db import transaction
     from backend.models import Booking, Incident, Lead, PayrollEntry, Trip
     from backend.services import feedback, mail_outbox, timeline
@@ -915,6 +944,47 @@ def final_states() -> None:
             + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
             + "); `tms timers list` shows them"
         )
+    if d is not None:
+        _whatsapp_spend(d)
+
+
+def _whatsapp_spend(d: Director) -> None:
+    """The WhatsApp spend of the story's last month with billed messages (Meta prices each
+    delivered message from 1 July 2025: workflow 4's month), as the console's KPIs page shows
+    it to operations, from the admin API with Priya's token."""
+
+    def spend(since: date, until: date) -> tuple[str, dict[str, Any]]:
+        path = f"/api/message-spend?since={since.isoformat()}&until={until.isoformat()}"
+        answer = httpx.get(
+            f"{d.backend_url}{path}",
+            headers={"Authorization": f"Bearer {d.tokens['Priya']}"},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return path, answer.json()
+
+    start = STORY.today.replace(day=1)
+    _, story = spend(start, STORY.today.replace(year=STORY.today.year + 3))
+    months = sorted(m["month"] for m in story["byMonth"])
+    if months:
+        year, month = (int(part) for part in months[-1].split("-"))
+        start = date(year, month, 1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    path, spent = spend(start, end)
+
+    def line(items: list[dict[str, Any]], key: str) -> str:
+        return (
+            ", ".join(f"{i[key]} {i['amount']} {i['currency']} ({i['messages']})" for i in items)
+            or "nothing billed"
+        )
+
+    total = ", ".join(f"{v} {c}" for c, v in spent["total"].items()) or "0"
+    print(
+        f"WhatsApp spend, {start:%B %Y} (GET {path}): {total} for"
+        f" {spent['billable']} billed of {spent['messages']} delivered messages"
+    )
+    print(f"    by purpose: {line(spent['byPurpose'], 'purpose')}")
+    print(f"    by country: {line(spent['byCountry'], 'country')}")
 
 
 def _moves(s: Any) -> None:

@@ -133,6 +133,13 @@ def test_the_demo_plays_the_four_workflows(trained_model, tmp_path):
         "Under our cancellation policy (cancelled 10 days before departure",
         "chose a refund of $1,620",
         "We've refunded $1,620 for ANN-",
+        # Issue 26: Meta pauses a template (its webhook); operations are told, the update
+        # inside the customer's window goes as a normal message; Meta approves it again.
+        "Meta (webhook message_template_status_update)",
+        "template customer_update (en): PAUSED",
+        "⚠️ WhatsApp template customer_update (en): Meta paused it for low quality",
+        "inside their 24-hour window the update went as a normal message",
+        "template customer_update (en): APPROVED",
         "🎉 SPOT AVAILABLE!",
         "Your patience paid off! 🎉",
         "Date: March 20-April 3",
@@ -159,6 +166,10 @@ def test_the_demo_plays_the_four_workflows(trained_model, tmp_path):
         "Booking EBC-",
         "RESOLVED, response time 50 min",
         "timers waiting in the job store",
+        # Issue 26: the month's WhatsApp spend, as the KPIs page shows it to operations.
+        "(GET /api/message-spend?since=",
+        "    by purpose: ",
+        "    by country: ",
         # The story's money in the ledger, and the accountant's CSV that balances.
         "payment by bank_transfer, 2,052.00 USD (proof:",
         "payment by cash, 4,788.00 USD (CR-EBC",
@@ -215,6 +226,14 @@ def test_the_demo_plays_the_four_workflows(trained_model, tmp_path):
     ):
         assert line in out, f"missing from the demo transcript: {line!r}"
     assert "still waiting for a message" not in out
+    # Issue 26: the spend of the story's last priced month (workflow 4's), per purpose and
+    # country, as the KPIs page shows it to operations.
+    spent = re.search(
+        r"WhatsApp spend, \w+ \d{4} \(GET /api/message-spend\?since=\S+\): ([\d.]+) USD for", out
+    )
+    assert spent and float(spent.group(1)) > 0, out[-3000:]
+    assert re.search(r"    by purpose: [a-z]+ [\d.]+ USD \(\d+\)", out), out[-3000:]
+    assert re.search(r"    by country: [A-Z]{2} [\d.]+ USD \(\d+\)", out), out[-3000:]
     # The seeded bookings' papers alerts to operations are counted, not printed one by one.
     assert out.count("📋 Papers incomplete:") <= 4, out.count("📋 Papers incomplete:")
     assert "no e-mail to" not in out and "link in the last message" not in out
