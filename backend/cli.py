@@ -418,8 +418,11 @@ def cmd_products_guarantee(args: argparse.Namespace) -> int:
 
     with transaction() as session:
         product = catalog.get_product(session, args.code)
-        minimum = None if args.no_minimum else args.minimum
-        if minimum is None and not args.no_minimum:
+        if args.no_minimum:
+            minimum = None
+        elif args.minimum is not None:
+            minimum = args.minimum
+        else:
             minimum = product.min_group_size  # only the deadline changes
         days = product.guarantee_days_before if args.days_before is None else args.days_before
         guarantees.set_product_terms(session, product, minimum, days, _ops_actor(session, args.by))
